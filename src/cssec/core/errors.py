@@ -1,0 +1,145 @@
+"""One error hierarchy for all of cssec.
+
+Each error has a stable machine `code`, an HTTP status for the one place per app that
+maps errors to responses, the fields that explain it, and a message in Japanese and
+English that says what happened and what to do next. Services raise these; they never
+raise framework exceptions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CssecError(Exception):
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    message_ja: ClassVar[str] = "エラーが発生しました。"
+    message_en: ClassVar[str] = "An error occurred."
+
+    def __init__(self, message: str | None = None, /, **fields: Any) -> None:
+        self.fields = fields
+        self._override = message
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "ja") -> str:
+        if self._override is not None:
+            return self._override
+        template = self.message_en if lang.lower().startswith("en") else self.message_ja
+        try:
+            return template.format(**self.fields)
+        except (KeyError, IndexError):
+            return template
+
+    def to_dict(self, lang: str = "ja") -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
+        body.update({k: v for k, v in self.fields.items() if k not in body})
+        return body
+
+
+_CONTACT_JA = "文字列を今一度ご確認ください。それでも解決しない場合は、ご契約の状況をご確認のうえ、法人お問合せ窓口にお問い合わせください。"
+_CONTACT_EN = (
+    "Check the string once more. If it still fails, confirm your contract and contact "
+    "corporate support with the code's expiry and this error."
+)
+
+
+class InvalidActivationCode(CssecError):
+    code = "invalid_activation_code"
+    message_ja = "無効なアクティベーションコードです ({detail_ja})。" + _CONTACT_JA
+    message_en = "Invalid activation code ({detail_en}). " + _CONTACT_EN
+
+
+class ExpiredActivationCode(CssecError):
+    code = "expired_activation_code"
+    message_ja = (
+        "アクティベーションコードの有効期限が切れています (有効期限: {expires_on})。"
+        "ご契約を更新し、新しいアクティベーションコードを入手してください。"
+        "ご不明な点は法人お問合せ窓口にお問い合わせください。"
+    )
+    message_en = (
+        "The activation code has expired (expiry: {expires_on}). Renew the contract and "
+        "obtain a new activation code; contact corporate support if in doubt."
+    )
+
+
+class RevokedActivationCode(CssecError):
+    code = "revoked_activation_code"
+    status = 403
+    message_ja = "このアクティベーションコードは失効しています。法人お問合せ窓口にお問い合わせください。"
+    message_en = "This activation code has been revoked. Contact corporate support."
+
+
+class WrongProduct(CssecError):
+    code = "wrong_product"
+    message_ja = "このアクティベーションコードは {actual} 用です ({expected} 用ではありません)。製品に合ったコードを入力してください。"
+    message_en = "This activation code is for {actual}, not {expected}. Enter the code for this product."
+
+
+class InvalidRegistrationKey(CssecError):
+    code = "invalid_registration_key"
+    message_ja = "無効なレジストレーションキーです ({detail_ja})。使用許諾契約書に記載のキー (XX-XXXX-XXXX-XXXX-XXXX) をご確認ください。"
+    message_en = "Invalid registration key ({detail_en}). Check the key printed on your license agreement (XX-XXXX-XXXX-XXXX-XXXX)."
+
+
+class UnknownRegistrationKey(CssecError):
+    code = "unknown_registration_key"
+    status = 404
+    message_ja = "このレジストレーションキーは登録できません。キーをご確認のうえ、ご購入元または法人お問合せ窓口にお問い合わせください。"
+    message_en = "This registration key cannot be registered. Check the key, then contact your reseller or corporate support."
+
+
+class LicenseExpired(CssecError):
+    code = "license_expired"
+    status = 403
+    message_ja = "ライセンスの有効期限と更新猶予期間が終了しているため実行できません。ご契約を更新し、新しいアクティベーションコードを入力するか、ステータスをオンラインで確認してください。"
+    message_en = "Refused: the license and its grace period have ended. Renew the contract, then enter a new activation code or check the status online."
+
+
+class VendorUnreachable(CssecError):
+    code = "vendor_unreachable"
+    status = 502
+    message_ja = "ライセンスサーバに接続できませんでした ({cause})。現在のライセンスは変更されていません。ネットワークとプロキシの設定を確認し、後でもう一度お試しください。"
+    message_en = "Could not reach the license service ({cause}). The current license is unchanged. Check the network and proxy settings and try again later."
+
+
+class RateLimited(CssecError):
+    code = "rate_limited"
+    status = 429
+    message_ja = "リクエストが多すぎます。{retry_after} 秒後にもう一度お試しください。"
+    message_en = "Too many requests. Try again in {retry_after} seconds."
+
+
+class NotAuthenticated(CssecError):
+    code = "not_authenticated"
+    status = 401
+    message_ja = "ログインが必要です。"
+    message_en = "Authentication required."
+
+
+class Forbidden(CssecError):
+    code = "forbidden"
+    status = 403
+    message_ja = "この操作を行う権限がありません。"
+    message_en = "You are not allowed to do this."
+
+
+class NotFound(CssecError):
+    code = "not_found"
+    status = 404
+    message_ja = "見つかりません。"
+    message_en = "Not found."
+
+
+class ValidationFailed(CssecError):
+    code = "validation_error"
+    status = 422
+    message_ja = "入力内容に誤りがあります: {detail}"
+    message_en = "The request is not valid: {detail}"
+
+
+class CsrfFailed(CssecError):
+    code = "csrf_failed"
+    status = 403
+    message_ja = "フォームの有効期限が切れました。ページを開き直して、もう一度お試しください。"
+    message_en = "The form has expired. Open the page again and retry."

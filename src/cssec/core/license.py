@@ -1,0 +1,70 @@
+"""License state of one product slot, computed from the expiry, the grace length and today.
+
+Days are inclusive calendar days in the server's time zone:
+activated while today <= expiry, grace_period while expiry < today <= expiry + grace,
+expired afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+
+DEFAULT_GRACE_DAYS = 30
+
+
+class Product(StrEnum):
+    CS = "CS"
+    DCS = "DCS"
+
+    def name_in(self, lang: str) -> str:
+        return PRODUCT_NAMES[self][_lang(lang)]
+
+
+class VersionType(StrEnum):
+    FULL = "full"
+
+    def label(self, lang: str) -> str:
+        return VERSION_TYPE_LABELS[self][_lang(lang)]
+
+
+class LicenseState(StrEnum):
+    ACTIVATED = "activated"
+    GRACE_PERIOD = "grace_period"
+    EXPIRED = "expired"
+
+    def label(self, lang: str) -> str:
+        return STATE_LABELS[self][_lang(lang)]
+
+
+PRODUCT_NAMES: dict[Product, dict[str, str]] = {
+    Product.CS: {"ja": "C/S Sec.", "en": "C/S Sec."},
+    Product.DCS: {"ja": "ウイルス感染復旧サービス", "en": "Damage Cleanup Services"},
+}
+VERSION_TYPE_LABELS: dict[VersionType, dict[str, str]] = {
+    VersionType.FULL: {"ja": "製品版", "en": "Full version"},
+}
+STATE_LABELS: dict[LicenseState, dict[str, str]] = {
+    LicenseState.ACTIVATED: {"ja": "アクティベート済み", "en": "Activated"},
+    LicenseState.GRACE_PERIOD: {"ja": "更新猶予期間", "en": "Grace period"},
+    LicenseState.EXPIRED: {"ja": "契約期間終了", "en": "Expired"},
+}
+
+
+def _lang(lang: str) -> str:
+    return "en" if lang.lower().startswith("en") else "ja"
+
+
+def grace_end(expires_on: date, grace_days: int) -> date:
+    """The last day of the grace period (inclusive)."""
+    if grace_days < 0:
+        raise ValueError("grace_days must not be negative")
+    return expires_on + timedelta(days=grace_days)
+
+
+def license_state(expires_on: date, grace_days: int, today: date) -> LicenseState:
+    if today <= expires_on:
+        return LicenseState.ACTIVATED
+    if today <= grace_end(expires_on, grace_days):
+        return LicenseState.GRACE_PERIOD
+    return LicenseState.EXPIRED

@@ -1,0 +1,36 @@
+"""Per-key rate limits on public endpoints, with the `limits` library.
+
+Memory storage by default; a `redis://` URI shares the counters between workers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from cssec.core.errors import RateLimited
+
+
+class RateLimiter:
+    def __init__(self, storage_uri: str = "memory://") -> None:
+        self._storage = storage_from_string(storage_uri)
+        self._limiter = MovingWindowRateLimiter(self._storage)
+
+    def hit(self, limit: str, *keys: str) -> None:
+        """Count one request against `limit` (e.g. "30/minute"); raise RateLimited when over."""
+        item = parse(limit)
+        if self._limiter.hit(item, *keys):
+            return
+        stats = self._limiter.get_window_stats(item, *keys)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise RateLimited(retry_after=retry_after)
+
+    def clear(self, limit: str, *keys: str) -> None:
+        self._limiter.clear(parse(limit), *keys)
+
+    def reset(self) -> None:
+        self._storage.reset()
