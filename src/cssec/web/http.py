@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -152,6 +153,7 @@ class BodySizeLimitMiddleware:
                     await self._reject(send)
                     return
         received = 0
+        response_started = False
         rejected = False
 
         async def limited_receive() -> Message:
@@ -160,23 +162,23 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    rejected = True
+                    # Answer now: frameworks may turn the exception below into their own 400.
+                    if not response_started and not rejected:
+                        rejected = True
+                        await self._reject(send)
                     raise _TooLargeError
             return message
 
-        response_started = False
-
         async def tracking_send(message: Message) -> None:
             nonlocal response_started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
-        try:
+        with contextlib.suppress(_TooLargeError):
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLargeError:
-            if not response_started:
-                await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
         lang = current_language.get()

@@ -1,0 +1,96 @@
+from typing import Any
+
+import pytest
+from fastapi import Body, FastAPI
+from fastapi.testclient import TestClient
+
+from cssec.core.errors import LicenseExpired, RateLimited
+from cssec.web.http import (
+    BodySizeLimitMiddleware,
+    LanguageMiddleware,
+    SecurityHeadersMiddleware,
+    install_error_handlers,
+)
+from cssec.web.ratelimit import RateLimiter
+
+
+@pytest.fixture
+def client() -> TestClient:
+    app = FastAPI()
+    install_error_handlers(app)
+    limiter = RateLimiter()
+
+    @app.post("/echo")
+    def echo(payload: dict[str, Any] = Body(...)) -> dict[str, Any]:
+        return payload
+
+    @app.get("/refuse")
+    def refuse() -> None:
+        raise LicenseExpired()
+
+    @app.get("/limited")
+    def limited() -> dict[str, str]:
+        limiter.hit("2/minute", "limited", "ip")
+        return {"ok": "yes"}
+
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=1024)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(LanguageMiddleware)
+    return TestClient(app)
+
+
+def test_errors_are_json_with_a_stable_code_in_the_request_language(client: TestClient) -> None:
+    ja = client.get("/refuse")
+    en = client.get("/refuse", headers={"Accept-Language": "en"})
+    assert ja.status_code == en.status_code == 403
+    assert ja.json()["code"] == en.json()["code"] == "license_expired"
+    assert "更新" in ja.json()["message"]
+    assert "Renew" in en.json()["message"]
+
+
+def test_validation_errors_and_unknown_routes_keep_the_error_shape(client: TestClient) -> None:
+    bad = client.post("/echo", content=b"not json", headers={"content-type": "application/json"})
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "validation_error"
+    missing = client.get("/nope", headers={"Accept-Language": "en"})
+    assert missing.status_code == 404
+    assert missing.json() == {"code": "not_found", "message": "Not found."}
+
+
+def test_bodies_over_the_limit_are_refused_with_413(client: TestClient) -> None:
+    ok = client.post("/echo", json={"a": "x" * 100})
+    assert ok.status_code == 200
+    too_big = client.post("/echo", json={"a": "x" * 5000})
+    assert too_big.status_code == 413
+    assert too_big.json()["code"] == "request_too_large"
+
+    def chunks() -> Any:
+        for _ in range(10):
+            yield b"x" * 500
+
+    streamed = client.post("/echo", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+
+
+def test_dynamic_responses_are_never_cached(client: TestClient) -> None:
+    response = client.post("/echo", json={})
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_rate_limit_answers_429_with_retry_after(client: TestClient) -> None:
+    assert client.get("/limited").status_code == 200
+    assert client.get("/limited").status_code == 200
+    refused = client.get("/limited")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+def test_rate_limiter_raises_with_retry_after() -> None:
+    limiter = RateLimiter()
+    limiter.hit("1/hour", "k")
+    with pytest.raises(RateLimited) as info:
+        limiter.hit("1/hour", "k")
+    assert info.value.fields["retry_after"] > 0
+    limiter.hit("1/hour", "other")
