@@ -90,10 +90,41 @@ class UnknownRegistrationKey(CssecError):
 
 
 class LicenseExpired(CssecError):
+    """Raised by `policy.Decision.raise_if_refused`, which names the refused operation.
+
+    Raised without `operation_ja` / `operation_en` (say, by a service that has no
+    operation at hand) it falls back to the generic sentence instead of printing the
+    template's braces.
+    """
+
     code = "license_expired"
     status = 403
-    message_ja = "ライセンスの有効期限と更新猶予期間が終了しているため実行できません。ご契約を更新し、新しいアクティベーションコードを入力するか、ステータスをオンラインで確認してください。"
-    message_en = "Refused: the license and its grace period have ended. Renew the contract, then enter a new activation code or check the status online."
+    message_ja = (
+        "{operation_ja}はできません。ライセンスの有効期限と更新猶予期間が終了しています。"
+        "ご契約を更新したうえで、[運用管理] → [製品ライセンス] → [新規入力] で"
+        "新しいアクティベーションコードを入力するか、[ステータスをオンラインで確認] を押してください。"
+    )
+    message_en = (
+        "{operation_en} is refused: the license and its grace period have ended. "
+        "Renew the contract, then enter a new activation code under Administration → "
+        "Product License → Enter new code, or press Check status online."
+    )
+    generic_message_ja: ClassVar[str] = (
+        "ライセンスの有効期限と更新猶予期間が終了しているため実行できません。"
+        "ご契約を更新し、新しいアクティベーションコードを入力するか、"
+        "ステータスをオンラインで確認してください。"
+    )
+    generic_message_en: ClassVar[str] = (
+        "Refused: the license and its grace period have ended. Renew the contract, "
+        "then enter a new activation code or check the status online."
+    )
+
+    def message(self, lang: str = "ja") -> str:
+        named = {"operation_ja", "operation_en"} <= self.fields.keys()
+        if self._override is None and not named:
+            en = lang.lower().startswith("en")
+            return self.generic_message_en if en else self.generic_message_ja
+        return super().message(lang)
 
 
 class VendorUnreachable(CssecError):
