@@ -1,0 +1,14 @@
+"""The vendor's JSON API under /api/v1 (ActiveUpdate adds its own router here later)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cssec.vendor.api import keys, registrations, status
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(registrations.router)
+router.include_router(status.router)
+router.include_router(keys.router)
+
+__all__ = ["router"]

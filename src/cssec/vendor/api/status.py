@@ -1,0 +1,49 @@
+"""POST /api/v1/status: a signed statement about an activation code's contract."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from cssec.vendor.api.deps import get_vendor, rate_limit
+from cssec.vendor.api.schemas import COMMON_ERRORS, StatusRequest, StatusResponse, error_responses
+from cssec.vendor.runtime import Vendor
+from cssec.vendor.services import issue_status_statement
+
+router = APIRouter(tags=["status"])
+
+
+@router.post(
+    "/status",
+    response_model=None,
+    summary="Get a signed status statement for an activation code",
+    description=(
+        "Verifies the code's MAC, finds its contract and answers an Ed25519-signed "
+        "statement with the contract's current end (renewals move it), grace end, state "
+        "and seats. An expired contract still gets a statement (state `expired`). Verify "
+        "it with a key from `GET /api/v1/keys`."
+    ),
+    responses={
+        200: {"model": StatusResponse, "description": "The signed envelope."},
+        **error_responses(
+            (
+                400,
+                "Malformed (typo), or not a code we issued (reason `mac_failed`).",
+                ["invalid_activation_code", "mac_failed"],
+            ),
+            (403, "The code was revoked.", ["revoked_activation_code"]),
+            *COMMON_ERRORS,
+        ),
+    },
+    dependencies=[Depends(rate_limit("status", "status_rate_limit"))],
+)
+def post_status(
+    body: StatusRequest, vendor: Annotated[Vendor, Depends(get_vendor)]
+) -> JSONResponse:
+    # Returned as built: the signed statement must reach the server byte-for-byte in meaning,
+    # not re-serialised through a response model.
+    with vendor.session() as session:
+        envelope = issue_status_statement(session, body.activation_code, server_id=body.server_id)
+    return JSONResponse(envelope)

@@ -1,0 +1,104 @@
+"""The vendor service's one app factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from cssec.core.clock import Clock
+from cssec.vendor.runtime import Vendor, open_vendor
+from cssec.vendor.settings import VendorSettings
+from cssec.web.http import (
+    BodySizeLimitMiddleware,
+    LanguageMiddleware,
+    SecurityHeadersMiddleware,
+    install_error_handlers,
+)
+from cssec.web.i18n import current_language
+
+log = logging.getLogger(__name__)
+
+_UNAVAILABLE = {
+    "ja": "ライセンスサービスが一時的に利用できません。しばらくしてからもう一度お試しください。",
+    "en": "The license service is temporarily unavailable. Try again shortly.",
+}
+_INTERNAL = {
+    "ja": "ライセンスサービスで問題が発生しました。しばらくしてからもう一度お試しください。",
+    "en": "The license service ran into a problem. Try again shortly.",
+}
+
+TAGS = [
+    {"name": "registration", "description": "Online registration with a registration key."},
+    {"name": "status", "description": "Signed status statements for activation codes."},
+    {"name": "keys", "description": "The public keys that verify status statements."},
+    {"name": "health", "description": "Liveness."},
+]
+
+
+def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastAPI:
+    """The vendor service: migrates its database, opens its keys, mounts the API.
+
+    `app.state.vendor` is the `cssec.vendor.runtime.Vendor` (sessionmaker, clock,
+    keyring, signing_key, limiter, settings, session_secret). Closing: the lifespan
+    disposes the engine; callers that never run the lifespan (ASGITransport tests) call
+    `app.state.vendor.close()`.
+    """
+    vendor = open_vendor(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            vendor.close()
+
+    app = FastAPI(
+        title="cssec vendor service",
+        version="1",
+        summary="Registration, signed status and public keys for C/S Sec. licenses.",
+        description=(
+            'Every error is `{"code", "message", ...fields}` with the message in the '
+            "request's language (`Accept-Language: ja` (default) or `en`)."
+        ),
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.vendor = vendor
+    install_error_handlers(app)
+    _install_fallback_handlers(app)
+    _include_routers(app, vendor)
+    # Added innermost first: language is outermost so even a 413 speaks the right language.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(LanguageMiddleware)
+    return app
+
+
+def _include_routers(app: FastAPI, vendor: Vendor) -> None:
+    """Where each part of the service is mounted; the console and ActiveUpdate add theirs here."""
+    from cssec.vendor.api import router as api_router  # noqa: PLC0415
+
+    app.include_router(api_router)
+
+
+def _install_fallback_handlers(app: FastAPI) -> None:
+    """Faults still answer in the documented error shape, never an HTML 500 page."""
+
+    async def on_operational_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("database unavailable", exc_info=exc)
+        lang = current_language.get()
+        body = {"code": "service_unavailable", "message": _UNAVAILABLE[lang]}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "30"})
+
+    async def on_exception(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        lang = current_language.get()
+        return JSONResponse({"code": "internal_error", "message": _INTERNAL[lang]}, status_code=500)
+
+    app.add_exception_handler(OperationalError, on_operational_error)
+    app.add_exception_handler(Exception, on_exception)

@@ -1,0 +1,218 @@
+"""The vendor's tables (SQLAlchemy 2.0 typed ORM); the Alembic history in migrations/ creates them.
+
+Serials: a registration key's serial is its row id, an activation code's serial is its
+row id. Sequential serials reveal nothing usable because every code carries a MAC.
+Timestamps are aware UTC datetimes on every backend (see `UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; SQLite hands back naive values, which are UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ProductRow(Base):
+    """The catalog, seeded by the first migration (CS and DCS)."""
+
+    __tablename__ = "products"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name_ja: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    code_prefix: Mapped[str] = mapped_column(String(2), unique=True)
+    version_type: Mapped[str] = mapped_column(String(16))
+    default_grace_days: Mapped[int] = mapped_column(Integer)
+    default_seats: Mapped[int] = mapped_column(Integer)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    def name_in(self, lang: str) -> str:
+        return self.name_en if lang.lower().startswith("en") else self.name_ja
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    company: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    contracts: Mapped[list[Contract]] = relationship(back_populates="customer")
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    seats: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    """The contract's current end; a renewal moves it. Codes keep the end they were issued with."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship(back_populates="contracts")
+    products: Mapped[list[ContractProduct]] = relationship(
+        back_populates="contract", cascade="all, delete-orphan"
+    )
+    registration_key: Mapped[RegistrationKeyRow | None] = relationship(back_populates="contract")
+    activation_codes: Mapped[list[ActivationCodeRow]] = relationship(
+        back_populates="contract", order_by="ActivationCodeRow.id"
+    )
+
+    @property
+    def product_codes(self) -> list[str]:
+        return sorted((p.product for p in self.products), key=lambda c: (c != "CS", c))
+
+
+class ContractProduct(Base):
+    __tablename__ = "contract_products"
+
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), primary_key=True)
+    product: Mapped[str] = mapped_column(ForeignKey("products.code"), primary_key=True)
+
+    contract: Mapped[Contract] = relationship(back_populates="products")
+
+
+class RegistrationKeyRow(Base):
+    __tablename__ = "registration_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), unique=True)
+    serial: Mapped[int | None] = mapped_column(Integer, unique=True)
+    kid: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(String(32), unique=True)
+    """Canonical 18 symbols, no hyphens (None only between insert and encode)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    contract: Mapped[Contract] = relationship(back_populates="registration_key")
+
+
+class ActivationCodeRow(Base):
+    __tablename__ = "activation_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    product: Mapped[str] = mapped_column(ForeignKey("products.code"))
+    serial: Mapped[int | None] = mapped_column(Integer, unique=True)
+    kid: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(String(40), unique=True)
+    """Canonical 31 symbols, no hyphens."""
+    seats: Mapped[int] = mapped_column(Integer)
+    expires_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    replaced_by: Mapped[int | None] = mapped_column(ForeignKey("activation_codes.id"))
+
+    contract: Mapped[Contract] = relationship(back_populates="activation_codes")
+
+    @property
+    def is_current(self) -> bool:
+        """Neither revoked nor replaced: what registration hands out for its product."""
+        return self.revoked_at is None and self.replaced_by is None
+
+
+class Registration(Base):
+    """One C/S Sec. server registered with a contract's registration key."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("contract_id", "server_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    server_id: Mapped[str] = mapped_column(String(128))
+    company: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class StatusCheck(Base):
+    __tablename__ = "status_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activation_code_id: Mapped[int] = mapped_column(ForeignKey("activation_codes.id"), index=True)
+    server_id: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    contract_end: Mapped[date] = mapped_column(Date)
+
+
+class AuditEntry(Base):
+    """Every support-desk / CLI / API action that changes something, written in its transaction."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(200), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class User(Base):
+    """Support-desk staff of the console."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

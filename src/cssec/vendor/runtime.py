@@ -1,0 +1,111 @@
+"""Everything the vendor service needs at run time, built once from its settings.
+
+`open_vendor` is shared by the app factory (`app.state.vendor`) and the CLI: it creates
+the data directory, applies the Alembic history, opens the keyring and builds a
+sessionmaker whose sessions carry the keyring and the clock in `session.info`, which is
+how services reach them (see `cssec.vendor.services`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from cssec.core.clock import Clock, SystemClock
+from cssec.core.signing import SigningKey, write_secret_file
+from cssec.vendor.keyring import Keyring
+from cssec.vendor.settings import VendorSettings
+from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
+from cssec.web.ratelimit import RateLimiter
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass
+class Vendor:
+    """`app.state.vendor`: the one object the API, the console and the CLI work through."""
+
+    settings: VendorSettings
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+    clock: Clock
+    keyring: Keyring
+    limiter: RateLimiter
+    session_secret: str = field(repr=False)
+
+    @property
+    def signing_key(self) -> SigningKey:
+        return self.keyring.signing_key
+
+    def session(self) -> Session:
+        return self.sessionmaker()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def database_url(settings: VendorSettings) -> str:
+    return settings.database_url or sqlite_url(settings.data_dir / "vendor.db")
+
+
+def _sqlite_begin_immediate(engine: Engine) -> None:
+    """Take SQLite's write lock at BEGIN, so concurrent writers wait (busy timeout) instead
+    of failing with SQLITE_BUSY when a read transaction tries to become a write one."""
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _session_secret(settings: VendorSettings) -> str:
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value()
+    path = settings.data_dir / "keys" / "session-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_secret_file(path, secrets.token_urlsafe(48).encode())
+    return path.read_text().strip()
+
+
+def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vendor:
+    """Create the data directory, migrate the database to head and open the keys."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    url = database_url(settings)
+    if settings.database_url is None:
+        # Created private before SQLite opens it; its -wal and -shm files inherit the mode.
+        os.close(os.open(settings.data_dir / "vendor.db", os.O_CREAT | os.O_WRONLY, 0o600))
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        _sqlite_begin_immediate(engine)
+    try:
+        upgrade_to_head(engine, MIGRATIONS)
+        keyring = Keyring.open(settings.data_dir / "keys")
+        secret = _session_secret(settings)
+    except BaseException:
+        engine.dispose()
+        raise
+    actual_clock: Clock = clock or SystemClock()
+    maker = sessionmaker(
+        bind=engine,
+        expire_on_commit=False,
+        info={"keyring": keyring, "clock": actual_clock},
+    )
+    return Vendor(
+        settings=settings,
+        engine=engine,
+        sessionmaker=maker,
+        clock=actual_clock,
+        keyring=keyring,
+        limiter=RateLimiter(settings.rate_limit_storage),
+        session_secret=secret,
+    )

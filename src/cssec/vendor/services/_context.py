@@ -1,0 +1,48 @@
+"""How services reach the keyring and the clock, and own their transaction.
+
+Sessions from `Vendor.sessionmaker` carry both in `session.info`; a caller holding a bare
+session passes `keys=` / `clock=` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from cssec.core.clock import Clock, SystemClock
+from cssec.vendor.keyring import Keyring
+
+
+def keyring_of(session: Session, keys: Keyring | None = None) -> Keyring:
+    found = keys if keys is not None else session.info.get("keyring")
+    if not isinstance(found, Keyring):
+        raise TypeError("no keyring: use Vendor.sessionmaker or pass keys=")
+    return found
+
+
+def clock_of(session: Session, clock: Clock | None = None) -> Clock:
+    found = clock if clock is not None else session.info.get("clock")
+    return found if found is not None else SystemClock()
+
+
+def now_utc(session: Session, clock: Clock | None = None) -> datetime:
+    return clock_of(session, clock).now()
+
+
+def today_utc(session: Session, clock: Clock | None = None) -> date:
+    """The vendor's "today": the UTC date."""
+    return clock_of(session, clock).now().date()
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[None]:
+    """Commit what the block did, or roll it back and re-raise."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()

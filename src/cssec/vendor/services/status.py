@@ -1,0 +1,70 @@
+"""Status statements: what the vendor signs about an activation code's contract, now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cssec.core.errors import RevokedActivationCode
+from cssec.core.license import grace_end, license_state
+from cssec.core.signing import sign_statement
+from cssec.vendor.keyring import Keyring
+from cssec.vendor.models import ProductRow, StatusCheck
+from cssec.vendor.services._context import keyring_of, now_utc, transaction
+from cssec.vendor.services.lookup import find_activation_code
+
+STATEMENT_VERSION = 1
+
+
+def issue_status_statement(
+    session: Session,
+    activation_code: str,
+    *,
+    server_id: str,
+    keys: Keyring | None = None,
+) -> dict[str, Any]:
+    """The signed envelope (`core.signing.sign_statement`) for one code, recorded as a check.
+
+    The statement carries the contract's current end (a renewal moves it), the product's
+    grace, the state on today's UTC date, seats and the customer. A contract past its grace
+    still gets a statement (state "expired"): the server needs the truth. Raises
+    InvalidActivationCode (typo, or reason "mac_failed" for anything we did not issue) and
+    RevokedActivationCode.
+    """
+    keyring = keyring_of(session, keys)
+    with transaction(session):
+        code, row = find_activation_code(session, activation_code, keys=keyring)
+        if row.revoked_at is not None:
+            raise RevokedActivationCode(revoked_at=row.revoked_at.isoformat())
+        contract = row.contract
+        product = session.get(ProductRow, row.product)
+        assert product is not None
+        now = now_utc(session)
+        grace = product.default_grace_days
+        state = license_state(contract.ends_on, grace, now.date())
+        statement: dict[str, Any] = {
+            "v": STATEMENT_VERSION,
+            "activation_code": code.text,
+            "server_id": server_id,
+            "product": row.product,
+            "version_type": product.version_type,
+            "state": state.value,
+            "contract_end": contract.ends_on.isoformat(),
+            "grace_days": grace,
+            "grace_end": grace_end(contract.ends_on, grace).isoformat(),
+            "seats": contract.seats,
+            "customer": contract.customer.name,
+            "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        envelope = sign_statement(statement, keyring.signing_key)
+        session.add(
+            StatusCheck(
+                activation_code_id=row.id,
+                server_id=server_id,
+                at=now,
+                state=state.value,
+                contract_end=contract.ends_on,
+            )
+        )
+    return envelope
