@@ -1,0 +1,229 @@
+"""The client's side of the server's agent API (`/api/v1/agent/...`).
+
+Every failure becomes a `CssecError`: the server's JSON error body
+(`{"code", "message", ...fields}`) is mapped back to the class with that code, keeping the
+server's message text, which is already in the user's language because every request
+carries Accept-Language. Network failures become `ServerUnreachable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from cssec import __version__
+from cssec.client import errors as client_errors
+from cssec.core import errors as core_errors
+from cssec.core.errors import CssecError, NotAuthenticated, RateLimited
+from cssec.core.policy import Component
+
+AGENT_PREFIX = "/api/v1/agent"
+USER_AGENT = f"cssec-client/{__version__}"
+Route = Literal["web", "remote", "autopcc"]
+UpdateResultValue = Literal["success", "failed", "refused", "up_to_date"]
+ScanType = Literal["scan_now", "realtime"]
+_BODY_EXCERPT = 200
+
+
+def _error_classes() -> dict[str, type[CssecError]]:
+    classes: dict[str, type[CssecError]] = {}
+    for module in (core_errors, client_errors):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, CssecError):
+                classes.setdefault(value.code, value)
+    return classes
+
+
+ERROR_CLASSES = _error_classes()
+
+
+def error_from_response(response: httpx.Response) -> CssecError:
+    """The CssecError a non-2xx response stands for, with the server's own message."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("code"), str):
+        message = body.get("message")
+        fields = {k: v for k, v in body.items() if k not in {"code", "message"}}
+        fields["status_code"] = response.status_code
+        cls = ERROR_CLASSES.get(body["code"])
+        if cls is not None and cls is not client_errors.ServerUnreachable:
+            return cls(message if isinstance(message, str) else None, **fields)
+        fields["server_code"] = body["code"]
+        return client_errors.ServerError(message if isinstance(message, str) else None, **fields)
+    excerpt = response.text[:_BODY_EXCERPT].strip()
+    detail = f"HTTP {response.status_code}" + (f": {excerpt}" if excerpt else "")
+    return client_errors.ServerError(detail=detail, status_code=response.status_code)
+
+
+def is_transient(error: CssecError) -> bool:
+    """Worth retrying later: the server was down, overloaded or unreachable.
+
+    An expired token is kept for later too (reinstalling gives a new one), so reports
+    queued meanwhile are not thrown away.
+    """
+    if isinstance(error, client_errors.ServerUnreachable | RateLimited | NotAuthenticated):
+        return True
+    status = error.fields.get("status_code")
+    return isinstance(error, client_errors.ServerError) and (
+        not isinstance(status, int) or status >= 500
+    )
+
+
+class _Enrolled(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    client_id: str | int
+    client_token: str
+    server_id: str | int
+    vendor_keys: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    client_id: str
+    client_token: str
+    server_id: str
+    vendor_keys: dict[str, Any]
+
+
+class AgentClient:
+    """One connection to the server's agent API; use as a context manager."""
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        token: str | None = None,
+        lang: str = "ja",
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        headers = {"Accept-Language": lang, "User-Agent": USER_AGENT}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        # Redirects are not followed: the bearer token goes to the configured server only.
+        self._http = httpx.Client(
+            base_url=self.server_url,
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> AgentClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _unreachable(self, exc: httpx.HTTPError) -> client_errors.ServerUnreachable:
+        cause = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+        return client_errors.ServerUnreachable(server_url=self.server_url, cause=cause)
+
+    def _request(self, method: str, path: str, *, json: Any = None) -> httpx.Response:
+        try:
+            response = self._http.request(method, AGENT_PREFIX + path, json=json)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+        if response.is_success:
+            return response
+        raise error_from_response(response)
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise client_errors.ServerError(detail="response is not JSON") from None
+
+    def enroll(
+        self,
+        *,
+        route: Route,
+        install_token: str | None,
+        hostname: str,
+        os_name: str,
+        agent_version: str = __version__,
+    ) -> Enrollment:
+        body = {
+            "route": route,
+            "install_token": install_token,
+            "hostname": hostname,
+            "os": os_name,
+            "agent_version": agent_version,
+        }
+        raw = self._json(self._request("POST", "/enroll", json=body))
+        try:
+            enrolled = _Enrolled.model_validate(raw)
+        except ValidationError as exc:
+            detail = f"enroll response: {exc.error_count()} invalid field(s)"
+            raise client_errors.ServerError(detail=detail) from None
+        return Enrollment(
+            client_id=str(enrolled.client_id),
+            client_token=enrolled.client_token,
+            server_id=str(enrolled.server_id),
+            vendor_keys=enrolled.vendor_keys,
+        )
+
+    def manifest(self) -> Any:
+        """The vendor-signed envelope, unverified: the caller checks it."""
+        return self._json(self._request("GET", "/manifest"))
+
+    def download(self, component: Component, sha256: str, *, max_bytes: int) -> bytes:
+        """The file's bytes, never more than `max_bytes` (+1, so oversize is detectable)."""
+        path = f"{AGENT_PREFIX}/files/{component.value}/{sha256}"
+        try:
+            with self._http.stream("GET", path) as response:
+                if not response.is_success:
+                    response.read()
+                    raise error_from_response(response)
+                chunks: list[bytes] = []
+                received = 0
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    received += len(chunk)
+                    if received > max_bytes:
+                        break
+                return b"".join(chunks)[: max_bytes + 1]
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+
+    def post(self, endpoint: str, body: dict[str, Any]) -> None:
+        """POST a report (used for replaying the outbox too); expects 2xx."""
+        self._request("POST", f"/{endpoint}", json=body)
+
+    def report_update(
+        self, result: UpdateResultValue, versions: dict[str, int], message: str
+    ) -> None:
+        self.post("update-result", update_result_body(result, versions, message))
+
+    def post_virus_log(self, scan_type: ScanType, detections: list[dict[str, Any]]) -> None:
+        self.post("virus-log", {"scan_type": scan_type, "detections": detections})
+
+    def heartbeat(self, status: str) -> dict[str, Any]:
+        raw = self._json(self._request("POST", "/heartbeat", json={"status": status}))
+        if not isinstance(raw, dict):
+            raise client_errors.ServerError(detail="heartbeat response is not an object")
+        return raw
+
+
+def update_result_body(
+    result: UpdateResultValue, versions: dict[str, int], message: str
+) -> dict[str, Any]:
+    return {"result": result, "versions": versions, "message": message}
+
+
+__all__ = [
+    "AgentClient",
+    "Enrollment",
+    "error_from_response",
+    "is_transient",
+    "update_result_body",
+]

@@ -1,0 +1,286 @@
+"""`cssec client …`: install, update, scan (ScanNow) and status.
+
+Exit status: 0 success; 1 refused or failed (the one-line reason on stderr); `scan`
+follows clamscan: 0 clean, 1 threats found, 2 errors. The language (LANG / LC_ALL) is read
+once here and passed down; the server answers in it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+
+from cssec.client.agent import Route
+from cssec.client.errors import NoComponents
+from cssec.client.install import agent_for, install_client
+from cssec.client.messages import language_from_env, text
+from cssec.client.scanner import ScanNowOutcome, scan_now
+from cssec.client.state import ClientState
+from cssec.client.updater import (
+    UpdateOutcome,
+    UpdateResult,
+    describe_changes,
+    describe_versions,
+    update_components,
+)
+from cssec.core.clock import Clock, SystemClock
+from cssec.core.components import format_timestamp
+from cssec.core.errors import CssecError, LicenseExpired
+from cssec.core.policy import Component
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="C/S Sec. client: install from a server, update components, scan (ScanNow).",
+)
+
+_LANG_KEY = "cssec.client.lang"
+DIR_OPTION = typer.Option(..., "--dir", help="The client's directory (state and components).")
+
+
+class RouteChoice(StrEnum):
+    web = "web"
+    remote = "remote"
+    autopcc = "autopcc"
+
+
+def _lang(ctx: typer.Context) -> str:
+    meta = ctx.meta
+    if _LANG_KEY not in meta:
+        meta[_LANG_KEY] = language_from_env(os.environ)
+    return str(meta[_LANG_KEY])
+
+
+def _clock() -> Clock:
+    return SystemClock()
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(" ".join(message.split()), err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """C/S Sec. client."""
+    _lang(ctx)
+
+
+def _print_update(outcome: UpdateOutcome, lang: str) -> None:
+    if outcome.result is UpdateResult.SUCCESS:
+        typer.echo(text("update.success", lang, changes=describe_changes(outcome.changes, lang)))
+    else:
+        versions = describe_versions(outcome.versions, lang)
+        typer.echo(text("update.up_to_date", lang, versions=versions))
+    if outcome.delivery == "queued":
+        typer.echo(text("update.not_reported", lang), err=True)
+
+
+@app.command()
+def install(
+    ctx: typer.Context,
+    server: str = typer.Option(..., "--server", help="The C/S Sec. server's URL."),
+    directory: Path = DIR_OPTION,
+    token: str | None = typer.Option(None, "--token", help="One-time install token."),
+    route: RouteChoice | None = typer.Option(
+        None, "--route", help="Install route (default: autopcc, or web when --token is given)."
+    ),
+) -> None:
+    """Install this client from a C/S Sec. server and fetch its components."""
+    lang = _lang(ctx)
+    chosen: Route = route.value if route else ("web" if token else "autopcc")
+    state = ClientState(directory)
+    try:
+        outcome = install_client(
+            state,
+            server_url=server,
+            route=chosen,
+            install_token=token,
+            clock=_clock(),
+            lang=lang,
+        )
+    except CssecError as exc:
+        _fail(exc.message(lang))
+    config = outcome.config
+    typer.echo(text("install.ok", lang, client_id=config.client_id, server_url=config.server_url))
+    if isinstance(outcome.update_error, LicenseExpired):
+        # Installed all the same: the FAQ keeps installs working after expiry.
+        typer.echo(
+            text("install.refused", lang, message=outcome.update_error.message(lang)), err=True
+        )
+        return
+    if outcome.update_error is not None:
+        message = outcome.update_error.message(lang)
+        _fail(text("install.components_failed", lang, message=message))
+    if outcome.update is not None:
+        _print_update(outcome.update, lang)
+
+
+@app.command()
+def update(ctx: typer.Context, directory: Path = DIR_OPTION) -> None:
+    """Update the components through the server (manual update)."""
+    lang = _lang(ctx)
+    state = ClientState(directory)
+    try:
+        config = state.load_config()
+        with agent_for(config, lang=lang) as agent:
+            outcome = update_components(state, agent, clock=_clock(), lang=lang)
+    except LicenseExpired as exc:
+        _fail(text("update.refused", lang, message=exc.message(lang)))
+    except CssecError as exc:
+        _fail(text("update.failed", lang, message=exc.message(lang)))
+    _print_update(outcome, lang)
+
+
+def _print_scan(outcome: ScanNowOutcome, lang: str, *, verbose: bool) -> None:
+    report = outcome.report
+    for detection in report.detections:
+        line = text(
+            "scan.detected",
+            lang,
+            path=detection.path,
+            threat=detection.threat,
+            component=detection.component.label(lang),
+            version=detection.component_version,
+        )
+        typer.echo(line)
+    for taken in outcome.actions.values():
+        if taken.error is not None:
+            failed = text(
+                "scan.action.failed",
+                lang,
+                path=taken.path,
+                action=taken.wanted.value,
+                detail=taken.error,
+            )
+            typer.echo(failed, err=True)
+        elif taken.action.value != "report":
+            key = f"scan.action.{taken.action.value}"
+            typer.echo(text(key, lang, path=taken.path, target=taken.target))
+    for issue in report.issues:
+        typer.echo(text("scan.issue", lang, path=issue.path, detail=issue.detail), err=True)
+    for warning in report.warnings:
+        typer.echo(warning, err=True)
+    if verbose:
+        for skipped in report.skipped:
+            key = f"scan.skipped.{skipped.reason.value}"
+            typer.echo(text(key, lang, path=skipped.path, limit=report.max_file_bytes))
+    typer.echo(
+        text(
+            "scan.summary",
+            lang,
+            files=report.files_scanned,
+            detections=len(report.detections),
+            skipped=len(report.skipped),
+            errors=len(report.issues),
+            versions=describe_versions(report.versions, lang),
+        )
+    )
+    if outcome.delivery == "sent":
+        typer.echo(text("scan.reported", lang))
+    elif outcome.delivery == "queued":
+        typer.echo(text("scan.queued", lang), err=True)
+    elif outcome.delivery == "dropped" and outcome.delivery_error is not None:
+        message = outcome.delivery_error.message(lang)
+        typer.echo(text("scan.not_reported", lang, message=message), err=True)
+
+
+@app.command()
+def scan(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A file or directory to scan."),
+    directory: Path = DIR_OPTION,
+    cleanup: bool = typer.Option(
+        False, "--cleanup", help="Apply the damage cleanup template (quarantine/delete)."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List skipped files too."),
+) -> None:
+    """ScanNow: exit 0 clean, 1 threats found, 2 errors."""
+    lang = _lang(ctx)
+    state = ClientState(directory)
+    try:
+        outcome = scan_now(state, path, clock=_clock(), lang=lang, cleanup=cleanup)
+    except NoComponents as exc:
+        _fail(exc.message(lang), 2)
+    except CssecError as exc:
+        _fail(exc.message(lang), 2)
+    _print_scan(outcome, lang, verbose=verbose)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _status_data(state: ClientState) -> dict[str, Any]:
+    config = state.load_config() if state.is_installed() else None
+    installed = state.load_installed()
+    return {
+        "installed": config is not None,
+        "server_url": config.server_url if config else None,
+        "client_id": config.client_id if config else None,
+        "serial": installed.serial,
+        "updated_at": format_timestamp(installed.updated_at) if installed.updated_at else None,
+        "components": {
+            c.value: {
+                "version": installed.current[c].version if c in installed.current else None,
+                "previous": installed.previous[c].version if c in installed.previous else None,
+            }
+            for c in Component
+        },
+        "outbox": len(state.load_outbox()),
+    }
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    directory: Path = DIR_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    online: bool = typer.Option(False, "--online", help="Also send a heartbeat to the server."),
+) -> None:
+    """Show the server, the component versions and the reports waiting to be sent."""
+    lang = _lang(ctx)
+    state = ClientState(directory)
+    try:
+        data = _status_data(state)
+        if online:
+            with agent_for(state.load_config(), lang=lang) as agent:
+                data["heartbeat"] = agent.heartbeat("online")
+    except CssecError as exc:
+        _fail(exc.message(lang))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    none = text("none", lang)
+    typer.echo(
+        text("status.server", lang, value=data["server_url"] or text("status.not_installed", lang))
+    )
+    typer.echo(text("status.client_id", lang, value=data["client_id"] or "-"))
+    for component in Component:
+        entry = data["components"][component.value]
+        if entry["version"] is None:
+            typer.echo(text("status.no_component", lang, label=component.label(lang)))
+        else:
+            typer.echo(
+                text(
+                    "status.component",
+                    lang,
+                    label=component.label(lang),
+                    version=entry["version"],
+                    previous=entry["previous"] or none,
+                )
+            )
+    typer.echo(
+        text(
+            "status.serial",
+            lang,
+            serial=data["serial"] or none,
+            updated_at=data["updated_at"] or none,
+        )
+    )
+    typer.echo(text("status.outbox", lang, count=data["outbox"]))
+    if "heartbeat" in data:
+        realtime = data["heartbeat"].get("realtime_scan")
+        typer.echo(text("status.online", lang, realtime=text("on" if realtime else "off", lang)))

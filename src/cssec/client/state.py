@@ -1,0 +1,301 @@
+"""The client's local state, all under one directory (`--dir`).
+
+    client.json                      server URL, client id, token, vendor keys (mode 0600)
+    components/current.json          which version of each component is in use, and the one before
+    components/<name>/<version>/<file>
+    outbox.json                      reports the server could not take yet
+    quarantine/<sha256>              files moved aside by a scan with --cleanup
+
+Every write goes to a 0600 temporary file that is renamed into place, so a crash or a
+second process never sees half a file, and switching component versions is one rename
+of current.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cssec.client.errors import NotInstalled, StateCorrupt
+from cssec.core.components import ComponentVersion, format_timestamp
+from cssec.core.policy import Component
+from cssec.core.signing import VerifyingKey, write_secret_file
+
+STATE_FORMAT = 1
+CLIENT_FILE = "client.json"
+COMPONENTS_DIR = "components"
+CURRENT_FILE = "current.json"
+OUTBOX_FILE = "outbox.json"
+QUARANTINE_DIR = "quarantine"
+LOCK_FILE = ".lock"
+OUTBOX_LIMIT = 1000
+"""Oldest reports are dropped past this, so an offline PC cannot fill its disk."""
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    server_url: str
+    client_id: str
+    client_token: str
+    server_id: str
+    vendor_keys: dict[str, Any]
+    """The JWK set the server handed over at enrollment: {"keys": [...]}."""
+    route: str
+    hostname: str
+    installed_at: datetime
+
+    def verifying_keys(self) -> dict[str, VerifyingKey]:
+        """The usable keys by kid; malformed entries are skipped, never trusted."""
+        keys: dict[str, VerifyingKey] = {}
+        entries = self.vendor_keys.get("keys")
+        for jwk in entries if isinstance(entries, list) else []:
+            if not isinstance(jwk, Mapping):
+                continue
+            try:
+                key = VerifyingKey.from_jwk(jwk)
+            except ValueError:
+                continue
+            keys[key.kid] = key
+        return keys
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "server_url": self.server_url,
+            "client_id": self.client_id,
+            "client_token": self.client_token,
+            "server_id": self.server_id,
+            "vendor_keys": self.vendor_keys,
+            "route": self.route,
+            "hostname": self.hostname,
+            "installed_at": format_timestamp(self.installed_at),
+        }
+
+
+@dataclass(frozen=True)
+class InstalledComponents:
+    """current.json: the components in use, the ones they replaced, and the manifest."""
+
+    serial: int | None = None
+    updated_at: datetime | None = None
+    current: dict[Component, ComponentVersion] = field(default_factory=dict)
+    previous: dict[Component, ComponentVersion] = field(default_factory=dict)
+    manifest: dict[str, Any] | None = None
+    """The vendor-signed envelope these versions came from, kept for audit."""
+
+    def versions(self) -> dict[Component, int]:
+        return {c: self.current[c].version for c in Component if c in self.current}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "serial": self.serial,
+            "updated_at": format_timestamp(self.updated_at) if self.updated_at else None,
+            "current": {c.value: v.to_dict() for c, v in self.current.items()},
+            "previous": {c.value: v.to_dict() for c, v in self.previous.items()},
+            "manifest": self.manifest,
+        }
+
+
+def _versions_from(raw: object, path: Path) -> dict[Component, ComponentVersion]:
+    if not isinstance(raw, dict):
+        raise StateCorrupt(path=str(path), reason="components")
+    parsed: dict[Component, ComponentVersion] = {}
+    for component in Component:
+        if component.value not in raw:
+            continue
+        check = ComponentVersion.from_dict(component, raw[component.value])
+        if check.value is None:
+            raise StateCorrupt(path=str(path), reason=f"{check.error}: {check.detail}")
+        parsed[component] = check.value
+    return parsed
+
+
+if sys.platform == "win32":  # pragma: no cover - the lock is advisory; Windows runs unlocked
+
+    @contextmanager
+    def _file_lock(path: Path) -> Iterator[None]:
+        yield
+
+else:
+    import fcntl
+
+    @contextmanager
+    def _file_lock(path: Path) -> Iterator[None]:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+
+class ClientState:
+    """Reads and writes one client directory. Methods that mutate expect `lock()` held."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.client_file = self.root / CLIENT_FILE
+        self.components_dir = self.root / COMPONENTS_DIR
+        self.current_file = self.components_dir / CURRENT_FILE
+        self.outbox_file = self.root / OUTBOX_FILE
+        self.quarantine_dir = self.root / QUARANTINE_DIR
+
+    def ensure_dirs(self) -> None:
+        for directory in (self.root, self.components_dir):
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Serialises updates, scans' outbox flushes and installs on this directory."""
+        self.ensure_dirs()
+        with _file_lock(self.root / LOCK_FILE):
+            yield
+
+    # --- client.json ------------------------------------------------------------------
+
+    def _read_json(self, path: Path) -> Any:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise StateCorrupt(path=str(path), reason=type(exc).__name__) from exc
+        except OSError as exc:
+            raise StateCorrupt(path=str(path), reason=exc.strerror or str(exc)) from exc
+
+    def is_installed(self) -> bool:
+        return self.client_file.is_file()
+
+    def load_config(self) -> ClientConfig:
+        if not self.client_file.exists():
+            raise NotInstalled(dir=str(self.root))
+        if self.client_file.stat().st_mode & 0o077:
+            self.client_file.chmod(0o600)  # the token must not stay readable by others
+        raw = self._read_json(self.client_file)
+        path = str(self.client_file)
+        if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT:
+            raise StateCorrupt(path=path, reason="format")
+        strings = ("server_url", "client_id", "client_token", "server_id", "route", "hostname")
+        for name in strings:
+            if not isinstance(raw.get(name), str):
+                raise StateCorrupt(path=path, reason=name)
+        installed_at = _parse_time(raw.get("installed_at"))
+        keys = raw.get("vendor_keys")
+        if installed_at is None or not isinstance(keys, dict):
+            raise StateCorrupt(path=path, reason="installed_at/vendor_keys")
+        return ClientConfig(
+            server_url=raw["server_url"],
+            client_id=raw["client_id"],
+            client_token=raw["client_token"],
+            server_id=raw["server_id"],
+            vendor_keys=keys,
+            route=raw["route"],
+            hostname=raw["hostname"],
+            installed_at=installed_at,
+        )
+
+    def save_config(self, config: ClientConfig) -> None:
+        self.ensure_dirs()
+        write_secret_file(self.client_file, _dump(config.to_dict()))
+
+    # --- components -------------------------------------------------------------------
+
+    def load_installed(self) -> InstalledComponents:
+        if not self.current_file.exists():
+            return InstalledComponents()
+        raw = self._read_json(self.current_file)
+        path = self.current_file
+        if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT:
+            raise StateCorrupt(path=str(path), reason="format")
+        serial = raw.get("serial")
+        manifest = raw.get("manifest")
+        if (serial is not None and type(serial) is not int) or not isinstance(
+            manifest, dict | None
+        ):
+            raise StateCorrupt(path=str(path), reason="serial/manifest")
+        return InstalledComponents(
+            serial=serial,
+            updated_at=_parse_time(raw.get("updated_at")),
+            current=_versions_from(raw.get("current"), path),
+            previous=_versions_from(raw.get("previous", {}), path),
+            manifest=manifest,
+        )
+
+    def save_installed(self, installed: InstalledComponents) -> None:
+        """The switch: one atomic rename makes the new set of versions current."""
+        self.ensure_dirs()
+        write_secret_file(self.current_file, _dump(installed.to_dict()))
+
+    def component_path(self, version: ComponentVersion) -> Path:
+        return (
+            self.components_dir / version.component.value / str(version.version) / version.filename
+        )
+
+    def write_component(self, version: ComponentVersion, data: bytes) -> Path:
+        path = self.component_path(version)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_secret_file(path, data)
+        return path
+
+    def read_component(self, version: ComponentVersion) -> bytes:
+        return self.component_path(version).read_bytes()
+
+    def prune(self, keep: Mapping[Component, set[int]]) -> None:
+        """Remove component versions that are neither current nor previous."""
+        for component in Component:
+            base = self.components_dir / component.value
+            if not base.is_dir():
+                continue
+            wanted = {str(v) for v in keep.get(component, set())}
+            for entry in base.iterdir():
+                if entry.name not in wanted and entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+
+    # --- outbox -----------------------------------------------------------------------
+
+    def load_outbox(self) -> list[dict[str, Any]]:
+        if not self.outbox_file.exists():
+            return []
+        try:
+            raw = self._read_json(self.outbox_file)
+        except StateCorrupt:
+            return []  # a damaged queue must not stop scanning; its reports are lost
+        entries = raw.get("entries") if isinstance(raw, dict) else None
+        if not isinstance(entries, list):
+            return []
+        return [e for e in entries if isinstance(e, dict)]
+
+    def save_outbox(self, entries: list[dict[str, Any]]) -> None:
+        if not entries:
+            self.outbox_file.unlink(missing_ok=True)
+            return
+        body = {"format": STATE_FORMAT, "entries": entries[-OUTBOX_LIMIT:]}
+        write_secret_file(self.outbox_file, _dump(body))
+
+    def queue_report(self, endpoint: str, body: dict[str, Any], *, queued_at: datetime) -> None:
+        entries = self.load_outbox()
+        entries.append(
+            {"endpoint": endpoint, "body": body, "queued_at": format_timestamp(queued_at)}
+        )
+        self.save_outbox(entries)
+
+
+def _dump(obj: Any) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -1,0 +1,189 @@
+"""Manual update: fetch the manifest through the server, verify it, fetch what changed.
+
+The client trusts the vendor, not the server: the manifest's signature is checked with
+the vendor keys received at enrollment, and every file against the manifest's size and
+SHA-256 (and that it parses as its component). Only when every changed file is on disk and
+verified does one rename of current.json switch to the new versions; the versions they
+replace are kept as the fallback. Any failure leaves the current versions in use.
+
+The result always reaches the server's client update log (or the outbox): "success",
+"up_to_date", "failed" or "refused". A refusal (license expired) is never reported to
+the user as an update: the original product's "update completed" after a refusal is the
+flaw this fixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from cssec.client.agent import AgentClient, UpdateResultValue, update_result_body
+from cssec.client.engine import validate_component
+from cssec.client.errors import ComponentRejected, ManifestRejected
+from cssec.client.reports import Delivery, send_or_queue
+from cssec.client.state import ClientState, InstalledComponents
+from cssec.core.clock import Clock
+from cssec.core.components import ComponentVersion, Manifest, verify_file, verify_manifest
+from cssec.core.errors import CssecError, LicenseExpired
+from cssec.core.policy import Component
+
+
+class UpdateResult(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    REFUSED = "refused"
+    UP_TO_DATE = "up_to_date"
+
+
+@dataclass(frozen=True)
+class UpdateOutcome:
+    result: UpdateResult
+    serial: int | None
+    versions: dict[Component, int]
+    changes: dict[Component, tuple[int | None, int]]
+    """component → (version before, version now), for the components that changed."""
+    delivery: Delivery
+
+
+def _same(old: ComponentVersion | None, new: ComponentVersion) -> bool:
+    return old is not None and (old.version, old.sha256) == (new.version, new.sha256)
+
+
+def _versions_body(versions: dict[Component, int]) -> dict[str, int]:
+    return {c.value: v for c, v in versions.items()}
+
+
+def describe_versions(versions: dict[Component, int], lang: str) -> str:
+    return ", ".join(f"{c.label(lang)} {v}" for c, v in versions.items()) or "-"
+
+
+def describe_changes(changes: dict[Component, tuple[int | None, int]], lang: str) -> str:
+    return ", ".join(
+        f"{c.label(lang)} {'-' if old is None else old} → {new}"
+        for c, (old, new) in changes.items()
+    )
+
+
+class _Updater:
+    def __init__(self, state: ClientState, agent: AgentClient, clock: Clock, lang: str) -> None:
+        self.state = state
+        self.agent = agent
+        self.clock = clock
+        self.lang = lang
+        self.installed = state.load_installed()
+
+    def report(
+        self, result: UpdateResultValue, versions: dict[Component, int], message: str
+    ) -> Delivery:
+        body = update_result_body(result, _versions_body(versions), message)
+        delivery, _ = send_or_queue(self.state, self.agent, "update-result", body, clock=self.clock)
+        return delivery
+
+    def give_up(self, error: CssecError) -> CssecError:
+        """Report the failure or refusal, drop half-fetched files, hand the error back."""
+        result: UpdateResultValue = "refused" if isinstance(error, LicenseExpired) else "failed"
+        self.report(result, self.installed.versions(), error.message(self.lang))
+        self._prune(self.installed)
+        return error
+
+    def _prune(self, installed: InstalledComponents) -> None:
+        keep: dict[Component, set[int]] = {}
+        for versions in (installed.current, installed.previous):
+            for component, version in versions.items():
+                keep.setdefault(component, set()).add(version.version)
+        self.state.prune(keep)
+
+    def fetch_manifest(self) -> tuple[Manifest, dict[str, Any]]:
+        keys = self.state.load_config().verifying_keys()
+        try:
+            envelope = self.agent.manifest()
+        except CssecError as exc:
+            raise self.give_up(exc) from exc
+        check = verify_manifest(envelope, keys)
+        if check.value is None:
+            reason = f"{check.error} {check.detail}".strip()
+            raise self.give_up(ManifestRejected(reason=reason))
+        manifest = check.value
+        if self.installed.serial is not None and manifest.serial < self.installed.serial:
+            reason = f"serial {manifest.serial} is older than the installed {self.installed.serial}"
+            raise self.give_up(ManifestRejected(reason=reason))
+        for component, new in manifest.components.items():
+            old = self.installed.current.get(component)
+            if old is not None and old.version == new.version and old.sha256 != new.sha256:
+                # A version number names one file for ever; reuse means a broken publisher.
+                reason = f"{component.value} version {new.version} names a different file"
+                raise self.give_up(ManifestRejected(reason=reason))
+        return manifest, envelope
+
+    def present(self, version: ComponentVersion) -> bool:
+        try:
+            return verify_file(self.state.read_component(version), version)
+        except OSError:
+            return False
+
+    def fetch_file(self, version: ComponentVersion) -> None:
+        """Put the verified file in place (unless it already is, e.g. a previous version)."""
+        if self.present(version):
+            return
+        label = version.component.label(self.lang)
+        try:
+            data = self.agent.download(version.component, version.sha256, max_bytes=version.size)
+        except CssecError as exc:
+            raise self.give_up(exc) from exc
+        if len(data) != version.size:
+            reason = f"size {len(data)} != {version.size}"
+            raise self.give_up(ComponentRejected(component=label, reason=reason))
+        if not verify_file(data, version):
+            raise self.give_up(ComponentRejected(component=label, reason="sha256 mismatch"))
+        invalid = validate_component(version.component, data)
+        if invalid is not None:
+            raise self.give_up(ComponentRejected(component=label, reason=invalid))
+        self.state.write_component(version, data)
+
+    def run(self) -> UpdateOutcome:
+        manifest, envelope = self.fetch_manifest()
+        current = self.installed.current
+        changed = [
+            new
+            for component, new in manifest.components.items()
+            if not _same(current.get(component), new) or not self.present(new)
+        ]
+        for version in changed:
+            self.fetch_file(version)
+        previous = dict(self.installed.previous)
+        for version in changed:
+            old = current.get(version.component)
+            if old is not None and not _same(old, version):
+                previous[version.component] = old
+        switched = InstalledComponents(
+            serial=manifest.serial,
+            updated_at=self.clock.now() if changed else self.installed.updated_at,
+            current=dict(manifest.components),
+            previous=previous,
+            manifest=dict(envelope),
+        )
+        self.state.save_installed(switched)
+        self._prune(switched)
+        versions = switched.versions()
+        changes = {
+            v.component: (old.version if (old := current.get(v.component)) else None, v.version)
+            for v in changed
+            if not _same(current.get(v.component), v)
+        }
+        if changes:
+            result, message = UpdateResult.SUCCESS, describe_changes(changes, self.lang)
+        else:
+            result, message = UpdateResult.UP_TO_DATE, describe_versions(versions, self.lang)
+        delivery = self.report(result.value, versions, message)
+        return UpdateOutcome(result, manifest.serial, versions, changes, delivery)
+
+
+def update_components(
+    state: ClientState, agent: AgentClient, *, clock: Clock, lang: str
+) -> UpdateOutcome:
+    """Run one manual update. Raises the CssecError that stopped it (LicenseExpired for a
+    refusal, ManifestRejected / ComponentRejected for a failed verification,
+    ServerUnreachable ...) after reporting it; the current components stay in use."""
+    with state.lock():
+        return _Updater(state, agent, clock, lang).run()

@@ -1,0 +1,274 @@
+"""The updater against a peer speaking the agent API over real HTTP.
+
+Nothing here stubs the client: manifests are really signed (Ed25519, a key made per test
+by the peer), files really hashed, and the failure modes are what a hostile or broken
+server could actually send.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cssec.client.agent import AgentClient
+from cssec.client.engine import load_components, load_engine
+from cssec.client.errors import ComponentRejected, ManifestRejected, ServerUnreachable
+from cssec.client.install import agent_for, install_client
+from cssec.client.state import ClientState
+from cssec.client.updater import UpdateResult, update_components
+from cssec.core.clock import FakeClock
+from cssec.core.components import Manifest
+from cssec.core.errors import CssecError, LicenseExpired
+from cssec.core.policy import Component
+from cssec.core.signing import SigningKey, sign_statement
+
+Peer = Any  # the agent_server fixture (conftest.AgentPeer)
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+EXTRA_RULE = b"""
+rule Cssec_Test_Extra
+{
+    meta:
+        threat = "Extra"
+    strings:
+        $a = "cssec-extra-test-rule-v2"
+    condition:
+        $a
+}
+"""
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def state(agent_server: Peer, tmp_path: Path, clock: FakeClock) -> ClientState:
+    state = ClientState(tmp_path / "client")
+    outcome = install_client(
+        state,
+        server_url=agent_server.url,
+        route="autopcc",
+        install_token=None,
+        clock=clock,
+        lang="en",
+    )
+    assert outcome.update_error is None
+    return state
+
+
+def update(state: ClientState, clock: FakeClock, lang: str = "en") -> Any:
+    with agent_for(state.load_config(), lang=lang) as agent:
+        return update_components(state, agent, clock=clock, lang=lang)
+
+
+def versions_on_disk(state: ClientState, component: Component) -> list[str]:
+    return sorted(p.name for p in (state.components_dir / component.value).iterdir())
+
+
+def test_install_fetches_every_component_and_reports_success(
+    agent_server: Peer, state: ClientState
+) -> None:
+    installed = state.load_installed()
+    assert installed.versions() == dict.fromkeys(Component, 1)
+    assert installed.serial == 1
+    assert installed.manifest == agent_server.manifest_envelope()
+    for component, version in installed.current.items():
+        path = state.component_path(version)
+        assert path == state.components_dir / component.value / "1" / version.filename
+        assert path.read_bytes() == agent_server.files[version.sha256]
+    [report] = agent_server.update_results
+    assert report["result"] == "success"
+    assert report["versions"] == dict.fromkeys([c.value for c in Component], 1)
+    config = json.loads(state.client_file.read_text())
+    assert config["client_token"] in agent_server.tokens
+    assert stat.S_IMODE(state.client_file.stat().st_mode) == 0o600
+    assert agent_server.enrollments[0]["route"] == "autopcc"
+
+
+def test_second_update_is_up_to_date(
+    agent_server: Peer, state: ClientState, clock: FakeClock
+) -> None:
+    outcome = update(state, clock)
+    assert (outcome.result, outcome.changes, outcome.delivery) == (
+        UpdateResult.UP_TO_DATE,
+        {},
+        "sent",
+    )
+    assert agent_server.update_results[-1]["result"] == "up_to_date"
+
+
+def test_new_version_switches_and_keeps_the_previous_one(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    outcome = update(state, clock)
+    assert outcome.result is UpdateResult.SUCCESS
+    assert outcome.changes == {Component.VIRUS_PATTERN: (1, 2)}
+    installed = state.load_installed()
+    assert (installed.serial, installed.current[Component.VIRUS_PATTERN].version) == (2, 2)
+    assert installed.previous[Component.VIRUS_PATTERN].version == 1
+    assert versions_on_disk(state, Component.VIRUS_PATTERN) == ["1", "2"]
+    assert load_engine(state).versions[Component.VIRUS_PATTERN] == 2
+    assert agent_server.update_results[-1]["versions"]["virus_pattern"] == 2
+
+    agent_server.publish(
+        Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE + b"// v3\n"
+    )
+    update(state, clock)
+    assert versions_on_disk(state, Component.VIRUS_PATTERN) == ["2", "3"]
+    assert versions_on_disk(state, Component.SCAN_ENGINE) == ["1"]
+
+
+def _other_key(peer: Peer) -> None:
+    peer.sign_with = SigningKey.generate()
+
+
+def _tamper_manifest(peer: Peer) -> None:
+    peer.tamper_manifest = True
+
+
+def _tamper_files(peer: Peer) -> None:
+    peer.tamper_files = True
+
+
+def _truncate_files(peer: Peer) -> None:
+    peer.truncate_files = True
+
+
+@pytest.mark.parametrize(
+    ("breakage", "error", "reason"),
+    [
+        (_tamper_manifest, ManifestRejected, "bad_signature"),
+        (_other_key, ManifestRejected, "unknown_kid"),
+        (_tamper_files, ComponentRejected, "sha256 mismatch"),
+        (_truncate_files, ComponentRejected, "size"),
+    ],
+    ids=["tampered-manifest", "wrong-key", "tampered-file", "truncated-download"],
+)
+def test_rejected_update_keeps_the_current_version_and_reports_failed(
+    agent_server: Peer,
+    state: ClientState,
+    clock: FakeClock,
+    seed: dict[Component, bytes],
+    eicar: bytes,
+    tmp_path: Path,
+    breakage: Any,
+    error: type[CssecError],
+    reason: str,
+) -> None:
+    before = state.current_file.read_bytes()
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    breakage(agent_server)
+    with pytest.raises(error) as raised:
+        update(state, clock)
+    assert reason in raised.value.fields["reason"]
+    assert state.current_file.read_bytes() == before
+    assert versions_on_disk(state, Component.VIRUS_PATTERN) == ["1"]
+    report = agent_server.update_results[-1]
+    assert report["result"] == "failed"
+    assert report["versions"]["virus_pattern"] == 1
+    assert reason in report["message"]
+    sample = tmp_path / "eicar.com"
+    sample.write_bytes(eicar)
+    assert [d.component_version for d in load_engine(state).scan(sample).detections] == [1]
+
+
+def test_signed_pattern_that_does_not_compile_is_refused(
+    agent_server: Peer, state: ClientState, clock: FakeClock
+) -> None:
+    agent_server.publish(Component.SPYWARE_PATTERN, b"rule broken {")
+    with pytest.raises(ComponentRejected, match="compile"):
+        update(state, clock)
+    assert state.load_installed().versions()[Component.SPYWARE_PATTERN] == 1
+
+
+def test_older_manifest_is_refused(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    old = agent_server.manifest_envelope()
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    update(state, clock)
+    agent_server.manifest_override = old  # validly signed, but a replay of serial 1
+    with pytest.raises(ManifestRejected, match="older"):
+        update(state, clock)
+    assert state.load_installed().serial == 2
+
+
+def test_manifest_missing_a_component_is_refused(
+    agent_server: Peer, state: ClientState, clock: FakeClock
+) -> None:
+    statement = Manifest.from_statement(agent_server.manifest_envelope()["statement"]).value
+    assert statement is not None
+    body = statement.to_statement()
+    del body["components"]["scan_engine"]
+    agent_server.manifest_override = sign_statement(body, agent_server.vendor_key)
+    with pytest.raises(ManifestRejected, match="missing_component"):
+        update(state, clock)
+
+
+def test_refusal_is_reported_as_refused_and_raised(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    agent_server.expire_license()
+    before = state.current_file.read_bytes()
+    with pytest.raises(LicenseExpired) as raised:
+        update(state, clock, lang="ja")
+    message = raised.value.message("ja")
+    assert "ライセンスの有効期限と更新猶予期間が終了しています" in message
+    assert raised.value.fields["status_code"] == 403
+    assert state.current_file.read_bytes() == before
+    report = agent_server.update_results[-1]
+    assert (report["result"], report["message"]) == ("refused", message)
+
+
+def test_unreachable_server_queues_the_failure_and_sends_it_next_time(
+    agent_server: Peer, state: ClientState, clock: FakeClock, unused_url: str
+) -> None:
+    config = state.load_config()
+    with (
+        AgentClient(unused_url, token=config.client_token) as agent,
+        pytest.raises(ServerUnreachable),
+    ):
+        update_components(state, agent, clock=clock, lang="en")
+    [queued] = state.load_outbox()
+    assert (queued["endpoint"], queued["body"]["result"]) == ("update-result", "failed")
+    assert len(agent_server.update_results) == 1
+
+    update(state, clock)
+    assert [r["result"] for r in agent_server.update_results] == ["success", "failed", "up_to_date"]
+    assert state.load_outbox() == []
+
+
+def test_damaged_current_file_falls_back_then_gets_repaired(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    update(state, clock)
+    current = state.load_installed().current[Component.VIRUS_PATTERN]
+    state.component_path(current).write_bytes(b"rule damaged { condition: false }")
+    loaded, notes = load_components(state)
+    assert loaded[Component.VIRUS_PATTERN].version == 1
+    assert any("fell back" in note for note in notes)
+
+    update(state, clock)
+    assert state.component_path(current).read_bytes() == agent_server.files[current.sha256]
+    assert load_components(state)[1] == []
+
+
+def test_reused_version_number_is_refused(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    before = state.current_file.read_bytes()
+    agent_server.serial += 1
+    agent_server.put_version(Component.VIRUS_PATTERN, 1, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    with pytest.raises(ManifestRejected, match="different file"):
+        update(state, clock)
+    assert state.current_file.read_bytes() == before
+    assert load_components(state)[1] == []
