@@ -1,0 +1,3 @@
+from cssec.cli import app
+
+app(prog_name="cssec")

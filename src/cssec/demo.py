@@ -1,0 +1,169 @@
+"""`cssec demo`: a vendor, a C/S Sec. server and two clients on loopback, in one command.
+
+Each part runs as its own process and is set up through the same commands an operator
+types, so the demo shows the real system, not a shortcut around it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+CSSEC = [sys.executable, "-m", "cssec"]
+
+
+class DemoError(Exception):
+    pass
+
+
+@dataclass
+class Demo:
+    root: Path
+    console: Console
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def run(self, *args: str, secret_input: str | None = None) -> str:
+        """Runs one cssec command to completion and returns its standard output."""
+        result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+            [*CSSEC, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            input=secret_input,
+            env=self._env(),
+        )
+        if result.returncode != 0:
+            reason = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
+            raise DemoError(f"`cssec {' '.join(args[:3])}` failed: {' '.join(reason)}")
+        return result.stdout
+
+    def start(self, name: str, *args: str) -> None:
+        log = (self.root / f"{name}.log").open("wb")
+        process = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+            [*CSSEC, *args], stdout=log, stderr=subprocess.STDOUT, env=self._env()
+        )
+        self.processes.append(process)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 10
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("CSSEC_VENDOR_DATABASE_URL", None)  # the demo is SQLite only
+        return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_up(
+    url: str, processes: Sequence[subprocess.Popen[bytes]], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise DemoError(f"a process exited while waiting for {url}; see the logs")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise DemoError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def demo_directory(chosen: Path | None) -> Iterator[Path]:
+    if chosen is not None:
+        chosen.mkdir(parents=True, exist_ok=True)
+        if any(chosen.iterdir()):
+            raise DemoError(f"{chosen} is not empty; choose an empty or new directory")
+        yield chosen
+        return
+    with tempfile.TemporaryDirectory(prefix="cssec-demo-") as tmp:
+        yield Path(tmp)
+
+
+def run_demo(directory: Path | None = None, *, vendor_port: int = 0, server_port: int = 0) -> None:
+    console = Console()
+    with demo_directory(directory) as root:
+        demo = Demo(root=root, console=console)
+        try:
+            _set_up(demo, vendor_port or free_port(), server_port or free_port())
+            console.print("[bold]Ctrl-C stops everything.[/bold]")
+            while all(p.poll() is None for p in demo.processes):
+                time.sleep(0.5)
+            console.print("[red]A demo process exited unexpectedly; see the logs above.[/red]")
+        except KeyboardInterrupt:
+            console.print("Stopping …")
+        finally:
+            demo.stop()
+
+
+def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
+    root, console = demo.root, demo.console
+    vendor_dir, server_dir = root / "vendor", root / "server"
+    vendor_url = f"http://127.0.0.1:{vendor_port}"
+    server_url = f"http://127.0.0.1:{server_port}"
+    staff_password = secrets.token_urlsafe(12)
+    admin_password = secrets.token_urlsafe(12)
+    password_file = root / "admin-password.txt"
+    password_file.write_text(admin_password + "\n", encoding="utf-8")
+    password_file.chmod(0o600)
+    staff_file = root / "staff-password.txt"
+    staff_file.write_text(staff_password + "\n", encoding="utf-8")
+    staff_file.chmod(0o600)
+
+    with console.status("Vendor: seeding a contract and a support-desk user …"):
+        demo.run("vendor", "user", "add", "support", "--password-file", str(staff_file),
+                 "--role", "admin", "--data", str(vendor_dir))
+        out = demo.run("vendor", "contract", "new", "--customer", "デモ商事株式会社",
+                       "--seats", "25", "--with-dcs", "--data", str(vendor_dir))
+        registration_key = out.strip().splitlines()[-1].strip()
+        demo.start("vendor", "vendor", "serve", "--data", str(vendor_dir),
+                   "--host", "127.0.0.1", "--port", str(vendor_port))
+        wait_until_up(f"{vendor_url}/api/v1/health", demo.processes)
+    with console.status("C/S Sec. server: online registration and install …"):
+        demo.run("server", "install", "--data", str(server_dir), "--vendor-url", vendor_url,
+                 "--registration-key", registration_key,
+                 "--admin-password-file", str(password_file))
+        demo.start("server", "server", "serve", "--data", str(server_dir),
+                   "--host", "127.0.0.1", "--port", str(server_port))
+        wait_until_up(f"{server_url}/login", demo.processes)
+    with console.status("Two clients: install and update …"):
+        for name in ("client-1", "client-2"):
+            demo.run("client", "install", "--server", server_url, "--dir", str(root / name))
+            demo.run("client", "update", "--dir", str(root / name))
+
+    table = Table(title="cssec demo", show_header=False)
+    table.add_row("Web manager", f"{server_url}/  admin / {admin_password}")
+    table.add_row("Support desk", f"{vendor_url}/console/  support / {staff_password}")
+    table.add_row("Registration key", registration_key)
+    table.add_row("Clients", f"{root / 'client-1'}, {root / 'client-2'}")
+    table.add_row("Try", f"cssec client scan PATH --dir {root / 'client-1'}")
+    table.add_row("Logs", str(root))
+    console.print(table)

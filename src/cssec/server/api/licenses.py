@@ -1,0 +1,151 @@
+"""JSON API of the license slots (DESIGN.md): HTTP Basic as `admin`, or the Web manager
+session (unsafe methods then need the X-CSRF-Token header)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from cssec.core.errors import CsrfFailed, NotAuthenticated
+from cssec.server.auth import authenticate
+from cssec.server.license_manager import activate_code, check_status_online, describe_outcomes
+from cssec.server.license_view import read_licenses
+from cssec.server.models import User
+from cssec.server.webmanager.deps import session_user
+from cssec.server.webmanager.templating import ctx_of
+from cssec.web.http import client_ip
+from cssec.web.i18n import current_language
+from cssec.web.security import CSRF_SESSION_KEY, constant_time_equal
+
+router = APIRouter(prefix="/api/v1", tags=["licenses"])
+basic = HTTPBasic(auto_error=False, description="`admin` and the Web manager password")
+CSRF_HEADER = "X-CSRF-Token"
+BASIC_LIMIT_PER_IP = "60/minute"
+
+
+class License(BaseModel):
+    product: Literal["CS", "DCS"]
+    product_name: str = Field(description="In the request's language")
+    version_type: str = Field(description="In the request's language (製品版 / Full version)")
+    activation_code: str = Field(description="XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
+    status: Literal["activated", "grace_period", "expired"]
+    expires_on: date
+
+
+class ActivationCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    activation_code: str = Field(min_length=1, max_length=200)
+
+
+class ApiError(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    message: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ApiError, "description": "not_authenticated / login_failed"},
+    403: {"model": ApiError, "description": "csrf_failed / revoked_activation_code"},
+    422: {"model": ApiError, "description": "validation_error"},
+    429: {"model": ApiError, "description": "rate_limited / account_locked"},
+}
+
+
+async def api_user(
+    request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
+) -> User:
+    ctx = ctx_of(request)
+    if credentials is not None:
+        ctx.limiter.hit(BASIC_LIMIT_PER_IP, "api-basic", client_ip(request))
+
+        def _authenticate() -> User:
+            with ctx.sessionmaker() as session:
+                return authenticate(
+                    session,
+                    credentials.username,
+                    credentials.password,
+                    now=ctx.clock.now(),
+                    max_failures=ctx.settings.login_max_failures,
+                    lockout=timedelta(minutes=ctx.settings.login_lockout_minutes),
+                )
+
+        return await run_in_threadpool(_authenticate)
+    user = session_user(request)
+    if user is None:
+        raise NotAuthenticated()
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        expected = request.session.get(CSRF_SESSION_KEY)
+        given = request.headers.get(CSRF_HEADER, "")
+        if not isinstance(expected, str) or not given or not constant_time_equal(expected, given):
+            raise CsrfFailed()
+    return user
+
+
+def _licenses(request: Request) -> list[dict[str, Any]]:
+    ctx = ctx_of(request)
+    lang = current_language.get()
+    with ctx.sessionmaker() as session:
+        licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
+    return [slot.to_api(lang) for slot in licenses.slots]
+
+
+@router.get("/licenses", response_model=list[License], responses=ERRORS)
+async def list_licenses(
+    request: Request, user: Annotated[User, Depends(api_user)]
+) -> list[dict[str, Any]]:
+    """Every license slot; status is computed now from the expiry and the clock."""
+    return _licenses(request)
+
+
+@router.post(
+    "/licenses/activation-code",
+    response_model=License,
+    responses={
+        **ERRORS,
+        400: {
+            "model": ApiError,
+            "description": "invalid_activation_code / expired_activation_code / wrong_product",
+        },
+    },
+)
+async def post_activation_code(
+    request: Request, body: ActivationCodeIn, user: Annotated[User, Depends(api_user)]
+) -> dict[str, Any]:
+    """Enter a new activation code; the slot of the code's product is replaced at once."""
+    ctx = ctx_of(request)
+    slot = await activate_code(ctx.license_env(), body.activation_code, actor=user.username)
+    return slot.to_api(current_language.get())
+
+
+@router.post(
+    "/licenses/check-online",
+    response_model=list[License],
+    responses={
+        **ERRORS,
+        502: {
+            "model": ApiError,
+            "description": (
+                "vendor_unreachable / untrusted_statement: the licenses are unchanged; the body "
+                "carries `licenses` (the slots) and `results` (per product)"
+            ),
+        },
+    },
+)
+async def post_check_online(
+    request: Request, user: Annotated[User, Depends(api_user)]
+) -> list[dict[str, Any]]:
+    """Ask the vendor for every slot's status; returns the slots after the check."""
+    ctx = ctx_of(request)
+    outcomes = await check_status_online(ctx.license_env(), actor=user.username)
+    failed = next((o for o in outcomes if o.error is not None), None)
+    if failed is not None and failed.error is not None:
+        error = failed.error
+        error.fields["licenses"] = _licenses(request)
+        error.fields["results"] = describe_outcomes(outcomes)
+        raise error
+    return _licenses(request)

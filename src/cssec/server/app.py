@@ -1,0 +1,144 @@
+"""The C/S Sec. server's one app factory: Web manager, JSON API and the license scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from cssec.core.clock import Clock, SystemClock, zone
+from cssec.core.errors import NotAuthenticated
+from cssec.server.api.licenses import router as licenses_api
+from cssec.server.auth import purge_sessions
+from cssec.server.clockguard import server_info
+from cssec.server.context import ServerContext
+from cssec.server.datadir import DataDir, open_database
+from cssec.server.errors import NotInstalled
+from cssec.server.scheduler import LicenseScheduler
+from cssec.server.settings import ServerSettings
+from cssec.server.webmanager import routers as webmanager_routers
+from cssec.server.webmanager.deps import LoginRequired
+from cssec.server.webmanager.templating import LOCALE_DIR, build_templates
+from cssec.web.http import (
+    BodySizeLimitMiddleware,
+    LanguageMiddleware,
+    SecurityHeadersMiddleware,
+    error_response,
+    install_error_handlers,
+)
+from cssec.web.i18n import Catalogs, current_language
+from cssec.web.ratelimit import RateLimiter
+
+STATIC_DIR = Path(__file__).parent / "webmanager" / "static"
+SESSION_COOKIE = "cssec_session"
+SESSION_COOKIE_MAX_AGE = 12 * 3600
+
+
+def create_app(
+    settings: ServerSettings,
+    *,
+    clock: Clock | None = None,
+    vendor_transport: httpx.AsyncBaseTransport | None = None,
+    start_scheduler: bool | None = None,
+) -> FastAPI:
+    """`start_scheduler` defaults to `settings.online_checks`; tests pass False and call
+    `app.state.scheduler.run_due_checks()` themselves."""
+    data = DataDir(settings.data_dir)
+    if not data.is_installed():
+        raise NotInstalled(path=str(settings.data_dir))
+    engine, sessions = open_database(data)
+    with sessions() as session:
+        recorded_url = server_info(session).vendor_url
+    ctx = ServerContext(
+        settings=settings,
+        data=data,
+        engine=engine,
+        sessionmaker=sessions,
+        clock=clock or SystemClock(),
+        tz=zone(settings.timezone),
+        vendor_url=settings.vendor_url or recorded_url,
+        vendor_transport=vendor_transport,
+        limiter=RateLimiter(settings.rate_limit_storage),
+    )
+    scheduler = LicenseScheduler(
+        ctx.license_env(), retry_base=timedelta(minutes=settings.check_retry_minutes)
+    )
+    run_scheduler = settings.online_checks if start_scheduler is None else start_scheduler
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with sessions() as session:
+            purge_sessions(
+                session,
+                now=ctx.clock.now(),
+                idle=timedelta(minutes=settings.session_idle_minutes),
+            )
+        if run_scheduler:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="C/S Sec. server",
+        version="1",
+        description=(
+            "License slots of a C/S Sec. server. Authenticate with HTTP Basic as `admin`, "
+            "or with the Web manager session cookie (then send the session's CSRF token in "
+            "`X-CSRF-Token` on POST)."
+        ),
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.server = ctx
+    app.state.scheduler = scheduler
+    app.state.templates = build_templates(Catalogs(LOCALE_DIR))
+    install_error_handlers(app)
+
+    async def on_not_authenticated(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NotAuthenticated)
+        response = error_response(exc, current_language.get())
+        response.headers["WWW-Authenticate"] = 'Basic realm="C/S Sec. server", charset="UTF-8"'
+        return response
+
+    async def on_login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse(exc.login_url, status_code=303)
+
+    app.add_exception_handler(NotAuthenticated, on_not_authenticated)
+    app.add_exception_handler(LoginRequired, on_login_required)
+
+    app.include_router(licenses_api)
+    for router in webmanager_routers:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Added innermost first: headers and language wrap everything, sessions are innermost.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=data.read_session_secret(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_COOKIE_MAX_AGE,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=64 * 1024)
+    app.add_middleware(LanguageMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    @app.get("/api/v1/health", include_in_schema=False)
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return app

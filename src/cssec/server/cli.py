@@ -1,0 +1,251 @@
+"""`cssec server …`: install, serve, and the license commands (mounted by cssec.cli).
+
+Each command exits 0 on success, or non-zero with one line on stderr naming the error
+code and saying, in Japanese and English, what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import httpx
+import typer
+
+from cssec.core.clock import SystemClock, zone
+from cssec.core.errors import CssecError
+from cssec.server.clockguard import server_info
+from cssec.server.datadir import DataDir, open_database
+from cssec.server.errors import NotInstalled
+from cssec.server.install import InstallRequest, install_server, read_password_file
+from cssec.server.license_manager import LicenseEnv, activate_code, check_status_online
+from cssec.server.license_view import SlotView, read_licenses
+from cssec.server.settings import ServerSettings
+from cssec.server.vendor_client import VendorClient
+from cssec.web.i18n import LANGUAGES
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="The C/S Sec. server.")
+license_app = typer.Typer(no_args_is_help=True, help="License slots of an installed server.")
+app.add_typer(license_app, name="license")
+
+T = TypeVar("T")
+DataOption = Annotated[
+    Path | None, typer.Option("--data", help="Data directory (default: per-user).")
+]
+LangOption = Annotated[str, typer.Option("--lang", help="Output language: ja or en.")]
+
+
+def vendor_transport() -> httpx.AsyncBaseTransport | None:
+    """The transport for vendor calls; tests replace this to reach an in-process vendor."""
+    return None
+
+
+def _fail(exc: CssecError) -> typer.Exit:
+    typer.echo(f"error: {exc.code}: {exc.message('ja')} / {exc.message('en')}", err=True)
+    return typer.Exit(1)
+
+
+def _run(awaitable: Awaitable[T]) -> T:
+    async def main() -> T:
+        return await awaitable
+
+    return asyncio.run(main())
+
+
+def _settings(data: Path | None) -> ServerSettings:
+    return ServerSettings(data_dir=data) if data is not None else ServerSettings()
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in LANGUAGES else "ja"
+
+
+def _env(settings: ServerSettings) -> LicenseEnv:
+    data = DataDir(settings.data_dir)
+    if not data.is_installed():
+        raise NotInstalled(path=str(settings.data_dir))
+    _engine, sessions = open_database(data)
+    with sessions() as session:
+        url = settings.vendor_url or server_info(session).vendor_url
+    transport = vendor_transport()
+
+    def vendor() -> VendorClient:
+        return VendorClient(
+            url,
+            transport=transport,
+            proxy=settings.http_proxy,
+            timeout=settings.vendor_timeout_seconds,
+        )
+
+    return LicenseEnv(
+        sessionmaker=sessions,
+        clock=SystemClock(),
+        tz=zone(settings.timezone),
+        data=data,
+        vendor=vendor if url else None,
+    )
+
+
+_LABELS = {
+    "ja": ("製品名", "バージョン種類", "アクティベーションコード", "ステータス", "有効期限"),
+    "en": ("Product", "Version type", "Activation code", "Status", "Expires on"),
+}
+
+
+def _print_slots(slots: list[SlotView], lang: str, *, as_json: bool) -> None:
+    """One block per product (codes are never cut short), or the API's JSON."""
+    if as_json:
+        typer.echo(json.dumps([s.to_api(lang) for s in slots], ensure_ascii=False, indent=2))
+        return
+    labels = _LABELS[lang]
+    for index, slot in enumerate(slots):
+        if index:
+            typer.echo("")
+        values = (
+            slot.product.name_in(lang),
+            slot.version_type.label(lang),
+            slot.formatted_code,
+            slot.state.label(lang),
+            slot.expires_on.isoformat(),
+        )
+        for label, value in zip(labels, values, strict=True):
+            typer.echo(f"{label}: {value}")
+
+
+@app.command()
+def install(
+    *,
+    vendor_url: Annotated[str, typer.Option("--vendor-url", help="The vendor service's URL.")],
+    admin_password_file: Annotated[
+        Path, typer.Option("--admin-password-file", help="File whose first line is the password.")
+    ],
+    data: DataOption = None,
+    registration_key: Annotated[
+        str | None, typer.Option("--registration-key", help="XX-XXXX-XXXX-XXXX-XXXX (online).")
+    ] = None,
+    activation_code: Annotated[
+        str | None, typer.Option("--activation-code", help="The C/S Sec. activation code.")
+    ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="No network: check the code by its structure.")
+    ] = False,
+    company: Annotated[
+        str, typer.Option("--company", help="For online registration (default: host name).")
+    ] = "",
+    contact_email: Annotated[
+        str, typer.Option("--contact-email", help="For online registration.")
+    ] = "",
+    lang: LangOption = "ja",
+) -> None:
+    """Install the server: no activation code (or registration key), no install."""
+    settings = _settings(data)
+    try:
+        password = read_password_file(admin_password_file)
+        result = _run(
+            install_server(
+                InstallRequest(
+                    data_dir=settings.data_dir,
+                    vendor_url=vendor_url,
+                    admin_password=password,
+                    registration_key=registration_key,
+                    activation_code=activation_code,
+                    offline=offline,
+                    company=company,
+                    contact_email=contact_email,
+                ),
+                clock=SystemClock(),
+                tz=zone(settings.timezone),
+                transport=vendor_transport(),
+                proxy=settings.http_proxy,
+                timeout_seconds=settings.vendor_timeout_seconds,
+            )
+        )
+    except CssecError as exc:
+        raise _fail(exc) from None
+    language = _lang(lang)
+    typer.echo(f"installed: {result.data_dir}")
+    typer.echo(f"server id: {result.server_id}")
+    _print_slots(result.slots, language, as_json=False)
+    for product in result.skipped:
+        typer.echo(f"skipped {product}: its contract has ended", err=True)
+
+
+@app.command()
+def serve(
+    data: DataOption = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8200,
+) -> None:
+    """Serve the Web manager and the JSON API; runs the scheduled license checks."""
+    import uvicorn  # noqa: PLC0415 - only this command needs the server
+
+    from cssec.server.app import create_app  # noqa: PLC0415
+
+    settings = _settings(data)
+    try:
+        application = create_app(settings)
+    except CssecError as exc:
+        raise _fail(exc) from None
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@license_app.command("show")
+def license_show(
+    data: DataOption = None,
+    lang: LangOption = "ja",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
+) -> None:
+    """Show the license slots (state computed now)."""
+    settings = _settings(data)
+    try:
+        env = _env(settings)
+    except CssecError as exc:
+        raise _fail(exc) from None
+    with env.sessionmaker() as session:
+        licenses = read_licenses(session, now=env.clock.now(), tz=env.tz)
+    _print_slots(licenses.slots, _lang(lang), as_json=as_json)
+
+
+@license_app.command("check-online")
+def license_check_online(data: DataOption = None, lang: LangOption = "ja") -> None:
+    """Check every slot's status with the vendor now (safe while `serve` runs)."""
+    settings = _settings(data)
+    try:
+        env = _env(settings)
+        outcomes = _run(check_status_online(env, actor="cli"))
+    except CssecError as exc:
+        raise _fail(exc) from None
+    with env.sessionmaker() as session:
+        licenses = read_licenses(session, now=env.clock.now(), tz=env.tz)
+    _print_slots(licenses.slots, _lang(lang), as_json=False)
+    failed = [o for o in outcomes if o.error is not None]
+    if failed and failed[0].error is not None:
+        raise _fail(failed[0].error)
+
+
+@license_app.command("activate")
+def license_activate(
+    code: Annotated[str, typer.Argument(help="The new activation code.")],
+    data: DataOption = None,
+    lang: LangOption = "ja",
+) -> None:
+    """Enter a new activation code (verified online when the vendor answers)."""
+    settings = _settings(data)
+    try:
+        env = _env(settings)
+        slot = _run(activate_code(env, code, actor="cli"))
+    except CssecError as exc:
+        raise _fail(exc) from None
+    _print_slots([slot], _lang(lang), as_json=False)
+    if not slot.confirmed_online:
+        typer.echo(
+            "warning: not confirmed online (accepted on format and expiry) / "
+            "オンラインで確認できなかったため、形式と有効期限で受け付けました",
+            err=True,
+        )
+
+
+__all__ = ["app"]

@@ -1,0 +1,46 @@
+"""Settings of the C/S Sec. server, read once by the app factory and the CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """A per-user data directory: $XDG_DATA_HOME/cssec/server, else ~/.local/share/cssec/server."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cssec" / "server"
+
+
+class ServerSettings(BaseSettings):
+    """Env prefix CSSEC_SERVER_. Secrets are not settings: they live in the data directory."""
+
+    model_config = SettingsConfigDict(env_prefix="CSSEC_SERVER_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """The installed data directory (database, pinned vendor keys, session secret)."""
+    vendor_url: str | None = None
+    """Base URL of the vendor service; None means the one recorded at install."""
+    timezone: str | None = None
+    """IANA zone in which license days and the 00:00 checks are counted; None = the system's."""
+    http_proxy: str | None = None
+    """Proxy for every outgoing call to the vendor (e.g. http://proxy:3128)."""
+    vendor_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Timeout of each call to the vendor; a slow vendor counts as unreachable."""
+    online_checks: bool = True
+    """Run the automatic status checks (00:00 on days 90/60/30/0 before expiry, daily after)."""
+    check_retry_minutes: int = Field(default=60, ge=1)
+    """First retry after a failed automatic check; doubles per failure up to a day."""
+    rate_limit_storage: str = "memory://"
+    """Storage of the login rate-limit counters (memory:// or redis://)."""
+    cookie_secure: bool = False
+    """Mark cookies Secure; set when the Web manager is served over HTTPS."""
+    session_idle_minutes: int = Field(default=60, ge=1)
+    """A Web manager session ends after this long without a request."""
+    login_max_failures: int = Field(default=5, ge=1)
+    """Failed logins in a row before the account locks."""
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    """How long a locked account stays locked."""

@@ -1,0 +1,193 @@
+"""The server's side of the vendor contract: registration, status and keys over httpx.
+
+Every failure becomes a CssecError the caller can log and show: the network and the
+vendor's own refusals (`invalid_activation_code`, `revoked_activation_code`, …) are told
+apart, so "unreachable" never hides "refused". Statements are returned unverified; the
+license manager verifies them against the pinned keys before anything changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from cssec.core.errors import (
+    CssecError,
+    ExpiredActivationCode,
+    InvalidActivationCode,
+    InvalidRegistrationKey,
+    RevokedActivationCode,
+    UnknownRegistrationKey,
+    ValidationFailed,
+    VendorUnreachable,
+    WrongProduct,
+)
+from cssec.core.signing import VerifyingKey
+
+_VENDOR_ERRORS: dict[str, type[CssecError]] = {
+    "invalid_activation_code": InvalidActivationCode,
+    "expired_activation_code": ExpiredActivationCode,
+    "revoked_activation_code": RevokedActivationCode,
+    "wrong_product": WrongProduct,
+    "invalid_registration_key": InvalidRegistrationKey,
+    "unknown_registration_key": UnknownRegistrationKey,
+    "validation_error": ValidationFailed,
+}
+# Fields the local error messages interpolate, with a fallback when the vendor sent none.
+_FIELD_DEFAULTS: dict[str, dict[str, Any]] = {
+    "invalid_activation_code": {
+        "detail_ja": "ライセンスサーバが認識できないコードです",
+        "detail_en": "the license service does not recognise it",
+    },
+    "invalid_registration_key": {
+        "detail_ja": "ライセンスサーバが認識できないキーです",
+        "detail_en": "the license service does not recognise it",
+    },
+    "expired_activation_code": {"expires_on": "?"},
+    "wrong_product": {"expected": "?", "actual": "?"},
+    "validation_error": {"detail": "?"},
+}
+_PASSED_FIELDS = (
+    "detail_ja",
+    "detail_en",
+    "reason",
+    "position",
+    "expires_on",
+    "expected",
+    "actual",
+    "detail",
+)
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    product: str
+    activation_code: str
+    expires_on: date
+
+
+class VendorClient:
+    """One connection pool to the vendor; use as `async with VendorClient(...) as vendor`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str | None = None,
+        timeout: float = 10.0,
+        language: str = "ja",
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        # The environment is not read (trust_env=False): only the proxy setting applies.
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            proxy=None if transport is not None else proxy,
+            timeout=httpx.Timeout(timeout),
+            trust_env=False,
+            headers={"Accept-Language": language, "User-Agent": "cssec-server/1"},
+        )
+
+    async def __aenter__(self) -> VendorClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._client.aclose()
+
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = await self._client.request(method, path, json=body)
+        except httpx.TimeoutException:
+            raise VendorUnreachable(cause="timeout") from None
+        except httpx.HTTPError as exc:
+            raise VendorUnreachable(cause=_describe(exc)) from None
+        if response.status_code == 200:
+            try:
+                return response.json()
+            except ValueError:
+                raise VendorUnreachable(cause="malformed response") from None
+        raise _refusal(response)
+
+    async def fetch_keys(self) -> list[VerifyingKey]:
+        """GET /api/v1/keys: the vendor's trusted public keys, current first."""
+        data = await self._call("GET", "/api/v1/keys")
+        keys: list[VerifyingKey] = []
+        raw = data.get("keys") if isinstance(data, dict) else None
+        for jwk in raw if isinstance(raw, list) else []:
+            try:
+                keys.append(VerifyingKey.from_jwk(jwk))
+            except (ValueError, TypeError, AttributeError):
+                continue
+        if not keys:
+            raise VendorUnreachable(cause="no usable public key in /api/v1/keys")
+        return keys
+
+    async def register(
+        self, *, registration_key: str, company: str, contact_email: str, server_id: str
+    ) -> list[IssuedCode]:
+        """POST /api/v1/registrations: the contract's activation codes."""
+        data = await self._call(
+            "POST",
+            "/api/v1/registrations",
+            {
+                "registration_key": registration_key,
+                "company": company,
+                "contact_email": contact_email,
+                "server_id": server_id,
+            },
+        )
+        try:
+            return [
+                IssuedCode(
+                    product=str(item["product"]),
+                    activation_code=str(item["activation_code"]),
+                    expires_on=date.fromisoformat(str(item["expires_on"])),
+                )
+                for item in data["activation_codes"]
+            ]
+        except (KeyError, TypeError, ValueError):
+            raise VendorUnreachable(cause="malformed registration response") from None
+
+    async def status(self, *, activation_code: str, server_id: str) -> dict[str, Any]:
+        """POST /api/v1/status: the signed envelope, not yet verified."""
+        data = await self._call(
+            "POST", "/api/v1/status", {"activation_code": activation_code, "server_id": server_id}
+        )
+        if not isinstance(data, dict):
+            raise VendorUnreachable(cause="malformed status response")
+        return data
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "connection failed"
+    if isinstance(exc, httpx.ProxyError):
+        return "proxy error"
+    return type(exc).__name__
+
+
+def _refusal(response: httpx.Response) -> CssecError:
+    """The vendor's error as a local CssecError (messages in the server's languages)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    code = body.get("code") if isinstance(body, dict) else None
+    cls = _VENDOR_ERRORS.get(code) if isinstance(code, str) else None
+    if cls is None or not isinstance(body, dict):
+        if response.status_code == 429:
+            return VendorUnreachable(cause="rate limited by the license service")
+        return VendorUnreachable(cause=f"HTTP {response.status_code}")
+    fields: dict[str, Any] = dict(_FIELD_DEFAULTS.get(cls.code, {}))
+    fields.update({k: body[k] for k in _PASSED_FIELDS if body.get(k) is not None})
+    return cls(**fields)

@@ -1,0 +1,149 @@
+"""Login, logout and the language switch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from cssec.core.errors import CssecError
+from cssec.server.auth import authenticate, end_session, set_language, start_session
+from cssec.server.models import User
+from cssec.server.webmanager.deps import SESSION_USER_KEY, session_user
+from cssec.server.webmanager.templating import (
+    check_csrf,
+    ctx_of,
+    flash,
+    redirect,
+    render,
+    safe_next,
+)
+from cssec.web.http import client_ip
+from cssec.web.i18n import LANG_COOKIE, LANGUAGES
+from cssec.web.security import CSRF_SESSION_KEY, new_token
+
+router = APIRouter(include_in_schema=False)
+
+LOGIN_LIMIT_PER_IP = "20/minute"
+LOGIN_LIMIT_PER_USER = "60/hour"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def _error(exc: CssecError) -> dict[str, str]:
+    return {"ja": exc.message("ja"), "en": exc.message("en")}
+
+
+def set_language_cookie(request: Request, response: Response, lang: str) -> None:
+    response.set_cookie(
+        LANG_COOKIE,
+        lang,
+        max_age=LANG_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=ctx_of(request).settings.cookie_secure,
+    )
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str | None = None) -> Response:
+    if session_user(request) is not None:
+        return redirect(safe_next(next))
+    return render(request, "login.html", user=None, next=safe_next(next))
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/dashboard",
+) -> Response:
+    ctx = ctx_of(request)
+    target = safe_next(next)
+    try:
+        check_csrf(request, csrf_token)
+        ctx.limiter.hit(LOGIN_LIMIT_PER_IP, "login-ip", client_ip(request))
+        ctx.limiter.hit(LOGIN_LIMIT_PER_USER, "login-user", username.lower())
+
+        def _authenticate() -> User:
+            with ctx.sessionmaker() as session:
+                return authenticate(
+                    session,
+                    username,
+                    password,
+                    now=ctx.clock.now(),
+                    max_failures=ctx.settings.login_max_failures,
+                    lockout=timedelta(minutes=ctx.settings.login_lockout_minutes),
+                )
+
+        user = await run_in_threadpool(_authenticate)
+    except CssecError as exc:
+        flash(request, "danger", _error(exc))
+        return redirect("/login?next=" + quote(target, safe="/"))
+    old = request.session.get(SESSION_USER_KEY)
+    with ctx.sessionmaker() as session:
+        if isinstance(old, str):
+            end_session(session, old)
+        token = start_session(session, user, now=ctx.clock.now())
+    # A fresh session: nothing from before the login (token, CSRF) survives it.
+    request.session.clear()
+    request.session[SESSION_USER_KEY] = token
+    request.session[CSRF_SESSION_KEY] = new_token()
+    response = redirect(target)
+    chosen = request.cookies.get(LANG_COOKIE)
+    if user.language is None and chosen in LANGUAGES:
+        # Picked on the login page before signing in: remember it for this user.
+        with ctx.sessionmaker() as session:
+            set_language(session, user.id, chosen)
+    elif user.language in LANGUAGES:
+        set_language_cookie(request, response, user.language)
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    request: Request, csrf_token: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
+    ctx = ctx_of(request)
+    try:
+        check_csrf(request, csrf_token)
+    except CssecError as exc:
+        flash(request, "danger", _error(exc))
+        return redirect("/dashboard")
+    token = request.session.get(SESSION_USER_KEY)
+    if isinstance(token, str):
+        with ctx.sessionmaker() as session:
+            end_session(session, token)
+    request.session.clear()
+    flash(request, "info", {"ja": "ログアウトしました。", "en": "You have logged out."})
+    return redirect("/login")
+
+
+@router.post("/language")
+async def switch_language(
+    request: Request,
+    user: Annotated[User | None, Depends(session_user)],
+    lang: Annotated[str, Form(max_length=8)] = "ja",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/dashboard",
+) -> Response:
+    ctx = ctx_of(request)
+    target = safe_next(next)
+    try:
+        check_csrf(request, csrf_token)
+    except CssecError as exc:
+        flash(request, "danger", _error(exc))
+        return redirect(target)
+    if lang not in LANGUAGES:
+        return redirect(target)
+    if user is not None:
+        with ctx.sessionmaker() as session:
+            set_language(session, user.id, lang)
+    response = redirect(target)
+    set_language_cookie(request, response, lang)
+    return response

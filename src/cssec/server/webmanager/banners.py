@@ -1,0 +1,153 @@
+"""What the license banners say: the state, what stops after grace (from core.policy) and
+what to do. Bilingual dicts, picked by the page's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cssec.core.license import LicenseState
+from cssec.core.policy import RESTRICTED_AFTER_GRACE, Operation, decide
+from cssec.server.clockguard import TimeView
+from cssec.server.license_view import SlotView
+
+RESTRICTED = [op for op in Operation if op in RESTRICTED_AFTER_GRACE]
+KEEPS_WORKING = [op for op in Operation if op not in RESTRICTED_AFTER_GRACE]
+
+_RENEW_BEFORE = {
+    "ja": (
+        "ご契約を更新してください。インターネットに接続できる環境では、更新後に"
+        "[ステータスをオンラインで確認] を押すと有効期限が延長されます"
+        " (有効期限の 90・60・30 日前と当日の 0 時にも自動で確認します)。"
+        "接続できない環境では、法人お問合せ窓口から新しいアクティベーションコードを入手し、"
+        "[新規入力] から入力してください。"
+    ),
+    "en": (
+        "Renew the contract. With Internet access, press Check status online after renewing "
+        "and the expiry moves to the contract's (the server also checks at 00:00 on the days "
+        "90, 60, 30 and 0 before the expiry). Without Internet access, obtain a new activation "
+        "code from corporate support and enter it with Enter new code."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Banner:
+    level: str  # "warning" | "danger"
+    title: dict[str, str]
+    body: list[dict[str, str]]
+    items: list[dict[str, str]]
+    items_title: dict[str, str]
+
+
+def _ops(ops: list[Operation]) -> list[dict[str, str]]:
+    return [{"ja": op.label("ja"), "en": op.label("en")} for op in ops]
+
+
+def license_banner(slot: SlotView) -> Banner | None:
+    name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
+    expiry, grace_end = slot.expires_on.isoformat(), slot.grace_end.isoformat()
+    if slot.state is LicenseState.ACTIVATED:
+        if not slot.expiry_near:
+            return None
+        days = slot.days_to_expiry
+        return Banner(
+            level="warning",
+            title={
+                "ja": f"{name['ja']} の有効期限 ({expiry}) まであと {days} 日です。",
+                "en": f"{name['en']} expires on {expiry}, in {days} day(s).",
+            },
+            body=[
+                {
+                    "ja": (
+                        f"有効期限を過ぎると {slot.grace_days} 日間の更新猶予期間に入ります。"
+                        f"猶予期間が終わる {grace_end} の翌日から、次の機能が停止します。"
+                    ),
+                    "en": (
+                        f"After the expiry a {slot.grace_days}-day grace period begins; the day "
+                        f"after it ends ({grace_end}) the following stop working."
+                    ),
+                },
+                _RENEW_BEFORE,
+            ],
+            items=_ops(RESTRICTED),
+            items_title={
+                "ja": "猶予期間の終了後に停止する機能",
+                "en": "Stops after the grace period",
+            },
+        )
+    remedy = decide(slot.state, RESTRICTED[0]).remedy
+    if slot.state is LicenseState.GRACE_PERIOD:
+        days = slot.days_to_grace_end
+        return Banner(
+            level="warning",
+            title={
+                "ja": (
+                    f"{name['ja']} は更新猶予期間中です (有効期限 {expiry}、"
+                    f"猶予期間の終了 {grace_end}、あと {days} 日)。"
+                ),
+                "en": (
+                    f"{name['en']} is in its grace period (expired {expiry}; "
+                    f"grace ends {grace_end}, in {days} day(s))."
+                ),
+            },
+            body=[remedy],
+            items=_ops(RESTRICTED),
+            items_title={
+                "ja": "猶予期間の終了後に停止する機能",
+                "en": "Stops after the grace period",
+            },
+        )
+    return Banner(
+        level="danger",
+        title={
+            "ja": (
+                f"{name['ja']} の契約期間が終了しています "
+                f"(有効期限 {expiry}、猶予期間は {grace_end} に終了)。"
+            ),
+            "en": f"{name['en']} has expired (expiry {expiry}; grace period ended {grace_end}).",
+        },
+        body=[
+            {
+                "ja": (
+                    "次の機能は停止しています。ウイルス検索やクライアントのインストール、ログの記録などは"
+                    "引き続き利用できますが、パターンファイルが更新されないため感染の危険性が高まります。"
+                ),
+                "en": (
+                    "The following have stopped. Scanning, client installs, logging and the rest "
+                    "keep working, but without new pattern files you are increasingly exposed."
+                ),
+            },
+            remedy,
+        ],
+        items=_ops(RESTRICTED),
+        items_title={"ja": "停止している機能", "en": "Stopped"},
+    )
+
+
+def clock_banner(time: TimeView) -> Banner | None:
+    if not time.rolled_back:
+        return None
+    seen = time.latest_seen.isoformat(timespec="minutes")
+    return Banner(
+        level="danger",
+        title={
+            "ja": "システム時刻が 1 日以上戻されています。",
+            "en": "The system clock has been set back by more than a day.",
+        },
+        body=[
+            {
+                "ja": (
+                    f"これまでに確認した最新の時刻は {seen} (UTC) です。"
+                    "ライセンスの状態はこの時刻で判定されるため、時刻を戻しても"
+                    "ライセンスは延長されません。サーバの時刻設定 (NTP) を確認してください。"
+                ),
+                "en": (
+                    f"The latest time this server has seen is {seen} (UTC). License state is "
+                    "judged by it, so setting the clock back extends nothing. Check the server's "
+                    "time settings (NTP)."
+                ),
+            }
+        ],
+        items=[],
+        items_title={"ja": "", "en": ""},
+    )

@@ -1,0 +1,37 @@
+"""The Web manager's navigation menu. Later pages append to `NAV` (or a group's children);
+labels are English msgids translated by the catalogs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class NavItem:
+    label: str
+    url: str | None = None
+    key: str = ""
+    children: list[NavItem] = field(default_factory=list)
+
+    def is_active(self, active: str) -> bool:
+        return self.key == active or any(child.is_active(active) for child in self.children)
+
+
+NAV: list[NavItem] = [
+    NavItem("Dashboard", "/dashboard", key="dashboard"),
+    NavItem(
+        "Administration",
+        key="admin",
+        children=[NavItem("Product License", "/admin/licenses", key="licenses")],
+    ),
+    NavItem(
+        "Logs",
+        key="logs",
+        children=[NavItem("System events", "/logs/system-events", key="system-events")],
+    ),
+]
+
+
+def nav_group(key: str) -> NavItem:
+    """The top-level group `key`, for a later page to add itself under."""
+    return next(item for item in NAV if item.key == key)

@@ -1,0 +1,195 @@
+"""ダッシュボード and 運用管理 → 製品ライセンス: the license page, 新規入力 → アクティベート,
+and ステータスをオンラインで確認. Actions answer with POST-redirect-GET and a flash message,
+so the page shows the result at once and a reload never repeats the action."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from cssec.core.errors import CssecError, VendorUnreachable
+from cssec.core.license import Product
+from cssec.server.clockguard import server_info
+from cssec.server.events import list_events
+from cssec.server.license_manager import activate_code, check_status_online
+from cssec.server.license_view import read_licenses
+from cssec.server.models import User
+from cssec.server.webmanager.deps import require_user
+from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+FORM_CODE_KEY = "form_code"
+LICENSES_URL = "/admin/licenses"
+
+
+def _product(value: str | None) -> Product | None:
+    if not value:
+        return None
+    try:
+        return Product(value.upper())
+    except ValueError:
+        return None
+
+
+def _both(exc: CssecError) -> dict[str, str]:
+    return {"ja": exc.message("ja"), "en": exc.message("en")}
+
+
+@router.get("/")
+async def root() -> Response:
+    return redirect("/dashboard")
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request, user: Annotated[User, Depends(require_user)]) -> Response:
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
+        info = server_info(session)
+        events = list_events(session, per_page=8).events
+    return render(
+        request,
+        "dashboard.html",
+        user=user,
+        active="dashboard",
+        licenses=licenses,
+        info=info,
+        events=events,
+    )
+
+
+@router.get(LICENSES_URL)
+async def licenses_page(request: Request, user: Annotated[User, Depends(require_user)]) -> Response:
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
+    return render(request, "licenses.html", user=user, active="licenses", licenses=licenses)
+
+
+@router.get(LICENSES_URL + "/activation-code")
+async def activation_form(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    product: str | None = None,
+) -> Response:
+    ctx = ctx_of(request)
+    chosen = _product(product)
+    with ctx.sessionmaker() as session:
+        licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
+    current = licenses.slot(chosen) if chosen else None
+    entered = request.session.pop(FORM_CODE_KEY, "")
+    return render(
+        request,
+        "activate.html",
+        user=user,
+        active="licenses",
+        product=chosen,
+        current=current,
+        entered=entered if isinstance(entered, str) else "",
+    )
+
+
+@router.post(LICENSES_URL + "/activation-code")
+async def activate(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    activation_code: Annotated[str, Form(max_length=200)] = "",
+    product: Annotated[str, Form(max_length=8)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    ctx = ctx_of(request)
+    chosen = _product(product)
+    form_url = (
+        LICENSES_URL + "/activation-code" + (f"?product={quote(chosen.value)}" if chosen else "")
+    )
+    try:
+        check_csrf(request, csrf_token)
+        slot = await activate_code(
+            ctx.license_env(), activation_code, product=chosen, actor=user.username
+        )
+    except CssecError as exc:
+        flash(request, "danger", _both(exc))
+        request.session[FORM_CODE_KEY] = activation_code[:100]
+        return redirect(form_url)
+    name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
+    expiry = slot.expires_on.isoformat()
+    flash(
+        request,
+        "success",
+        {
+            "ja": (
+                f"{name['ja']} をアクティベートしました。"
+                f"有効期限: {expiry} ({slot.state.label('ja')})"
+            ),
+            "en": f"{name['en']} activated. Expires on {expiry} ({slot.state.label('en')}).",
+        },
+    )
+    if not slot.confirmed_online:
+        flash(
+            request,
+            "warning",
+            {
+                "ja": (
+                    "ライセンスサーバで確認できなかったため、コードの形式と有効期限で受け付けました。"
+                    "この旨はシステムイベントログに記録されています。接続が回復したら "
+                    "[ステータスをオンラインで確認] を押してください。"
+                ),
+                "en": (
+                    "The license service could not confirm the code, so it was accepted on its "
+                    "format and expiry (recorded in the system event log). Press Check status "
+                    "online once the connection is back."
+                ),
+            },
+        )
+    return redirect(LICENSES_URL)
+
+
+@router.post(LICENSES_URL + "/check-online")
+async def check_online(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    product: Annotated[str, Form(max_length=8)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    ctx = ctx_of(request)
+    chosen = _product(product)
+    try:
+        check_csrf(request, csrf_token)
+    except CssecError as exc:
+        flash(request, "danger", _both(exc))
+        return redirect(LICENSES_URL)
+    outcomes = await check_status_online(
+        ctx.license_env(), products=[chosen] if chosen else None, actor=user.username
+    )
+    for outcome in outcomes:
+        name = {"ja": outcome.product.name_in("ja"), "en": outcome.product.name_in("en")}
+        if outcome.ok:
+            new = outcome.new_expiry.isoformat() if outcome.new_expiry else "-"
+            moved = outcome.old_expiry is not None and outcome.old_expiry != outcome.new_expiry
+            old = outcome.old_expiry.isoformat() if outcome.old_expiry else "-"
+            flash(
+                request,
+                "success",
+                {
+                    "ja": f"{name['ja']}: ステータスをオンラインで確認しました。有効期限: {new}"
+                    + (f" (変更前 {old})" if moved else " (変更なし)"),
+                    "en": f"{name['en']}: status checked online. Expires on {new}"
+                    + (f" (was {old})." if moved else " (unchanged)."),
+                },
+            )
+        else:
+            error = outcome.error or VendorUnreachable(cause="unknown")
+            flash(
+                request,
+                "danger",
+                {
+                    "ja": f"{name['ja']}: ステータスを確認できませんでした。"
+                    f"現在のライセンスは変更されていません。{error.message('ja')}",
+                    "en": f"{name['en']}: the status could not be checked; the current license "
+                    f"is unchanged. {error.message('en')}",
+                },
+            )
+    return redirect(LICENSES_URL)

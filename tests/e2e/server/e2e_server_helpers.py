@@ -1,0 +1,181 @@
+"""Real processes on loopback ports for the server's end-to-end and browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from cssec.vendor.runtime import Vendor, open_vendor
+from cssec.vendor.services import (
+    IssuedContract,
+    issue_contract,
+    issue_replacement_code,
+    renew_contract,
+)
+from cssec.vendor.settings import VendorSettings
+
+HERE = Path(__file__).parent
+REPO = HERE.parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "server"
+PASSWORD = "e2e-admin-password"
+SERVER_CLI = [sys.executable, "-m", "cssec.server"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSSEC_")}
+    env["CSSEC_SERVER_TIMEZONE"] = "Asia/Tokyo"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_server_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*SERVER_CLI, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=server_env(),
+        timeout=120,
+    )
+
+
+@dataclass
+class Stack:
+    root: Path
+    vendor_url: str
+    server_url: str
+    server_dir: Path
+    vendor: Vendor
+    contract: IssuedContract
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[IO[bytes]] = field(default_factory=list)
+
+    def renew(self, months: int = 12) -> None:
+        with self.vendor.session() as session:
+            renew_contract(session, self.contract.registration_key, months=months, actor="e2e")
+
+    def reissue(self, product: str = "CS") -> str:
+        with self.vendor.session() as session:
+            return issue_replacement_code(
+                session, self.contract.registration_key, product=product, actor="e2e"
+            )
+
+    def code_in_grace(self, product: str = "DCS", days_ago: int = 10) -> str:
+        """A code of a contract that ended `days_ago` days ago (now in its grace period)."""
+        start = date.today() - timedelta(days=days_ago)
+        start = start.replace(year=start.year - 1) + timedelta(days=1)
+        with self.vendor.session() as session:
+            ending = issue_contract(
+                session, customer="猶予中", seats=5, start=start, with_dcs=True, actor="e2e"
+            )
+        return ending.codes[product]
+
+    def lapsed_code(self) -> str:
+        with self.vendor.session() as session:
+            old = issue_contract(
+                session, customer="旧契約", seats=5, start=date(2024, 1, 1), actor="e2e"
+            )
+        return old.codes["CS"]
+
+
+def _start(cmd: list[str], log: Path) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    handle = log.open("wb")
+    process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=server_env())
+    return process, handle
+
+
+def wait_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up:\n{log.read_text(errors='replace')}")
+
+
+@contextmanager
+def running_stack(root: Path) -> Iterator[Stack]:
+    """A vendor process, a server installed by the real CLI (online registration with a
+    registration key, C/S Sec. + Damage Cleanup Services) and its `serve` process."""
+    vendor_port, server_port = free_port(), free_port()
+    vendor_dir, server_dir = root / "vendor", root / "server"
+    vendor_url = f"http://127.0.0.1:{vendor_port}"
+    server_url = f"http://127.0.0.1:{server_port}"
+    processes: list[subprocess.Popen[bytes]] = []
+    logs: list[IO[bytes]] = []
+    vendor: Vendor | None = None
+    try:
+        proc, log = _start(
+            [sys.executable, str(HERE / "vendor_launcher.py"), str(vendor_dir), str(vendor_port)],
+            root / "vendor.log",
+        )
+        processes.append(proc)
+        logs.append(log)
+        wait_up(f"{vendor_url}/api/v1/health", proc, root / "vendor.log")
+        vendor = open_vendor(VendorSettings(data_dir=vendor_dir))
+        with vendor.session() as session:
+            contract = issue_contract(
+                session, customer="株式会社E2E", seats=25, with_dcs=True, actor="e2e"
+            )
+        password_file = root / "admin.pw"
+        password_file.write_text(PASSWORD + "\n")
+        installed = run_server_cli(
+            "install", "--data", str(server_dir), "--vendor-url", vendor_url,
+            "--registration-key", contract.registration_key,
+            "--admin-password-file", str(password_file),
+        )  # fmt: skip
+        if installed.returncode != 0:
+            raise RuntimeError(f"install failed: {installed.stderr}")
+        proc, log = _start(
+            [*SERVER_CLI, "serve", "--data", str(server_dir), "--port", str(server_port)],
+            root / "server.log",
+        )
+        processes.append(proc)
+        logs.append(log)
+        wait_up(f"{server_url}/api/v1/health", proc, root / "server.log")
+        yield Stack(
+            root=root,
+            vendor_url=vendor_url,
+            server_url=server_url,
+            server_dir=server_dir,
+            vendor=vendor,
+            contract=contract,
+            processes=processes,
+            logs=logs,
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in logs:
+            log.close()
+        if vendor is not None:
+            vendor.close()

@@ -1,0 +1,232 @@
+"""The Web manager in a real browser (Debian's chromium through Playwright) against real
+vendor and server processes: log in, read the license page in Japanese and English, enter
+a valid, a mistyped and a lapsed code, and check the status online. Screenshots go to
+test-artifacts/server/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_server_helpers import ARTIFACTS, PASSWORD, Stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, stack: Stack) -> Iterator[Any]:
+    context = browser.new_context(
+        locale="ja-JP", base_url=stack.server_url, viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def field(page: Any, product: str, name: str) -> str:
+    text: str = page.locator(
+        f'section[data-product="{product}"] [data-field="{name}"]'
+    ).inner_text()
+    return text.strip()
+
+
+def open_new_code_form(page: Any, product: str = "CS") -> None:
+    page.goto("/admin/licenses")
+    page.get_by_test_id(f"new-code-{product}").click()
+    page.wait_for_url(re.compile(r"/admin/licenses/activation-code"))
+
+
+def test_01_log_in(page: Any) -> None:
+    page.goto("/admin/licenses")
+    page.wait_for_url(re.compile(r"/login\?next="))
+    assert page.locator("h1").inner_text() == "Webマネージャにログイン"
+    shot(page, "01-login-ja")
+    page.fill("#password", "wrong password")
+    page.get_by_role("button", name="ログイン").click()
+    assert (
+        "ユーザ名またはパスワードが正しくありません"
+        in page.get_by_test_id("flash-danger").inner_text()
+    )
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(re.compile(r"/admin/licenses$"))
+    page.goto("/dashboard")
+    assert page.locator("h1").inner_text() == "ダッシュボード"
+    shot(page, "02-dashboard-ja")
+
+
+def test_02_license_page_in_japanese(page: Any, stack: Stack) -> None:
+    page.locator("nav.sidenav").get_by_role("link", name="製品ライセンス").click()
+    page.wait_for_url(re.compile(r"/admin/licenses$"))
+    assert page.locator("h1").inner_text() == "製品ライセンス"
+    assert page.locator('section[data-product="CS"] h2').inner_text() == "製品: C/S Sec."
+    assert page.locator('section[data-product="DCS"] h2').inner_text() == (
+        "製品: ウイルス感染復旧サービス"
+    )
+    assert field(page, "CS", "product_name") == "C/S Sec."
+    assert field(page, "CS", "version_type") == "製品版"
+    assert field(page, "CS", "activation_code") == stack.contract.codes["CS"]
+    assert field(page, "CS", "status") == "アクティベート済み"
+    assert field(page, "CS", "expires_on") >= stack.contract.end.isoformat()
+    assert page.get_by_test_id("new-code-CS").inner_text() == "新規入力"
+    assert page.get_by_test_id("check-online-CS").inner_text() == "ステータスをオンラインで確認"
+    shot(page, "03-licenses-ja")
+
+
+def test_03_license_page_in_english(page: Any) -> None:
+    page.get_by_test_id("lang-en").click()
+    page.wait_for_url(re.compile(r"/admin/licenses$"))
+    assert page.locator("h1").inner_text() == "Product License"
+    assert page.locator('section[data-product="DCS"] h2').inner_text() == (
+        "Product: Damage Cleanup Services"
+    )
+    assert field(page, "CS", "version_type") == "Full version"
+    assert field(page, "CS", "status") == "Activated"
+    assert page.get_by_test_id("check-online-CS").inner_text() == "Check status online"
+    shot(page, "04-licenses-en")
+    page.get_by_test_id("lang-ja").click()
+    page.wait_for_url(re.compile(r"/admin/licenses$"))
+    assert page.locator("h1").inner_text() == "製品ライセンス"
+
+
+def test_04_accept_language_english(browser: Any, stack: Stack) -> None:
+    context = browser.new_context(locale="en-US", base_url=stack.server_url)
+    try:
+        other = context.new_page()
+        other.goto("/login")
+        assert other.locator("h1").inner_text() == "Log in to the Web manager"
+        shot(other, "05-login-en-accept-language")
+    finally:
+        context.close()
+
+
+def test_05_enter_a_valid_new_code(page: Any, stack: Stack) -> None:
+    stack.renew()
+    new_code = stack.reissue()
+    open_new_code_form(page)
+    assert page.locator("h1").inner_text() == "アクティベーションコードの新規入力"
+    page.fill("#activation_code", new_code.replace("-", "").lower())
+    shot(page, "06-new-code-form")
+    page.get_by_test_id("activate").click()
+    page.wait_for_url(re.compile(r"/admin/licenses$"))
+    assert "アクティベートしました" in page.get_by_test_id("flash-success").inner_text()
+    assert field(page, "CS", "activation_code") == new_code
+    assert field(page, "CS", "status") == "アクティベート済み"
+    assert field(page, "CS", "expires_on") > stack.contract.end.isoformat()
+    shot(page, "07-new-code-activated")
+    page.reload()
+    assert page.get_by_test_id("flash-success").count() == 0
+    assert field(page, "CS", "activation_code") == new_code
+
+
+def test_06_enter_a_mistyped_code(page: Any) -> None:
+    before = field(page, "CS", "activation_code")
+    typo = before[:20] + ("Z" if before[20] != "Z" else "Y") + before[21:]
+    open_new_code_form(page)
+    page.fill("#activation_code", typo)
+    page.get_by_test_id("activate").click()
+    page.wait_for_url(re.compile(r"/admin/licenses/activation-code\?product=CS"))
+    message = page.get_by_test_id("flash-danger").inner_text()
+    assert "無効なアクティベーションコードです" in message
+    assert "法人お問合せ窓口" in message
+    assert page.input_value("#activation_code") == typo
+    shot(page, "08-mistyped-code")
+    page.goto("/admin/licenses")
+    assert field(page, "CS", "activation_code") == before
+
+
+def test_07_enter_a_lapsed_code(page: Any, stack: Stack) -> None:
+    before = field(page, "CS", "activation_code")
+    open_new_code_form(page)
+    page.fill("#activation_code", stack.lapsed_code())
+    page.get_by_test_id("activate").click()
+    page.wait_for_url(re.compile(r"/admin/licenses/activation-code\?product=CS"))
+    message = page.get_by_test_id("flash-danger").inner_text()
+    assert "有効期限が切れています" in message
+    assert "2024-12-31" in message
+    shot(page, "09-lapsed-code")
+    page.goto("/admin/licenses")
+    assert field(page, "CS", "activation_code") == before
+
+
+def test_08_check_status_online(page: Any, stack: Stack) -> None:
+    stack.renew()
+    before = field(page, "CS", "expires_on")
+    page.get_by_test_id("check-online-CS").click()
+    page.wait_for_url(re.compile(r"/admin/licenses$"))
+    message = page.get_by_test_id("flash-success").inner_text()
+    assert "ステータスをオンラインで確認しました" in message
+    after = field(page, "CS", "expires_on")
+    assert after > before
+    assert f"変更前 {before}" in message
+    shot(page, "10-checked-online")
+
+
+def test_09_grace_banner(page: Any, stack: Stack) -> None:
+    """Damage Cleanup Services from a contract that ended ten days ago: in grace, with a
+    banner that says what stops after the grace period and what to do."""
+    open_new_code_form(page, "DCS")
+    page.fill("#activation_code", stack.code_in_grace("DCS"))
+    page.get_by_test_id("activate").click()
+    page.wait_for_url(re.compile(r"/admin/licenses$"))
+    assert field(page, "DCS", "status") == "更新猶予期間"
+    banner = page.get_by_test_id("banner").inner_text()
+    assert "ウイルス感染復旧サービス は更新猶予期間中です" in banner
+    assert "ウイルスパターンファイルの配信" in banner
+    assert "ステータスをオンラインで確認" in banner
+    shot(page, "11-grace-banner")
+
+
+def test_10_system_event_log(page: Any) -> None:
+    page.locator("nav.sidenav").get_by_role("link", name="システムイベント").click()
+    page.wait_for_url(re.compile(r"/logs/system-events"))
+    table = page.get_by_test_id("events").inner_text()
+    for kind in (
+        "server.installed",
+        "license.activated",
+        "license.activation_refused",
+        "license.check_succeeded",
+    ):
+        assert kind in table
+    shot(page, "12-system-events")
+
+
+def test_11_log_out(page: Any) -> None:
+    page.get_by_test_id("logout").click()
+    page.wait_for_url(re.compile(r"/login$"))
+    page.goto("/admin/licenses")
+    page.wait_for_url(re.compile(r"/login\?next="))

@@ -1,0 +1,33 @@
+"""The JSON API is described by OpenAPI, with its auth and error shapes."""
+
+from __future__ import annotations
+
+from server_helpers import Desk, ServerFactory
+
+
+async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: Desk) -> None:
+    server = await servers.start(activation_code=desk.contract().codes["CS"])
+    schema = (await server.client.get("/openapi.json")).json()
+    assert set(schema["paths"]) == {
+        "/api/v1/licenses",
+        "/api/v1/licenses/activation-code",
+        "/api/v1/licenses/check-online",
+    }
+    assert "get" in schema["paths"]["/api/v1/licenses"]
+    post = schema["paths"]["/api/v1/licenses/activation-code"]["post"]
+    assert post["security"] == [{"HTTPBasic": []}]
+    assert {"400", "401", "422"} <= set(post["responses"])
+    license_schema = schema["components"]["schemas"]["License"]
+    assert set(license_schema["properties"]) == {
+        "product",
+        "product_name",
+        "version_type",
+        "activation_code",
+        "status",
+        "expires_on",
+    }
+    assert license_schema["properties"]["status"]["enum"] == [
+        "activated",
+        "grace_period",
+        "expired",
+    ]
