@@ -23,7 +23,7 @@ from cssec.vendor.settings import VendorSettings
 START = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 _TABLES = (
     "audit_log, status_checks, registrations, activation_codes, registration_keys, "
-    "contract_products, contracts, customers, users"
+    "contract_products, contracts, customers, users, component_versions"
 )
 
 

@@ -36,6 +36,11 @@ TAGS = [
     {"name": "registration", "description": "Online registration with a registration key."},
     {"name": "status", "description": "Signed status statements for activation codes."},
     {"name": "keys", "description": "The public keys that verify status statements."},
+    {
+        "name": "activeupdate",
+        "description": "The signed component manifest and the component files (the "
+        "activation code authorizes; refused once the contract's end plus grace has passed).",
+    },
     {"name": "health", "description": "Liveness."},
 ]
 
@@ -84,6 +89,12 @@ def _include_routers(app: FastAPI, vendor: Vendor) -> None:
     from cssec.vendor.api import router as api_router  # noqa: PLC0415
 
     app.include_router(api_router)
+    from cssec.vendor.activeupdate.api import router as activeupdate_router  # noqa: PLC0415
+
+    app.include_router(activeupdate_router, prefix="/api/v1")
+    from cssec.vendor.console import install_console  # noqa: PLC0415
+
+    install_console(app, vendor)
 
 
 def _install_fallback_handlers(app: FastAPI) -> None:

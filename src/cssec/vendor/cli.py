@@ -35,6 +35,8 @@ app.add_typer(contract_app, name="contract")
 app.add_typer(code_app, name="code")
 app.add_typer(keys_app, name="keys")
 app.add_typer(user_app, name="user")
+component_app = typer.Typer(no_args_is_help=True, help="ActiveUpdate components: publish, list.")
+app.add_typer(component_app, name="component")
 
 DATA_HELP = "Data directory (default: ~/.local/share/cssec/vendor or $XDG_DATA_HOME)."
 DataOption = typer.Option(None, "--data", help=DATA_HELP, file_okay=False)
@@ -239,6 +241,64 @@ def keys_rotate(data: Path | None = DataOption) -> None:
     typer.echo(f"signing kid: {signing_kid}")
 
 
+@keys_app.command("bulk")
+def keys_bulk(  # noqa: PLR0917  (Typer maps each parameter to an option)
+    count: int = typer.Option(..., "--count", help="Contracts to issue (one key each)."),
+    seats: int = typer.Option(..., "--seats", help="Licensed seats of each contract."),
+    out: Path = typer.Option(..., "--out", help="CSV to write; must not exist (mode 0600)."),
+    months: int = typer.Option(12, "--months", help="Term length in months."),
+    start: str | None = typer.Option(
+        None, "--start", help="First day, YYYY-MM-DD (default: today, UTC)."
+    ),
+    with_dcs: bool = typer.Option(False, "--with-dcs", help="Include Damage Cleanup Services."),
+    customer: str | None = typer.Option(
+        None, "--customer", help="Distributor or batch name (default: 'bulk <UTC time>')."
+    ),
+    data: Path | None = DataOption,
+) -> None:
+    """Issue a distributor's batch in one transaction (all or nothing) and write its CSV:
+    registration_key, activation code(s), expires_on, contract_id."""
+    import sqlite3  # noqa: PLC0415  (only this command needs these)
+
+    import psycopg  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress, TaskID  # noqa: PLC0415
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    start_day = _parse_day(start) if start else None
+    bar = Progress(console=Console(stderr=True))
+    task: list[TaskID] = []
+
+    def progress(done: int, total: int) -> None:
+        if not task:  # the terms checked out and the transaction began
+            bar.start()
+            task.append(bar.add_task("issuing", total=total))
+        bar.update(task[0], completed=done)
+
+    failure = None
+    try:
+        with _vendor(data) as vendor, vendor.session() as session:
+            issued = services.issue_bulk_contracts(
+                session, count=count, seats=seats, out=out, months=months, start=start_day,
+                with_dcs=with_dcs, customer=customer, actor=_actor(), progress=progress,
+            )  # fmt: skip
+    except CssecError as exc:
+        failure = exc.message(_lang())
+    except (KeyringError, OSError, SQLAlchemyError, sqlite3.Error, psycopg.Error) as exc:
+        failure = f"cssec vendor keys bulk: {exc}"
+    finally:
+        bar.stop()
+    if failure is not None:
+        raise _fail(failure)
+    ids = issued.contract_ids
+    typer.echo(f"contracts: {issued.count} (ids {ids[0]}..{ids[-1]})")
+    typer.echo(f"customer: {issued.customer}")
+    typer.echo(f"seats: {issued.seats}  products: {', '.join(issued.products)}")
+    typer.echo(f"term: {issued.start} .. {issued.end}")
+    typer.echo(f"csv: {issued.out}")
+    typer.echo(f"sha256: {issued.sha256}")
+
+
 @user_app.command("add")
 def user_add(
     name: str = typer.Argument(..., help="Login name."),
@@ -260,3 +320,46 @@ def user_add(
         lambda s: services.add_user(s, name=name, password=password, role=role, actor=_actor()),
     )
     typer.echo(f"user: {user.name} ({user.role})")
+
+
+@component_app.command("publish")
+def component_publish(
+    name: str = typer.Argument(
+        ..., help="virus_pattern, damage_cleanup_template, spyware_pattern or scan_engine."
+    ),
+    file: Path = typer.Argument(
+        ..., help="The component file (YARA rules or JSON).", exists=True, dir_okay=False,
+        readable=True,
+    ),
+    data: Path | None = DataOption,
+) -> None:  # fmt: skip
+    """Publish FILE as the next version of component NAME (checked first: YARA compiles,
+    the JSON parses); servers get it at their next hourly ActiveUpdate poll."""
+    from cssec.vendor.activeupdate import publish_component  # noqa: PLC0415
+
+    content = file.read_bytes()
+    published = _run(data, lambda s: publish_component(s, name, content, actor=_actor()))
+    version = published.component_version
+    typer.echo(
+        f"published {version.component.value} version {version.version} "
+        f"(sha256 {version.sha256}, {version.size} bytes); manifest serial {published.serial}"
+    )
+
+
+@component_app.command("list")
+def component_list(
+    name: str | None = typer.Argument(None, help="Only this component."),
+    data: Path | None = DataOption,
+) -> None:
+    """Every published version, newest first; the current one of each component is marked *."""
+    from cssec.vendor.activeupdate import list_component_versions  # noqa: PLC0415
+
+    versions = _run(data, lambda s: list_component_versions(s, name))
+    seen: set[str] = set()
+    for v in versions:
+        mark = " " if v.component.value in seen else "*"
+        seen.add(v.component.value)
+        published = v.published_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        typer.echo(
+            f"{mark} {v.component.value:<24} v{v.version:<4} {v.sha256}  {v.size:>9}  {published}"
+        )

@@ -47,3 +47,82 @@ class InvalidUser(CssecError):
     code = "invalid_user"
     message_ja = "ユーザーの指定に誤りがあります: {detail_ja}"
     message_en = "The user is not valid: {detail_en}"
+
+
+# --- ActiveUpdate ------------------------------------------------------------------------
+
+
+class UnknownComponent(CssecError):
+    code = "unknown_component"
+    message_ja = (
+        "コンポーネント「{component}」はありません。virus_pattern、damage_cleanup_template、"
+        "spyware_pattern、scan_engine のいずれかを指定してください。"
+    )
+    message_en = (
+        "There is no component {component!r}. Use virus_pattern, damage_cleanup_template, "
+        "spyware_pattern or scan_engine."
+    )
+
+
+class InvalidComponentFile(CssecError):
+    code = "invalid_component_file"
+    status = 422
+    message_ja = (
+        "{component_ja}として公開できないファイルです ({detail})。"
+        "ファイルを修正してからもう一度公開してください。"
+    )
+    message_en = (
+        "The file cannot be published as the {component_en} ({detail}). "
+        "Fix the file, then publish it again."
+    )
+
+
+class ComponentUnchanged(CssecError):
+    code = "component_unchanged"
+    status = 409
+    message_ja = (
+        "このファイルは{component_ja}の現在のバージョン ({version}) と同じです。"
+        "新しいファイルを指定してください。"
+    )
+    message_en = (
+        "This file is already the current {component_en} (version {version}). "
+        "Give a changed file to publish a new version."
+    )
+
+
+class ActivationCodeRequired(CssecError):
+    code = "activation_code_required"
+    status = 401
+    message_ja = (
+        "アクティベーションコードがありません。ActiveUpdate のファイルを取得するには "
+        "X-Cssec-Activation-Code ヘッダーにアクティベーションコードを指定してください。"
+    )
+    message_en = (
+        "No activation code was given. To download ActiveUpdate files, send the "
+        "activation code in the X-Cssec-Activation-Code header."
+    )
+
+
+class ComponentFileUnavailable(CssecError):
+    code = "service_unavailable"
+    status = 503
+    message_ja = (
+        "コンポーネントのファイルを一時的に提供できません。しばらくしてからもう一度お試しください。"
+    )
+    message_en = "The component file is temporarily unavailable. Try again shortly."
+
+
+# --- Bulk issuance -----------------------------------------------------------------------
+
+
+class BulkOutputExists(CssecError):
+    code = "output_exists"
+    status = 409
+    message_ja = (
+        "出力先のファイル {path} は既に存在します。以前のバッチを上書きしないよう、"
+        "別のファイル名を指定してください。"
+    )
+    message_en = (
+        "The output file {path} already exists. Give another file name so that an "
+        "earlier batch is not overwritten."
+    )

@@ -1,9 +1,10 @@
 """Everything the vendor service needs at run time, built once from its settings.
 
 `open_vendor` is shared by the app factory (`app.state.vendor`) and the CLI: it creates
-the data directory, applies the Alembic history, opens the keyring and builds a
-sessionmaker whose sessions carry the keyring and the clock in `session.info`, which is
-how services reach them (see `cssec.vendor.services`).
+the data directory, applies the Alembic history, opens the keyring, builds a sessionmaker
+whose sessions carry the keyring, the clock and the ActiveUpdate store in `session.info`,
+which is how services reach them (see `cssec.vendor.services`), and seeds version 1 of
+each ActiveUpdate component on a fresh service.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock, SystemClock
 from cssec.core.signing import SigningKey, write_secret_file
+from cssec.vendor.activeupdate.services import ensure_seed_components
+from cssec.vendor.activeupdate.store import ActiveUpdateStore
 from cssec.vendor.keyring import Keyring
 from cssec.vendor.settings import VendorSettings
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
@@ -95,11 +98,18 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
         engine.dispose()
         raise
     actual_clock: Clock = clock or SystemClock()
+    activeupdate = ActiveUpdateStore.in_data_dir(settings.data_dir)
     maker = sessionmaker(
         bind=engine,
         expire_on_commit=False,
-        info={"keyring": keyring, "clock": actual_clock},
+        info={"keyring": keyring, "clock": actual_clock, "activeupdate": activeupdate},
     )
+    try:
+        with maker() as session:
+            ensure_seed_components(session)  # version 1 of each component on a fresh service
+    except BaseException:
+        engine.dispose()
+        raise
     return Vendor(
         settings=settings,
         engine=engine,

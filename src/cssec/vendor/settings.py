@@ -33,8 +33,14 @@ class VendorSettings(BaseSettings):
     status_rate_limit: str = "60/minute"
     """Per-IP limit on POST /api/v1/status."""
 
+    activeupdate_rate_limit: str = "120/minute"
+    """Per-IP limit on each ActiveUpdate endpoint (manifest; files), counted separately."""
+
     max_body_bytes: int = 64 * 1024
     """Request bodies above this are refused with 413."""
 
     session_secret: SecretStr | None = None
     """Console session signing secret; generated into data_dir/keys/session-secret when unset."""
+
+    console_https_only: bool = False
+    """Send the console's session cookie over HTTPS only (set it behind a TLS proxy)."""

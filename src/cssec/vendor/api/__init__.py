@@ -1,4 +1,5 @@
-"""The vendor's JSON API under /api/v1 (ActiveUpdate adds its own router here later)."""
+"""The vendor's JSON API under /api/v1 (ActiveUpdate's router, `cssec.vendor.activeupdate.api`,
+is mounted under /api/v1 by the app factory)."""
 
 from __future__ import annotations
 

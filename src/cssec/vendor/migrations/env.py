@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+import cssec.vendor.activeupdate.models  # noqa: F401  (registers component_versions on Base)
 from cssec.vendor.models import Base
 
 config = context.config

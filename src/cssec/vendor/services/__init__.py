@@ -6,7 +6,9 @@ Conventions (for the API, the console, bulk issuance and the CLI alike):
   transaction (commits on success, rolls back and re-raises on error) and writes its
   audit row inside it with ``record_audit(session, actor=..., action=..., target=...,
   before=..., after=...)``. Actions: contract.created, contract.renewed, code.reissued,
-  code.revoked, registration.created, key.rotated, user.created.
+  code.revoked, registration.created, key.rotated, user.created, component.published,
+  contract.bulk_issued
+  (ActiveUpdate's services live in ``cssec.vendor.activeupdate``).
 - Keys and time: sessions made by ``Vendor.sessionmaker`` (``app.state.vendor`` or
   ``cssec.vendor.runtime.open_vendor``) carry the keyring and the clock in
   ``session.info``; with any other session pass ``keys=<Keyring>`` (and the clock comes
@@ -22,6 +24,7 @@ audit): ``issue_code_row``, ``issue_registration_key_row``, ``replace_code_row``
 
 from cssec.vendor.services._context import transaction
 from cssec.vendor.services.audit import list_audit, record_audit
+from cssec.vendor.services.bulk import BulkIssued, issue_bulk_contracts
 from cssec.vendor.services.catalog import get_product, list_products
 from cssec.vendor.services.contracts import (
     IssuedContract,
@@ -52,18 +55,21 @@ from cssec.vendor.services.lookup import (
     search_contracts,
 )
 from cssec.vendor.services.registrations import IssuedCode, register_server
-from cssec.vendor.services.status import issue_status_statement
+from cssec.vendor.services.status import CodeStanding, code_standing, issue_status_statement
 from cssec.vendor.services.users import ROLES, add_user, get_user
 
 __all__ = [
     "ROLES",
+    "BulkIssued",
     "CodeInspection",
+    "CodeStanding",
     "IssuedCode",
     "IssuedContract",
     "RenewedContract",
     "Resolved",
     "add_months",
     "add_user",
+    "code_standing",
     "current_code_rows",
     "find_activation_code",
     "find_registration_key",
@@ -73,6 +79,7 @@ __all__ = [
     "get_product",
     "get_user",
     "inspect_code",
+    "issue_bulk_contracts",
     "issue_code_row",
     "issue_contract",
     "issue_registration_key_row",

@@ -2,19 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cssec.core.codes import ActivationCode
 from cssec.core.errors import RevokedActivationCode
-from cssec.core.license import grace_end, license_state
+from cssec.core.license import LicenseState, grace_end, license_state
 from cssec.core.signing import sign_statement
 from cssec.vendor.keyring import Keyring
-from cssec.vendor.models import ProductRow, StatusCheck
+from cssec.vendor.models import ActivationCodeRow, Contract, ProductRow, StatusCheck
 from cssec.vendor.services._context import keyring_of, now_utc, transaction
 from cssec.vendor.services.lookup import find_activation_code
 
 STATEMENT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CodeStanding:
+    """An activation code we issued, not revoked, with its contract's state right now."""
+
+    code: ActivationCode
+    row: ActivationCodeRow
+    contract: Contract
+    product: ProductRow
+    now: datetime
+    state: LicenseState
+
+    @property
+    def grace_days(self) -> int:
+        return self.product.default_grace_days
+
+
+def code_standing(
+    session: Session, activation_code: str, *, keys: Keyring | None = None
+) -> CodeStanding:
+    """Parse the code, verify its MAC, find its row and contract, refuse a revoked code, and
+    compute the contract's state (current end, the product's grace, the vendor's UTC today).
+
+    Shared by status statements and ActiveUpdate. Raises InvalidActivationCode (typo, or
+    reason "mac_failed") and RevokedActivationCode; runs in the caller's transaction.
+    """
+    code, row = find_activation_code(session, activation_code, keys=keyring_of(session, keys))
+    if row.revoked_at is not None:
+        raise RevokedActivationCode(revoked_at=row.revoked_at.isoformat())
+    product = session.get(ProductRow, row.product)
+    assert product is not None
+    now = now_utc(session)
+    state = license_state(row.contract.ends_on, product.default_grace_days, now.date())
+    return CodeStanding(code, row, row.contract, product, now, state)
 
 
 def issue_status_statement(
@@ -34,15 +72,10 @@ def issue_status_statement(
     """
     keyring = keyring_of(session, keys)
     with transaction(session):
-        code, row = find_activation_code(session, activation_code, keys=keyring)
-        if row.revoked_at is not None:
-            raise RevokedActivationCode(revoked_at=row.revoked_at.isoformat())
-        contract = row.contract
-        product = session.get(ProductRow, row.product)
-        assert product is not None
-        now = now_utc(session)
-        grace = product.default_grace_days
-        state = license_state(contract.ends_on, grace, now.date())
+        standing = code_standing(session, activation_code, keys=keyring)
+        code, row, contract = standing.code, standing.row, standing.contract
+        product, now, state = standing.product, standing.now, standing.state
+        grace = standing.grace_days
         statement: dict[str, Any] = {
             "v": STATEMENT_VERSION,
             "activation_code": code.text,

@@ -1,0 +1,90 @@
+"""Where ActiveUpdate's files live, and the in-memory cache of the signed manifest.
+
+Choice: files on disk plus DB rows. Each published file is stored once under
+``<data_dir>/activeupdate/<sha256>`` (content-addressed, immutable), written atomically
+(temporary file, fsync, rename, directory fsync); the rows in ``component_versions`` say
+which file is which version. Serving is then a plain file send, the database stays small,
+and a second vendor worker shares the files exactly as it already shares the keys: through
+the data directory. A file without a row is never served (a crash between writing the
+file and committing the row leaves an unreferenced file, harmless and replaced by the
+same bytes on the next publish).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cssec.core.components import sha256_hex
+from cssec.core.signing import write_secret_file
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class BlobStore:
+    """Content-addressed files under one directory (created 0700 on first write)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, sha256: str) -> Path:
+        if not SHA256_HEX.fullmatch(sha256):
+            raise ValueError("not a lower-case hex SHA-256")
+        return self.root / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def put(self, data: bytes) -> str:
+        """Store `data` (no-op when already there) and return its SHA-256."""
+        sha = sha256_hex(data)
+        path = self.path_for(sha)
+        if path.is_file() and sha256_hex(path.read_bytes()) == sha:
+            return sha  # already stored intact
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_secret_file(path, data)
+        return sha
+
+    def read(self, sha256: str) -> bytes:
+        return self.path_for(sha256).read_bytes()
+
+
+@dataclass
+class ManifestCache:
+    """The last signed manifest envelope, keyed by (serial, signing kid).
+
+    The serial is read from the database on every request (one indexed aggregate), so a
+    publish by any process (the CLI, another worker) is seen at once; a key rotation
+    changes the kid. Thread-safe: routes run in a thread pool.
+    """
+
+    _key: tuple[int, str] | None = None
+    _envelope: dict[str, Any] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def get(self, key: tuple[int, str]) -> dict[str, Any] | None:
+        with self._lock:
+            return self._envelope if self._key == key else None
+
+    def put(self, key: tuple[int, str], envelope: dict[str, Any]) -> None:
+        with self._lock:
+            self._key, self._envelope = key, envelope
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key, self._envelope = None, None
+
+
+@dataclass
+class ActiveUpdateStore:
+    """What ActiveUpdate services reach through ``session.info["activeupdate"]``."""
+
+    blobs: BlobStore
+    cache: ManifestCache = field(default_factory=ManifestCache)
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> ActiveUpdateStore:
+        return cls(BlobStore(Path(data_dir) / "activeupdate"))
