@@ -12,7 +12,16 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "/api/v1/licenses",
         "/api/v1/licenses/activation-code",
         "/api/v1/licenses/check-online",
+        "/api/v1/agent/enroll",
+        "/api/v1/agent/heartbeat",
+        "/api/v1/agent/virus-log",
+        "/api/v1/agent/manifest",
+        "/api/v1/agent/files/{component}/{sha256}",
+        "/api/v1/agent/update-result",
     }
+    heartbeat = schema["paths"]["/api/v1/agent/heartbeat"]["post"]
+    assert heartbeat["security"] == [{"HTTPBearer": []}]
+    assert "security" not in schema["paths"]["/api/v1/agent/enroll"]["post"]
     assert "get" in schema["paths"]["/api/v1/licenses"]
     post = schema["paths"]["/api/v1/licenses/activation-code"]["post"]
     assert post["security"] == [{"HTTPBasic": []}]

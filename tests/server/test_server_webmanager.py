@@ -314,10 +314,20 @@ async def test_navigation_menu(servers: ServerFactory, desk: Desk) -> None:
     labels = re.findall(r"<(?:a|span)[^>]*>([^<]+)<", nav)
     assert [label.strip() for label in labels] == [
         "ダッシュボード",
+        "クライアント",
+        "クライアント一覧",
+        "Web インストール",
+        "リモートインストール",
+        "アップデート",
+        "コンポーネント",
         "運用管理",
         "製品ライセンス",
         "ログ",
         "システムイベント",
+        "アップデートログ (サーバ)",
+        "アップデートログ (クライアント)",
+        "ウイルスログ",
+        "接続状態の確認ログ",
     ]
     assert 'aria-current="page">製品ライセンス' in nav
 

@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from cssec.core.clock import Clock, SystemClock, zone
 from cssec.core.errors import NotAuthenticated
+from cssec.server.agent import routers as agent_routers
 from cssec.server.api.licenses import router as licenses_api
 from cssec.server.auth import purge_sessions
 from cssec.server.clockguard import server_info
@@ -23,6 +24,7 @@ from cssec.server.datadir import DataDir, open_database
 from cssec.server.errors import NotInstalled
 from cssec.server.scheduler import LicenseScheduler
 from cssec.server.settings import ServerSettings
+from cssec.server.updates.poller import ComponentPoller
 from cssec.server.webmanager import routers as webmanager_routers
 from cssec.server.webmanager.deps import LoginRequired
 from cssec.server.webmanager.templating import LOCALE_DIR, build_templates
@@ -71,6 +73,7 @@ def create_app(
         ctx.license_env(), retry_base=timedelta(minutes=settings.check_retry_minutes)
     )
     run_scheduler = settings.online_checks if start_scheduler is None else start_scheduler
+    poller = ComponentPoller(ctx.license_env())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,9 +85,11 @@ def create_app(
             )
         if run_scheduler:
             scheduler.start()
+            poller.start()
         try:
             yield
         finally:
+            await poller.stop()
             await scheduler.stop()
             engine.dispose()
 
@@ -103,6 +108,7 @@ def create_app(
     )
     app.state.server = ctx
     app.state.scheduler = scheduler
+    app.state.component_poller = poller
     app.state.templates = build_templates(Catalogs(LOCALE_DIR))
     install_error_handlers(app)
 
@@ -120,6 +126,8 @@ def create_app(
     app.add_exception_handler(LoginRequired, on_login_required)
 
     app.include_router(licenses_api)
+    for router in agent_routers:
+        app.include_router(router)
     for router in webmanager_routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

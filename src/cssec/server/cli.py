@@ -24,12 +24,18 @@ from cssec.server.install import InstallRequest, install_server, read_password_f
 from cssec.server.license_manager import LicenseEnv, activate_code, check_status_online
 from cssec.server.license_view import SlotView, read_licenses
 from cssec.server.settings import ServerSettings
+from cssec.server.updates.service import rollback_components, update_components
+from cssec.server.updates.view import read_overview
 from cssec.server.vendor_client import VendorClient
 from cssec.web.i18n import LANGUAGES
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The C/S Sec. server.")
 license_app = typer.Typer(no_args_is_help=True, help="License slots of an installed server.")
 app.add_typer(license_app, name="license")
+components_app = typer.Typer(
+    no_args_is_help=True, help="Components (patterns, template, engine) and ActiveUpdate."
+)
+app.add_typer(components_app, name="components")
 
 T = TypeVar("T")
 DataOption = Annotated[
@@ -246,6 +252,62 @@ def license_activate(
             "オンラインで確認できなかったため、形式と有効期限で受け付けました",
             err=True,
         )
+
+
+@components_app.command("show")
+def components_show(
+    data: DataOption = None,
+    lang: LangOption = "ja",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the current and previous version of each component and the last update."""
+    settings = _settings(data)
+    try:
+        env = _env(settings)
+    except CssecError as exc:
+        raise _fail(exc) from None
+    with env.sessionmaker() as session:
+        overview = read_overview(session, now=env.clock.now(), tz=env.tz)
+    if as_json:
+        typer.echo(json.dumps(overview.to_dict(), ensure_ascii=False, indent=2))
+        return
+    language = _lang(lang)
+    for row in overview.rows:
+        current = row.current.version if row.current else "-"
+        previous = row.previous.version if row.previous else "-"
+        typer.echo(f"{row.component.label(language)}: {current} (previous: {previous})")
+    last = overview.last_log
+    if last is not None:
+        message = last.message_en if language == "en" else last.message_ja
+        typer.echo(f"last update: {last.at.isoformat()} {last.result}: {message}")
+    if not overview.download.allowed:
+        typer.echo(overview.download.message_in(language), err=True)
+
+
+@components_app.command("update")
+def components_update(data: DataOption = None, lang: LangOption = "ja") -> None:
+    """Update the components from ActiveUpdate now (safe while `serve` runs)."""
+    settings = _settings(data)
+    try:
+        env = _env(settings)
+    except CssecError as exc:
+        raise _fail(exc) from None
+    outcome = _run(update_components(env, trigger="cli", actor="cli"))
+    if outcome.error is not None:
+        raise _fail(outcome.error)
+    typer.echo(outcome.message[_lang(lang)])
+
+
+@components_app.command("rollback")
+def components_rollback(data: DataOption = None, lang: LangOption = "ja") -> None:
+    """Undo the latest component update (all components of it, as the vendor signed them)."""
+    settings = _settings(data)
+    try:
+        env = _env(settings)
+        outcome = rollback_components(env, trigger="cli", actor="cli")
+    except CssecError as exc:
+        raise _fail(exc) from None
+    typer.echo(outcome.message[_lang(lang)])
 
 
 __all__ = ["app"]

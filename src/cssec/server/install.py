@@ -34,6 +34,8 @@ from cssec.server.license_store import activation_event, store_slot
 from cssec.server.license_view import SlotView, slot_view
 from cssec.server.models import ServerInfo, User
 from cssec.server.statements import VerifiedStatement, verify_envelope
+from cssec.server.updates.fetch import Fetched
+from cssec.server.updates.install import download_components, store_components
 from cssec.server.vendor_client import VendorClient
 from cssec.web.db import upgrade_to_head
 from cssec.web.security import hash_password, new_token
@@ -199,12 +201,19 @@ async def install_server(
     server_id = str(uuid.uuid4())
     keys: list[VerifyingKey] = []
     skipped: list[str] = []
+    components: Fetched | None = None
     if request.offline:
         plan = _plan_offline(request, today_of=tz, now=now)
     else:
         plan, keys, skipped = await _plan_online(
             request, server_id=server_id, today_of=tz, now=now, transport=transport,
             proxy=proxy, timeout_seconds=timeout_seconds, language=language,
+        )  # fmt: skip
+        # The current components, before the disk is touched: no components, no install.
+        cs_code = next(code for code, _ in plan if code.product is Product.CS)
+        components = await download_components(
+            request.vendor_url, keys, activation_code=cs_code.text, server_id=server_id,
+            transport=transport, proxy=proxy, timeout_seconds=timeout_seconds, language=language,
         )  # fmt: skip
     today = now.astimezone(tz).date()
     slots = _build(
@@ -215,6 +224,7 @@ async def install_server(
         keys=keys,
         now=now,
         today=today,
+        components=components,
     )
     return InstallResult(
         data_dir=target, server_id=server_id, slots=slots, keys_pinned=bool(keys), skipped=skipped
@@ -278,6 +288,7 @@ def _build(
     keys: list[VerifyingKey],
     now: datetime,
     today: date,
+    components: Fetched | None = None,
 ) -> list[SlotView]:
     created = _make_parents(target.parent)
     tmp: Path | None = None
@@ -288,6 +299,8 @@ def _build(
             data, request=request, server_id=server_id, plan=plan, now=now, today=today
         )
         write_secret_file(data.session_secret, new_token(48).encode("ascii"))
+        if components is not None:
+            store_components(data, components, now=now)
         if keys:
             data.write_vendor_keys(keys)
         try:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_AUTOPCC_NETWORKS = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
+"""Loopback and private networks: where an AutoPcc-style install may come from."""
 
 
 def default_data_dir() -> Path:
@@ -44,3 +55,18 @@ class ServerSettings(BaseSettings):
     """Failed logins in a row before the account locks."""
     login_lockout_minutes: int = Field(default=15, ge=1)
     """How long a locked account stays locked."""
+    autopcc_networks: list[str] = Field(default_factory=lambda: list(DEFAULT_AUTOPCC_NETWORKS))
+    """Networks a client may install from without a token (the AutoPcc route); JSON list."""
+    enroll_rate_limit: str = "30/minute"
+    """Enrollment attempts per source address (every route)."""
+    agent_auth_failure_limit: str = "60/minute"
+    """Agent calls with a bad client token per source address before refusing outright."""
+    install_token_hours: int = Field(default=24, ge=1, le=24 * 90)
+    """How long a web or remote install token stays valid."""
+    client_offline_minutes: int = Field(default=30, ge=1)
+    """A client without a heartbeat for this long is shown as offline."""
+
+    @field_validator("autopcc_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return [str(ipaddress.ip_network(item.strip(), strict=False)) for item in value]

@@ -20,6 +20,7 @@ from cssec.core.errors import (
     ExpiredActivationCode,
     InvalidActivationCode,
     InvalidRegistrationKey,
+    LicenseExpired,
     RevokedActivationCode,
     UnknownRegistrationKey,
     ValidationFailed,
@@ -32,6 +33,7 @@ _VENDOR_ERRORS: dict[str, type[CssecError]] = {
     "invalid_activation_code": InvalidActivationCode,
     "expired_activation_code": ExpiredActivationCode,
     "revoked_activation_code": RevokedActivationCode,
+    "license_expired": LicenseExpired,
     "wrong_product": WrongProduct,
     "invalid_registration_key": InvalidRegistrationKey,
     "unknown_registration_key": UnknownRegistrationKey,
@@ -60,6 +62,10 @@ _PASSED_FIELDS = (
     "expected",
     "actual",
     "detail",
+    "operation",
+    "operation_ja",
+    "operation_en",
+    "state",
 )
 
 
@@ -166,6 +172,44 @@ class VendorClient:
         if not isinstance(data, dict):
             raise VendorUnreachable(cause="malformed status response")
         return data
+
+    async def activeupdate_manifest(self, *, activation_code: str, server_id: str) -> Any:
+        """POST /api/v1/activeupdate/manifest: the signed manifest envelope, unverified."""
+        return await self._call(
+            "POST",
+            "/api/v1/activeupdate/manifest",
+            {"activation_code": activation_code, "server_id": server_id},
+        )
+
+    async def activeupdate_file(
+        self, sha256: str, *, activation_code: str, server_id: str, max_bytes: int
+    ) -> bytes:
+        """GET /api/v1/activeupdate/files/{sha256}: at most `max_bytes` + 1 bytes, unverified.
+
+        A body cut off by the peer comes back short (the caller sees it is truncated)."""
+        headers = {"X-Cssec-Activation-Code": activation_code, "X-Cssec-Server-Id": server_id}
+        chunks: list[bytes] = []
+        received = 0
+        try:
+            async with self._client.stream(
+                "GET", f"/api/v1/activeupdate/files/{sha256}", headers=headers
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise _refusal(response)
+                try:
+                    async for chunk in response.aiter_bytes():
+                        chunks.append(chunk)
+                        received += len(chunk)
+                        if received > max_bytes:
+                            break
+                except httpx.RemoteProtocolError:
+                    pass  # the peer closed mid-body: what arrived is returned, and is short
+        except httpx.TimeoutException:
+            raise VendorUnreachable(cause="timeout") from None
+        except httpx.HTTPError as exc:
+            raise VendorUnreachable(cause=_describe(exc)) from None
+        return b"".join(chunks)[: max_bytes + 1]
 
 
 def _describe(exc: httpx.HTTPError) -> str:

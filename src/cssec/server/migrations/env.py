@@ -5,6 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from cssec.server import (
+    models_clients,  # noqa: F401  (registers its tables on Base)
+    models_components,  # noqa: F401  (registers its tables on Base)
+)
 from cssec.server.models import Base
 
 config = context.config

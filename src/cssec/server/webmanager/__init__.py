@@ -9,9 +9,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cssec.server.webmanager.auth_routes import router as auth_router
+from cssec.server.webmanager.client_log_pages import router as client_logs_router
+from cssec.server.webmanager.clients_pages import router as clients_router
 from cssec.server.webmanager.logs import router as logs_router
 from cssec.server.webmanager.pages import router as pages_router
+from cssec.server.webmanager.updates_pages import router as updates_router
 
-routers: list[APIRouter] = [auth_router, pages_router, logs_router]
+routers: list[APIRouter] = [
+    auth_router,
+    pages_router,
+    logs_router,
+    clients_router,
+    client_logs_router,
+    updates_router,
+]
 
 __all__ = ["routers"]

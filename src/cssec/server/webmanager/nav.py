@@ -20,6 +20,20 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("Dashboard", "/dashboard", key="dashboard"),
     NavItem(
+        "Clients",
+        key="clients-group",
+        children=[
+            NavItem("Client list", "/clients", key="clients"),
+            NavItem("Web install", "/clients/install/web", key="install-web"),
+            NavItem("Remote install", "/clients/install/remote", key="install-remote"),
+        ],
+    ),
+    NavItem(
+        "Updates",
+        key="updates",
+        children=[NavItem("Components", "/updates/components", key="components")],
+    ),
+    NavItem(
         "Administration",
         key="admin",
         children=[NavItem("Product License", "/admin/licenses", key="licenses")],
@@ -27,7 +41,13 @@ NAV: list[NavItem] = [
     NavItem(
         "Logs",
         key="logs",
-        children=[NavItem("System events", "/logs/system-events", key="system-events")],
+        children=[
+            NavItem("System events", "/logs/system-events", key="system-events"),
+            NavItem("Update log (server)", "/logs/updates/server", key="update-log-server"),
+            NavItem("Update log (client)", "/logs/updates/client", key="update-log-client"),
+            NavItem("Virus log", "/logs/virus", key="virus-log"),
+            NavItem("Connection status log", "/logs/connection", key="connection-log"),
+        ],
     ),
 ]
 

@@ -1,0 +1,15 @@
+"""The agent API (`/api/v1/agent/...`) that C/S Sec. clients call: enrollment, reports and
+heartbeat (agent.enroll, agent.reports), and component distribution (agent.updates).
+Clients authenticate with `agent.auth.require_client`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cssec.server.agent.enroll import router as enroll_router
+from cssec.server.agent.reports import router as reports_router
+from cssec.server.agent.updates import router as updates_router
+
+routers: list[APIRouter] = [enroll_router, reports_router, updates_router]
+
+__all__ = ["routers"]

@@ -1,0 +1,92 @@
+"""POST /api/v1/agent/enroll: a client installs by one of the three routes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from cssec.core.errors import CssecError
+from cssec.server.client_logs import add_connection
+from cssec.server.clients import EnrollRequest, Route, enroll_client
+from cssec.server.clockguard import server_info
+from cssec.server.webmanager.templating import ctx_of
+from cssec.web.http import client_ip
+
+router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+
+
+class EnrollIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    route: Literal["web", "remote", "autopcc"]
+    install_token: str | None = Field(default=None, max_length=200)
+    hostname: str = Field(min_length=1, max_length=255)
+    os: str = Field(default="", max_length=255)
+    agent_version: str = Field(default="", max_length=64)
+
+
+class EnrollOut(BaseModel):
+    client_id: str
+    client_token: str = Field(description="Send as `Authorization: Bearer <client_token>`")
+    server_id: str
+    vendor_keys: dict[str, Any] = Field(description='{"keys": [JWK, ...]}: to verify manifests')
+
+
+@router.post(
+    "/enroll",
+    response_model=EnrollOut,
+    responses={
+        403: {
+            "description": "invalid_install_token / install_token_expired / "
+            "install_token_wrong_host / autopcc_not_allowed"
+        },
+        429: {"description": "rate_limited"},
+    },
+)
+def enroll(request: Request, body: EnrollIn) -> EnrollOut:
+    """Install a client. `web` and `remote` need the one-time token from the Web manager;
+    `autopcc` needs none and is accepted from the server's own networks only. Allowed in
+    every license state."""
+    ctx = ctx_of(request)
+    ip = client_ip(request)
+    ctx.limiter.hit(ctx.settings.enroll_rate_limit, "agent-enroll", ip)
+    now = ctx.clock.now()
+    wanted = EnrollRequest(
+        route=Route(body.route),
+        install_token=body.install_token,
+        hostname=body.hostname.strip() or body.hostname,
+        os=body.os,
+        agent_version=body.agent_version,
+        ip=ip,
+    )
+    with ctx.sessionmaker() as session:
+        try:
+            enrolled = enroll_client(
+                session,
+                wanted,
+                now=now,
+                tz=ctx.tz,
+                autopcc_networks=ctx.settings.autopcc_networks,
+            )
+        except CssecError as exc:
+            session.rollback()
+            add_connection(
+                session,
+                at=now,
+                client=None,
+                hostname=wanted.hostname,
+                ip=ip,
+                action="enroll",
+                status=exc.code,
+            )
+            session.commit()
+            raise
+        server_id = server_info(session).server_id
+    keys = [key.to_jwk() for key in ctx.data.read_vendor_keys().values()]
+    return EnrollOut(
+        client_id=enrolled.client.uid,
+        client_token=enrolled.token,
+        server_id=server_id,
+        vendor_keys={"keys": keys},
+    )

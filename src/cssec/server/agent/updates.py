@@ -1,0 +1,142 @@
+"""Component distribution to clients (the agent contract):
+
+GET  /api/v1/agent/manifest                      → the vendor-signed manifest of the server's
+     current components, exactly as the vendor signed it (gate: client_manual_update)
+GET  /api/v1/agent/files/{component}/{sha256}    → the file's bytes (gate: distribute_<component>)
+POST /api/v1/agent/update-result                 → 204, into the update log (client)
+
+After the grace period the first two answer 403 `license_expired` with the policy's
+message and remedy in the request's language; reporting is always accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cssec.core.errors import NotFound
+from cssec.core.policy import Component, Operation, decide, distribution_operation
+from cssec.server.agent.auth import ClientDep
+from cssec.server.updates.errors import ComponentsUnavailable
+from cssec.server.updates.logs import UpdateResult, add_client_log
+from cssec.server.updates.service import license_state, read_installed
+from cssec.server.updates.store import ComponentStore
+from cssec.server.webmanager.templating import ctx_of
+
+router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+
+_REFUSED = {"description": "license_expired: the license and its grace period have ended"}
+_UNAVAILABLE = {"description": "components_unavailable: the server holds no components yet"}
+
+
+@router.get(
+    "/manifest",
+    summary="The signed manifest of the server's current components",
+    responses={
+        200: {"description": "The vendor's envelope {statement, alg, kid, signature}."},
+        401: {"description": "not_authenticated"},
+        403: _REFUSED,
+        503: _UNAVAILABLE,
+    },
+)
+def get_manifest(request: Request, client: ClientDep) -> JSONResponse:
+    """Verify it with the vendor keys received at enrollment (core.components.verify_manifest)."""
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        state = license_state(session, now=ctx.clock.now(), tz=ctx.tz)
+        decide(state, Operation.CLIENT_MANUAL_UPDATE).raise_if_refused()
+        installed = read_installed(session)
+    if installed.envelope is None:
+        raise ComponentsUnavailable()
+    return JSONResponse(installed.envelope)
+
+
+@router.get(
+    "/files/{component}/{sha256}",
+    summary="One component file of the current (or previous) manifest",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file.",
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        },
+        401: {"description": "not_authenticated"},
+        403: _REFUSED,
+        404: {"description": "not_found: no such component file on this server"},
+        503: _UNAVAILABLE,
+    },
+)
+def get_file(
+    request: Request,
+    client: ClientDep,
+    component: Annotated[str, Path(max_length=64)],
+    sha256: Annotated[str, Path(max_length=64)],
+) -> Response:
+    try:
+        chosen = Component(component)
+    except ValueError:
+        raise NotFound() from None
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        state = license_state(session, now=ctx.clock.now(), tz=ctx.tz)
+        decide(state, distribution_operation(chosen)).raise_if_refused()
+        installed = read_installed(session)
+    store = ComponentStore(ctx.data.root)
+    for manifest in (installed.current, installed.previous):
+        version = manifest.components.get(chosen) if manifest else None
+        if version is None or version.sha256 != sha256:
+            continue
+        data = store.read(version)
+        if data is None:
+            raise ComponentsUnavailable()
+        return Response(
+            data,
+            media_type="application/octet-stream",
+            headers={"ETag": f'"{version.sha256}"'},
+        )
+    raise NotFound()
+
+
+class UpdateResultIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    result: Literal["success", "failed", "refused", "up_to_date"]
+    versions: dict[str, int] = Field(default_factory=dict)
+    message: str = Field(default="", max_length=4000)
+
+    @field_validator("versions")
+    @classmethod
+    def _known_components(cls, value: dict[str, int]) -> dict[str, int]:
+        known = {c.value for c in Component}
+        if len(value) > len(known) or not set(value) <= known:
+            raise ValueError("versions names unknown components")
+        if any(v < 0 or v > 2**63 - 1 for v in value.values()):
+            raise ValueError("versions must be non-negative integers")
+        return value
+
+
+@router.post(
+    "/update-result",
+    status_code=204,
+    summary="Report the outcome of a client update (update log, client)",
+    responses={401: {"description": "not_authenticated"}},
+)
+def post_update_result(request: Request, client: ClientDep, body: UpdateResultIn) -> Response:
+    ctx = ctx_of(request)
+    now = ctx.clock.now()
+    with ctx.sessionmaker() as session:
+        state = license_state(session, now=now, tz=ctx.tz)  # commits the time it saw
+    with ctx.sessionmaker() as session, session.begin():
+        add_client_log(
+            session,
+            at=now,
+            client_id=client.uid,
+            hostname=client.hostname,
+            result=UpdateResult(body.result),
+            versions=body.versions,
+            message=body.message,
+            state=state,
+        )
+    return Response(status_code=204)

@@ -1,0 +1,104 @@
+"""Errors of the component updates: each says what happened and what to do next."""
+
+from __future__ import annotations
+
+from cssec.core.errors import CssecError
+
+# cause → (ja, en): why an update attempt failed, as the update log and the refusal say it.
+CAUSES: dict[str, tuple[str, str]] = {
+    "vendor_unreachable": (
+        "ActiveUpdate サーバに接続できませんでした",
+        "ActiveUpdate could not be reached",
+    ),
+    "vendor_refused": (
+        "ActiveUpdate サーバがダウンロードを拒否しました",
+        "ActiveUpdate refused the download",
+    ),
+    "bad_manifest": (
+        "マニフェストの署名または内容を検証できませんでした",
+        "the manifest's signature or contents could not be verified",
+    ),
+    "stale_manifest": (
+        "現在より古いマニフェストが返されました",
+        "the manifest is older than the current one",
+    ),
+    "hash_mismatch": (
+        "ダウンロードしたファイルのハッシュがマニフェストと一致しません",
+        "a downloaded file does not match the manifest's SHA-256",
+    ),
+    "truncated": (
+        "ダウンロードが途中で切れました (サイズ不足)",
+        "a download was cut short (too few bytes)",
+    ),
+    "oversize": (
+        "ダウンロードしたファイルがマニフェストのサイズを超えています",
+        "a downloaded file is larger than the manifest says",
+    ),
+    "invalid_component": (
+        "ダウンロードしたファイルをコンポーネントとして読み込めません",
+        "a downloaded file does not work as its component",
+    ),
+    "disk_error": (
+        "ファイルを保存できませんでした (ディスクの空き容量や権限)",
+        "a file could not be stored (disk space or permissions)",
+    ),
+    "not_configured": (
+        "ライセンスサーバの URL が設定されていません",
+        "no license service URL is configured",
+    ),
+}
+
+
+class ComponentUpdateFailed(CssecError):
+    """An update attempt failed; nothing was switched."""
+
+    code = "component_update_failed"
+    status = 502
+    message_ja = (
+        "コンポーネントのアップデートに失敗しました: {cause_ja} ({detail})。"
+        "現在のコンポーネントはそのまま使用されます。ネットワークとプロキシの設定、"
+        "ディスクの空き容量を確認し、もう一度アップデートしてください。解決しない場合は"
+        "法人お問合せ窓口にお問い合わせください。"
+    )
+    message_en = (
+        "The component update failed: {cause_en} ({detail}). The current components stay in "
+        "use. Check the network and proxy settings and the free disk space, then update "
+        "again; if it persists, contact corporate support."
+    )
+
+    def __init__(self, cause: str, detail: str = "") -> None:
+        ja, en = CAUSES.get(cause, (cause, cause))
+        super().__init__(cause=cause, cause_ja=ja, cause_en=en, detail=detail or "-")
+
+    @property
+    def cause(self) -> str:
+        return str(self.fields["cause"])
+
+
+class ComponentsUnavailable(CssecError):
+    """The server has no components yet (an offline install before its first update)."""
+
+    code = "components_unavailable"
+    status = 503
+    message_ja = (
+        "C/S Sec. サーバにはまだコンポーネントがありません。サーバ管理者が "
+        "[アップデート] → [コンポーネント] で [今すぐアップデート] を実行してから、"
+        "もう一度お試しください。"
+    )
+    message_en = (
+        "The C/S Sec. server has no components yet. Ask the administrator to run "
+        "Updates → Components → Update now, then try again."
+    )
+
+
+class NothingToRollBack(CssecError):
+    code = "nothing_to_roll_back"
+    status = 409
+    message_ja = (
+        "ロールバックできる以前のコンポーネントがありません。"
+        "ロールバックは直前のアップデートを 1 回分だけ元に戻せます。"
+    )
+    message_en = (
+        "There are no previous components to roll back to. A rollback undoes the latest "
+        "update, one step only."
+    )

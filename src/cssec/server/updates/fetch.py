@@ -1,0 +1,116 @@
+"""Asking ActiveUpdate: the signed manifest, then each changed file, verified before use.
+
+Nothing here touches the database or the disk. The manifest must carry a valid signature
+of a pinned vendor key and must not be older than the current one; every file must have
+exactly the manifest's size and SHA-256 and work as its component. Any failure raises
+`ComponentUpdateFailed` with its cause (the vendor's own refusals, such as
+`license_expired` or `revoked_activation_code`, pass through as they are).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cssec.core.components import Manifest, verify_file, verify_manifest
+from cssec.core.errors import VendorUnreachable
+from cssec.core.policy import Component
+from cssec.core.signing import VerifyingKey
+from cssec.server.updates.errors import ComponentUpdateFailed
+from cssec.server.updates.store import ComponentStore, validate_component
+from cssec.server.vendor_client import VendorClient
+
+
+@dataclass(frozen=True)
+class Fetched:
+    manifest: Manifest
+    envelope: dict[str, Any]
+    files: dict[Component, bytes]
+    """The verified bytes of every file that was not already stored."""
+
+
+def _unreachable(exc: VendorUnreachable) -> ComponentUpdateFailed:
+    return ComponentUpdateFailed("vendor_unreachable", str(exc.fields.get("cause", "")))
+
+
+async def fetch_manifest(
+    vendor: VendorClient,
+    keys: Mapping[str, VerifyingKey],
+    *,
+    activation_code: str,
+    server_id: str,
+    current: Manifest | None,
+) -> tuple[Manifest, dict[str, Any]]:
+    try:
+        envelope = await vendor.activeupdate_manifest(
+            activation_code=activation_code, server_id=server_id
+        )
+    except VendorUnreachable as exc:
+        raise _unreachable(exc) from None
+    check = verify_manifest(envelope, keys)
+    if check.value is None or not isinstance(envelope, dict):
+        raise ComponentUpdateFailed("bad_manifest", f"{check.error} {check.detail}".strip())
+    manifest = check.value
+    if current is not None and manifest.serial < current.serial:
+        detail = f"serial {manifest.serial} < {current.serial}"
+        raise ComponentUpdateFailed("stale_manifest", detail)
+    for component, new in manifest.components.items():
+        old = current.components.get(component) if current else None
+        if old is not None and old.version == new.version and old.sha256 != new.sha256:
+            detail = f"{component.value} version {new.version} names a different file"
+            raise ComponentUpdateFailed("bad_manifest", detail)
+    return manifest, envelope
+
+
+async def fetch_files(
+    vendor: VendorClient,
+    manifest: Manifest,
+    *,
+    activation_code: str,
+    server_id: str,
+    store: ComponentStore | None,
+) -> dict[Component, bytes]:
+    """Download and verify every file of `manifest` that `store` does not hold yet."""
+    files: dict[Component, bytes] = {}
+    for component, version in manifest.components.items():
+        if store is not None and store.present(version):
+            continue
+        try:
+            data = await vendor.activeupdate_file(
+                version.sha256,
+                activation_code=activation_code,
+                server_id=server_id,
+                max_bytes=version.size,
+            )
+        except VendorUnreachable as exc:
+            raise _unreachable(exc) from None
+        where = f"{component.value} v{version.version}"
+        if len(data) < version.size:
+            raise ComponentUpdateFailed("truncated", f"{where}: {len(data)}/{version.size} bytes")
+        if len(data) > version.size:
+            raise ComponentUpdateFailed("oversize", f"{where}: more than {version.size} bytes")
+        if not verify_file(data, version):
+            raise ComponentUpdateFailed("hash_mismatch", where)
+        invalid = validate_component(component, data)
+        if invalid is not None:
+            raise ComponentUpdateFailed("invalid_component", f"{where}: {invalid}")
+        files[component] = data
+    return files
+
+
+async def fetch_update(
+    vendor: VendorClient,
+    keys: Mapping[str, VerifyingKey],
+    *,
+    activation_code: str,
+    server_id: str,
+) -> Fetched:
+    """Everything of the current manifest, for a server that holds nothing yet (install)."""
+    manifest, envelope = await fetch_manifest(
+        vendor, keys, activation_code=activation_code, server_id=server_id, current=None
+    )
+    files = await fetch_files(
+        vendor, manifest, activation_code=activation_code, server_id=server_id, store=None
+    )
+    return Fetched(manifest=manifest, envelope=envelope, files=files)

@@ -1,0 +1,92 @@
+"""The hourly ActiveUpdate poll: an asyncio task in the server process, driven by the clock.
+
+`run_update_if_due(now)` asks nothing of the vendor unless an hour has passed since the
+last poll (stored, so a restart does not poll twice and a poll missed while the server was
+down runs at the next start); tests call it with a FakeClock and never sleep. The loop
+wakes at least once a minute, so clock jumps and suspends are noticed. The poll, the Web
+manager's 今すぐアップデート and rollback share one lock: one update at a time per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from cssec.server.license_manager import LicenseEnv
+from cssec.server.models_components import ComponentStatus
+from cssec.server.updates.service import UpdateOutcome, rollback_components, update_components
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = timedelta(hours=1)
+MAX_SLEEP = timedelta(minutes=1)
+
+
+class ComponentPoller:
+    def __init__(
+        self,
+        env: LicenseEnv,
+        *,
+        interval: timedelta = POLL_INTERVAL,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.env = env
+        self.interval = interval
+        self._sleep = sleep
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    def next_poll(self, now: datetime) -> datetime:
+        """When the poll is next due (now, when it never ran or the clock went back)."""
+        with self.env.sessionmaker() as session:
+            status = session.get(ComponentStatus, 1)
+            last = status.last_poll_at if status is not None else None
+        if last is None or now < last:
+            return now
+        return last + self.interval
+
+    async def run_update_if_due(self, now: datetime | None = None) -> UpdateOutcome | None:
+        """Poll ActiveUpdate when due at `now` (default: the clock); None when not due."""
+        now = now or self.env.clock.now()
+        if now < self.next_poll(now):
+            return None
+        async with self._lock:
+            return await update_components(
+                self.env, trigger="schedule", actor="scheduler", honour_hold=True
+            )
+
+    async def update_now(self, *, actor: str, trigger: str = "manual") -> UpdateOutcome:
+        async with self._lock:
+            return await update_components(self.env, trigger=trigger, actor=actor)
+
+    async def rollback(self, *, actor: str, trigger: str = "manual") -> UpdateOutcome:
+        async with self._lock:
+            return rollback_components(self.env, trigger=trigger, actor=actor)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.run_update_if_due()
+                wake = self.next_poll(self.env.clock.now())
+            except Exception:
+                log.exception("scheduled component update failed")
+                wake = self.env.clock.now() + MAX_SLEEP
+            delay = (wake - self.env.clock.now()).total_seconds()
+            await self._sleep(min(max(delay, 1.0), MAX_SLEEP.total_seconds()))
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self.run_forever(), name="cssec-component-poller"
+            )
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None

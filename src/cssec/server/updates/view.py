@@ -1,0 +1,87 @@
+"""What the Web manager's コンポーネント page and `cssec server components show` display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cssec.core.components import ComponentVersion, format_timestamp
+from cssec.core.license import LicenseState
+from cssec.core.policy import Component, Decision, Operation, decide
+from cssec.server.models_components import ServerUpdateLog
+from cssec.server.updates.logs import latest_server_log
+from cssec.server.updates.service import license_state, read_installed
+
+
+@dataclass(frozen=True)
+class ComponentRow:
+    component: Component
+    current: ComponentVersion | None
+    previous: ComponentVersion | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component.value,
+            "current": _version(self.current),
+            "previous": _version(self.previous),
+        }
+
+
+def _version(version: ComponentVersion | None) -> dict[str, Any] | None:
+    if version is None:
+        return None
+    return {"version": version.version, **version.to_dict()}
+
+
+@dataclass(frozen=True)
+class Overview:
+    rows: list[ComponentRow]
+    serial: int | None
+    updated_at: datetime | None
+    last_poll_at: datetime | None
+    held_serial: int | None
+    can_roll_back: bool
+    last_log: ServerUpdateLog | None
+    state: LicenseState
+    download: Decision
+    """core.policy's answer for activeupdate_download now: the page shows a refusal's reason."""
+
+    def to_dict(self) -> dict[str, Any]:
+        last = self.last_log
+        return {
+            "serial": self.serial,
+            "updated_at": format_timestamp(self.updated_at) if self.updated_at else None,
+            "license_state": self.state.value,
+            "activeupdate_allowed": self.download.allowed,
+            "components": [row.to_dict() for row in self.rows],
+            "last_update": None
+            if last is None
+            else {"at": format_timestamp(last.at), "result": last.result, "cause": last.cause},
+        }
+
+
+def read_overview(session: Session, *, now: datetime, tz: tzinfo) -> Overview:
+    state = license_state(session, now=now, tz=tz)
+    installed = read_installed(session)
+    rows = [
+        ComponentRow(
+            component=component,
+            current=installed.current.components.get(component) if installed.current else None,
+            previous=installed.previous.components.get(component) if installed.previous else None,
+        )
+        for component in Component
+    ]
+    return Overview(
+        rows=rows,
+        serial=installed.current.serial if installed.current else None,
+        updated_at=installed.updated_at,
+        last_poll_at=installed.last_poll_at,
+        held_serial=installed.held_serial,
+        can_roll_back=installed.previous is not None,
+        last_log=latest_server_log(session),
+        state=state,
+        download=decide(state, Operation.ACTIVEUPDATE_DOWNLOAD),
+    )

@@ -1,0 +1,184 @@
+"""クライアント: the client list, and クライアントのインストール → Web インストール /
+リモートインストール, which issue one-time install tokens.
+
+A token is shown once, in the answer to the POST that made it (sent no-store, and never put
+in the session cookie); only its hash is kept.
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+
+from cssec.core.errors import CssecError
+from cssec.server.client_logs import list_clients
+from cssec.server.clients import (
+    IssuedToken,
+    Route,
+    is_online,
+    issue_install_token,
+    normalize_hostname,
+    recent_install_tokens,
+    token_status,
+)
+from cssec.server.models import User
+from cssec.server.webmanager.deps import require_user
+from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+CLIENTS_URL = "/clients"
+WEB_INSTALL_URL = "/clients/install/web"
+REMOTE_INSTALL_URL = "/clients/install/remote"
+DEFAULT_CLIENT_DIR = "/var/lib/cssec-client"
+HOSTNAME_MAX = 255
+
+
+def install_command(server_url: str, token: str | None, route: Route, directory: str) -> str:
+    """The exact `cssec client install` line to run on the client."""
+    parts = ["cssec", "client", "install", "--server", server_url]
+    if token is not None:
+        parts += ["--token", token]
+    parts += ["--route", route.value, "--dir", directory]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+def _server_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _directory(value: str) -> str:
+    value = value.strip()
+    return value if value and "\n" not in value and len(value) <= 500 else DEFAULT_CLIENT_DIR
+
+
+@router.get(CLIENTS_URL)
+async def clients_page(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    host: Annotated[str, Query(max_length=HOSTNAME_MAX)] = "",
+) -> Response:
+    ctx = ctx_of(request)
+    now = ctx.clock.now()
+    offline_after = timedelta(minutes=ctx.settings.client_offline_minutes)
+    with ctx.sessionmaker() as session:
+        result = list_clients(session, page=page, hostname=host.strip())
+    online = {c.id: is_online(c, now=now, offline_after=offline_after) for c in result.rows}
+    return render(
+        request,
+        "clients.html",
+        user=user,
+        active="clients",
+        result=result,
+        online=online,
+        host=host.strip(),
+        offline_minutes=ctx.settings.client_offline_minutes,
+    )
+
+
+def _install_page(
+    request: Request,
+    user: User,
+    route: Route,
+    *,
+    issued: IssuedToken | None = None,
+    directory: str = DEFAULT_CLIENT_DIR,
+    hostname: str = "",
+) -> Response:
+    ctx = ctx_of(request)
+    now = ctx.clock.now()
+    with ctx.sessionmaker() as session:
+        tokens = recent_install_tokens(session, route)
+    server_url = _server_url(request)
+    return render(
+        request,
+        "install_web.html" if route is Route.WEB else "install_remote.html",
+        user=user,
+        active="install-web" if route is Route.WEB else "install-remote",
+        issued=issued,
+        command=install_command(server_url, issued.token, route, directory) if issued else "",
+        autopcc_command=install_command(server_url, None, Route.AUTOPCC, directory),
+        server_url=server_url,
+        directory=directory,
+        hostname=hostname,
+        tokens=[(row, token_status(row, now=now)) for row in tokens],
+        token_hours=ctx.settings.install_token_hours,
+    )
+
+
+@router.get(WEB_INSTALL_URL)
+async def web_install_page(
+    request: Request, user: Annotated[User, Depends(require_user)]
+) -> Response:
+    return _install_page(request, user, Route.WEB)
+
+
+@router.get(REMOTE_INSTALL_URL)
+async def remote_install_page(
+    request: Request, user: Annotated[User, Depends(require_user)]
+) -> Response:
+    return _install_page(request, user, Route.REMOTE)
+
+
+def _issue(request: Request, user: User, route: Route, hostname: str | None) -> IssuedToken:
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        return issue_install_token(
+            session,
+            route=route,
+            hostname=hostname,
+            now=ctx.clock.now(),
+            lifetime=timedelta(hours=ctx.settings.install_token_hours),
+            actor=user.username,
+        )
+
+
+@router.post(WEB_INSTALL_URL)
+async def issue_web_token(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    directory: Annotated[str, Form(max_length=500)] = DEFAULT_CLIENT_DIR,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    try:
+        check_csrf(request, csrf_token)
+    except CssecError as exc:
+        flash(request, "danger", {"ja": exc.message("ja"), "en": exc.message("en")})
+        return redirect(WEB_INSTALL_URL)
+    issued = _issue(request, user, Route.WEB, None)
+    return _install_page(request, user, Route.WEB, issued=issued, directory=_directory(directory))
+
+
+@router.post(REMOTE_INSTALL_URL)
+async def issue_remote_token(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    hostname: Annotated[str, Form(max_length=HOSTNAME_MAX)] = "",
+    directory: Annotated[str, Form(max_length=500)] = DEFAULT_CLIENT_DIR,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    try:
+        check_csrf(request, csrf_token)
+    except CssecError as exc:
+        flash(request, "danger", {"ja": exc.message("ja"), "en": exc.message("en")})
+        return redirect(REMOTE_INSTALL_URL)
+    host = hostname.strip()
+    if not normalize_hostname(host) or any(ch.isspace() for ch in host):
+        flash(
+            request,
+            "danger",
+            {
+                "ja": "インストール先のコンピュータのホスト名を入力してください"
+                " (空白は使えません)。",
+                "en": "Enter the host name of the computer to install on (no spaces).",
+            },
+        )
+        return redirect(REMOTE_INSTALL_URL)
+    issued = _issue(request, user, Route.REMOTE, host)
+    return _install_page(
+        request, user, Route.REMOTE, issued=issued, directory=_directory(directory), hostname=host
+    )

@@ -1,0 +1,140 @@
+"""アップデート → コンポーネント (今すぐアップデート, ロールバック), and ログ → アップデートログ
+(サーバ) / (クライアント). Actions answer with POST-redirect-GET and a flash message."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+
+from cssec.core.errors import CssecError
+from cssec.server.models import User
+from cssec.server.updates.logs import (
+    CLIENT_RESULTS,
+    RESULT_LABELS,
+    TRIGGER_LABELS,
+    UpdateResult,
+    list_client_log,
+    list_server_log,
+    versions_text,
+)
+from cssec.server.updates.poller import ComponentPoller
+from cssec.server.updates.service import UpdateOutcome, both
+from cssec.server.updates.view import read_overview
+from cssec.server.webmanager.deps import require_user
+from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+COMPONENTS_URL = "/updates/components"
+
+
+def _poller(request: Request) -> ComponentPoller:
+    poller: ComponentPoller = request.app.state.component_poller
+    return poller
+
+
+@router.get(COMPONENTS_URL)
+async def components_page(
+    request: Request, user: Annotated[User, Depends(require_user)]
+) -> Response:
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        overview = read_overview(session, now=ctx.clock.now(), tz=ctx.tz)
+    return render(
+        request,
+        "components.html",
+        user=user,
+        active="components",
+        overview=overview,
+        result_labels=RESULT_LABELS,
+    )
+
+
+def _flash_outcome(request: Request, outcome: UpdateOutcome) -> None:
+    level = {
+        UpdateResult.SUCCESS: "success",
+        UpdateResult.UP_TO_DATE: "info",
+        UpdateResult.ROLLED_BACK: "success",
+    }.get(outcome.result, "danger")
+    flash(request, level, outcome.message)
+
+
+@router.post(COMPONENTS_URL + "/update-now")
+async def update_now(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    try:
+        check_csrf(request, csrf_token)
+    except CssecError as exc:
+        flash(request, "danger", both(exc))
+        return redirect(COMPONENTS_URL)
+    _flash_outcome(request, await _poller(request).update_now(actor=user.username))
+    return redirect(COMPONENTS_URL)
+
+
+@router.post(COMPONENTS_URL + "/rollback")
+async def rollback(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    try:
+        check_csrf(request, csrf_token)
+        outcome = await _poller(request).rollback(actor=user.username)
+    except CssecError as exc:
+        flash(request, "danger", both(exc))
+        return redirect(COMPONENTS_URL)
+    _flash_outcome(request, outcome)
+    return redirect(COMPONENTS_URL)
+
+
+@router.get("/logs/updates/server")
+async def server_update_log(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    result: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
+    ctx = ctx_of(request)
+    chosen = result if result in RESULT_LABELS else ""
+    with ctx.sessionmaker() as session:
+        rows = list_server_log(session, page=page, result=chosen or None)
+    return render(
+        request,
+        "update_logs_server.html",
+        user=user,
+        active="update-log-server",
+        result=rows,
+        chosen=chosen,
+        results=RESULT_LABELS,
+        triggers=TRIGGER_LABELS,
+        versions_text=versions_text,
+    )
+
+
+@router.get("/logs/updates/client")
+async def client_update_log(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    result: Annotated[str, Query(max_length=16)] = "",
+    host: Annotated[str, Query(max_length=255)] = "",
+) -> Response:
+    ctx = ctx_of(request)
+    chosen = result if result in {r.value for r in CLIENT_RESULTS} else ""
+    with ctx.sessionmaker() as session:
+        rows = list_client_log(session, page=page, result=chosen or None, hostname=host.strip())
+    return render(
+        request,
+        "update_logs_client.html",
+        user=user,
+        active="update-log-client",
+        result=rows,
+        chosen=chosen,
+        host=host.strip(),
+        results={r.value: RESULT_LABELS[r] for r in CLIENT_RESULTS},
+        versions_text=versions_text,
+    )
