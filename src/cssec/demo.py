@@ -7,6 +7,7 @@ types, so the demo shows the real system, not a shortcut around it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -120,6 +121,7 @@ def run_demo(directory: Path | None = None, *, vendor_port: int = 0, server_port
             console.print("[red]A demo process exited unexpectedly; see the logs above.[/red]")
         except KeyboardInterrupt:
             console.print("Stopping …")
+            console.file.flush()
         finally:
             demo.stop()
 
@@ -159,6 +161,18 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             demo.run("client", "install", "--server", server_url, "--dir", str(root / name))
             demo.run("client", "update", "--dir", str(root / name))
 
+    summary = {
+        "vendor_url": vendor_url,
+        "server_url": server_url,
+        "server_admin": {"user": "admin", "password": admin_password},
+        "console_staff": {"user": "support", "password": staff_password},
+        "registration_key": registration_key,
+        "clients": [str(root / "client-1"), str(root / "client-2")],
+    }
+    summary_file = root / "demo.json"
+    summary_file.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    summary_file.chmod(0o600)
+
     table = Table(title="cssec demo", show_header=False)
     table.add_row("Web manager", f"{server_url}/  admin / {admin_password}")
     table.add_row("Support desk", f"{vendor_url}/console/  support / {staff_password}")
@@ -166,4 +180,5 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
     table.add_row("Clients", f"{root / 'client-1'}, {root / 'client-2'}")
     table.add_row("Try", f"cssec client scan PATH --dir {root / 'client-1'}")
     table.add_row("Logs", str(root))
+    table.add_row("All of the above", str(summary_file))
     console.print(table)

@@ -1,0 +1,70 @@
+"""`cssec demo` as a newcomer meets it: one command, real processes, pages up within a minute."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _wait_for(path: Path, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"cssec demo exited early with {process.returncode}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"cssec demo did not come up within {timeout:.0f} s")
+        time.sleep(0.2)  # waiting for a real process, not for time to pass
+
+
+def test_demo_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if k != "CSSEC_VENDOR_DATABASE_URL"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cssec", "demo", "--dir", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        _wait_for(root / "demo.json", process, timeout=180)
+        demo = json.loads((root / "demo.json").read_text(encoding="utf-8"))
+
+        with httpx.Client(base_url=demo["server_url"], timeout=10) as web:
+            admin = demo["server_admin"]
+            licenses = web.get("/api/v1/licenses", auth=(admin["user"], admin["password"]))
+            assert licenses.status_code == 200
+            by_product = {slot["product"]: slot for slot in licenses.json()}
+            assert set(by_product) == {"CS", "DCS"}
+            assert all(slot["status"] == "activated" for slot in by_product.values())
+
+        with httpx.Client(base_url=demo["vendor_url"], timeout=10) as vendor:
+            login = vendor.get("/console/login")
+            assert login.status_code == 200
+            assert "csrf_token" in login.text
+
+        for client_dir in demo["clients"]:
+            status = subprocess.run(
+                [sys.executable, "-m", "cssec", "client", "status", "--dir", client_dir, "--json"],
+                capture_output=True, text=True, check=False, env=env,
+            )  # fmt: skip
+            assert status.returncode == 0, status.stderr
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            out, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, _ = process.communicate()
+            pytest.fail("cssec demo did not stop within 30 s of Ctrl-C")
+    assert process.returncode == 0, out.decode(errors="replace")[-2000:]
+    assert b"Stopping" in out
