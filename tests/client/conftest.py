@@ -1,7 +1,8 @@
 """Fixtures for the client: test files built at runtime, and a peer speaking the agent API.
 
 `AgentPeer` is a small FastAPI app that implements the server side of the agent contract
-(`/api/v1/agent/...`, see briefs/activeupdate-contract.md) with real Ed25519 signatures,
+(`/api/v1/agent/...`, see briefs/activeupdate-contract.md and the issue-6 additions:
+heartbeat settings, outbreak-policy/applied, cleanup-result) with real Ed25519 signatures,
 the shared error handlers and the core policy table, served by uvicorn on a loopback
 port so the client (and its CLI) talk real HTTP to it. It is a stand-in for the C/S Sec.
 server until that exists; tests only use the `agent_server` fixture's interface
@@ -22,10 +23,13 @@ from typing import Any
 
 import pytest
 import uvicorn
+from click.testing import Result
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from typer.testing import CliRunner
 
 import cssec
+from cssec.client.cli import app as client_cli
 from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion, Manifest, sha256_hex
 from cssec.core.errors import NotAuthenticated, NotFound
 from cssec.core.license import LicenseState
@@ -70,10 +74,18 @@ class AgentPeer:
     truncate_files: bool = False
     fail_reports_with: int | None = None
     manifest_override: dict[str, Any] | None = None
+    # issue-6 settings the heartbeat hands out
+    realtime_scan: bool = True
+    realtime_folders: list[str] | None = None
+    outbreak_policy: dict[str, Any] | None = None
+    cleanup_requests: list[dict[str, Any]] = field(default_factory=list)
     # what the peer received
     update_results: list[dict[str, Any]] = field(default_factory=list)
     virus_logs: list[dict[str, Any]] = field(default_factory=list)
     enrollments: list[dict[str, Any]] = field(default_factory=list)
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    policy_reports: list[dict[str, Any]] = field(default_factory=list)
+    cleanup_results: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -93,6 +105,38 @@ class AgentPeer:
 
     def expire_license(self) -> None:
         self.license_state = LicenseState.EXPIRED
+
+    def deploy_policy(
+        self,
+        policy_id: int,
+        *,
+        deny_write_shares: list[str] | None = None,
+        block_ports: list[int] | None = None,
+        deny_files: list[str] | None = None,
+    ) -> None:
+        """The administrator deploys an outbreak prevention policy (the Web manager's 配信)."""
+        self.outbreak_policy = {
+            "id": policy_id,
+            "action": "deploy",
+            "deny_write_shares": deny_write_shares or [],
+            "block_ports": block_ports or [],
+            "deny_files": deny_files or [],
+            "issued_at": "2026-05-01T09:00:00Z",
+        }
+
+    def release_policy(self) -> None:
+        assert self.outbreak_policy is not None
+        self.outbreak_policy = {
+            **self.outbreak_policy,
+            "action": "release",
+            "issued_at": "2026-05-02T09:00:00Z",
+        }
+
+    def request_cleanup(self, request_id: int, paths: list[str] | None = None) -> None:
+        """The administrator runs Damage Cleanup on this client from the Web manager."""
+        self.cleanup_requests.append(
+            {"id": request_id, "requested_at": "2026-05-01T10:00:00Z", "paths": paths}
+        )
 
     def manifest_envelope(self) -> dict[str, Any]:
         if self.manifest_override is not None:
@@ -167,11 +211,29 @@ def build_peer_app(peer: AgentPeer) -> FastAPI:
 
     app.post("/api/v1/agent/update-result")(report(peer.update_results))
     app.post("/api/v1/agent/virus-log")(report(peer.virus_logs))
+    app.post("/api/v1/agent/outbreak-policy/applied")(report(peer.policy_reports))
+
+    @app.post("/api/v1/agent/cleanup-result")
+    async def cleanup_result(request: Request) -> Response:
+        response = await report(peer.cleanup_results)(request)
+        if response.status_code == 204:
+            done = peer.cleanup_results[-1].get("request_id")
+            peer.cleanup_requests = [r for r in peer.cleanup_requests if r["id"] != done]
+        return response
 
     @app.post("/api/v1/agent/heartbeat")
-    async def heartbeat(request: Request) -> dict[str, Any]:
+    async def heartbeat(request: Request) -> Any:
         _authorize(peer, request)
-        return {"realtime_scan": True, "outbreak_policy": None}
+        body = await request.json()
+        if not isinstance(body.get("status"), dict):
+            return JSONResponse({"code": "validation_error", "message": "status"}, 422)
+        peer.heartbeats.append(body)
+        return {
+            "realtime_scan": peer.realtime_scan,
+            "realtime_folders": peer.realtime_folders,
+            "outbreak_policy": peer.outbreak_policy,
+            "cleanup_requests": list(peer.cleanup_requests),
+        }
 
     return app
 
@@ -251,3 +313,34 @@ def seed() -> dict[Component, bytes]:
 @pytest.fixture
 def seed_dir() -> Path:
     return SEED_DIR
+
+
+LANG_ENV: dict[str, dict[str, str | None]] = {
+    "ja": {"LANG": "ja_JP.UTF-8", "LC_ALL": None, "LC_MESSAGES": None},
+    "en": {"LANG": "en_US.UTF-8", "LC_ALL": None, "LC_MESSAGES": None},
+}
+
+
+class Cli:
+    """`cssec client …` in-process, in one language."""
+
+    def __call__(self, *args: str, lang: str = "en") -> Result:
+        return CliRunner().invoke(client_cli, list(args), env=LANG_ENV[lang])
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+@pytest.fixture
+def client_dir(tmp_path: Path) -> Path:
+    return tmp_path / "client"
+
+
+@pytest.fixture
+def installed(agent_server: AgentPeer, client_dir: Path, cli: Cli) -> Path:
+    """A client installed from the peer, with version 1 of every component."""
+    result = cli("install", "--server", agent_server.url, "--dir", str(client_dir))
+    assert result.exit_code == 0, result.output
+    return client_dir

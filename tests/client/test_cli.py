@@ -49,7 +49,7 @@ def test_install_then_status(agent_server: Peer, client_dir: Path) -> None:
     assert data["components"]["virus_pattern"] == {"version": 1, "previous": None}
     assert (data["serial"], data["outbox"]) == (1, 0)
     online = run("status", "--dir", str(client_dir), "--online")
-    assert "real-time scan on" in online.stdout
+    assert "Real-time scan (server setting): on" in online.stdout
 
 
 def test_install_with_token_uses_the_web_route(agent_server: Peer, client_dir: Path) -> None:
@@ -201,7 +201,7 @@ def test_scan_cleanup_applies_the_template(
     assert not (target / "eicar.com").exists()
     assert not (target / "spy.bin").exists()
     quarantined = list((installed / "quarantine").iterdir())
-    assert [p.read_bytes() for p in quarantined] == [b"x" + marker]
+    assert [(p / "file").read_bytes() for p in quarantined] == [b"x" + marker]
     actions = {Path(e["path"]).name: e["action"] for e in agent_server.virus_logs[0]["detections"]}
     assert actions == {"eicar.com": "delete", "spy.bin": "quarantine"}
 

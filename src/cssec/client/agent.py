@@ -207,7 +207,8 @@ class AgentClient:
     def post_virus_log(self, scan_type: ScanType, detections: list[dict[str, Any]]) -> None:
         self.post("virus-log", {"scan_type": scan_type, "detections": detections})
 
-    def heartbeat(self, status: str) -> dict[str, Any]:
+    def heartbeat(self, status: dict[str, Any]) -> dict[str, Any]:
+        """The issue-6 heartbeat: what the client says of itself → the server's settings."""
         raw = self._json(self._request("POST", "/heartbeat", json={"status": status}))
         if not isinstance(raw, dict):
             raise client_errors.ServerError(detail="heartbeat response is not an object")

@@ -1,4 +1,5 @@
-"""`cssec client …`: install, update, scan (ScanNow) and status.
+"""`cssec client …`: install, update, scan (ScanNow) and status; clean and quarantine
+(cli_dcs), watch and heartbeat (cli_realtime).
 
 Exit status: 0 success; 1 refused or failed (the one-line reason on stderr); `scan`
 follows clamscan: 0 clean, 1 threats found, 2 errors. The language (LANG / LC_ALL) is read
@@ -8,17 +9,19 @@ once here and passed down; the server answers in it too.
 from __future__ import annotations
 
 import json
-import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 
+from cssec.client import cli_dcs, cli_realtime
 from cssec.client.agent import Route
+from cssec.client.cli_common import DIR_OPTION, fail, lang_of, system_clock
 from cssec.client.errors import NoComponents
+from cssec.client.heartbeat import send_heartbeat
 from cssec.client.install import agent_for, install_client
-from cssec.client.messages import language_from_env, text
+from cssec.client.messages import text
 from cssec.client.scanner import ScanNowOutcome, scan_now
 from cssec.client.state import ClientState
 from cssec.client.updater import (
@@ -28,7 +31,6 @@ from cssec.client.updater import (
     describe_versions,
     update_components,
 )
-from cssec.core.clock import Clock, SystemClock
 from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError, LicenseExpired
 from cssec.core.policy import Component
@@ -36,11 +38,11 @@ from cssec.core.policy import Component
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
-    help="C/S Sec. client: install from a server, update components, scan (ScanNow).",
+    help=(
+        "C/S Sec. client: install from a server, update components, scan (ScanNow), "
+        "real-time scan, damage cleanup, outbreak prevention policy."
+    ),
 )
-
-_LANG_KEY = "cssec.client.lang"
-DIR_OPTION = typer.Option(..., "--dir", help="The client's directory (state and components).")
 
 
 class RouteChoice(StrEnum):
@@ -49,20 +51,9 @@ class RouteChoice(StrEnum):
     autopcc = "autopcc"
 
 
-def _lang(ctx: typer.Context) -> str:
-    meta = ctx.meta
-    if _LANG_KEY not in meta:
-        meta[_LANG_KEY] = language_from_env(os.environ)
-    return str(meta[_LANG_KEY])
-
-
-def _clock() -> Clock:
-    return SystemClock()
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(" ".join(message.split()), err=True)
-    raise typer.Exit(code)
+_lang = lang_of
+_clock = system_clock
+_fail = fail
 
 
 @app.callback()
@@ -213,7 +204,7 @@ def scan(
     raise typer.Exit(outcome.exit_code)
 
 
-def _status_data(state: ClientState) -> dict[str, Any]:
+def _status_data(state: ClientState, lang: str) -> dict[str, Any]:
     config = state.load_config() if state.is_installed() else None
     installed = state.load_installed()
     return {
@@ -238,16 +229,19 @@ def status(
     ctx: typer.Context,
     directory: Path = DIR_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    online: bool = typer.Option(False, "--online", help="Also send a heartbeat to the server."),
+    online: bool = typer.Option(
+        False, "--online", help="Send a heartbeat first (applies the outbreak policy)."
+    ),
 ) -> None:
-    """Show the server, the component versions and the reports waiting to be sent."""
+    """Show the server, components, real-time scan, outbreak prevention policy and reports."""
     lang = _lang(ctx)
     state = ClientState(directory)
     try:
-        data = _status_data(state)
         if online:
             with agent_for(state.load_config(), lang=lang) as agent:
-                data["heartbeat"] = agent.heartbeat("online")
+                send_heartbeat(state, agent, clock=_clock(), lang=lang, run_cleanups=False)
+        data = _status_data(state, lang)
+        data.update(cli_realtime.protection_data(state, lang))
     except CssecError as exc:
         _fail(exc.message(lang))
     if as_json:
@@ -281,6 +275,10 @@ def status(
         )
     )
     typer.echo(text("status.outbox", lang, count=data["outbox"]))
-    if "heartbeat" in data:
-        realtime = data["heartbeat"].get("realtime_scan")
-        typer.echo(text("status.online", lang, realtime=text("on" if realtime else "off", lang)))
+    cli_realtime.print_protection(data, lang)
+
+
+app.command("clean")(cli_dcs.clean)
+app.add_typer(cli_dcs.quarantine_app, name="quarantine")
+app.command("watch")(cli_realtime.watch)
+app.command("heartbeat")(cli_realtime.heartbeat)

@@ -20,6 +20,7 @@ from typing import Any
 
 import yara
 
+from cssec.client.errors import NoComponents
 from cssec.client.state import ClientState
 from cssec.core.components import (
     ScanEngineConfig,
@@ -313,3 +314,29 @@ def load_engine(state: ClientState) -> ScanEngine:
     engine = ScanEngine.from_components(components)
     engine.load_warnings.extend(notes)
     return engine
+
+
+def ready_engine(state: ClientState) -> tuple[ScanEngine, dict[Component, LoadedComponent]]:
+    """The engine and the components it came from; NoComponents when it has no pattern."""
+    components, notes = load_components(state)
+    engine = ScanEngine.from_components(components)
+    engine.load_warnings.extend(notes)
+    if not any(c in components for c in PATTERN_COMPONENTS) or not engine.has_rules:
+        problems = notes + [f"{i.path}: {i.detail}" for i in engine.load_issues]
+        reason = "; ".join(problems) if components else "no components installed"
+        raise NoComponents(reason=reason, dir=str(state.root))
+    return engine, components
+
+
+def scan_targets(engine: ScanEngine, targets: list[Path]) -> ScanReport:
+    """One report over several files or folders."""
+    merged = ScanReport(versions=dict(engine.versions), max_file_bytes=engine.config.max_file_bytes)
+    merged.issues.extend(engine.load_issues)
+    merged.warnings.extend(engine.load_warnings)
+    for target in targets:
+        report = engine.scan(target)
+        merged.detections.extend(report.detections)
+        merged.issues.extend(i for i in report.issues if i not in merged.issues)
+        merged.skipped.extend(report.skipped)
+        merged.files_scanned += report.files_scanned
+    return merged

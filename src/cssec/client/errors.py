@@ -97,3 +97,64 @@ class NoComponents(CssecError):
         "There is no usable pattern file to scan with ({reason}). "
         "Fetch the components with: cssec client update --dir {dir}"
     )
+
+
+class QuarantineNotFound(CssecError):
+    code = "quarantine_not_found"
+    message_ja = (
+        "隔離 ID {id} のファイルはありません。"
+        "cssec client quarantine list --dir {dir} で隔離中のファイルを確認してください。"
+    )
+    message_en = (
+        "There is no quarantined file with ID {id}. "
+        "List the quarantined files with: cssec client quarantine list --dir {dir}"
+    )
+
+
+class QuarantineDamaged(CssecError):
+    code = "quarantine_damaged"
+    message_ja = (
+        "隔離 ID {id} のファイルが隔離時と一致しないため復元しませんでした ({reason})。"
+        "隔離フォルダ {dir} が変更されていないか確認してください。"
+    )
+    message_en = (
+        "The file quarantined as {id} no longer matches what was quarantined, so it was not "
+        "restored ({reason}). Check whether the quarantine folder {dir} was altered."
+    )
+
+
+class RestoreTargetExists(CssecError):
+    code = "restore_target_exists"
+    message_ja = (
+        "{path} にはすでにファイルがあるため、隔離 ID {id} のファイルを復元しませんでした "
+        "(上書きはしません)。既存のファイルを移動または削除してから、もう一度実行してください。"
+    )
+    message_en = (
+        "{path} already exists, so the file quarantined as {id} was not restored (it is "
+        "never overwritten). Move or delete the existing file, then try again."
+    )
+
+
+class RestoreFailed(CssecError):
+    code = "restore_failed"
+    message_ja = (
+        "隔離 ID {id} のファイルを {path} に復元できませんでした ({reason})。"
+        "フォルダが存在し書き込めることを確認してから、もう一度実行してください。"
+    )
+    message_en = (
+        "Could not restore the file quarantined as {id} to {path} ({reason}). "
+        "Make sure the folder exists and is writable, then try again."
+    )
+
+
+class NoWatchFolders(CssecError):
+    code = "no_watch_folders"
+    message_ja = (
+        "リアルタイム検索で監視するフォルダがありません。"
+        "--path で監視するフォルダを指定するか、"
+        "サーバ管理者に監視フォルダの設定を依頼してください。"
+    )
+    message_en = (
+        "There is no folder for real-time scan to watch. "
+        "Give one with --path, or ask the server administrator to set the client's folders."
+    )

@@ -15,7 +15,9 @@ from cssec.client.state import ClientState
 from cssec.core.clock import Clock
 from cssec.core.errors import CssecError
 
-REPORT_ENDPOINTS = frozenset({"virus-log", "update-result"})
+REPORT_ENDPOINTS = frozenset(
+    {"virus-log", "update-result", "cleanup-result", "outbreak-policy/applied"}
+)
 Delivery = Literal["sent", "queued", "dropped"]
 
 

@@ -4,7 +4,12 @@
     components/current.json          which version of each component is in use, and the one before
     components/<name>/<version>/<file>
     outbox.json                      reports the server could not take yet
-    quarantine/<sha256>              files moved aside by a scan with --cleanup
+    quarantine/<id>/file, record.json  files moved aside by Damage Cleanup (restorable)
+    detections.json                  detections not cleaned yet (what `clean` cleans by default)
+    server_settings.json             the server's last heartbeat answer (real-time switch, folders)
+    outbreak_policy.json             the outbreak prevention policy last deployed or released
+    outbreak_violations.json         writes into denied shares/files that `watch` saw
+    cleanup_requests.json            the server's cleanup requests already run
 
 Every write goes to a 0600 temporary file that is renamed into place, so a crash or a
 second process never sees half a file, and switching component versions is one rename
@@ -288,6 +293,27 @@ class ClientState:
             return
         body = {"format": STATE_FORMAT, "entries": entries[-OUTBOX_LIMIT:]}
         write_secret_file(self.outbox_file, _dump(body))
+
+    # --- small JSON documents (detections, settings, policy, ...) ----------------------
+
+    def load_doc(self, name: str) -> dict[str, Any] | None:
+        """A JSON object kept in the directory, or None when missing or damaged.
+
+        These documents are records the next heartbeat or scan rewrites; a damaged one must
+        not stop scanning, so it reads as absent.
+        """
+        path = self.root / name
+        if not path.exists():
+            return None
+        try:
+            raw = self._read_json(path)
+        except StateCorrupt:
+            return None
+        return raw if isinstance(raw, dict) and raw.get("format") == STATE_FORMAT else None
+
+    def save_doc(self, name: str, body: dict[str, Any]) -> None:
+        self.ensure_dirs()
+        write_secret_file(self.root / name, _dump({**body, "format": STATE_FORMAT}))
 
     def queue_report(self, endpoint: str, body: dict[str, Any], *, queued_at: datetime) -> None:
         entries = self.load_outbox()
