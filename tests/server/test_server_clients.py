@@ -268,7 +268,12 @@ async def test_virus_log_and_heartbeat_land_in_their_logs(
         )
         assert response.status_code == 204, response.text
         beat = await agent.post("/api/v1/agent/heartbeat", json={"status": "online"})
-        assert beat.json() == {"realtime_scan": True, "outbreak_policy": None}
+        assert beat.json() == {
+            "realtime_scan": True,
+            "realtime_folders": None,
+            "outbreak_policy": None,
+            "cleanup_requests": [],
+        }
         bad = await agent.post("/api/v1/agent/virus-log", json={"scan_type": "weekly"})
         assert bad.status_code == 422
     virus = _text((await server.client.get("/logs/virus?threat=eicar")).text)

@@ -18,6 +18,8 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "/api/v1/agent/manifest",
         "/api/v1/agent/files/{component}/{sha256}",
         "/api/v1/agent/update-result",
+        "/api/v1/agent/cleanup-result",
+        "/api/v1/agent/outbreak-policy/applied",
     }
     heartbeat = schema["paths"]["/api/v1/agent/heartbeat"]["post"]
     assert heartbeat["security"] == [{"HTTPBearer": []}]

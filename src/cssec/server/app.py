@@ -22,6 +22,8 @@ from cssec.server.clockguard import server_info
 from cssec.server.context import ServerContext
 from cssec.server.datadir import DataDir, open_database
 from cssec.server.errors import NotInstalled
+from cssec.server.log_gate import TZ_INFO_KEY
+from cssec.server.log_management import LogMaintenance
 from cssec.server.scheduler import LicenseScheduler
 from cssec.server.settings import ServerSettings
 from cssec.server.updates.poller import ComponentPoller
@@ -43,7 +45,7 @@ SESSION_COOKIE = "cssec_session"
 SESSION_COOKIE_MAX_AGE = 12 * 3600
 
 
-def create_app(
+def create_app(  # noqa: PLR0915  (one factory wires every part)
     settings: ServerSettings,
     *,
     clock: Clock | None = None,
@@ -56,6 +58,7 @@ def create_app(
     if not data.is_installed():
         raise NotInstalled(path=str(settings.data_dir))
     engine, sessions = open_database(data)
+    sessions.configure(info={TZ_INFO_KEY: zone(settings.timezone)})  # for log_gate
     with sessions() as session:
         recorded_url = server_info(session).vendor_url
     ctx = ServerContext(
@@ -74,6 +77,7 @@ def create_app(
     )
     run_scheduler = settings.online_checks if start_scheduler is None else start_scheduler
     poller = ComponentPoller(ctx.license_env())
+    log_maintenance = LogMaintenance(sessions, ctx.clock, ctx.tz)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,9 +90,11 @@ def create_app(
         if run_scheduler:
             scheduler.start()
             poller.start()
+            log_maintenance.start()
         try:
             yield
         finally:
+            await log_maintenance.stop()
             await poller.stop()
             await scheduler.stop()
             engine.dispose()
@@ -109,6 +115,7 @@ def create_app(
     app.state.server = ctx
     app.state.scheduler = scheduler
     app.state.component_poller = poller
+    app.state.log_maintenance = log_maintenance
     app.state.templates = build_templates(Catalogs(LOCALE_DIR))
     install_error_handlers(app)
 

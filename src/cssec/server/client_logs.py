@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from cssec.core.policy import Operation
+from cssec.server.log_gate import check_log_append
 from cssec.server.models_clients import Client, ConnectionLogEntry, VirusLogEntry
 
 T = TypeVar("T")
@@ -58,6 +60,7 @@ def add_connection(
     status: str,
     hostname: str | None = None,
 ) -> ConnectionLogEntry:
+    check_log_append(session, Operation.LOG_APPEND_CONNECTION_STATUS, at)
     entry = ConnectionLogEntry(
         at=at,
         client_id=client.id if client is not None else None,

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cssec.core.policy import Operation
+from cssec.server.log_gate import check_log_append
 from cssec.server.models import SystemEvent
 
 
@@ -40,6 +42,7 @@ def add_event(
     message: dict[str, str],
     details: dict[str, Any] | None = None,
 ) -> SystemEvent:
+    check_log_append(session, Operation.LOG_APPEND_SYSTEM_EVENT, at)
     event = SystemEvent(
         at=at,
         level=level.value,

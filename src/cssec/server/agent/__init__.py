@@ -7,9 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cssec.server.agent.enroll import router as enroll_router
+from cssec.server.agent.protection import router as protection_router
 from cssec.server.agent.reports import router as reports_router
 from cssec.server.agent.updates import router as updates_router
 
-routers: list[APIRouter] = [enroll_router, reports_router, updates_router]
+routers: list[APIRouter] = [enroll_router, reports_router, updates_router, protection_router]
 
 __all__ = ["routers"]

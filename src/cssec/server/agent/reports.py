@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cssec.core.policy import Operation, decide
 from cssec.server.agent.auth import ClientDep
+from cssec.server.agent.protection import (
+    CleanupRequestOut,
+    OutbreakPolicyOut,
+    heartbeat_extras,
+)
 from cssec.server.client_logs import Detection, add_virus_entries
 from cssec.server.clients import cs_license_state, record_heartbeat
+from cssec.server.outbreak_notify import watch_virus_log
 from cssec.server.webmanager.templating import ctx_of
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 MAX_DETECTIONS = 1000
+SCAN_OPERATIONS = {"scan_now": Operation.SCAN_NOW, "realtime": Operation.REALTIME_SCAN}
 
 
 class DetectionIn(BaseModel):
@@ -36,21 +43,46 @@ class VirusLogIn(BaseModel):
 
 class HeartbeatIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    status: str = Field(default="online", min_length=1, max_length=32)
+    status: Annotated[str, Field(min_length=1, max_length=32)] | dict[str, Any] = Field(
+        default="online",
+        description="A short status word, or an object (agent_version, realtime_scan_running, "
+        "outbreak_policy_id, outbreak_policy_applied, and optionally `state`: the word)",
+    )
+
+    def status_word(self) -> str:
+        if isinstance(self.status, str):
+            return self.status
+        word = self.status.get("state")
+        return word[:32] if isinstance(word, str) and word else "online"
+
+    def status_fields(self) -> dict[str, Any]:
+        return self.status if isinstance(self.status, dict) else {}
 
 
 class HeartbeatOut(BaseModel):
     realtime_scan: bool = Field(description="Whether the client should run real-time scan")
-    outbreak_policy: None = Field(default=None, description="Outbreak prevention: none yet")
+    realtime_folders: list[str] | None = Field(
+        default=None, description="Folders to watch; null = the client's own configured folders"
+    )
+    outbreak_policy: OutbreakPolicyOut | None = Field(
+        default=None, description="Outbreak prevention to deploy or release; null = nothing"
+    )
+    cleanup_requests: list[CleanupRequestOut] = Field(
+        default_factory=list, description="Damage Cleanup Services: run a cleanup now"
+    )
 
 
 @router.post("/virus-log", status_code=204, responses={401: {"description": "not_authenticated"}})
-def virus_log(request: Request, client: ClientDep, body: VirusLogIn) -> Response:
-    """Append the client's detections to the virus log (allowed in every license state)."""
+def virus_log(
+    request: Request, client: ClientDep, body: VirusLogIn, background: BackgroundTasks
+) -> Response:
+    """Append the client's detections to the virus log (allowed in every license state);
+    the outbreak monitor then looks at the window ending now."""
     ctx = ctx_of(request)
     now = ctx.clock.now()
     with ctx.sessionmaker() as session:
         state = cs_license_state(session, now=now, tz=ctx.tz)
+        decide(state, SCAN_OPERATIONS[body.scan_type]).raise_if_refused()
         decide(state, Operation.LOG_APPEND_VIRUS).raise_if_refused()
         add_virus_entries(
             session,
@@ -70,6 +102,7 @@ def virus_log(request: Request, client: ClientDep, body: VirusLogIn) -> Response
             ],
             at=now,
         )
+        watch_virus_log(ctx, session, background, now=now, state=state)
     return Response(status_code=204)
 
 
@@ -86,8 +119,18 @@ def heartbeat(request: Request, client: ClientDep, body: HeartbeatIn) -> Heartbe
         record_heartbeat(
             session,
             client.id,
-            status=body.status,
+            status=body.status_word(),
             now=now,
             entry_id=getattr(request.state, "connection_entry_id", None),
         )
-    return HeartbeatOut(realtime_scan=True, outbreak_policy=None)
+        extras = heartbeat_extras(
+            session, client.id, status=body.status_fields(), now=now, tz=ctx.tz
+        )
+    return HeartbeatOut.model_validate(
+        {
+            "realtime_scan": extras.realtime_scan,
+            "realtime_folders": extras.realtime_folders,
+            "outbreak_policy": extras.outbreak_policy,
+            "cleanup_requests": extras.cleanup_requests,
+        }
+    )

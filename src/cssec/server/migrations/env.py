@@ -8,6 +8,8 @@ from sqlalchemy import engine_from_config, pool
 from cssec.server import (
     models_clients,  # noqa: F401  (registers its tables on Base)
     models_components,  # noqa: F401  (registers its tables on Base)
+    models_logmgmt,  # noqa: F401  (registers its tables on Base)
+    models_outbreak,  # noqa: F401  (registers its tables on Base)
 )
 from cssec.server.models import Base
 

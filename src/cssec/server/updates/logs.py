@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cssec.core.license import LicenseState
 from cssec.core.policy import Component, Operation, decide
+from cssec.server.log_gate import check_log_append
 from cssec.server.models_components import ClientUpdateLog, ServerUpdateLog
 
 T = TypeVar("T")
@@ -70,6 +71,7 @@ def add_server_log(
     serial: int | None = None,
     versions: dict[Component, int] | None = None,
 ) -> ServerUpdateLog:
+    check_log_append(session, Operation.LOG_APPEND_UPDATE_SERVER, at)
     row = ServerUpdateLog(
         at=at,
         trigger=trigger[:16],

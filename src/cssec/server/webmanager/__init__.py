@@ -11,8 +11,12 @@ from fastapi import APIRouter
 from cssec.server.webmanager.auth_routes import router as auth_router
 from cssec.server.webmanager.client_log_pages import router as client_logs_router
 from cssec.server.webmanager.clients_pages import router as clients_router
+from cssec.server.webmanager.logmgmt_pages import router as logmgmt_router
 from cssec.server.webmanager.logs import router as logs_router
+from cssec.server.webmanager.outbreak_monitor_pages import router as outbreak_monitor_router
+from cssec.server.webmanager.outbreak_prevention_pages import router as outbreak_prevention_router
 from cssec.server.webmanager.pages import router as pages_router
+from cssec.server.webmanager.protection_pages import router as protection_router
 from cssec.server.webmanager.updates_pages import router as updates_router
 
 routers: list[APIRouter] = [
@@ -22,6 +26,10 @@ routers: list[APIRouter] = [
     clients_router,
     client_logs_router,
     updates_router,
+    logmgmt_router,
+    outbreak_monitor_router,
+    outbreak_prevention_router,
+    protection_router,
 ]
 
 __all__ = ["routers"]

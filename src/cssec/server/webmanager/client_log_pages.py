@@ -17,11 +17,13 @@ router = APIRouter(include_in_schema=False)
 SCAN_TYPES = {
     "scan_now": {"ja": "手動検索 (ScanNow)", "en": "Manual scan (ScanNow)"},
     "realtime": {"ja": "リアルタイム検索", "en": "Real-time scan"},
+    "cleanup": {"ja": "ウイルス感染復旧", "en": "Damage Cleanup"},
 }
 ACTIONS = {
     "quarantine": {"ja": "隔離", "en": "Quarantined"},
     "delete": {"ja": "削除", "en": "Deleted"},
     "report": {"ja": "放置 (通知のみ)", "en": "Reported only"},
+    "failed": {"ja": "処理失敗", "en": "Failed"},
 }
 CONNECTION_ACTIONS = (
     "enroll",
@@ -30,6 +32,8 @@ CONNECTION_ACTIONS = (
     "files",
     "update-result",
     "virus-log",
+    "cleanup-result",
+    "outbreak-policy",
 )
 
 

@@ -27,6 +27,7 @@ from cssec.server.clients import (
 )
 from cssec.server.models import User
 from cssec.server.webmanager.deps import require_user
+from cssec.server.webmanager.protection_pages import clients_extras
 from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +68,7 @@ async def clients_page(
     offline_after = timedelta(minutes=ctx.settings.client_offline_minutes)
     with ctx.sessionmaker() as session:
         result = list_clients(session, page=page, hostname=host.strip())
+        extras = clients_extras(session, [c.id for c in result.rows])
     online = {c.id: is_online(c, now=now, offline_after=offline_after) for c in result.rows}
     return render(
         request,
@@ -77,6 +79,7 @@ async def clients_page(
         online=online,
         host=host.strip(),
         offline_minutes=ctx.settings.client_offline_minutes,
+        **extras,
     )
 
 

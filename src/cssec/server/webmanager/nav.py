@@ -34,9 +34,21 @@ NAV: list[NavItem] = [
         children=[NavItem("Components", "/updates/components", key="components")],
     ),
     NavItem(
+        "Outbreak",
+        key="outbreak",
+        children=[
+            NavItem("Outbreak prevention", "/outbreak/prevention", key="outbreak-prevention"),
+            NavItem("Outbreak monitor", "/admin/outbreak-monitor", key="outbreak-monitor"),
+            NavItem("Outbreak alerts", "/logs/outbreak-alerts", key="outbreak-alerts"),
+        ],
+    ),
+    NavItem(
         "Administration",
         key="admin",
-        children=[NavItem("Product License", "/admin/licenses", key="licenses")],
+        children=[
+            NavItem("Product License", "/admin/licenses", key="licenses"),
+            NavItem("Log management", "/admin/log-management", key="log-management"),
+        ],
     ),
     NavItem(
         "Logs",

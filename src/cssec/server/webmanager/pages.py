@@ -10,13 +10,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from cssec.core.errors import CssecError, VendorUnreachable
+from cssec.core.errors import CssecError, CsrfFailed, VendorUnreachable
 from cssec.core.license import Product
 from cssec.server.clockguard import server_info
 from cssec.server.events import list_events
 from cssec.server.license_manager import activate_code, check_status_online
 from cssec.server.license_view import read_licenses
 from cssec.server.models import User
+from cssec.server.outbreak_monitor import open_alerts
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
 
@@ -50,6 +51,7 @@ async def dashboard(request: Request, user: Annotated[User, Depends(require_user
         licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
         info = server_info(session)
         events = list_events(session, per_page=8).events
+        alerts = open_alerts(session)
     return render(
         request,
         "dashboard.html",
@@ -58,6 +60,7 @@ async def dashboard(request: Request, user: Annotated[User, Depends(require_user
         licenses=licenses,
         info=info,
         events=events,
+        alerts=alerts,
     )
 
 
@@ -107,6 +110,13 @@ async def activate(
     )
     try:
         check_csrf(request, csrf_token)
+    except CsrfFailed as exc:
+        # Nothing from a forged or stale post is kept: not its code (it would be planted in
+        # the admin's form under "try again"), not its product choice.
+        request.session.pop(FORM_CODE_KEY, None)
+        flash(request, "danger", _both(exc))
+        return redirect(LICENSES_URL + "/activation-code")
+    try:
         slot = await activate_code(
             ctx.license_env(), activation_code, product=chosen, actor=user.username
         )

@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from cssec.core.errors import CsrfFailed
+from cssec.core.license import LicenseState, Product
+from cssec.core.policy import Operation, decide
 from cssec.server.context import ServerContext
 from cssec.server.events import LEVEL_LABELS
 from cssec.server.license_view import read_licenses
@@ -111,6 +113,9 @@ def render(
     if user is not None:
         with ctx.sessionmaker() as session:
             licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
+        cs = licenses.slot(Product.CS)
+        view = decide(cs.state if cs else LicenseState.EXPIRED, Operation.WEBMANAGER_VIEW)
+        view.raise_if_refused()
         banners = [b for b in [clock_banner(licenses.time)] if b is not None]
         banners += [b for b in (license_banner(s) for s in licenses.slots) if b is not None]
     flashes = request.session.pop("flash", [])
