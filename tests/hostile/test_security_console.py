@@ -184,12 +184,6 @@ def test_a_planted_pre_login_cookie_is_no_login(make_client: Callable[..., TestC
     assert response.headers["location"].startswith("/console/login")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console sessions are Starlette signed cookies with no server-side state: a copy "
-    "of the cookie taken while logged in still works after logout (until 30 idle minutes); "
-    "src/cssec/vendor/console/auth.py logout() only clears the client's copy",
-)
 def test_a_cookie_copied_before_logout_is_dead_after_it(
     make_client: Callable[..., TestClient],
 ) -> None:

@@ -182,12 +182,6 @@ async def test_basic_auth_brute_force_locks_the_same_account(
         assert opened.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/cssec/server/auth.py authenticate(): an unknown user name is never locked "
-    "(login_failed 401 forever) while the real account answers account_locked 429, so the "
-    "lock tells which name exists (low impact: the only account is `admin`)",
-)
 async def test_the_lock_answer_does_not_reveal_which_account_exists(
     server_app: FastAPI,
 ) -> None:
@@ -262,12 +256,6 @@ async def test_the_admins_credentials_are_no_client_credential(
         assert by_basic.json()["code"] == "not_authenticated"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src/cssec/server/webmanager/pages.py activate(): on CsrfFailed the submitted code "
-    "is kept in the session (FORM_CODE_KEY) and shown in the form, so a forged post plants "
-    "the attacker's code under 'the form expired, try again'",
-)
 async def test_a_forged_post_does_not_plant_its_code_in_the_form(
     server_app: FastAPI, victim: httpx.AsyncClient
 ) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock
+from cssec.server.auth import UnknownNameLockout
 from cssec.server.datadir import DataDir
 from cssec.server.license_manager import LicenseEnv
 from cssec.server.settings import ServerSettings
@@ -29,6 +30,8 @@ class ServerContext:
     vendor_url: str
     vendor_transport: httpx.AsyncBaseTransport | None = None
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    unknown_names: UnknownNameLockout = field(default_factory=UnknownNameLockout)
+    """Login failures of names without an account (memory only; see server.auth)."""
 
     def vendor(self) -> VendorClient:
         """A client for one piece of work, speaking the current request's language."""

@@ -215,4 +215,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Part of every console session's fingerprint: bumped at logout, it ends the sessions
+    signed in before (a copied cookie too), since a signed cookie has no server-side row."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

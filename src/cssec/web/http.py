@@ -26,11 +26,20 @@ _HTTP_CODES = {
 }
 _HTTP_MESSAGES = {
     "ja": {
+        400: (
+            "リクエストの本文を読み取れません。"
+            "UTF-8 の JSON (またはフォーム) で送り直してください。"
+        ),
         404: "見つかりません。",
         405: "このメソッドは使用できません。",
         413: "リクエストが大きすぎます。",
     },
-    "en": {404: "Not found.", 405: "Method not allowed.", 413: "Request too large."},
+    "en": {
+        400: "The request body could not be read. Send it again as UTF-8 JSON (or form data).",
+        404: "Not found.",
+        405: "Method not allowed.",
+        413: "Request too large.",
+    },
 }
 
 

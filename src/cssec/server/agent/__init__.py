@@ -1,6 +1,7 @@
 """The agent API (`/api/v1/agent/...`) that C/S Sec. clients call: enrollment, reports and
 heartbeat (agent.enroll, agent.reports), and component distribution (agent.updates).
-Clients authenticate with `agent.auth.require_client`."""
+Clients authenticate with `agent.auth.require_client`. Every agent module builds its router
+with `agent.routing.agent_router()`, which documents the app's error answers in one place."""
 
 from __future__ import annotations
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from cssec.core.errors import CssecError
+from cssec.server.agent.routing import agent_router
 from cssec.server.client_logs import add_connection
 from cssec.server.clients import EnrollRequest, Route, enroll_client
 from cssec.server.clockguard import server_info
 from cssec.server.webmanager.templating import ctx_of
 from cssec.web.http import client_ip
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+router = agent_router()
 
 
 class EnrollIn(BaseModel):

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from cssec.server.agent.auth import ClientDep
+from cssec.server.agent.routing import agent_router
 from cssec.server.cleanup import (
     CleanupResult,
     dcs_licensed,
@@ -24,7 +25,7 @@ from cssec.server.outbreak_prevention import heartbeat_outbreak, record_applied
 from cssec.server.realtime import heartbeat_realtime
 from cssec.server.webmanager.templating import ctx_of
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+router = agent_router()
 MAX_RESULTS = 1000
 
 

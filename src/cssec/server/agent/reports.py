@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from cssec.core.policy import Operation, decide
@@ -14,12 +14,13 @@ from cssec.server.agent.protection import (
     OutbreakPolicyOut,
     heartbeat_extras,
 )
+from cssec.server.agent.routing import LICENSE_EXPIRED, agent_router, refusals
 from cssec.server.client_logs import Detection, add_virus_entries
 from cssec.server.clients import cs_license_state, record_heartbeat
 from cssec.server.outbreak_notify import watch_virus_log
 from cssec.server.webmanager.templating import ctx_of
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+router = agent_router()
 MAX_DETECTIONS = 1000
 SCAN_OPERATIONS = {"scan_now": Operation.SCAN_NOW, "realtime": Operation.REALTIME_SCAN}
 
@@ -72,7 +73,7 @@ class HeartbeatOut(BaseModel):
     )
 
 
-@router.post("/virus-log", status_code=204, responses={401: {"description": "not_authenticated"}})
+@router.post("/virus-log", status_code=204, responses=refusals({403: LICENSE_EXPIRED}))
 def virus_log(
     request: Request, client: ClientDep, body: VirusLogIn, background: BackgroundTasks
 ) -> Response:
@@ -106,9 +107,7 @@ def virus_log(
     return Response(status_code=204)
 
 
-@router.post(
-    "/heartbeat", response_model=HeartbeatOut, responses={401: {"description": "not_authenticated"}}
-)
+@router.post("/heartbeat", response_model=HeartbeatOut, responses=refusals({403: LICENSE_EXPIRED}))
 def heartbeat(request: Request, client: ClientDep, body: HeartbeatIn) -> HeartbeatOut:
     """Record that the client is up and what it says of itself; answer its settings."""
     ctx = ctx_of(request)

@@ -13,20 +13,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cssec.core.errors import NotFound
 from cssec.core.policy import Component, Operation, decide, distribution_operation
 from cssec.server.agent.auth import ClientDep
+from cssec.server.agent.routing import agent_router
 from cssec.server.updates.errors import ComponentsUnavailable
 from cssec.server.updates.logs import UpdateResult, add_client_log
 from cssec.server.updates.service import license_state, read_installed
 from cssec.server.updates.store import ComponentStore
 from cssec.server.webmanager.templating import ctx_of
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+router = agent_router()
 
 _REFUSED = {"description": "license_expired: the license and its grace period have ended"}
 _UNAVAILABLE = {"description": "components_unavailable: the server holds no components yet"}

@@ -72,6 +72,7 @@ async def api_user(
                     now=ctx.clock.now(),
                     max_failures=ctx.settings.login_max_failures,
                     lockout=timedelta(minutes=ctx.settings.login_lockout_minutes),
+                    unknown_names=ctx.unknown_names,
                 )
 
         return await run_in_threadpool(_authenticate)

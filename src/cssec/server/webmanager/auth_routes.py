@@ -79,6 +79,7 @@ async def login(
                     now=ctx.clock.now(),
                     max_failures=ctx.settings.login_max_failures,
                     lockout=timedelta(minutes=ctx.settings.login_lockout_minutes),
+                    unknown_names=ctx.unknown_names,
                 )
 
         user = await run_in_threadpool(_authenticate)

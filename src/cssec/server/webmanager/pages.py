@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from cssec.core.errors import CssecError, CsrfFailed, VendorUnreachable
+from cssec.core.errors import CsrfFailed, CssecError, VendorUnreachable
 from cssec.core.license import Product
 from cssec.server.clockguard import server_info
 from cssec.server.events import list_events

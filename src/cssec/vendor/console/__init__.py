@@ -13,7 +13,10 @@ codes, the actions that change what a customer is entitled to. Anything else get
 
 Sessions are Starlette's signed cookie (the vendor's session secret, path /console,
 SameSite=Lax, HTTPS-only when `console_https_only`), renewed on login, signed out after
-30 idle minutes or a password change. Every form carries the session's CSRF token.
+30 idle minutes, a password change or a logout. The cookie carries a fingerprint of the
+user's password hash and `User.session_epoch`, checked against the database on every
+request; logout bumps the epoch, so a copy of the cookie stops working too (and the
+user's sessions in other browsers end with it). Every form carries the session's CSRF token.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cssec.core.errors import RateLimited
@@ -30,10 +30,10 @@ from cssec.vendor.console.web import (
     current_user,
     flash,
     gettext,
-    password_fingerprint,
     redirect,
     render,
     safe_next,
+    session_fingerprint,
     vendor_of,
 )
 from cssec.vendor.models import User
@@ -144,7 +144,7 @@ def login(
     with vendor.session() as session:
         row = session.get(User, user.id)
         assert row is not None
-        fingerprint = password_fingerprint(row.password_hash)
+        fingerprint = session_fingerprint(row)
     # A fresh session: nothing from before the login (CSRF token, flashes) survives it.
     request.session.clear()
     request.session[SESSION_USER] = user.id
@@ -155,9 +155,24 @@ def login(
     return redirect(target)
 
 
+def end_sessions(session: Session, user_id: int) -> None:
+    """Bump the user's session epoch: every console session signed in before, including
+    any copy of its cookie, fails the fingerprint check from the next request on."""
+    with transaction(session):
+        session.execute(
+            update(User).where(User.id == user_id).values(session_epoch=User.session_epoch + 1)
+        )
+
+
 @router.post("/logout")
 def logout(request: Request, csrf_token: Form128 = "") -> Response:
     check_csrf(request, csrf_token)
+    user = current_user(request)
+    if user is not None:
+        # Server-side: clearing the browser's cookie alone would leave a copy of it valid.
+        with vendor_of(request).session() as session:
+            end_sessions(session, user.id)
+        log.info("console logout: %s", user.name)
     request.session.clear()
     flash(request, "info", gettext(request, "You have logged out."))
     return redirect(f"{PREFIX}/login")

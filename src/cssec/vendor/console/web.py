@@ -101,9 +101,12 @@ def gettext(request: Request, message: str, **params: Any) -> str:
     return catalogs_of(request).gettext(message, **params)
 
 
-def password_fingerprint(password_hash: str) -> str:
-    """Stored in the session: changing the password signs every other session out."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def session_fingerprint(user: User) -> str:
+    """Stored in the session and checked on every request: changing the password signs
+    every other session out, and so does logging out (it bumps `User.session_epoch`), which
+    kills a copy of the cookie too; the signed cookie alone has no server-side state."""
+    material = f"{user.session_epoch}:{user.password_hash}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 def current_user(request: Request) -> StaffUser | None:
@@ -120,7 +123,7 @@ def current_user(request: Request) -> StaffUser | None:
     with vendor.session() as session:
         user = session.scalar(select(User).where(User.id == uid))
         if user is None or not constant_time_equal(
-            password_fingerprint(user.password_hash),
+            session_fingerprint(user),
             str(request.session.get(SESSION_FINGERPRINT, "")),
         ):
             _sign_out(request, "changed")
