@@ -23,6 +23,7 @@ from cssec.core.signing import SigningKey, write_secret_file
 from cssec.vendor.activeupdate.services import ensure_seed_components
 from cssec.vendor.activeupdate.store import ActiveUpdateStore
 from cssec.vendor.keyring import Keyring
+from cssec.vendor.services._context import READ_ONLY
 from cssec.vendor.settings import VendorSettings
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
 from cssec.web.ratelimit import RateLimiter
@@ -59,7 +60,12 @@ def database_url(settings: VendorSettings) -> str:
 
 def _sqlite_begin_immediate(engine: Engine) -> None:
     """Take SQLite's write lock at BEGIN, so concurrent writers wait (busy timeout) instead
-    of failing with SQLITE_BUSY when a read transaction tries to become a write one."""
+    of failing with SQLITE_BUSY when a read transaction tries to become a write one.
+
+    Transactions begun with the execution option READ_ONLY (`services.read_transaction`)
+    begin DEFERRED instead: in WAL mode such readers neither take nor wait for the write
+    lock, so read-only requests (status lookups, the ActiveUpdate manifest) of every worker
+    run side by side instead of queueing behind one lock."""
 
     @event.listens_for(engine, "connect")
     def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -67,7 +73,8 @@ def _sqlite_begin_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _session_secret(settings: VendorSettings) -> str:

@@ -25,6 +25,7 @@ from cssec.vendor.api.deps import get_vendor, rate_limit
 from cssec.vendor.api.schemas import EXAMPLES, CodeText, ErrorBody, ServerId
 from cssec.vendor.errors import ActivationCodeRequired, ComponentFileUnavailable
 from cssec.vendor.runtime import Vendor
+from cssec.vendor.services._context import read_transaction
 
 router = APIRouter(prefix="/activeupdate", tags=["activeupdate"])
 
@@ -176,7 +177,7 @@ _UNAVAILABLE = _error(
 def post_manifest(
     body: ManifestRequest, vendor: Annotated[Vendor, Depends(get_vendor)]
 ) -> JSONResponse:
-    with vendor.session() as session:
+    with vendor.session() as session, read_transaction(session):
         authorize_download(session, body.activation_code)
         envelope = current_manifest(session)
     # As signed: never re-serialised through a response model.

@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 from cssec.core.clock import Clock, SystemClock
 from cssec.vendor.keyring import Keyring
 
+READ_ONLY = "cssec_read_only"
+"""Execution option: on SQLite the transaction begins DEFERRED, not IMMEDIATE (see runtime)."""
+
 
 def keyring_of(session: Session, keys: Keyring | None = None) -> Keyring:
     found = keys if keys is not None else session.info.get("keyring")
@@ -40,6 +43,24 @@ def today_utc(session: Session, clock: Clock | None = None) -> date:
 @contextmanager
 def transaction(session: Session) -> Iterator[None]:
     """Commit what the block did, or roll it back and re-raise."""
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
+@contextmanager
+def read_transaction(session: Session) -> Iterator[None]:
+    """A transaction that only reads, ended when the block ends (committed: loaded objects
+    stay usable). On SQLite it begins DEFERRED, so it neither takes nor waits for the write
+    lock; it must not write (a deferred WAL reader cannot safely become a writer). Inside a
+    transaction the caller already began, it simply runs in that one."""
+    if session.in_transaction():
+        yield
+        return
+    session.connection(execution_options={READ_ONLY: True})
     try:
         yield
     except BaseException:

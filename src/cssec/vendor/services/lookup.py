@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from cssec.core.codes import (
     ACTIVATION_CODE_GROUPS,
@@ -83,7 +83,11 @@ def find_activation_code(
     if check.value is None:
         raise check.to_error()
     row = session.scalar(
-        select(ActivationCodeRow).where(ActivationCodeRow.text == check.value.text)
+        select(ActivationCodeRow)
+        .where(ActivationCodeRow.text == check.value.text)
+        # Every caller goes on to the contract (status, ActiveUpdate: also its customer):
+        # one joined query instead of two lazy loads on the hot paths.
+        .options(joinedload(ActivationCodeRow.contract).joinedload(Contract.customer))
     )
     if not check.ok:
         raise check.to_error()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from cssec.core.codes import ActivationCode
@@ -14,7 +15,7 @@ from cssec.core.license import LicenseState, grace_end, license_state
 from cssec.core.signing import sign_statement
 from cssec.vendor.keyring import Keyring
 from cssec.vendor.models import ActivationCodeRow, Contract, ProductRow, StatusCheck
-from cssec.vendor.services._context import keyring_of, now_utc, transaction
+from cssec.vendor.services._context import keyring_of, now_utc, read_transaction, transaction
 from cssec.vendor.services.lookup import find_activation_code
 
 STATEMENT_VERSION = 1
@@ -71,7 +72,10 @@ def issue_status_statement(
     RevokedActivationCode.
     """
     keyring = keyring_of(session, keys)
-    with transaction(session):
+    # Read and sign in a read-only transaction, then record the check in a short write
+    # transaction of one INSERT: on SQLite the write lock is held for that INSERT only,
+    # not for the lookups and the signature (the lock serialises every worker).
+    with read_transaction(session):
         standing = code_standing(session, activation_code, keys=keyring)
         code, row, contract = standing.code, standing.row, standing.contract
         product, now, state = standing.product, standing.now, standing.state
@@ -91,13 +95,13 @@ def issue_status_statement(
             "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
         envelope = sign_statement(statement, keyring.signing_key)
-        session.add(
-            StatusCheck(
-                activation_code_id=row.id,
-                server_id=server_id,
-                at=now,
-                state=state.value,
-                contract_end=contract.ends_on,
-            )
-        )
+        check = {
+            "activation_code_id": row.id,
+            "server_id": server_id,
+            "at": now,
+            "state": state.value,
+            "contract_end": contract.ends_on,
+        }
+    with transaction(session):
+        session.execute(insert(StatusCheck), [check])
     return envelope

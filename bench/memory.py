@@ -1,0 +1,199 @@
+"""Resident memory of an idle C/S Sec. server, and of the client's commands.
+
+Run: ``.venv/bin/python bench/memory.py [--quick] [--idle-seconds 20]``
+
+Real processes on loopback, the way an administrator runs them: a vendor
+(`cssec vendor serve`, SQLite) with one contract; `cssec server install` online with its
+registration key (which downloads the four components), then `cssec server serve`. Once
+the server answers, it is left idle for --idle-seconds and its RSS (the process and every
+child, psutil) is sampled each second; the figure is the highest sample.
+
+The client has no daemon yet: its figure is the peak RSS of whole `cssec client install`,
+`status` and `update` processes (`resource.getrusage(RUSAGE_CHILDREN).ru_maxrss` of a
+wrapper that runs exactly one of them). Also shown: the same commands through the
+client's own Typer app, since `cssec` imports the vendor and the server too before it runs
+a client command. The baseline for both is a bare `python -c pass` of the same
+interpreter, measured the same way.
+
+Targets (issue #7): idle server <= 100 MB; client <= 50 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from http_load import free_port, machine_line, tree_rss
+
+SERVER_TARGET_MB = 100
+CLIENT_TARGET_MB = 50
+CSSEC = [sys.executable, "-m", "cssec"]
+CLIENT_ONLY = [
+    sys.executable,
+    "-c",
+    "from cssec.client.cli import app; app(prog_name='cssec client')",
+]
+PEAK = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+    "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CSSEC_", "LC_", "LANG"))}
+    return env | {"LANG": "en_US.UTF-8", "PYTHONUNBUFFERED": "1"}
+
+
+def _cssec(*args: str) -> str:
+    done = subprocess.run([*CSSEC, *args], capture_output=True, text=True, env=_env(), check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"cssec {' '.join(args[:2])} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def peak_rss_mb(args: list[str]) -> float:
+    """Peak RSS of one process running `args` (ru_maxrss is in KiB on Linux)."""
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK, *args], capture_output=True, text=True, env=_env(), check=True
+    ).stdout
+    return int(out.strip().splitlines()[-1]) / 1024
+
+
+def _start(args: list[str], url: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as handle:
+        proc = subprocess.Popen(
+            [*CSSEC, *args], stdout=handle, stderr=subprocess.STDOUT, env=_env()
+        )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{args[:2]} exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"{url} did not come up")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def idle_rss_mb(proc: subprocess.Popen[bytes], seconds: float) -> float:
+    peak = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(1)
+    return peak / 2**20
+
+
+def verdict(mb: float, target: float) -> str:
+    return f"{mb:6.1f} MB  (target <= {target} MB, {mb / target:.2f} of it) -> " + (
+        "met" if mb <= target else "MISSED"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="5 s of idle sampling")
+    parser.add_argument("--idle-seconds", type=float, default=20)
+    args = parser.parse_args()
+    idle = 5.0 if args.quick else args.idle_seconds
+    print(machine_line())
+    bare = peak_rss_mb([sys.executable, "-c", "pass"])
+    print(f"baseline: bare `python -c pass` peak RSS {bare:6.1f} MB")
+    with tempfile.TemporaryDirectory(prefix="cssec-bench-mem-") as tmp:
+        root = Path(tmp)
+        vendor_dir, server_dir = root / "vendor", root / "server"
+        contract = _cssec(
+            "vendor",
+            "contract",
+            "new",
+            "--customer",
+            "bench memory",
+            "--seats",
+            "10",
+            "--data",
+            str(vendor_dir),
+        )
+        key = contract.strip().splitlines()[-1]
+        vport, sport = free_port(), free_port()
+        vendor_url, server_url = f"http://127.0.0.1:{vport}", f"http://127.0.0.1:{sport}"
+        vendor = _start(
+            ["vendor", "serve", "--data", str(vendor_dir), "--port", str(vport)],
+            f"{vendor_url}/api/v1/health",
+            root / "vendor.log",
+        )
+        try:
+            password = root / "admin.pw"
+            password.write_text("bench-memory-password\n")
+            _cssec(
+                "server",
+                "install",
+                "--data",
+                str(server_dir),
+                "--vendor-url",
+                vendor_url,
+                "--registration-key",
+                key,
+                "--admin-password-file",
+                str(password),
+            )
+            server = _start(
+                ["server", "serve", "--data", str(server_dir), "--port", str(sport)],
+                f"{server_url}/api/v1/health",
+                root / "server.log",
+            )
+            try:
+                time.sleep(2)  # past start-up work (catch-up checks, scheduler)
+                server_mb = idle_rss_mb(server, idle)
+                vendor_mb = tree_rss(vendor.pid) / 2**20
+                client_dir = root / "client"
+                install_mb = peak_rss_mb(
+                    [*CSSEC, "client", "install", "--server", server_url, "--dir", str(client_dir)]
+                )
+                status_mb = peak_rss_mb([*CSSEC, "client", "status", "--dir", str(client_dir)])
+                update_mb = peak_rss_mb([*CSSEC, "client", "update", "--dir", str(client_dir)])
+                lazy_status_mb = peak_rss_mb([*CLIENT_ONLY, "status", "--dir", str(client_dir)])
+                lazy_update_mb = peak_rss_mb([*CLIENT_ONLY, "update", "--dir", str(client_dir)])
+            finally:
+                _stop(server)
+        finally:
+            _stop(vendor)
+    print(f"idle server (`cssec server serve`, {idle:.0f} s idle, peak of 1 s samples)")
+    print(f"  RSS     {verdict(server_mb, SERVER_TARGET_MB)}  ({server_mb / bare:.1f}x bare)")
+    print(f"  (for reference: the vendor, one process after the install: {vendor_mb:.1f} MB)")
+    client_mb = max(status_mb, update_mb)
+    print("client (no daemon yet: peak RSS of whole command processes)")
+    print(f"  cssec client install  {install_mb:6.1f} MB  (one-off; it also downloads components)")
+    print(f"  cssec client status   {status_mb:6.1f} MB")
+    print(f"  cssec client update   {update_mb:6.1f} MB")
+    print(f"  status/update peak {verdict(client_mb, CLIENT_TARGET_MB)}  ({client_mb / bare:.1f}x)")
+    print("  the same through the client's own Typer app (what a `cssec` that imported only the")
+    print(
+        f"  named part would cost): status {lazy_status_mb:.1f} MB, update {lazy_update_mb:.1f} MB"
+    )
+    print(
+        f"RESULT server_mb={server_mb:.1f} client_mb={client_mb:.1f} install_mb={install_mb:.1f} "
+        f"bare_mb={bare:.1f} client_only_mb={max(lazy_status_mb, lazy_update_mb):.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
