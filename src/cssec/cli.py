@@ -1,24 +1,54 @@
-"""The one `cssec` command: vendor, server, client and demo."""
+"""The one `cssec` command: vendor, server, client and demo.
+
+The three parts are loaded only when named: a client PC running `cssec client …` never
+imports the vendor service or the server (their web stacks would triple its memory).
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from cssec.client.cli import app as client_app
 from cssec.demo import DemoError, run_demo
-from cssec.server.cli import app as server_app
-from cssec.vendor.cli import app as vendor_app
+
+_PARTS: dict[str, tuple[str, str]] = {
+    "vendor": ("cssec.vendor.cli", "The vendor license service and ActiveUpdate."),
+    "server": ("cssec.server.cli", "The on-site C/S Sec. server and its Web manager."),
+    "client": ("cssec.client.cli", "The C/S Sec. client agent."),
+}
+
+
+class _LazyParts(TyperGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*_PARTS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _PARTS:
+            return super().get_command(ctx, cmd_name)
+        module_name, help_text = _PARTS[cmd_name]
+        part: typer.Typer = importlib.import_module(module_name).app
+        command = typer.main.get_command(part)
+        command.name = cmd_name
+        command.help = help_text
+        command.short_help = help_text
+        return command
+
 
 app = typer.Typer(
+    cls=_LazyParts,
     no_args_is_help=True,
     add_completion=False,
     help="C/S Sec. licensing: the vendor service, the on-site server and its clients.",
 )
-app.add_typer(vendor_app, name="vendor", help="The vendor license service and ActiveUpdate.")
-app.add_typer(server_app, name="server", help="The on-site C/S Sec. server and its Web manager.")
-app.add_typer(client_app, name="client", help="The C/S Sec. client agent.")
+
+
+@app.callback()
+def main() -> None:
+    """C/S Sec. licensing: the vendor service, the on-site server and its clients."""
 
 
 @app.command()
