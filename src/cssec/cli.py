@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -22,11 +22,17 @@ _PARTS: dict[str, tuple[str, str]] = {
 }
 
 
+# Typer vendors click; its Context/Command types are reached through the group's own
+# signatures rather than a private module.
+_Context = Any
+_Command = Any
+
+
 class _LazyParts(TyperGroup):
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: _Context) -> list[str]:
         return [*_PARTS, *super().list_commands(ctx)]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: _Context, cmd_name: str) -> _Command:
         if cmd_name not in _PARTS:
             return super().get_command(ctx, cmd_name)
         module_name, help_text = _PARTS[cmd_name]
