@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -42,6 +41,11 @@ from cssec.server.settings import ServerSettings
 from cssec.vendor.app import create_app as create_vendor_app
 from cssec.vendor.services import issue_contract
 from cssec.vendor.settings import VendorSettings
+
+# The process helpers of the server's end-to-end tests (not a package; see their conftest).
+sys.path.insert(0, str(Path(__file__).resolve().parent / "server"))
+
+from e2e_server_helpers import free_port, wait_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -67,33 +71,12 @@ def cssec(*args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_up(url: str, process: subprocess.Popen[bytes] | None, log: Path | None) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{url} exited:\n{log.read_text() if log else ''}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up:\n{log.read_text() if log else ''}")
-
-
 @contextmanager
 def _process(args: list[str], log: Path, health: str) -> Iterator[subprocess.Popen[bytes]]:
     handle: IO[bytes] = log.open("wb")
     process = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, env=_env())
     try:
-        _wait_up(health, process, log)
+        wait_up(health, process, log)
         yield process
     finally:
         process.terminate()
@@ -117,7 +100,7 @@ def _served(app: Any) -> Iterator[str]:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        _wait_up(f"{url}/api/v1/health", None, None)
+        wait_up(f"{url}/api/v1/health", None, None)
         yield url
     finally:
         server.should_exit = True
@@ -156,7 +139,7 @@ def _text(html: str) -> str:
 
 def test_flow_with_real_processes(tmp_path: Path) -> None:
     vendor_dir, server_dir = tmp_path / "vendor", tmp_path / "server"
-    vendor_port, server_port = _free_port(), _free_port()
+    vendor_port, server_port = free_port(), free_port()
     vendor_url = f"http://127.0.0.1:{vendor_port}"
     server_url = f"http://127.0.0.1:{server_port}"
     vendor_cmd = [*CSSEC, "vendor", "serve", "--data", str(vendor_dir), "--port", str(vendor_port)]

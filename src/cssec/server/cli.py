@@ -69,6 +69,15 @@ def _lang(lang: str) -> str:
     return lang if lang in LANGUAGES else "ja"
 
 
+def _open_env(data: Path | None) -> LicenseEnv:
+    """The installed server's license environment, or exit with the reason."""
+    settings = _settings(data)
+    try:
+        return _env(settings)
+    except CssecError as exc:
+        raise _fail(exc) from None
+
+
 def _env(settings: ServerSettings) -> LicenseEnv:
     data = DataDir(settings.data_dir)
     if not data.is_installed():
@@ -99,6 +108,13 @@ _LABELS = {
     "ja": ("製品名", "バージョン種類", "アクティベーションコード", "ステータス", "有効期限"),
     "en": ("Product", "Version type", "Activation code", "Status", "Expires on"),
 }
+
+
+def _print_licenses(env: LicenseEnv, lang: str, *, as_json: bool) -> None:
+    """The slots as they stand now (state computed from the clock)."""
+    with env.sessionmaker() as session:
+        licenses = read_licenses(session, now=env.clock.now(), tz=env.tz)
+    _print_slots(licenses.slots, _lang(lang), as_json=as_json)
 
 
 def _print_slots(slots: list[SlotView], lang: str, *, as_json: bool) -> None:
@@ -205,28 +221,18 @@ def license_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
 ) -> None:
     """Show the license slots (state computed now)."""
-    settings = _settings(data)
-    try:
-        env = _env(settings)
-    except CssecError as exc:
-        raise _fail(exc) from None
-    with env.sessionmaker() as session:
-        licenses = read_licenses(session, now=env.clock.now(), tz=env.tz)
-    _print_slots(licenses.slots, _lang(lang), as_json=as_json)
+    _print_licenses(_open_env(data), lang, as_json=as_json)
 
 
 @license_app.command("check-online")
 def license_check_online(data: DataOption = None, lang: LangOption = "ja") -> None:
     """Check every slot's status with the vendor now (safe while `serve` runs)."""
-    settings = _settings(data)
+    env = _open_env(data)
     try:
-        env = _env(settings)
         outcomes = _run(check_status_online(env, actor="cli"))
     except CssecError as exc:
         raise _fail(exc) from None
-    with env.sessionmaker() as session:
-        licenses = read_licenses(session, now=env.clock.now(), tz=env.tz)
-    _print_slots(licenses.slots, _lang(lang), as_json=False)
+    _print_licenses(env, lang, as_json=False)
     failed = [o for o in outcomes if o.error is not None]
     if failed and failed[0].error is not None:
         raise _fail(failed[0].error)
@@ -239,9 +245,8 @@ def license_activate(
     lang: LangOption = "ja",
 ) -> None:
     """Enter a new activation code (verified online when the vendor answers)."""
-    settings = _settings(data)
+    env = _open_env(data)
     try:
-        env = _env(settings)
         slot = _run(activate_code(env, code, actor="cli"))
     except CssecError as exc:
         raise _fail(exc) from None
@@ -261,11 +266,7 @@ def components_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the current and previous version of each component and the last update."""
-    settings = _settings(data)
-    try:
-        env = _env(settings)
-    except CssecError as exc:
-        raise _fail(exc) from None
+    env = _open_env(data)
     with env.sessionmaker() as session:
         overview = read_overview(session, now=env.clock.now(), tz=env.tz)
     if as_json:
@@ -287,11 +288,7 @@ def components_show(
 @components_app.command("update")
 def components_update(data: DataOption = None, lang: LangOption = "ja") -> None:
     """Update the components from ActiveUpdate now (safe while `serve` runs)."""
-    settings = _settings(data)
-    try:
-        env = _env(settings)
-    except CssecError as exc:
-        raise _fail(exc) from None
+    env = _open_env(data)
     outcome = _run(update_components(env, trigger="cli", actor="cli"))
     if outcome.error is not None:
         raise _fail(outcome.error)
@@ -301,9 +298,8 @@ def components_update(data: DataOption = None, lang: LangOption = "ja") -> None:
 @components_app.command("rollback")
 def components_rollback(data: DataOption = None, lang: LangOption = "ja") -> None:
     """Undo the latest component update (all components of it, as the vendor signed them)."""
-    settings = _settings(data)
+    env = _open_env(data)
     try:
-        env = _env(settings)
         outcome = rollback_components(env, trigger="cli", actor="cli")
     except CssecError as exc:
         raise _fail(exc) from None

@@ -36,7 +36,8 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.per_page))
 
 
-def _like(text: str) -> str:
+def like(text: str) -> str:
+    """A case-insensitive substring pattern for `ilike(..., escape="\\")`."""
     escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
     return f"%{escaped}%"
 
@@ -112,6 +113,32 @@ def add_virus_entries(
     return len(detections)
 
 
+def virus_query(*, hostname: str = "", threat: str = "", scan_type: str = "") -> Select[Any]:
+    """The virus log filtered as the page and its CSV export filter it (unordered)."""
+    query = select(VirusLogEntry)
+    if hostname:
+        query = query.where(VirusLogEntry.hostname.ilike(like(hostname), escape="\\"))
+    if threat:
+        query = query.where(VirusLogEntry.threat.ilike(like(threat), escape="\\"))
+    if scan_type:
+        query = query.where(VirusLogEntry.scan_type == scan_type)
+    return query
+
+
+def connection_query(
+    *, hostname: str = "", action: str = "", failures_only: bool = False
+) -> Select[Any]:
+    """The connection log filtered as the page and its CSV export filter it (unordered)."""
+    query = select(ConnectionLogEntry)
+    if hostname:
+        query = query.where(ConnectionLogEntry.hostname.ilike(like(hostname), escape="\\"))
+    if action:
+        query = query.where(ConnectionLogEntry.action == action)
+    if failures_only:
+        query = query.where(ConnectionLogEntry.status.not_in(("ok", "online")))
+    return query
+
+
 def list_virus_log(
     session: Session,
     *,
@@ -122,13 +149,7 @@ def list_virus_log(
     scan_type: str = "",
 ) -> Page[VirusLogEntry]:
     """Newest first; host and threat match substrings, case-insensitively."""
-    query = select(VirusLogEntry)
-    if hostname:
-        query = query.where(VirusLogEntry.hostname.ilike(_like(hostname), escape="\\"))
-    if threat:
-        query = query.where(VirusLogEntry.threat.ilike(_like(threat), escape="\\"))
-    if scan_type:
-        query = query.where(VirusLogEntry.scan_type == scan_type)
+    query = virus_query(hostname=hostname, threat=threat, scan_type=scan_type)
     return _paged(session, query, [VirusLogEntry.id.desc()], page, per_page)
 
 
@@ -141,13 +162,7 @@ def list_connections(
     action: str = "",
     failures_only: bool = False,
 ) -> Page[ConnectionLogEntry]:
-    query = select(ConnectionLogEntry)
-    if hostname:
-        query = query.where(ConnectionLogEntry.hostname.ilike(_like(hostname), escape="\\"))
-    if action:
-        query = query.where(ConnectionLogEntry.action == action)
-    if failures_only:
-        query = query.where(ConnectionLogEntry.status.not_in(("ok", "online")))
+    query = connection_query(hostname=hostname, action=action, failures_only=failures_only)
     return _paged(session, query, [ConnectionLogEntry.id.desc()], page, per_page)
 
 
@@ -156,5 +171,5 @@ def list_clients(
 ) -> Page[Client]:
     query = select(Client)
     if hostname:
-        query = query.where(Client.hostname.ilike(_like(hostname), escape="\\"))
+        query = query.where(Client.hostname.ilike(like(hostname), escape="\\"))
     return _paged(session, query, [Client.hostname, Client.id], page, per_page)

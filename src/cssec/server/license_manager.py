@@ -26,7 +26,7 @@ from cssec.server.clockguard import observe_time, server_info
 from cssec.server.datadir import DataDir
 from cssec.server.errors import UntrustedStatement
 from cssec.server.events import Level, add_event
-from cssec.server.license_store import activation_event, store_slot
+from cssec.server.license_store import activation_event, find_slot, store_slot
 from cssec.server.license_view import SlotView, effective_today, slot_view
 from cssec.server.models import LicenseSlot
 from cssec.server.statements import VerifiedStatement, verify_envelope
@@ -198,9 +198,7 @@ def _record_failure(
 ) -> None:
     now = env.clock.now()
     with env.sessionmaker() as session, session.begin():
-        slot = session.scalars(
-            select(LicenseSlot).where(LicenseSlot.product == product.value)
-        ).one_or_none()
+        slot = find_slot(session, product)
         if slot is not None and slot.activation_code == code:
             slot.last_attempt = now
             slot.consecutive_failures += 1
@@ -225,9 +223,7 @@ def _apply_statement(
 ) -> CheckOutcome:
     now = env.clock.now()
     with env.sessionmaker() as session, session.begin():
-        slot = session.scalars(
-            select(LicenseSlot).where(LicenseSlot.product == product.value)
-        ).one_or_none()
+        slot = find_slot(session, product)
         if slot is None or slot.activation_code != code:
             # A new code was entered while we were asking: that activation wins.
             return CheckOutcome(product=product, ok=True)

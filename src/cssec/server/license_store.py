@@ -20,6 +20,12 @@ def _name(product: Product) -> dict[str, str]:
     return {"ja": product.name_in("ja"), "en": product.name_in("en")}
 
 
+def find_slot(session: Session, product: Product) -> LicenseSlot | None:
+    return session.scalars(
+        select(LicenseSlot).where(LicenseSlot.product == product.value)
+    ).one_or_none()
+
+
 def store_slot(
     session: Session,
     *,
@@ -28,9 +34,7 @@ def store_slot(
     now: datetime,
 ) -> LicenseSlot:
     """Put `code` into its product's slot (created when the product is new); no commit."""
-    slot = session.scalars(
-        select(LicenseSlot).where(LicenseSlot.product == code.product.value)
-    ).one_or_none()
+    slot = find_slot(session, code.product)
     if slot is None:
         slot = LicenseSlot(product=code.product.value, consecutive_failures=0)
         session.add(slot)

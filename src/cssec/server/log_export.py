@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cssec.server.client_logs import like
 from cssec.server.events import LEVEL_LABELS, Level
 from cssec.server.models import SystemEvent
-from cssec.server.models_clients import ConnectionLogEntry, VirusLogEntry
 from cssec.server.models_components import ClientUpdateLog, ServerUpdateLog
 
 BOM = "\ufeff"
@@ -28,38 +28,9 @@ BATCH = 500
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-    return f"%{escaped}%"
-
-
 def safe_cell(value: Any) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA) else text
-
-
-def virus_query(*, hostname: str = "", threat: str = "", scan_type: str = "") -> Select[Any]:
-    query = select(VirusLogEntry)
-    if hostname:
-        query = query.where(VirusLogEntry.hostname.ilike(like(hostname), escape="\\"))
-    if threat:
-        query = query.where(VirusLogEntry.threat.ilike(like(threat), escape="\\"))
-    if scan_type:
-        query = query.where(VirusLogEntry.scan_type == scan_type)
-    return query
-
-
-def connection_query(
-    *, hostname: str = "", action: str = "", failures_only: bool = False
-) -> Select[Any]:
-    query = select(ConnectionLogEntry)
-    if hostname:
-        query = query.where(ConnectionLogEntry.hostname.ilike(like(hostname), escape="\\"))
-    if action:
-        query = query.where(ConnectionLogEntry.action == action)
-    if failures_only:
-        query = query.where(ConnectionLogEntry.status.not_in(("ok", "online")))
-    return query
 
 
 def event_query(*, kind_prefix: str = "", level: str = "") -> Select[Any]:

@@ -13,9 +13,6 @@ every state; asked anyway so the table stays the one place).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -28,6 +25,7 @@ from cssec.core.clock import Clock
 from cssec.core.errors import CssecError
 from cssec.core.license import LicenseState
 from cssec.core.policy import Operation, decide
+from cssec.server.background import ClockLoop, Sleep
 from cssec.server.clients import cs_license_state
 from cssec.server.events import Level, add_event
 from cssec.server.models import SystemEvent
@@ -35,10 +33,7 @@ from cssec.server.models_clients import ConnectionLogEntry, VirusLogEntry
 from cssec.server.models_components import ClientUpdateLog, ServerUpdateLog
 from cssec.server.models_logmgmt import LogManagementSettings
 
-log = logging.getLogger(__name__)
-
 MAX_RETENTION_DAYS = 3650
-MAX_SLEEP = timedelta(minutes=1)
 
 
 class LogKind(StrEnum):
@@ -223,10 +218,13 @@ def purge_logs(
     return PurgeResult(counts=counts, cutoffs=cutoffs)
 
 
-class LogMaintenance:
+class LogMaintenance(ClockLoop):
     """The daily automatic purge: due once per local day, decided from the stored date of
     the last one (a restart does not purge twice, a day missed while down runs at start).
-    Tests call `run_due` with a FakeClock and never sleep."""
+    Looks once a minute; tests call `run_due` with a FakeClock and never sleep."""
+
+    task_name = "cssec-log-maintenance"
+    failure_message = "automatic log purge failed"
 
     def __init__(
         self,
@@ -234,13 +232,12 @@ class LogMaintenance:
         clock: Clock,
         tz: tzinfo,
         *,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
+        super().__init__(clock, sleep=sleep)
         self.sessions = sessions
         self.clock = clock
         self.tz = tz
-        self._sleep = sleep
-        self._task: asyncio.Task[None] | None = None
 
     def _today(self, now: datetime) -> date:
         return now.astimezone(self.tz).date()
@@ -263,24 +260,5 @@ class LogMaintenance:
             session.commit()
             return result
 
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                self.run_due()
-            except Exception:
-                log.exception("automatic log purge failed")
-            await self._sleep(MAX_SLEEP.total_seconds())
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self.run_forever(), name="cssec-log-maintenance"
-            )
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+    async def tick(self) -> None:
+        self.run_due()

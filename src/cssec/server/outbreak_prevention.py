@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from cssec.core.license import LicenseState
 from cssec.core.policy import Operation, decide
+from cssec.server.entry_lists import clean_entries
 from cssec.server.events import Level, add_event
 from cssec.server.models_clients import Client
 from cssec.server.models_outbreak import OutbreakAssignment, OutbreakPolicy
@@ -52,24 +53,19 @@ class PolicyDraft:
 
 def _lines(value: str | Iterable[str], what_ja: str, what_en: str) -> list[str]:
     items = value.splitlines() if isinstance(value, str) else list(value)
-    out: list[str] = []
-    for raw in items:
-        item = str(raw).strip()
-        if not item:
-            continue
-        if len(item) > MAX_ENTRY_LENGTH or any(ord(ch) < 32 for ch in item):
-            raise InvalidOutbreakPolicy(
-                detail_ja=f"{what_ja}に使えない値があります ({item[:60]})",
-                detail_en=f"unusable value in {what_en} ({item[:60]})",
-            )
-        if item not in out:
-            out.append(item)
-    if len(out) > MAX_ENTRIES:
-        raise InvalidOutbreakPolicy(
+    return clean_entries(
+        (str(raw) for raw in items),
+        max_length=MAX_ENTRY_LENGTH,
+        max_count=MAX_ENTRIES,
+        unusable=lambda item: InvalidOutbreakPolicy(
+            detail_ja=f"{what_ja}に使えない値があります ({item[:60]})",
+            detail_en=f"unusable value in {what_en} ({item[:60]})",
+        ),
+        too_many=lambda: InvalidOutbreakPolicy(
             detail_ja=f"{what_ja}は {MAX_ENTRIES} 件までです",
             detail_en=f"at most {MAX_ENTRIES} entries in {what_en}",
-        )
-    return out
+        ),
+    )
 
 
 def _ports(value: str | Iterable[int | str]) -> list[int]:
@@ -170,6 +166,16 @@ def _assignments(session: Session, client_ids: Iterable[int]) -> dict[int, Outbr
     return {row.client_id: row for row in rows}
 
 
+def _issue(row: OutbreakAssignment, action: str, *, now: datetime, actor: str) -> None:
+    """A new instruction for the client: nothing it reported about the last one still holds."""
+    row.action = action
+    row.issued_at = now
+    row.issued_by = actor
+    row.applied = None
+    row.reported_at = None
+    row.detail = None
+
+
 def deploy_policy(
     session: Session,
     client_ids: Sequence[int] | None,
@@ -193,12 +199,7 @@ def deploy_policy(
             row = OutbreakAssignment(client_id=client.id)
             session.add(row)
         row.policy_id = policy.id
-        row.action = DEPLOY
-        row.issued_at = now
-        row.issued_by = actor
-        row.applied = None
-        row.reported_at = None
-        row.detail = None
+        _issue(row, DEPLOY, now=now, actor=actor)
     scope = {"ja": "すべてのクライアント", "en": "all clients"} if client_ids is None else None
     hosts = ", ".join(c.hostname for c in clients)
     add_event(
@@ -239,13 +240,7 @@ def release_policy(
     if not chosen:
         raise OutbreakNotDeployed()
     for client in chosen:
-        row = existing[client.id]
-        row.action = RELEASE
-        row.issued_at = now
-        row.issued_by = actor
-        row.applied = None
-        row.reported_at = None
-        row.detail = None
+        _issue(existing[client.id], RELEASE, now=now, actor=actor)
     hosts = ", ".join(c.hostname for c in chosen)
     add_event(
         session,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cssec.core.license import LicenseState
 from cssec.core.policy import Operation, decide
+from cssec.server.entry_lists import clean_entries
 from cssec.server.events import Level, add_event
 from cssec.server.models_clients import Client
 from cssec.server.models_outbreak import ClientRealtime, RealtimeDefaults
@@ -45,23 +46,19 @@ def parse_folders(text: str | Iterable[str] | None) -> list[str] | None:
     if text is None:
         return None
     lines = text.splitlines() if isinstance(text, str) else list(text)
-    folders: list[str] = []
-    for raw in lines:
-        folder = raw.strip()
-        if not folder:
-            continue
-        if len(folder) > MAX_FOLDER_LENGTH or any(ord(ch) < 32 for ch in folder):
-            raise InvalidRealtimeFolders(
-                detail_ja=f"使えないフォルダ名です ({folder[:60]})",
-                detail_en=f"unusable folder name ({folder[:60]})",
-            )
-        if folder not in folders:
-            folders.append(folder)
-    if len(folders) > MAX_FOLDERS:
-        raise InvalidRealtimeFolders(
+    folders = clean_entries(
+        lines,
+        max_length=MAX_FOLDER_LENGTH,
+        max_count=MAX_FOLDERS,
+        unusable=lambda folder: InvalidRealtimeFolders(
+            detail_ja=f"使えないフォルダ名です ({folder[:60]})",
+            detail_en=f"unusable folder name ({folder[:60]})",
+        ),
+        too_many=lambda: InvalidRealtimeFolders(
             detail_ja=f"フォルダは {MAX_FOLDERS} 個までです",
             detail_en=f"at most {MAX_FOLDERS} folders",
-        )
+        ),
+    )
     return folders or None
 
 

@@ -4,15 +4,13 @@ Every wake-up asks `plan_checks` what is due for each slot from the stored histo
 (last success, last attempt), so a restart plans exactly like a wake-up and a check
 missed while the server was down or offline is caught up at the next start. The wait is
 derived from the injected clock and capped at a minute, so clock jumps and suspends are
-noticed; tests call `run_due_checks` directly with a FakeClock and never sleep.
+noticed (`background.ClockLoop`); tests call `run_due_checks` directly with a FakeClock
+and never sleep.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -21,14 +19,12 @@ from sqlalchemy.orm import Session
 
 from cssec.core.license import Product
 from cssec.core.schedule import plan_checks
+from cssec.server.background import MAX_WAIT, ClockLoop, Sleep
 from cssec.server.clockguard import observe_time
 from cssec.server.events import Level, add_event
 from cssec.server.license_manager import CheckOutcome, LicenseEnv, check_status_online
 from cssec.server.models import LicenseSlot
 
-log = logging.getLogger(__name__)
-
-MAX_SLEEP = timedelta(minutes=1)
 MAX_RETRY = timedelta(days=1)
 
 
@@ -46,18 +42,20 @@ def retry_after(base: timedelta, failures: int) -> timedelta:
     return min(MAX_RETRY, base * factor)
 
 
-class LicenseScheduler:
+class LicenseScheduler(ClockLoop):
+    task_name = "cssec-license-scheduler"
+    failure_message = "scheduled license check failed"
+
     def __init__(
         self,
         env: LicenseEnv,
         *,
         retry_base: timedelta = timedelta(hours=1),
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
+        super().__init__(env.clock, sleep=sleep)
         self.env = env
         self.retry_base = retry_base
-        self._sleep = sleep
-        self._task: asyncio.Task[None] | None = None
 
     async def run_due_checks(self, now: datetime | None = None) -> TickResult:
         """Run every check that is due at `now` (default: the clock); return when to wake next."""
@@ -99,34 +97,10 @@ class LicenseScheduler:
                         retry_after=retry_after(self.retry_base, slot.consecutive_failures),
                     )
         wakeups = [plan.next_wakeup for plan in plans.values()]
-        return TickResult(outcomes=outcomes, next_wakeup=min(wakeups, default=now + MAX_SLEEP))
+        return TickResult(outcomes=outcomes, next_wakeup=min(wakeups, default=now + MAX_WAIT))
 
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                result = await self.run_due_checks()
-                wake = result.next_wakeup
-            except Exception:
-                # The loop must outlive any one bad tick (a locked database, a bug); the
-                # traceback goes to the server log and the next tick tries again.
-                log.exception("scheduled license check failed")
-                wake = self.env.clock.now() + MAX_SLEEP
-            delay = (wake - self.env.clock.now()).total_seconds()
-            await self._sleep(min(max(delay, 1.0), MAX_SLEEP.total_seconds()))
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self.run_forever(), name="cssec-license-scheduler"
-            )
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+    async def tick(self) -> datetime:
+        return (await self.run_due_checks()).next_wakeup
 
 
 def _log_catch_up(

@@ -102,18 +102,28 @@ def _start(cmd: list[str], log: Path) -> tuple[subprocess.Popen[bytes], IO[bytes
     return process, handle
 
 
-def wait_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def wait_up(
+    url: str,
+    process: subprocess.Popen[bytes] | None,
+    log: Path | None,
+    timeout: float = 60,
+) -> None:
+    """Until `url` answers; `process` None: a server in this process (nothing to watch)."""
+
+    def output() -> str:
+        return log.read_text(errors="replace") if log else ""
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text(errors='replace')}")
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{output()}")
         try:
             if httpx.get(url, timeout=2).status_code < 500:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up:\n{log.read_text(errors='replace')}")
+    raise RuntimeError(f"{url} did not come up:\n{output()}")
 
 
 @contextmanager

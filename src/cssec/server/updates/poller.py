@@ -3,41 +3,39 @@
 `run_update_if_due(now)` asks nothing of the vendor unless an hour has passed since the
 last poll (stored, so a restart does not poll twice and a poll missed while the server was
 down runs at the next start); tests call it with a FakeClock and never sleep. The loop
-wakes at least once a minute, so clock jumps and suspends are noticed. The poll, the Web
-manager's 今すぐアップデート and rollback share one lock: one update at a time per process.
+(`background.ClockLoop`) wakes at least once a minute, so clock jumps and suspends are
+noticed. The poll, the Web manager's 今すぐアップデート and rollback share one lock: one
+update at a time per process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from cssec.server.background import ClockLoop, Sleep
 from cssec.server.license_manager import LicenseEnv
 from cssec.server.models_components import ComponentStatus
 from cssec.server.updates.service import UpdateOutcome, rollback_components, update_components
 
-log = logging.getLogger(__name__)
-
 POLL_INTERVAL = timedelta(hours=1)
-MAX_SLEEP = timedelta(minutes=1)
 
 
-class ComponentPoller:
+class ComponentPoller(ClockLoop):
+    task_name = "cssec-component-poller"
+    failure_message = "scheduled component update failed"
+
     def __init__(
         self,
         env: LicenseEnv,
         *,
         interval: timedelta = POLL_INTERVAL,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
+        super().__init__(env.clock, sleep=sleep)
         self.env = env
         self.interval = interval
-        self._sleep = sleep
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
 
     def next_poll(self, now: datetime) -> datetime:
         """When the poll is next due (now, when it never ran or the clock went back)."""
@@ -66,27 +64,6 @@ class ComponentPoller:
         async with self._lock:
             return rollback_components(self.env, trigger=trigger, actor=actor)
 
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.run_update_if_due()
-                wake = self.next_poll(self.env.clock.now())
-            except Exception:
-                log.exception("scheduled component update failed")
-                wake = self.env.clock.now() + MAX_SLEEP
-            delay = (wake - self.env.clock.now()).total_seconds()
-            await self._sleep(min(max(delay, 1.0), MAX_SLEEP.total_seconds()))
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self.run_forever(), name="cssec-component-poller"
-            )
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+    async def tick(self) -> datetime:
+        await self.run_update_if_due()
+        return self.next_poll(self.env.clock.now())

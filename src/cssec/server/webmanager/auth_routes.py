@@ -14,6 +14,7 @@ from cssec.core.errors import CssecError
 from cssec.server.auth import authenticate, end_session, set_language, start_session
 from cssec.server.models import User
 from cssec.server.webmanager.deps import SESSION_USER_KEY, session_user
+from cssec.server.webmanager.forms import csrf_refusal, refuse
 from cssec.server.webmanager.templating import (
     check_csrf,
     ctx_of,
@@ -31,10 +32,6 @@ router = APIRouter(include_in_schema=False)
 LOGIN_LIMIT_PER_IP = "20/minute"
 LOGIN_LIMIT_PER_USER = "60/hour"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-def _error(exc: CssecError) -> dict[str, str]:
-    return {"ja": exc.message("ja"), "en": exc.message("en")}
 
 
 def set_language_cookie(request: Request, response: Response, lang: str) -> None:
@@ -84,8 +81,7 @@ async def login(
 
         user = await run_in_threadpool(_authenticate)
     except CssecError as exc:
-        flash(request, "danger", _error(exc))
-        return redirect("/login?next=" + quote(target, safe="/"))
+        return refuse(request, exc, "/login?next=" + quote(target, safe="/"))
     old = request.session.get(SESSION_USER_KEY)
     with ctx.sessionmaker() as session:
         if isinstance(old, str):
@@ -111,11 +107,8 @@ async def logout(
     request: Request, csrf_token: Annotated[str, Form(max_length=128)] = ""
 ) -> Response:
     ctx = ctx_of(request)
-    try:
-        check_csrf(request, csrf_token)
-    except CssecError as exc:
-        flash(request, "danger", _error(exc))
-        return redirect("/dashboard")
+    if (refused := csrf_refusal(request, csrf_token, "/dashboard")) is not None:
+        return refused
     token = request.session.get(SESSION_USER_KEY)
     if isinstance(token, str):
         with ctx.sessionmaker() as session:
@@ -135,11 +128,8 @@ async def switch_language(
 ) -> Response:
     ctx = ctx_of(request)
     target = safe_next(next)
-    try:
-        check_csrf(request, csrf_token)
-    except CssecError as exc:
-        flash(request, "danger", _error(exc))
-        return redirect(target)
+    if (refused := csrf_refusal(request, csrf_token, target)) is not None:
+        return refused
     if lang not in LANGUAGES:
         return redirect(target)
     if user is not None:

@@ -14,7 +14,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from cssec.core.errors import CssecError
 from cssec.server.client_logs import list_clients
 from cssec.server.clients import (
     IssuedToken,
@@ -27,8 +26,9 @@ from cssec.server.clients import (
 )
 from cssec.server.models import User
 from cssec.server.webmanager.deps import require_user
+from cssec.server.webmanager.forms import csrf_refusal
 from cssec.server.webmanager.protection_pages import clients_extras
-from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
+from cssec.server.webmanager.templating import ctx_of, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 CLIENTS_URL = "/clients"
@@ -147,11 +147,8 @@ async def issue_web_token(
     directory: Annotated[str, Form(max_length=500)] = DEFAULT_CLIENT_DIR,
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    try:
-        check_csrf(request, csrf_token)
-    except CssecError as exc:
-        flash(request, "danger", {"ja": exc.message("ja"), "en": exc.message("en")})
-        return redirect(WEB_INSTALL_URL)
+    if (refused := csrf_refusal(request, csrf_token, WEB_INSTALL_URL)) is not None:
+        return refused
     issued = _issue(request, user, Route.WEB, None)
     return _install_page(request, user, Route.WEB, issued=issued, directory=_directory(directory))
 
@@ -164,11 +161,8 @@ async def issue_remote_token(
     directory: Annotated[str, Form(max_length=500)] = DEFAULT_CLIENT_DIR,
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    try:
-        check_csrf(request, csrf_token)
-    except CssecError as exc:
-        flash(request, "danger", {"ja": exc.message("ja"), "en": exc.message("en")})
-        return redirect(REMOTE_INSTALL_URL)
+    if (refused := csrf_refusal(request, csrf_token, REMOTE_INSTALL_URL)) is not None:
+        return refused
     host = hostname.strip()
     if not normalize_hostname(host) or any(ch.isspace() for ch in host):
         flash(

@@ -11,16 +11,15 @@ from sqlalchemy import Select
 
 from cssec.core.errors import CssecError
 from cssec.core.policy import Operation, decide
+from cssec.server.client_logs import connection_query, virus_query
 from cssec.server.clients import cs_license_state
 from cssec.server.events import Level
 from cssec.server.log_export import (
     SHEETS,
     client_update_query,
-    connection_query,
     event_query,
     server_update_query,
     stream_csv,
-    virus_query,
 )
 from cssec.server.log_management import (
     LOG_LABELS,
@@ -35,6 +34,7 @@ from cssec.server.models import User
 from cssec.server.updates.logs import CLIENT_RESULTS, RESULT_LABELS
 from cssec.server.webmanager.client_log_pages import CONNECTION_ACTIONS, SCAN_TYPES
 from cssec.server.webmanager.deps import require_user
+from cssec.server.webmanager.forms import form_action, refuse
 from cssec.server.webmanager.logs import KIND_FILTERS
 from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
 from cssec.web.i18n import current_language
@@ -42,10 +42,6 @@ from cssec.web.i18n import current_language
 router = APIRouter(include_in_schema=False)
 LOG_MANAGEMENT_URL = "/admin/log-management"
 UserDep = Annotated[User, Depends(require_user)]
-
-
-def _both(exc: CssecError) -> dict[str, str]:
-    return {"ja": exc.message("ja"), "en": exc.message("en")}
 
 
 @router.get(LOG_MANAGEMENT_URL)
@@ -83,28 +79,21 @@ async def save_log_settings(
     connection: Annotated[str, Form(max_length=8)] = "0",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
     given = {"virus": virus, "update": update, "system_event": system_event}
     given["connection"] = connection
-    try:
-        check_csrf(request, csrf_token)
-        now = ctx.clock.now()
-        with ctx.sessionmaker() as session:
-            state = cs_license_state(session, now=now, tz=ctx.tz)
-            update_log_settings(
-                session,
-                {LogKind(k): _int(v) for k, v in given.items()},
-                now=now,
-                state=state,
-                actor=user.username,
-            )
-    except CssecError as exc:
-        flash(request, "danger", _both(exc))
-        return redirect(LOG_MANAGEMENT_URL)
-    flash(
-        request, "success", {"ja": "ログの保存期間を保存しました。", "en": "Log retention saved."}
+    return form_action(
+        request,
+        csrf_token,
+        lambda form: update_log_settings(
+            form.session,
+            {LogKind(k): _int(v) for k, v in given.items()},
+            now=form.now,
+            state=form.cs_state(),
+            actor=user.username,
+        ),
+        back=LOG_MANAGEMENT_URL,
+        done=lambda _: {"ja": "ログの保存期間を保存しました。", "en": "Log retention saved."},
     )
-    return redirect(LOG_MANAGEMENT_URL)
 
 
 @router.post(LOG_MANAGEMENT_URL + "/purge")
@@ -147,8 +136,7 @@ async def purge_now(
                 older_than=ages,
             )  # fmt: skip
     except CssecError as exc:
-        flash(request, "danger", _both(exc))
-        return redirect(LOG_MANAGEMENT_URL)
+        return refuse(request, exc, LOG_MANAGEMENT_URL)
     flash(
         request,
         "success",

@@ -8,8 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import Response
 
-from cssec.core.errors import CssecError
-from cssec.server.clients import cs_license_state
 from cssec.server.models import User
 from cssec.server.outbreak_monitor import (
     MonitorForm,
@@ -19,17 +17,14 @@ from cssec.server.outbreak_monitor import (
     update_monitor,
 )
 from cssec.server.webmanager.deps import require_user
-from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
+from cssec.server.webmanager.forms import form_action
+from cssec.server.webmanager.templating import ctx_of, render
 
 router = APIRouter(include_in_schema=False)
 MONITOR_URL = "/admin/outbreak-monitor"
 ALERTS_URL = "/logs/outbreak-alerts"
 PER_PAGE = 50
 UserDep = Annotated[User, Depends(require_user)]
-
-
-def _both(exc: CssecError) -> dict[str, str]:
-    return {"ja": exc.message("ja"), "en": exc.message("en")}
 
 
 def _int(value: str) -> int:
@@ -66,7 +61,6 @@ async def save_monitor(
     mail_to: Annotated[str, Form(max_length=1100)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
     form = MonitorForm(
         enabled=enabled == "1",
         min_detections=_int(min_detections),
@@ -79,24 +73,18 @@ async def save_monitor(
         mail_from=mail_from,
         mail_to=mail_to,
     )
-    try:
-        check_csrf(request, csrf_token)
-        now = ctx.clock.now()
-        with ctx.sessionmaker() as session:
-            state = cs_license_state(session, now=now, tz=ctx.tz)
-            update_monitor(session, form, now=now, state=state, actor=user.username)
-    except CssecError as exc:
-        flash(request, "danger", _both(exc))
-        return redirect(MONITOR_URL)
-    flash(
+    return form_action(
         request,
-        "success",
-        {
+        csrf_token,
+        lambda scope: update_monitor(
+            scope.session, form, now=scope.now, state=scope.cs_state(), actor=user.username
+        ),
+        back=MONITOR_URL,
+        done=lambda _: {
             "ja": "アウトブレークモニタの設定を保存しました。",
             "en": "Outbreak monitor settings saved.",
         },
     )
-    return redirect(MONITOR_URL)
 
 
 @router.get(ALERTS_URL)
@@ -127,23 +115,16 @@ async def acknowledge(
     csrf_token: Annotated[str, Form(max_length=128)] = "",
     next: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
     back = "/dashboard" if next == "/dashboard" else ALERTS_URL
-    try:
-        check_csrf(request, csrf_token)
-        now = ctx.clock.now()
-        with ctx.sessionmaker() as session:
-            state = cs_license_state(session, now=now, tz=ctx.tz)
-            acknowledge_alert(session, alert_id, now=now, state=state, actor=user.username)
-    except CssecError as exc:
-        flash(request, "danger", _both(exc))
-        return redirect(back)
-    flash(
+    return form_action(
         request,
-        "success",
-        {
+        csrf_token,
+        lambda form: acknowledge_alert(
+            form.session, alert_id, now=form.now, state=form.cs_state(), actor=user.username
+        ),
+        back=back,
+        done=lambda _: {
             "ja": f"アウトブレークの警告 #{alert_id} を確認済みにしました。",
             "en": f"Outbreak alert #{alert_id} acknowledged.",
         },
     )
-    return redirect(back)

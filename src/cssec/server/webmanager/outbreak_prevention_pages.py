@@ -9,8 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from cssec.core.errors import CssecError
-from cssec.server.clients import cs_license_state
 from cssec.server.models import User
 from cssec.server.outbreak_prevention import (
     client_states,
@@ -21,8 +19,8 @@ from cssec.server.outbreak_prevention import (
     set_policy,
 )
 from cssec.server.webmanager.deps import require_user
-from cssec.server.webmanager.protection_pages import both
-from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
+from cssec.server.webmanager.forms import FormScope, form_action
+from cssec.server.webmanager.templating import ctx_of, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_URL = "/outbreak/prevention"
@@ -67,36 +65,27 @@ async def save_policy(
     deny_files: Annotated[str, Form(max_length=200_000)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
-    now = ctx.clock.now()
-    try:
-        check_csrf(request, csrf_token)
+    def save(form: FormScope) -> int:
         draft = parse_policy(
             deny_write_shares=deny_write_shares, block_ports=block_ports, deny_files=deny_files
         )
-        with ctx.sessionmaker() as session:
-            policy = set_policy(
-                session,
-                draft,
-                state=cs_license_state(session, now=now, tz=ctx.tz),
-                now=now,
-                actor=user.username,
-            )
-            policy_id = policy.id
-    except CssecError as exc:
-        flash(request, "danger", both(exc))
-        return redirect(PAGE_URL)
-    flash(
+        policy = set_policy(
+            form.session, draft, state=form.cs_state(), now=form.now, actor=user.username
+        )
+        return policy.id
+
+    return form_action(
         request,
-        "success",
-        {
+        csrf_token,
+        save,
+        back=PAGE_URL,
+        done=lambda policy_id: {
             "ja": f"大規模感染予防ポリシー #{policy_id} を保存しました。"
             "クライアントに適用するには [配信] を押してください。",
             "en": f"Saved outbreak prevention policy #{policy_id}. Press Deploy to apply it "
             "on clients.",
         },
     )
-    return redirect(PAGE_URL)
 
 
 def _chosen(scope: str, client_ids: list[int]) -> list[int] | None:
@@ -112,32 +101,24 @@ async def deploy(
     client_ids: Annotated[list[int], Form(max_length=CLIENT_LIMIT)] = [],  # noqa: B006
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
-    now = ctx.clock.now()
-    try:
-        check_csrf(request, csrf_token)
-        with ctx.sessionmaker() as session:
-            count = deploy_policy(
-                session,
-                _chosen(scope, client_ids),
-                state=cs_license_state(session, now=now, tz=ctx.tz),
-                now=now,
-                actor=user.username,
-            )
-    except CssecError as exc:
-        flash(request, "danger", both(exc))
-        return redirect(PAGE_URL)
-    flash(
+    return form_action(
         request,
-        "success",
-        {
+        csrf_token,
+        lambda form: deploy_policy(
+            form.session,
+            _chosen(scope, client_ids),
+            state=form.cs_state(),
+            now=form.now,
+            actor=user.username,
+        ),
+        back=PAGE_URL,
+        done=lambda count: {
             "ja": f"大規模感染予防ポリシーを {count} 台のクライアントに配信しました。"
             "各クライアントは次のハートビートで適用します。",
             "en": f"Deployed the outbreak prevention policy to {count} clients; each applies "
             "it at its next heartbeat.",
         },
     )
-    return redirect(PAGE_URL)
 
 
 @router.post(PAGE_URL + "/release")
@@ -149,29 +130,21 @@ async def release(
     client_ids: Annotated[list[int], Form(max_length=CLIENT_LIMIT)] = [],  # noqa: B006
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
-    now = ctx.clock.now()
-    try:
-        check_csrf(request, csrf_token)
-        with ctx.sessionmaker() as session:
-            count = release_policy(
-                session,
-                _chosen(scope, client_ids),
-                state=cs_license_state(session, now=now, tz=ctx.tz),
-                now=now,
-                actor=user.username,
-            )
-    except CssecError as exc:
-        flash(request, "danger", both(exc))
-        return redirect(PAGE_URL)
-    flash(
+    return form_action(
         request,
-        "success",
-        {
+        csrf_token,
+        lambda form: release_policy(
+            form.session,
+            _chosen(scope, client_ids),
+            state=form.cs_state(),
+            now=form.now,
+            actor=user.username,
+        ),
+        back=PAGE_URL,
+        done=lambda count: {
             "ja": f"{count} 台のクライアントで大規模感染予防を解除しました。"
             "各クライアントは次のハートビートで解除します。",
             "en": f"Released outbreak prevention on {count} clients; each lifts it at its "
             "next heartbeat.",
         },
     )
-    return redirect(PAGE_URL)

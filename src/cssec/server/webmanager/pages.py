@@ -19,6 +19,7 @@ from cssec.server.license_view import read_licenses
 from cssec.server.models import User
 from cssec.server.outbreak_monitor import open_alerts
 from cssec.server.webmanager.deps import require_user
+from cssec.server.webmanager.forms import csrf_refusal, refuse
 from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -33,10 +34,6 @@ def _product(value: str | None) -> Product | None:
         return Product(value.upper())
     except ValueError:
         return None
-
-
-def _both(exc: CssecError) -> dict[str, str]:
-    return {"ja": exc.message("ja"), "en": exc.message("en")}
 
 
 @router.get("/")
@@ -114,16 +111,14 @@ async def activate(
         # Nothing from a forged or stale post is kept: not its code (it would be planted in
         # the admin's form under "try again"), not its product choice.
         request.session.pop(FORM_CODE_KEY, None)
-        flash(request, "danger", _both(exc))
-        return redirect(LICENSES_URL + "/activation-code")
+        return refuse(request, exc, LICENSES_URL + "/activation-code")
     try:
         slot = await activate_code(
             ctx.license_env(), activation_code, product=chosen, actor=user.username
         )
     except CssecError as exc:
-        flash(request, "danger", _both(exc))
         request.session[FORM_CODE_KEY] = activation_code[:100]
-        return redirect(form_url)
+        return refuse(request, exc, form_url)
     name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
     expiry = slot.expires_on.isoformat()
     flash(
@@ -166,11 +161,8 @@ async def check_online(
 ) -> Response:
     ctx = ctx_of(request)
     chosen = _product(product)
-    try:
-        check_csrf(request, csrf_token)
-    except CssecError as exc:
-        flash(request, "danger", _both(exc))
-        return redirect(LICENSES_URL)
+    if (refused := csrf_refusal(request, csrf_token, LICENSES_URL)) is not None:
+        return refused
     outcomes = await check_status_online(
         ctx.license_env(), products=[chosen] if chosen else None, actor=user.username
     )

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from cssec.core.errors import CssecError
 from cssec.server.cleanup import check_cleanup_allowed, latest_requests, request_cleanup
-from cssec.server.clients import cs_license_state
 from cssec.server.models import User
 from cssec.server.models_clients import Client
 from cssec.server.protection_errors import ClientNotFound
@@ -27,7 +26,8 @@ from cssec.server.realtime import (
     settings_for,
 )
 from cssec.server.webmanager.deps import require_user
-from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
+from cssec.server.webmanager.forms import FormScope, form_action, refuse
+from cssec.server.webmanager.templating import ctx_of, render
 
 router = APIRouter(include_in_schema=False)
 CLIENTS_URL = "/clients"
@@ -38,10 +38,6 @@ CLEANUP_STATUS = {
     "delivered": {"ja": "クライアントで実行中", "en": "Running on the client"},
     "done": {"ja": "完了", "en": "Done"},
 }
-
-
-def both(error: CssecError) -> dict[str, str]:
-    return {"ja": error.message("ja"), "en": error.message("en")}
 
 
 def clients_extras(session: Session, client_ids: Sequence[int]) -> dict[str, Any]:
@@ -81,8 +77,7 @@ async def realtime_page(
         try:
             client = _client(session, client_id)
         except CssecError as exc:
-            flash(request, "danger", both(exc))
-            return redirect(CLIENTS_URL)
+            return refuse(request, exc, CLIENTS_URL)
         setting = settings_for(session, [client.id])[client.id]
         running = running_for(session, [client.id]).get(client.id)
     return render(
@@ -107,38 +102,32 @@ async def set_realtime(
     keep_folders: Annotated[str, Form(max_length=1)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
-    now = ctx.clock.now()
     back = CLIENTS_URL if keep_folders == "1" else f"{CLIENTS_URL}/{client_id}/realtime"
-    try:
-        check_csrf(request, csrf_token)
-        with ctx.sessionmaker() as session:
-            client = _client(session, client_id)
-            keep = settings_for(session, [client.id])[client.id] if keep_folders == "1" else None
-            setting = _setting(on, folders, keep)
-            set_client_realtime(
-                session,
-                [client.id],
-                setting=setting,
-                state=cs_license_state(session, now=now, tz=ctx.tz),
-                now=now,
-                actor=user.username,
-            )
-            host = client.hostname
-    except CssecError as exc:
-        flash(request, "danger", both(exc))
-        return redirect(back)
-    flash(
-        request,
-        "success",
-        {
+
+    def switch(form: FormScope) -> tuple[str, RealtimeSetting]:
+        client = _client(form.session, client_id)
+        keep = settings_for(form.session, [client.id])[client.id] if keep_folders == "1" else None
+        setting = _setting(on, folders, keep)
+        set_client_realtime(
+            form.session,
+            [client.id],
+            setting=setting,
+            state=form.cs_state(),
+            now=form.now,
+            actor=user.username,
+        )
+        return client.hostname, setting
+
+    def done(result: tuple[str, RealtimeSetting]) -> dict[str, str]:
+        host, setting = result
+        return {
             "ja": f"{host} のリアルタイム検索を{'オン' if setting.on else 'オフ'}にしました。"
             "次のハートビートでクライアントに反映されます。",
             "en": f"Real-time scan on {host} is now {'on' if setting.on else 'off'}; the "
             "client picks it up at its next heartbeat.",
-        },
-    )
-    return redirect(CLIENTS_URL)
+        }
+
+    return form_action(request, csrf_token, switch, done=done, back=back, then=CLIENTS_URL)
 
 
 @router.post(DEFAULT_URL)
@@ -150,33 +139,28 @@ async def set_default(
     folders: Annotated[str, Form(max_length=60_000)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
-    now = ctx.clock.now()
-    try:
-        check_csrf(request, csrf_token)
-        setting = _setting(on, folders, None)
-        with ctx.sessionmaker() as session:
-            set_realtime_defaults(
-                session,
-                setting=setting,
-                state=cs_license_state(session, now=now, tz=ctx.tz),
-                now=now,
-                actor=user.username,
-            )
-    except CssecError as exc:
-        flash(request, "danger", both(exc))
-        return redirect(CLIENTS_URL)
-    flash(
+
+    def save(form: FormScope) -> None:
+        set_realtime_defaults(
+            form.session,
+            setting=_setting(on, folders, None),
+            state=form.cs_state(),
+            now=form.now,
+            actor=user.username,
+        )
+
+    return form_action(
         request,
-        "success",
-        {
+        csrf_token,
+        save,
+        back=CLIENTS_URL,
+        done=lambda _: {
             "ja": "新しいクライアントのリアルタイム検索の既定値を保存しました"
             " (インストール済みのクライアントの設定は変わりません)。",
             "en": "Saved the real-time scan default for new clients (clients already "
             "installed keep their own setting).",
         },
     )
-    return redirect(CLIENTS_URL)
 
 
 @router.get(CLIENTS_URL + "/{client_id}/cleanup")
@@ -194,8 +178,7 @@ async def cleanup_confirm(
             client = _client(session, client_id)
             check_cleanup_allowed(session, now=now, tz=ctx.tz)
         except CssecError as exc:
-            flash(request, "danger", both(exc))
-            return redirect(CLIENTS_URL)
+            return refuse(request, exc, CLIENTS_URL)
         latest = latest_requests(session, [client.id]).get(client.id)
     return render(
         request,
@@ -217,31 +200,29 @@ async def cleanup_request(
     paths: Annotated[str, Form(max_length=60_000)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    ctx = ctx_of(request)
-    try:
-        check_csrf(request, csrf_token)
-        with ctx.sessionmaker() as session:
-            client = _client(session, client_id)
-            host = client.hostname
-            request_cleanup(
-                session,
-                [client.id],
-                paths=paths,
-                now=ctx.clock.now(),
-                tz=ctx.tz,
-                actor=user.username,
-            )
-    except CssecError as exc:
-        flash(request, "danger", both(exc))
-        return redirect(CLIENTS_URL)
-    flash(
+
+    def queue(form: FormScope) -> str:
+        client = _client(form.session, client_id)
+        host = client.hostname
+        request_cleanup(
+            form.session,
+            [client.id],
+            paths=paths,
+            now=form.now,
+            tz=form.tz,
+            actor=user.username,
+        )
+        return host
+
+    return form_action(
         request,
-        "success",
-        {
+        csrf_token,
+        queue,
+        back=CLIENTS_URL,
+        done=lambda host: {
             "ja": f"{host} にウイルス感染復旧の実行を依頼しました。"
             "次のハートビートでクライアントが実行し、結果はウイルスログに記録されます。",
             "en": f"Damage Cleanup was requested on {host}. The client runs it at its next "
             "heartbeat; the results land in the virus log.",
         },
     )
-    return redirect(CLIENTS_URL)

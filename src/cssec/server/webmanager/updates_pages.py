@@ -20,10 +20,11 @@ from cssec.server.updates.logs import (
     versions_text,
 )
 from cssec.server.updates.poller import ComponentPoller
-from cssec.server.updates.service import UpdateOutcome, both
+from cssec.server.updates.service import UpdateOutcome
 from cssec.server.updates.view import read_overview
 from cssec.server.webmanager.deps import require_user
-from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
+from cssec.server.webmanager.forms import csrf_refusal, refuse
+from cssec.server.webmanager.templating import ctx_of, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 COMPONENTS_URL = "/updates/components"
@@ -66,11 +67,8 @@ async def update_now(
     user: Annotated[User, Depends(require_user)],
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    try:
-        check_csrf(request, csrf_token)
-    except CssecError as exc:
-        flash(request, "danger", both(exc))
-        return redirect(COMPONENTS_URL)
+    if (refused := csrf_refusal(request, csrf_token, COMPONENTS_URL)) is not None:
+        return refused
     _flash_outcome(request, await _poller(request).update_now(actor=user.username))
     return redirect(COMPONENTS_URL)
 
@@ -81,12 +79,12 @@ async def rollback(
     user: Annotated[User, Depends(require_user)],
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
+    if (refused := csrf_refusal(request, csrf_token, COMPONENTS_URL)) is not None:
+        return refused
     try:
-        check_csrf(request, csrf_token)
         outcome = await _poller(request).rollback(actor=user.username)
     except CssecError as exc:
-        flash(request, "danger", both(exc))
-        return redirect(COMPONENTS_URL)
+        return refuse(request, exc, COMPONENTS_URL)
     _flash_outcome(request, outcome)
     return redirect(COMPONENTS_URL)
 
