@@ -6,9 +6,10 @@ For SQLite and PostgreSQL (a throwaway database, dropped afterwards; skipped wit
 reason when the server does not answer): a vendor seeded with 20,000 contracts through
 bulk issuance, served by uvicorn with 2 workers (`_vendor_app:create`), loaded by wrk
 with 64 connections cycling through 1,000 different activation codes and server ids
-(`POST /api/v1/status`: MAC check, two indexed reads, an Ed25519 signature and the
-status-check row written). Then `_hello:app`, served by the same server with the same
-workers, gets the same requests. ratio = vendor req/s / bare req/s.
+(`POST /api/v1/status`: MAC check, one indexed read joining code, contract, customer and
+product, an Ed25519 signature and the status-check row written). Then `_hello:app`,
+served by the same server with the same workers, gets the same requests.
+ratio = vendor req/s / bare req/s.
 
 Targets (issue #7): ratio >= 0.6; p99 <= 25 ms. The per-IP status limit is raised for the
 run (CSSEC_VENDOR_STATUS_RATE_LIMIT, see http_load.RAISED_LIMITS): one load generator

@@ -4,7 +4,7 @@ manifest and its cache, publishing, and the entitlement check of both endpoints.
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +35,14 @@ from cssec.vendor.activeupdate import (
 )
 from cssec.vendor.activeupdate.models import ComponentVersionRow
 from cssec.vendor.activeupdate.services import SEED_DIR
+from cssec.vendor.activeupdate.store import TTLCache
 from cssec.vendor.cli import app as cli_app
 from cssec.vendor.models import AuditEntry
 from cssec.vendor.runtime import Vendor, open_vendor
 from cssec.vendor.settings import VendorSettings
 
 SERVER = "srv-0001"
+ENTITLEMENT_TTL = 60  # VendorSettings.activeupdate_entitlement_ttl's default
 MANIFEST = "/api/v1/activeupdate/manifest"
 # Built from two halves so this test file is never mistaken for the EICAR test file.
 EICAR = (r"X5O!P%@AP[4\PZX54(P^)7CC)7}$" + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*").encode()
@@ -332,7 +334,9 @@ def test_grace_allows_and_after_grace_refuses_both_endpoints(
     assert _manifest(client, code).status_code == 200  # a renewal lifts it at once
 
 
-def test_revoked_garbage_unknown_and_missing_codes(app: FastAPI, client: TestClient) -> None:
+def test_revoked_garbage_unknown_and_missing_codes(
+    app: FastAPI, client: TestClient, clock: FakeClock
+) -> None:
     code = _code(app)
     sha = _verified(client, code).components[Component.VIRUS_PATTERN].sha256
     garbage = _manifest(client, "not-a-code")
@@ -348,8 +352,45 @@ def test_revoked_garbage_unknown_and_missing_codes(app: FastAPI, client: TestCli
         assert (response.status_code, response.json()["code"]) == (404, "not_found")
     with _vendor(app).session() as session:
         services.revoke_code(session, code, actor="t", reason="leaked")
+    clock.advance(timedelta(seconds=ENTITLEMENT_TTL))  # the entitlement cache's TTL
     for response in (_manifest(client, code), _file(client, sha, code)):
         assert (response.status_code, response.json()["code"]) == (403, "revoked_activation_code")
+
+
+def test_a_revocation_reaches_activeupdate_within_the_entitlement_ttl(
+    app: FastAPI, client: TestClient, clock: FakeClock
+) -> None:
+    code = _code(app)
+    assert _manifest(client, code).status_code == 200  # cached from here, per worker
+    with _vendor(app).session() as session:
+        services.revoke_code(session, code, actor="t", reason="leaked")
+    # The status endpoint is never cached: refused at once.
+    status = client.post("/api/v1/status", json={"activation_code": code, "server_id": SERVER})
+    assert (status.status_code, status.json()["code"]) == (403, "revoked_activation_code")
+    clock.advance(timedelta(seconds=ENTITLEMENT_TTL - 1))
+    assert _manifest(client, code).status_code == 200  # still within the TTL
+    clock.advance(timedelta(seconds=1))
+    refused = _manifest(client, code)
+    assert (refused.status_code, refused.json()["code"]) == (403, "revoked_activation_code")
+    # A refusal is never cached as an entitlement: it stays refused.
+    assert _manifest(client, code).status_code == 403
+
+
+def test_entitlements_are_not_cached_with_a_zero_ttl(
+    settings: VendorSettings, clock: FakeClock
+) -> None:
+    from cssec.vendor.app import create_app  # noqa: PLC0415
+
+    app = create_app(settings.model_copy(update={"activeupdate_entitlement_ttl": 0}), clock=clock)
+    try:
+        client = TestClient(app)
+        code = _code(app)
+        assert _manifest(client, code).status_code == 200
+        with _vendor(app).session() as session:
+            services.revoke_code(session, code, actor="t", reason="leaked")
+        assert _manifest(client, code).status_code == 403
+    finally:
+        app.state.vendor.close()
 
 
 def test_rate_limited_per_ip(settings: VendorSettings, clock: FakeClock) -> None:
@@ -414,3 +455,20 @@ def test_cli_publish_and_list(
     assert refused.exit_code == 1
     assert "not_json" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_ttl_cache_expires_bounds_and_distrusts_a_clock_going_back() -> None:
+    clock = FakeClock(datetime(2026, 11, 27, 20, 0, tzinfo=UTC))
+    cache: TTLCache[int] = TTLCache(ttl_seconds=60, max_entries=2)
+    cache.put("a", 1, clock.now())
+    assert cache.get("a", clock.now() + timedelta(seconds=59)) == 1
+    assert cache.get("a", clock.now() + timedelta(seconds=60)) is None
+    assert len(cache) == 0  # a stale entry is dropped when met
+    cache.put("a", 1, clock.now())
+    assert cache.get("a", clock.now() - timedelta(seconds=1)) is None
+    for key in ("a", "b", "c"):
+        cache.put(key, 1, clock.now())
+    assert (cache.get("a", clock.now()), len(cache)) == (None, 2)  # the oldest went
+    off: TTLCache[int] = TTLCache(ttl_seconds=0)
+    off.put("a", 1, clock.now())
+    assert off.get("a", clock.now()) is None

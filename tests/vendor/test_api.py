@@ -16,7 +16,7 @@ from cssec.core.license import Product
 from cssec.core.signing import VerifyingKey, verify_statement
 from cssec.vendor import services
 from cssec.vendor.app import create_app
-from cssec.vendor.keyring import Keyring
+from cssec.vendor.keyring import RECHECK_SECONDS, Keyring
 from cssec.vendor.runtime import Vendor
 
 SERVER = "srv-0001"
@@ -243,10 +243,13 @@ def test_key_rotation_keeps_old_codes_and_statements_valid(
     assert _status(client, new.codes["CS"]).status_code == 200
 
 
-def test_rotation_by_another_process_is_picked_up(app: FastAPI, client: TestClient) -> None:
+def test_rotation_by_another_process_is_picked_up(
+    app: FastAPI, client: TestClient, clock: FakeClock
+) -> None:
     vendor = _vendor(app)
     other = Keyring.open(vendor.keyring.directory)
     _mac, signing_kid = other.rotate()
+    clock.advance(timedelta(seconds=RECHECK_SECONDS))  # the key files are rechecked once a second
     assert _status(client, _issue(app).codes["CS"]).json()["kid"] == signing_kid
 
 
@@ -332,3 +335,32 @@ def test_openapi_documents_every_endpoint_and_error(client: TestClient) -> None:
     assert "StatusResponse" in spec["components"]["schemas"]
     assert "ErrorBody" in spec["components"]["schemas"]
     assert status["200"]["content"]["application/json"]["schema"]["$ref"].endswith("StatusResponse")
+
+
+def test_status_and_manifest_survive_killed_database_connections(
+    app: FastAPI, client: TestClient, database_url: str | None
+) -> None:
+    """PostgreSQL's pool does not ping before each checkout: a dead connection is found by
+    the first statement, the pool is invalidated, and the request is retried once."""
+    if database_url is None:
+        pytest.skip("PostgreSQL only: SQLite has no server connection to lose")
+    import psycopg  # noqa: PLC0415
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    code = _issue(app).codes["CS"]
+    manifest = "/api/v1/activeupdate/manifest"
+    body = {"activation_code": code, "server_id": SERVER}
+    assert _status(client, code).status_code == 200
+    assert client.post(manifest, json=body).status_code == 200
+    url = make_url(database_url)
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (url.database,),
+        ).fetchone()
+    assert killed is not None
+    assert killed[0] >= 1
+    assert _status(client, code).status_code == 200
+    assert client.post(manifest, json=body).status_code == 200

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from cssec.vendor.keyring import Keyring, KeyringError
+from cssec.core.clock import FakeClock
+from cssec.vendor.keyring import RECHECK_SECONDS, Keyring, KeyringError
 
 
 def _mode(path: Path) -> int:
@@ -53,11 +55,47 @@ def test_rotate_adds_and_keeps(tmp_path: Path) -> None:
     assert set(reopened.mac_secrets) == {1, 2}
 
 
-def test_rotation_elsewhere_is_seen(tmp_path: Path) -> None:
-    serving = Keyring.open(tmp_path)
-    _mac, signing_kid = Keyring.open(tmp_path).rotate()
-    assert serving.signing_key.kid == signing_kid
+def test_rotation_elsewhere_is_seen_within_the_recheck_interval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(datetime(2026, 11, 27, 20, 0, tzinfo=UTC))
+    serving = Keyring.open(tmp_path, clock=clock)
+    old_kid = serving.signing_key.kid
+    stats = 0
+    real_stamp = Keyring._stamp
+
+    def counting_stamp(self: Keyring) -> tuple[int, ...]:
+        nonlocal stats
+        stats += 1
+        return real_stamp(self)
+
+    monkeypatch.setattr(Keyring, "_stamp", counting_stamp)
+    for _ in range(100):  # the hot path: no stat() of the key files on every use
+        assert serving.signing_key.kid == old_kid
+    assert stats == 0
+    _mac, signing_kid = Keyring.open(tmp_path).rotate()  # another process (the CLI)
+    clock.advance(timedelta(seconds=RECHECK_SECONDS / 2))
+    assert serving.signing_key.kid == old_kid  # not looked at yet
+    assert serving.current_mac_key.kid == 1
+    clock.advance(timedelta(seconds=RECHECK_SECONDS / 2))
+    assert serving.signing_key.kid == signing_kid  # at most one interval later
     assert serving.current_mac_key.kid == 2
+    assert stats > 0
+
+
+def test_a_clock_that_goes_back_rechecks(tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 27, 20, 0, tzinfo=UTC))
+    serving = Keyring.open(tmp_path, clock=clock)
+    _mac, signing_kid = Keyring.open(tmp_path).rotate()
+    clock.advance(timedelta(seconds=-5))
+    assert serving.signing_key.kid == signing_kid
+
+
+def test_own_rotation_is_seen_at_once(tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 27, 20, 0, tzinfo=UTC))
+    keyring = Keyring.open(tmp_path, clock=clock)
+    _mac, signing_kid = keyring.rotate()
+    assert keyring.signing_key.kid == signing_kid
 
 
 def test_kid_space_is_bounded(tmp_path: Path) -> None:

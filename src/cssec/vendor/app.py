@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -57,6 +58,11 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in this pool. A few threads, not anyio's 40: the hot paths are
+        # short CPU work with many GIL releases (every database call), and dozens of
+        # threads convoying on the GIL and on SQLite's write lock halve the throughput
+        # (docs/performance.md). Requests beyond it wait in the event loop.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         try:
             yield
         finally:

@@ -10,7 +10,9 @@ Generated on first use, never hard-coded. Rotation adds a new HMAC key and a new
 key and makes them current; the old ones stay trusted, so codes issued under them keep
 verifying and servers that pinned the old public key keep verifying until they refetch.
 A running service notices a rotation done by the CLI (the files' mtimes change) and
-reloads before its next use of a key.
+reloads: the files are stat()ed at most once per `RECHECK_SECONDS` (by the injected clock),
+not on every use of a key, so another process's rotation is picked up within a second.
+A rotation through this object (`rotate`) is seen at once.
 """
 
 from __future__ import annotations
@@ -22,14 +24,18 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cssec.core.clock import Clock, SystemClock
 from cssec.core.codes import MacKey
 from cssec.core.signing import SigningKey, VerifyingKey, write_secret_file
 
 MAX_MAC_KID = 31  # the registration key's kid field is 5 bits
 SECRET_BYTES = 32
+RECHECK_SECONDS = 1.0
+"""How often, at most, the key files' mtimes are checked for a rotation by another process."""
 
 
 @dataclass(frozen=True)
@@ -46,17 +52,33 @@ class KeyringError(RuntimeError):
 
 
 class Keyring:
-    """Thread-safe view of the key files; reloads when another process rotates them."""
+    """Thread-safe view of the key files; reloads when another process rotates them
+    (noticed within `recheck_seconds` of the clock)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        clock: Clock | None = None,
+        recheck_seconds: float = RECHECK_SECONDS,
+    ) -> None:
         self.directory = Path(directory)
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        self._clock: Clock = clock or SystemClock()
+        self._recheck_seconds = recheck_seconds
+        self._checked_at: datetime | None = None  # when the stamp last matched the files
 
     @classmethod
-    def open(cls, directory: Path) -> Keyring:
+    def open(
+        cls,
+        directory: Path,
+        *,
+        clock: Clock | None = None,
+        recheck_seconds: float = RECHECK_SECONDS,
+    ) -> Keyring:
         """Open the keyring at `directory`, generating the first keys when there are none."""
-        keyring = cls(directory)
+        keyring = cls(directory, clock=clock, recheck_seconds=recheck_seconds)
         keyring._state()
         return keyring
 
@@ -136,9 +158,18 @@ class Keyring:
                 out += [st.st_mtime_ns, st.st_size]
         return tuple(out)
 
+    def _fresh(self, now: datetime) -> bool:
+        """Checked against the files less than `recheck_seconds` ago (a clock that went
+        back counts as stale)."""
+        checked = self._checked_at
+        if checked is None or now < checked:
+            return False
+        return (now - checked).total_seconds() < self._recheck_seconds
+
     def _state(self) -> _Loaded:
         loaded = self._loaded
-        if loaded is not None and loaded.stamp == self._stamp():
+        now = self._clock.now()
+        if loaded is not None and self._fresh(now):
             return loaded
         with self._lock:
             if self._loaded is None or self._loaded.stamp != self._stamp():
@@ -146,6 +177,7 @@ class Keyring:
                     with self._file_lock():
                         self._create_missing()
                 self._loaded = self._read()
+            self._checked_at = now
             return self._loaded
 
     @contextmanager

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock, SystemClock
@@ -29,6 +31,7 @@ from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
 from cssec.web.ratelimit import RateLimiter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 @dataclass
@@ -52,6 +55,22 @@ class Vendor:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def retrying(self, work: Callable[[], T]) -> T:
+        """Run `work` (which opens its own session), and once more if the database
+        connection turned out to be dead (PostgreSQL restarted, a connection killed).
+
+        The PostgreSQL pool does not ping before every checkout (a round trip per request);
+        a dead connection is found by the first statement instead, SQLAlchemy then
+        invalidates the whole pool, and the retry runs on a fresh connection. For the
+        read-mostly hot paths only: a retried status check may, rarely, record its
+        history row twice."""
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return work()
 
 
 def database_url(settings: VendorSettings) -> str:
@@ -77,6 +96,23 @@ def _sqlite_begin_immediate(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _engine(settings: VendorSettings, url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = make_engine(url)
+        _sqlite_begin_immediate(engine)
+        return engine
+    # Not web.db.make_engine: its pool pings the server before every checkout, one round
+    # trip per request. Stale connections are replaced after `database_pool_recycle`, and
+    # a connection found dead is retried once (`Vendor.retrying`).
+    return create_engine(
+        url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_recycle=settings.database_pool_recycle,
+        pool_pre_ping=False,
+    )
+
+
 def _session_secret(settings: VendorSettings) -> str:
     if settings.session_secret is not None:
         return settings.session_secret.get_secret_value()
@@ -94,18 +130,18 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
     if settings.database_url is None:
         # Created private before SQLite opens it; its -wal and -shm files inherit the mode.
         os.close(os.open(settings.data_dir / "vendor.db", os.O_CREAT | os.O_WRONLY, 0o600))
-    engine = make_engine(url)
-    if engine.dialect.name == "sqlite":
-        _sqlite_begin_immediate(engine)
+    engine = _engine(settings, url)
+    actual_clock: Clock = clock or SystemClock()
     try:
         upgrade_to_head(engine, MIGRATIONS)
-        keyring = Keyring.open(settings.data_dir / "keys")
+        keyring = Keyring.open(settings.data_dir / "keys", clock=actual_clock)
         secret = _session_secret(settings)
     except BaseException:
         engine.dispose()
         raise
-    actual_clock: Clock = clock or SystemClock()
-    activeupdate = ActiveUpdateStore.in_data_dir(settings.data_dir)
+    activeupdate = ActiveUpdateStore.in_data_dir(
+        settings.data_dir, entitlement_ttl=settings.activeupdate_entitlement_ttl
+    )
     maker = sessionmaker(
         bind=engine,
         expire_on_commit=False,

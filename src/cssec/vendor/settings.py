@@ -24,6 +24,22 @@ class VendorSettings(BaseSettings):
     database_url: str | None = None
     """SQLAlchemy URL (PostgreSQL in production); None means SQLite at data_dir/vendor.db."""
 
+    database_pool_size: int = Field(default=16, ge=1)
+    """PostgreSQL: connections each worker keeps open. With `database_max_overflow` a
+    worker holds at most 32, so two workers fit 64 concurrent requests in 64 connections
+    (PostgreSQL's default max_connections is 100)."""
+
+    database_max_overflow: int = Field(default=16, ge=0)
+    """PostgreSQL: extra connections a worker may open under load, closed when returned."""
+
+    database_pool_recycle: int = Field(default=1800, ge=1)
+    """PostgreSQL: seconds after which a pooled connection is replaced (instead of a
+    liveness ping before every checkout)."""
+
+    threads: int = Field(default=4, ge=1, le=256)
+    """Threads per worker process that run the (synchronous) routes; more requests wait in
+    the event loop. 4 measured best on the hot paths (docs/performance.md)."""
+
     rate_limit_storage: str = "memory://"
     """`limits` storage URI; redis://host:6379/0 shares the counters between workers."""
 
@@ -35,6 +51,12 @@ class VendorSettings(BaseSettings):
 
     activeupdate_rate_limit: str = "120/minute"
     """Per-IP limit on each ActiveUpdate endpoint (manifest; files), counted separately."""
+
+    activeupdate_entitlement_ttl: float = Field(default=60.0, ge=0, le=3600)
+    """Seconds an ActiveUpdate entitlement (a code's contract end, grace, not revoked) is
+    cached per worker. A revocation, or a contract edit that ends it sooner, reaches the
+    ActiveUpdate endpoints within this time (expiry by the date, and a renewal, at once);
+    the status endpoint is never cached. 0 turns the cache off."""
 
     max_body_bytes: int = 64 * 1024
     """Request bodies above this are refused with 413."""

@@ -10,13 +10,14 @@ limited per client IP (`activeupdate_rate_limit`, one counter per endpoint).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from cssec.core.components import COMPONENT_FILENAMES
+from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion
 from cssec.core.errors import CssecError, LicenseExpired, NotFound
 from cssec.core.license import LicenseState
 from cssec.core.policy import Operation, decide
@@ -177,11 +178,13 @@ _UNAVAILABLE = _error(
 def post_manifest(
     body: ManifestRequest, vendor: Annotated[Vendor, Depends(get_vendor)]
 ) -> JSONResponse:
-    with vendor.session() as session, read_transaction(session):
-        authorize_download(session, body.activation_code)
-        envelope = current_manifest(session)
+    def work() -> dict[str, Any]:
+        with vendor.session() as session, read_transaction(session):
+            authorize_download(session, body.activation_code)
+            return current_manifest(session)
+
     # As signed: never re-serialised through a response model.
-    return JSONResponse(envelope)
+    return JSONResponse(vendor.retrying(work))
 
 
 @router.get(
@@ -236,9 +239,13 @@ def get_file(
     code = (x_cssec_activation_code or "").strip()
     if not code:
         raise ActivationCodeRequired()
-    with vendor.session() as session:
-        authorize_download(session, code)
-        path, version = component_file(session, sha256)
+
+    def work() -> tuple[Path, ComponentVersion]:
+        with vendor.session() as session, read_transaction(session):
+            authorize_download(session, code)
+            return component_file(session, sha256)
+
+    path, version = vendor.retrying(work)
     headers = {"ETag": f'"{version.sha256}"', "Cache-Control": IMMUTABLE}
     if _etag_matches(request.headers.get("if-none-match"), version.sha256):
         return Response(status_code=304, headers=headers)

@@ -37,7 +37,7 @@ from cssec.vendor.errors import ComponentFileUnavailable, ComponentUnchanged
 from cssec.vendor.keyring import Keyring
 from cssec.vendor.services._context import keyring_of, now_utc, transaction
 from cssec.vendor.services.audit import record_audit
-from cssec.vendor.services.status import CodeStanding, code_standing
+from cssec.vendor.services.status import Standing, read_code_facts, standing_at, verify_code
 
 log = logging.getLogger(__name__)
 
@@ -206,9 +206,14 @@ def list_component_versions(
     return [to_component_version(r) for r in rows if r.component in order]
 
 
+_SERIAL = select(func.max(ComponentVersionRow.__table__.c.id))
+
+
 def manifest_serial(session: Session) -> int | None:
-    """The highest row id: the serial of the manifest a request would get now."""
-    serial: int | None = session.scalar(select(func.max(ComponentVersionRow.id)))
+    """The highest row id: the serial of the manifest a request would get now (one Core
+    query on the primary key's index, read on every request so a publish by any process
+    counts at once)."""
+    serial: int | None = session.connection().execute(_SERIAL).scalar()
     return serial
 
 
@@ -290,15 +295,38 @@ def component_file(
 
 
 def authorize_download(
-    session: Session, activation_code: str, *, keys: Keyring | None = None
-) -> CodeStanding:
+    session: Session,
+    activation_code: str,
+    *,
+    keys: Keyring | None = None,
+    store: ActiveUpdateStore | None = None,
+) -> Standing:
     """The entitlement check of both ActiveUpdate endpoints.
 
     The code must parse and carry our MAC (InvalidActivationCode), be issued and not revoked
     (RevokedActivationCode); its contract's current end plus its product's grace must not
     have passed on the vendor's UTC today (`core.policy`: LicenseExpired, 403
     license_expired). Any code of the contract authorizes, whatever its product.
+
+    Cached per worker (`ActiveUpdateStore.entitlements`, setting
+    `activeupdate_entitlement_ttl`, 60 s by default): the database facts of a code that
+    passed (contract end, grace, not revoked), by canonical code text. The MAC is verified
+    and the state decided on today's date on every request, and a refusal on cached facts
+    reads the database again, so expiry by the date and a renewal count at once; a
+    revocation (or a contract edit that ends it sooner) reaches these endpoints within the
+    TTL. The status endpoint is never cached. Runs in the caller's transaction.
     """
-    standing = code_standing(session, activation_code, keys=keys)
+    cache = store_of(session, store).entitlements
+    now = now_utc(session)
+    check = verify_code(activation_code, keyring_of(session, keys))
+    if check.ok and check.value is not None:
+        facts = cache.get(check.value.text, now)
+        if facts is not None:
+            standing = standing_at(check.value, facts, now)
+            if decide(standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).allowed:
+                return standing
+    code, facts = read_code_facts(session, activation_code, check)
+    standing = standing_at(code, facts, now)
     decide(standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).raise_if_refused()
+    cache.put(code.text, facts, now)
     return standing

@@ -15,13 +15,18 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cssec.core.components import sha256_hex
 from cssec.core.signing import write_secret_file
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+DEFAULT_ENTITLEMENT_TTL = 60.0
+DEFAULT_ENTITLEMENT_ENTRIES = 100_000
+
+T = TypeVar("T")
 
 
 class BlobStore:
@@ -79,12 +84,67 @@ class ManifestCache:
 
 
 @dataclass
+class TTLCache(Generic[T]):
+    """In-process values by key, each trusted for `ttl_seconds` after it was read (by the
+    clock the caller passes: a clock that went back makes an entry stale). Bounded: the
+    oldest entry goes when `max_entries` is reached. `ttl_seconds <= 0` caches nothing.
+    Thread-safe: routes run in a thread pool. Each worker process has its own.
+    """
+
+    ttl_seconds: float = DEFAULT_ENTITLEMENT_TTL
+    max_entries: int = DEFAULT_ENTITLEMENT_ENTRIES
+    _entries: dict[str, tuple[T, datetime]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def get(self, key: str, now: datetime) -> T | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        value, at = entry
+        age = (now - at).total_seconds()
+        if 0 <= age < self.ttl_seconds:
+            return value
+        self.discard(key)
+        return None
+
+    def put(self, key: str, value: T, now: datetime) -> None:
+        if self.ttl_seconds <= 0:
+            return
+        with self._lock:
+            self._entries.pop(key, None)
+            while len(self._entries) >= self.max_entries:
+                del self._entries[next(iter(self._entries))]  # the oldest insertion
+            self._entries[key] = (value, now)
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass
 class ActiveUpdateStore:
-    """What ActiveUpdate services reach through ``session.info["activeupdate"]``."""
+    """What ActiveUpdate services reach through ``session.info["activeupdate"]``.
+
+    `entitlements`: the database facts of activation codes that passed the entitlement
+    check (`services.authorize_download`), by canonical code text, for a short TTL.
+    """
 
     blobs: BlobStore
     cache: ManifestCache = field(default_factory=ManifestCache)
+    entitlements: TTLCache[Any] = field(default_factory=TTLCache)
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path) -> ActiveUpdateStore:
-        return cls(BlobStore(Path(data_dir) / "activeupdate"))
+    def in_data_dir(
+        cls, data_dir: Path, *, entitlement_ttl: float = DEFAULT_ENTITLEMENT_TTL
+    ) -> ActiveUpdateStore:
+        return cls(
+            BlobStore(Path(data_dir) / "activeupdate"),
+            entitlements=TTLCache(ttl_seconds=entitlement_ttl),
+        )

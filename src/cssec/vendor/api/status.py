@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -44,6 +44,8 @@ def post_status(
 ) -> JSONResponse:
     # Returned as built: the signed statement must reach the server byte-for-byte in meaning,
     # not re-serialised through a response model.
-    with vendor.session() as session:
-        envelope = issue_status_statement(session, body.activation_code, server_id=body.server_id)
-    return JSONResponse(envelope)
+    def work() -> dict[str, Any]:
+        with vendor.session() as session:
+            return issue_status_statement(session, body.activation_code, server_id=body.server_id)
+
+    return JSONResponse(vendor.retrying(work))

@@ -55,18 +55,27 @@ from cssec.vendor.services.lookup import (
     search_contracts,
 )
 from cssec.vendor.services.registrations import IssuedCode, register_server
-from cssec.vendor.services.status import CodeStanding, code_standing, issue_status_statement
+from cssec.vendor.services.status import (
+    CodeFacts,
+    CodeStanding,
+    Standing,
+    code_standing,
+    issue_status_statement,
+    lookup_standing,
+)
 from cssec.vendor.services.users import ROLES, add_user, get_user
 
 __all__ = [
     "ROLES",
     "BulkIssued",
+    "CodeFacts",
     "CodeInspection",
     "CodeStanding",
     "IssuedCode",
     "IssuedContract",
     "RenewedContract",
     "Resolved",
+    "Standing",
     "add_months",
     "add_user",
     "code_standing",
@@ -87,6 +96,7 @@ __all__ = [
     "issue_status_statement",
     "list_audit",
     "list_products",
+    "lookup_standing",
     "record_audit",
     "register_server",
     "renew_contract",

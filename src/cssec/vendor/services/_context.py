@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from cssec.core.clock import Clock, SystemClock
@@ -67,3 +68,21 @@ def read_transaction(session: Session) -> Iterator[None]:
         session.rollback()
         raise
     session.commit()
+
+
+@contextmanager
+def core_transaction(session: Session, *, read_only: bool = False) -> Iterator[Connection]:
+    """A Core connection in a transaction of its own, committed when the block ends (rolled
+    back on error), without the ORM session's transaction and unit-of-work machinery: for
+    hot paths that run a few Core statements and load no ORM objects. `read_only` begins
+    DEFERRED on SQLite, as `read_transaction` does. Inside a transaction the session already
+    began, it is the session's connection and the caller's transaction."""
+    bind = session.get_bind()
+    if session.in_transaction() or isinstance(bind, Connection):
+        yield session.connection()
+        return
+    with bind.connect() as connection:
+        if read_only:
+            connection.execution_options(**{READ_ONLY: True})
+        with connection.begin():
+            yield connection

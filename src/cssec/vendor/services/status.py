@@ -1,24 +1,60 @@
-"""Status statements: what the vendor signs about an activation code's contract, now."""
+"""Status statements: what the vendor signs about an activation code's contract, now.
+
+Two ways to an activation code's standing:
+
+- `code_standing`: the ORM objects (code row, contract, product), for callers that go on
+  to use them.
+- `lookup_standing` / `read_code_facts`: the hot paths (`POST /api/v1/status`, and
+  ActiveUpdate through its entitlement cache). One Core `SELECT` joining the code, its
+  contract, the customer and the product, by the canonical code text (unique index), and
+  no ORM objects: a status check costs a fraction of the ORM path's CPU. Same checks, same
+  errors, same timing rule as `lookup.find_activation_code` (the query runs whether or not
+  the MAC verifies).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from cssec.core.codes import ActivationCode
+from cssec.core.codes import ActivationCode, CodeCheck, check_activation_code
 from cssec.core.errors import RevokedActivationCode
 from cssec.core.license import LicenseState, grace_end, license_state
 from cssec.core.signing import sign_statement
 from cssec.vendor.keyring import Keyring
-from cssec.vendor.models import ActivationCodeRow, Contract, ProductRow, StatusCheck
-from cssec.vendor.services._context import keyring_of, now_utc, read_transaction, transaction
+from cssec.vendor.models import ActivationCodeRow, Contract, Customer, ProductRow, StatusCheck
+from cssec.vendor.services._context import core_transaction, keyring_of, now_utc
 from cssec.vendor.services.lookup import find_activation_code
 
 STATEMENT_VERSION = 1
+
+_codes = ActivationCodeRow.__table__
+_contracts = Contract.__table__
+_customers = Customer.__table__
+_products = ProductRow.__table__
+_FACTS = (
+    select(
+        _codes.c.id,
+        _codes.c.product,
+        _codes.c.revoked_at,
+        _contracts.c.ends_on,
+        _contracts.c.seats,
+        _customers.c.name,
+        _products.c.version_type,
+        _products.c.default_grace_days,
+    )
+    .select_from(
+        _codes.join(_contracts, _contracts.c.id == _codes.c.contract_id)
+        .join(_customers, _customers.c.id == _contracts.c.customer_id)
+        .join(_products, _products.c.code == _codes.c.product)
+    )
+    .where(_codes.c.text == bindparam("text"))
+)
+_INSERT_CHECK = insert(cast(Table, StatusCheck.__table__))
 
 
 @dataclass(frozen=True)
@@ -43,8 +79,9 @@ def code_standing(
     """Parse the code, verify its MAC, find its row and contract, refuse a revoked code, and
     compute the contract's state (current end, the product's grace, the vendor's UTC today).
 
-    Shared by status statements and ActiveUpdate. Raises InvalidActivationCode (typo, or
-    reason "mac_failed") and RevokedActivationCode; runs in the caller's transaction.
+    For callers that go on to use the ORM objects (the status statement and ActiveUpdate
+    use the Core `lookup_standing` instead). Raises InvalidActivationCode (typo, or reason
+    "mac_failed") and RevokedActivationCode; runs in the caller's transaction.
     """
     code, row = find_activation_code(session, activation_code, keys=keyring_of(session, keys))
     if row.revoked_at is not None:
@@ -54,6 +91,106 @@ def code_standing(
     now = now_utc(session)
     state = license_state(row.contract.ends_on, product.default_grace_days, now.date())
     return CodeStanding(code, row, row.contract, product, now, state)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    """What the database says about an issued, unrevoked activation code: enough to decide
+    its state on any date and to write its status statement."""
+
+    code_id: int
+    product: str
+    version_type: str
+    contract_end: date
+    grace_days: int
+    seats: int
+    customer: str
+
+    def state_on(self, today: date) -> LicenseState:
+        return license_state(self.contract_end, self.grace_days, today)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """`CodeFacts` of a verified code, and its state at `now` (the vendor's UTC date)."""
+
+    code: ActivationCode
+    facts: CodeFacts
+    now: datetime
+    state: LicenseState
+
+
+def verify_code(text: str, keys: Keyring) -> CodeCheck[ActivationCode]:
+    """Parse and verify the MAC. InvalidActivationCode for a typo; a MAC failure is returned
+    (not raised) so that the caller still runs its query before refusing (timing)."""
+    check = check_activation_code(text, keys.mac_secrets)
+    if check.value is None:
+        raise check.to_error()
+    return check
+
+
+def read_code_facts(
+    connection: Connection | Session, text: str, check: CodeCheck[ActivationCode]
+) -> tuple[ActivationCode, CodeFacts]:
+    """One Core query for the code `verify_code` parsed; refuse it unless its MAC verified,
+    it was issued and it is not revoked. Runs in the caller's transaction (a session: its
+    connection)."""
+    assert check.value is not None
+    if isinstance(connection, Session):
+        connection = connection.connection()
+    row = connection.execute(_FACTS, {"text": check.value.text}).first()
+    if not check.ok:
+        raise check.to_error()
+    if row is None:
+        # Checked against no keys, the code fails exactly as a forged one does.
+        raise check_activation_code(text, {}).to_error()
+    code_id, product, revoked_at, ends_on, seats, customer, version_type, grace = row
+    if revoked_at is not None:
+        raise RevokedActivationCode(revoked_at=revoked_at.isoformat())
+    facts = CodeFacts(code_id, product, version_type, ends_on, grace, seats, customer)
+    return check.value, facts
+
+
+def standing_at(code: ActivationCode, facts: CodeFacts, now: datetime) -> Standing:
+    return Standing(code, facts, now, facts.state_on(now.date()))
+
+
+def lookup_standing(
+    session: Session, activation_code: str, *, keys: Keyring | None = None
+) -> Standing:
+    """`code_standing` without ORM objects: InvalidActivationCode (typo, or "mac_failed"),
+    RevokedActivationCode; the state on the vendor's UTC today. In the caller's transaction."""
+    check = verify_code(activation_code, keyring_of(session, keys))
+    code, facts = read_code_facts(session, activation_code, check)
+    return standing_at(code, facts, now_utc(session))
+
+
+def _statement(standing: Standing, server_id: str) -> dict[str, Any]:
+    facts, now = standing.facts, standing.now
+    return {
+        "v": STATEMENT_VERSION,
+        "activation_code": standing.code.text,
+        "server_id": server_id,
+        "product": facts.product,
+        "version_type": facts.version_type,
+        "state": standing.state.value,
+        "contract_end": facts.contract_end.isoformat(),
+        "grace_days": facts.grace_days,
+        "grace_end": grace_end(facts.contract_end, facts.grace_days).isoformat(),
+        "seats": facts.seats,
+        "customer": facts.customer,
+        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _check_row(standing: Standing, server_id: str) -> dict[str, Any]:
+    return {
+        "activation_code_id": standing.facts.code_id,
+        "server_id": server_id,
+        "at": standing.now,
+        "state": standing.state.value,
+        "contract_end": standing.facts.contract_end,
+    }
 
 
 def issue_status_statement(
@@ -72,36 +209,26 @@ def issue_status_statement(
     RevokedActivationCode.
     """
     keyring = keyring_of(session, keys)
-    # Read and sign in a read-only transaction, then record the check in a short write
-    # transaction of one INSERT: on SQLite the write lock is held for that INSERT only,
-    # not for the lookups and the signature (the lock serialises every worker).
-    with read_transaction(session):
-        standing = code_standing(session, activation_code, keys=keyring)
-        code, row, contract = standing.code, standing.row, standing.contract
-        product, now, state = standing.product, standing.now, standing.state
-        grace = standing.grace_days
-        statement: dict[str, Any] = {
-            "v": STATEMENT_VERSION,
-            "activation_code": code.text,
-            "server_id": server_id,
-            "product": row.product,
-            "version_type": product.version_type,
-            "state": state.value,
-            "contract_end": contract.ends_on.isoformat(),
-            "grace_days": grace,
-            "grace_end": grace_end(contract.ends_on, grace).isoformat(),
-            "seats": contract.seats,
-            "customer": contract.customer.name,
-            "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-        envelope = sign_statement(statement, keyring.signing_key)
-        check = {
-            "activation_code_id": row.id,
-            "server_id": server_id,
-            "at": now,
-            "state": state.value,
-            "contract_end": contract.ends_on,
-        }
-    with transaction(session):
-        session.execute(insert(StatusCheck), [check])
+    check = verify_code(activation_code, keyring)
+    if session.get_bind().dialect.name == "postgresql":
+        # One transaction (BEGIN, SET, SELECT, INSERT, COMMIT: five round trips). The
+        # history row's commit does not wait for the WAL flush: a crash of the database
+        # server can lose the last few status-check rows (never corrupt anything, never
+        # anything else: the setting is local to this transaction).
+        with core_transaction(session) as connection:
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            code, facts = read_code_facts(connection, activation_code, check)
+            standing = standing_at(code, facts, now_utc(session))
+            envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+            connection.execute(_INSERT_CHECK, _check_row(standing, server_id))
+        return envelope
+    # SQLite: read and sign in a read-only (DEFERRED) transaction, then record the check in
+    # a short write transaction of one INSERT, so the database-wide write lock is held for
+    # that INSERT only, not for the lookup and the signature.
+    with core_transaction(session, read_only=True) as connection:
+        code, facts = read_code_facts(connection, activation_code, check)
+        standing = standing_at(code, facts, now_utc(session))
+        envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+    with core_transaction(session) as connection:
+        connection.execute(_INSERT_CHECK, _check_row(standing, server_id))
     return envelope
