@@ -1,16 +1,20 @@
 """`cssec server …`: install, serve, and the license commands (mounted by cssec.cli).
 
 Each command exits 0 on success, or non-zero with one line on stderr naming the error
-code and saying, in Japanese and English, what happened and what to do.
+code and saying, in Japanese and English, what happened and what to do. `_boundary` makes
+that hold for database and OS failures too (a full disk is named as such), and prints the
+warnings the command logged only when it succeeds, so a failure stays one line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Awaitable
+import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import httpx
 import typer
@@ -24,6 +28,7 @@ from cssec.server.install import InstallRequest, install_server, read_password_f
 from cssec.server.license_manager import LicenseEnv, activate_code, check_status_online
 from cssec.server.license_view import SlotView, read_licenses
 from cssec.server.settings import ServerSettings
+from cssec.server.storage_errors import STORAGE_ERRORS, storage_error
 from cssec.server.updates.service import rollback_components, update_components
 from cssec.server.updates.view import read_overview
 from cssec.server.vendor_client import VendorClient
@@ -38,6 +43,7 @@ components_app = typer.Typer(
 app.add_typer(components_app, name="components")
 
 T = TypeVar("T")
+P = ParamSpec("P")
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="Data directory (default: per-user).")
 ]
@@ -52,6 +58,52 @@ def vendor_transport() -> httpx.AsyncBaseTransport | None:
 def _fail(exc: CssecError) -> typer.Exit:
     typer.echo(f"error: {exc.code}: {exc.message('ja')} / {exc.message('en')}", err=True)
     return typer.Exit(1)
+
+
+def _data_path(data: object) -> Path | str:
+    """The data directory a command works on, for naming it in an error."""
+    if isinstance(data, Path):
+        return data
+    try:
+        return _settings(None).data_dir
+    except Exception:  # only for the message; the settings error is not ours
+        return "?"
+
+
+class _Warnings(logging.Handler):
+    """Collects the warnings cssec logs during a command, each as one line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(" ".join(record.getMessage().split()))
+
+
+def _boundary(command: Callable[P, None]) -> Callable[P, None]:
+    """Run a command: a CssecError, a database or an OS failure exits 1 with one line."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        warnings = _Warnings()
+        logger = logging.getLogger("cssec")
+        logger.addHandler(warnings)
+        try:
+            command(*args, **kwargs)
+        except CssecError as exc:
+            raise _fail(exc) from None
+        except STORAGE_ERRORS as exc:
+            error = storage_error(exc, path=_data_path(kwargs.get("data")))
+            if error is None:  # pragma: no cover - STORAGE_ERRORS are all explained
+                raise
+            raise _fail(error) from None
+        finally:
+            logger.removeHandler(warnings)
+        for line in warnings.lines:
+            typer.echo(f"warning: {line}", err=True)
+
+    return run
 
 
 def _run(awaitable: Awaitable[T]) -> T:
@@ -138,6 +190,7 @@ def _print_slots(slots: list[SlotView], lang: str, *, as_json: bool) -> None:
 
 
 @app.command()
+@_boundary
 def install(
     *,
     vendor_url: Annotated[str, typer.Option("--vendor-url", help="The vendor service's URL.")],
@@ -211,10 +264,16 @@ def serve(
         application = create_app(settings)
     except CssecError as exc:
         raise _fail(exc) from None
+    except STORAGE_ERRORS as exc:
+        error = storage_error(exc, path=settings.data_dir)
+        if error is None:  # pragma: no cover - STORAGE_ERRORS are all explained
+            raise
+        raise _fail(error) from None
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @license_app.command("show")
+@_boundary
 def license_show(
     data: DataOption = None,
     lang: LangOption = "ja",
@@ -225,6 +284,7 @@ def license_show(
 
 
 @license_app.command("check-online")
+@_boundary
 def license_check_online(data: DataOption = None, lang: LangOption = "ja") -> None:
     """Check every slot's status with the vendor now (safe while `serve` runs)."""
     env = _open_env(data)
@@ -239,6 +299,7 @@ def license_check_online(data: DataOption = None, lang: LangOption = "ja") -> No
 
 
 @license_app.command("activate")
+@_boundary
 def license_activate(
     code: Annotated[str, typer.Argument(help="The new activation code.")],
     data: DataOption = None,
@@ -260,6 +321,7 @@ def license_activate(
 
 
 @components_app.command("show")
+@_boundary
 def components_show(
     data: DataOption = None,
     lang: LangOption = "ja",
@@ -286,6 +348,7 @@ def components_show(
 
 
 @components_app.command("update")
+@_boundary
 def components_update(data: DataOption = None, lang: LangOption = "ja") -> None:
     """Update the components from ActiveUpdate now (safe while `serve` runs)."""
     env = _open_env(data)
@@ -296,6 +359,7 @@ def components_update(data: DataOption = None, lang: LangOption = "ja") -> None:
 
 
 @components_app.command("rollback")
+@_boundary
 def components_rollback(data: DataOption = None, lang: LangOption = "ja") -> None:
     """Undo the latest component update (all components of it, as the vendor signed them)."""
     env = _open_env(data)

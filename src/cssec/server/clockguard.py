@@ -3,13 +3,20 @@
 License state is computed with max(now, latest seen): a clock moved back cannot take a
 slot from grace or expired into activated. A move back of more than a day is logged once
 (clock.rollback) and shown as a banner while it lasts.
+
+Recording the time is a side effect of reading: when the write fails (a full disk, a
+locked or read-only database), a read in a fresh session still answers from the time in
+memory, max(now, latest seen as read), which never moves a license backwards; the failure
+is logged and the next read tries the write again.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from cssec.server.events import Level, add_event
@@ -18,6 +25,8 @@ from cssec.server.models import ServerInfo
 ROLLBACK_THRESHOLD = timedelta(days=1)
 PERSIST_EVERY = timedelta(minutes=1)
 """How far the clock must move before latest_seen is written again (keeps reads cheap)."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,14 @@ def server_info(session: Session) -> ServerInfo:
 
 
 def observe_time(session: Session, now: datetime) -> TimeView:
-    """Record `now` as seen (when it is later) and log a rollback once; commits."""
+    """Record `now` as seen (when it is later) and log a rollback once; commits.
+
+    In a session with no transaction of the caller's yet, a failed write (OperationalError:
+    disk full, database locked or read-only) is rolled back, logged, and the view returned
+    anyway; inside the caller's transaction it propagates, since rolling back would drop
+    the caller's work.
+    """
+    fresh = not session.in_transaction()
     info = server_info(session)
     view = TimeView(now=now, latest_seen=info.latest_seen)
     changed = False
@@ -73,5 +89,15 @@ def observe_time(session: Session, now: datetime) -> TimeView:
         )
         changed = True
     if changed:
-        session.commit()
+        try:
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            if not fresh:
+                raise
+            log.warning(
+                "could not save the latest time seen (%s); license state uses it from memory "
+                "/ 最新の時刻を保存できませんでした。ライセンスの状態はメモリ上の時刻で判定します",
+                " ".join(str(exc.orig if exc.orig is not None else exc).split()),
+            )
     return view

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.signing import VerifyingKey, write_secret_file
+from cssec.server.tempfiles import create_temp, sweep_stale
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,8 +52,48 @@ class DataDir:
         return {key.kid: key for key in keys}
 
     def write_vendor_keys(self, keys: list[VerifyingKey]) -> None:
-        body: dict[str, Any] = {"keys": [key.to_jwk() for key in keys]}
-        write_secret_file(self.vendor_keys, json.dumps(body, indent=2).encode("utf-8"))
+        write_secret_file(self.vendor_keys, _keys_body(keys))
+
+    def stage_vendor_keys(self, keys: list[VerifyingKey]) -> Path:
+        """A complete, fsynced 0600 copy of the keys file under a temporary name, for
+        `place_vendor_keys` to rename into place once the pin's event is committed. Stale
+        staged files (their writer was killed) are removed first."""
+        base = f".{self.vendor_keys.name}."
+        sweep_stale(self.root, base, ".tmp")
+        fd, tmp = create_temp(self.root, base, ".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o600)
+                handle.write(_keys_body(keys))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp
+
+    def place_vendor_keys(self, staged: Path) -> None:
+        """Rename a staged keys file into place (atomic) and make the rename durable."""
+        staged.replace(self.vendor_keys)
+        _sync_directory(self.root)
+
+
+def _keys_body(keys: list[VerifyingKey]) -> bytes:
+    body: dict[str, Any] = {"keys": [key.to_jwk() for key in keys]}
+    return json.dumps(body, indent=2).encode("utf-8")
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # platforms that cannot open a directory
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:  # file systems that refuse fsync on directories
+        pass
+    finally:
+        os.close(dir_fd)
 
 
 def sqlite_engine(path: Path) -> Engine:

@@ -123,3 +123,35 @@ class AutoPccNotAllowed(CssecError):
         "(this request came from {ip}). Issue a token in the Web manager (Clients → Web "
         "install) and install with --token."
     )
+
+
+class DataDiskFull(CssecError):
+    """The database or a file in the data directory could not grow: its disk is full."""
+
+    code = "data_disk_full"
+    status = 507
+    message_ja = (
+        "データディレクトリ ({path}) のあるディスクがいっぱいのため、処理を保存できませんでした"
+        " (保存できなかった変更は適用されていません)。空き容量を確保してから、"
+        "もう一度実行してください。"
+    )
+    message_en = (
+        "The disk holding the data directory ({path}) is full, so the command could not save "
+        "its work (what was not saved did not take effect). Free some space, then run the "
+        "command again."
+    )
+
+
+class DataDirUnusable(CssecError):
+    """The database or a file in the data directory failed for another reason."""
+
+    code = "data_dir_error"
+    status = 500
+    message_ja = (
+        "データディレクトリ ({path}) のデータベースまたはファイルを読み書きできませんでした "
+        "({detail})。ディスクの状態とアクセス権を確認してから、もう一度実行してください。"
+    )
+    message_en = (
+        "The database or a file in the data directory ({path}) could not be used ({detail}). "
+        "Check the disk and its permissions, then run the command again."
+    )

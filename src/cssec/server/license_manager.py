@@ -60,12 +60,27 @@ def _name(product: Product) -> dict[str, str]:
 
 
 async def trusted_keys(env: LicenseEnv, vendor: VendorClient) -> dict[str, VerifyingKey]:
-    """The pinned keys; a server installed offline pins the vendor's on first contact."""
+    """The pinned keys; a server installed offline pins the vendor's on first contact.
+
+    The pin is never silent: the keys file is staged complete, the vendor.keys_pinned event
+    committed, and only then the file renamed into place. A crash before the rename leaves
+    the event without the pin, and the next contact pins (and logs) again.
+    """
     keys = env.data.read_vendor_keys()
     if keys:
         return keys
     fetched = await vendor.fetch_keys()
-    env.data.write_vendor_keys(fetched)
+    staged = env.data.stage_vendor_keys(fetched)
+    try:
+        _log_keys_pinned(env, vendor, fetched)
+        env.data.place_vendor_keys(staged)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return {key.kid: key for key in fetched}
+
+
+def _log_keys_pinned(env: LicenseEnv, vendor: VendorClient, fetched: list[VerifyingKey]) -> None:
     with env.sessionmaker() as session:
         add_event(
             session,
@@ -79,7 +94,6 @@ async def trusted_keys(env: LicenseEnv, vendor: VendorClient) -> dict[str, Verif
             details={"kids": [key.kid for key in fetched], "vendor_url": vendor.base_url},
         )
         session.commit()
-    return {key.kid: key for key in fetched}
 
 
 async def fetch_statement(

@@ -230,6 +230,7 @@ async def update_components(
         outcome = _failure(ComponentUpdateFailed("not_configured"), current_versions)
         return _log(env, trigger=trigger, actor=actor, outcome=outcome, poll=poll)
     store = ComponentStore(env.data.root)
+    store.sweep()  # what a killed update left; prune sweeps again after the switch
     try:
         async with env.vendor() as vendor:
             try:

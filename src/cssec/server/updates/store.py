@@ -1,7 +1,8 @@
 """Component files on the server's disk: data_dir/components/<name>/<version>/<file>.
 
 Files are written atomically (a temporary file in the same directory, fsync, rename), so
-a crash or a full disk never leaves a half file under a real name; a file counts as
+a crash or a full disk never leaves a half file under a real name (and the temporary
+file a killed writer left is swept by the next update: `sweep`); a file counts as
 present only when its size and SHA-256 match the manifest again. Before anything is
 stored, each file must work as its component: patterns compile with YARA (includes off),
 the template and the engine settings parse with `core.components`.
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,8 +24,10 @@ from cssec.core.components import (
     verify_file,
 )
 from cssec.core.policy import Component
+from cssec.server.tempfiles import create_temp, sweep_stale
 
 COMPONENTS_DIR = "components"
+TEMP_BASE = ".incoming-"
 
 
 def validate_component(component: Component, data: bytes) -> str | None:
@@ -69,7 +71,7 @@ class ComponentStore:
         """Atomically store a verified file; OSError (ENOSPC, EACCES …) leaves nothing."""
         target = self.path_for(version)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
+        fd, tmp = create_temp(target.parent, TEMP_BASE)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -77,17 +79,41 @@ class ComponentStore:
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
 
+    def sweep(self) -> list[Path]:
+        """Remove the temporary files that killed writers left (never a live writer's, never
+        a real component file): components/<name>/<version>/.incoming-<dead pid>-*."""
+        removed: list[Path] = []
+        for version_dir in _subdirs(self.root, depth=2):
+            removed.extend(sweep_stale(version_dir, TEMP_BASE))
+        return removed
+
     def prune(self, keep: Iterable[ComponentVersion]) -> None:
-        """Remove every stored version not in `keep` (best effort: a busy file stays)."""
+        """Remove every stored version not in `keep`, and the stale temporary files in the
+        kept ones (best effort: a busy file stays)."""
         wanted = {(v.component.value, str(v.version)) for v in keep}
         if not self.root.is_dir():
             return
+        self.sweep()
         for component_dir in self.root.iterdir():
             if not component_dir.is_dir():
                 continue
             for version_dir in component_dir.iterdir():
                 if (component_dir.name, version_dir.name) not in wanted:
                     shutil.rmtree(version_dir, ignore_errors=True)
+
+
+def _subdirs(root: Path, *, depth: int) -> list[Path]:
+    """The real (not symlinked) directories `depth` levels below `root` (best effort)."""
+    level = [root]
+    for _ in range(depth):
+        found: list[Path] = []
+        for directory in level:
+            try:
+                found.extend(p for p in directory.iterdir() if p.is_dir() and not p.is_symlink())
+            except OSError:
+                continue
+        level = found
+    return level
