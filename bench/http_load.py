@@ -3,8 +3,10 @@
 Not a bench itself (`make bench` runs it too, and then it only prints what it would use).
 
 - `serve(...)`: a real server process (uvicorn, or granian when asked and installed) on a
-  free loopback port with N workers, serving either the vendor (`_vendor_app:create`,
-  settings from CSSEC_VENDOR_*) or the bare baseline (`_hello:app`); killed afterwards.
+  free loopback port with N workers, through `cssec.web.serving` as `cssec vendor serve
+  --workers N` does, serving either the vendor (its factory
+  `cssec.vendor.app:create_app_from_environment`, settings from CSSEC_VENDOR_*) or the
+  bare baseline (`_hello:app`); killed afterwards.
 - `drive(...)`: wrk (Debian's `wrk`) with a generated Lua script that cycles through a
   list of request bodies, so every request names a different activation code; when wrk is
   missing, an asyncio httpx driver does the same (slower: it shares the CPU with the
@@ -88,8 +90,10 @@ def server_command(
         cmd = [PYTHON, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"]
         cmd += ["--port", str(port), "--workers", str(workers), "--no-ws", "--log-level", "warning"]
         return [*cmd, *(["--factory"] if factory else []), target]
-    cmd = [PYTHON, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    # uvicorn through cssec.web.serving, as `cssec vendor serve` runs it: TCP_NODELAY on
+    # every connection (without it, multi-worker uvicorn stalls ~40 ms per response).
+    cmd = [PYTHON, "-m", "cssec.web.serving", target, "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--workers", str(workers), "--log-level", "warning"]
     return [*cmd, *(["--factory"] if factory else [])]
 
 
@@ -459,16 +463,25 @@ def common_args(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+VENDOR_FACTORY = "cssec.vendor.app:create_app_from_environment"
+
+
 def measure_against_hello(
-    name: str, seeded: SeededVendor, requests: Sequence[Request], args: argparse.Namespace
+    name: str,
+    seeded: SeededVendor,
+    requests: Sequence[Request],
+    args: argparse.Namespace,
+    *,
+    env: dict[str, str] | None = None,
 ) -> Comparison:
-    """Warm up, then load the vendor with `requests` and the bare app with the same ones."""
+    """Warm up, then load the vendor with `requests` and the bare app with the same ones.
+    `env`: extra CSSEC_VENDOR_* settings for the vendor."""
     seconds = 5.0 if args.quick else args.seconds
     warm = 2.0 if args.quick else 5.0
     kw = {"connections": args.connections, "driver": args.driver}
     with serve(
-        "_vendor_app:create", env=seeded.env, workers=args.workers, server=args.server,
-        factory=True, ready_path="/api/v1/health",
+        VENDOR_FACTORY, env={**seeded.env, **(env or {})}, workers=args.workers,
+        server=args.server, factory=True, ready_path="/api/v1/health",
     ) as (base, _proc):  # fmt: skip
         check_ok(base, requests[:20])
         drive(base, requests, seconds=warm, **kw)

@@ -4,10 +4,11 @@ Run: ``.venv/bin/python bench/status.py [--quick] [--seconds 20] [--no-pg] [--se
 
 For SQLite and PostgreSQL (a throwaway database, dropped afterwards; skipped with the
 reason when the server does not answer): a vendor seeded with 20,000 contracts through
-bulk issuance, served by uvicorn with 2 workers (`_vendor_app:create`), loaded by wrk
-with 64 connections cycling through 1,000 different activation codes and server ids
-(`POST /api/v1/status`: MAC check, one indexed read joining code, contract, customer and
-product, an Ed25519 signature and the status-check row written). Then `_hello:app`,
+bulk issuance, served as `cssec vendor serve --workers 2` serves it (`cssec.web.serving`),
+loaded by wrk with 64 connections cycling through 1,000 different activation codes and
+server ids (`POST /api/v1/status`: MAC check, one indexed read joining code, contract,
+customer and product, an Ed25519 signature, and the status-check row queued for the
+batched history writer, `services.status_log`). Then `_hello:app`,
 served by the same server with the same workers, gets the same requests.
 ratio = vendor req/s / bare req/s.
 

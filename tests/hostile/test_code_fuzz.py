@@ -233,5 +233,6 @@ def test_the_api_refuses_the_sample(codes_app: FastAPI) -> None:
         response = client.post("/api/v1/status", json={"activation_code": text, "server_id": "x"})
         answers[(response.status_code, response.json()["code"])] += 1
     assert answers == Counter({(400, "invalid_activation_code"): SAMPLE}), answers
+    vendor_of(codes_app).status_log.flush()
     with vendor_of(codes_app).session() as session:
         assert session.scalar(select(func.count()).select_from(StatusCheck)) == 1

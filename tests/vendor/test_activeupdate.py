@@ -165,6 +165,9 @@ def test_publish_moves_serial_and_version_and_invalidates_the_cache(
     finally:
         other.close()
     assert (published.serial, published.component_version.version) == (5, 2)
+    # This worker re-reads the serial at most once a second (ManifestCache.recheck_seconds).
+    assert _manifest(client, code).json() == first
+    clock.advance(timedelta(seconds=1))
     manifest = _verified(client, code)
     assert manifest.serial == 5
     assert manifest.issued_at > Manifest.from_statement(first["statement"]).value.issued_at  # type: ignore[union-attr]

@@ -309,6 +309,44 @@ def test_malformed_status_bodies_are_422(client: TestClient, body: Any) -> None:
     assert response.json()["code"] == "validation_error"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/status", "/api/v1/activeupdate/manifest"])
+@pytest.mark.parametrize(
+    ("content_type", "raw", "detail"),
+    [
+        ("text/plain", b'{"activation_code": "x", "server_id": "s"}', "valid JSON object"),
+        ("application/json", b"", "Field required"),
+        ("application/json", b'{"activation_code": ', "Invalid JSON"),
+        ("application/json", b'{"server_id": "s"}', "activation_code: Field required"),
+    ],
+)
+def test_hot_routes_refuse_bodies_as_every_route_does(
+    client: TestClient, path: str, content_type: str, raw: bytes, detail: str
+) -> None:
+    """The two hot routes (`cssec.vendor.api.hot`) answer a bad body with the same documented
+    422 as the FastAPI routes: the validation_error code, the field and what is wrong, in the
+    request's language."""
+    response = client.post(
+        path, content=raw, headers={"content-type": content_type, "accept-language": "en"}
+    )
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert detail in body["message"], body
+    assert response.headers["cache-control"] == "no-store"  # the middleware still wraps them
+
+
+def test_hot_routes_take_json_with_a_charset_or_a_json_suffix(
+    app: FastAPI, client: TestClient
+) -> None:
+    code = _issue(app).codes[Product.CS]
+    for content_type in ("application/json; charset=utf-8", "application/vnd.cssec+json"):
+        raw = json.dumps({"activation_code": code, "server_id": SERVER}).encode()
+        response = client.post(
+            "/api/v1/status", content=raw, headers={"content-type": content_type}
+        )
+        assert response.status_code == 200, (content_type, response.text)
+
+
 def test_bad_email_is_422(app: FastAPI, client: TestClient) -> None:
     issued = _issue(app)
     body = {

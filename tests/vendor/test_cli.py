@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,58 @@ def test_japanese_locale(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type:
     rc, _, err = cli("contract", "new", "--customer", "X", "--seats", "0", ok=False)
     assert rc == 1
     assert "ライセンス数" in err
+
+
+@pytest.mark.e2e
+def test_serve_with_two_workers_answers_a_status_check(tmp_path: Path) -> None:
+    """`cssec vendor serve --workers 2`: migrated once, then two worker processes on one port,
+    each answering the API with the same keys."""
+    import socket  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+    import psutil  # noqa: PLC0415
+
+    data = tmp_path / "vendor"
+    cssec = [sys.executable, "-m", "cssec", "vendor"]
+    issued = subprocess.run(
+        [*cssec, "contract", "new", "--customer", "ACME", "--seats", "5", "--data", str(data)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    lines = issued.stdout.splitlines()
+    code = next(line.split()[-1] for line in lines if line.startswith("activation code CS"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [*cssec, "serve", "--data", str(data), "--port", str(port), "--workers", "2"],
+        env={**os.environ, "CSSEC_VENDOR_STATUS_RATE_LIMIT": "1000/minute"},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while len(psutil.Process(proc.pid).children(recursive=True)) < 2 or not _answers(port):
+            assert proc.poll() is None, "serve exited"
+            assert time.monotonic() < deadline, "serve did not start two workers"
+            time.sleep(0.2)  # waiting for real processes, not faking time
+        keys = httpx.get(f"http://127.0.0.1:{port}/api/v1/keys").json()["keys"]
+        for _ in range(4):
+            response = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/status",
+                json={"activation_code": code, "server_id": "srv-1"},
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["kid"] in {k["kid"] for k in keys}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _answers(port: int) -> bool:
+    import httpx  # noqa: PLC0415
+
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

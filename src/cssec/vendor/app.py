@@ -78,6 +78,8 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
         ),
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # No OpenTelemetry here: skips FastAPI's per-request check for a configured provider.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.vendor = vendor
     install_error_handlers(app)
@@ -90,6 +92,12 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
     return app
 
 
+def create_app_from_environment() -> FastAPI:
+    """`create_app` with settings from CSSEC_VENDOR_* only: the factory each worker process
+    of `cssec vendor serve --workers N` (and the benches) imports."""
+    return create_app(VendorSettings())
+
+
 def _include_routers(app: FastAPI, vendor: Vendor) -> None:
     """Where each part of the service is mounted; the console and ActiveUpdate add theirs here."""
     from cssec.vendor.api import router as api_router  # noqa: PLC0415
@@ -98,6 +106,9 @@ def _include_routers(app: FastAPI, vendor: Vendor) -> None:
     from cssec.vendor.activeupdate.api import router as activeupdate_router  # noqa: PLC0415
 
     app.include_router(activeupdate_router, prefix="/api/v1")
+    from cssec.vendor.api.hot import install_hot_routes  # noqa: PLC0415
+
+    install_hot_routes(app, vendor)  # first: its middleware must be the innermost
     from cssec.vendor.console import install_console  # noqa: PLC0415
 
     install_console(app, vendor)

@@ -96,17 +96,39 @@ def serve(
     data: Path | None = DataOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8100, "--port", help="Port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (one per CPU core is typical)."
+    ),
 ) -> None:
-    """Serve the vendor API (and console); applies database migrations first."""
-    import uvicorn  # noqa: PLC0415  (only `serve` needs it)
+    """Serve the vendor API (and console); applies database migrations first.
 
-    from cssec.vendor.app import create_app  # noqa: PLC0415
+    With --workers N > 1, uvicorn's supervisor starts N processes sharing the port; each
+    builds the app from CSSEC_VENDOR_* (--data is passed on as CSSEC_VENDOR_DATA_DIR).
+    Share the rate-limit counters between them with CSSEC_VENDOR_RATE_LIMIT_STORAGE=redis://…
+    (with the default memory storage each worker counts on its own).
+    """
+    from cssec.vendor.app import create_app  # noqa: PLC0415  (only `serve` needs it)
+    from cssec.web import serving  # noqa: PLC0415
 
-    try:
-        web_app = create_app(_settings(data))
-    except (KeyringError, OSError) as exc:
-        raise _fail(f"cssec vendor serve: {exc}") from exc
-    uvicorn.run(web_app, host=host, port=port, proxy_headers=False)
+    settings = _settings(data)
+    if workers == 1:
+        try:
+            web_app = create_app(settings)
+        except (KeyringError, OSError) as exc:
+            raise _fail(f"cssec vendor serve: {exc}") from exc
+        serving.run(web_app, host=host, port=port)
+        return
+    # Migrate and create the keys once, here, before the workers race to do it.
+    with _vendor(data):
+        pass
+    os.environ["CSSEC_VENDOR_DATA_DIR"] = str(settings.data_dir)
+    serving.run(
+        "cssec.vendor.app:create_app_from_environment",
+        host=host,
+        port=port,
+        workers=workers,
+        factory=True,
+    )
 
 
 @contract_app.command("new")

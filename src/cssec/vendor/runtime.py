@@ -26,6 +26,7 @@ from cssec.vendor.activeupdate.services import ensure_seed_components
 from cssec.vendor.activeupdate.store import ActiveUpdateStore
 from cssec.vendor.keyring import Keyring
 from cssec.vendor.services._context import READ_ONLY
+from cssec.vendor.services.status_log import StatusLog
 from cssec.vendor.settings import VendorSettings
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
 from cssec.web.ratelimit import RateLimiter
@@ -44,6 +45,8 @@ class Vendor:
     clock: Clock
     keyring: Keyring
     limiter: RateLimiter
+    activeupdate: ActiveUpdateStore
+    status_log: StatusLog
     session_secret: str = field(repr=False)
 
     @property
@@ -54,6 +57,7 @@ class Vendor:
         return self.sessionmaker()
 
     def close(self) -> None:
+        self.status_log.close()
         self.engine.dispose()
 
     def retrying(self, work: Callable[[], T]) -> T:
@@ -63,8 +67,8 @@ class Vendor:
         The PostgreSQL pool does not ping before every checkout (a round trip per request);
         a dead connection is found by the first statement instead, SQLAlchemy then
         invalidates the whole pool, and the retry runs on a fresh connection. For the
-        read-mostly hot paths only: a retried status check may, rarely, record its
-        history row twice."""
+        read-only hot paths only (a status check records its history row after its read
+        succeeded, through `status_log`)."""
         try:
             return work()
         except DBAPIError as exc:
@@ -92,7 +96,10 @@ def _sqlite_begin_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # `services._context.single_read`: one statement, no transaction
+        read_only = options.get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
@@ -142,10 +149,16 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
     activeupdate = ActiveUpdateStore.in_data_dir(
         settings.data_dir, entitlement_ttl=settings.activeupdate_entitlement_ttl
     )
+    status_log = StatusLog(engine)
     maker = sessionmaker(
         bind=engine,
         expire_on_commit=False,
-        info={"keyring": keyring, "clock": actual_clock, "activeupdate": activeupdate},
+        info={
+            "keyring": keyring,
+            "clock": actual_clock,
+            "activeupdate": activeupdate,
+            "status_log": status_log,
+        },
     )
     try:
         with maker() as session:
@@ -160,5 +173,7 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
         clock=actual_clock,
         keyring=keyring,
         limiter=RateLimiter(settings.rate_limit_storage),
+        activeupdate=activeupdate,
+        status_log=status_log,
         session_secret=secret,
     )

@@ -5,14 +5,21 @@ Memory storage by default; a `redis://` URI shares the counters between workers.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from cssec.core.errors import RateLimited
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(limit: str) -> RateLimitItem:
+    """Parsed once per limit string (parsing costs more than a memory-storage hit)."""
+    return parse(limit)
 
 
 class RateLimiter:
@@ -22,7 +29,7 @@ class RateLimiter:
 
     def hit(self, limit: str, *keys: str) -> None:
         """Count one request against `limit` (e.g. "30/minute"); raise RateLimited when over."""
-        item = parse(limit)
+        item = _parse(limit)
         if self._limiter.hit(item, *keys):
             return
         stats = self._limiter.get_window_stats(item, *keys)
@@ -30,7 +37,7 @@ class RateLimiter:
         raise RateLimited(retry_after=retry_after)
 
     def clear(self, limit: str, *keys: str) -> None:
-        self._limiter.clear(parse(limit), *keys)
+        self._limiter.clear(_parse(limit), *keys)
 
     def reset(self) -> None:
         self._storage.reset()

@@ -19,6 +19,7 @@ def _dummy_hash() -> str:
     64 MiB for a moment, which a process that never checks a password should not pay."""
     return _hasher.hash(secrets.token_hex(16))
 
+
 CSRF_SESSION_KEY = "csrf"
 CSRF_FORM_FIELD = "csrf_token"
 

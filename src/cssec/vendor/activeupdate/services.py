@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from cssec.core.components import (
     Manifest,
     sha256_hex,
 )
-from cssec.core.errors import NotFound
+from cssec.core.errors import CssecError, NotFound
 from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import sign_statement
 from cssec.vendor.activeupdate.models import ComponentVersionRow
@@ -35,7 +36,7 @@ from cssec.vendor.activeupdate.store import SHA256_HEX, ActiveUpdateStore
 from cssec.vendor.activeupdate.validate import parse_component_name, validate_component_file
 from cssec.vendor.errors import ComponentFileUnavailable, ComponentUnchanged
 from cssec.vendor.keyring import Keyring
-from cssec.vendor.services._context import keyring_of, now_utc, transaction
+from cssec.vendor.services._context import keyring_of, now_utc, single_read, transaction
 from cssec.vendor.services.audit import record_audit
 from cssec.vendor.services.status import Standing, read_code_facts, standing_at, verify_code
 
@@ -254,9 +255,10 @@ def current_manifest(
     """
     signing_key = keyring_of(session, keys).signing_key
     cache = store_of(session, store).cache
+    now = now_utc(session)
     serial = manifest_serial(session)
     if serial is not None:
-        cached = cache.get((serial, signing_key.kid))
+        cached = cache.get((serial, signing_key.kid), now)
         if cached is not None:
             return cached
     rows = {r.component: r for r in _current_rows(session)}
@@ -267,9 +269,9 @@ def current_manifest(
     components = {c: to_component_version(rows[c.value]) for c in Component}
     # The serial of exactly these rows: the newest publish is always some component's newest.
     serial = max(r.id for r in rows.values())
-    manifest = Manifest(serial=serial, issued_at=now_utc(session), components=components)
+    manifest = Manifest(serial=serial, issued_at=now, components=components)
     envelope = sign_statement(manifest.to_statement(), signing_key)
-    cache.put((serial, signing_key.kid), envelope)
+    cache.put((serial, signing_key.kid), envelope, now)
     return envelope
 
 
@@ -316,17 +318,38 @@ def authorize_download(
     revocation (or a contract edit that ends it sooner) reaches these endpoints within the
     TTL. The status endpoint is never cached. Runs in the caller's transaction.
     """
-    cache = store_of(session, store).entitlements
+    activeupdate = store_of(session, store)
+    keyring = keyring_of(session, keys)
     now = now_utc(session)
-    check = verify_code(activation_code, keyring_of(session, keys))
-    if check.ok and check.value is not None:
-        facts = cache.get(check.value.text, now)
-        if facts is not None:
-            standing = standing_at(check.value, facts, now)
-            if decide(standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).allowed:
-                return standing
-    code, facts = read_code_facts(session, activation_code, check)
+    standing = cached_entitlement(activation_code, keys=keyring, store=activeupdate, now=now)
+    if standing is not None:
+        return standing
+    check = verify_code(activation_code, keyring)
+    with single_read(session) as connection:
+        code, facts = read_code_facts(connection, activation_code, check)
     standing = standing_at(code, facts, now)
     decide(standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).raise_if_refused()
-    cache.put(code.text, facts, now)
+    activeupdate.entitlements.put(code.text, facts, now)
+    return standing
+
+
+def cached_entitlement(
+    activation_code: str, *, keys: Keyring, store: ActiveUpdateStore, now: datetime
+) -> Standing | None:
+    """`authorize_download`'s answer from this worker's cache alone, without the database:
+    the code's MAC verified now, its facts cached (not older than the TTL), and its state on
+    `now`'s date allowing downloads. None means "ask the database" (not cached, stale, a
+    typo or a refusal: those are decided, and worded, by `authorize_download`)."""
+    try:
+        check = verify_code(activation_code, keys)
+    except CssecError:
+        return None
+    if not check.ok or check.value is None:
+        return None
+    facts = store.entitlements.get(check.value.text, now)
+    if facts is None:
+        return None
+    standing = standing_at(check.value, facts, now)
+    if not decide(standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).allowed:
+        return None
     return standing

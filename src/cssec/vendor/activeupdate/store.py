@@ -61,26 +61,49 @@ class BlobStore:
 class ManifestCache:
     """The last signed manifest envelope, keyed by (serial, signing kid).
 
-    The serial is read from the database on every request (one indexed aggregate), so a
-    publish by any process (the CLI, another worker) is seen at once; a key rotation
-    changes the kid. Thread-safe: routes run in a thread pool.
+    Every request through `services.current_manifest` reads the serial from the database
+    (one indexed aggregate), so a publish by any process (the CLI, another worker) is seen
+    at once there; a key rotation changes the kid. `fresh` lets the hot manifest route
+    (`cssec.vendor.api.hot`) skip that read when the serial was read less than
+    `recheck_seconds` ago: a publish by another process then reaches this worker within
+    that time (one second by default; servers poll hourly). Thread-safe: the routes' work
+    runs in a thread pool.
     """
 
+    recheck_seconds: float = 1.0
     _key: tuple[int, str] | None = None
     _envelope: dict[str, Any] | None = None
+    _checked: datetime | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def get(self, key: tuple[int, str]) -> dict[str, Any] | None:
+    def get(self, key: tuple[int, str], now: datetime) -> dict[str, Any] | None:
+        """The envelope if it is the one for `key` (a serial just read from the database
+        at `now`, by the service's clock)."""
         with self._lock:
-            return self._envelope if self._key == key else None
+            if self._key != key:
+                return None
+            self._checked = now
+            return self._envelope
 
-    def put(self, key: tuple[int, str], envelope: dict[str, Any]) -> None:
+    def put(self, key: tuple[int, str], envelope: dict[str, Any], now: datetime) -> None:
         with self._lock:
-            self._key, self._envelope = key, envelope
+            self._key, self._envelope, self._checked = key, envelope, now
+
+    def fresh(self, kid: str, now: datetime) -> dict[str, Any] | None:
+        """The envelope signed with `kid` if its serial was confirmed less than
+        `recheck_seconds` before `now` (a clock that went back makes it stale); else None
+        (ask `current_manifest`)."""
+        with self._lock:
+            if self._key is None or self._key[1] != kid or self._checked is None:
+                return None
+            age = (now - self._checked).total_seconds()
+            if not 0 <= age < self.recheck_seconds:
+                return None
+            return self._envelope
 
     def clear(self) -> None:
         with self._lock:
-            self._key, self._envelope = None, None
+            self._key, self._envelope, self._checked = None, None, None
 
 
 @dataclass

@@ -42,10 +42,13 @@ router = APIRouter(tags=["status"])
 def post_status(
     body: StatusRequest, vendor: Annotated[Vendor, Depends(get_vendor)]
 ) -> JSONResponse:
-    # Returned as built: the signed statement must reach the server byte-for-byte in meaning,
-    # not re-serialised through a response model.
-    def work() -> dict[str, Any]:
-        with vendor.session() as session:
-            return issue_status_statement(session, body.activation_code, server_id=body.server_id)
+    # Served by `cssec.vendor.api.hot` (a plain route in front of this one); this one
+    # documents it. Returned as built: the signed statement must reach the server
+    # byte-for-byte in meaning, not re-serialised through a response model.
+    return JSONResponse(vendor.retrying(lambda: status_envelope(vendor, body)))
 
-    return JSONResponse(vendor.retrying(work))
+
+def status_envelope(vendor: Vendor, body: StatusRequest) -> dict[str, Any]:
+    """The signed status envelope for one request (blocking: database and signature)."""
+    with vendor.session() as session:
+        return issue_status_statement(session, body.activation_code, server_id=body.server_id)

@@ -25,6 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
 
 from cssec.vendor.console.web import (
     HERE,
@@ -59,7 +60,7 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     app.add_exception_handler(LoginRequired, _on_login_required)
     app.add_exception_handler(Refusal, _on_refusal)
     app.add_middleware(
-        SessionMiddleware,
+        ConsoleSessionMiddleware,
         secret_key=vendor.session_secret,
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
@@ -67,6 +68,18 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
         same_site="lax",
         https_only=vendor.settings.console_https_only,
     )
+
+
+class ConsoleSessionMiddleware(SessionMiddleware):
+    """Starlette's session cookie, for the console's paths only: the cookie's path is
+    /console, so no other request can carry it, and the API's hot paths (every server's
+    status checks and manifest polls) skip the cookie parsing."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _on_login_required(request: Request, exc: Exception) -> Response:

@@ -83,6 +83,7 @@ def search(request: Request, user: User, q: Text = "") -> Response:
 @router.get("/contracts/{contract_id:int}")
 def contract_detail(request: Request, user: User, contract_id: int) -> Response:
     vendor = vendor_of(request)
+    vendor.status_log.flush()  # this worker's queued status checks, so the history is current
     with vendor.session() as session:
         contract = session.get(Contract, contract_id)
         if contract is None:

@@ -86,3 +86,23 @@ def core_transaction(session: Session, *, read_only: bool = False) -> Iterator[C
             connection.execution_options(**{READ_ONLY: True})
         with connection.begin():
             yield connection
+
+
+@contextmanager
+def single_read(session: Session) -> Iterator[Connection]:
+    """A Core connection for one read-only statement. PostgreSQL: in autocommit, since a
+    lone statement is atomic on its own, saving the BEGIN and COMMIT round trips. SQLite:
+    a DEFERRED read transaction (`core_transaction(read_only=True)`: switching SQLite's
+    isolation level costs more than its local BEGIN). Inside a transaction the session
+    already began, it is the session's connection and the caller's transaction."""
+    bind = session.get_bind()
+    if (
+        session.in_transaction()
+        or isinstance(bind, Connection)
+        or bind.dialect.name != "postgresql"
+    ):
+        with core_transaction(session, read_only=True) as connection:
+            yield connection
+        return
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection

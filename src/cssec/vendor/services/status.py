@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from cssec.core.codes import ActivationCode, CodeCheck, check_activation_code
@@ -26,9 +26,10 @@ from cssec.core.errors import RevokedActivationCode
 from cssec.core.license import LicenseState, grace_end, license_state
 from cssec.core.signing import sign_statement
 from cssec.vendor.keyring import Keyring
-from cssec.vendor.models import ActivationCodeRow, Contract, Customer, ProductRow, StatusCheck
-from cssec.vendor.services._context import core_transaction, keyring_of, now_utc
+from cssec.vendor.models import ActivationCodeRow, Contract, Customer, ProductRow
+from cssec.vendor.services._context import core_transaction, keyring_of, now_utc, single_read
 from cssec.vendor.services.lookup import find_activation_code
+from cssec.vendor.services.status_log import INSERT_CHECK, StatusLog
 
 STATEMENT_VERSION = 1
 
@@ -54,7 +55,6 @@ _FACTS = (
     )
     .where(_codes.c.text == bindparam("text"))
 )
-_INSERT_CHECK = insert(cast(Table, StatusCheck.__table__))
 
 
 @dataclass(frozen=True)
@@ -207,28 +207,24 @@ def issue_status_statement(
     still gets a statement (state "expired"): the server needs the truth. Raises
     InvalidActivationCode (typo, or reason "mac_failed" for anything we did not issue) and
     RevokedActivationCode.
+
+    The check is recorded through the session's `StatusLog` (`session.info["status_log"]`,
+    set by `Vendor.sessionmaker`: written behind in batches, see `status_log`), or, for a
+    session without one, inserted before returning. The lookup and the signature run in a
+    single read (`single_read`: on PostgreSQL one round trip, on SQLite a DEFERRED
+    transaction, no write lock).
     """
     keyring = keyring_of(session, keys)
     check = verify_code(activation_code, keyring)
-    if session.get_bind().dialect.name == "postgresql":
-        # One transaction (BEGIN, SET, SELECT, INSERT, COMMIT: five round trips). The
-        # history row's commit does not wait for the WAL flush: a crash of the database
-        # server can lose the last few status-check rows (never corrupt anything, never
-        # anything else: the setting is local to this transaction).
-        with core_transaction(session) as connection:
-            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            code, facts = read_code_facts(connection, activation_code, check)
-            standing = standing_at(code, facts, now_utc(session))
-            envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
-            connection.execute(_INSERT_CHECK, _check_row(standing, server_id))
-        return envelope
-    # SQLite: read and sign in a read-only (DEFERRED) transaction, then record the check in
-    # a short write transaction of one INSERT, so the database-wide write lock is held for
-    # that INSERT only, not for the lookup and the signature.
-    with core_transaction(session, read_only=True) as connection:
+    with single_read(session) as connection:
         code, facts = read_code_facts(connection, activation_code, check)
         standing = standing_at(code, facts, now_utc(session))
-        envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
-    with core_transaction(session) as connection:
-        connection.execute(_INSERT_CHECK, _check_row(standing, server_id))
+    envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+    row = _check_row(standing, server_id)
+    status_log = session.info.get("status_log")
+    if isinstance(status_log, StatusLog):
+        status_log.record(row)
+    else:
+        with core_transaction(session) as connection:
+            connection.execute(INSERT_CHECK, row)
     return envelope
