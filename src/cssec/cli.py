@@ -13,8 +13,6 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cssec.demo import DemoError, run_demo
-
 _PARTS: dict[str, tuple[str, str]] = {
     "vendor": ("cssec.vendor.cli", "The vendor license service and ActiveUpdate."),
     "server": ("cssec.server.cli", "The on-site C/S Sec. server and its Web manager."),
@@ -66,6 +64,9 @@ def demo(
     server_port: int = typer.Option(0, help="Server port (default: a free one)."),
 ) -> None:
     """Start a vendor, a server installed by online registration and two clients, on SQLite."""
+    # httpx and rich: only the demo needs them, not every `cssec` command.
+    from cssec.demo import DemoError, run_demo  # noqa: PLC0415
+
     try:
         run_demo(directory, vendor_port=vendor_port, server_port=server_port)
     except DemoError as exc:

@@ -9,16 +9,16 @@ carries Accept-Language. Network failures become `ServerUnreachable`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import TYPE_CHECKING, Any, Literal
 
 from cssec import __version__
 from cssec.client import errors as client_errors
 from cssec.core import errors as core_errors
 from cssec.core.errors import CssecError, NotAuthenticated, RateLimited
 from cssec.core.policy import Component
+
+if TYPE_CHECKING:
+    import httpx
 
 AGENT_PREFIX = "/api/v1/agent"
 USER_AGENT = f"cssec-client/{__version__}"
@@ -74,14 +74,6 @@ def is_transient(error: CssecError) -> bool:
     )
 
 
-class _Enrolled(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    client_id: str | int
-    client_token: str
-    server_id: str | int
-    vendor_keys: dict[str, Any]
-
-
 @dataclass(frozen=True)
 class Enrollment:
     client_id: str
@@ -102,6 +94,10 @@ class AgentClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        # httpx is imported here, not with the module: `cssec client status` never talks
+        # to the server and should not pay for it.
+        import httpx  # noqa: PLC0415
+
         self.server_url = server_url.rstrip("/")
         headers = {"Accept-Language": lang, "User-Agent": USER_AGENT}
         if token:
@@ -129,6 +125,8 @@ class AgentClient:
         return client_errors.ServerUnreachable(server_url=self.server_url, cause=cause)
 
     def _request(self, method: str, path: str, *, json: Any = None) -> httpx.Response:
+        import httpx  # noqa: PLC0415 - loaded by __init__ already
+
         try:
             response = self._http.request(method, AGENT_PREFIX + path, json=json)
         except httpx.HTTPError as exc:
@@ -159,9 +157,13 @@ class AgentClient:
             "os": os_name,
             "agent_version": agent_version,
         }
+        from pydantic import ValidationError  # noqa: PLC0415 - only install enrolls
+
+        from cssec.client.wire import Enrolled  # noqa: PLC0415
+
         raw = self._json(self._request("POST", "/enroll", json=body))
         try:
-            enrolled = _Enrolled.model_validate(raw)
+            enrolled = Enrolled.model_validate(raw)
         except ValidationError as exc:
             detail = f"enroll response: {exc.error_count()} invalid field(s)"
             raise client_errors.ServerError(detail=detail) from None
@@ -178,6 +180,8 @@ class AgentClient:
 
     def download(self, component: Component, sha256: str, *, max_bytes: int) -> bytes:
         """The file's bytes, never more than `max_bytes` (+1, so oversize is detectable)."""
+        import httpx  # noqa: PLC0415 - loaded by __init__ already
+
         path = f"{AGENT_PREFIX}/files/{component.value}/{sha256}"
         try:
             with self._http.stream("GET", path) as response:

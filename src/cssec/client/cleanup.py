@@ -17,9 +17,7 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from cssec.client.agent import AgentClient
 from cssec.client.engine import (
@@ -43,6 +41,9 @@ from cssec.core.components import (
 )
 from cssec.core.errors import CssecError
 from cssec.core.policy import Component
+
+if TYPE_CHECKING:
+    import httpx
 
 DETECTIONS_DOC = "detections.json"
 DETECTIONS_LIMIT = 1000

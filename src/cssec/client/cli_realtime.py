@@ -12,13 +12,17 @@ import typer
 
 from cssec.client.cleanup import outstanding
 from cssec.client.cli_common import DIR_OPTION, fail, lang_of, system_clock
-from cssec.client.heartbeat import HeartbeatOutcome, load_settings, send_heartbeat
+from cssec.client.heartbeat import (
+    DEFAULT_INTERVAL,
+    HeartbeatOutcome,
+    load_settings,
+    send_heartbeat,
+)
 from cssec.client.install import agent_for
 from cssec.client.messages import text
 from cssec.client.outbreak import load_policy, load_violations
 from cssec.client.quarantine import list_quarantine
 from cssec.client.state import ClientState
-from cssec.client.watch import DEFAULT_INTERVAL, WatchService
 from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError
 
@@ -41,6 +45,8 @@ def watch(
     ),
 ) -> None:
     """Real-time scan: scan files as they are created or changed; Ctrl-C stops."""
+    from cssec.client.watch import WatchService  # noqa: PLC0415 - watchdog: only this command
+
     lang = lang_of(ctx)
     state = ClientState(directory)
     try:

@@ -18,8 +18,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import yara
-
 from cssec.client.errors import NoComponents
 from cssec.client.state import ClientState
 from cssec.core.components import (
@@ -118,6 +116,8 @@ def validate_component(component: Component, data: bytes) -> str | None:
 
 
 def _compile_error(data: bytes) -> str | None:
+    import yara  # noqa: PLC0415 - commands that never compile a pattern do without it
+
     try:
         yara.compile(source=data.decode("utf-8"), includes=False)
     except UnicodeDecodeError:
@@ -170,6 +170,8 @@ class ScanEngine:
                 issues.append(ScanIssue(component.value, IssueKind.PATTERN_ERROR, error))
                 continue
             sources[component.value] = loaded.data.decode("utf-8")
+        import yara  # noqa: PLC0415 - loaded by _compile_error already
+
         rules = yara.compile(sources=sources, includes=False) if sources else None
         return cls(config, rules, versions, issues)
 
@@ -255,6 +257,8 @@ class ScanEngine:
         data = self._read(path, report)
         if data is None:
             return
+        import yara  # noqa: PLC0415 - loaded with the rules already
+
         try:
             matches = self._rules.match(data=data, timeout=MATCH_TIMEOUT_SECONDS)
         except yara.Error as exc:

@@ -12,13 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from cssec import __version__
 from cssec.client.agent import AgentClient
-from cssec.client.cleanup import CleanupOutcome, clean_files
 from cssec.client.errors import ServerError
 from cssec.client.outbreak import (
     OutbreakPolicy,
@@ -33,24 +30,15 @@ from cssec.core.clock import Clock
 from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError
 
+if TYPE_CHECKING:
+    from cssec.client.cleanup import CleanupOutcome
+    from cssec.client.wire import CleanupRequestIn
+
 SETTINGS_DOC = "server_settings.json"
 REQUESTS_DOC = "cleanup_requests.json"
 DONE_REQUESTS_LIMIT = 200
-
-
-class _CleanupRequestIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: int
-    requested_at: datetime | None = None
-    paths: list[str] | None = Field(default=None, max_length=1000)
-
-
-class _HeartbeatIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    realtime_scan: bool = True
-    realtime_folders: list[str] | None = Field(default=None, max_length=1000)
-    outbreak_policy: Any = None
-    cleanup_requests: list[_CleanupRequestIn] = Field(default_factory=list, max_length=100)
+DEFAULT_INTERVAL = 60.0
+"""Seconds between the heartbeats of `cssec client watch`."""
 
 
 @dataclass(frozen=True)
@@ -129,9 +117,13 @@ def send_heartbeat(
 ) -> HeartbeatOutcome:
     """One heartbeat. Raises the CssecError of the heartbeat itself (e.g. unreachable);
     what goes wrong afterwards (a cleanup that cannot scan) is in the outcome."""
+    from pydantic import ValidationError  # noqa: PLC0415 - `status` reads settings only
+
+    from cssec.client.wire import HeartbeatIn  # noqa: PLC0415
+
     raw = agent.heartbeat(status_body(state, realtime_running=realtime_running))
     try:
-        answer = _HeartbeatIn.model_validate(raw)
+        answer = HeartbeatIn.model_validate(raw)
     except ValidationError as exc:
         detail = f"heartbeat response: {exc.error_count()} invalid field(s)"
         raise ServerError(detail=detail) from None
@@ -162,12 +154,14 @@ def send_heartbeat(
 def _run_cleanups(
     state: ClientState,
     agent: AgentClient,
-    requests: list[_CleanupRequestIn],
+    requests: list[CleanupRequestIn],
     outcome: HeartbeatOutcome,
     *,
     clock: Clock,
     lang: str,
 ) -> None:
+    from cssec.client.cleanup import clean_files  # noqa: PLC0415 - the scan engine (yara)
+
     for request in requests:
         if request.id in _done_requests(state):
             continue

@@ -10,8 +10,7 @@ from __future__ import annotations
 import platform
 import socket
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from cssec.client.agent import AgentClient, Route
 from cssec.client.errors import ServerError
@@ -19,6 +18,9 @@ from cssec.client.state import ClientConfig, ClientState
 from cssec.client.updater import UpdateOutcome, update_components
 from cssec.core.clock import Clock
 from cssec.core.errors import CssecError, ValidationFailed
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class InstallOutcome:
 
 
 def check_server_url(server_url: str) -> str:
+    import httpx  # noqa: PLC0415 - only install parses a server URL
+
     try:
         url = httpx.URL(server_url)
     except (httpx.InvalidURL, TypeError):

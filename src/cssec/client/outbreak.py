@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path, PurePath
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from cssec.client.agent import AgentClient
 from cssec.client.messages import text
@@ -42,16 +40,6 @@ class PolicyAction(StrEnum):
     RELEASE = "release"
 
 
-class _PolicyIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: int = Field(ge=0)
-    action: Literal["deploy", "release"]
-    deny_write_shares: list[str] = Field(default_factory=list, max_length=1000)
-    block_ports: list[int] = Field(default_factory=list, max_length=65536)
-    deny_files: list[str] = Field(default_factory=list, max_length=1000)
-    issued_at: datetime
-
-
 @dataclass(frozen=True)
 class OutbreakPolicy:
     id: int
@@ -68,8 +56,12 @@ class OutbreakPolicy:
     @classmethod
     def parse(cls, raw: object) -> OutbreakPolicy:
         """Raises ValueError naming what is wrong."""
+        from pydantic import ValidationError  # noqa: PLC0415 - only when there is a policy
+
+        from cssec.client.wire import PolicyIn  # noqa: PLC0415
+
         try:
-            parsed = _PolicyIn.model_validate(raw)
+            parsed = PolicyIn.model_validate(raw)
         except ValidationError as exc:
             where = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
             raise ValueError(f"outbreak_policy: invalid {where}") from None

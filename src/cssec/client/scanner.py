@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from cssec.client.agent import ScanType
 from cssec.client.cleanup import (
@@ -29,6 +27,9 @@ from cssec.client.state import ClientState
 from cssec.core.clock import Clock
 from cssec.core.components import CleanupAction
 from cssec.core.errors import CssecError
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass

@@ -40,7 +40,7 @@ from cssec.client.agent import AgentClient
 from cssec.client.cleanup import remember_detections
 from cssec.client.engine import Detection, IssueKind, ScanEngine, ready_engine
 from cssec.client.errors import NoWatchFolders
-from cssec.client.heartbeat import ServerSettings, load_settings, send_heartbeat
+from cssec.client.heartbeat import DEFAULT_INTERVAL, ServerSettings, load_settings, send_heartbeat
 from cssec.client.outbreak import OutbreakPolicy, load_policy, log_violation
 from cssec.client.reports import send_or_queue
 from cssec.client.scanner import virus_log_body
@@ -49,7 +49,6 @@ from cssec.core.clock import Clock
 from cssec.core.errors import CssecError
 
 DEFAULT_DEBOUNCE = 0.5
-DEFAULT_INTERVAL = 60.0
 TICK = 0.1
 WRITE_EVENTS = frozenset(
     {EVENT_TYPE_CREATED, EVENT_TYPE_MODIFIED, EVENT_TYPE_MOVED, EVENT_TYPE_CLOSED}

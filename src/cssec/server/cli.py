@@ -255,9 +255,8 @@ def serve(
     port: Annotated[int, typer.Option("--port")] = 8200,
 ) -> None:
     """Serve the Web manager and the JSON API; runs the scheduled license checks."""
-    import uvicorn  # noqa: PLC0415 - only this command needs the server
-
-    from cssec.server.app import create_app  # noqa: PLC0415
+    from cssec.server.app import create_app  # noqa: PLC0415 - only this command needs the server
+    from cssec.web.serving import run  # noqa: PLC0415 - uvicorn, with TCP_NODELAY
 
     settings = _settings(data)
     try:
@@ -269,7 +268,7 @@ def serve(
         if error is None:  # pragma: no cover - STORAGE_ERRORS are all explained
             raise
         raise _fail(error) from None
-    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+    run(application, host=host, port=port, log_level="info")
 
 
 @license_app.command("show")
