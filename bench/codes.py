@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import importlib
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +41,11 @@ def _best_rates(runs: Sequence[Run]) -> list[float]:
             run(items)
             best[i] = min(best[i], time.perf_counter() - start)
     return [len(items) / elapsed for (_, items), elapsed in zip(runs, best, strict=True)]
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def bench_parse() -> None:
@@ -79,7 +85,7 @@ def bench_parse() -> None:
     full, parsed, bare, keyed = _best_rates(
         [(parse_and_verify, texts), (parse_only, texts), (bare_hmac, signed), (keyed_hmac, signed)]
     )
-    print(f"activation codes, {CODES} distinct, best of {ROUNDS} rounds, one core")
+    print(f"activation codes, {CODES} distinct, best of {ROUNDS} rounds, one core, {_load()}")
     print(f"  parse + verify MAC          {full:12,.0f} codes/s   (target >= 200,000)")
     print(f"  parse only                  {parsed:12,.0f} codes/s")
     print(f"  bare hmac.digest, same bytes{bare:12,.0f} MACs/s")

@@ -38,7 +38,7 @@ class MacKey:
             raise ValueError("kid must be in 0..63")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActivationCode:
     product: Product
     version: int
@@ -83,7 +83,7 @@ class CodeError(StrEnum):
     OUT_OF_RANGE = "out_of_range"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeCheck(Generic[T]):
     """Outcome of checking user input: the decoded value, or the first thing wrong with it.
 
@@ -142,24 +142,37 @@ def failed(
     return CodeCheck(value, error, position, dict(detail), kind, expected)
 
 
-_object_new = object.__new__
+# --- Building values without the generated __init__ ----------------------------------------
+#
+# A frozen dataclass's __init__ sets every field through object.__setattr__, a call per
+# field, and that was most of what decoding a valid code cost. The parser instead sets the
+# fields as plain attributes of a blank with the same slots, then assigns the dataclass as
+# its __class__ (Python allows that between classes with the same slots over the same base).
+# What comes out is the object __init__ would have built: same class, same field values,
+# frozen from then on. tests/core/test_code_fast_path.py compares the two.
+
+
+class BlankActivationCode:
+    """Becomes an ActivationCode once every field is set."""
+
+    __slots__ = ActivationCode.__slots__
+
+
+class _BlankCheck(Generic[T]):
+    """Becomes a CodeCheck; Generic[T] because CodeCheck's base must match too."""
+
+    __slots__ = CodeCheck.__slots__
 
 
 def new_ok_check(value: T, kind: Kind, expected: Product | None) -> CodeCheck[T]:
-    """A passed check, built without the generated __init__.
-
-    That __init__ pays one object.__setattr__ per field, a sizeable share of a parse; the
-    parser has already decoded and range-checked the value, so this fills __dict__.
-    """
-    check: CodeCheck[T] = _object_new(CodeCheck)
-    check.__dict__.update(
-        {
-            "value": value,
-            "error": None,
-            "position": None,
-            "detail": {},
-            "kind": kind,
-            "expected_product": expected,
-        }
-    )
+    """A passed check, built without the generated __init__ (see above)."""
+    blank: Any = _BlankCheck()
+    blank.value = value
+    blank.error = None
+    blank.position = None
+    blank.detail = {}
+    blank.kind = kind
+    blank.expected_product = expected
+    blank.__class__ = CodeCheck
+    check: CodeCheck[T] = blank
     return check

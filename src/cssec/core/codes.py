@@ -51,6 +51,7 @@ from cssec.core import _code_phrases as phrases
 from cssec.core._code_values import (
     MIN_SECRET_BYTES,
     ActivationCode,
+    BlankActivationCode,
     CodeCheck,
     CodeError,
     MacKey,
@@ -122,13 +123,14 @@ EXPIRY_EPOCH: Final = date(2000, 1, 1)
 _AC_DOMAIN = b"cssec-ac1"
 _RK_DOMAIN = b"cssec-rk1"
 _PREFIXES = {Product.CS: "CS", Product.DCS: "DC"}
-_PREFIX_VALUE = {
-    p: ALPHABET.index(s[0]) << 5 | ALPHABET.index(s[1]) for p, s in _PREFIXES.items()
-}
+_PREFIX_VALUE = {p: ALPHABET.index(s[0]) << 5 | ALPHABET.index(s[1]) for p, s in _PREFIXES.items()}
 _PRODUCT_BY_PREFIX = {v: p for p, v in _PREFIX_VALUE.items()}
 _VERSION_TYPES = {VersionType.FULL: 0}
 _VERSION_TYPE_BY_VALUE = {v: t for t, v in _VERSION_TYPES.items()}
 _VERSION_BITS = CODE_VERSION << 2 | _VERSION_TYPES[VersionType.FULL]
+# The 16 bits a code the parser accepts starts with (prefix, version, version type), so the
+# hot path tests all three with one lookup.
+_PRODUCT_BY_HEAD = {v << 6 | _VERSION_BITS: p for p, v in _PREFIX_VALUE.items()}
 # Enum member lookup is an attribute descriptor call on Python 3.11; the parser reads this.
 _FULL = VersionType.FULL
 _EPOCH_ORDINAL = EXPIRY_EPOCH.toordinal()
@@ -137,7 +139,6 @@ _U64 = (1 << 64) - 1
 _U40 = (1 << 40) - 1
 # Issued codes share few expiry dates (contract ends); the 16-bit field bounds the cache.
 _EXPIRY_DATES: dict[int, date] = {}
-_object_new = object.__new__
 
 
 def _expiry_date(days: int) -> date:
@@ -205,14 +206,13 @@ def parse_activation_code(
         if isinstance(decoded, CodeCheck):
             return decoded
         canonical, n = decoded
-    actual = _PRODUCT_BY_PREFIX.get(n >> 145)
+    actual = _PRODUCT_BY_HEAD.get(n >> 139)
     seats = n >> 123 & 0xFFFF
     # Every field and the check symbol in one test (_damm_ok, inlined); the slow path
     # sorts out which one failed.
     if (
         actual is None
         or not seats
-        or n >> 139 & 0x3F != _VERSION_BITS
         or (
             (n & M0).bit_count()
             | (n & M1).bit_count()
@@ -224,22 +224,19 @@ def parse_activation_code(
     ):
         return _activation_code_problem(text, canonical, n)
     days = n >> 107 & 0xFFFF
-    # Filled in directly rather than through the generated __init__: see new_ok_check.
-    code: ActivationCode = _object_new(ActivationCode)
-    code.__dict__.update(
-        {
-            "product": actual,
-            "version": CODE_VERSION,
-            "version_type": _FULL,
-            "seats": seats,
-            "expires_on": _EXPIRY_DATES.get(days) or _expiry_date(days),
-            "serial": n >> 75 & 0xFFFFFFFF,
-            "kid": n >> 69 & 0x3F,
-            "mac": (n >> 5 & _U64).to_bytes(8, "big"),
-            "text": canonical,
-            "_bits": n,
-        }
-    )
+    # Every field set on a blank that then becomes the dataclass: see BlankActivationCode.
+    code: Any = BlankActivationCode()
+    code.product = actual
+    code.version = CODE_VERSION
+    code.version_type = _FULL
+    code.seats = seats
+    code.expires_on = _EXPIRY_DATES.get(days) or _expiry_date(days)
+    code.serial = n >> 75 & 0xFFFFFFFF
+    code.kid = n >> 69 & 0x3F
+    code.mac = (n >> 5 & _U64).to_bytes(8, "big")
+    code.text = canonical
+    code._bits = n
+    code.__class__ = ActivationCode
     if product is not None and product != actual:
         return failed(
             "activation_code",
@@ -285,15 +282,29 @@ def encode_activation_code(
     if not EXPIRY_EPOCH <= expires_on <= _MAX_EXPIRY:
         raise ValueError(f"expires_on must be in {EXPIRY_EPOCH}..{_MAX_EXPIRY}")
     unsigned = ActivationCode(
-        Product(product), CODE_VERSION, VersionType(version_type), seats, expires_on,
-        serial, key.kid, b"", "",
+        Product(product),
+        CODE_VERSION,
+        VersionType(version_type),
+        seats,
+        expires_on,
+        serial,
+        key.kid,
+        b"",
+        "",
     )
     message = _ac_mac_input(unsigned)
     mac = hmac_sha256(key.secret, message)[:8]
     n = int.from_bytes(message[len(_AC_DOMAIN) :] + mac, "big")
     return ActivationCode(
-        unsigned.product, CODE_VERSION, unsigned.version_type, seats, expires_on,
-        serial, key.kid, mac, _with_check(n, ACTIVATION_CODE_LENGTH - 1),
+        unsigned.product,
+        CODE_VERSION,
+        unsigned.version_type,
+        seats,
+        expires_on,
+        serial,
+        key.kid,
+        mac,
+        _with_check(n, ACTIVATION_CODE_LENGTH - 1),
     )
 
 
@@ -347,7 +358,10 @@ def parse_registration_key(text: str) -> CodeCheck[RegistrationKey]:
     if version != CODE_VERSION:
         return failed(kind, CodeError.UNSUPPORTED_VERSION, phrases.unsupported_version(version))
     key = RegistrationKey(
-        version, n >> 81 & 0x1F, n >> 45 & 0xFFFFFFFFF, (n >> 5 & _U40).to_bytes(5, "big"),
+        version,
+        n >> 81 & 0x1F,
+        n >> 45 & 0xFFFFFFFFF,
+        (n >> 5 & _U40).to_bytes(5, "big"),
         canonical,
     )
     return new_ok_check(key, kind, None)
