@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
@@ -63,9 +64,14 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
         # threads convoying on the GIL and on SQLite's write lock halve the throughput
         # (docs/performance.md). Requests beyond it wait in the event loop.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        reader = _app.state.hot_reader
+        if reader is not None:
+            await reader.open()
         try:
             yield
         finally:
+            if reader is not None:
+                await reader.close()
             vendor.close()
 
     app = FastAPI(
@@ -129,4 +135,6 @@ def _install_fallback_handlers(app: FastAPI) -> None:
         return JSONResponse({"code": "internal_error", "message": _INTERNAL[lang]}, status_code=500)
 
     app.add_exception_handler(OperationalError, on_operational_error)
+    # The hot paths' async PostgreSQL reads (`cssec.vendor.hotdb`) fail with psycopg's own.
+    app.add_exception_handler(psycopg.OperationalError, on_operational_error)
     app.add_exception_handler(Exception, on_exception)

@@ -36,6 +36,10 @@ class VendorSettings(BaseSettings):
     """PostgreSQL: seconds after which a pooled connection is replaced (instead of a
     liveness ping before every checkout)."""
 
+    hot_pool_size: int = Field(default=8, ge=1, le=256)
+    """PostgreSQL: connections each worker keeps for the hot paths' async reads (status
+    checks and ActiveUpdate polls, `cssec.vendor.hotdb`), besides `database_pool_size`."""
+
     threads: int = Field(default=4, ge=1, le=256)
     """Threads per worker process that run the (synchronous) routes; more requests wait in
     the event loop. 4 measured best on the hot paths (docs/performance.md)."""

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 
+from cssec.core.codes import ActivationCode
 from cssec.core.components import (
     COMPONENT_FILENAMES,
     ComponentVersion,
@@ -38,7 +39,13 @@ from cssec.vendor.errors import ComponentFileUnavailable, ComponentUnchanged
 from cssec.vendor.keyring import Keyring
 from cssec.vendor.services._context import keyring_of, now_utc, single_read, transaction
 from cssec.vendor.services.audit import record_audit
-from cssec.vendor.services.status import Standing, read_code_facts, standing_at, verify_code
+from cssec.vendor.services.status import (
+    CodeFacts,
+    Standing,
+    read_code_facts,
+    standing_at,
+    verify_code,
+)
 
 log = logging.getLogger(__name__)
 
@@ -327,9 +334,17 @@ def authorize_download(
     check = verify_code(activation_code, keyring)
     with single_read(session) as connection:
         code, facts = read_code_facts(connection, activation_code, check)
+    return entitle(code, facts, now=now, store=activeupdate)
+
+
+def entitle(
+    code: ActivationCode, facts: CodeFacts, *, now: datetime, store: ActiveUpdateStore
+) -> Standing:
+    """The verdict on facts just read from the database: LicenseExpired once the contract's
+    end plus grace has passed on `now`'s date; else the standing, its facts cached."""
     standing = standing_at(code, facts, now)
     decide(standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).raise_if_refused()
-    activeupdate.entitlements.put(code.text, facts, now)
+    store.entitlements.put(code.text, facts, now)
     return standing
 
 

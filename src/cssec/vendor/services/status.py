@@ -37,7 +37,7 @@ _codes = ActivationCodeRow.__table__
 _contracts = Contract.__table__
 _customers = Customer.__table__
 _products = ProductRow.__table__
-_FACTS = (
+FACTS_QUERY = (
     select(
         _codes.c.id,
         _codes.c.product,
@@ -55,6 +55,8 @@ _FACTS = (
     )
     .where(_codes.c.text == bindparam("text"))
 )
+"""A code's facts by its canonical text (unique index): code id, product, revoked_at,
+contract end, seats, customer name, version type, grace days."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,16 @@ def read_code_facts(
     assert check.value is not None
     if isinstance(connection, Session):
         connection = connection.connection()
-    row = connection.execute(_FACTS, {"text": check.value.text}).first()
+    row = connection.execute(FACTS_QUERY, {"text": check.value.text}).first()
+    return code_facts_from_row(text, check, None if row is None else tuple(row))
+
+
+def code_facts_from_row(
+    text: str, check: CodeCheck[ActivationCode], row: tuple[Any, ...] | None
+) -> tuple[ActivationCode, CodeFacts]:
+    """`read_code_facts`'s verdict on the row `FACTS_QUERY` found for the code (None: no
+    row), however it was read (`cssec.vendor.hotdb` reads it without SQLAlchemy)."""
+    assert check.value is not None
     if not check.ok:
         raise check.to_error()
     if row is None:
@@ -218,13 +229,20 @@ def issue_status_statement(
     check = verify_code(activation_code, keyring)
     with single_read(session) as connection:
         code, facts = read_code_facts(connection, activation_code, check)
-        standing = standing_at(code, facts, now_utc(session))
-    envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
-    row = _check_row(standing, server_id)
+    standing = standing_at(code, facts, now_utc(session))
     status_log = session.info.get("status_log")
     if isinstance(status_log, StatusLog):
-        status_log.record(row)
-    else:
-        with core_transaction(session) as connection:
-            connection.execute(INSERT_CHECK, row)
+        return answer_status(standing, server_id, keyring, status_log)
+    envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+    with core_transaction(session) as connection:
+        connection.execute(INSERT_CHECK, _check_row(standing, server_id))
+    return envelope
+
+
+def answer_status(
+    standing: Standing, server_id: str, keyring: Keyring, status_log: StatusLog
+) -> dict[str, Any]:
+    """The signed envelope for a code's standing, its check queued for the history."""
+    envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+    status_log.record(_check_row(standing, server_id))
     return envelope

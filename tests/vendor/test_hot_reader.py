@@ -1,0 +1,157 @@
+"""The hot paths' async PostgreSQL reads (`cssec.vendor.hotdb`), with the app's lifespan
+running as under uvicorn: the same answers as the synchronous path, every refusal worded
+the same, dead connections survived, a database that does not answer is a 503."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
+from tests.vendor.conftest import _truncate
+
+from cssec.core.clock import FakeClock
+from cssec.core.signing import VerifyingKey, verify_statement
+from cssec.vendor import services
+from cssec.vendor.app import create_app
+from cssec.vendor.hotdb import HotReader
+from cssec.vendor.models import StatusCheck
+from cssec.vendor.runtime import Vendor
+from cssec.vendor.settings import VendorSettings
+
+pytestmark = pytest.mark.postgres
+MANIFEST = "/api/v1/activeupdate/manifest"
+
+
+@pytest.fixture
+def database_url(postgres_url: str) -> str:
+    """PostgreSQL only (this module's override of conftest's database parameter)."""
+    _truncate(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+def live(settings: VendorSettings, clock: FakeClock) -> Iterator[tuple[FastAPI, TestClient]]:
+    app = create_app(settings, clock=clock)
+    with TestClient(app, raise_server_exceptions=False) as client:  # runs the lifespan
+        reader = app.state.hot_reader
+        assert isinstance(reader, HotReader)
+        assert reader.is_open
+        yield app, client
+    assert not reader.is_open  # closed by the lifespan
+
+
+def _vendor(app: FastAPI) -> Vendor:
+    vendor: Vendor = app.state.vendor
+    return vendor
+
+
+def _contract(app: FastAPI, **kwargs: Any) -> services.IssuedContract:
+    with _vendor(app).session() as session:
+        return services.issue_contract(
+            session, customer="株式会社サンプル", seats=25, actor="test", **kwargs
+        )
+
+
+def _body(code: str) -> dict[str, str]:
+    return {"activation_code": code, "server_id": "srv-1"}
+
+
+def test_status_through_the_async_reader_is_signed_and_recorded(
+    live: tuple[FastAPI, TestClient],
+) -> None:
+    app, client = live
+    issued = _contract(app)
+    reads = app.state.hot_reader.reads()
+    response = client.post("/api/v1/status", json=_body(issued.codes["CS"]))
+    assert response.status_code == 200, response.text
+    assert app.state.hot_reader.reads() == reads + 1  # it went through the async reader
+    keys = {k["kid"]: VerifyingKey.from_jwk(k) for k in client.get("/api/v1/keys").json()["keys"]}
+    check = verify_statement(response.json(), keys)
+    assert check.ok, check
+    statement = response.json()["statement"]
+    assert (statement["state"], statement["contract_end"]) == ("activated", issued.end.isoformat())
+    assert (statement["seats"], statement["customer"]) == (25, "株式会社サンプル")
+    _vendor(app).status_log.flush()
+    with _vendor(app).session() as session:
+        checks = session.scalars(select(StatusCheck)).all()
+        assert [(c.server_id, c.state) for c in checks] == [("srv-1", "activated")]
+
+
+def test_refusals_through_the_async_reader_are_the_documented_ones(
+    live: tuple[FastAPI, TestClient], clock: FakeClock
+) -> None:
+    app, client = live
+    issued = _contract(app)
+    code = issued.codes["CS"]
+    forged = code[:-2] + ("00" if not code.endswith("00") else "11")
+    answer = client.post("/api/v1/status", json=_body(forged), headers={"accept-language": "en"})
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid_activation_code")
+    with _vendor(app).session() as session:
+        services.revoke_code(session, code, actor="test", reason="test")
+    for path in ("/api/v1/status", MANIFEST):
+        answer = client.post(path, json=_body(code))
+        assert (answer.status_code, answer.json()["code"]) == (403, "revoked_activation_code")
+    lapsed = _contract(app).codes["CS"]
+    clock.advance(timedelta(days=3 * 365))
+    answer = client.post(MANIFEST, json=_body(lapsed), headers={"accept-language": "ja"})
+    assert (answer.status_code, answer.json()["code"]) == (403, "license_expired")
+    status = client.post("/api/v1/status", json=_body(lapsed)).json()
+    assert status["statement"]["state"] == "expired"  # the truth, still signed
+
+
+def test_manifest_through_the_async_reader(live: tuple[FastAPI, TestClient]) -> None:
+    app, client = live
+    code = _contract(app).codes["CS"]
+    first = client.post(MANIFEST, json=_body(code))
+    assert first.status_code == 200, first.text
+    again = client.post(MANIFEST, json=_body(code))
+    assert again.json() == first.json()
+
+
+def test_killed_connections_are_survived(
+    live: tuple[FastAPI, TestClient], settings: VendorSettings
+) -> None:
+    app, client = live
+    code = _contract(app).codes["CS"]
+    assert client.post("/api/v1/status", json=_body(code)).status_code == 200
+    assert settings.database_url is not None
+    url = make_url(settings.database_url)
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        killed = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (url.database,),
+        ).fetchone()
+    assert killed is not None
+    assert killed[0] >= 1
+    for _ in range(3):
+        assert client.post("/api/v1/status", json=_body(code)).status_code == 200
+
+
+def test_a_database_that_does_not_answer_is_a_503_not_a_traceback(
+    live: tuple[FastAPI, TestClient],
+) -> None:
+    """A reader whose database does not answer fails with psycopg's OperationalError (the
+    pool's timeout), which the app answers as its documented 503."""
+    app, _client = live
+    assert psycopg.OperationalError in app.exception_handlers
+
+    async def read_from_nowhere() -> None:
+        reader = HotReader("postgresql+psycopg://nobody@127.0.0.1:1/none", max_size=1, timeout=1)
+        await reader.open()
+        try:
+            with pytest.raises(psycopg.OperationalError):
+                await reader.code_facts_row("CS-0000")
+        finally:
+            await reader.close()
+
+    asyncio.run(read_from_nowhere())
