@@ -1,6 +1,7 @@
-"""The hot paths' async PostgreSQL reads (`cssec.vendor.hotdb`), with the app's lifespan
-running as under uvicorn: the same answers as the synchronous path, every refusal worded
-the same, dead connections survived, a database that does not answer is a 503."""
+"""The hot paths' readers (`cssec.vendor.hotdb`: psycopg's async pool, SQLite's own
+connection), with the app's lifespan running as under uvicorn: the same answers as the
+synchronous path, every refusal worded the same, a revoked code's date read right, dead
+PostgreSQL connections survived, a database that does not answer is a 503."""
 
 from __future__ import annotations
 
@@ -15,26 +16,18 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
-from tests.vendor.conftest import _truncate
 
 from cssec.core.clock import FakeClock
+from cssec.core.errors import RevokedActivationCode
 from cssec.core.signing import VerifyingKey, verify_statement
 from cssec.vendor import services
 from cssec.vendor.app import create_app
-from cssec.vendor.hotdb import HotReader
+from cssec.vendor.hotdb import PostgresReader, SqliteReader
 from cssec.vendor.models import StatusCheck
 from cssec.vendor.runtime import Vendor
 from cssec.vendor.settings import VendorSettings
 
-pytestmark = pytest.mark.postgres
 MANIFEST = "/api/v1/activeupdate/manifest"
-
-
-@pytest.fixture
-def database_url(postgres_url: str) -> str:
-    """PostgreSQL only (this module's override of conftest's database parameter)."""
-    _truncate(postgres_url)
-    return postgres_url
 
 
 @pytest.fixture
@@ -42,7 +35,7 @@ def live(settings: VendorSettings, clock: FakeClock) -> Iterator[tuple[FastAPI, 
     app = create_app(settings, clock=clock)
     with TestClient(app, raise_server_exceptions=False) as client:  # runs the lifespan
         reader = app.state.hot_reader
-        assert isinstance(reader, HotReader)
+        assert isinstance(reader, PostgresReader | SqliteReader)
         assert reader.is_open
         yield app, client
     assert not reader.is_open  # closed by the lifespan
@@ -96,9 +89,12 @@ def test_refusals_through_the_async_reader_are_the_documented_ones(
     assert (answer.status_code, answer.json()["code"]) == (400, "invalid_activation_code")
     with _vendor(app).session() as session:
         services.revoke_code(session, code, actor="test", reason="test")
+    with _vendor(app).session() as session, pytest.raises(RevokedActivationCode) as revoked:
+        services.issue_status_statement(session, code, server_id="srv-1")  # the sync path
     for path in ("/api/v1/status", MANIFEST):
-        answer = client.post(path, json=_body(code))
-        assert (answer.status_code, answer.json()["code"]) == (403, "revoked_activation_code")
+        answer = client.post(path, json=_body(code), headers={"accept-language": "en"})
+        assert answer.status_code == 403
+        assert answer.json() == revoked.value.to_dict("en")  # the revocation date too
     lapsed = _contract(app).codes["CS"]
     clock.advance(timedelta(days=3 * 365))
     answer = client.post(MANIFEST, json=_body(lapsed), headers={"accept-language": "ja"})
@@ -120,9 +116,10 @@ def test_killed_connections_are_survived(
     live: tuple[FastAPI, TestClient], settings: VendorSettings
 ) -> None:
     app, client = live
+    if settings.database_url is None:
+        pytest.skip("PostgreSQL only: SQLite has no server connection to lose")
     code = _contract(app).codes["CS"]
     assert client.post("/api/v1/status", json=_body(code)).status_code == 200
-    assert settings.database_url is not None
     url = make_url(settings.database_url)
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(plain, autocommit=True) as conn:
@@ -146,7 +143,9 @@ def test_a_database_that_does_not_answer_is_a_503_not_a_traceback(
     assert psycopg.OperationalError in app.exception_handlers
 
     async def read_from_nowhere() -> None:
-        reader = HotReader("postgresql+psycopg://nobody@127.0.0.1:1/none", max_size=1, timeout=1)
+        reader = PostgresReader(
+            "postgresql+psycopg://nobody@127.0.0.1:1/none", max_size=1, timeout=1
+        )
         await reader.open()
         try:
             with pytest.raises(psycopg.OperationalError):

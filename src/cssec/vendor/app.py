@@ -65,13 +65,11 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
         # (docs/performance.md). Requests beyond it wait in the event loop.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         reader = _app.state.hot_reader
-        if reader is not None:
-            await reader.open()
+        await reader.open()
         try:
             yield
         finally:
-            if reader is not None:
-                await reader.close()
+            await reader.close()
             vendor.close()
 
     app = FastAPI(
