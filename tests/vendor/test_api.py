@@ -402,3 +402,22 @@ def test_status_and_manifest_survive_killed_database_connections(
     assert killed[0] >= 1
     assert _status(client, code).status_code == 200
     assert client.post(manifest, json=body).status_code == 200
+
+
+def test_a_bug_in_a_hot_route_is_the_documented_500(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault injected under the status route (the hot path answers it in front of
+    FastAPI's own error middleware) still gets the JSON 500 in the request's language,
+    with the security headers, never a bare text page."""
+    import cssec.vendor.api.hot as hot  # noqa: PLC0415
+
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(hot, "status_envelope", broken)
+    response = _status(client, "CS-anything")
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+    assert "ライセンスサービス" in response.json()["message"]
+    assert response.headers["x-content-type-options"] == "nosniff"

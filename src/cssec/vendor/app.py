@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cssec.core.clock import Clock
 from cssec.vendor.runtime import Vendor, open_vendor
@@ -72,7 +74,7 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
             await reader.close()
             vendor.close()
 
-    app = FastAPI(
+    app = VendorApp(
         title="cssec vendor service",
         version="1",
         summary="Registration, signed status and public keys for C/S Sec. licenses.",
@@ -89,11 +91,32 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
     install_error_handlers(app)
     _install_fallback_handlers(app)
     _include_routers(app, vendor)
-    # Added innermost first: language is outermost so even a 413 speaks the right language.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(LanguageMiddleware)
+    from cssec.vendor.api.hot import hot_routes  # noqa: PLC0415
+
+    fastapi_stack = functools.partial(FastAPI.__call__, app)
+    dispatch = hot_routes(app, vendor, fallback=fastapi_stack)
+    # Around every request, hot or not; language outermost so even a 413 speaks it.
+    app.front = LanguageMiddleware(
+        SecurityHeadersMiddleware(
+            BodySizeLimitMiddleware(dispatch, max_bytes=settings.max_body_bytes)
+        )
+    )
     return app
+
+
+class VendorApp(FastAPI):
+    """The vendor's FastAPI app, with every HTTP request going through `front` first: the
+    shared middleware, then `cssec.vendor.api.hot.HotRoutes`, which answers the status
+    check and the ActiveUpdate manifest itself and hands everything else to FastAPI."""
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        await self.front(scope, receive, send)
 
 
 def create_app_from_environment() -> FastAPI:
@@ -110,9 +133,6 @@ def _include_routers(app: FastAPI, vendor: Vendor) -> None:
     from cssec.vendor.activeupdate.api import router as activeupdate_router  # noqa: PLC0415
 
     app.include_router(activeupdate_router, prefix="/api/v1")
-    from cssec.vendor.api.hot import install_hot_routes  # noqa: PLC0415
-
-    install_hot_routes(app, vendor)  # first: its middleware must be the innermost
     from cssec.vendor.console import install_console  # noqa: PLC0415
 
     install_console(app, vendor)

@@ -2,15 +2,16 @@
 
 `POST /api/v1/status` and `POST /api/v1/activeupdate/manifest` are declared as ordinary
 FastAPI routes (the OpenAPI document; schemathesis checks what is served against it, and
-the declared routes call the same work functions). `install_hot_routes` adds `HotRoutes`,
-the innermost middleware, which answers those two paths itself: the per-IP limit, the
-body read, pydantic validation of the same model, the work function, the JSON answer.
-The language, security-header and body-limit middleware still wrap it, and what it raises
-(CssecError, RequestValidationError, OperationalError) is answered by the app's own
-exception handlers, so every error body is the documented one.
+the declared routes call the same work functions). `HotRoutes` sits in front of the
+FastAPI app (`cssec.vendor.app.VendorApp`), inside the language, security-header and
+body-limit middleware that wrap every request, and answers those two paths itself: the
+per-IP limit, the body read, pydantic validation of the same model, the work, the JSON
+answer. What it raises (CssecError, RequestValidationError, OperationalError, anything
+else) is answered by the app's own exception handlers, so every error body is the
+documented one.
 
-What that skips, per request: FastAPI's exception middleware, router and dependency
-solver, a thread-pool hop for each sync dependency and for the route, and the
+What that skips, per request: FastAPI's and Starlette's middleware stack, router and
+dependency solver, a thread-pool hop for each sync dependency and for the route, and the
 Request/Response objects (docs/performance.md has the figures). An ActiveUpdate manifest
 whose entitlement and manifest are both in this worker's caches (the common case: a fleet
 polls hourly) touches neither a thread nor the database.
@@ -49,36 +50,32 @@ T = TypeVar("T")
 ASGIHandler = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def install_hot_routes(app: FastAPI, vendor: Vendor) -> None:
-    """Serve the status and manifest routes with the handlers below, from a middleware
-    placed innermost (call it before any other `add_middleware`): the language, security
-    header and body limit middleware still wrap it; FastAPI's exception middleware, router
-    and route do not, so it maps errors itself with the app's own exception handlers. The
-    declared FastAPI routes of the same paths stay in the OpenAPI document and call the same
-    work functions (`status_envelope`, `manifest_envelope`).
+def hot_routes(app: FastAPI, vendor: Vendor, fallback: ASGIApp) -> HotRoutes:
+    """The dispatcher in front of the app (`cssec.vendor.app.VendorApp`): the status and
+    manifest paths answered here, everything else passed to `fallback` (the FastAPI app).
+    The declared FastAPI routes of the same paths stay in the OpenAPI document and call the
+    same work functions (`status_envelope`, `manifest_envelope`).
 
-    `app.state.hot_reader` is the `cssec.vendor.hotdb` reader the lifespan opens and closes.
+    Sets `app.state.hot_reader`, the `cssec.vendor.hotdb` reader the lifespan opens and
+    closes.
     """
     reader = hot_reader_for(
         vendor.engine.url.render_as_string(hide_password=False),
         max_size=vendor.settings.hot_pool_size,
     )
     app.state.hot_reader = reader
-    app.add_middleware(
-        HotRoutes,
-        routes={
-            "/api/v1/status": _status_handler(vendor, reader),
-            "/api/v1/activeupdate/manifest": _manifest_handler(vendor, reader),
-        },
-        handlers=app.exception_handlers,
-    )
+    routes = {
+        "/api/v1/status": _status_handler(vendor, reader),
+        "/api/v1/activeupdate/manifest": _manifest_handler(vendor, reader),
+    }
+    return HotRoutes(fallback, routes, app.exception_handlers)
 
 
 class HotRoutes:
-    """`POST` to one of `routes` goes to its handler; anything else to the app. An
-    exception the handler raises is answered by the first of `handlers` (the app's
-    exception handlers, a live dict) registered for its class or a base class, except the
-    catch-all for Exception, which stays with Starlette's server-error middleware."""
+    """`POST` to one of `routes` goes to its handler; anything else to `app`. An exception
+    the handler raises is answered by the first of `handlers` (the app's exception
+    handlers, a live dict) registered for its class or a base class: the documented error
+    bodies, down to the 500 of the catch-all handler for Exception."""
 
     def __init__(
         self, app: ASGIApp, routes: dict[str, ASGIHandler], handlers: dict[Any, Any]
@@ -105,8 +102,6 @@ class HotRoutes:
 
     def _handler_for(self, exc: Exception) -> Any:
         for cls in type(exc).__mro__:
-            if cls is Exception:
-                return None
             found = self.handlers.get(cls)
             if found is not None:
                 return found
