@@ -189,7 +189,10 @@ def manifest_envelope(vendor: Vendor, body: ManifestRequest) -> dict[str, Any]:
     second (`ManifestCache.fresh`)."""
     with vendor.session() as session:
         authorize_download(session, body.activation_code)
-        envelope = vendor.activeupdate.cache.fresh(vendor.signing_key.kid, vendor.clock.now())
+        store = vendor.activeupdate
+        envelope = store.cache.fresh(
+            vendor.signing_key.kid, vendor.clock.now(), store.published_stamp()
+        )
         if envelope is not None:
             return envelope
         with read_transaction(session):

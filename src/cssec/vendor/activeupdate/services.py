@@ -161,6 +161,7 @@ def publish_component(
         version = 1 if current is None else current.version + 1
         row = _add_version(session, component, data, version=version, actor=actor, previous=current)
     active.cache.clear()
+    active.mark_published(row.id)  # after the commit: other processes re-read the serial
     return Published(to_component_version(row), serial=row.id)
 
 
@@ -195,6 +196,7 @@ def ensure_seed_components(
             seeded.append(to_component_version(row))
     if seeded:
         active.cache.clear()
+        active.mark_published(0)
     return seeded
 
 
@@ -263,9 +265,10 @@ def current_manifest(
     signing_key = keyring_of(session, keys).signing_key
     cache = store_of(session, store).cache
     now = now_utc(session)
+    stamp = store_of(session, store).published_stamp()  # before the read (see ManifestCache)
     serial = manifest_serial(session)
     if serial is not None:
-        cached = cache.get((serial, signing_key.kid), now)
+        cached = cache.get((serial, signing_key.kid), now, stamp)
         if cached is not None:
             return cached
     rows = {r.component: r for r in _current_rows(session)}
@@ -278,7 +281,7 @@ def current_manifest(
     serial = max(r.id for r in rows.values())
     manifest = Manifest(serial=serial, issued_at=now, components=components)
     envelope = sign_statement(manifest.to_statement(), signing_key)
-    cache.put((serial, signing_key.kid), envelope, now)
+    cache.put((serial, signing_key.kid), envelope, now, stamp)
     return envelope
 
 

@@ -12,6 +12,7 @@ same bytes on the next publish).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from cssec.core.signing import write_secret_file
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 DEFAULT_ENTITLEMENT_TTL = 60.0
 DEFAULT_ENTITLEMENT_ENTRIES = 100_000
+PUBLISHED_MARKER = "published"  # not a SHA-256: never served as a file
 
 T = TypeVar("T")
 
@@ -57,6 +59,10 @@ class BlobStore:
         return self.path_for(sha256).read_bytes()
 
 
+Stamp = tuple[int, int] | None
+"""What `ActiveUpdateStore.published_stamp` saw: the marker's (inode, mtime_ns), or None."""
+
+
 @dataclass
 class ManifestCache:
     """The last signed manifest envelope, keyed by (serial, signing kid).
@@ -64,37 +70,44 @@ class ManifestCache:
     Every request through `services.current_manifest` reads the serial from the database
     (one indexed aggregate), so a publish by any process (the CLI, another worker) is seen
     at once there; a key rotation changes the kid. `fresh` lets the hot manifest route
-    (`cssec.vendor.api.hot`) skip that read when the serial was read less than
-    `recheck_seconds` ago: a publish by another process then reaches this worker within
-    that time (one second by default; servers poll hourly). Thread-safe: the routes' work
-    runs in a thread pool.
+    (`cssec.vendor.api.hot`) skip that read while the serial was confirmed less than
+    `recheck_seconds` ago AND the publish marker (`ActiveUpdateStore.published_stamp`) is
+    unchanged since: a publish on this host (which writes the marker after its commit) is
+    seen at once, one by a vendor node on another host sharing the database within that
+    time (a second by default; servers poll hourly). Thread-safe.
     """
 
     recheck_seconds: float = 1.0
     _key: tuple[int, str] | None = None
     _envelope: dict[str, Any] | None = None
     _checked: datetime | None = None
+    _stamp: Stamp = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def get(self, key: tuple[int, str], now: datetime) -> dict[str, Any] | None:
-        """The envelope if it is the one for `key` (a serial just read from the database
-        at `now`, by the service's clock)."""
+    def get(self, key: tuple[int, str], now: datetime, stamp: Stamp) -> dict[str, Any] | None:
+        """The envelope if it is the one for `key` (a serial read from the database at
+        `now`, by the service's clock, after the marker showed `stamp`)."""
         with self._lock:
             if self._key != key:
                 return None
-            self._checked = now
+            self._checked, self._stamp = now, stamp
             return self._envelope
 
-    def put(self, key: tuple[int, str], envelope: dict[str, Any], now: datetime) -> None:
+    def put(
+        self, key: tuple[int, str], envelope: dict[str, Any], now: datetime, stamp: Stamp
+    ) -> None:
         with self._lock:
-            self._key, self._envelope, self._checked = key, envelope, now
+            self._key, self._envelope = key, envelope
+            self._checked, self._stamp = now, stamp
 
-    def fresh(self, kid: str, now: datetime) -> dict[str, Any] | None:
+    def fresh(self, kid: str, now: datetime, stamp: Stamp) -> dict[str, Any] | None:
         """The envelope signed with `kid` if its serial was confirmed less than
-        `recheck_seconds` before `now` (a clock that went back makes it stale); else None
-        (ask `current_manifest`)."""
+        `recheck_seconds` before `now` (a clock that went back makes it stale) and the
+        marker still shows `stamp`; else None (ask `current_manifest`)."""
         with self._lock:
             if self._key is None or self._key[1] != kid or self._checked is None:
+                return None
+            if stamp != self._stamp:
                 return None
             age = (now - self._checked).total_seconds()
             if not 0 <= age < self.recheck_seconds:
@@ -103,7 +116,7 @@ class ManifestCache:
 
     def clear(self) -> None:
         with self._lock:
-            self._key, self._envelope, self._checked = None, None, None
+            self._key, self._envelope, self._checked, self._stamp = None, None, None, None
 
 
 @dataclass
@@ -162,6 +175,23 @@ class ActiveUpdateStore:
     blobs: BlobStore
     cache: ManifestCache = field(default_factory=ManifestCache)
     entitlements: TTLCache[Any] = field(default_factory=TTLCache)
+
+    @property
+    def marker(self) -> Path:
+        """Rewritten after every publish commits (`mark_published`); its stat tells the
+        manifest cache of every process on this host that the serial moved."""
+        return self.blobs.root / PUBLISHED_MARKER
+
+    def published_stamp(self) -> Stamp:
+        try:
+            info = os.stat(self.marker)
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns)
+
+    def mark_published(self, serial: int) -> None:
+        self.blobs.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_secret_file(self.marker, f"{serial}\n".encode())
 
     @classmethod
     def in_data_dir(

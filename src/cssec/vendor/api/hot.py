@@ -150,7 +150,9 @@ def _manifest_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
             entitled = entitle(code, facts, now=now, store=store)
         envelope = None
         if entitled is not None:
-            envelope = store.cache.fresh(vendor.keyring.signing_key.kid, now)
+            envelope = store.cache.fresh(
+                vendor.keyring.signing_key.kid, now, store.published_stamp()
+            )
         if envelope is None:
             envelope = await _blocking(vendor, lambda: manifest_envelope(vendor, body))
         await _send_json(send, answer(envelope))
