@@ -94,3 +94,14 @@ def test_rate_limiter_raises_with_retry_after() -> None:
         limiter.hit("1/hour", "k")
     assert info.value.fields["retry_after"] > 0
     limiter.hit("1/hour", "other")
+
+
+def test_pages_get_a_strict_content_security_policy_except_the_api_docs(
+    client: TestClient,
+) -> None:
+    policy = client.post("/echo", json={}).headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "form-action 'self'" in policy
+    # Swagger UI and ReDoc load their scripts from a CDN: no policy there.
+    assert "content-security-policy" not in client.get("/docs").headers

@@ -107,6 +107,19 @@ def test_02_license_page_in_japanese(page: Any, stack: Stack) -> None:
     shot(page, "03-licenses-ja")
 
 
+def test_02b_the_page_works_under_its_content_security_policy(page: Any) -> None:
+    """Chromium enforces the policy: the stylesheet still applies and nothing is refused."""
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    response = page.goto("/admin/licenses")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    rules = page.evaluate("() => [...document.styleSheets].map(s => s.cssRules.length)")
+    assert rules, "no stylesheet loaded"
+    assert all(count > 0 for count in rules), rules
+    page.locator("form").first.wait_for()
+    assert not [m for m in refused if "Content Security Policy" in m], refused
+
+
 def test_03_license_page_in_english(page: Any) -> None:
     page.get_by_test_id("lang-en").click()
     page.wait_for_url(re.compile(r"/admin/licenses$"))
