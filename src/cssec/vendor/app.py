@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -68,6 +69,12 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         reader = _app.state.hot_reader
         await reader.open()
+        # What start-up built (FastAPI, SQLAlchemy, pydantic, the catalogs: hundreds of
+        # thousands of objects) goes to the permanent generation, so the collector's full
+        # passes stop walking it on every request burst: status p99 36-46 -> 20-21 ms on
+        # SQLite, 65 -> 38 ms on PostgreSQL, same throughput (docs/performance.md).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
