@@ -7,6 +7,7 @@ import copy
 import json
 import stat
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from cssec.core.signing import (
     StatementError,
     VerifyingKey,
     canonical_json,
+    endorse_key,
+    follow_endorsements,
     load_or_create_signing_key,
     sign_statement,
     verify_statement,
@@ -388,3 +391,23 @@ def test_concurrent_creation_agrees_on_one_key(tmp_path: Path) -> None:
         thread.join()
     assert len(set(kids)) == 1
     assert SigningKey.from_pem(path.read_bytes()).kid == kids[0]
+
+
+def test_endorsements_are_followed_from_a_trusted_key_in_any_order() -> None:
+    at = datetime(2026, 11, 27, tzinfo=UTC)
+    k1, k2, k3 = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    one_two = endorse_key(k2.public, k1, at=at)
+    two_three = endorse_key(k3.public, k2, at=at)
+    trusted = {k1.kid: k1.public}
+    assert follow_endorsements(trusted, [two_three, one_two]) == {
+        k2.kid: k2.public,
+        k3.kid: k3.public,
+    }
+    assert follow_endorsements({k3.kid: k3.public}, [one_two, two_three]) == {}
+    rogue = SigningKey.generate()
+    assert follow_endorsements(trusted, [endorse_key(k2.public, rogue, at=at)]) == {}
+    tampered = {**one_two, "statement": {**one_two["statement"], "jwk": rogue.public.to_jwk()}}
+    assert follow_endorsements(trusted, [tampered]) == {}
+    # A validly signed statement that is not an endorsement adds nothing.
+    other = sign_statement({"kind": "activeupdate_manifest", "jwk": k2.public.to_jwk()}, k1)
+    assert follow_endorsements(trusted, [other, "junk", None, {}]) == {}

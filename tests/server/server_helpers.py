@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
+from starlette.testclient import TestClient
 
 from cssec.core.clock import FakeClock
 from cssec.core.codes import MacKey, encode_activation_code
@@ -223,3 +224,21 @@ class ServerFactory:
 
 def _tz() -> Any:
     return ZoneInfo(TZ_NAME)
+
+
+class SyncBridge(httpx.BaseTransport):
+    """The client's sync httpx requests, carried into the app by starlette's TestClient."""
+
+    def __init__(self, http: TestClient) -> None:
+        self.http = http
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.http.request(
+            request.method,
+            str(request.url),
+            headers=[(k, v) for k, v in request.headers.items() if k.lower() != "host"],
+            content=request.read(),
+        )
+        return httpx.Response(
+            answer.status_code, headers=list(answer.headers.items()), content=answer.content
+        )

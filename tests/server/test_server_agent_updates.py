@@ -11,9 +11,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from server_helpers import PASSWORD, Desk, Server, ServerFactory, SwitchableTransport
+from server_helpers import (
+    PASSWORD,
+    Desk,
+    Server,
+    ServerFactory,
+    SwitchableTransport,
+    SyncBridge,
+)
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 from updates_helpers import activeupdate_calls, publish_virus_pattern_v2
@@ -282,24 +288,6 @@ def test_cli_update_fails_with_the_reason(
     assert "ActiveUpdate could not be reached" in result.stderr
 
 
-class _Bridge(httpx.BaseTransport):
-    """The client's sync httpx requests, carried into the app by starlette's TestClient."""
-
-    def __init__(self, http: TestClient) -> None:
-        self.http = http
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        answer = self.http.request(
-            request.method,
-            str(request.url),
-            headers=[(k, v) for k, v in request.headers.items() if k.lower() != "host"],
-            content=request.read(),
-        )
-        return httpx.Response(
-            answer.status_code, headers=list(answer.headers.items()), content=answer.content
-        )
-
-
 async def test_the_real_client_updates_from_the_real_server(
     servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -310,7 +298,7 @@ async def test_the_real_client_updates_from_the_real_server(
     await server.app.state.component_poller.update_now(actor="t")
     state = ClientState(tmp_path / "client")
     with TestClient(server.app, base_url="http://server.test", client=("127.0.0.1", 50000)) as http:
-        transport = _Bridge(http)
+        transport = SyncBridge(http)
         installed = install_client(
             state, server_url="http://server.test", route="autopcc", install_token=None,
             clock=clock, lang="en", transport=transport,

@@ -16,6 +16,7 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "/api/v1/agent/heartbeat",
         "/api/v1/agent/virus-log",
         "/api/v1/agent/manifest",
+        "/api/v1/agent/vendor-keys",
         "/api/v1/agent/files/{component}/{sha256}",
         "/api/v1/agent/update-result",
         "/api/v1/agent/cleanup-result",

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from cssec.core.clock import FakeClock
 from cssec.core.codes import MacKey, encode_activation_code, encode_registration_key
 from cssec.core.license import Product
-from cssec.core.signing import VerifyingKey, verify_statement
+from cssec.core.signing import VerifyingKey, follow_endorsements, verify_statement
 from cssec.vendor import services
 from cssec.vendor.app import create_app
 from cssec.vendor.keyring import RECHECK_SECONDS, Keyring
@@ -239,6 +239,9 @@ def test_key_rotation_keeps_old_codes_and_statements_valid(
     assert envelope["kid"] == signing_kid
     assert verify_statement(envelope, after).ok
     assert not verify_statement(envelope, before).ok
+    # ... but a server holding only the old key follows the published endorsement to it.
+    endorsements = client.get("/api/v1/keys").json()["endorsements"]
+    assert follow_endorsements(before, endorsements) == {signing_kid: after[signing_kid]}
     new = _issue(app)
     assert _status(client, new.codes["CS"]).status_code == 200
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-APP = '''
+APP = """
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -26,7 +26,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": b"ok"})
-'''
+"""
 REQUESTS = 20
 STALL = 0.040  # Linux's minimum delayed-ACK timeout
 

@@ -178,6 +178,10 @@ class AgentClient:
         """The vendor-signed envelope, unverified: the caller checks it."""
         return self._json(self._request("GET", "/manifest"))
 
+    def vendor_keys(self) -> Any:
+        """The server's current vendor key set, {"keys": [JWK, …]} (as at enrollment)."""
+        return self._json(self._request("GET", "/vendor-keys"))
+
     def download(self, component: Component, sha256: str, *, max_bytes: int) -> bytes:
         """The file's bytes, never more than `max_bytes` (+1, so oversize is detectable)."""
         import httpx  # noqa: PLC0415 - loaded by __init__ already

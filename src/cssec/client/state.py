@@ -69,8 +69,13 @@ class ClientConfig:
 
     def verifying_keys(self) -> dict[str, VerifyingKey]:
         """The usable keys by kid; malformed entries are skipped, never trusted."""
+        return self.keys_from(self.vendor_keys)
+
+    @staticmethod
+    def keys_from(key_set: object) -> dict[str, VerifyingKey]:
+        """The usable keys of a {"keys": [JWK, …]} set by kid; anything malformed skipped."""
         keys: dict[str, VerifyingKey] = {}
-        entries = self.vendor_keys.get("keys")
+        entries = key_set.get("keys") if isinstance(key_set, Mapping) else None
         for jwk in entries if isinstance(entries, list) else []:
             if not isinstance(jwk, Mapping):
                 continue

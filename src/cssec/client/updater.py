@@ -14,7 +14,7 @@ flaw this fixes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -22,11 +22,12 @@ from cssec.client.agent import AgentClient, UpdateResultValue, update_result_bod
 from cssec.client.engine import validate_component
 from cssec.client.errors import ComponentRejected, ManifestRejected
 from cssec.client.reports import Delivery, send_or_queue
-from cssec.client.state import ClientState, InstalledComponents
+from cssec.client.state import ClientConfig, ClientState, InstalledComponents
 from cssec.core.clock import Clock
 from cssec.core.components import ComponentVersion, Manifest, verify_file, verify_manifest
 from cssec.core.errors import CssecError, LicenseExpired
 from cssec.core.policy import Component
+from cssec.core.signing import VerifyingKey
 
 
 class UpdateResult(StrEnum):
@@ -98,6 +99,9 @@ class _Updater:
         keys = self.state.load_config().verifying_keys()
         try:
             envelope = self.agent.manifest()
+            kid = envelope.get("kid") if isinstance(envelope, dict) else None
+            if isinstance(kid, str) and kid not in keys:
+                keys = self._refresh_vendor_keys(keys)
         except CssecError as exc:
             raise self.give_up(exc) from exc
         check = verify_manifest(envelope, keys)
@@ -115,6 +119,23 @@ class _Updater:
                 reason = f"{component.value} version {new.version} names a different file"
                 raise self.give_up(ManifestRejected(reason=reason))
         return manifest, envelope
+
+    def _refresh_vendor_keys(self, keys: dict[str, VerifyingKey]) -> dict[str, VerifyingKey]:
+        """The vendor rotated its signing key: take the server's current key set, as at
+        enrollment (the server learned the new key through the vendor's endorsement
+        chain), and keep it. Keys are only ever added here."""
+        config = self.state.load_config()
+        try:
+            fresh = ClientConfig.keys_from(self.agent.vendor_keys())
+        except CssecError:
+            return keys  # an older server, or gone: the manifest then fails as unknown_kid
+        if not set(fresh) - set(keys):
+            return keys
+        merged = {**keys, **fresh}
+        self.state.save_config(
+            replace(config, vendor_keys={"keys": [key.to_jwk() for key in merged.values()]})
+        )
+        return merged
 
     def present(self, version: ComponentVersion) -> bool:
         try:

@@ -19,8 +19,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,49 @@ def load_or_create_signing_key(path: Path) -> SigningKey:
         tmp.unlink(missing_ok=True)
     _sync_directory(path.parent)
     return key
+
+
+# --- Key rotation: the old key vouches for the new one ----------------------------------
+
+ENDORSEMENT_KIND = "signing_key_endorsement"
+
+
+def endorse_key(new: VerifyingKey, by: SigningKey, *, at: datetime) -> dict[str, Any]:
+    """An envelope, signed with the key being replaced, that vouches for `new`: how a server
+    that pinned the old key comes to trust the new one without trusting the network."""
+    statement = {
+        "v": 1,
+        "kind": ENDORSEMENT_KIND,
+        "jwk": new.to_jwk(),
+        "endorsed_at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return sign_statement(statement, by)
+
+
+def follow_endorsements(
+    trusted: Mapping[str, VerifyingKey], endorsements: Iterable[object]
+) -> dict[str, VerifyingKey]:
+    """The keys `endorsements` vouch for through a chain that starts at a `trusted` key
+    (old → new → newer …, in any order), by kid; only keys not already trusted. An
+    endorsement that does not verify, is not an endorsement, or names a malformed key is
+    ignored: a key set from the network adds nothing without a trusted signature."""
+    known = dict(trusted)
+    pending = list(endorsements)
+    learned: dict[str, VerifyingKey] = {}
+    progress = True
+    while progress:
+        progress = False
+        for envelope in list(pending):
+            check = verify_statement(envelope, known)
+            statement = check.statement
+            if not check.ok or statement is None or statement.get("kind") != ENDORSEMENT_KIND:
+                continue
+            pending.remove(envelope)
+            try:
+                key = VerifyingKey.from_jwk(statement["jwk"])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+            if key.kid not in known:
+                known[key.kid] = learned[key.kid] = key
+                progress = True
+    return learned

@@ -9,7 +9,7 @@ shown to name this server and this slot's code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import Any
@@ -21,7 +21,7 @@ from cssec.core.clock import Clock
 from cssec.core.codes import parse_activation_code
 from cssec.core.errors import CssecError, ExpiredActivationCode, VendorUnreachable
 from cssec.core.license import DEFAULT_GRACE_DAYS, LicenseState, Product, license_state
-from cssec.core.signing import VerifyingKey
+from cssec.core.signing import VerifyingKey, follow_endorsements
 from cssec.server.clockguard import observe_time, server_info
 from cssec.server.datadir import DataDir
 from cssec.server.errors import UntrustedStatement
@@ -70,37 +70,90 @@ async def trusted_keys(env: LicenseEnv, vendor: VendorClient) -> dict[str, Verif
     if keys:
         return keys
     fetched = await vendor.fetch_keys()
-    staged = env.data.stage_vendor_keys(fetched)
+    _pin(env, vendor, fetched, _FIRST_CONTACT, kids=[key.kid for key in fetched])
+    return {key.kid: key for key in fetched}
+
+
+async def keys_for(
+    env: LicenseEnv, vendor: VendorClient, keys: Mapping[str, VerifyingKey], envelope: object
+) -> Mapping[str, VerifyingKey]:
+    """`keys`, or, when `envelope` is signed with a kid none of them has (the vendor rotated
+    its signing key), `keys` plus the keys the vendor's endorsement chain vouches for,
+    starting from a key already pinned (`core.signing.follow_endorsements`). Those are
+    pinned as `trusted_keys` pins (the keys file staged, a vendor.keys_rotated event
+    committed, the file put in place). Nothing is learned from a key set whose chain does
+    not start at a pinned key, or when the keys cannot be fetched: the envelope then fails
+    verification with unknown_kid, as before, and nothing changes."""
+    kid = envelope.get("kid") if isinstance(envelope, dict) else None
+    if not isinstance(kid, str) or kid in keys:
+        return keys
     try:
-        _log_keys_pinned(env, vendor, fetched)
+        _fetched, endorsements = await vendor.fetch_key_set()
+    except VendorUnreachable:
+        return keys
+    learned = follow_endorsements(keys, endorsements)
+    if not learned:
+        return keys
+    merged = {**keys, **learned}
+    _pin(env, vendor, list(merged.values()), _ROTATED, kids=list(learned))
+    return merged
+
+
+_FIRST_CONTACT = (
+    Level.WARNING,
+    "vendor.keys_pinned",
+    {
+        "ja": "ライセンスサーバの公開鍵を初回接続時に取得し、保存しました。",
+        "en": "The license service's public keys were fetched on first contact and pinned.",
+    },
+)
+_ROTATED = (
+    Level.INFO,
+    "vendor.keys_rotated",
+    {
+        "ja": "ライセンスサーバの新しい公開鍵を、保存済みの鍵による署名で確認して追加しました。",
+        "en": "The license service's new public key was verified by a pinned key's "
+        "signature and added.",
+    },
+)
+
+
+def _pin(
+    env: LicenseEnv,
+    vendor: VendorClient,
+    keys: list[VerifyingKey],
+    event: tuple[Level, str, dict[str, str]],
+    *,
+    kids: list[str],
+) -> None:
+    """Stage the keys file, commit the event, then put the file in place: a crash before
+    the rename leaves the event without the pin, and the next contact pins (and logs)
+    again; never a pin without its event."""
+    staged = env.data.stage_vendor_keys(keys)
+    level, kind, message = event
+    try:
+        with env.sessionmaker() as session:
+            add_event(
+                session,
+                at=env.clock.now(),
+                level=level,
+                kind=kind,
+                message=message,
+                details={"kids": kids, "vendor_url": vendor.base_url},
+            )
+            session.commit()
         env.data.place_vendor_keys(staged)
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
-    return {key.kid: key for key in fetched}
-
-
-def _log_keys_pinned(env: LicenseEnv, vendor: VendorClient, fetched: list[VerifyingKey]) -> None:
-    with env.sessionmaker() as session:
-        add_event(
-            session,
-            at=env.clock.now(),
-            level=Level.WARNING,
-            kind="vendor.keys_pinned",
-            message={
-                "ja": "ライセンスサーバの公開鍵を初回接続時に取得し、保存しました。",
-                "en": "The license service's public keys were fetched on first contact and pinned.",
-            },
-            details={"kids": [key.kid for key in fetched], "vendor_url": vendor.base_url},
-        )
-        session.commit()
 
 
 async def fetch_statement(
     env: LicenseEnv, vendor: VendorClient, *, code: str, product: Product, server_id: str
 ) -> VerifiedStatement:
-    keys = await trusted_keys(env, vendor)
+    pinned = await trusted_keys(env, vendor)
     envelope = await vendor.status(activation_code=code, server_id=server_id)
+    keys = await keys_for(env, vendor, pinned, envelope)
     return verify_envelope(
         envelope, keys, activation_code=code, server_id=server_id, product=product
     )

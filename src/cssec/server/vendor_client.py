@@ -126,6 +126,12 @@ class VendorClient:
 
     async def fetch_keys(self) -> list[VerifyingKey]:
         """GET /api/v1/keys: the vendor's trusted public keys, current first."""
+        keys, _endorsements = await self.fetch_key_set()
+        return keys
+
+    async def fetch_key_set(self) -> tuple[list[VerifyingKey], list[Any]]:
+        """GET /api/v1/keys: the keys, and the rotations' endorsements (unverified: see
+        `core.signing.follow_endorsements`)."""
         data = await self._call("GET", "/api/v1/keys")
         keys: list[VerifyingKey] = []
         raw = data.get("keys") if isinstance(data, dict) else None
@@ -136,7 +142,8 @@ class VendorClient:
                 continue
         if not keys:
             raise VendorUnreachable(cause="no usable public key in /api/v1/keys")
-        return keys
+        endorsements = data.get("endorsements") if isinstance(data, dict) else None
+        return keys, endorsements if isinstance(endorsements, list) else []
 
     async def register(
         self, *, registration_key: str, company: str, contact_email: str, server_id: str

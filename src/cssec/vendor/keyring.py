@@ -5,10 +5,14 @@ Layout under ``<data_dir>/keys`` (directory 0700, every file 0600, written atomi
     hmac.json            {"current": 2, "keys": {"1": "<hex>", "2": "<hex>"}}
     signing.json         {"current": "ed25519-…", "trusted": ["ed25519-…", …]}
     signing-<kid>.pem    one PKCS#8 Ed25519 private key per signing kid
+    endorsements.json    {"endorsements": [envelope, …]}: per rotation, the new signing key
+                         vouched for by the one it replaced (`core.signing.endorse_key`)
 
 Generated on first use, never hard-coded. Rotation adds a new HMAC key and a new signing
 key and makes them current; the old ones stay trusted, so codes issued under them keep
-verifying and servers that pinned the old public key keep verifying until they refetch.
+verifying. A server that pinned an older public key meets the new kid on its next status
+check, fetches GET /api/v1/keys and trusts the new key only through the endorsement chain
+from a key it already pinned.
 A running service notices a rotation done by the CLI (the files' mtimes change) and
 reloads: the files are stat()ed at most once per `RECHECK_SECONDS` (by the injected clock),
 not on every use of a key, so another process's rotation is picked up within a second.
@@ -30,7 +34,7 @@ from typing import Any
 
 from cssec.core.clock import Clock, SystemClock
 from cssec.core.codes import MacKey
-from cssec.core.signing import SigningKey, VerifyingKey, write_secret_file
+from cssec.core.signing import SigningKey, VerifyingKey, endorse_key, write_secret_file
 
 MAX_MAC_KID = 31  # the registration key's kid field is 5 bits
 SECRET_BYTES = 32
@@ -109,9 +113,22 @@ class Keyring:
         others = [k for kid, k in state.signing_keys.items() if kid != state.current_signing_kid]
         return [current.public, *(k.public for k in others)]
 
-    def jwks(self) -> dict[str, list[dict[str, str]]]:
-        """The published key set: {"keys": [JWK, …]}, current first."""
-        return {"keys": [key.to_jwk() for key in self.verifying_keys]}
+    def jwks(self) -> dict[str, list[Any]]:
+        """The published key set: {"keys": [JWK, …], current first, "endorsements": [the
+        rotations' endorsements, oldest first]}."""
+        return {
+            "keys": [key.to_jwk() for key in self.verifying_keys],
+            "endorsements": self.endorsements(),
+        }
+
+    def endorsements(self) -> list[dict[str, Any]]:
+        """Each rotation's endorsement of its new signing key by the key it replaced."""
+        try:
+            data = json.loads(self._endorsements_path.read_text())
+        except FileNotFoundError:
+            return []
+        found: list[dict[str, Any]] = data["endorsements"]
+        return found
 
     def rotate(self) -> tuple[int, str]:
         """Add a new HMAC key and a new signing key and make them current.
@@ -127,6 +144,12 @@ class Keyring:
             mac[new_mac_kid] = secrets.token_bytes(SECRET_BYTES)
             signing = SigningKey.generate()
             write_secret_file(self._pem_path(signing.kid), signing.to_pem())
+            # The key being replaced vouches for the new one (servers that pinned it follow
+            # the chain); written before the new key becomes current.
+            previous = state.signing_keys[state.current_signing_kid]
+            endorsement = endorse_key(signing.public, previous, at=self._clock.now())
+            chain = {"endorsements": [*self.endorsements(), endorsement]}
+            write_secret_file(self._endorsements_path, json.dumps(chain, indent=2).encode())
             trusted = [signing.kid, *state.signing_keys]
             self._write_signing_index(signing.kid, trusted)
             self._write_hmac(new_mac_kid, mac)
@@ -143,6 +166,10 @@ class Keyring:
     @property
     def _signing_index_path(self) -> Path:
         return self.directory / "signing.json"
+
+    @property
+    def _endorsements_path(self) -> Path:
+        return self.directory / "endorsements.json"
 
     def _pem_path(self, kid: str) -> Path:
         return self.directory / f"signing-{kid}.pem"

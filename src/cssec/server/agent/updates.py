@@ -3,6 +3,7 @@
 GET  /api/v1/agent/manifest                      → the vendor-signed manifest of the server's
      current components, exactly as the vendor signed it (gate: client_manual_update)
 GET  /api/v1/agent/files/{component}/{sha256}    → the file's bytes (gate: distribute_<component>)
+GET  /api/v1/agent/vendor-keys                   → the vendor keys the server trusts now
 POST /api/v1/agent/update-result                 → 204, into the update log (client)
 
 After the grace period the first two answer 403 `license_expired` with the policy's
@@ -53,6 +54,23 @@ def get_manifest(request: Request, client: ClientDep) -> JSONResponse:
     if installed.envelope is None:
         raise ComponentsUnavailable()
     return JSONResponse(installed.envelope)
+
+
+@router.get(
+    "/vendor-keys",
+    summary="The vendor public keys this server trusts",
+    responses={
+        200: {"description": '{"keys": [JWK, …]}'},
+        401: {"description": "not_authenticated"},
+    },
+)
+def get_vendor_keys(request: Request, client: ClientDep) -> JSONResponse:
+    """The same set enrollment hands over, as it is now: after the vendor rotated its
+    signing key the server learns the new key through the vendor's endorsement chain, and
+    a client meeting a manifest signed with a kid it lacks fetches this. Allowed in every
+    license state (it is not an update)."""
+    keys = [key.to_jwk() for key in ctx_of(request).data.read_vendor_keys().values()]
+    return JSONResponse({"keys": keys})
 
 
 @router.get(

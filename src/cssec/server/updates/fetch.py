@@ -9,7 +9,7 @@ exactly the manifest's size and SHA-256 and work as its component. Any failure r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,13 +41,18 @@ async def fetch_manifest(
     activation_code: str,
     server_id: str,
     current: Manifest | None,
+    learn_keys: Callable[[object], Awaitable[Mapping[str, VerifyingKey]]] | None = None,
 ) -> tuple[Manifest, dict[str, Any]]:
+    """The vendor's manifest, verified. `learn_keys(envelope)` may widen `keys` first when
+    the envelope names a kid they lack (`license_manager.keys_for`: a key rotation)."""
     try:
         envelope = await vendor.activeupdate_manifest(
             activation_code=activation_code, server_id=server_id
         )
     except VendorUnreachable as exc:
         raise _unreachable(exc) from None
+    if learn_keys is not None:
+        keys = await learn_keys(envelope)
     check = verify_manifest(envelope, keys)
     if check.value is None or not isinstance(envelope, dict):
         raise ComponentUpdateFailed("bad_manifest", f"{check.error} {check.detail}".strip())

@@ -28,7 +28,7 @@ from cssec.core.errors import CssecError, LicenseExpired, VendorUnreachable
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Component, Decision, Operation, decide
 from cssec.server.clockguard import server_info
-from cssec.server.license_manager import LicenseEnv, trusted_keys
+from cssec.server.license_manager import LicenseEnv, keys_for, trusted_keys
 from cssec.server.license_view import read_licenses
 from cssec.server.models import LicenseSlot
 from cssec.server.models_components import ComponentManifestRow, ComponentStatus
@@ -239,7 +239,12 @@ async def update_components(
                 cause = str(exc.fields.get("cause"))
                 raise ComponentUpdateFailed("vendor_unreachable", cause) from None
             manifest, envelope = await fetch_manifest(
-                vendor, keys, activation_code=code, server_id=server_id, current=installed.current
+                vendor,
+                keys,
+                activation_code=code,
+                server_id=server_id,
+                current=installed.current,
+                learn_keys=lambda envelope: keys_for(env, vendor, keys, envelope),
             )
             held = installed.held_serial
             if honour_hold and held is not None and manifest.serial <= held:

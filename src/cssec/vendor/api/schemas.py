@@ -197,6 +197,15 @@ class KeySet(BaseModel):
         }
     )
     keys: list[Jwk] = Field(description="Every trusted signing key, the current one first.")
+    endorsements: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description=(
+            "One signed envelope per key rotation, signed with the key it replaced, whose "
+            'statement is {"v": 1, "kind": "signing_key_endorsement", "jwk": <the new key>, '
+            '"endorsed_at": …}. A server that pinned an older key trusts a newer one only '
+            "through this chain."
+        ),
+    )
 
 
 class Health(BaseModel):
