@@ -169,7 +169,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     "clean.queued": {
         "ja": "サーバに接続できないため、処理結果を保存しました。次回の接続時に送信します。",
         "en": (
-            "The server is unreachable; the cleanup results are saved and will be sent next time."
+            "The server is unreachable; the cleanup results are saved and will be sent "
+            "next time."
         ),
     },
     "clean.not_reported": {
@@ -209,7 +210,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "heartbeat.cleanup_ran": {
         "ja": (
-            "サーバからのウイルス感染復旧の要求 #{id} を実行しました (処理したファイル: {count})。"
+            "サーバからのウイルス感染復旧の要求 #{id} を実行しました "
+            "(処理したファイル: {count})。"
         ),
         "en": "Ran the server's damage cleanup request #{id} ({count} file(s) handled).",
     },
@@ -272,7 +274,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "watch.cleanup_ran": {
         "ja": (
-            "サーバからのウイルス感染復旧の要求 #{id} を実行しました (処理したファイル: {count})。"
+            "サーバからのウイルス感染復旧の要求 #{id} を実行しました "
+            "(処理したファイル: {count})。"
         ),
         "en": "Ran the server's damage cleanup request #{id} ({count} file(s) handled).",
     },

@@ -66,18 +66,14 @@ class ExpiredActivationCode(CssecError):
 class RevokedActivationCode(CssecError):
     code = "revoked_activation_code"
     status = 403
-    message_ja = (
-        "このアクティベーションコードは失効しています。法人お問合せ窓口にお問い合わせください。"
-    )
+    message_ja = "このアクティベーションコードは失効しています。法人お問合せ窓口にお問い合わせください。"
     message_en = "This activation code has been revoked. Contact corporate support."
 
 
 class WrongProduct(CssecError):
     code = "wrong_product"
     message_ja = "このアクティベーションコードは {actual} 用です ({expected} 用ではありません)。製品に合ったコードを入力してください。"
-    message_en = (
-        "This activation code is for {actual}, not {expected}. Enter the code for this product."
-    )
+    message_en = "This activation code is for {actual}, not {expected}. Enter the code for this product."
 
 
 class InvalidRegistrationKey(CssecError):
