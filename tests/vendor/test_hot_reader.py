@@ -6,6 +6,7 @@ PostgreSQL connections survived, a database that does not answer is a 503."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -154,3 +155,24 @@ def test_a_database_that_does_not_answer_is_a_503_not_a_traceback(
             await reader.close()
 
     asyncio.run(read_from_nowhere())
+
+
+def test_a_corrupt_sqlite_file_is_the_documented_json_error_not_a_traceback(
+    live: tuple[FastAPI, TestClient], settings: VendorSettings
+) -> None:
+    """The SQLite reader's own connection meets a database file gone bad under it (garbage,
+    as a broken disk would leave): the JSON 500 in the request's language, logged; a lock
+    or I/O error (sqlite3.OperationalError) is the 503 like PostgreSQL's."""
+    app, client = live
+    if settings.database_url is not None:
+        pytest.skip("SQLite only")
+    assert sqlite3.OperationalError in app.exception_handlers
+    code = _contract(app).codes["CS"]
+    database = settings.data_dir / "vendor.db"
+    for suffix in ("-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    database.write_bytes(b"not a database" * 512)
+    answer = client.post("/api/v1/status", json=_body(code), headers={"accept-language": "en"})
+    assert answer.status_code == 500, answer.text
+    assert answer.json()["code"] == "internal_error"
+    assert answer.headers["content-type"] == "application/json"

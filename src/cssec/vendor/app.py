@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -160,6 +161,7 @@ def _install_fallback_handlers(app: FastAPI) -> None:
         return JSONResponse({"code": "internal_error", "message": _INTERNAL[lang]}, status_code=500)
 
     app.add_exception_handler(OperationalError, on_operational_error)
-    # The hot paths' async PostgreSQL reads (`cssec.vendor.hotdb`) fail with psycopg's own.
+    # The hot paths' reads (`cssec.vendor.hotdb`) fail with the drivers' own errors.
     app.add_exception_handler(psycopg.OperationalError, on_operational_error)
+    app.add_exception_handler(sqlite3.OperationalError, on_operational_error)
     app.add_exception_handler(Exception, on_exception)

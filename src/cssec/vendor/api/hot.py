@@ -163,7 +163,7 @@ def _manifest_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
 async def _read_facts(
     reader: HotReader, activation_code: str, vendor: Vendor
 ) -> tuple[ActivationCode, CodeFacts]:
-    """`services.status.read_code_facts`, read through the async PostgreSQL reader."""
+    """`services.status.read_code_facts`, read through the hot reader (`cssec.vendor.hotdb`)."""
     check = verify_code(activation_code, vendor.keyring)
     assert check.value is not None  # verify_code raised for a typo
     row = await reader.code_facts_row(check.value.text)
