@@ -5,7 +5,7 @@ Not a bench itself (`make bench` runs it too, and then it only prints what it wo
 - `serve(...)`: a real server process (uvicorn, or granian when asked and installed) on a
   free loopback port with N workers, through `cssec.web.serving` as `cssec vendor serve
   --workers N` does, serving either the vendor (its factory
-  `cssec.vendor.app:create_app_from_environment`, settings from CSSEC_VENDOR_*) or the
+  `cssec.vendor_service.app:create_app_from_environment`, settings from CSSEC_VENDOR_*) or the
   bare baseline (`_hello:app`); killed afterwards.
 - `drive(...)`: wrk (Debian's `wrk`) with a generated Lua script that cycles through a
   list of request bodies, so every request names a different activation code; when wrk is
@@ -393,9 +393,9 @@ def seeded_vendor(
 ) -> Iterator[SeededVendor]:
     """A migrated vendor with `contracts` contracts (bulk issuance), and `sample` of their
     activation codes and registration keys, spread over the whole range."""
-    from cssec.vendor.runtime import open_vendor  # noqa: PLC0415
-    from cssec.vendor.services import issue_bulk_contracts  # noqa: PLC0415
-    from cssec.vendor.settings import VendorSettings  # noqa: PLC0415
+    from cssec.vendor_service.runtime import open_vendor  # noqa: PLC0415
+    from cssec.vendor_service.services import issue_bulk_contracts  # noqa: PLC0415
+    from cssec.vendor_service.settings import VendorSettings  # noqa: PLC0415
 
     with (
         tempfile.TemporaryDirectory(prefix="cssec-bench-") as tmp,
@@ -463,7 +463,7 @@ def common_args(description: str) -> argparse.ArgumentParser:
     return parser
 
 
-VENDOR_FACTORY = "cssec.vendor.app:create_app_from_environment"
+VENDOR_FACTORY = "cssec.vendor_service.app:create_app_from_environment"
 
 
 def measure_against_hello(

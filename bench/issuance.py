@@ -34,10 +34,10 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from cssec.core.clock import FakeClock
-from cssec.vendor.runtime import Vendor, open_vendor
-from cssec.vendor.services import get_product, issue_bulk_contracts
-from cssec.vendor.services._bulk_db import bulk_writer
-from cssec.vendor.services.bulk import (
+from cssec.vendor_service.runtime import Vendor, open_vendor
+from cssec.vendor_service.services import get_product, issue_bulk_contracts
+from cssec.vendor_service.services._bulk_db import bulk_writer
+from cssec.vendor_service.services.bulk import (
     _CODES,
     _CONTRACT_PRODUCTS,
     _CONTRACTS,
@@ -46,7 +46,7 @@ from cssec.vendor.services.bulk import (
     BatchTerms,
     _find_or_add_customer,
 )
-from cssec.vendor.settings import VendorSettings
+from cssec.vendor_service.settings import VendorSettings
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -71,7 +71,7 @@ def main() -> None:
     with seeded_vendor(postgres=args.pg) as seeded:
         requests = mixed_requests(seeded.activation_codes, seeded.registration_keys)
         with serve(
-            "cssec.vendor.app:create_app_from_environment",
+            "cssec.vendor_service.app:create_app_from_environment",
             env=seeded.env,
             workers=args.workers,
             factory=True,

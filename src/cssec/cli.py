@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 _PARTS: dict[str, tuple[str, str]] = {
-    "vendor": ("cssec.vendor.cli", "The vendor license service and ActiveUpdate."),
+    "vendor": ("cssec.vendor_service.cli", "The vendor license service and ActiveUpdate."),
     "server": ("cssec.server.cli", "The on-site C/S Sec. server and its Web manager."),
     "client": ("cssec.client.cli", "The C/S Sec. client agent."),
 }

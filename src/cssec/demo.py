@@ -141,20 +141,67 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
     staff_file.chmod(0o600)
 
     with console.status("Vendor: seeding a contract and a support-desk user …"):
-        demo.run("vendor", "user", "add", "support", "--password-file", str(staff_file),
-                 "--role", "admin", "--data", str(vendor_dir))
-        out = demo.run("vendor", "contract", "new", "--customer", "デモ商事株式会社",
-                       "--seats", "25", "--with-dcs", "--data", str(vendor_dir))
+        demo.run(
+            "vendor",
+            "user",
+            "add",
+            "support",
+            "--password-file",
+            str(staff_file),
+            "--role",
+            "admin",
+            "--data",
+            str(vendor_dir),
+        )
+        out = demo.run(
+            "vendor",
+            "contract",
+            "new",
+            "--customer",
+            "デモ商事株式会社",
+            "--seats",
+            "25",
+            "--with-dcs",
+            "--data",
+            str(vendor_dir),
+        )
         registration_key = out.strip().splitlines()[-1].strip()
-        demo.start("vendor", "vendor", "serve", "--data", str(vendor_dir),
-                   "--host", "127.0.0.1", "--port", str(vendor_port))
+        demo.start(
+            "vendor",
+            "vendor",
+            "serve",
+            "--data",
+            str(vendor_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(vendor_port),
+        )
         wait_until_up(f"{vendor_url}/api/v1/health", demo.processes)
     with console.status("C/S Sec. server: online registration and install …"):
-        demo.run("server", "install", "--data", str(server_dir), "--vendor-url", vendor_url,
-                 "--registration-key", registration_key,
-                 "--admin-password-file", str(password_file))
-        demo.start("server", "server", "serve", "--data", str(server_dir),
-                   "--host", "127.0.0.1", "--port", str(server_port))
+        demo.run(
+            "server",
+            "install",
+            "--data",
+            str(server_dir),
+            "--vendor-url",
+            vendor_url,
+            "--registration-key",
+            registration_key,
+            "--admin-password-file",
+            str(password_file),
+        )
+        demo.start(
+            "server",
+            "server",
+            "serve",
+            "--data",
+            str(server_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(server_port),
+        )
         wait_until_up(f"{server_url}/login", demo.processes)
     with console.status("Two clients: install and update …"):
         for name in ("client-1", "client-2"):

@@ -37,7 +37,7 @@ from cssec.core.policy import Component, Operation, decide, distribution_operati
 from cssec.core.signing import SigningKey, sign_statement
 from cssec.web.http import LanguageMiddleware, install_error_handlers
 
-SEED_DIR = Path(cssec.__file__).parent / "vendor" / "activeupdate_seed"
+SEED_DIR = Path(cssec.__file__).parent / "vendor_service" / "activeupdate_seed"
 PUBLISHED_AT = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 
 

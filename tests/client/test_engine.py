@@ -19,7 +19,7 @@ from cssec.client.engine import (
 from cssec.core.components import COMPONENT_FILENAMES, sha256_hex
 from cssec.core.policy import Component
 
-SEED_DIR = Path(cssec.__file__).parent / "vendor" / "activeupdate_seed"
+SEED_DIR = Path(cssec.__file__).parent / "vendor_service" / "activeupdate_seed"
 
 
 def seed_files() -> dict[Component, bytes]:

@@ -376,7 +376,6 @@ def test_unsupported_version() -> None:
     assert parse_registration_key(rtext).error is CodeError.UNSUPPORTED_VERSION
 
 
-
 def restamp(code: ActivationCode, shift: int, width: int, value: int) -> str:
     bits = int(code.text.translate(_TO_HEX), 32)
     bits = bits & ~(((1 << width) - 1) << shift) | value << shift

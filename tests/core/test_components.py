@@ -27,7 +27,7 @@ from cssec.core.components import (
 from cssec.core.policy import Component
 from cssec.core.signing import SigningKey, sign_statement
 
-SEED_DIR = Path(cssec.__file__).parent / "vendor" / "activeupdate_seed"
+SEED_DIR = Path(cssec.__file__).parent / "vendor_service" / "activeupdate_seed"
 KEY = SigningKey.generate()
 KEYS = {KEY.kid: KEY.public}
 

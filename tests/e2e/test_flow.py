@@ -35,12 +35,12 @@ from sqlalchemy import select
 
 from cssec.core.clock import FakeClock
 from cssec.server.app import create_app as create_server_app
-from cssec.server.install import InstallRequest, install_server
-from cssec.server.models_components import ClientUpdateLog
+from cssec.server.licensing.install import InstallRequest, install_server
+from cssec.server.models import ClientUpdateLog
 from cssec.server.settings import ServerSettings
-from cssec.vendor.app import create_app as create_vendor_app
-from cssec.vendor.services import issue_contract
-from cssec.vendor.settings import VendorSettings
+from cssec.vendor_service.app import create_app as create_vendor_app
+from cssec.vendor_service.services import issue_contract
+from cssec.vendor_service.settings import VendorSettings
 
 # The process helpers of the server's end-to-end tests (not a package; see their conftest).
 sys.path.insert(0, str(Path(__file__).resolve().parent / "server"))

@@ -25,10 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import SystemClock, zone
-from cssec.server.datadir import DataDir
-from cssec.server.license_view import read_licenses
-from cssec.server.models import ServerInfo, SystemEvent
-from cssec.server.models_components import ServerUpdateLog
+from cssec.server.licensing.view import read_licenses
+from cssec.server.models import ServerInfo, ServerUpdateLog, SystemEvent
+from cssec.server.storage.datadir import DataDir
 from cssec.server.updates.service import read_installed
 from cssec.server.updates.store import ComponentStore
 
@@ -326,7 +325,7 @@ def stray_files(data_dir: Path) -> list[str]:
 
 def vendor_contract_state(data_dir: Path, contract_id: int) -> dict[str, Any]:
     """The contract's end and its renewal audit rows, read by the vendor's own code."""
-    from cssec.vendor.models import AuditEntry, Contract  # noqa: PLC0415
+    from cssec.vendor_service.models import AuditEntry, Contract  # noqa: PLC0415
     from cssec.web.db import make_engine, sqlite_url  # noqa: PLC0415
 
     engine = make_engine(sqlite_url(data_dir / "vendor.db"))

@@ -24,7 +24,9 @@ from faults_helpers import age, copy_dir, server_state, stray_files
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SEED = Path(__file__).resolve().parents[2] / "src" / "cssec" / "vendor" / "activeupdate_seed"
+SEED = (
+    Path(__file__).resolve().parents[2] / "src" / "cssec" / "vendor_service" / "activeupdate_seed"
+)
 
 
 def _rule(marker: str) -> bytes:

@@ -33,7 +33,7 @@ def setup(world: World) -> tuple[Contract, Path]:
     server = world.install("vendor-faults", key=contract.key)
     world.renew(contract.key)
     source = world.root / "virus_pattern-faults.yar"
-    seed = Path(__file__).resolve().parents[2] / "src/cssec/vendor/activeupdate_seed"
+    seed = Path(__file__).resolve().parents[2] / "src/cssec/vendor_service/activeupdate_seed"
     source.write_bytes(
         (seed / "virus_pattern.yar").read_bytes()
         + b'\nrule Cssec_Vendor_Faults\n{\n    strings:\n        $m = "CSSEC-VENDOR-FAULTS"\n'

@@ -35,9 +35,7 @@ PREWARM = (
     "httpcore",
     "sqlite3",
     "sqlalchemy.dialects.sqlite",
-    "cssec.server.models_clients",
-    "cssec.server.models_logmgmt",
-    "cssec.server.models_outbreak",
+    "cssec.server.models",
 )
 for _name in PREWARM:
     with contextlib.suppress(ImportError):

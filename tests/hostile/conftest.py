@@ -27,7 +27,7 @@ from hostile_helpers import (
 
 from cssec.core.clock import FakeClock
 from cssec.server.settings import ServerSettings
-from cssec.vendor.services import IssuedContract
+from cssec.vendor_service.services import IssuedContract
 from cssec.web import security
 
 

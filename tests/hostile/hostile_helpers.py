@@ -25,12 +25,12 @@ from cssec.core.clock import FakeClock
 from cssec.core.codes import ACTIVATION_CODE_GROUPS, ALPHABET, format_symbols
 from cssec.core.license import Product
 from cssec.server.app import create_app as create_server_app
-from cssec.server.install import InstallRequest, install_server
+from cssec.server.licensing.install import InstallRequest, install_server
 from cssec.server.settings import ServerSettings
-from cssec.vendor.app import create_app as create_vendor_app
-from cssec.vendor.runtime import Vendor
-from cssec.vendor.services import IssuedContract, issue_contract
-from cssec.vendor.settings import VendorSettings
+from cssec.vendor_service.app import create_app as create_vendor_app
+from cssec.vendor_service.runtime import Vendor
+from cssec.vendor_service.services import IssuedContract, issue_contract
+from cssec.vendor_service.settings import VendorSettings
 
 START = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 12:00 in Tokyo
 TZ_NAME = "Asia/Tokyo"

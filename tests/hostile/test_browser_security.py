@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cssec.core.errors import CsrfFailed
-from cssec.vendor import services
+from cssec.vendor_service import services
 
 # The process helpers of the server's end-to-end tests (not a package; see their conftest).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e" / "server"))

@@ -43,8 +43,8 @@ from cssec.core.codes import (
     parse_registration_key,
 )
 from cssec.core.errors import CssecError, InvalidActivationCode
-from cssec.vendor import services
-from cssec.vendor.models import ActivationCodeRow, RegistrationKeyRow, StatusCheck
+from cssec.vendor_service import services
+from cssec.vendor_service.models import ActivationCodeRow, RegistrationKeyRow, StatusCheck
 
 RANDOM_CODES = 1_000_000
 MUTATED_CODES = 100_000

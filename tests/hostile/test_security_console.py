@@ -1,6 +1,6 @@
 """The vendor's support-desk console over HTTP: CSRF, session fixation, brute force, roles.
 
-Already covered in tests/vendor/console/ and not repeated here: a missing or forged token
+Already covered in tests/vendor_service/console/ and not repeated here: a missing or forged token
 on the login form (test_console_auth.py::test_csrf_missing_or_wrong_is_refused_with_a_page)
 and on renew (test_console_actions.py::test_renew_rejects_bad_months_and_bad_csrf); the
 session cookie and CSRF token changing at login (test_login_rotates_the_session_and_returns
@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from cssec.core.errors import CsrfFailed
-from cssec.vendor import services
-from cssec.vendor.console import auth
-from cssec.vendor.models import ActivationCodeRow, AuditEntry, Contract
+from cssec.vendor_service import services
+from cssec.vendor_service.console import auth
+from cssec.vendor_service.models import ActivationCodeRow, AuditEntry, Contract
 from cssec.web.i18n import LANG_COOKIE
 
 ADMIN = ("alice", "correct horse battery")

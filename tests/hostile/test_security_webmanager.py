@@ -30,7 +30,7 @@ from sqlalchemy import inspect, text
 from cssec.core.clock import FakeClock
 from cssec.core.errors import CsrfFailed
 from cssec.server.webmanager import routers as webmanager_routers
-from cssec.vendor.services import IssuedContract, issue_replacement_code, renew_contract
+from cssec.vendor_service.services import IssuedContract, issue_replacement_code, renew_contract
 
 BASE = "http://server.test"
 VOLATILE = {"web_sessions", "connection_log"}

@@ -1,4 +1,4 @@
-"""Fixtures of the server tests: an in-process vendor (cssec.vendor.app.create_app) reached
+"""Fixtures of the server tests: an in-process vendor (cssec.vendor_service.app.create_app) reached
 over httpx's ASGI transport, a fake clock shared by both, and installed servers on SQLite
 in a temporary directory. Nothing sleeps: tests move the clock."""
 
@@ -19,8 +19,8 @@ from argon2 import PasswordHasher
 from server_helpers import START, Desk, ServerFactory, SwitchableTransport
 
 from cssec.core.clock import FakeClock
-from cssec.vendor.app import create_app as create_vendor_app
-from cssec.vendor.settings import VendorSettings
+from cssec.vendor_service.app import create_app as create_vendor_app
+from cssec.vendor_service.settings import VendorSettings
 from cssec.web import security
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from cssec.core.clock import FakeClock
 from cssec.core.license import grace_end
-from cssec.server.models_clients import Client
+from cssec.server.models import Client
 
 STATES = ("activated", "grace_period", "expired")
 HEARTBEAT = "/api/v1/agent/heartbeat"

@@ -19,11 +19,11 @@ from cssec.core.clock import FakeClock
 from cssec.core.codes import MacKey, encode_activation_code
 from cssec.core.license import Product
 from cssec.server.app import create_app
-from cssec.server.install import InstallRequest, install_server
+from cssec.server.licensing.install import InstallRequest, install_server
 from cssec.server.models import LicenseSlot, SystemEvent
 from cssec.server.settings import ServerSettings
-from cssec.vendor.runtime import Vendor
-from cssec.vendor.services import (
+from cssec.vendor_service.runtime import Vendor
+from cssec.vendor_service.services import (
     IssuedContract,
     issue_contract,
     issue_replacement_code,

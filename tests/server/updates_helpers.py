@@ -14,9 +14,11 @@ from server_helpers import Desk, Server, SwitchableTransport
 from cssec.core.policy import Component
 from cssec.core.signing import SigningKey, sign_statement
 from cssec.server.updates.service import Installed, read_installed
-from cssec.vendor.activeupdate.services import publish_component
+from cssec.vendor_service.activeupdate.services import publish_component
 
-SEED = Path(__file__).resolve().parents[2] / "src" / "cssec" / "vendor" / "activeupdate_seed"
+SEED = (
+    Path(__file__).resolve().parents[2] / "src" / "cssec" / "vendor_service" / "activeupdate_seed"
+)
 EXTRA_RULE = b"""
 rule Cssec_Test_Marker_V2
 {

@@ -15,17 +15,17 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from cssec.core.clock import Clock, SystemClock, zone
 from cssec.core.errors import NotAuthenticated
+from cssec.server.accounts.auth import purge_sessions
 from cssec.server.agent import routers as agent_routers
 from cssec.server.api.licenses import router as licenses_api
-from cssec.server.auth import purge_sessions
-from cssec.server.clockguard import server_info
 from cssec.server.context import ServerContext
-from cssec.server.datadir import DataDir, open_database
-from cssec.server.errors import NotInstalled
-from cssec.server.log_gate import TZ_INFO_KEY
-from cssec.server.log_management import LogMaintenance
-from cssec.server.scheduler import LicenseScheduler
+from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.errors import NotInstalled
+from cssec.server.licensing.scheduler import LicenseScheduler
+from cssec.server.logs.gate import TZ_INFO_KEY
+from cssec.server.logs.retention import LogMaintenance
 from cssec.server.settings import ServerSettings
+from cssec.server.storage.datadir import DataDir, open_database
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.webmanager import routers as webmanager_routers
 from cssec.server.webmanager.deps import LoginRequired

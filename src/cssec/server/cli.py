@@ -21,17 +21,17 @@ import typer
 
 from cssec.core.clock import SystemClock, zone
 from cssec.core.errors import CssecError
-from cssec.server.clockguard import server_info
-from cssec.server.datadir import DataDir, open_database
-from cssec.server.errors import NotInstalled
-from cssec.server.install import InstallRequest, install_server, read_password_file
-from cssec.server.license_manager import LicenseEnv, activate_code, check_status_online
-from cssec.server.license_view import SlotView, read_licenses
+from cssec.server.licensing.activation import LicenseEnv, activate_code, check_status_online
+from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.errors import NotInstalled
+from cssec.server.licensing.install import InstallRequest, install_server, read_password_file
+from cssec.server.licensing.vendor_client import VendorClient
+from cssec.server.licensing.view import SlotView, read_licenses
 from cssec.server.settings import ServerSettings
-from cssec.server.storage_errors import STORAGE_ERRORS, storage_error
+from cssec.server.storage.datadir import DataDir, open_database
+from cssec.server.storage.errors import STORAGE_ERRORS, storage_error
 from cssec.server.updates.service import rollback_components, update_components
 from cssec.server.updates.view import read_overview
-from cssec.server.vendor_client import VendorClient
 from cssec.web.i18n import LANGUAGES
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="The C/S Sec. server.")

@@ -10,11 +10,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock
-from cssec.server.auth import UnknownNameLockout
-from cssec.server.datadir import DataDir
-from cssec.server.license_manager import LicenseEnv
+from cssec.server.accounts.auth import UnknownNameLockout
+from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.settings import ServerSettings
-from cssec.server.vendor_client import VendorClient
+from cssec.server.storage.datadir import DataDir
 from cssec.web.i18n import current_language
 from cssec.web.ratelimit import RateLimiter
 

@@ -16,14 +16,14 @@ from typing import IO
 
 import httpx
 
-from cssec.vendor.runtime import Vendor, open_vendor
-from cssec.vendor.services import (
+from cssec.vendor_service.runtime import Vendor, open_vendor
+from cssec.vendor_service.services import (
     IssuedContract,
     issue_contract,
     issue_replacement_code,
     renew_contract,
 )
-from cssec.vendor.settings import VendorSettings
+from cssec.vendor_service.settings import VendorSettings
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[2]

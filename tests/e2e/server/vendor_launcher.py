@@ -8,8 +8,8 @@ from pathlib import Path
 
 import uvicorn
 
-from cssec.vendor.app import create_app
-from cssec.vendor.settings import VendorSettings
+from cssec.vendor_service.app import create_app
+from cssec.vendor_service.settings import VendorSettings
 
 
 def main() -> None:

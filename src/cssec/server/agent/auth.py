@@ -14,9 +14,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cssec.core.errors import NotAuthenticated
-from cssec.server.client_logs import add_connection
-from cssec.server.clients import authenticate_client
-from cssec.server.models_clients import Client
+from cssec.server.clients.enrollment import authenticate_client
+from cssec.server.logs.client_logs import add_connection
+from cssec.server.models import Client
 from cssec.server.webmanager.templating import ctx_of
 from cssec.web.http import client_ip
 

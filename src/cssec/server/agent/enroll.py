@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cssec.core.errors import CssecError
 from cssec.server.agent.routing import agent_router
-from cssec.server.client_logs import add_connection
-from cssec.server.clients import EnrollRequest, Route, enroll_client
-from cssec.server.clockguard import server_info
+from cssec.server.clients.enrollment import EnrollRequest, Route, enroll_client
+from cssec.server.licensing.clockguard import server_info
+from cssec.server.logs.client_logs import add_connection
 from cssec.server.webmanager.templating import ctx_of
 from cssec.web.http import client_ip
 

@@ -1,4 +1,4 @@
-"""What clients report about issue #6 protection: Damage Cleanup results and whether they
+"""What clients report about their protection: Damage Cleanup results and whether they
 applied the outbreak prevention policy; and `heartbeat_extras`, the part of the heartbeat
 answer that carries the real-time switch, the outbreak policy and cleanup requests."""
 
@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import agent_router
-from cssec.server.cleanup import (
+from cssec.server.clients.enrollment import cs_license_state
+from cssec.server.outbreak.prevention import heartbeat_outbreak, record_applied
+from cssec.server.protection.damage_cleanup import (
     CleanupResult,
     dcs_licensed,
     heartbeat_cleanups,
     record_cleanup_result,
 )
-from cssec.server.clients import cs_license_state
-from cssec.server.outbreak_prevention import heartbeat_outbreak, record_applied
-from cssec.server.realtime import heartbeat_realtime
+from cssec.server.protection.realtime import heartbeat_realtime
 from cssec.server.webmanager.templating import ctx_of
 
 router = agent_router()

@@ -22,8 +22,8 @@ from cssec.core.errors import NotFound
 from cssec.core.policy import Component, Operation, decide, distribution_operation
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import agent_router
+from cssec.server.logs.update_logs import UpdateResult, add_client_log
 from cssec.server.updates.errors import ComponentsUnavailable
-from cssec.server.updates.logs import UpdateResult, add_client_log
 from cssec.server.updates.service import license_state, read_installed
 from cssec.server.updates.store import ComponentStore
 from cssec.server.webmanager.templating import ctx_of

@@ -1,1 +1,2 @@
-"""The server's JSON API (/api/v1). The agent API for clients joins here later."""
+"""The server's administrator JSON API (/api/v1/licenses, HTTP Basic as admin or the Web
+manager session). The API clients call lives in `cssec.server.agent`."""

@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from cssec.core.errors import CsrfFailed, NotAuthenticated
-from cssec.server.auth import authenticate
-from cssec.server.license_manager import activate_code, check_status_online, describe_outcomes
-from cssec.server.license_view import read_licenses
+from cssec.server.accounts.auth import authenticate
+from cssec.server.licensing.activation import activate_code, check_status_online, describe_outcomes
+from cssec.server.licensing.view import read_licenses
 from cssec.server.models import User
 from cssec.server.webmanager.deps import session_user
 from cssec.server.webmanager.templating import ctx_of

@@ -5,13 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from cssec.server import (
-    models_clients,  # noqa: F401  (registers its tables on Base)
-    models_components,  # noqa: F401  (registers its tables on Base)
-    models_logmgmt,  # noqa: F401  (registers its tables on Base)
-    models_outbreak,  # noqa: F401  (registers its tables on Base)
-)
-from cssec.server.models import Base
+from cssec.server.models import Base  # the package registers every table on Base
 
 config = context.config
 target_metadata = Base.metadata

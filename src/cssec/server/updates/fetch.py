@@ -17,9 +17,9 @@ from cssec.core.components import Manifest, verify_file, verify_manifest
 from cssec.core.errors import VendorUnreachable
 from cssec.core.policy import Component
 from cssec.core.signing import VerifyingKey
+from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.updates.errors import ComponentUpdateFailed
 from cssec.server.updates.store import ComponentStore, validate_component
-from cssec.server.vendor_client import VendorClient
 
 
 @dataclass(frozen=True)

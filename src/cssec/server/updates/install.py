@@ -11,10 +11,10 @@ from datetime import datetime
 import httpx
 
 from cssec.core.signing import VerifyingKey
-from cssec.server.datadir import DataDir
+from cssec.server.licensing.vendor_client import VendorClient
+from cssec.server.storage.datadir import DataDir
 from cssec.server.updates.fetch import Fetched, fetch_update
 from cssec.server.updates.service import install_components
-from cssec.server.vendor_client import VendorClient
 
 
 async def download_components(

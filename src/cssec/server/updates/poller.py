@@ -14,8 +14,8 @@ import asyncio
 from datetime import datetime, timedelta
 
 from cssec.server.background import ClockLoop, Sleep
-from cssec.server.license_manager import LicenseEnv
-from cssec.server.models_components import ComponentStatus
+from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.models import ComponentStatus
 from cssec.server.updates.service import UpdateOutcome, rollback_components, update_components
 
 POLL_INTERVAL = timedelta(hours=1)

@@ -27,14 +27,13 @@ from cssec.core.components import ComponentVersion, Manifest
 from cssec.core.errors import CssecError, LicenseExpired, VendorUnreachable
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Component, Decision, Operation, decide
-from cssec.server.clockguard import server_info
-from cssec.server.license_manager import LicenseEnv, keys_for, trusted_keys
-from cssec.server.license_view import read_licenses
-from cssec.server.models import LicenseSlot
-from cssec.server.models_components import ComponentManifestRow, ComponentStatus
+from cssec.server.licensing.activation import LicenseEnv, keys_for, trusted_keys
+from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.view import read_licenses
+from cssec.server.logs.update_logs import UpdateResult, add_server_log
+from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSlot
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
 from cssec.server.updates.fetch import Fetched, fetch_files, fetch_manifest
-from cssec.server.updates.logs import UpdateResult, add_server_log
 from cssec.server.updates.store import ComponentStore
 
 

@@ -24,7 +24,7 @@ from cssec.core.components import (
     verify_file,
 )
 from cssec.core.policy import Component
-from cssec.server.tempfiles import create_temp, sweep_stale
+from cssec.server.storage.tempfiles import create_temp, sweep_stale
 
 COMPONENTS_DIR = "components"
 TEMP_BASE = ".incoming-"

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from cssec.core.components import ComponentVersion, format_timestamp
 from cssec.core.license import LicenseState
 from cssec.core.policy import Component, Decision, Operation, decide
-from cssec.server.models_components import ServerUpdateLog
-from cssec.server.updates.logs import latest_server_log
+from cssec.server.logs.update_logs import latest_server_log
+from cssec.server.models import ServerUpdateLog
 from cssec.server.updates.service import license_state, read_installed
 
 

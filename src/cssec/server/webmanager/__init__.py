@@ -1,6 +1,6 @@
 """The Web manager (Webマネージャ): server-rendered pages, Japanese first, English second.
 
-`routers` lists every page router; later pages add theirs here and their menu entries to
+`routers` lists every page router; a new page adds its router here and its menu entries to
 `nav.NAV`.
 """
 

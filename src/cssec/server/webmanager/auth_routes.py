@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from cssec.core.errors import CssecError
-from cssec.server.auth import authenticate, end_session, set_language, start_session
+from cssec.server.accounts.auth import authenticate, end_session, set_language, start_session
 from cssec.server.models import User
 from cssec.server.webmanager.deps import SESSION_USER_KEY, session_user
 from cssec.server.webmanager.forms import csrf_refusal, refuse

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from cssec.core.license import LicenseState
 from cssec.core.policy import RESTRICTED_AFTER_GRACE, Operation, decide
-from cssec.server.clockguard import TimeView
-from cssec.server.license_view import SlotView
+from cssec.server.licensing.clockguard import TimeView
+from cssec.server.licensing.view import SlotView
 
 RESTRICTED = [op for op in Operation if op in RESTRICTED_AFTER_GRACE]
 KEEPS_WORKING = [op for op in Operation if op not in RESTRICTED_AFTER_GRACE]

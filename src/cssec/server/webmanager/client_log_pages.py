@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from cssec.server.client_logs import list_connections, list_virus_log
+from cssec.server.logs.client_logs import list_connections, list_virus_log
 from cssec.server.models import User
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.templating import ctx_of, render

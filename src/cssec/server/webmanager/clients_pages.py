@@ -14,8 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
-from cssec.server.client_logs import list_clients
-from cssec.server.clients import (
+from cssec.server.clients.enrollment import (
     IssuedToken,
     Route,
     is_online,
@@ -24,6 +23,7 @@ from cssec.server.clients import (
     recent_install_tokens,
     token_status,
 )
+from cssec.server.logs.client_logs import list_clients
 from cssec.server.models import User
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.forms import csrf_refusal

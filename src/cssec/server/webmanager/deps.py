@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from cssec.server.auth import resolve_session
+from cssec.server.accounts.auth import resolve_session
 from cssec.server.models import User
 from cssec.server.webmanager.templating import ctx_of
 

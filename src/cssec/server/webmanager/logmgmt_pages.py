@@ -11,17 +11,17 @@ from sqlalchemy import Select
 
 from cssec.core.errors import CssecError
 from cssec.core.policy import Operation, decide
-from cssec.server.client_logs import connection_query, virus_query
-from cssec.server.clients import cs_license_state
-from cssec.server.events import Level
-from cssec.server.log_export import (
+from cssec.server.clients.enrollment import cs_license_state
+from cssec.server.logs.client_logs import connection_query, virus_query
+from cssec.server.logs.events import Level
+from cssec.server.logs.export import (
     SHEETS,
     client_update_query,
     event_query,
     server_update_query,
     stream_csv,
 )
-from cssec.server.log_management import (
+from cssec.server.logs.retention import (
     LOG_LABELS,
     MAX_RETENTION_DAYS,
     LogKind,
@@ -30,8 +30,8 @@ from cssec.server.log_management import (
     retention,
     update_log_settings,
 )
+from cssec.server.logs.update_logs import CLIENT_RESULTS, RESULT_LABELS
 from cssec.server.models import User
-from cssec.server.updates.logs import CLIENT_RESULTS, RESULT_LABELS
 from cssec.server.webmanager.client_log_pages import CONNECTION_ACTIONS, SCAN_TYPES
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.forms import form_action, refuse

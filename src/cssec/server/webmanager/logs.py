@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from cssec.server.events import LEVEL_LABELS, Level, list_events
+from cssec.server.logs.events import LEVEL_LABELS, Level, list_events
 from cssec.server.models import User
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.templating import ctx_of, render

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from cssec.server.models import User
-from cssec.server.outbreak_monitor import (
+from cssec.server.outbreak.monitor import (
     MonitorForm,
     acknowledge_alert,
     list_alerts,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from cssec.server.models import User
-from cssec.server.outbreak_prevention import (
+from cssec.server.outbreak.prevention import (
     client_states,
     current_policy,
     deploy_policy,

@@ -12,12 +12,12 @@ from fastapi.responses import Response
 
 from cssec.core.errors import CsrfFailed, CssecError, VendorUnreachable
 from cssec.core.license import Product
-from cssec.server.clockguard import server_info
-from cssec.server.events import list_events
-from cssec.server.license_manager import activate_code, check_status_online
-from cssec.server.license_view import read_licenses
+from cssec.server.licensing.activation import activate_code, check_status_online
+from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.view import read_licenses
+from cssec.server.logs.events import list_events
 from cssec.server.models import User
-from cssec.server.outbreak_monitor import open_alerts
+from cssec.server.outbreak.monitor import open_alerts
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.forms import csrf_refusal, refuse
 from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render

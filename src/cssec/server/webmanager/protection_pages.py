@@ -1,4 +1,4 @@
-"""クライアント一覧 actions of issue #6: the per-client real-time scan switch (and the default
+"""クライアント一覧 protection actions: the per-client real-time scan switch (and the default
 for new clients), and ウイルス感染復旧サービス (Damage Cleanup) requests: button → confirm
 page → queued request. Actions answer with POST-redirect-GET and a flash message."""
 
@@ -12,11 +12,14 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cssec.core.errors import CssecError
-from cssec.server.cleanup import check_cleanup_allowed, latest_requests, request_cleanup
-from cssec.server.models import User
-from cssec.server.models_clients import Client
-from cssec.server.protection_errors import ClientNotFound
-from cssec.server.realtime import (
+from cssec.server.clients.errors import ClientNotFound
+from cssec.server.models import Client, User
+from cssec.server.protection.damage_cleanup import (
+    check_cleanup_allowed,
+    latest_requests,
+    request_cleanup,
+)
+from cssec.server.protection.realtime import (
     RealtimeSetting,
     parse_folders,
     read_defaults,
@@ -41,7 +44,8 @@ CLEANUP_STATUS = {
 
 
 def clients_extras(session: Session, client_ids: Sequence[int]) -> dict[str, Any]:
-    """What the client list shows of issue #6 for the clients on the page."""
+    """The protection columns of the client list (real-time switch, cleanup, outbreak policy) for
+    the clients on the page."""
     return {
         "realtime": settings_for(session, client_ids),
         "realtime_running": running_for(session, client_ids),

@@ -18,8 +18,8 @@ from cssec.core.errors import CsrfFailed
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
 from cssec.server.context import ServerContext
-from cssec.server.events import LEVEL_LABELS
-from cssec.server.license_view import read_licenses
+from cssec.server.licensing.view import read_licenses
+from cssec.server.logs.events import LEVEL_LABELS
 from cssec.server.models import User
 from cssec.server.webmanager.banners import clock_banner, license_banner
 from cssec.server.webmanager.nav import NAV

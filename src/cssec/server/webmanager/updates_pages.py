@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from cssec.core.errors import CssecError
-from cssec.server.models import User
-from cssec.server.updates.logs import (
+from cssec.server.logs.update_logs import (
     CLIENT_RESULTS,
     RESULT_LABELS,
     TRIGGER_LABELS,
@@ -19,6 +18,7 @@ from cssec.server.updates.logs import (
     list_server_log,
     versions_text,
 )
+from cssec.server.models import User
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.updates.service import UpdateOutcome
 from cssec.server.updates.view import read_overview

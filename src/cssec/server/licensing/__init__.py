@@ -1,0 +1,29 @@
+"""The license as the FAQ describes it: installing with a code, the two license slots
+(C/S Sec., Damage Cleanup Services), activating a new code (新規入力), online status checks
+(manual and on the 90/60/30/0-day schedule), trusting the vendor's signed statements, and the
+clock guard that stops a clock set back from reviving a license.
+
+- `install`: `cssec server install` (no code, no install)
+- `activation`: activating codes and checking status online (the only writer of a slot)
+- `slots`: writing a slot and its license.activated event
+- `state`: the one computation of a slot's state (with the clock guard) used by every gate
+- `view`: what 製品ライセンス and `GET /api/v1/licenses` show
+- `statements`: verifying a vendor status statement
+- `vendor_client`: registration, status and keys over HTTP
+- `scheduler`: the automatic status checks
+- `clockguard`: the latest time seen
+- `errors`
+"""
+
+__all__ = [
+    "activation",
+    "clockguard",
+    "errors",
+    "install",
+    "scheduler",
+    "slots",
+    "state",
+    "statements",
+    "vendor_client",
+    "view",
+]

@@ -1,0 +1,379 @@
+"""Activating codes and checking status online: the only code that changes a license slot.
+
+Network calls run outside any database transaction (the CLI must work while `serve`
+runs, on SQLite). A change is one short transaction that updates the slot and writes its
+event together, so a crash at any point leaves the old license in force. Nothing from
+the vendor is applied before its signature is verified with a pinned key and it is
+shown to name this server and this slot's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cssec.core.clock import Clock
+from cssec.core.codes import parse_activation_code
+from cssec.core.errors import CssecError, ExpiredActivationCode, VendorUnreachable
+from cssec.core.license import DEFAULT_GRACE_DAYS, LicenseState, Product, license_state
+from cssec.core.signing import VerifyingKey, follow_endorsements
+from cssec.server.licensing.clockguard import observe_time, server_info
+from cssec.server.licensing.errors import UntrustedStatement
+from cssec.server.licensing.slots import activation_event, find_slot, store_slot
+from cssec.server.licensing.statements import VerifiedStatement, verify_envelope
+from cssec.server.licensing.vendor_client import VendorClient
+from cssec.server.licensing.view import SlotView, effective_today, slot_view
+from cssec.server.logs.events import Level, add_event
+from cssec.server.models import LicenseSlot
+from cssec.server.storage.datadir import DataDir
+
+VendorFactory = Callable[[], VendorClient]
+
+
+@dataclass(frozen=True)
+class LicenseEnv:
+    """What the license services need: the database, time, the data dir and the vendor."""
+
+    sessionmaker: sessionmaker[Session]
+    clock: Clock
+    tz: tzinfo
+    data: DataDir
+    vendor: VendorFactory | None
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    product: Product
+    ok: bool
+    error: CssecError | None = None
+    old_expiry: date | None = None
+    new_expiry: date | None = None
+
+
+def _name(product: Product) -> dict[str, str]:
+    return {"ja": product.name_in("ja"), "en": product.name_in("en")}
+
+
+async def trusted_keys(env: LicenseEnv, vendor: VendorClient) -> dict[str, VerifyingKey]:
+    """The pinned keys; a server installed offline pins the vendor's on first contact.
+
+    The pin is never silent: the keys file is staged complete, the vendor.keys_pinned event
+    committed, and only then the file renamed into place. A crash before the rename leaves
+    the event without the pin, and the next contact pins (and logs) again.
+    """
+    keys = env.data.read_vendor_keys()
+    if keys:
+        return keys
+    fetched = await vendor.fetch_keys()
+    _pin(env, vendor, fetched, _FIRST_CONTACT, kids=[key.kid for key in fetched])
+    return {key.kid: key for key in fetched}
+
+
+async def keys_for(
+    env: LicenseEnv, vendor: VendorClient, keys: Mapping[str, VerifyingKey], envelope: object
+) -> Mapping[str, VerifyingKey]:
+    """`keys`, or, when `envelope` is signed with a kid none of them has (the vendor rotated
+    its signing key), `keys` plus the keys the vendor's endorsement chain vouches for,
+    starting from a key already pinned (`core.signing.follow_endorsements`). Those are
+    pinned as `trusted_keys` pins (the keys file staged, a vendor.keys_rotated event
+    committed, the file put in place). Nothing is learned from a key set whose chain does
+    not start at a pinned key, or when the keys cannot be fetched: the envelope then fails
+    verification with unknown_kid, as before, and nothing changes."""
+    kid = envelope.get("kid") if isinstance(envelope, dict) else None
+    if not isinstance(kid, str) or kid in keys:
+        return keys
+    try:
+        _fetched, endorsements = await vendor.fetch_key_set()
+    except VendorUnreachable:
+        return keys
+    learned = follow_endorsements(keys, endorsements)
+    if not learned:
+        return keys
+    merged = {**keys, **learned}
+    _pin(env, vendor, list(merged.values()), _ROTATED, kids=list(learned))
+    return merged
+
+
+_FIRST_CONTACT = (
+    Level.WARNING,
+    "vendor.keys_pinned",
+    {
+        "ja": "ライセンスサーバの公開鍵を初回接続時に取得し、保存しました。",
+        "en": "The license service's public keys were fetched on first contact and pinned.",
+    },
+)
+_ROTATED = (
+    Level.INFO,
+    "vendor.keys_rotated",
+    {
+        "ja": "ライセンスサーバの新しい公開鍵を、保存済みの鍵による署名で確認して追加しました。",
+        "en": "The license service's new public key was verified by a pinned key's "
+        "signature and added.",
+    },
+)
+
+
+def _pin(
+    env: LicenseEnv,
+    vendor: VendorClient,
+    keys: list[VerifyingKey],
+    event: tuple[Level, str, dict[str, str]],
+    *,
+    kids: list[str],
+) -> None:
+    """Stage the keys file, commit the event, then put the file in place: a crash before
+    the rename leaves the event without the pin, and the next contact pins (and logs)
+    again; never a pin without its event."""
+    staged = env.data.stage_vendor_keys(keys)
+    level, kind, message = event
+    try:
+        with env.sessionmaker() as session:
+            add_event(
+                session,
+                at=env.clock.now(),
+                level=level,
+                kind=kind,
+                message=message,
+                details={"kids": kids, "vendor_url": vendor.base_url},
+            )
+            session.commit()
+        env.data.place_vendor_keys(staged)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+
+
+async def fetch_statement(
+    env: LicenseEnv, vendor: VendorClient, *, code: str, product: Product, server_id: str
+) -> VerifiedStatement:
+    pinned = await trusted_keys(env, vendor)
+    envelope = await vendor.status(activation_code=code, server_id=server_id)
+    keys = await keys_for(env, vendor, pinned, envelope)
+    return verify_envelope(
+        envelope, keys, activation_code=code, server_id=server_id, product=product
+    )
+
+
+def _plain_fields(error: CssecError) -> dict[str, Any]:
+    """The error's explaining fields that belong in a log row (no nested objects)."""
+    return {k: v for k, v in error.fields.items() if isinstance(v, str | int | None)}
+
+
+def _record_refusal(
+    env: LicenseEnv, error: CssecError, *, text: str, product: Product | None, actor: str
+) -> None:
+    with env.sessionmaker() as session:
+        add_event(
+            session,
+            at=env.clock.now(),
+            level=Level.WARNING,
+            kind="license.activation_refused",
+            message={
+                "ja": f"アクティベーションコードを受け付けませんでした: {error.message('ja')}",
+                "en": f"Activation code refused: {error.message('en')}",
+            },
+            details={
+                "code": error.code,
+                "input": text[:64],
+                "product": product.value if product else None,
+                "actor": actor,
+                "error": _plain_fields(error),
+            },
+        )
+        session.commit()
+
+
+async def activate_code(
+    env: LicenseEnv, text: str, *, product: Product | None = None, actor: str
+) -> SlotView:
+    """Enter a new activation code; takes effect at once.
+
+    Order: the code's own structure and check character; then the vendor's signed status
+    (whose contract end wins, since an online renewal keeps the code); when the vendor
+    cannot be reached or its answer cannot be trusted, the code's encoded expiry, logged
+    as not confirmed online. A refusal changes nothing and is logged.
+    """
+    now = env.clock.now()
+    with env.sessionmaker() as session:
+        time = observe_time(session, now)
+        server_id = server_info(session).server_id
+    today = effective_today(time, env.tz)
+
+    check = parse_activation_code(text, product=product)
+    if not check.ok or check.value is None:
+        error = check.to_error()
+        _record_refusal(env, error, text=text, product=product, actor=actor)
+        raise error
+    code = check.value
+
+    statement: VerifiedStatement | None = None
+    unconfirmed: CssecError | None = None
+    if env.vendor is not None:
+        try:
+            async with env.vendor() as vendor:
+                statement = await fetch_statement(
+                    env, vendor, code=code.text, product=code.product, server_id=server_id
+                )
+        except (VendorUnreachable, UntrustedStatement) as exc:
+            unconfirmed = exc
+        except CssecError as exc:
+            _record_refusal(env, exc, text=text, product=product, actor=actor)
+            raise
+    else:
+        unconfirmed = VendorUnreachable(cause="no license service configured")
+
+    expires_on = statement.contract_end if statement else code.expires_on
+    grace_days = statement.grace_days if statement else DEFAULT_GRACE_DAYS
+    if license_state(expires_on, grace_days, today) is LicenseState.EXPIRED:
+        error = ExpiredActivationCode(expires_on=expires_on.isoformat())
+        _record_refusal(env, error, text=text, product=product, actor=actor)
+        raise error
+
+    with env.sessionmaker() as session, session.begin():
+        previous = session.scalars(
+            select(LicenseSlot.activation_code).where(LicenseSlot.product == code.product.value)
+        ).one_or_none()
+        slot = store_slot(session, code=code, statement=statement, now=now)
+        activation_event(
+            session, slot, now=now, actor=actor, unconfirmed=unconfirmed, previous_code=previous
+        )
+        session.flush()
+        return slot_view(slot, today)
+
+
+def _failure_message(product: Product, error: CssecError) -> dict[str, str]:
+    name = _name(product)
+    return {
+        "ja": (
+            f"{name['ja']} のステータスをオンラインで確認できませんでした。"
+            f"現在のライセンスは変更されていません。{error.message('ja')}"
+        ),
+        "en": (
+            f"Could not check the status of {name['en']} online; the current license is "
+            f"unchanged. {error.message('en')}"
+        ),
+    }
+
+
+def _record_failure(
+    env: LicenseEnv, product: Product, code: str, error: CssecError, *, actor: str
+) -> None:
+    now = env.clock.now()
+    with env.sessionmaker() as session, session.begin():
+        slot = find_slot(session, product)
+        if slot is not None and slot.activation_code == code:
+            slot.last_attempt = now
+            slot.consecutive_failures += 1
+            slot.last_error = error.code
+        add_event(
+            session,
+            at=now,
+            level=Level.ERROR,
+            kind="license.check_failed",
+            message=_failure_message(product, error),
+            details={
+                "product": product.value,
+                "cause": error.code,
+                "actor": actor,
+                "error": _plain_fields(error),
+            },
+        )
+
+
+def _apply_statement(
+    env: LicenseEnv, product: Product, code: str, statement: VerifiedStatement, *, actor: str
+) -> CheckOutcome:
+    now = env.clock.now()
+    with env.sessionmaker() as session, session.begin():
+        slot = find_slot(session, product)
+        if slot is None or slot.activation_code != code:
+            # A new code was entered while we were asking: that activation wins.
+            return CheckOutcome(product=product, ok=True)
+        if slot.statement_issued_at is not None and statement.issued_at < slot.statement_issued_at:
+            raise UntrustedStatement(reason="stale_statement")
+        old = slot.expires_on
+        slot.expires_on = statement.contract_end
+        slot.grace_days = statement.grace_days
+        slot.seats = statement.seats
+        slot.version_type = statement.version_type.value
+        slot.confirmed_online = True
+        slot.statement = statement.envelope
+        slot.statement_issued_at = statement.issued_at
+        slot.last_success = now
+        slot.last_attempt = now
+        slot.consecutive_failures = 0
+        slot.last_error = None
+        name = _name(product)
+        new = statement.contract_end.isoformat()
+        changed = {
+            "ja": f"(変更前 {old.isoformat()})" if old != statement.contract_end else "(変更なし)",
+            "en": f"(was {old.isoformat()})" if old != statement.contract_end else "(unchanged)",
+        }
+        add_event(
+            session,
+            at=now,
+            level=Level.INFO,
+            kind="license.check_succeeded",
+            message={
+                "ja": (
+                    f"{name['ja']} のステータスをオンラインで確認しました: "
+                    f"有効期限 {new} {changed['ja']}。"
+                ),
+                "en": f"Checked {name['en']} online: expires {new} {changed['en']}.",
+            },
+            details={
+                "product": product.value,
+                "old_expiry": old.isoformat(),
+                "new_expiry": new,
+                "vendor_state": statement.vendor_state,
+                "actor": actor,
+            },
+        )
+        return CheckOutcome(
+            product=product, ok=True, old_expiry=old, new_expiry=statement.contract_end
+        )
+
+
+async def check_status_online(
+    env: LicenseEnv, *, products: Iterable[Product] | None = None, actor: str
+) -> list[CheckOutcome]:
+    """Ask the vendor for each slot's status; a failure leaves that slot exactly as it was."""
+    wanted = set(products) if products is not None else None
+    with env.sessionmaker() as session:
+        observe_time(session, env.clock.now())
+        server_id = server_info(session).server_id
+        targets = [
+            (Product(slot.product), slot.activation_code)
+            for slot in session.scalars(select(LicenseSlot).order_by(LicenseSlot.id)).all()
+            if wanted is None or Product(slot.product) in wanted
+        ]
+    outcomes: list[CheckOutcome] = []
+    if not targets:
+        return outcomes
+    if env.vendor is None:
+        error = VendorUnreachable(cause="no license service configured")
+        for product, code in targets:
+            _record_failure(env, product, code, error, actor=actor)
+            outcomes.append(CheckOutcome(product=product, ok=False, error=error))
+        return outcomes
+    async with env.vendor() as vendor:
+        for product, code in targets:
+            try:
+                statement = await fetch_statement(
+                    env, vendor, code=code, product=product, server_id=server_id
+                )
+                outcomes.append(_apply_statement(env, product, code, statement, actor=actor))
+            except CssecError as exc:
+                _record_failure(env, product, code, exc, actor=actor)
+                outcomes.append(CheckOutcome(product=product, ok=False, error=exc))
+    return outcomes
+
+
+def describe_outcomes(outcomes: list[CheckOutcome]) -> dict[str, Any]:
+    """For logs and API errors: which product failed with which code."""
+    return {o.product.value: (o.error.code if o.error else "ok") for o in outcomes}

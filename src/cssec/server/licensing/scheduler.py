@@ -1,0 +1,127 @@
+"""Automatic status checks: an asyncio task in the server process, planned by core.schedule.
+
+Every wake-up asks `plan_checks` what is due for each slot from the stored history
+(last success, last attempt), so a restart plans exactly like a wake-up and a check
+missed while the server was down or offline is caught up at the next start. The wait is
+derived from the injected clock and capped at a minute, so clock jumps and suspends are
+noticed (`background.ClockLoop`); tests call `run_due_checks` directly with a FakeClock
+and never sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cssec.core.license import Product
+from cssec.core.schedule import plan_checks
+from cssec.server.background import MAX_WAIT, ClockLoop, Sleep
+from cssec.server.licensing.activation import CheckOutcome, LicenseEnv, check_status_online
+from cssec.server.licensing.clockguard import observe_time
+from cssec.server.logs.events import Level, add_event
+from cssec.server.models import LicenseSlot
+
+MAX_RETRY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class TickResult:
+    outcomes: list[CheckOutcome]
+    next_wakeup: datetime
+
+
+def retry_after(base: timedelta, failures: int) -> timedelta:
+    """Back-off after `failures` failed attempts in a row: base, 2x, 4x, … up to a day."""
+    if failures <= 1:
+        return base
+    factor: int = 2 ** min(failures - 1, 16)
+    return min(MAX_RETRY, base * factor)
+
+
+class LicenseScheduler(ClockLoop):
+    task_name = "cssec-license-scheduler"
+    failure_message = "scheduled license check failed"
+
+    def __init__(
+        self,
+        env: LicenseEnv,
+        *,
+        retry_base: timedelta = timedelta(hours=1),
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        super().__init__(env.clock, sleep=sleep)
+        self.env = env
+        self.retry_base = retry_base
+
+    async def run_due_checks(self, now: datetime | None = None) -> TickResult:
+        """Run every check that is due at `now` (default: the clock); return when to wake next."""
+        now = now or self.env.clock.now()
+        due: list[Product] = []
+        with self.env.sessionmaker() as session:
+            observe_time(session, now)
+            slots = session.scalars(select(LicenseSlot).order_by(LicenseSlot.id)).all()
+            plans = {}
+            for slot in slots:
+                plan = plan_checks(
+                    expiry=slot.expires_on,
+                    tz=self.env.tz,
+                    last_success=slot.last_success,
+                    last_attempt=slot.last_attempt,
+                    now=now,
+                    retry_after=retry_after(self.retry_base, slot.consecutive_failures),
+                )
+                plans[slot.product] = plan
+                if plan.run_now:
+                    due.append(Product(slot.product))
+                failing = slot.last_attempt is not None and (
+                    slot.last_success is None or slot.last_attempt > slot.last_success
+                )
+                if plan.run_now and plan.missed and not failing:
+                    _log_catch_up(session, Product(slot.product), plan.missed, now, self.env.tz)
+            session.commit()
+        outcomes: list[CheckOutcome] = []
+        if due:
+            outcomes = await check_status_online(self.env, products=due, actor="scheduler")
+            with self.env.sessionmaker() as session:
+                for slot in session.scalars(select(LicenseSlot)).all():
+                    plans[slot.product] = plan_checks(
+                        expiry=slot.expires_on,
+                        tz=self.env.tz,
+                        last_success=slot.last_success,
+                        last_attempt=slot.last_attempt,
+                        now=now,
+                        retry_after=retry_after(self.retry_base, slot.consecutive_failures),
+                    )
+        wakeups = [plan.next_wakeup for plan in plans.values()]
+        return TickResult(outcomes=outcomes, next_wakeup=min(wakeups, default=now + MAX_WAIT))
+
+    async def tick(self) -> datetime:
+        return (await self.run_due_checks()).next_wakeup
+
+
+def _log_catch_up(
+    session: Session, product: Product, missed: tuple[datetime, ...], now: datetime, tz: tzinfo
+) -> None:
+    first = missed[0].astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    names = {"ja": product.name_in("ja"), "en": product.name_in("en")}
+    add_event(
+        session,
+        at=now,
+        level=Level.INFO,
+        kind="license.check_caught_up",
+        message={
+            "ja": (
+                f"{names['ja']} の定期確認 ({first} 以降の {len(missed)} 回分) が、"
+                "サーバの停止またはオフラインのため実行されていませんでした。今から確認します。"
+            ),
+            "en": (
+                f"{len(missed)} scheduled check(s) of {names['en']} since {first} were missed "
+                "(server down or offline); checking now."
+            ),
+        },
+        details={"product": product.value, "missed": [m.isoformat() for m in missed]},
+    )

@@ -1,0 +1,113 @@
+"""What the server shows about its licenses, computed on every read from the stored expiry
+and the clock (never stored, so it can never go stale)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cssec.core.codes import ACTIVATION_CODE_GROUPS, format_symbols
+from cssec.core.license import (
+    LicenseState,
+    Product,
+    VersionType,
+    grace_end,
+    license_state,
+)
+from cssec.server.licensing.clockguard import TimeView, observe_time
+from cssec.server.models import LicenseSlot
+
+PRODUCT_ORDER = (Product.CS, Product.DCS)
+WARN_DAYS_BEFORE = 90
+
+
+@dataclass(frozen=True)
+class SlotView:
+    product: Product
+    activation_code: str
+    version_type: VersionType
+    seats: int
+    expires_on: date
+    grace_days: int
+    state: LicenseState
+    today: date
+    confirmed_online: bool
+    last_success: datetime | None
+    last_attempt: datetime | None
+    last_error: str | None
+
+    @property
+    def formatted_code(self) -> str:
+        return format_symbols(self.activation_code, ACTIVATION_CODE_GROUPS)
+
+    @property
+    def grace_end(self) -> date:
+        return grace_end(self.expires_on, self.grace_days)
+
+    @property
+    def days_to_expiry(self) -> int:
+        return (self.expires_on - self.today).days
+
+    @property
+    def days_to_grace_end(self) -> int:
+        return (self.grace_end - self.today).days
+
+    @property
+    def expiry_near(self) -> bool:
+        return self.state is LicenseState.ACTIVATED and self.days_to_expiry <= WARN_DAYS_BEFORE
+
+    def to_api(self, lang: str) -> dict[str, Any]:
+        """The DESIGN.md shape, labels in the request's language."""
+        return {
+            "product": self.product.value,
+            "product_name": self.product.name_in(lang),
+            "version_type": self.version_type.label(lang),
+            "activation_code": self.formatted_code,
+            "status": self.state.value,
+            "expires_on": self.expires_on.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Licenses:
+    slots: list[SlotView]
+    time: TimeView
+    today: date
+
+    def slot(self, product: Product) -> SlotView | None:
+        return next((s for s in self.slots if s.product is product), None)
+
+
+def slot_view(slot: LicenseSlot, today: date) -> SlotView:
+    return SlotView(
+        product=Product(slot.product),
+        activation_code=slot.activation_code,
+        version_type=VersionType(slot.version_type),
+        seats=slot.seats,
+        expires_on=slot.expires_on,
+        grace_days=slot.grace_days,
+        state=license_state(slot.expires_on, slot.grace_days, today),
+        today=today,
+        confirmed_online=slot.confirmed_online,
+        last_success=slot.last_success,
+        last_attempt=slot.last_attempt,
+        last_error=slot.last_error,
+    )
+
+
+def effective_today(time: TimeView, tz: tzinfo) -> date:
+    """Today in the server's zone, from max(now, latest seen): a clock set back changes nothing."""
+    return time.effective.astimezone(tz).date()
+
+
+def read_licenses(session: Session, *, now: datetime, tz: tzinfo) -> Licenses:
+    time = observe_time(session, now)
+    today = effective_today(time, tz)
+    rows = session.scalars(select(LicenseSlot)).all()
+    order = {p.value: i for i, p in enumerate(PRODUCT_ORDER)}
+    slots = [slot_view(row, today) for row in sorted(rows, key=lambda r: order.get(r.product, 99))]
+    return Licenses(slots=slots, time=time, today=today)

@@ -1,0 +1,225 @@
+"""CSV export of the log pages: the same filters as the page, every matching row, newest
+first, streamed in batches (no log is ever held in memory whole).
+
+UTF-8 with a BOM, CRLF line ends: what Excel in Japan opens without garbling. Cells that a
+spreadsheet would run as a formula (starting with = + - @ or a tab/CR) are prefixed with an
+apostrophe, so a file name reported by a client cannot become a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cssec.server.logs.client_logs import like
+from cssec.server.logs.events import LEVEL_LABELS, Level
+from cssec.server.models import ClientUpdateLog, ServerUpdateLog, SystemEvent
+
+BOM = "\ufeff"
+BATCH = 500
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+def event_query(*, kind_prefix: str = "", level: str = "") -> Select[Any]:
+    query = select(SystemEvent)
+    if kind_prefix:
+        prefix = kind_prefix.replace("\\", "").replace("%", "").replace("_", r"\_")
+        query = query.where(SystemEvent.kind.like(prefix + "%", escape="\\"))
+    if level:
+        query = query.where(SystemEvent.level == level)
+    return query
+
+
+def server_update_query(*, result: str = "") -> Select[Any]:
+    query = select(ServerUpdateLog)
+    if result:
+        query = query.where(ServerUpdateLog.result == result)
+    return query
+
+
+def client_update_query(*, result: str = "", hostname: str = "") -> Select[Any]:
+    query = select(ClientUpdateLog)
+    if result:
+        query = query.where(ClientUpdateLog.result == result)
+    if hostname:
+        query = query.where(ClientUpdateLog.hostname.ilike(like(hostname), escape="\\"))
+    return query
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One export: its file name, header cells per language, and how a row becomes cells."""
+
+    name: str
+    headers: dict[str, Sequence[str]]
+    cells: Callable[[Any, str, Callable[[Any], str]], Sequence[Any]]
+
+
+def _time(tz: tzinfo) -> Callable[[Any], str]:
+    return lambda value: value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+SHEETS: dict[str, Sheet] = {
+    "virus": Sheet(
+        "virus-log",
+        {
+            "ja": [
+                "日時",
+                "ホスト名",
+                "ウイルス/スパイウェア",
+                "ファイル",
+                "処理",
+                "検索の種類",
+                "コンポーネント",
+                "バージョン",
+                "ルール",
+                "SHA-256",
+            ],
+            "en": [
+                "Date and time",
+                "Host name",
+                "Threat",
+                "File",
+                "Action",
+                "Scan type",
+                "Component",
+                "Version",
+                "Rule",
+                "SHA-256",
+            ],
+        },
+        lambda r, lang, t: [
+            t(r.at),
+            r.hostname,
+            r.threat,
+            r.path,
+            r.action,
+            r.scan_type,
+            r.component,
+            r.component_version,
+            r.rule,
+            r.sha256,
+        ],
+    ),
+    "connection": Sheet(
+        "connection-log",
+        {
+            "ja": ["日時", "ホスト名", "IP アドレス", "要求", "結果"],
+            "en": ["Date and time", "Host name", "IP address", "Request", "Result"],
+        },
+        lambda r, lang, t: [t(r.at), r.hostname, r.ip, r.action, r.status],
+    ),
+    "system_events": Sheet(
+        "system-events",
+        {
+            "ja": ["日時", "レベル", "イベント", "メッセージ"],
+            "en": ["Date and time", "Level", "Event", "Message"],
+        },
+        lambda r, lang, t: [
+            t(r.at),
+            LEVEL_LABELS[Level(r.level)][lang] if r.level in set(Level) else r.level,
+            r.kind,
+            r.message_en if lang == "en" else r.message_ja,
+        ],
+    ),
+    "update_server": Sheet(
+        "update-log-server",
+        {
+            "ja": [
+                "日時",
+                "実行契機",
+                "実行者",
+                "結果",
+                "原因",
+                "シリアル",
+                "バージョン",
+                "メッセージ",
+            ],
+            "en": [
+                "Date and time",
+                "Trigger",
+                "Actor",
+                "Result",
+                "Cause",
+                "Serial",
+                "Versions",
+                "Message",
+            ],
+        },
+        lambda r, lang, t: [
+            t(r.at),
+            r.trigger,
+            r.actor,
+            r.result,
+            r.cause,
+            r.serial,
+            _versions(r.versions),
+            r.message_en if lang == "en" else r.message_ja,
+        ],
+    ),
+    "update_client": Sheet(
+        "update-log-client",
+        {
+            "ja": ["日時", "ホスト名", "クライアント ID", "結果", "バージョン", "メッセージ"],
+            "en": ["Date and time", "Host name", "Client ID", "Result", "Versions", "Message"],
+        },
+        lambda r, lang, t: [
+            t(r.at),
+            r.hostname,
+            r.client_id,
+            r.result,
+            _versions(r.versions),
+            r.message,
+        ],
+    ),
+}
+
+
+def _versions(versions: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(versions.items()))
+
+
+def _line(cells: Sequence[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([safe_cell(c) for c in cells])
+    return buffer.getvalue()
+
+
+def stream_csv(
+    sessions: sessionmaker[Session],
+    sheet: Sheet,
+    query: Select[Any],
+    *,
+    lang: str,
+    tz: tzinfo,
+    batch: int = BATCH,
+) -> Iterator[bytes]:
+    """BOM and header, then every row, newest first, `batch` rows per query (keyset on id,
+    so rows added during the export neither repeat nor shift the pages)."""
+    lang = "en" if lang == "en" else "ja"
+    entity = query.column_descriptions[0]["entity"]
+    yield (BOM + _line(sheet.headers[lang])).encode("utf-8")
+    last_id: int | None = None
+    fmt = _time(tz)
+    while True:
+        page = query.order_by(entity.id.desc()).limit(batch)
+        if last_id is not None:
+            page = page.where(entity.id < last_id)
+        with sessions() as session:
+            rows = list(session.scalars(page).all())
+        if not rows:
+            return
+        yield "".join(_line(sheet.cells(r, lang, fmt)) for r in rows).encode("utf-8")
+        last_id = rows[-1].id

@@ -1,0 +1,123 @@
+"""The server's data directory: where each file lives, and opening its database."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from cssec.core.signing import VerifyingKey, write_secret_file
+from cssec.server.storage.tempfiles import create_temp, sweep_stale
+from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+
+
+@dataclass(frozen=True)
+class DataDir:
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "server.db"
+
+    @property
+    def session_secret(self) -> Path:
+        return self.root / "session.key"
+
+    @property
+    def vendor_keys(self) -> Path:
+        return self.root / "vendor-keys.json"
+
+    def is_installed(self) -> bool:
+        return self.database.is_file()
+
+    def engine(self) -> Engine:
+        return sqlite_engine(self.database)
+
+    def read_session_secret(self) -> str:
+        return self.session_secret.read_text(encoding="ascii").strip()
+
+    def read_vendor_keys(self) -> dict[str, VerifyingKey]:
+        """The pinned vendor public keys by kid; empty when none were pinned (offline install)."""
+        if not self.vendor_keys.is_file():
+            return {}
+        data = json.loads(self.vendor_keys.read_text(encoding="utf-8"))
+        keys = [VerifyingKey.from_jwk(jwk) for jwk in data.get("keys", [])]
+        return {key.kid: key for key in keys}
+
+    def write_vendor_keys(self, keys: list[VerifyingKey]) -> None:
+        write_secret_file(self.vendor_keys, _keys_body(keys))
+
+    def stage_vendor_keys(self, keys: list[VerifyingKey]) -> Path:
+        """A complete, fsynced 0600 copy of the keys file under a temporary name, for
+        `place_vendor_keys` to rename into place once the pin's event is committed. Stale
+        staged files (their writer was killed) are removed first."""
+        base = f".{self.vendor_keys.name}."
+        sweep_stale(self.root, base, ".tmp")
+        fd, tmp = create_temp(self.root, base, ".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o600)
+                handle.write(_keys_body(keys))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp
+
+    def place_vendor_keys(self, staged: Path) -> None:
+        """Rename a staged keys file into place (atomic) and make the rename durable."""
+        staged.replace(self.vendor_keys)
+        _sync_directory(self.root)
+
+
+def _keys_body(keys: list[VerifyingKey]) -> bytes:
+    body: dict[str, Any] = {"keys": [key.to_jwk() for key in keys]}
+    return json.dumps(body, indent=2).encode("utf-8")
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # platforms that cannot open a directory
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:  # file systems that refuse fsync on directories
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def sqlite_engine(path: Path) -> Engine:
+    """WAL, foreign keys, busy timeout (web.db), and BEGIN IMMEDIATE.
+
+    `serve` and the CLI write the same file. Taking the write lock at BEGIN makes a
+    second writer wait for the busy timeout instead of failing when its read transaction
+    would have to become a write one; every transaction here is short.
+    """
+    engine = make_engine(sqlite_url(path))
+
+    @event.listens_for(engine, "connect")
+    def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def open_database(data_dir: DataDir) -> tuple[Engine, sessionmaker[Session]]:
+    """Engine and session factory on an installed data directory, migrated to head."""
+    engine = data_dir.engine()
+    upgrade_to_head(engine, MIGRATIONS)
+    return engine, sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,34 @@
+"""ActiveUpdate's table: one row per published version of a component.
+
+Registered on the vendor's declarative `Base` (so `Base.metadata` and the Alembic history
+cover it); the file itself lives in the blob store under its SHA-256 (see `store.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cssec.vendor_service.models import Base, UTCDateTime
+
+
+class ComponentVersionRow(Base):
+    """Version `version` of `component` (a `core.policy.Component` value) is the file `sha256`.
+
+    Versions count from 1 per component. The manifest serial is the highest `id`: ids only
+    grow and publishes are serialised, so it grows with every publish. The same bytes may be
+    published again as a later version (a rollback), hence `sha256` is indexed, not unique.
+    """
+
+    __tablename__ = "component_versions"
+    __table_args__ = (UniqueConstraint("component", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    component: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,167 @@
+"""The vendor service's one app factory."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cssec.core.clock import Clock
+from cssec.vendor_service.runtime import Vendor, open_vendor
+from cssec.vendor_service.settings import VendorSettings
+from cssec.web.http import (
+    BodySizeLimitMiddleware,
+    LanguageMiddleware,
+    SecurityHeadersMiddleware,
+    install_error_handlers,
+)
+from cssec.web.i18n import current_language
+
+log = logging.getLogger(__name__)
+
+_UNAVAILABLE = {
+    "ja": "ライセンスサービスが一時的に利用できません。しばらくしてからもう一度お試しください。",
+    "en": "The license service is temporarily unavailable. Try again shortly.",
+}
+_INTERNAL = {
+    "ja": "ライセンスサービスで問題が発生しました。しばらくしてからもう一度お試しください。",
+    "en": "The license service ran into a problem. Try again shortly.",
+}
+
+TAGS = [
+    {"name": "registration", "description": "Online registration with a registration key."},
+    {"name": "status", "description": "Signed status statements for activation codes."},
+    {"name": "keys", "description": "The public keys that verify status statements."},
+    {
+        "name": "activeupdate",
+        "description": "The signed component manifest and the component files (the "
+        "activation code authorizes; refused once the contract's end plus grace has passed).",
+    },
+    {"name": "health", "description": "Liveness."},
+]
+
+
+def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastAPI:
+    """The vendor service: migrates its database, opens its keys, mounts the API.
+
+    `app.state.vendor` is the `cssec.vendor_service.runtime.Vendor` (sessionmaker, clock,
+    keyring, signing_key, limiter, settings, session_secret). Closing: the lifespan
+    disposes the engine; callers that never run the lifespan (ASGITransport tests) call
+    `app.state.vendor.close()`.
+    """
+    vendor = open_vendor(settings, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in this pool. A few threads, not anyio's 40: the hot paths are
+        # short CPU work with many GIL releases (every database call), and dozens of
+        # threads convoying on the GIL and on SQLite's write lock halve the throughput
+        # (docs/performance.md). Requests beyond it wait in the event loop.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        reader = _app.state.hot_reader
+        await reader.open()
+        # What start-up built (FastAPI, SQLAlchemy, pydantic, the catalogs: hundreds of
+        # thousands of objects) goes to the permanent generation, so the collector's full
+        # passes stop walking it on every request burst: status p99 36-46 -> 20-21 ms on
+        # SQLite, 65 -> 38 ms on PostgreSQL, same throughput (docs/performance.md).
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            await reader.close()
+            vendor.close()
+
+    app = VendorApp(
+        title="cssec vendor service",
+        version="1",
+        summary="Registration, signed status and public keys for C/S Sec. licenses.",
+        description=(
+            'Every error is `{"code", "message", ...fields}` with the message in the '
+            "request's language (`Accept-Language: ja` (default) or `en`)."
+        ),
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        # No OpenTelemetry here: skips FastAPI's per-request check for a configured provider.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    app.state.vendor = vendor
+    install_error_handlers(app)
+    _install_fallback_handlers(app)
+    _include_routers(app, vendor)
+    from cssec.vendor_service.api.hot import hot_routes  # noqa: PLC0415
+
+    fastapi_stack = functools.partial(FastAPI.__call__, app)
+    dispatch = hot_routes(app, vendor, fallback=fastapi_stack)
+    # Around every request, hot or not; language outermost so even a 413 speaks it.
+    app.front = LanguageMiddleware(
+        SecurityHeadersMiddleware(
+            BodySizeLimitMiddleware(dispatch, max_bytes=settings.max_body_bytes)
+        )
+    )
+    return app
+
+
+class VendorApp(FastAPI):
+    """The vendor's FastAPI app, with every HTTP request going through `front` first: the
+    shared middleware, then `cssec.vendor_service.api.hot.HotRoutes`, which answers the status
+    check and the ActiveUpdate manifest itself and hands everything else to FastAPI."""
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        await self.front(scope, receive, send)
+
+
+def create_app_from_environment() -> FastAPI:
+    """`create_app` with settings from CSSEC_VENDOR_* only: the factory each worker process
+    of `cssec vendor serve --workers N` (and the benches) imports."""
+    return create_app(VendorSettings())
+
+
+def _include_routers(app: FastAPI, vendor: Vendor) -> None:
+    """Where each part of the service is mounted; the console and ActiveUpdate add theirs here."""
+    from cssec.vendor_service.api import router as api_router  # noqa: PLC0415
+
+    app.include_router(api_router)
+    from cssec.vendor_service.activeupdate.api import router as activeupdate_router  # noqa: PLC0415
+
+    app.include_router(activeupdate_router, prefix="/api/v1")
+    from cssec.vendor_service.console import install_console  # noqa: PLC0415
+
+    install_console(app, vendor)
+
+
+def _install_fallback_handlers(app: FastAPI) -> None:
+    """Faults still answer in the documented error shape, never an HTML 500 page."""
+
+    async def on_operational_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("database unavailable", exc_info=exc)
+        lang = current_language.get()
+        body = {"code": "service_unavailable", "message": _UNAVAILABLE[lang]}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "30"})
+
+    async def on_exception(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        lang = current_language.get()
+        return JSONResponse({"code": "internal_error", "message": _INTERNAL[lang]}, status_code=500)
+
+    app.add_exception_handler(OperationalError, on_operational_error)
+    # The hot paths' reads (`cssec.vendor_service.hotdb`) fail with the drivers' own errors.
+    app.add_exception_handler(psycopg.OperationalError, on_operational_error)
+    app.add_exception_handler(sqlite3.OperationalError, on_operational_error)
+    app.add_exception_handler(Exception, on_exception)

@@ -1,0 +1,387 @@
+"""`cssec vendor …`: serve the vendor service and run the support desk's actions from a shell.
+
+Every command takes --data (default: a per-user data directory) and honours
+CSSEC_VENDOR_DATABASE_URL. Exit 0 on success; otherwise 1 with a one-line reason on stderr.
+Output language: Japanese when the locale (LC_ALL / LC_MESSAGES / LANG) is Japanese,
+else English.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy.orm import Session
+
+from cssec.core.errors import CssecError
+from cssec.vendor_service import services
+from cssec.vendor_service.keyring import KeyringError
+from cssec.vendor_service.runtime import Vendor, open_vendor
+from cssec.vendor_service.settings import VendorSettings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="The vendor license service.")
+contract_app = typer.Typer(no_args_is_help=True, help="Contracts and their registration keys.")
+code_app = typer.Typer(no_args_is_help=True, help="Activation codes: reissue, revoke, inspect.")
+keys_app = typer.Typer(no_args_is_help=True, help="The vendor's signing and HMAC keys.")
+user_app = typer.Typer(no_args_is_help=True, help="Support-desk staff accounts.")
+app.add_typer(contract_app, name="contract")
+app.add_typer(code_app, name="code")
+app.add_typer(keys_app, name="keys")
+app.add_typer(user_app, name="user")
+component_app = typer.Typer(no_args_is_help=True, help="ActiveUpdate components: publish, list.")
+app.add_typer(component_app, name="component")
+
+DATA_HELP = "Data directory (default: ~/.local/share/cssec/vendor or $XDG_DATA_HOME)."
+DataOption = typer.Option(None, "--data", help=DATA_HELP, file_okay=False)
+
+T = TypeVar("T")
+
+
+def _lang() -> str:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+def _settings(data: Path | None) -> VendorSettings:
+    return VendorSettings(data_dir=data) if data is not None else VendorSettings()
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(" ".join(message.split()), err=True)
+    return typer.Exit(1)
+
+
+@contextmanager
+def _vendor(data: Path | None) -> Iterator[Vendor]:
+    try:
+        vendor = open_vendor(_settings(data))
+    except (KeyringError, OSError) as exc:
+        raise _fail(f"cssec vendor: {exc}") from exc
+    try:
+        yield vendor
+    finally:
+        vendor.close()
+
+
+def _run(data: Path | None, action: Callable[[Session], T]) -> T:
+    """Run one service in a fresh session; a CssecError becomes a one-line exit 1."""
+    with _vendor(data) as vendor, vendor.session() as session:
+        try:
+            return action(session)
+        except CssecError as exc:
+            raise _fail(exc.message(_lang())) from exc
+        except KeyringError as exc:
+            raise _fail(f"cssec vendor: {exc}") from exc
+
+
+@app.command()
+def serve(
+    data: Path | None = DataOption,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8100, "--port", help="Port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Worker processes (one per CPU core is typical)."
+    ),
+) -> None:
+    """Serve the vendor API (and console); applies database migrations first.
+
+    With --workers N > 1, uvicorn's supervisor starts N processes sharing the port; each
+    builds the app from CSSEC_VENDOR_* (--data is passed on as CSSEC_VENDOR_DATA_DIR).
+    Share the rate-limit counters between them with CSSEC_VENDOR_RATE_LIMIT_STORAGE=redis://…
+    (with the default memory storage each worker counts on its own).
+    """
+    from cssec.vendor_service.app import create_app  # noqa: PLC0415  (only `serve` needs it)
+    from cssec.web import serving  # noqa: PLC0415
+
+    settings = _settings(data)
+    if workers == 1:
+        try:
+            web_app = create_app(settings)
+        except (KeyringError, OSError) as exc:
+            raise _fail(f"cssec vendor serve: {exc}") from exc
+        serving.run(web_app, host=host, port=port)
+        return
+    # Migrate and create the keys once, here, before the workers race to do it.
+    with _vendor(data):
+        pass
+    os.environ["CSSEC_VENDOR_DATA_DIR"] = str(settings.data_dir)
+    serving.run(
+        "cssec.vendor_service.app:create_app_from_environment",
+        host=host,
+        port=port,
+        workers=workers,
+        factory=True,
+    )
+
+
+@contract_app.command("new")
+def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
+    customer: str = typer.Option(..., "--customer", help="Customer (company) name."),
+    seats: int = typer.Option(..., "--seats", help="Licensed seats (clients)."),
+    months: int = typer.Option(12, "--months", help="Term length in months."),
+    start: str | None = typer.Option(
+        None, "--start", help="First day, YYYY-MM-DD (default: today, UTC)."
+    ),
+    with_dcs: bool = typer.Option(False, "--with-dcs", help="Include Damage Cleanup Services."),
+    data: Path | None = DataOption,
+) -> None:
+    """Issue a contract. Prints its codes, then (last line) its registration key."""
+    start_day = _parse_day(start) if start else None
+    issued = _run(
+        data,
+        lambda s: services.issue_contract(
+            s,
+            customer=customer,
+            seats=seats,
+            months=months,
+            start=start_day,
+            with_dcs=with_dcs,
+            actor=_actor(),
+        ),
+    )
+    typer.echo(f"contract: {issued.contract_id}  customer: {issued.customer}")
+    typer.echo(f"seats: {issued.seats}")
+    typer.echo(f"term: {issued.start} .. {issued.end}")
+    for product, code in issued.codes.items():
+        typer.echo(f"activation code {product}: {code}")
+    typer.echo(issued.registration_key)
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        ja = f"日付 {text!r} を YYYY-MM-DD 形式で指定してください。"
+        en = f"give the date {text!r} as YYYY-MM-DD."
+        raise _fail(ja if _lang() == "ja" else en) from exc
+
+
+@contract_app.command("renew")
+def contract_renew(
+    key_or_code: str = typer.Argument(..., help="Registration key or activation code."),
+    months: int = typer.Option(12, "--months", help="Months to add to the current end."),
+    data: Path | None = DataOption,
+) -> None:
+    """Move the contract's end later; online servers see it at their next status check."""
+    renewed = _run(
+        data, lambda s: services.renew_contract(s, key_or_code, months=months, actor=_actor())
+    )
+    typer.echo(f"contract {renewed.contract_id}: {renewed.previous_end} -> {renewed.end}")
+
+
+@code_app.command("reissue")
+def code_reissue(
+    key_or_code: str = typer.Argument(..., help="Registration key or activation code."),
+    product: str | None = typer.Option(
+        None, "--product", help="CS or DCS (default: the given code's product, else CS)."
+    ),
+    data: Path | None = DataOption,
+) -> None:
+    """Issue a new activation code carrying the contract's current end (offline renewal)."""
+    code = _run(
+        data,
+        lambda s: services.issue_replacement_code(s, key_or_code, product=product, actor=_actor()),
+    )
+    typer.echo(code)
+
+
+@code_app.command("revoke")
+def code_revoke(
+    code: str = typer.Argument(..., help="The activation code to revoke."),
+    reason: str = typer.Option("", "--reason", help="Why (kept in the audit log)."),
+    data: Path | None = DataOption,
+) -> None:
+    """Revoke an activation code: status checks and registration refuse it from now on."""
+    _run(data, lambda s: services.revoke_code(s, code, actor=_actor(), reason=reason))
+    typer.echo(f"revoked: {code}")
+
+
+@code_app.command("inspect")
+def code_inspect(
+    code: str = typer.Argument(..., help="An activation code or a registration key."),
+    data: Path | None = DataOption,
+) -> None:
+    """What the support desk sees: kind, product, expiry, verdict and why."""
+    found = _run(data, lambda s: services.inspect_code(s, code))
+    lang = _lang()
+    rows: list[tuple[str, Any]] = [
+        ("kind", found.kind),
+        ("verdict", found.verdict),
+        ("reason", found.reason),
+        ("detail", found.detail.get(lang) if found.detail else None),
+        ("position", found.position),
+        ("code", found.formatted),
+        ("product", found.product),
+        ("seats", found.seats),
+        ("expires_on", found.expires_on),
+        ("serial", found.serial),
+        ("kid", found.kid),
+        ("issued_at", found.issued_at),
+        ("revoked_at", found.revoked_at),
+        ("revoke_reason", found.revoke_reason),
+        ("replaced_by", found.replaced_by),
+        ("contract", found.contract_id),
+        ("customer", found.customer),
+        ("contract_end", found.contract_end),
+        ("contract_state", found.contract_state),
+        ("products", ", ".join(found.products) if found.products else None),
+    ]
+    for name, value in rows:
+        if value is not None:
+            typer.echo(f"{name + ':':<16}{value}")
+
+
+@keys_app.command("public")
+def keys_public(data: Path | None = DataOption) -> None:
+    """Print the public key set (JWKS JSON) that servers pin, current key first."""
+    with _vendor(data) as vendor:
+        typer.echo(json.dumps(vendor.keyring.jwks(), indent=2))
+
+
+@keys_app.command("rotate")
+def keys_rotate(data: Path | None = DataOption) -> None:
+    """Add new HMAC and signing keys and make them current; the old ones stay trusted."""
+    mac_kid, signing_kid = _run(data, lambda s: services.rotate_keys(s, actor=_actor()))
+    typer.echo(f"hmac kid: {mac_kid}")
+    typer.echo(f"signing kid: {signing_kid}")
+
+
+@keys_app.command("bulk")
+def keys_bulk(  # noqa: PLR0917  (Typer maps each parameter to an option)
+    count: int = typer.Option(..., "--count", help="Contracts to issue (one key each)."),
+    seats: int = typer.Option(..., "--seats", help="Licensed seats of each contract."),
+    out: Path = typer.Option(..., "--out", help="CSV to write; must not exist (mode 0600)."),
+    months: int = typer.Option(12, "--months", help="Term length in months."),
+    start: str | None = typer.Option(
+        None, "--start", help="First day, YYYY-MM-DD (default: today, UTC)."
+    ),
+    with_dcs: bool = typer.Option(False, "--with-dcs", help="Include Damage Cleanup Services."),
+    customer: str | None = typer.Option(
+        None, "--customer", help="Distributor or batch name (default: 'bulk <UTC time>')."
+    ),
+    data: Path | None = DataOption,
+) -> None:
+    """Issue a distributor's batch in one transaction (all or nothing) and write its CSV:
+    registration_key, activation code(s), expires_on, contract_id."""
+    import sqlite3  # noqa: PLC0415  (only this command needs these)
+
+    import psycopg  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress, TaskID  # noqa: PLC0415
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
+
+    start_day = _parse_day(start) if start else None
+    bar = Progress(console=Console(stderr=True))
+    task: list[TaskID] = []
+
+    def progress(done: int, total: int) -> None:
+        if not task:  # the terms checked out and the transaction began
+            bar.start()
+            task.append(bar.add_task("issuing", total=total))
+        bar.update(task[0], completed=done)
+
+    failure = None
+    try:
+        with _vendor(data) as vendor, vendor.session() as session:
+            issued = services.issue_bulk_contracts(
+                session, count=count, seats=seats, out=out, months=months, start=start_day,
+                with_dcs=with_dcs, customer=customer, actor=_actor(), progress=progress,
+            )  # fmt: skip
+    except CssecError as exc:
+        failure = exc.message(_lang())
+    except (KeyringError, OSError, SQLAlchemyError, sqlite3.Error, psycopg.Error) as exc:
+        failure = f"cssec vendor keys bulk: {exc}"
+    finally:
+        bar.stop()
+    if failure is not None:
+        raise _fail(failure)
+    ids = issued.contract_ids
+    typer.echo(f"contracts: {issued.count} (ids {ids[0]}..{ids[-1]})")
+    typer.echo(f"customer: {issued.customer}")
+    typer.echo(f"seats: {issued.seats}  products: {', '.join(issued.products)}")
+    typer.echo(f"term: {issued.start} .. {issued.end}")
+    typer.echo(f"csv: {issued.out}")
+    typer.echo(f"sha256: {issued.sha256}")
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="Login name."),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", help="File whose first line is the password (default: prompt).",
+        exists=True, dir_okay=False, readable=True,
+    ),
+    role: str = typer.Option("staff", "--role", help="staff or admin."),
+    data: Path | None = DataOption,
+) -> None:  # fmt: skip
+    """Create a support-desk account (argon2-hashed password)."""
+    if password_file is not None:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        password = lines[0] if lines else ""
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = _run(
+        data,
+        lambda s: services.add_user(s, name=name, password=password, role=role, actor=_actor()),
+    )
+    typer.echo(f"user: {user.name} ({user.role})")
+
+
+@component_app.command("publish")
+def component_publish(
+    name: str = typer.Argument(
+        ..., help="virus_pattern, damage_cleanup_template, spyware_pattern or scan_engine."
+    ),
+    file: Path = typer.Argument(
+        ..., help="The component file (YARA rules or JSON).", exists=True, dir_okay=False,
+        readable=True,
+    ),
+    data: Path | None = DataOption,
+) -> None:  # fmt: skip
+    """Publish FILE as the next version of component NAME (checked first: YARA compiles,
+    the JSON parses); servers get it at their next hourly ActiveUpdate poll."""
+    from cssec.vendor_service.activeupdate import publish_component  # noqa: PLC0415
+
+    content = file.read_bytes()
+    published = _run(data, lambda s: publish_component(s, name, content, actor=_actor()))
+    version = published.component_version
+    typer.echo(
+        f"published {version.component.value} version {version.version} "
+        f"(sha256 {version.sha256}, {version.size} bytes); manifest serial {published.serial}"
+    )
+
+
+@component_app.command("list")
+def component_list(
+    name: str | None = typer.Argument(None, help="Only this component."),
+    data: Path | None = DataOption,
+) -> None:
+    """Every published version, newest first; the current one of each component is marked *."""
+    from cssec.vendor_service.activeupdate import list_component_versions  # noqa: PLC0415
+
+    versions = _run(data, lambda s: list_component_versions(s, name))
+    seen: set[str] = set()
+    for v in versions:
+        mark = " " if v.component.value in seen else "*"
+        seen.add(v.component.value)
+        published = v.published_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        typer.echo(
+            f"{mark} {v.component.value:<24} v{v.version:<4} {v.sha256}  {v.size:>9}  {published}"
+        )

@@ -1,0 +1,101 @@
+"""The support-desk console (法人お問合せ窓口), server-rendered under /console/.
+
+Pages: search by registration key, activation code or customer (`/console/`); a contract
+with its products, codes, registered servers, status-check history and audit rows;
+code inspection; the audit log with filters. Actions: new contract, renew, reissue a
+code, revoke a code; each is confirmed (before → after) and written to the audit log by
+its service, as ``console:<user name>``.
+
+Roles (`web.ADMIN_ACTIONS`): **staff** search, view, inspect, read the audit log and
+reissue a code (a replacement carries the contract's current end, so it re-delivers what
+the customer already has); **admin** also issues contracts, renews them and revokes
+codes, the actions that change what a customer is entitled to. Anything else gets 403.
+
+Sessions are Starlette's signed cookie (the vendor's session secret, path /console,
+SameSite=Lax, HTTPS-only when `console_https_only`), renewed on login, signed out after
+30 idle minutes, a password change or a logout. The cookie carries a fingerprint of the
+user's password hash and `User.session_epoch`, checked against the database on every
+request; logout bumps the epoch, so a copy of the cookie stops working too (and the
+user's sessions in other browsers end with it). Every form carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
+
+from cssec.vendor_service.console.web import (
+    HERE,
+    LOCALE_DIR,
+    PREFIX,
+    LoginRequired,
+    Refusal,
+    build_environment,
+    current_user,
+    render,
+)
+from cssec.vendor_service.runtime import Vendor
+from cssec.web.i18n import Catalogs
+
+SESSION_COOKIE = "cssec_console"
+SESSION_MAX_AGE = 12 * 3600
+
+__all__ = ["install_console"]
+
+
+def install_console(app: FastAPI, vendor: Vendor) -> None:
+    """Mount the console's routes, static files, session middleware and error pages."""
+    from cssec.vendor_service.console import actions, auth, pages  # noqa: PLC0415
+
+    catalogs = Catalogs(LOCALE_DIR)
+    app.state.console_catalogs = catalogs
+    app.state.console_templates = build_environment(catalogs)
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(actions.router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    app.add_exception_handler(LoginRequired, _on_login_required)
+    app.add_exception_handler(Refusal, _on_refusal)
+    app.add_middleware(
+        ConsoleSessionMiddleware,
+        secret_key=vendor.session_secret,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        path=PREFIX,
+        same_site="lax",
+        https_only=vendor.settings.console_https_only,
+    )
+
+
+class ConsoleSessionMiddleware(SessionMiddleware):
+    """Starlette's session cookie, for the console's paths only: the cookie's path is
+    /console, so no other request can carry it, and the API's hot paths (every server's
+    status checks and manifest polls) skip the cookie parsing."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def _on_login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse(exc.login_url, status_code=303)
+
+
+def _on_refusal(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refusal)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    return render(
+        request,
+        "error.html",
+        user=current_user(request),
+        status_code=exc.status,
+        headers=headers,
+        title=exc.title,
+        message=exc.message,
+    )

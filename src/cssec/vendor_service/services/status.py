@@ -1,0 +1,253 @@
+"""Status statements: what the vendor signs about an activation code's contract, now.
+
+Two ways to an activation code's standing:
+
+- `code_standing`: the ORM objects (code row, contract, product), for callers that go on
+  to use them.
+- `lookup_standing` / `read_code_facts`: the hot paths (`POST /api/v1/status`, and
+  ActiveUpdate through its entitlement cache). One Core `SELECT` joining the code, its
+  contract, the customer and the product, by the canonical code text (unique index), and
+  no ORM objects: a status check costs a fraction of the ORM path's CPU. Same checks, same
+  errors, same timing rule as `lookup.find_activation_code` (the query runs whether or not
+  the MAC verifies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session
+
+from cssec.core.codes import ActivationCode, CodeCheck, check_activation_code
+from cssec.core.errors import RevokedActivationCode
+from cssec.core.license import LicenseState, grace_end, license_state
+from cssec.core.signing import sign_statement
+from cssec.vendor_service.keyring import Keyring
+from cssec.vendor_service.models import ActivationCodeRow, Contract, Customer, ProductRow
+from cssec.vendor_service.services._context import (
+    core_transaction,
+    keyring_of,
+    now_utc,
+    single_read,
+)
+from cssec.vendor_service.services.lookup import find_activation_code
+from cssec.vendor_service.services.status_log import INSERT_CHECK, StatusLog
+
+STATEMENT_VERSION = 1
+
+_codes = ActivationCodeRow.__table__
+_contracts = Contract.__table__
+_customers = Customer.__table__
+_products = ProductRow.__table__
+FACTS_QUERY = (
+    select(
+        _codes.c.id,
+        _codes.c.product,
+        _codes.c.revoked_at,
+        _contracts.c.ends_on,
+        _contracts.c.seats,
+        _customers.c.name,
+        _products.c.version_type,
+        _products.c.default_grace_days,
+    )
+    .select_from(
+        _codes.join(_contracts, _contracts.c.id == _codes.c.contract_id)
+        .join(_customers, _customers.c.id == _contracts.c.customer_id)
+        .join(_products, _products.c.code == _codes.c.product)
+    )
+    .where(_codes.c.text == bindparam("text"))
+)
+"""A code's facts by its canonical text (unique index): code id, product, revoked_at,
+contract end, seats, customer name, version type, grace days."""
+
+
+@dataclass(frozen=True)
+class CodeStanding:
+    """An activation code we issued, not revoked, with its contract's state right now."""
+
+    code: ActivationCode
+    row: ActivationCodeRow
+    contract: Contract
+    product: ProductRow
+    now: datetime
+    state: LicenseState
+
+    @property
+    def grace_days(self) -> int:
+        return self.product.default_grace_days
+
+
+def code_standing(
+    session: Session, activation_code: str, *, keys: Keyring | None = None
+) -> CodeStanding:
+    """Parse the code, verify its MAC, find its row and contract, refuse a revoked code, and
+    compute the contract's state (current end, the product's grace, the vendor's UTC today).
+
+    For callers that go on to use the ORM objects (the status statement and ActiveUpdate
+    use the Core `lookup_standing` instead). Raises InvalidActivationCode (typo, or reason
+    "mac_failed") and RevokedActivationCode; runs in the caller's transaction.
+    """
+    code, row = find_activation_code(session, activation_code, keys=keyring_of(session, keys))
+    if row.revoked_at is not None:
+        raise RevokedActivationCode(revoked_at=row.revoked_at.isoformat())
+    product = session.get(ProductRow, row.product)
+    assert product is not None
+    now = now_utc(session)
+    state = license_state(row.contract.ends_on, product.default_grace_days, now.date())
+    return CodeStanding(code, row, row.contract, product, now, state)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    """What the database says about an issued, unrevoked activation code: enough to decide
+    its state on any date and to write its status statement."""
+
+    code_id: int
+    product: str
+    version_type: str
+    contract_end: date
+    grace_days: int
+    seats: int
+    customer: str
+
+    def state_on(self, today: date) -> LicenseState:
+        return license_state(self.contract_end, self.grace_days, today)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """`CodeFacts` of a verified code, and its state at `now` (the vendor's UTC date)."""
+
+    code: ActivationCode
+    facts: CodeFacts
+    now: datetime
+    state: LicenseState
+
+
+def verify_code(text: str, keys: Keyring) -> CodeCheck[ActivationCode]:
+    """Parse and verify the MAC. InvalidActivationCode for a typo; a MAC failure is returned
+    (not raised) so that the caller still runs its query before refusing (timing)."""
+    check = check_activation_code(text, keys.mac_secrets)
+    if check.value is None:
+        raise check.to_error()
+    return check
+
+
+def read_code_facts(
+    connection: Connection | Session, text: str, check: CodeCheck[ActivationCode]
+) -> tuple[ActivationCode, CodeFacts]:
+    """One Core query for the code `verify_code` parsed; refuse it unless its MAC verified,
+    it was issued and it is not revoked. Runs in the caller's transaction (a session: its
+    connection)."""
+    assert check.value is not None
+    if isinstance(connection, Session):
+        connection = connection.connection()
+    row = connection.execute(FACTS_QUERY, {"text": check.value.text}).first()
+    return code_facts_from_row(text, check, None if row is None else tuple(row))
+
+
+def code_facts_from_row(
+    text: str, check: CodeCheck[ActivationCode], row: tuple[Any, ...] | None
+) -> tuple[ActivationCode, CodeFacts]:
+    """`read_code_facts`'s verdict on the row `FACTS_QUERY` found for the code (None: no
+    row), however it was read (`cssec.vendor_service.hotdb` reads it without SQLAlchemy)."""
+    assert check.value is not None
+    if not check.ok:
+        raise check.to_error()
+    if row is None:
+        # Checked against no keys, the code fails exactly as a forged one does.
+        raise check_activation_code(text, {}).to_error()
+    code_id, product, revoked_at, ends_on, seats, customer, version_type, grace = row
+    if revoked_at is not None:
+        raise RevokedActivationCode(revoked_at=revoked_at.isoformat())
+    facts = CodeFacts(code_id, product, version_type, ends_on, grace, seats, customer)
+    return check.value, facts
+
+
+def standing_at(code: ActivationCode, facts: CodeFacts, now: datetime) -> Standing:
+    return Standing(code, facts, now, facts.state_on(now.date()))
+
+
+def lookup_standing(
+    session: Session, activation_code: str, *, keys: Keyring | None = None
+) -> Standing:
+    """`code_standing` without ORM objects: InvalidActivationCode (typo, or "mac_failed"),
+    RevokedActivationCode; the state on the vendor's UTC today. In the caller's transaction."""
+    check = verify_code(activation_code, keyring_of(session, keys))
+    code, facts = read_code_facts(session, activation_code, check)
+    return standing_at(code, facts, now_utc(session))
+
+
+def _statement(standing: Standing, server_id: str) -> dict[str, Any]:
+    facts, now = standing.facts, standing.now
+    return {
+        "v": STATEMENT_VERSION,
+        "activation_code": standing.code.text,
+        "server_id": server_id,
+        "product": facts.product,
+        "version_type": facts.version_type,
+        "state": standing.state.value,
+        "contract_end": facts.contract_end.isoformat(),
+        "grace_days": facts.grace_days,
+        "grace_end": grace_end(facts.contract_end, facts.grace_days).isoformat(),
+        "seats": facts.seats,
+        "customer": facts.customer,
+        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _check_row(standing: Standing, server_id: str) -> dict[str, Any]:
+    return {
+        "activation_code_id": standing.facts.code_id,
+        "server_id": server_id,
+        "at": standing.now,
+        "state": standing.state.value,
+        "contract_end": standing.facts.contract_end,
+    }
+
+
+def issue_status_statement(
+    session: Session,
+    activation_code: str,
+    *,
+    server_id: str,
+    keys: Keyring | None = None,
+) -> dict[str, Any]:
+    """The signed envelope (`core.signing.sign_statement`) for one code, recorded as a check.
+
+    The statement carries the contract's current end (a renewal moves it), the product's
+    grace, the state on today's UTC date, seats and the customer. A contract past its grace
+    still gets a statement (state "expired"): the server needs the truth. Raises
+    InvalidActivationCode (typo, or reason "mac_failed" for anything we did not issue) and
+    RevokedActivationCode.
+
+    The check is recorded through the session's `StatusLog` (`session.info["status_log"]`,
+    set by `Vendor.sessionmaker`: written behind in batches, see `status_log`), or, for a
+    session without one, inserted before returning. The lookup and the signature run in a
+    single read (`single_read`: on PostgreSQL one round trip, on SQLite a DEFERRED
+    transaction, no write lock).
+    """
+    keyring = keyring_of(session, keys)
+    check = verify_code(activation_code, keyring)
+    with single_read(session) as connection:
+        code, facts = read_code_facts(connection, activation_code, check)
+    standing = standing_at(code, facts, now_utc(session))
+    status_log = session.info.get("status_log")
+    if isinstance(status_log, StatusLog):
+        return answer_status(standing, server_id, keyring, status_log)
+    envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+    with core_transaction(session) as connection:
+        connection.execute(INSERT_CHECK, _check_row(standing, server_id))
+    return envelope
+
+
+def answer_status(
+    standing: Standing, server_id: str, keyring: Keyring, status_log: StatusLog
+) -> dict[str, Any]:
+    """The signed envelope for a code's standing, its check queued for the history."""
+    envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+    status_log.record(_check_row(standing, server_id))
+    return envelope

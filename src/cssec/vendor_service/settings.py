@@ -1,0 +1,72 @@
+"""Settings of the vendor service, read once from CSSEC_VENDOR_* by the app factory and the CLI."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """A per-user data directory: $XDG_DATA_HOME/cssec/vendor, else ~/.local/share/cssec/vendor."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "cssec" / "vendor"
+
+
+class VendorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CSSEC_VENDOR_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    """Where the SQLite database, the HMAC and signing keys and the session secret live."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL (PostgreSQL in production); None means SQLite at data_dir/vendor.db."""
+
+    database_pool_size: int = Field(default=16, ge=1)
+    """PostgreSQL: connections each worker keeps open. With `database_max_overflow` a
+    worker holds at most 32, so two workers fit 64 concurrent requests in 64 connections
+    (PostgreSQL's default max_connections is 100)."""
+
+    database_max_overflow: int = Field(default=16, ge=0)
+    """PostgreSQL: extra connections a worker may open under load, closed when returned."""
+
+    database_pool_recycle: int = Field(default=1800, ge=1)
+    """PostgreSQL: seconds after which a pooled connection is replaced (instead of a
+    liveness ping before every checkout)."""
+
+    hot_pool_size: int = Field(default=8, ge=1, le=256)
+    """PostgreSQL: connections each worker keeps for the hot paths' async reads (status
+    checks and ActiveUpdate polls, `cssec.vendor_service.hotdb`), besides `database_pool_size`."""
+
+    threads: int = Field(default=4, ge=1, le=256)
+    """Threads per worker process that run the (synchronous) routes; more requests wait in
+    the event loop. 4 measured best on the hot paths (docs/performance.md)."""
+
+    rate_limit_storage: str = "memory://"
+    """`limits` storage URI; redis://host:6379/0 shares the counters between workers."""
+
+    registration_rate_limit: str = "20/minute"
+    """Per-IP limit on POST /api/v1/registrations."""
+
+    status_rate_limit: str = "60/minute"
+    """Per-IP limit on POST /api/v1/status."""
+
+    activeupdate_rate_limit: str = "120/minute"
+    """Per-IP limit on each ActiveUpdate endpoint (manifest; files), counted separately."""
+
+    activeupdate_entitlement_ttl: float = Field(default=60.0, ge=0, le=3600)
+    """Seconds an ActiveUpdate entitlement (a code's contract end, grace, not revoked) is
+    cached per worker. A revocation, or a contract edit that ends it sooner, reaches the
+    ActiveUpdate endpoints within this time (expiry by the date, and a renewal, at once);
+    the status endpoint is never cached. 0 turns the cache off."""
+
+    max_body_bytes: int = 64 * 1024
+    """Request bodies above this are refused with 413."""
+
+    session_secret: SecretStr | None = None
+    """Console session signing secret; generated into data_dir/keys/session-secret when unset."""
+
+    console_https_only: bool = False
+    """Send the console's session cookie over HTTPS only (set it behind a TLS proxy)."""

@@ -1,0 +1,167 @@
+"""A real browser against a real `cssec vendor serve`: log in, find a contract, renew it,
+see the audit row. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cssec.vendor_service import services
+from cssec.vendor_service.runtime import open_vendor
+from cssec.vendor_service.settings import VendorSettings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN = ("support-admin", "browser test password")
+CUSTOMER = "株式会社ブラウザテスト"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+]
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    contract: services.IssuedContract
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """`cssec vendor serve` in its own process on a loopback port, with an admin and a contract."""
+    data = tmp_path / "vendor"
+    vendor = open_vendor(VendorSettings(data_dir=data))
+    try:
+        with vendor.session() as session:
+            services.add_user(session, name=ADMIN[0], password=ADMIN[1], role="admin", actor="test")
+        with vendor.session() as session:
+            contract = services.issue_contract(
+                session, customer=CUSTOMER, seats=30, with_dcs=True, actor="test"
+            )
+    finally:
+        vendor.close()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSSEC_")}
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from cssec.vendor_service.cli import app; app()",
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"vendor serve exited: {(tmp_path / 'serve.log').read_text()}")
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("vendor serve did not start within 60 s")
+            time.sleep(0.2)
+        yield Served(url=url, contract=contract)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_log_in_find_renew_and_see_the_audit_row(served: Served) -> None:
+    from playwright.sync_api import expect, sync_playwright  # noqa: PLC0415
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    contract = served.contract
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="ja-JP", viewport={"width": 1280, "height": 900})
+            page.goto(f"{served.url}/console/")
+            expect(page).to_have_url(f"{served.url}/console/login?next=/console/")
+            page.fill("#username", ADMIN[0])
+            page.fill("#password", ADMIN[1])
+            page.screenshot(path=ARTIFACTS / "console-1-login.png")
+            page.get_by_role("button", name="ログイン").click()
+            expect(page.get_by_test_id("who")).to_contain_text(ADMIN[0])
+
+            page.get_by_test_id("search-input").fill("ブラウザ")
+            page.get_by_test_id("search-button").click()
+            expect(page.get_by_test_id("results")).to_contain_text(CUSTOMER)
+            page.screenshot(path=ARTIFACTS / "console-2-search.png", full_page=True)
+            page.get_by_test_id("results").get_by_role("link", name=CUSTOMER).click()
+            expect(page.get_by_test_id("contract-end")).to_have_text(contract.end.isoformat())
+            expect(page.get_by_test_id("registration-key")).to_have_text(contract.registration_key)
+            page.screenshot(path=ARTIFACTS / "console-3-contract.png", full_page=True)
+
+            page.get_by_test_id("renew").click()
+            page.select_option("#months", "12")
+            page.get_by_test_id("review").click()
+            new_end = services.term_end(contract.end + timedelta(days=1), 12)
+            expect(page.get_by_test_id("new-end")).to_have_text(new_end.isoformat())
+            page.screenshot(path=ARTIFACTS / "console-4-confirm.png", full_page=True)
+            page.get_by_test_id("confirm-button").click()
+
+            expect(page.get_by_test_id("flash")).to_contain_text("契約を更新しました")
+            expect(page.get_by_test_id("contract-end")).to_have_text(new_end.isoformat())
+            audit = page.get_by_test_id("contract-audit")
+            expect(audit).to_contain_text(f"console:{ADMIN[0]}")
+            expect(audit).to_contain_text("契約更新")
+            page.screenshot(path=ARTIFACTS / "console-5-renewed.png", full_page=True)
+
+            page.get_by_role("link", name="監査ログ", exact=True).first.click()
+            rows = page.get_by_test_id("audit-rows")
+            expect(rows.locator("tbody tr").first).to_contain_text("契約更新")
+            expect(rows.locator("tbody tr").first).to_contain_text(new_end.isoformat())
+            page.screenshot(path=ARTIFACTS / "console-6-audit.png", full_page=True)
+
+            page.get_by_test_id("lang-en").click()
+            expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+            page.get_by_role("link", name="Code inspection").click()
+            page.get_by_test_id("inspect-input").fill(contract.codes["CS"].lower().replace("-", ""))
+            page.get_by_role("button", name="Inspect").click()
+            expect(page.get_by_test_id("verdict")).to_contain_text("Valid")
+            page.screenshot(path=ARTIFACTS / "console-7-inspect-en.png", full_page=True)
+        finally:
+            browser.close()
