@@ -154,6 +154,10 @@ def main() -> None:
                 key,
                 "--admin-password-file",
                 str(password),
+                "--vendor-key-fingerprint",
+                _cssec("vendor", "keys", "public", "--fingerprint", "--data", str(vendor_dir))
+                .strip()
+                .splitlines()[-1],
             )
             server = _start(
                 ["server", "serve", "--data", str(server_dir), "--port", str(sport)],

@@ -2,6 +2,9 @@
 
 The three parts are loaded only when named: a client PC running `cssec client …` never
 imports the vendor service or the server (their web stacks would triple its memory).
+All three share cssec.clikit: the language rule (`--lang ja|en` on each part, else the
+locale, else Japanese), the one-line error on stderr and the exit statuses (0 success,
+1 a negative answer, 2 a usage error or a fault).
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+
+from cssec.clikit import Boundary
 
 _PARTS: dict[str, tuple[str, str]] = {
     "vendor": ("cssec.vendor_service.cli", "The vendor license service and ActiveUpdate."),
@@ -26,7 +30,7 @@ _Context = Any
 _Command = Any
 
 
-class _LazyParts(TyperGroup):
+class _LazyParts(Boundary):
     def list_commands(self, ctx: _Context) -> list[str]:
         return [*_PARTS, *super().list_commands(ctx)]
 

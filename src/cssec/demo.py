@@ -178,6 +178,10 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             str(vendor_port),
         )
         wait_until_up(f"{vendor_url}/api/v1/health", demo.processes)
+    # What a vendor's operator hands a customer out of band: the key's fingerprint.
+    vendor_fingerprint = demo.run(
+        "vendor", "keys", "public", "--fingerprint", "--data", str(vendor_dir)
+    ).strip()
     with console.status("C/S Sec. server: online registration and install …"):
         demo.run(
             "server",
@@ -190,6 +194,8 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             registration_key,
             "--admin-password-file",
             str(password_file),
+            "--vendor-key-fingerprint",
+            vendor_fingerprint,
         )
         demo.start(
             "server",

@@ -106,5 +106,5 @@ def test_every_label_exists(lang: str) -> None:
 
 
 def test_values_are_the_wire_values() -> None:
-    assert [s.value for s in LicenseState] == ["activated", "grace_period", "expired"]
+    assert [s.value for s in LicenseState] == ["activated", "grace_period", "expired", "revoked"]
     assert [p.value for p in Product] == ["CS", "DCS"]

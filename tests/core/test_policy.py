@@ -74,7 +74,8 @@ def test_decision(state: LicenseState, op: Operation) -> None:
     decision = decide(state, op)
     assert decision is POLICY_TABLE[state, op]
     assert (decision.state, decision.operation) == (state, op)
-    blocked = state is LicenseState.EXPIRED and op.value in BLOCKED_AFTER_GRACE
+    lapsed = state in (LicenseState.EXPIRED, LicenseState.REVOKED)
+    blocked = lapsed and op.value in BLOCKED_AFTER_GRACE
     assert decision.allowed is not blocked
     assert decision.reason == ("license_expired" if blocked else "allowed")
     for lang in LANGS:
@@ -92,6 +93,19 @@ def test_everything_is_allowed_before_the_grace_period_ends(
     decision = decide(state, op)
     assert decision.allowed
     decision.raise_if_refused()
+
+
+def test_a_revoked_code_refuses_what_expiry_refuses_and_says_why() -> None:
+    """A revocation stops exactly what the end of grace stops, and everything the FAQ keeps
+    working after expiry keeps working; the refusal names the revocation, not an expiry."""
+    blocked = {op.value for op in Operation if not decide(LicenseState.REVOKED, op).allowed}
+    assert blocked == BLOCKED_AFTER_GRACE
+    refusal = decide(LicenseState.REVOKED, Operation.CLIENT_MANUAL_UPDATE)
+    assert "失効" in refusal.message["ja"]
+    assert "revoked" in refusal.message["en"]
+    assert "法人お問合せ窓口" in refusal.remedy["ja"]
+    assert "ご契約を更新" not in refusal.remedy["ja"]
+    assert LicenseState.REVOKED.label("ja") == "失効"
 
 
 def test_exact_blocked_set_after_grace() -> None:

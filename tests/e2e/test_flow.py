@@ -32,26 +32,30 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import select
+from tests.helpers.e2e_server import free_port, wait_up
 
 from cssec.core.clock import FakeClock
 from cssec.server.app import create_app as create_server_app
 from cssec.server.licensing.install import InstallRequest, install_server
+from cssec.server.licensing.trust import VendorTrust
 from cssec.server.models import ClientUpdateLog
 from cssec.server.settings import ServerSettings
 from cssec.vendor_service.app import create_app as create_vendor_app
 from cssec.vendor_service.services import issue_contract
 from cssec.vendor_service.settings import VendorSettings
 
-# The process helpers of the server's end-to-end tests (not a package; see their conftest).
-sys.path.insert(0, str(Path(__file__).resolve().parent / "server"))
-
-from e2e_server_helpers import free_port, wait_up
-
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CSSEC = [sys.executable, "-m", "cssec"]
 PASSWORD = "e2e-flow-password"
 TZ = "Asia/Tokyo"
+
+
+def _fingerprint(vendor_dir: Path) -> str:
+    """The vendor's current key as its operator hands it out of band."""
+    shown = cssec("vendor", "keys", "public", "--fingerprint", "--data", str(vendor_dir))
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout.strip().splitlines()[-1]
 
 
 def eicar() -> bytes:
@@ -155,6 +159,7 @@ def test_flow_with_real_processes(tmp_path: Path) -> None:
         installed = cssec(
             "server", "install", "--data", str(server_dir), "--vendor-url", vendor_url,
             "--registration-key", registration_key, "--admin-password-file", str(password_file),
+            "--vendor-key-fingerprint", _fingerprint(vendor_dir),
         )  # fmt: skip
         assert installed.returncode == 0, installed.stderr
         server_cmd = [*CSSEC, "server", "serve", "--data", str(server_dir)]
@@ -209,6 +214,7 @@ def test_flow_after_the_grace_period(tmp_path: Path) -> None:
                 vendor_url=vendor_url,
                 admin_password=PASSWORD,
                 registration_key=contract.registration_key,
+                trust=VendorTrust(keys=tuple(vendor_app.state.vendor.keyring.verifying_keys[:1])),
             )
             asyncio.run(install_server(request, clock=clock, tz=ZoneInfo(TZ)))
             settings = ServerSettings(data_dir=server_dir, timezone=TZ, online_checks=False)

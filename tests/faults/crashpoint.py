@@ -27,7 +27,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -144,5 +143,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "src")]
     main(sys.argv[1:])

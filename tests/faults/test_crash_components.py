@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World
-from crash_helpers import CrashReport, crash_everywhere
-from faults_helpers import age, copy_dir, server_state, stray_files
+from tests.helpers.crash import CrashReport, crash_everywhere
+from tests.helpers.faults import World, age, copy_dir, server_state, stray_files
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

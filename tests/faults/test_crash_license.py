@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World
-from crash_helpers import CrashReport, crash_everywhere
-from faults_helpers import age, base_env, server_state
+from tests.helpers.crash import CrashReport, crash_everywhere
+from tests.helpers.faults import World, age, base_env, server_state
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crash_helpers import crash_everywhere
-from faults_helpers import (
+from tests.helpers.crash import crash_everywhere
+from tests.helpers.faults import (
     KILLED,
     Pool,
     base_env,

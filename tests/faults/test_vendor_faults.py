@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Contract, World
-from faults_helpers import base_env, copy_dir, server_state
-from meddling_proxy import FORGED_END, Meddler, meddling_proxy
+from tests.helpers.faults import Contract, World, base_env, copy_dir, server_state
+from tests.helpers.meddling_proxy import FORGED_END, Meddler, meddling_proxy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -15,12 +15,9 @@ import importlib
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from crashpoint import Crasher, install
+from tests.faults.crashpoint import Crasher, install
 
 import cssec.cli  # noqa: F401 - the expensive import, done once before forking
 

@@ -4,7 +4,6 @@ vendor over httpx's ASGI transport (it never reaches a real vendor)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +11,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-
-# --import-mode=importlib keeps test directories off sys.path; the helpers module is shared
-# by this conftest and the test modules, so put its directory there explicitly.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from hostile_helpers import (
+from tests.helpers.hostile import (
     START,
     install_server_against,
     make_server_app,

@@ -6,21 +6,16 @@ Screenshots go to test-artifacts/hostile/."""
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests.helpers.e2e_server import PASSWORD, Stack, running_stack
 
 from cssec.core.errors import CsrfFailed
 from cssec.vendor_service import services
-
-# The process helpers of the server's end-to-end tests (not a package; see their conftest).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e" / "server"))
-
-from e2e_server_helpers import PASSWORD, Stack, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -24,11 +24,11 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from hostile_helpers import forged_code, mutate, new_contract, noisy, symbols_of, vendor_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
+from tests.helpers.hostile import forged_code, mutate, new_contract, noisy, symbols_of, vendor_of
 
 from cssec.core.codes import (
     ACTIVATION_CODE_GROUPS,

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hostile_helpers import LOOPBACK, SERVER_PASSWORD
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import (
@@ -25,6 +24,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tests.helpers.hostile import LOOPBACK, SERVER_PASSWORD
 
 from cssec.server.api import licenses as licenses_api
 

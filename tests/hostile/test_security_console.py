@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
-from hostile_helpers import csrf_of, vendor_of
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
+from tests.helpers.hostile import csrf_of, vendor_of
 
 from cssec.core.errors import CsrfFailed
 from cssec.vendor_service import services

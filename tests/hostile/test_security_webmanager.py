@@ -24,8 +24,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from hostile_helpers import LOOPBACK, SERVER_PASSWORD, csrf_of, vendor_of
 from sqlalchemy import inspect, text
+from tests.helpers.hostile import LOOPBACK, SERVER_PASSWORD, csrf_of, vendor_of
 
 from cssec.core.clock import FakeClock
 from cssec.core.errors import CsrfFailed

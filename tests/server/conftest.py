@@ -4,19 +4,13 @@ in a temporary directory. Nothing sleeps: tests move the clock."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-
-# --import-mode=importlib keeps test directories off sys.path; the helpers module is
-# shared by this conftest and the test modules, so put its directory there explicitly.
-sys.path.insert(0, str(Path(__file__).parent))
-
 from argon2 import PasswordHasher
-from server_helpers import START, Desk, ServerFactory, SwitchableTransport
+from fastapi import FastAPI
+from tests.helpers.server import START, Desk, ServerFactory, SwitchableTransport
 
 from cssec.core.clock import FakeClock
 from cssec.vendor_service.app import create_app as create_vendor_app

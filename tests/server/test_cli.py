@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from server_helpers import PASSWORD, Desk, SwitchableTransport, foreign_code
+from tests.helpers.server import PASSWORD, Desk, SwitchableTransport, foreign_code
 from typer.testing import CliRunner
 
 from cssec.server import cli
@@ -22,13 +23,22 @@ def password_file(tmp_path: Path) -> Path:
     return path
 
 
+VENDOR: dict[str, Any] = {}
+
+
 @pytest.fixture(autouse=True)
 def _vendor(monkeypatch: pytest.MonkeyPatch, network: SwitchableTransport) -> None:
+    VENDOR["app"] = network.app
     monkeypatch.setattr(cli, "vendor_transport", lambda: network)
     monkeypatch.setenv("CSSEC_SERVER_TIMEZONE", "Asia/Tokyo")
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
 
 
 def _install(data: Path, password_file: Path, *args: str) -> object:
+    keys = data.parent / "vendor-keys.json"
+    keys.write_text(json.dumps(VENDOR["app"].state.vendor.keyring.jwks()))
     return runner.invoke(
         cli.app,
         [
@@ -39,6 +49,8 @@ def _install(data: Path, password_file: Path, *args: str) -> object:
             "http://vendor.test",
             "--admin-password-file",
             str(password_file),
+            "--vendor-keys-file",
+            str(keys),
             *args,
         ],
     )
@@ -74,7 +86,11 @@ def test_refusals_are_one_line_on_stderr(tmp_path: Path, password_file: Path, de
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("error: invalid_activation_code: 無効なアクティベーションコード")
-    assert "Invalid activation code" in lines[0]
+    english = _install(
+        tmp_path / "srv", password_file, "--activation-code", typo, "--offline", "--lang", "en"
+    )
+    [line] = english.stderr.strip().splitlines()
+    assert "Invalid activation code" in line
     assert not (tmp_path / "srv").exists()
 
     nothing = _install(tmp_path / "srv", password_file)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from protection_helpers import STATES, Setup, move_to_state, setup
-from server_helpers import Desk, ServerFactory, SwitchableTransport
 from sqlalchemy import func, select
-from updates_helpers import activeupdate_calls, installed
+from tests.helpers.protection import STATES, Setup, move_to_state, setup
+from tests.helpers.server import Desk, ServerFactory, SwitchableTransport
+from tests.helpers.updates import activeupdate_calls, installed
 
 from cssec.core import policy
 from cssec.core.errors import LicenseExpired

@@ -424,7 +424,7 @@ def test_openapi_documents_both_endpoints(client: TestClient) -> None:
 def test_cli_publish_and_list(
     tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # Japanese is the default
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     if database_url is None:

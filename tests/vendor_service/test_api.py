@@ -99,7 +99,9 @@ def test_registration_never_returns_a_revoked_code(app: FastAPI, client: TestCli
     body = _register(client, issued.registration_key).json()
     assert [c["product"] for c in body["activation_codes"]] == ["DCS"]
     with _vendor(app).session() as session:
-        new = services.issue_replacement_code(session, issued.registration_key, actor="t")
+        new = services.issue_replacement_code(
+            session, issued.registration_key, actor="t", lift_revocation=True
+        )
     body = _register(client, issued.registration_key).json()
     assert body["activation_codes"][0] == {
         "product": "CS",
@@ -173,6 +175,36 @@ def test_status_statement_is_signed_and_verifies(
     }
     assert envelope["alg"] == "ed25519"
     assert envelope["kid"] == _vendor(app).keyring.signing_key.kid
+
+
+def test_status_echoes_the_servers_nonce_inside_the_signature(
+    app: FastAPI, client: TestClient
+) -> None:
+    """A server tells a fresh answer from a replayed one by its own nonce, inside what the
+    vendor signs; a nonce that is not one is refused before anything is read."""
+    issued = _issue(app)
+    nonce = "Zm9vYmFyLW5vbmNlLTAxMjM0NQ"
+    body = {"activation_code": issued.codes["CS"], "server_id": SERVER, "nonce": nonce}
+    answer = client.post("/api/v1/status", json=body)
+    assert answer.status_code == 200
+    check = verify_statement(answer.json(), _keys(client))
+    assert check.ok
+    assert check.statement is not None
+    assert check.statement["nonce"] == nonce
+    for bad in ("short", "has spaces in it, so no", "x" * 129):
+        refused = client.post("/api/v1/status", json={**body, "nonce": bad})
+        assert refused.status_code == 422, bad
+        assert refused.json()["code"] == "validation_error"
+    with _vendor(app).session() as session:
+        services.revoke_code(session, issued.codes["CS"], actor="t")
+    revoked = client.post("/api/v1/status", json=body)
+    assert revoked.status_code == 403
+    proof = verify_statement(revoked.json()["revocation"], _keys(client))
+    assert proof.ok
+    assert proof.statement is not None
+    assert proof.statement["state"] == "revoked"
+    assert proof.statement["nonce"] == nonce
+    assert proof.statement["server_id"] == SERVER
 
 
 def test_status_follows_renewal_grace_and_expiry(

@@ -238,7 +238,7 @@ def test_refusals_change_nothing(vendor: Vendor, tmp_path: Path) -> None:
 def test_cli_keys_bulk(
     tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # Japanese is the default
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     if database_url is None:
@@ -258,7 +258,8 @@ def test_cli_keys_bulk(
     assert len(out.read_text().splitlines()) == 31
     again = CliRunner().invoke(cli_app, args)
     assert again.exit_code == 1
-    assert again.stderr.strip().splitlines()[-1].startswith("The output file")
+    last = again.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: output_exists: The output file")
     assert len(out.read_text().splitlines()) == 31
 
 

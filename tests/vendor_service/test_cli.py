@@ -17,7 +17,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli(tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # Japanese is the default
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     if database_url is None:
@@ -59,10 +59,12 @@ def test_renew_reissue_revoke_inspect(cli) -> None:  # type: ignore[no-untyped-d
     assert "verdict:        valid" in out
     assert "contract_end:   2027-12-31" in out
     cli("code", "revoke", code, "--reason", "leaked")
-    _, out, _ = cli("code", "inspect", code)
+    rc, out, _ = cli("code", "inspect", code, ok=False)
+    assert rc == 1
     assert "verdict:        revoked" in out
     assert "leaked" in out
-    _, out, _ = cli("code", "inspect", code[:-1] + ("0" if code[-1] != "0" else "1"))
+    rc, out, _ = cli("code", "inspect", code[:-1] + ("0" if code[-1] != "0" else "1"), ok=False)
+    assert rc == 1
     assert "verdict:        invalid" in out
     assert "check_failed" in out
 
@@ -71,7 +73,9 @@ def test_refusals_are_one_line_on_stderr(cli) -> None:  # type: ignore[no-untype
     rc, out, err = cli("contract", "new", "--customer", "X", "--seats", "0", ok=False)
     assert rc == 1
     assert out == ""
-    assert err.strip() == "The contract terms are not valid: seats must be 1 to 65535"
+    assert err.strip() == (
+        "error: invalid_contract_terms: The contract terms are not valid: seats must be 1 to 65535"
+    )
     rc, _, err = cli("code", "reissue", "CS-0000", ok=False)
     assert rc == 1
     assert len(err.strip().splitlines()) == 1

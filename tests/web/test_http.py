@@ -1,10 +1,15 @@
-from typing import Any
+import sqlite3
+from typing import Annotated, Any
 
 import pytest
 from fastapi import Body, FastAPI
+from fastapi.responses import PlainTextResponse
 from fastapi.testclient import TestClient
+from pydantic import AfterValidator, BaseModel
+from sqlalchemy.exc import OperationalError
 
-from cssec.core.errors import LicenseExpired, RateLimited
+from cssec.core.errors import LicenseExpired, NotAuthenticated, RateLimited
+from cssec.core.names import CUSTOMER_NAME, HOST_NAME, check_name
 from cssec.web.http import (
     BodySizeLimitMiddleware,
     LanguageMiddleware,
@@ -105,3 +110,89 @@ def test_pages_get_a_strict_content_security_policy_except_the_api_docs(
     assert "form-action 'self'" in policy
     # Swagger UI and ReDoc load their scripts from a CDN: no policy there.
     assert "content-security-policy" not in client.get("/docs").headers
+
+
+def _fault_app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(
+        app,
+        service={"ja": "テストサービス", "en": "test service"},
+        pages={"/html": lambda request, exc: PlainTextResponse(f"page: {exc.code}", 418)},
+        challenges={"/basic": 'Basic realm="cssec", charset="UTF-8"'},
+    )
+
+    @app.get("/db")
+    def db_down() -> None:
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+
+    @app.get("/bug")
+    def bug() -> None:
+        raise RuntimeError("a bug")
+
+    @app.get("/html/refuse")
+    def html_refuse() -> None:
+        raise LicenseExpired()
+
+    @app.get("/basic/licenses")
+    def basic() -> None:
+        raise NotAuthenticated()
+
+    @app.get("/other")
+    def other() -> None:
+        raise NotAuthenticated()
+
+    @app.post("/named")
+    def named(body: dict[str, Any] = Body(...)) -> dict[str, str]:
+        return {"name": check_name(str(body.get("name", "")), HOST_NAME)}
+
+    class Named(BaseModel):
+        name: Annotated[str, AfterValidator(lambda v: check_name(v, CUSTOMER_NAME))]
+
+    @app.post("/validated")
+    def validated(body: Named) -> dict[str, str]:
+        return {"name": body.name}
+
+    app.add_middleware(LanguageMiddleware)
+    return app
+
+
+def test_faults_answer_json_503_and_500_in_the_request_language() -> None:
+    client = TestClient(_fault_app(), raise_server_exceptions=False)
+    down = client.get("/db")
+    assert down.status_code == 503
+    assert down.headers["retry-after"] == "30"
+    assert down.json() == {
+        "code": "service_unavailable",
+        "message": "テストサービスが一時的に利用できません。"
+        "しばらくしてからもう一度お試しください。",
+    }
+    bug = client.get("/bug", headers={"Accept-Language": "en"})
+    assert bug.status_code == 500
+    assert bug.json() == {
+        "code": "internal_error",
+        "message": "The test service ran into a problem. Try again shortly.",
+    }
+
+
+def test_pages_render_refusals_under_their_prefix_and_401s_carry_the_challenge() -> None:
+    client = TestClient(_fault_app())
+    page = client.get("/html/refuse")
+    assert (page.status_code, page.text) == (418, "page: license_expired")
+    challenged = client.get("/basic/licenses")
+    assert challenged.status_code == 401
+    assert challenged.headers["www-authenticate"] == 'Basic realm="cssec", charset="UTF-8"'
+    assert "www-authenticate" not in client.get("/other").headers
+
+
+def test_a_name_refused_by_a_validator_answers_with_its_own_error() -> None:
+    client = TestClient(_fault_app())
+    for path in ("/named", "/validated"):
+        ja = client.post(path, json={"name": "pc\u202e01"})
+        en = client.post(path, json={"name": "pc\x0001"}, headers={"Accept-Language": "en"})
+        assert ja.status_code == en.status_code == 422
+        assert ja.json()["code"] == en.json()["code"] == "invalid_name"
+        assert "U+202E" in ja.json()["message"]
+        assert "U+0000" in en.json()["message"]
+    assert "顧客名" in client.post("/validated", json={"name": "a\u2066"}).json()["message"]
+    c1 = client.post("/named", json={"name": "\x9b"}, headers={"Accept-Language": "en"})
+    assert "host name" in c1.json()["message"]

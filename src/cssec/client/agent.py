@@ -179,7 +179,8 @@ class AgentClient:
         return self._json(self._request("GET", "/manifest"))
 
     def vendor_keys(self) -> Any:
-        """The server's current vendor key set, {"keys": [JWK, …]} (as at enrollment)."""
+        """The server's vendor keys and the endorsements that vouch for rotated ones:
+        {"keys": [JWK, …], "endorsements": [envelope, …]}."""
         return self._json(self._request("GET", "/vendor-keys"))
 
     def download(self, component: Component, sha256: str, *, max_bytes: int) -> bytes:

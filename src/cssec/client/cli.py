@@ -1,9 +1,12 @@
 """`cssec client …`: install, update, scan (ScanNow) and status; clean and quarantine
 (cli_dcs), watch and heartbeat (cli_realtime).
 
-Exit status: 0 success; 1 refused or failed (the one-line reason on stderr); `scan`
-follows clamscan: 0 clean, 1 threats found, 2 errors. The language (LANG / LC_ALL) is read
-once here and passed down; the server answers in it too.
+Exit status (cssec.clikit's): 0 success; 1 refused or failed (one line on stderr, in the
+command's own words); 2 a usage error or a fault that leaves a command (OS, e.g. a full
+disk or a directory that cannot be written: one line `error: <code>: <message>`); `scan`
+follows clamscan: 0 clean, 1 threats found, 2 errors. The language (`cssec client --lang
+en …`, else LC_ALL / LC_MESSAGES / LANG, else Japanese) is chosen once here and passed
+down; the server answers in it too.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import typer
 
 from cssec.client import cli_dcs, cli_realtime
 from cssec.client.agent import Route
-from cssec.client.cli_common import DIR_OPTION, fail, lang_of, system_clock
+from cssec.client.cli_common import _LANG_KEY, DIR_OPTION, fail, lang_of, system_clock
 from cssec.client.errors import NoComponents
 from cssec.client.heartbeat import send_heartbeat
 from cssec.client.install import agent_for, install_client
@@ -31,11 +34,13 @@ from cssec.client.updater import (
     describe_versions,
     update_components,
 )
+from cssec.clikit import LANG_HELP, Boundary, Language, choose_language
 from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError, LicenseExpired
 from cssec.core.policy import Component
 
 app = typer.Typer(
+    cls=Boundary,
     no_args_is_help=True,
     add_completion=False,
     help=(
@@ -57,9 +62,13 @@ _fail = fail
 
 
 @app.callback()
-def main(ctx: typer.Context) -> None:
+def main(
+    ctx: typer.Context,
+    lang: Language | None = typer.Option(None, "--lang", case_sensitive=False, help=LANG_HELP),
+) -> None:
     """C/S Sec. client."""
-    _lang(ctx)
+    # Every client command reads the language through cli_common.lang_of.
+    ctx.meta[_LANG_KEY] = choose_language(ctx, lang)
 
 
 def _print_update(outcome: UpdateOutcome, lang: str) -> None:

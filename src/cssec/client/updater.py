@@ -22,12 +22,12 @@ from cssec.client.agent import AgentClient, UpdateResultValue, update_result_bod
 from cssec.client.engine import validate_component
 from cssec.client.errors import ComponentRejected, ManifestRejected
 from cssec.client.reports import Delivery, send_or_queue
-from cssec.client.state import ClientConfig, ClientState, InstalledComponents
+from cssec.client.state import ClientState, InstalledComponents
 from cssec.core.clock import Clock
 from cssec.core.components import ComponentVersion, Manifest, verify_file, verify_manifest
 from cssec.core.errors import CssecError, LicenseExpired
 from cssec.core.policy import Component
-from cssec.core.signing import VerifyingKey
+from cssec.core.signing import VerifyingKey, follow_endorsements
 
 
 class UpdateResult(StrEnum):
@@ -121,17 +121,22 @@ class _Updater:
         return manifest, envelope
 
     def _refresh_vendor_keys(self, keys: dict[str, VerifyingKey]) -> dict[str, VerifyingKey]:
-        """The vendor rotated its signing key: take the server's current key set, as at
-        enrollment (the server learned the new key through the vendor's endorsement
-        chain), and keep it. Keys are only ever added here."""
+        """The vendor rotated its signing key: follow the vendor's endorsement chain, as
+        the server hands it over, from a key this client already holds
+        (`core.signing.follow_endorsements`), and keep what it vouches for. The server's
+        bare key list is never taken: a server, or anyone between it and this client,
+        could put any key there and sign a forged manifest with it. Keys are only ever
+        added here."""
         config = self.state.load_config()
         try:
-            fresh = ClientConfig.keys_from(self.agent.vendor_keys())
+            offered = self.agent.vendor_keys()
         except CssecError:
             return keys  # an older server, or gone: the manifest then fails as unknown_kid
-        if not set(fresh) - set(keys):
+        endorsements = offered.get("endorsements") if isinstance(offered, dict) else None
+        learned = follow_endorsements(keys, endorsements if isinstance(endorsements, list) else [])
+        if not learned:
             return keys
-        merged = {**keys, **fresh}
+        merged = {**keys, **learned}
         self.state.save_config(
             replace(config, vendor_keys={"keys": [key.to_jwk() for key in merged.values()]})
         )

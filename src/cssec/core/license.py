@@ -32,6 +32,9 @@ class LicenseState(StrEnum):
     ACTIVATED = "activated"
     GRACE_PERIOD = "grace_period"
     EXPIRED = "expired"
+    REVOKED = "revoked"
+    """Never computed from dates: a server sets it only on the vendor's signed statement that
+    the code was revoked (*beyond* the FAQ). The policy refuses what it refuses after grace."""
 
     def label(self, lang: str) -> str:
         return STATE_LABELS[self][_lang(lang)]
@@ -48,6 +51,7 @@ STATE_LABELS: dict[LicenseState, dict[str, str]] = {
     LicenseState.ACTIVATED: {"ja": "アクティベート済み", "en": "Activated"},
     LicenseState.GRACE_PERIOD: {"ja": "更新猶予期間", "en": "Grace period"},
     LicenseState.EXPIRED: {"ja": "契約期間終了", "en": "Expired"},
+    LicenseState.REVOKED: {"ja": "失効", "en": "Revoked"},
 }
 
 

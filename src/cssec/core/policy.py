@@ -260,8 +260,37 @@ class Decision:
         )
 
 
+_AFTER_REVOCATION = {
+    "ja": (
+        "法人お問合せ窓口にお問い合わせのうえ、[運用管理] → [製品ライセンス] → [新規入力] で"
+        "新しいアクティベーションコードを入力してください。"
+    ),
+    "en": (
+        "Contact corporate support, then enter a new activation code under Administration → "
+        "Product License → Enter new code."
+    ),
+}
+
+
 def _build(state: LicenseState, op: Operation) -> Decision:
     ja, en = op.label("ja"), op.label("en")
+    if state is LicenseState.REVOKED:
+        refused = op in RESTRICTED_AFTER_GRACE
+        return Decision(
+            operation=op,
+            state=state,
+            allowed=not refused,
+            reason=REASON_LICENSE_EXPIRED if refused else REASON_ALLOWED,
+            message={
+                "ja": f"{ja}はできません。アクティベーションコードが失効しています。"
+                if refused
+                else f"{ja}を実行できます ({state.label('ja')})。",
+                "en": f"{en} is refused: the activation code has been revoked."
+                if refused
+                else f"{en} is allowed ({state.label('en')}).",
+            },
+            remedy=dict(_AFTER_REVOCATION),
+        )
     if state is LicenseState.EXPIRED and op in RESTRICTED_AFTER_GRACE:
         return Decision(
             operation=op,

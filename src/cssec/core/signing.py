@@ -60,6 +60,24 @@ def kid_for(public_bytes: bytes) -> str:
     return "ed25519-" + hashlib.sha256(public_bytes).hexdigest()[:16]
 
 
+FINGERPRINT_PREFIX = "sha256:"
+_FINGERPRINT_HEX = 64
+
+
+def parse_fingerprint(text: str) -> str:
+    """`sha256:<64 hex>` in its one spelling (lower case, no separators); accepts upper case
+    and colon- or space-separated hex as printed by other tools. ValueError says what is wrong."""
+    value = text.strip()
+    if not value.lower().startswith(FINGERPRINT_PREFIX):
+        raise ValueError("a fingerprint starts with 'sha256:'")
+    digits = value[len(FINGERPRINT_PREFIX) :].replace(":", "").replace(" ", "").lower()
+    if len(digits) != _FINGERPRINT_HEX:
+        raise ValueError(f"a SHA-256 fingerprint has 64 hex digits, not {len(digits)}")
+    if any(ch not in "0123456789abcdef" for ch in digits):
+        raise ValueError("a fingerprint has only hex digits after 'sha256:'")
+    return FINGERPRINT_PREFIX + digits
+
+
 class VerifyingKey:
     """A vendor public key as a server holds it (received at install, kept as PEM or JWK)."""
 
@@ -78,6 +96,13 @@ class VerifyingKey:
 
     def __repr__(self) -> str:
         return f"VerifyingKey(kid={self.kid!r})"
+
+    @property
+    def fingerprint(self) -> str:
+        """`sha256:<64 hex>` of the raw public key: what an operator compares out of band
+        (`cssec vendor keys public` prints it; `cssec server install --vendor-key-fingerprint`
+        takes it)."""
+        return FINGERPRINT_PREFIX + hashlib.sha256(self.raw).hexdigest()
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         try:

@@ -8,13 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from cssec.core.clock import Clock, SystemClock, zone
-from cssec.core.errors import NotAuthenticated
 from cssec.server.accounts.auth import purge_sessions
 from cssec.server.agent import routers as agent_routers
 from cssec.server.api.licenses import router as licenses_api
@@ -28,24 +27,26 @@ from cssec.server.settings import ServerSettings
 from cssec.server.storage.datadir import DataDir, open_database
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.webmanager import routers as webmanager_routers
-from cssec.server.webmanager.deps import LoginRequired
 from cssec.server.webmanager.templating import LOCALE_DIR, build_templates
 from cssec.web.http import (
     BodySizeLimitMiddleware,
     LanguageMiddleware,
     SecurityHeadersMiddleware,
-    error_response,
     install_error_handlers,
 )
-from cssec.web.i18n import Catalogs, current_language
+from cssec.web.i18n import Catalogs
 from cssec.web.ratelimit import RateLimiter
 
 STATIC_DIR = Path(__file__).parent / "webmanager" / "static"
 SESSION_COOKIE = "cssec_session"
 SESSION_COOKIE_MAX_AGE = 12 * 3600
+SERVICE = {"ja": "C/S Sec. サーバ", "en": "C/S Sec. server"}
+"""How fault answers (503, 500) name this service."""
+BASIC_CHALLENGE = 'Basic realm="cssec", charset="UTF-8"'
+"""Sent with every 401 of the administrator JSON API (HTTP Basic as admin)."""
 
 
-def create_app(  # noqa: PLR0915  (one factory wires every part)
+def create_app(
     settings: ServerSettings,
     *,
     clock: Clock | None = None,
@@ -58,7 +59,7 @@ def create_app(  # noqa: PLR0915  (one factory wires every part)
     if not data.is_installed():
         raise NotInstalled(path=str(settings.data_dir))
     engine, sessions = open_database(data)
-    sessions.configure(info={TZ_INFO_KEY: zone(settings.timezone)})  # for log_gate
+    sessions.configure(info={TZ_INFO_KEY: zone(settings.timezone)})  # for logs.gate
     with sessions() as session:
         recorded_url = server_info(session).vendor_url
     ctx = ServerContext(
@@ -117,20 +118,7 @@ def create_app(  # noqa: PLR0915  (one factory wires every part)
     app.state.component_poller = poller
     app.state.log_maintenance = log_maintenance
     app.state.templates = build_templates(Catalogs(LOCALE_DIR))
-    install_error_handlers(app)
-
-    async def on_not_authenticated(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, NotAuthenticated)
-        response = error_response(exc, current_language.get())
-        response.headers["WWW-Authenticate"] = 'Basic realm="C/S Sec. server", charset="UTF-8"'
-        return response
-
-    async def on_login_required(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, LoginRequired)
-        return RedirectResponse(exc.login_url, status_code=303)
-
-    app.add_exception_handler(NotAuthenticated, on_not_authenticated)
-    app.add_exception_handler(LoginRequired, on_login_required)
+    install_error_handlers(app, service=SERVICE, challenges={"/api/v1/licenses": BASIC_CHALLENGE})
 
     app.include_router(licenses_api)
     for router in agent_routers:

@@ -1,9 +1,10 @@
 """`cssec server …`: install, serve, and the license commands (mounted by cssec.cli).
 
-Each command exits 0 on success, or non-zero with one line on stderr naming the error
-code and saying, in Japanese and English, what happened and what to do. `_boundary` makes
-that hold for database and OS failures too (a full disk is named as such), and prints the
-warnings the command logged only when it succeeds, so a failure stays one line.
+Language, the one error line and the exit statuses are cssec.clikit's: 0 success, 1 a
+refusal (`error: <code>: <message>` on stderr), 2 a usage error or a fault. `_boundary`
+names a database or OS failure after the data directory (a full disk is named as such,
+exit 2), and prints the warnings the command logged only when it succeeds, so a failure
+stays one line. `--lang` works on `cssec server` and on each command that prints text.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Annotated, ParamSpec, TypeVar
 import httpx
 import typer
 
+from cssec.clikit import LANG_HELP, Fault, Language, boundary, choose_language
 from cssec.core.clock import SystemClock, zone
 from cssec.core.errors import CssecError
 from cssec.server.licensing.activation import LicenseEnv, activate_code, check_status_online
 from cssec.server.licensing.clockguard import server_info
 from cssec.server.licensing.errors import NotInstalled
 from cssec.server.licensing.install import InstallRequest, install_server, read_password_file
+from cssec.server.licensing.trust import load_trust
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.licensing.view import SlotView, read_licenses
 from cssec.server.settings import ServerSettings
@@ -32,9 +35,13 @@ from cssec.server.storage.datadir import DataDir, open_database
 from cssec.server.storage.errors import STORAGE_ERRORS, storage_error
 from cssec.server.updates.service import rollback_components, update_components
 from cssec.server.updates.view import read_overview
-from cssec.web.i18n import LANGUAGES
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="The C/S Sec. server.")
+app = typer.Typer(
+    cls=boundary(lambda exc: _explain(exc, None)),
+    no_args_is_help=True,
+    add_completion=False,
+    help="The C/S Sec. server.",
+)
 license_app = typer.Typer(no_args_is_help=True, help="License slots of an installed server.")
 app.add_typer(license_app, name="license")
 components_app = typer.Typer(
@@ -47,7 +54,9 @@ P = ParamSpec("P")
 DataOption = Annotated[
     Path | None, typer.Option("--data", help="Data directory (default: per-user).")
 ]
-LangOption = Annotated[str, typer.Option("--lang", help="Output language: ja or en.")]
+LangOption = Annotated[
+    Language | None, typer.Option("--lang", case_sensitive=False, help=LANG_HELP)
+]
 
 
 def vendor_transport() -> httpx.AsyncBaseTransport | None:
@@ -55,9 +64,19 @@ def vendor_transport() -> httpx.AsyncBaseTransport | None:
     return None
 
 
-def _fail(exc: CssecError) -> typer.Exit:
-    typer.echo(f"error: {exc.code}: {exc.message('ja')} / {exc.message('en')}", err=True)
-    return typer.Exit(1)
+@app.callback()
+def main(
+    ctx: typer.Context,
+    lang: Annotated[
+        Language | None, typer.Option("--lang", case_sensitive=False, help=LANG_HELP)
+    ] = None,
+) -> None:
+    """The C/S Sec. server."""
+    choose_language(ctx, lang)
+
+
+def _explain(exc: BaseException, data: object) -> CssecError | None:
+    return storage_error(exc, path=_data_path(data)) if isinstance(exc, STORAGE_ERRORS) else None
 
 
 def _data_path(data: object) -> Path | str:
@@ -82,7 +101,8 @@ class _Warnings(logging.Handler):
 
 
 def _boundary(command: Callable[P, None]) -> Callable[P, None]:
-    """Run a command: a CssecError, a database or an OS failure exits 1 with one line."""
+    """Run a command: a database or an OS failure becomes a `Fault` naming its data
+    directory (one line, exit 2); its warnings are printed only when it succeeds."""
 
     @functools.wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> None:
@@ -91,13 +111,11 @@ def _boundary(command: Callable[P, None]) -> Callable[P, None]:
         logger.addHandler(warnings)
         try:
             command(*args, **kwargs)
-        except CssecError as exc:
-            raise _fail(exc) from None
         except STORAGE_ERRORS as exc:
-            error = storage_error(exc, path=_data_path(kwargs.get("data")))
+            error = _explain(exc, kwargs.get("data"))
             if error is None:  # pragma: no cover - STORAGE_ERRORS are all explained
                 raise
-            raise _fail(error) from None
+            raise Fault(error) from None
         finally:
             logger.removeHandler(warnings)
         for line in warnings.lines:
@@ -117,17 +135,9 @@ def _settings(data: Path | None) -> ServerSettings:
     return ServerSettings(data_dir=data) if data is not None else ServerSettings()
 
 
-def _lang(lang: str) -> str:
-    return lang if lang in LANGUAGES else "ja"
-
-
 def _open_env(data: Path | None) -> LicenseEnv:
-    """The installed server's license environment, or exit with the reason."""
-    settings = _settings(data)
-    try:
-        return _env(settings)
-    except CssecError as exc:
-        raise _fail(exc) from None
+    """The installed server's license environment (NotInstalled when there is none)."""
+    return _env(_settings(data))
 
 
 def _env(settings: ServerSettings) -> LicenseEnv:
@@ -166,7 +176,7 @@ def _print_licenses(env: LicenseEnv, lang: str, *, as_json: bool) -> None:
     """The slots as they stand now (state computed from the clock)."""
     with env.sessionmaker() as session:
         licenses = read_licenses(session, now=env.clock.now(), tz=env.tz)
-    _print_slots(licenses.slots, _lang(lang), as_json=as_json)
+    _print_slots(licenses.slots, lang, as_json=as_json)
 
 
 def _print_slots(slots: list[SlotView], lang: str, *, as_json: bool) -> None:
@@ -192,6 +202,7 @@ def _print_slots(slots: list[SlotView], lang: str, *, as_json: bool) -> None:
 @app.command()
 @_boundary
 def install(
+    ctx: typer.Context,
     *,
     vendor_url: Annotated[str, typer.Option("--vendor-url", help="The vendor service's URL.")],
     admin_password_file: Annotated[
@@ -213,34 +224,50 @@ def install(
     contact_email: Annotated[
         str, typer.Option("--contact-email", help="For online registration.")
     ] = "",
-    lang: LangOption = "ja",
+    vendor_key_fingerprint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vendor-key-fingerprint",
+            help="sha256:<64 hex> of the vendor's public key, received out of band "
+            "('cssec vendor keys public' prints it). Repeatable.",
+        ),
+    ] = None,
+    vendor_keys_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--vendor-keys-file",
+            help="The vendor's public keys (the JWKS 'cssec vendor keys public' prints).",
+        ),
+    ] = None,
+    lang: LangOption = None,
 ) -> None:
-    """Install the server: no activation code (or registration key), no install."""
+    """Install the server: no activation code (or registration key), no install. The
+    vendor's keys are trusted only from what the distribution carries or what is given
+    here, never from whatever answers first."""
+    language = choose_language(ctx, lang)
     settings = _settings(data)
-    try:
-        password = read_password_file(admin_password_file)
-        result = _run(
-            install_server(
-                InstallRequest(
-                    data_dir=settings.data_dir,
-                    vendor_url=vendor_url,
-                    admin_password=password,
-                    registration_key=registration_key,
-                    activation_code=activation_code,
-                    offline=offline,
-                    company=company,
-                    contact_email=contact_email,
-                ),
-                clock=SystemClock(),
-                tz=zone(settings.timezone),
-                transport=vendor_transport(),
-                proxy=settings.http_proxy,
-                timeout_seconds=settings.vendor_timeout_seconds,
-            )
+    password = read_password_file(admin_password_file)
+    trust = load_trust(fingerprints=vendor_key_fingerprint or (), keys_file=vendor_keys_file)
+    result = _run(
+        install_server(
+            InstallRequest(
+                data_dir=settings.data_dir,
+                vendor_url=vendor_url,
+                admin_password=password,
+                registration_key=registration_key,
+                activation_code=activation_code,
+                offline=offline,
+                company=company,
+                contact_email=contact_email,
+                trust=trust,
+            ),
+            clock=SystemClock(),
+            tz=zone(settings.timezone),
+            transport=vendor_transport(),
+            proxy=settings.http_proxy,
+            timeout_seconds=settings.vendor_timeout_seconds,
         )
-    except CssecError as exc:
-        raise _fail(exc) from None
-    language = _lang(lang)
+    )
     typer.echo(f"installed: {result.data_dir}")
     typer.echo(f"server id: {result.server_id}")
     _print_slots(result.slots, language, as_json=False)
@@ -261,56 +288,55 @@ def serve(
     settings = _settings(data)
     try:
         application = create_app(settings)
-    except CssecError as exc:
-        raise _fail(exc) from None
     except STORAGE_ERRORS as exc:
-        error = storage_error(exc, path=settings.data_dir)
+        error = _explain(exc, settings.data_dir)
         if error is None:  # pragma: no cover - STORAGE_ERRORS are all explained
             raise
-        raise _fail(error) from None
+        raise Fault(error) from None
     run(application, host=host, port=port, log_level="info")
 
 
 @license_app.command("show")
 @_boundary
 def license_show(
+    ctx: typer.Context,
     data: DataOption = None,
-    lang: LangOption = "ja",
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
 ) -> None:
     """Show the license slots (state computed now)."""
-    _print_licenses(_open_env(data), lang, as_json=as_json)
+    language = choose_language(ctx, lang)
+    _print_licenses(_open_env(data), language, as_json=as_json)
 
 
 @license_app.command("check-online")
 @_boundary
-def license_check_online(data: DataOption = None, lang: LangOption = "ja") -> None:
+def license_check_online(
+    ctx: typer.Context, data: DataOption = None, lang: LangOption = None
+) -> None:
     """Check every slot's status with the vendor now (safe while `serve` runs)."""
+    language = choose_language(ctx, lang)
     env = _open_env(data)
-    try:
-        outcomes = _run(check_status_online(env, actor="cli"))
-    except CssecError as exc:
-        raise _fail(exc) from None
-    _print_licenses(env, lang, as_json=False)
+    outcomes = _run(check_status_online(env, actor="cli"))
+    _print_licenses(env, language, as_json=False)
     failed = [o for o in outcomes if o.error is not None]
     if failed and failed[0].error is not None:
-        raise _fail(failed[0].error)
+        raise failed[0].error
 
 
 @license_app.command("activate")
 @_boundary
 def license_activate(
+    ctx: typer.Context,
     code: Annotated[str, typer.Argument(help="The new activation code.")],
     data: DataOption = None,
-    lang: LangOption = "ja",
+    lang: LangOption = None,
 ) -> None:
     """Enter a new activation code (verified online when the vendor answers)."""
+    language = choose_language(ctx, lang)
     env = _open_env(data)
-    try:
-        slot = _run(activate_code(env, code, actor="cli"))
-    except CssecError as exc:
-        raise _fail(exc) from None
-    _print_slots([slot], _lang(lang), as_json=False)
+    slot = _run(activate_code(env, code, actor="cli"))
+    _print_slots([slot], language, as_json=False)
     if not slot.confirmed_online:
         typer.echo(
             "warning: not confirmed online (accepted on format and expiry) / "
@@ -322,18 +348,19 @@ def license_activate(
 @components_app.command("show")
 @_boundary
 def components_show(
+    ctx: typer.Context,
     data: DataOption = None,
-    lang: LangOption = "ja",
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the current and previous version of each component and the last update."""
+    language = choose_language(ctx, lang)
     env = _open_env(data)
     with env.sessionmaker() as session:
         overview = read_overview(session, now=env.clock.now(), tz=env.tz)
     if as_json:
         typer.echo(json.dumps(overview.to_dict(), ensure_ascii=False, indent=2))
         return
-    language = _lang(lang)
     for row in overview.rows:
         current = row.current.version if row.current else "-"
         previous = row.previous.version if row.previous else "-"
@@ -348,25 +375,26 @@ def components_show(
 
 @components_app.command("update")
 @_boundary
-def components_update(data: DataOption = None, lang: LangOption = "ja") -> None:
+def components_update(ctx: typer.Context, data: DataOption = None, lang: LangOption = None) -> None:
     """Update the components from ActiveUpdate now (safe while `serve` runs)."""
+    language = choose_language(ctx, lang)
     env = _open_env(data)
     outcome = _run(update_components(env, trigger="cli", actor="cli"))
     if outcome.error is not None:
-        raise _fail(outcome.error)
-    typer.echo(outcome.message[_lang(lang)])
+        raise outcome.error
+    typer.echo(outcome.message[language])
 
 
 @components_app.command("rollback")
 @_boundary
-def components_rollback(data: DataOption = None, lang: LangOption = "ja") -> None:
+def components_rollback(
+    ctx: typer.Context, data: DataOption = None, lang: LangOption = None
+) -> None:
     """Undo the latest component update (all components of it, as the vendor signed them)."""
+    language = choose_language(ctx, lang)
     env = _open_env(data)
-    try:
-        outcome = rollback_components(env, trigger="cli", actor="cli")
-    except CssecError as exc:
-        raise _fail(exc) from None
-    typer.echo(outcome.message[_lang(lang)])
+    outcome = rollback_components(env, trigger="cli", actor="cli")
+    typer.echo(outcome.message[language])
 
 
 __all__ = ["app"]

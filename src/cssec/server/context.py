@@ -31,7 +31,7 @@ class ServerContext:
     vendor_transport: httpx.AsyncBaseTransport | None = None
     limiter: RateLimiter = field(default_factory=RateLimiter)
     unknown_names: UnknownNameLockout = field(default_factory=UnknownNameLockout)
-    """Login failures of names without an account (memory only; see server.auth)."""
+    """Login failures of names without an account (memory only; see accounts.auth)."""
 
     def vendor(self) -> VendorClient:
         """A client for one piece of work, speaking the current request's language."""

@@ -5,15 +5,12 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 import psycopg
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cssec.core.clock import Clock
@@ -25,18 +22,11 @@ from cssec.web.http import (
     SecurityHeadersMiddleware,
     install_error_handlers,
 )
-from cssec.web.i18n import current_language
 
 log = logging.getLogger(__name__)
 
-_UNAVAILABLE = {
-    "ja": "ライセンスサービスが一時的に利用できません。しばらくしてからもう一度お試しください。",
-    "en": "The license service is temporarily unavailable. Try again shortly.",
-}
-_INTERNAL = {
-    "ja": "ライセンスサービスで問題が発生しました。しばらくしてからもう一度お試しください。",
-    "en": "The license service ran into a problem. Try again shortly.",
-}
+SERVICE = {"ja": "ライセンスサービス", "en": "license service"}
+"""How fault answers (503, 500) name this service."""
 
 TAGS = [
     {"name": "registration", "description": "Online registration with a registration key."},
@@ -96,8 +86,15 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.vendor = vendor
-    install_error_handlers(app)
-    _install_fallback_handlers(app)
+    from cssec.vendor_service.console import PREFIX, error_page  # noqa: PLC0415
+
+    # The hot paths' reads (`cssec.vendor_service.hotdb`) fail with psycopg's own errors.
+    install_error_handlers(
+        app,
+        service=SERVICE,
+        pages={PREFIX: error_page},
+        unavailable=(psycopg.OperationalError,),
+    )
     _include_routers(app, vendor)
     from cssec.vendor_service.api.hot import hot_routes  # noqa: PLC0415
 
@@ -144,24 +141,3 @@ def _include_routers(app: FastAPI, vendor: Vendor) -> None:
     from cssec.vendor_service.console import install_console  # noqa: PLC0415
 
     install_console(app, vendor)
-
-
-def _install_fallback_handlers(app: FastAPI) -> None:
-    """Faults still answer in the documented error shape, never an HTML 500 page."""
-
-    async def on_operational_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("database unavailable", exc_info=exc)
-        lang = current_language.get()
-        body = {"code": "service_unavailable", "message": _UNAVAILABLE[lang]}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "30"})
-
-    async def on_exception(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        lang = current_language.get()
-        return JSONResponse({"code": "internal_error", "message": _INTERNAL[lang]}, status_code=500)
-
-    app.add_exception_handler(OperationalError, on_operational_error)
-    # The hot paths' reads (`cssec.vendor_service.hotdb`) fail with the drivers' own errors.
-    app.add_exception_handler(psycopg.OperationalError, on_operational_error)
-    app.add_exception_handler(sqlite3.OperationalError, on_operational_error)
-    app.add_exception_handler(Exception, on_exception)

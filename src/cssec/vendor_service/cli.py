@@ -1,9 +1,10 @@
 """`cssec vendor …`: serve the vendor service and run the support desk's actions from a shell.
 
 Every command takes --data (default: a per-user data directory) and honours
-CSSEC_VENDOR_DATABASE_URL. Exit 0 on success; otherwise 1 with a one-line reason on stderr.
-Output language: Japanese when the locale (LC_ALL / LC_MESSAGES / LANG) is Japanese,
-else English.
+CSSEC_VENDOR_DATABASE_URL. Language (`cssec vendor --lang en …`, else the locale, else
+Japanese), the one-line error and the exit statuses are cssec.clikit's: 0 success; 1 a
+refusal, or `code inspect` of an invalid, expired or revoked code; 2 a usage error or a
+fault (OS, database, damaged key files).
 """
 
 from __future__ import annotations
@@ -20,13 +21,38 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.orm import Session
 
+from cssec.clikit import LANG_HELP, NEGATIVE, Language, boundary, choose_language
 from cssec.core.errors import CssecError
+from cssec.core.signing import VerifyingKey
 from cssec.vendor_service import services
 from cssec.vendor_service.keyring import KeyringError
 from cssec.vendor_service.runtime import Vendor, open_vendor
 from cssec.vendor_service.settings import VendorSettings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="The vendor license service.")
+
+class VendorKeysUnusable(CssecError):
+    code = "vendor_keys_error"
+    status = 500
+    message_ja = (
+        "ベンダーの鍵ファイルを使用できません ({detail})。データディレクトリの鍵ファイルを"
+        "確認し、壊れている場合はバックアップから復元してから、もう一度実行してください。"
+    )
+    message_en = (
+        "The vendor's key files cannot be used ({detail}). Check the key files in the data "
+        "directory (restore them from a backup if they are damaged), then run the command again."
+    )
+
+
+def _explain(exc: BaseException) -> CssecError | None:
+    return VendorKeysUnusable(detail=str(exc)) if isinstance(exc, KeyringError) else None
+
+
+app = typer.Typer(
+    cls=boundary(_explain),
+    no_args_is_help=True,
+    add_completion=False,
+    help="The vendor license service.",
+)
 contract_app = typer.Typer(no_args_is_help=True, help="Contracts and their registration keys.")
 code_app = typer.Typer(no_args_is_help=True, help="Activation codes: reissue, revoke, inspect.")
 keys_app = typer.Typer(no_args_is_help=True, help="The vendor's signing and HMAC keys.")
@@ -44,12 +70,13 @@ DataOption = typer.Option(None, "--data", help=DATA_HELP, file_okay=False)
 T = TypeVar("T")
 
 
-def _lang() -> str:
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
+@app.callback()
+def main(
+    ctx: typer.Context,
+    lang: Language | None = typer.Option(None, "--lang", case_sensitive=False, help=LANG_HELP),
+) -> None:
+    """The vendor license service."""
+    choose_language(ctx, lang)
 
 
 def _settings(data: Path | None) -> VendorSettings:
@@ -63,17 +90,10 @@ def _actor() -> str:
         return "cli"
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(" ".join(message.split()), err=True)
-    return typer.Exit(1)
-
-
 @contextmanager
 def _vendor(data: Path | None) -> Iterator[Vendor]:
-    try:
-        vendor = open_vendor(_settings(data))
-    except (KeyringError, OSError) as exc:
-        raise _fail(f"cssec vendor: {exc}") from exc
+    """The opened vendor; its faults (OS, database, key files) reach cssec.clikit's line."""
+    vendor = open_vendor(_settings(data))
     try:
         yield vendor
     finally:
@@ -81,14 +101,9 @@ def _vendor(data: Path | None) -> Iterator[Vendor]:
 
 
 def _run(data: Path | None, action: Callable[[Session], T]) -> T:
-    """Run one service in a fresh session; a CssecError becomes a one-line exit 1."""
+    """Run one service in a fresh session (a CssecError it raises is the command's refusal)."""
     with _vendor(data) as vendor, vendor.session() as session:
-        try:
-            return action(session)
-        except CssecError as exc:
-            raise _fail(exc.message(_lang())) from exc
-        except KeyringError as exc:
-            raise _fail(f"cssec vendor: {exc}") from exc
+        return action(session)
 
 
 @app.command()
@@ -112,10 +127,7 @@ def serve(
 
     settings = _settings(data)
     if workers == 1:
-        try:
-            web_app = create_app(settings)
-        except (KeyringError, OSError) as exc:
-            raise _fail(f"cssec vendor serve: {exc}") from exc
+        web_app = create_app(settings)
         serving.run(web_app, host=host, port=port)
         return
     # Migrate and create the keys once, here, before the workers race to do it.
@@ -133,6 +145,7 @@ def serve(
 
 @contract_app.command("new")
 def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
+    ctx: typer.Context,
     customer: str = typer.Option(..., "--customer", help="Customer (company) name."),
     seats: int = typer.Option(..., "--seats", help="Licensed seats (clients)."),
     months: int = typer.Option(12, "--months", help="Term length in months."),
@@ -143,7 +156,7 @@ def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
     data: Path | None = DataOption,
 ) -> None:
     """Issue a contract. Prints its codes, then (last line) its registration key."""
-    start_day = _parse_day(start) if start else None
+    start_day = _parse_day(ctx, start) if start else None
     issued = _run(
         data,
         lambda s: services.issue_contract(
@@ -164,13 +177,15 @@ def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
     typer.echo(issued.registration_key)
 
 
-def _parse_day(text: str) -> date:
+def _parse_day(ctx: typer.Context, text: str) -> date:
+    """A --start date; a malformed one is a usage error (exit 2)."""
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
         ja = f"日付 {text!r} を YYYY-MM-DD 形式で指定してください。"
         en = f"give the date {text!r} as YYYY-MM-DD."
-        raise _fail(ja if _lang() == "ja" else en) from exc
+        message = ja if choose_language(ctx) == "ja" else en
+        raise typer.BadParameter(message, ctx=ctx, param_hint="--start") from exc
 
 
 @contract_app.command("renew")
@@ -197,7 +212,9 @@ def code_reissue(
     """Issue a new activation code carrying the contract's current end (offline renewal)."""
     code = _run(
         data,
-        lambda s: services.issue_replacement_code(s, key_or_code, product=product, actor=_actor()),
+        lambda s: services.issue_replacement_code(
+            s, key_or_code, product=product, actor=_actor(), lift_revocation=True
+        ),
     )
     typer.echo(code)
 
@@ -215,12 +232,16 @@ def code_revoke(
 
 @code_app.command("inspect")
 def code_inspect(
+    ctx: typer.Context,
     code: str = typer.Argument(..., help="An activation code or a registration key."),
     data: Path | None = DataOption,
 ) -> None:
-    """What the support desk sees: kind, product, expiry, verdict and why."""
+    """What the support desk sees: kind, product, expiry, verdict and why.
+
+    Exit 0 for a valid code or key; 1 for an invalid, expired or revoked one (the same
+    lines are printed either way); 2 for a usage error or a fault."""
     found = _run(data, lambda s: services.inspect_code(s, code))
-    lang = _lang()
+    lang = choose_language(ctx)
     rows: list[tuple[str, Any]] = [
         ("kind", found.kind),
         ("verdict", found.verdict),
@@ -246,13 +267,30 @@ def code_inspect(
     for name, value in rows:
         if value is not None:
             typer.echo(f"{name + ':':<16}{value}")
+    if found.verdict != "valid":
+        raise typer.Exit(NEGATIVE)
 
 
 @keys_app.command("public")
-def keys_public(data: Path | None = DataOption) -> None:
-    """Print the public key set (JWKS JSON) that servers pin, current key first."""
+def keys_public(
+    data: Path | None = DataOption,
+    fingerprint: bool = typer.Option(
+        False, "--fingerprint", help="Print only the current key's sha256: fingerprint."
+    ),
+) -> None:
+    """Print the public key set (JWKS JSON) that servers pin, current key first, and each
+    key's fingerprint on stderr. Hand one of them to each server's administrator by a
+    channel other than the network the server uses (`cssec server install
+    --vendor-keys-file F` or `--vendor-key-fingerprint sha256:…`)."""
     with _vendor(data) as vendor:
-        typer.echo(json.dumps(vendor.keyring.jwks(), indent=2))
+        jwks = vendor.keyring.jwks()
+    keys = [VerifyingKey.from_jwk(jwk) for jwk in jwks["keys"]]
+    if fingerprint:
+        typer.echo(keys[0].fingerprint)
+        return
+    typer.echo(json.dumps(jwks, indent=2))
+    for key in keys:
+        typer.echo(f"fingerprint {key.kid}: {key.fingerprint}", err=True)
 
 
 @keys_app.command("rotate")
@@ -265,6 +303,7 @@ def keys_rotate(data: Path | None = DataOption) -> None:
 
 @keys_app.command("bulk")
 def keys_bulk(  # noqa: PLR0917  (Typer maps each parameter to an option)
+    ctx: typer.Context,
     count: int = typer.Option(..., "--count", help="Contracts to issue (one key each)."),
     seats: int = typer.Option(..., "--seats", help="Licensed seats of each contract."),
     out: Path = typer.Option(..., "--out", help="CSV to write; must not exist (mode 0600)."),
@@ -280,14 +319,10 @@ def keys_bulk(  # noqa: PLR0917  (Typer maps each parameter to an option)
 ) -> None:
     """Issue a distributor's batch in one transaction (all or nothing) and write its CSV:
     registration_key, activation code(s), expires_on, contract_id."""
-    import sqlite3  # noqa: PLC0415  (only this command needs these)
-
-    import psycopg  # noqa: PLC0415
-    from rich.console import Console  # noqa: PLC0415
+    from rich.console import Console  # noqa: PLC0415  (only this command needs it)
     from rich.progress import Progress, TaskID  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
-    start_day = _parse_day(start) if start else None
+    start_day = _parse_day(ctx, start) if start else None
     bar = Progress(console=Console(stderr=True))
     task: list[TaskID] = []
 
@@ -297,21 +332,14 @@ def keys_bulk(  # noqa: PLR0917  (Typer maps each parameter to an option)
             task.append(bar.add_task("issuing", total=total))
         bar.update(task[0], completed=done)
 
-    failure = None
-    try:
+    try:  # the bar stops before any error line is printed
         with _vendor(data) as vendor, vendor.session() as session:
             issued = services.issue_bulk_contracts(
                 session, count=count, seats=seats, out=out, months=months, start=start_day,
                 with_dcs=with_dcs, customer=customer, actor=_actor(), progress=progress,
             )  # fmt: skip
-    except CssecError as exc:
-        failure = exc.message(_lang())
-    except (KeyringError, OSError, SQLAlchemyError, sqlite3.Error, psycopg.Error) as exc:
-        failure = f"cssec vendor keys bulk: {exc}"
     finally:
         bar.stop()
-    if failure is not None:
-        raise _fail(failure)
     ids = issued.contract_ids
     typer.echo(f"contracts: {issued.count} (ids {ids[0]}..{ids[-1]})")
     typer.echo(f"customer: {issued.customer}")

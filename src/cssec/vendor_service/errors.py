@@ -18,6 +18,21 @@ class ProductNotInContract(CssecError):
     message_en = "This contract does not include {product}. Check the contract's products."
 
 
+class RevocationNeedsAdmin(CssecError):
+    """Reissuing a revoked product would undo the revocation: only an admin may."""
+
+    code = "revocation_needs_admin"
+    status = 403
+    message_ja = (
+        "製品「{product}」のアクティベーションコードは失効処理されています。新しいコードの発行は"
+        "失効の取り消しにあたるため、管理者のみが行えます。管理者に依頼してください。"
+    )
+    message_en = (
+        "The {product} activation code of this contract was revoked. Issuing a new one would "
+        "undo the revocation, which only an admin may do. Ask an admin."
+    )
+
+
 class InvalidContractTerms(CssecError):
     code = "invalid_contract_terms"
     message_ja = "契約内容に誤りがあります: {detail_ja}"

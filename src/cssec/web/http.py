@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cssec.core.errors import CssecError, ValidationFailed
 from cssec.web.i18n import LANG_COOKIE, current_language, negotiate
+from cssec.web.pages import LoginRequired
+
+log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -43,11 +51,13 @@ _HTTP_MESSAGES = {
 }
 
 
-def error_response(exc: CssecError, lang: str) -> JSONResponse:
+def error_response(exc: CssecError, lang: str, *, challenge: str | None = None) -> JSONResponse:
     headers: dict[str, str] = {}
     retry_after = exc.fields.get("retry_after")
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+    if challenge is not None and exc.status == 401:
+        headers["WWW-Authenticate"] = challenge
     return JSONResponse(exc.to_dict(lang), status_code=exc.status, headers=headers)
 
 
@@ -60,15 +70,80 @@ def _validation_detail(errors: list[Any]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    async def on_cssec_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, CssecError)
-        return error_response(exc, current_language.get())
+def _carried_error(errors: list[Any]) -> CssecError | None:
+    """A CssecError that a pydantic validator raised (as a ValueError, e.g.
+    `cssec.core.names.InvalidName`): it explains itself better than the generic 422."""
+    for err in errors:
+        carried = (err.get("ctx") or {}).get("error")
+        if isinstance(carried, CssecError):
+            return carried
+    return None
 
-    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+
+ErrorPage = Callable[[Request, CssecError], Response]
+"""Renders a refusal as an HTML page (the console's), instead of the JSON body."""
+
+
+def _fault_messages(service: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    return {
+        "service_unavailable": {
+            "ja": f"{service['ja']}が一時的に利用できません。"
+            "しばらくしてからもう一度お試しください。",
+            "en": f"The {service['en']} is temporarily unavailable. Try again shortly.",
+        },
+        "internal_error": {
+            "ja": f"{service['ja']}で問題が発生しました。しばらくしてからもう一度お試しください。",
+            "en": f"The {service['en']} ran into a problem. Try again shortly.",
+        },
+    }
+
+
+def install_error_handlers(
+    app: FastAPI,
+    *,
+    service: Mapping[str, str] | None = None,
+    pages: Mapping[str, ErrorPage] | None = None,
+    challenges: Mapping[str, str] | None = None,
+    unavailable: tuple[type[Exception], ...] = (),
+) -> None:
+    """The one place an app maps errors to HTTP.
+
+    - `CssecError` → `{"code", "message", ...fields}` in the request's language with its
+      status (and Retry-After); under a path prefix of `pages`, that page renders it
+      instead; a 401 under a prefix of `challenges` carries that WWW-Authenticate.
+    - request validation → 422 `validation_error` (or the CssecError a validator raised).
+    - Starlette's HTTP errors (404, 405 …) → the same JSON shape.
+    - `LoginRequired` → 303 to the login page.
+    - faults: a database that cannot be reached (SQLAlchemy's or sqlite3's
+      OperationalError, plus `unavailable`) → 503 `service_unavailable` with Retry-After;
+      anything else → 500 `internal_error`; both JSON, naming `service` ({"ja", "en"}).
+    """
+    pages = dict(pages or {})
+    challenges = dict(challenges or {})
+    faults = _fault_messages(service or {"ja": "サービス", "en": "service"})
+
+    def _prefixed(table: Mapping[str, Any], path: str) -> Any:
+        return next((v for prefix, v in table.items() if path.startswith(prefix)), None)
+
+    async def answer(request: Request, exc: CssecError) -> Response:
+        page = _prefixed(pages, request.url.path)
+        if page is not None:
+            response: Response = await run_in_threadpool(page, request, exc)
+            return response
+        challenge = _prefixed(challenges, request.url.path)
+        return error_response(exc, current_language.get(), challenge=challenge)
+
+    async def on_cssec_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, CssecError)
+        return await answer(request, exc)
+
+    async def on_validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        detail = _validation_detail(list(exc.errors()))
-        body = ValidationFailed(detail=detail).to_dict(current_language.get())
+        errors = list(exc.errors())
+        carried = _carried_error(errors)
+        if carried is not None:
+            return await answer(request, carried)
+        body = ValidationFailed(detail=_validation_detail(errors)).to_dict(current_language.get())
         return JSONResponse(body, status_code=422)
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -82,9 +157,32 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def on_login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse(exc.login_url, status_code=303)
+
+    def fault(request: Request, code: str) -> dict[str, str]:
+        # Starlette runs the catch-all handler outside the app's middleware, where the
+        # language middleware has already reset the request's language: negotiate again.
+        lang = negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+        return {"code": code, "message": faults[code][lang]}
+
+    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("database unavailable", exc_info=exc)
+        body = fault(request, "service_unavailable")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "30"})
+
+    async def on_fault(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(fault(request, "internal_error"), status_code=500)
+
     app.add_exception_handler(CssecError, on_cssec_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(LoginRequired, on_login_required)
+    for kind in (OperationalError, sqlite3.OperationalError, *unavailable):
+        app.add_exception_handler(kind, on_unavailable)
+    app.add_exception_handler(Exception, on_fault)
 
 
 class LanguageMiddleware:

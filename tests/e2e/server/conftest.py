@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-# --import-mode=importlib keeps test directories off sys.path; the helpers are shared by
-# this conftest and the test modules.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from e2e_server_helpers import Stack, running_stack
+from tests.helpers.e2e_server import Stack, running_stack
 
 
 @pytest.fixture(scope="module")

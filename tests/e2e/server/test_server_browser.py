@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_server_helpers import ARTIFACTS, PASSWORD, Stack
+from tests.helpers.e2e_server import ARTIFACTS, PASSWORD, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [

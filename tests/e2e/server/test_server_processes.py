@@ -9,7 +9,7 @@ import threading
 
 import httpx
 import pytest
-from e2e_server_helpers import PASSWORD, SERVER_CLI, Stack, server_env
+from tests.helpers.e2e_server import PASSWORD, SERVER_CLI, Stack, server_env, vendor_fingerprint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -76,7 +76,8 @@ def test_already_installed_is_refused(stack: Stack) -> None:
     result = subprocess.run(
         [*SERVER_CLI, "install", "--data", str(stack.server_dir), "--vendor-url",
          stack.vendor_url, "--activation-code", stack.contract.codes["CS"],
-         "--admin-password-file", str(stack.root / "admin.pw")],
+         "--admin-password-file", str(stack.root / "admin.pw"),
+         "--vendor-key-fingerprint", vendor_fingerprint(stack.vendor)],
         capture_output=True, text=True, env=server_env(), timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 1

@@ -1,4 +1,5 @@
-"""Names without an account are locked like an account, in memory only."""
+"""Names without an account are counted like an account (`cssec.web.lockout`, in memory
+only, as every name is now)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cssec.server.accounts.auth import UnknownNameLockout
+from cssec.web.lockout import LockoutRule, LoginThrottle
 
 NOW = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
-RULE = {"max_failures": 5, "lockout": timedelta(minutes=15)}
+RULE = LockoutRule(max_failures=5, lockout=timedelta(minutes=15))
+SOURCE = "192.0.2.7"
 
 
 def test_the_fifth_failure_locks_the_name_until_the_lockout_ends() -> None:
-    names = UnknownNameLockout()
-    assert [names.fail("root", now=NOW, **RULE) for _ in range(5)] == [False] * 4 + [True]
-    assert names.locked_until("root", now=NOW) == NOW + timedelta(minutes=15)
-    assert names.locked_until("Root", now=NOW) is None  # matched as the account lookup does
-    assert names.locked_until("root", now=NOW + timedelta(minutes=15, seconds=1)) is None
+    names = LoginThrottle()
+    locks = [names.fail("root", SOURCE, now=NOW, rule=RULE).locked for _ in range(5)]
+    assert locks == [False] * 4 + [True]
+    assert names.refused_for("root", SOURCE, now=NOW) == 15 * 60
+    assert names.refused_for("Root", SOURCE, now=NOW) is None  # matched as the lookup does
+    assert names.refused_for("root", SOURCE, now=NOW + timedelta(minutes=15, seconds=1)) is None
 
 
 def test_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(UnknownNameLockout, "MAX_NAMES", 3)
-    names = UnknownNameLockout()
+    monkeypatch.setattr(LoginThrottle, "MAX_ENTRIES", 3)
+    names = LoginThrottle()
+    rule = LockoutRule(max_failures=1, lockout=timedelta(minutes=1))
     for name in ("a", "b", "c", "d"):
-        names.fail(name, now=NOW, max_failures=1, lockout=timedelta(minutes=1))
-    assert names.locked_until("a", now=NOW) is None
-    assert all(names.locked_until(n, now=NOW) for n in ("b", "c", "d"))
+        names.fail(name, SOURCE, now=NOW, rule=rule)
+    assert names.refused_for("a", SOURCE, now=NOW) is None
+    assert all(names.refused_for(n, SOURCE, now=NOW) for n in ("b", "c", "d"))

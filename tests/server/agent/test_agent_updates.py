@@ -12,17 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_helpers import (
+from starlette.testclient import TestClient
+from tests.helpers.server import (
     PASSWORD,
     Desk,
     Server,
     ServerFactory,
     SwitchableTransport,
     SyncBridge,
+    vendor_trust,
 )
-from starlette.testclient import TestClient
+from tests.helpers.updates import activeupdate_calls, publish_virus_pattern_v2
 from typer.testing import CliRunner
-from updates_helpers import activeupdate_calls, publish_virus_pattern_v2
 
 from cssec.client.install import agent_for, install_client
 from cssec.client.state import ClientState
@@ -245,7 +246,8 @@ def _cli_install(tmp_path: Path, desk: Desk) -> str:
     result = runner.invoke(
         cli.app,
         ["install", "--data", data, "--vendor-url", "http://vendor.test",
-         "--admin-password-file", str(password), "--activation-code", code],
+         "--admin-password-file", str(password), "--activation-code", code,
+         "--vendor-key-fingerprint", vendor_trust(desk.vendor).fingerprints[0]],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return data
@@ -282,7 +284,7 @@ def test_cli_update_fails_with_the_reason(
 ) -> None:
     data = _cli_install(tmp_path, desk)
     network.mode = "down"
-    result = runner.invoke(cli.app, ["components", "update", "--data", data])
+    result = runner.invoke(cli.app, ["--lang", "en", "components", "update", "--data", data])
     assert result.exit_code == 1
     assert "component_update_failed" in result.stderr
     assert "ActiveUpdate could not be reached" in result.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server_helpers import Desk, ServerFactory
+from tests.helpers.server import Desk, ServerFactory
 
 
 async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: Desk) -> None:
@@ -42,4 +42,5 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "activated",
         "grace_period",
         "expired",
+        "revoked",
     ]

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from server_helpers import PASSWORD, Desk, Server, ServerFactory
 from sqlalchemy import select
+from tests.helpers.server import PASSWORD, Desk, Server, ServerFactory
 
 from cssec.core.clock import FakeClock
 from cssec.server.models import Client, ConnectionLogEntry, InstallToken

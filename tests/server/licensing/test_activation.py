@@ -4,12 +4,17 @@ fake clock across expiry, grace and renewal, online and offline."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
-from server_helpers import START, Desk, ServerFactory, SwitchableTransport, foreign_code
+from tests.helpers.server import START, Desk, ServerFactory, SwitchableTransport, foreign_code
 
 from cssec.core.clock import FakeClock
+from cssec.core.license import LicenseState
+from cssec.core.policy import Operation, decide
 from cssec.server.licensing import activation as license_manager
+from cssec.server.licensing.state import cs_license_state
+from cssec.vendor_service.services import issue_replacement_code
 
 
 def _day(clock: FakeClock, day: date, hour: int = 12) -> None:
@@ -238,9 +243,12 @@ async def test_failed_check_leaves_the_license_alone(
     assert "unchanged" in event.message_en
 
 
-async def test_revoked_code_check_is_a_refusal_not_a_change(
+async def test_a_signed_revocation_reaches_the_server_and_the_policy_acts_on_it(
     servers: ServerFactory, desk: Desk
 ) -> None:
+    """The vendor signs a "revoked" statement bound to this request; the server shows
+    失効 / revoked, logs it once, and refuses what it refuses after grace, while the rest
+    keeps working. A new code lifts it."""
     contract = desk.contract()
     server = await servers.start(activation_code=contract.codes["CS"])
     desk.revoke(contract.codes["CS"])
@@ -248,6 +256,35 @@ async def test_revoked_code_check_is_a_refusal_not_a_change(
     assert response.status_code == 403
     assert response.json()["code"] == "revoked_activation_code"
     assert server.slot().expires_on == contract.end
+    assert server.slot().revoked_at is not None
+    listed = await server.api("GET", "/api/v1/licenses", lang="en")
+    assert listed.json()[0]["status"] == "revoked"
+    await server.login()
+    page = await server.client.get("/admin/licenses")
+    assert "失効" in page.text
+    [event] = server.events("license.revoked")
+    assert event.level == "error"
+    assert "法人お問合せ窓口" in event.message_ja
+    # A second check says nothing new.
+    await server.api("POST", "/api/v1/licenses/check-online")
+    assert len(server.events("license.revoked")) == 1
+    # Every gate sees it: component distribution stops, the always-allowed carry on.
+    with server.app.state.server.sessionmaker() as session:
+        state = cs_license_state(session, now=servers.clock.now(), tz=ZoneInfo("Asia/Tokyo"))
+    assert state is LicenseState.REVOKED
+    assert not decide(state, Operation.CLIENT_MANUAL_UPDATE).allowed
+    assert decide(state, Operation.SCAN_NOW).allowed
+    # An admin at the vendor issues a new code; entering it lifts the revocation.
+    with desk.vendor.session() as session:
+        new = issue_replacement_code(
+            session, contract.codes["CS"], actor="test", lift_revocation=True
+        )
+    activated = await server.api(
+        "POST", "/api/v1/licenses/activation-code", json={"activation_code": new}
+    )
+    assert activated.status_code == 200, activated.text
+    assert activated.json()["status"] == "activated"
+    assert server.slot().revoked_at is None
 
 
 async def test_a_crash_mid_activation_keeps_the_old_license(

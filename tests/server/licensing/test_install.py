@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from server_helpers import START, Desk, ServerFactory, foreign_code
 from sqlalchemy import select
+from tests.helpers.server import START, Desk, ServerFactory, foreign_code
 
 from cssec.core.clock import zone
 from cssec.core.codes import MacKey, encode_registration_key
@@ -220,7 +220,7 @@ async def test_crash_while_building_leaves_nothing(
 ) -> None:
     code = desk.contract().codes["CS"]
 
-    def broken(self: DataDir, keys: object) -> None:
+    def broken(self: DataDir, keys: object, **_: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(DataDir, "write_vendor_keys", broken)

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from server_helpers import Desk, Server, ServerFactory, SyncBridge
 from starlette.testclient import TestClient
-from updates_helpers import publish_virus_pattern_v2
+from tests.helpers.server import Desk, Server, ServerFactory, SyncBridge
+from tests.helpers.updates import publish_virus_pattern_v2
 
 from cssec.client.install import agent_for, install_client
 from cssec.client.state import ClientState

@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from server_helpers import TZ_NAME, Desk, Server, ServerFactory, SwitchableTransport
 from starlette.testclient import TestClient
+from tests.helpers.server import TZ_NAME, Desk, Server, ServerFactory, SwitchableTransport
 
 from cssec.core.clock import FakeClock
 from cssec.core.signing import SigningKey

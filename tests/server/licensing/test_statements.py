@@ -10,12 +10,13 @@ import pytest
 from cssec.core.license import Product
 from cssec.core.signing import SigningKey, sign_statement
 from cssec.server.licensing.errors import UntrustedStatement
-from cssec.server.licensing.statements import verify_envelope
+from cssec.server.licensing.statements import verify_envelope, verify_revocation
 
 KEY = SigningKey.generate()
 OTHER = SigningKey.generate()
 CODE = "CS" + "0" * 29
 SERVER = "server-1"
+NONCE = "n0nce-of-this-request-42"
 
 
 def _statement(**changes: Any) -> dict[str, Any]:
@@ -32,6 +33,7 @@ def _statement(**changes: Any) -> dict[str, Any]:
         "seats": 25,
         "customer": "株式会社テスト",
         "issued_at": "2026-11-27T20:00:00Z",
+        "nonce": NONCE,
     }
     statement.update(changes)
     return statement
@@ -40,7 +42,7 @@ def _statement(**changes: Any) -> dict[str, Any]:
 def _verify(envelope: dict[str, Any], keys: list[SigningKey] | None = None) -> Any:
     pinned = {k.kid: k.public for k in (keys if keys is not None else [KEY])}
     return verify_envelope(
-        envelope, pinned, activation_code=CODE, server_id=SERVER, product=Product.CS
+        envelope, pinned, activation_code=CODE, server_id=SERVER, product=Product.CS, nonce=NONCE
     )
 
 
@@ -75,6 +77,11 @@ def test_a_good_statement() -> None:
         (sign_statement(_statement(contract_end="soon"), KEY), "malformed_statement"),
         (sign_statement(_statement(issued_at="2026-11-27T20:00:00"), KEY), "malformed_statement"),
         ({"statement": "x"}, "unsupported_alg"),
+        (sign_statement(_statement(nonce="an-earlier-request-nonce"), KEY), "nonce_mismatch"),
+        (
+            sign_statement({k: v for k, v in _statement().items() if k != "nonce"}, KEY),
+            "nonce_missing",
+        ),
     ],
 )
 def test_untrusted_statements(envelope: dict[str, Any], reason: str) -> None:
@@ -86,3 +93,43 @@ def test_untrusted_statements(envelope: dict[str, Any], reason: str) -> None:
 
 def test_a_rotated_key_still_pinned_verifies() -> None:
     assert _verify(sign_statement(_statement(), OTHER), keys=[KEY, OTHER]).seats == 25
+
+
+def _revocation(**changes: Any) -> dict[str, Any]:
+    return sign_statement(
+        _statement(state="revoked", revoked_at="2026-11-30T01:02:03Z", **changes), KEY
+    )
+
+
+def _verify_revocation(envelope: object) -> Any:
+    return verify_revocation(
+        envelope, {KEY.kid: KEY.public}, activation_code=CODE, server_id=SERVER,
+        product=Product.CS, nonce=NONCE,
+    )  # fmt: skip
+
+
+def test_a_signed_revocation_for_this_request() -> None:
+    revoked = _verify_revocation(_revocation())
+    assert revoked.revoked_at.isoformat() == "2026-11-30T01:02:03+00:00"
+
+
+@pytest.mark.parametrize(
+    ("envelope", "reason"),
+    [
+        (_revocation(nonce="an-earlier-request-nonce"), "nonce_mismatch"),
+        (sign_statement(_statement(), KEY), "not_a_revocation"),
+        (_revocation(server_id="another"), "server_id_mismatch"),
+        (sign_statement(_statement(state="revoked"), KEY), "malformed_statement"),
+        (
+            {**_revocation(), "signature": sign_statement(_statement(), OTHER)["signature"]},
+            "bad_signature",
+        ),
+        ("revoked", "malformed_statement"),
+    ],
+)
+def test_untrusted_revocations(envelope: object, reason: str) -> None:
+    """A revocation acts on the license, so it must pass every check a statement passes:
+    a forged or replayed one is refused and changes nothing."""
+    with pytest.raises(UntrustedStatement) as caught:
+        _verify_revocation(envelope)
+    assert caught.value.fields["reason"] == reason

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from server_helpers import Desk, Server, ServerFactory
 from sqlalchemy import func, select
+from tests.helpers.server import Desk, Server, ServerFactory
 
 from cssec.core.clock import FakeClock
 from cssec.core.license import grace_end

@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
-from server_helpers import Desk, Server, ServerFactory, csrf_of
 from sqlalchemy import select
+from tests.helpers.server import Desk, Server, ServerFactory, csrf_of
 
 from cssec.core.clock import FakeClock
 from cssec.core.license import grace_end

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from protection_helpers import STATES, Setup, enroll, move_to_state, setup, text_of
-from server_helpers import Desk, ServerFactory
+from tests.helpers.protection import STATES, Setup, enroll, move_to_state, setup, text_of
+from tests.helpers.server import Desk, ServerFactory
 
 from cssec.core.clock import FakeClock
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from protection_helpers import STATES, Setup, enroll, move_to_state, setup, text_of
-from server_helpers import Desk, ServerFactory
 from sqlalchemy import select, update
+from tests.helpers.protection import STATES, Setup, enroll, move_to_state, setup, text_of
+from tests.helpers.server import Desk, ServerFactory
 
 from cssec.core.clock import FakeClock
 from cssec.server.models import CleanupRequest, LicenseSlot, VirusLogEntry

@@ -4,8 +4,8 @@ answered in the heartbeat; it keeps working in every license state."""
 from __future__ import annotations
 
 import pytest
-from protection_helpers import STATES, enroll, move_to_state, setup, text_of
-from server_helpers import Desk, ServerFactory
+from tests.helpers.protection import STATES, enroll, move_to_state, setup, text_of
+from tests.helpers.server import Desk, ServerFactory
 
 from cssec.core.clock import FakeClock
 

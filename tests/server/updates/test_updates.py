@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from server_helpers import Desk, Server, ServerFactory, SwitchableTransport
 from sqlalchemy import select
-from updates_helpers import (
+from tests.helpers.server import Desk, Server, ServerFactory, SwitchableTransport
+from tests.helpers.updates import (
     activeupdate_calls,
     bump_version,
     current_versions,

@@ -9,11 +9,12 @@ from babel.messages.pofile import read_po
 
 from cssec.server.webmanager.nav import NAV, NavItem
 from cssec.server.webmanager.templating import HERE, LOCALE_DIR
+from cssec.web.pages import SHARED_TEMPLATES
 
 
 def _msgids_in_templates() -> set[str]:
     found: set[str] = set()
-    for path in (HERE / "templates").glob("*.html"):
+    for path in [*(HERE / "templates").glob("*.html"), *SHARED_TEMPLATES.glob("*.html")]:
         found |= set(re.findall(r"""_\(\s*["']([^"']+)["']""", path.read_text("utf-8")))
     return found
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
-from server_helpers import PASSWORD, Desk, ServerFactory, SwitchableTransport, csrf_of
+from tests.helpers.server import PASSWORD, Desk, ServerFactory, SwitchableTransport, csrf_of
 
 from cssec.core.clock import FakeClock
 from cssec.server.accounts.auth import _token_hash

@@ -130,6 +130,39 @@ def test_staff_reissues_a_code(
     assert wrong.status_code == 422
 
 
+def test_staff_cannot_undo_a_revocation_by_reissuing(
+    app: FastAPI, staff: TestClient, admin: TestClient, contract: services.IssuedContract
+) -> None:
+    """Staff may reissue, but not for a revoked product: a fresh code would undo what only
+    an admin may decide. The refusal says why; an admin can still lift it."""
+    with vendor_of(app).session() as session:
+        services.revoke_code(session, contract.codes["CS"], actor="test", reason="不正利用")
+    cid = contract.contract_id
+    url = f"/console/contracts/{cid}/reissue"
+    csrf = token(staff, url)
+    refused = staff.post(url, data={"csrf_token": csrf, "product": "CS", "confirm": "yes"})
+    assert refused.status_code == 403
+    assert "失効の取り消しにあたるため、管理者のみ" in refused.text
+    assert _audit(app, "code.reissued") == []
+    with vendor_of(app).session() as session:
+        current = session.scalars(
+            select(ActivationCodeRow).where(
+                ActivationCodeRow.contract_id == cid,
+                ActivationCodeRow.product == "CS",
+                ActivationCodeRow.revoked_at.is_(None),
+            )
+        ).all()
+        assert current == []
+    # Another product of the same contract is not affected.
+    other = staff.post(url, data={"csrf_token": csrf, "product": "DCS", "confirm": "yes"})
+    assert other.status_code == 200
+    csrf = token(admin, url)
+    lifted = admin.post(url, data={"csrf_token": csrf, "product": "CS", "confirm": "yes"})
+    assert lifted.status_code == 200
+    entry = _audit(app, "code.reissued")[-1]
+    assert entry.actor == f"console:{ADMIN[0]}"
+
+
 def test_revoke_needs_reason_and_explicit_confirmation(
     app: FastAPI, admin: TestClient, contract: services.IssuedContract
 ) -> None:

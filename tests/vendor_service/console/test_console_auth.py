@@ -111,17 +111,41 @@ def test_lockout_after_repeated_failures_then_opens_again(
     assert locked.status_code == 401
     assert BAD_LOGIN_JA in locked.text
     with vendor_of(app).session() as session:
-        user = session.scalar(select(User).where(User.name == ADMIN[0]))
-        assert user is not None
-        assert user.locked_until is not None
+        # The lock is of this address's logins (cssec.web.lockout), not of the account row.
         audit = session.scalar(select(AuditEntry).where(AuditEntry.action == "user.locked"))
         assert audit is not None
         assert audit.target == f"user:{ADMIN[0]}"
+        assert audit.after is not None
+        assert audit.after["source"] == "testclient"
     # The other account is not affected.
     assert _attempt(client, STAFF[0], STAFF[1]).status_code == 200
     clock.advance(timedelta(minutes=16))
     fresh = make_client(None)
     assert _attempt(fresh, ADMIN[0], ADMIN[1]).status_code == 200
+
+
+def test_guesses_from_one_address_never_lock_the_owner_out_from_another(
+    make_client: Callable[..., TestClient], clock: FakeClock
+) -> None:
+    """Five wrong passwords for alice from 127.0.0.2: alice signs in from 127.0.0.1 with
+    her password, while 127.0.0.2 stays refused, even with the right password, until its
+    back-off (15 minutes) has passed."""
+    attacker = TestClient(make_client(None).app, client=("127.0.0.2", 40000))
+    for _ in range(auth.MAX_FAILURES + 2):
+        assert _attempt(attacker, ADMIN[0], "guessing").status_code == 401
+    owner = TestClient(make_client(None).app, client=("127.0.0.1", 40000))
+    signed_in = _attempt(owner, ADMIN[0], ADMIN[1])
+    assert signed_in.status_code == 200
+    assert str(signed_in.url).endswith("/console/")
+    refused = _attempt(attacker, ADMIN[0], ADMIN[1])
+    assert refused.status_code == 401
+    assert BAD_LOGIN_JA in refused.text
+    clock.advance(timedelta(minutes=14))
+    assert _attempt(attacker, ADMIN[0], ADMIN[1]).status_code == 401
+    clock.advance(timedelta(minutes=2))
+    opened = _attempt(attacker, ADMIN[0], ADMIN[1])
+    assert opened.status_code == 200
+    assert str(opened.url).endswith("/console/")
 
 
 def test_per_ip_rate_limit(

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 import cssec.vendor_service.console as console_pkg
 from cssec.vendor_service.console.web import LOCALE_DIR
+from cssec.web.pages import SHARED_TEMPLATES
 
 CONSOLE = Path(console_pkg.__file__).parent
 
@@ -24,7 +25,8 @@ def _used_msgids() -> set[str]:
                 "python", fh, keywords={"gettext": (2,), "_": None}
             ):
                 found.add(message if isinstance(message, str) else message[0])
-    for path in sorted((CONSOLE / "templates").glob("*.html")):
+    templates = [*(CONSOLE / "templates").glob("*.html"), *SHARED_TEMPLATES.glob("*.html")]
+    for path in sorted(templates):
         with path.open("rb") as fh:
             for _line, message, _comments, _context in extract(
                 "jinja2.ext:babel_extract", fh, keywords={"_": None, "ngettext": (1, 2)}

@@ -13,12 +13,16 @@ class LoginFailed(CssecError):
 
 
 class AccountLocked(CssecError):
+    """Logins of this name from this address wait (`cssec.web.lockout`); other addresses
+    are not affected, so the message says so."""
+
     code = "account_locked"
     status = 429
     message_ja = (
-        "ログインの失敗が続いたため、アカウントを一時的にロックしています。"
-        "{retry_after} 秒後にもう一度お試しください。"
+        "ログインの失敗が続いたため、この接続元からのログインを一時的にロックしています。"
+        "{retry_after} 秒後にもう一度お試しください (ほかの接続元からのログインには影響しません)。"
     )
     message_en = (
-        "Too many failed logins: the account is locked for now. Try again in {retry_after} seconds."
+        "Too many failed logins from this address: logins from here are locked for now. "
+        "Try again in {retry_after} seconds (logins from elsewhere are not affected)."
     )

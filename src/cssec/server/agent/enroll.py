@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cssec.core.errors import CssecError
+from cssec.core.names import HOST_NAME, check_name
 from cssec.server.agent.routing import agent_router
 from cssec.server.clients.enrollment import EnrollRequest, Route, enroll_client
 from cssec.server.licensing.clockguard import server_info
@@ -18,11 +19,17 @@ from cssec.web.http import client_ip
 router = agent_router()
 
 
+def _host_name(value: str) -> str:
+    """InvalidName (a ValueError) names the field in ja and en; the error mapping answers it
+    with 422 invalid_name before anything, the connection log included, stores the name."""
+    return check_name(value, HOST_NAME)
+
+
 class EnrollIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     route: Literal["web", "remote", "autopcc"]
     install_token: str | None = Field(default=None, max_length=200)
-    hostname: str = Field(min_length=1, max_length=255)
+    hostname: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_host_name)]
     os: str = Field(default="", max_length=255)
     agent_version: str = Field(default="", max_length=64)
 
@@ -42,6 +49,7 @@ class EnrollOut(BaseModel):
             "description": "invalid_install_token / install_token_expired / "
             "install_token_wrong_host / autopcc_not_allowed"
         },
+        422: {"description": "invalid_name (the host name) / validation_error"},
         429: {"description": "rate_limited"},
     },
 )

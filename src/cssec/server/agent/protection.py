@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import agent_router
-from cssec.server.clients.enrollment import cs_license_state
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.outbreak.prevention import heartbeat_outbreak, record_applied
 from cssec.server.protection.damage_cleanup import (
     CleanupResult,

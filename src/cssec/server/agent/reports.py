@@ -15,7 +15,8 @@ from cssec.server.agent.protection import (
     heartbeat_extras,
 )
 from cssec.server.agent.routing import LICENSE_EXPIRED, agent_router, refusals
-from cssec.server.clients.enrollment import cs_license_state, record_heartbeat
+from cssec.server.clients.enrollment import record_heartbeat
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.client_logs import Detection, add_virus_entries
 from cssec.server.outbreak.notify import watch_virus_log
 from cssec.server.webmanager.templating import ctx_of

@@ -22,9 +22,10 @@ from cssec.core.errors import NotFound
 from cssec.core.policy import Component, Operation, decide, distribution_operation
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import agent_router
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.update_logs import UpdateResult, add_client_log
 from cssec.server.updates.errors import ComponentsUnavailable
-from cssec.server.updates.service import license_state, read_installed
+from cssec.server.updates.service import read_installed
 from cssec.server.updates.store import ComponentStore
 from cssec.server.webmanager.templating import ctx_of
 
@@ -48,7 +49,7 @@ def get_manifest(request: Request, client: ClientDep) -> JSONResponse:
     """Verify it with the vendor keys received at enrollment (core.components.verify_manifest)."""
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        state = license_state(session, now=ctx.clock.now(), tz=ctx.tz)
+        state = cs_license_state(session, now=ctx.clock.now(), tz=ctx.tz)
         decide(state, Operation.CLIENT_MANUAL_UPDATE).raise_if_refused()
         installed = read_installed(session)
     if installed.envelope is None:
@@ -60,17 +61,19 @@ def get_manifest(request: Request, client: ClientDep) -> JSONResponse:
     "/vendor-keys",
     summary="The vendor public keys this server trusts",
     responses={
-        200: {"description": '{"keys": [JWK, …]}'},
+        200: {"description": '{"keys": [JWK, …], "endorsements": [signed envelope, …]}'},
         401: {"description": "not_authenticated"},
     },
 )
 def get_vendor_keys(request: Request, client: ClientDep) -> JSONResponse:
-    """The same set enrollment hands over, as it is now: after the vendor rotated its
-    signing key the server learns the new key through the vendor's endorsement chain, and
-    a client meeting a manifest signed with a kid it lacks fetches this. Allowed in every
-    license state (it is not an update)."""
-    keys = [key.to_jwk() for key in ctx_of(request).data.read_vendor_keys().values()]
-    return JSONResponse({"keys": keys})
+    """The keys this server trusts now, with the vendor's endorsements that vouch for the
+    ones it learned by rotation. A client meeting a manifest signed with a kid it lacks
+    fetches this and follows the endorsements from a key it already holds, exactly as the
+    server did; it never takes the bare key list (a server, or a machine in the middle,
+    could put any key there). Allowed in every license state (it is not an update)."""
+    pinned = ctx_of(request).data.read_vendor_trust()
+    keys = [key.to_jwk() for key in pinned.keys.values()]
+    return JSONResponse({"keys": keys, "endorsements": pinned.endorsements})
 
 
 @router.get(
@@ -100,7 +103,7 @@ def get_file(
         raise NotFound() from None
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        state = license_state(session, now=ctx.clock.now(), tz=ctx.tz)
+        state = cs_license_state(session, now=ctx.clock.now(), tz=ctx.tz)
         decide(state, distribution_operation(chosen)).raise_if_refused()
         installed = read_installed(session)
     store = ComponentStore(ctx.data.root)
@@ -146,7 +149,7 @@ def post_update_result(request: Request, client: ClientDep, body: UpdateResultIn
     ctx = ctx_of(request)
     now = ctx.clock.now()
     with ctx.sessionmaker() as session:
-        state = license_state(session, now=now, tz=ctx.tz)  # commits the time it saw
+        state = cs_license_state(session, now=now, tz=ctx.tz)  # commits the time it saw
     with ctx.sessionmaker() as session, session.begin():
         add_client_log(
             session,

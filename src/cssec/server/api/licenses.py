@@ -3,24 +3,22 @@ session (unsafe methods then need the X-CSRF-Token header)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
-from cssec.core.errors import CsrfFailed, NotAuthenticated
-from cssec.server.accounts.auth import authenticate
+from cssec.core.errors import NotAuthenticated
 from cssec.server.licensing.activation import activate_code, check_status_online, describe_outcomes
 from cssec.server.licensing.view import read_licenses
 from cssec.server.models import User
-from cssec.server.webmanager.deps import session_user
+from cssec.server.webmanager.deps import session_user, sign_in
 from cssec.server.webmanager.templating import ctx_of
 from cssec.web.http import client_ip
 from cssec.web.i18n import current_language
-from cssec.web.security import CSRF_SESSION_KEY, constant_time_equal
+from cssec.web.pages import check_csrf
 
 router = APIRouter(prefix="/api/v1", tags=["licenses"])
 basic = HTTPBasic(auto_error=False, description="`admin` and the Web manager password")
@@ -33,7 +31,7 @@ class License(BaseModel):
     product_name: str = Field(description="In the request's language")
     version_type: str = Field(description="In the request's language (製品版 / Full version)")
     activation_code: str = Field(description="XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
-    status: Literal["activated", "grace_period", "expired"]
+    status: Literal["activated", "grace_period", "expired", "revoked"]
     expires_on: date
 
 
@@ -59,31 +57,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 async def api_user(
     request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
 ) -> User:
-    ctx = ctx_of(request)
+    """HTTP Basic (the Web manager's lockout applies), else the Web manager session. A 401
+    carries `WWW-Authenticate: Basic` (`cssec.server.app`'s error mapping)."""
     if credentials is not None:
-        ctx.limiter.hit(BASIC_LIMIT_PER_IP, "api-basic", client_ip(request))
-
-        def _authenticate() -> User:
-            with ctx.sessionmaker() as session:
-                return authenticate(
-                    session,
-                    credentials.username,
-                    credentials.password,
-                    now=ctx.clock.now(),
-                    max_failures=ctx.settings.login_max_failures,
-                    lockout=timedelta(minutes=ctx.settings.login_lockout_minutes),
-                    unknown_names=ctx.unknown_names,
-                )
-
-        return await run_in_threadpool(_authenticate)
+        ctx_of(request).limiter.hit(BASIC_LIMIT_PER_IP, "api-basic", client_ip(request))
+        return await sign_in(request, credentials.username, credentials.password)
     user = session_user(request)
     if user is None:
         raise NotAuthenticated()
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        expected = request.session.get(CSRF_SESSION_KEY)
-        given = request.headers.get(CSRF_HEADER, "")
-        if not isinstance(expected, str) or not given or not constant_time_equal(expected, given):
-            raise CsrfFailed()
+        check_csrf(request, request.headers.get(CSRF_HEADER, ""))
     return user
 
 

@@ -23,7 +23,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cssec.core.license import LicenseState, Product
+from cssec.core.names import HOST_NAME, check_name
 from cssec.core.policy import Operation, decide
 from cssec.server.clients.errors import (
     AutoPccNotAllowed,
@@ -31,7 +31,7 @@ from cssec.server.clients.errors import (
     InstallTokenInvalid,
     InstallTokenWrongHost,
 )
-from cssec.server.licensing.view import read_licenses
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.client_logs import add_connection
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import Client, ConnectionLogEntry, InstallToken
@@ -59,12 +59,6 @@ _ROUTE_OPERATIONS = {
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def cs_license_state(session: Session, *, now: datetime, tz: tzinfo) -> LicenseState:
-    """The C/S Sec. slot's state (what the client policy gates look at)."""
-    slot = read_licenses(session, now=now, tz=tz).slot(Product.CS)
-    return slot.state if slot is not None else LicenseState.EXPIRED
 
 
 def normalize_hostname(name: str) -> str:
@@ -116,6 +110,8 @@ def issue_install_token(
         raise ValueError("the AutoPcc route takes no token")
     if route is Route.REMOTE and not (hostname and normalize_hostname(hostname)):
         raise ValueError("a remote install token needs a host name")
+    if hostname is not None:
+        check_name(hostname, HOST_NAME)
     host = hostname.strip() if route is Route.REMOTE and hostname else None
     token = new_token(TOKEN_BYTES)
     expires_at = now + lifetime
@@ -203,6 +199,7 @@ def enroll_client(
     autopcc_networks: Iterable[str],
 ) -> Enrolled:
     """A new client and its token, or the CssecError saying why not (nothing written)."""
+    check_name(request.hostname, HOST_NAME)
     decide(cs_license_state(session, now=now, tz=tz), request.route.operation).raise_if_refused()
     token_row: InstallToken | None = None
     if request.route is Route.AUTOPCC:

@@ -19,13 +19,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock
 from cssec.core.codes import parse_activation_code
-from cssec.core.errors import CssecError, ExpiredActivationCode, VendorUnreachable
+from cssec.core.errors import (
+    CssecError,
+    ExpiredActivationCode,
+    RevokedActivationCode,
+    VendorUnreachable,
+)
 from cssec.core.license import DEFAULT_GRACE_DAYS, LicenseState, Product, license_state
 from cssec.core.signing import VerifyingKey, follow_endorsements
 from cssec.server.licensing.clockguard import observe_time, server_info
-from cssec.server.licensing.errors import UntrustedStatement
+from cssec.server.licensing.errors import UntrustedStatement, VendorKeyRequired
 from cssec.server.licensing.slots import activation_event, find_slot, store_slot
-from cssec.server.licensing.statements import VerifiedStatement, verify_envelope
+from cssec.server.licensing.statements import (
+    VerifiedRevocation,
+    VerifiedStatement,
+    new_nonce,
+    verify_envelope,
+    verify_revocation,
+)
+from cssec.server.licensing.trust import VendorTrust, chain_endorsements, pin_keys
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.licensing.view import SlotView, effective_today, slot_view
 from cssec.server.logs.events import Level, add_event
@@ -60,18 +72,24 @@ def _name(product: Product) -> dict[str, str]:
 
 
 async def trusted_keys(env: LicenseEnv, vendor: VendorClient) -> dict[str, VerifyingKey]:
-    """The pinned keys; a server installed offline pins the vendor's on first contact.
+    """The pinned keys. A server installed offline with a fingerprint pins, on first
+    contact, the vendor keys that match it (and what their endorsements vouch for); a key
+    that matches nothing given at install is never pinned (`trust.pin_keys`).
 
     The pin is never silent: the keys file is staged complete, the vendor.keys_pinned event
     committed, and only then the file renamed into place. A crash before the rename leaves
     the event without the pin, and the next contact pins (and logs) again.
     """
-    keys = env.data.read_vendor_keys()
-    if keys:
-        return keys
-    fetched = await vendor.fetch_keys()
-    _pin(env, vendor, fetched, _FIRST_CONTACT, kids=[key.kid for key in fetched])
-    return {key.kid: key for key in fetched}
+    pinned = env.data.read_vendor_trust()
+    if pinned.keys:
+        return pinned.keys
+    trust = VendorTrust(fingerprints=tuple(pinned.fingerprints))
+    if not trust:
+        raise VendorKeyRequired()
+    offered, endorsements = await vendor.fetch_key_set()
+    keys, chain = pin_keys(trust, offered, endorsements)
+    _pin(env, vendor, list(keys.values()), _FIRST_CONTACT, kids=list(keys), endorsements=chain)
+    return keys
 
 
 async def keys_for(
@@ -81,9 +99,10 @@ async def keys_for(
     its signing key), `keys` plus the keys the vendor's endorsement chain vouches for,
     starting from a key already pinned (`core.signing.follow_endorsements`). Those are
     pinned as `trusted_keys` pins (the keys file staged, a vendor.keys_rotated event
-    committed, the file put in place). Nothing is learned from a key set whose chain does
-    not start at a pinned key, or when the keys cannot be fetched: the envelope then fails
-    verification with unknown_kid, as before, and nothing changes."""
+    committed, the file put in place), with the endorsements that prove them, which
+    clients are handed to follow the same chain. Nothing is learned from a key set whose
+    chain does not start at a pinned key, or when the keys cannot be fetched: the envelope
+    then fails verification with unknown_kid, as before, and nothing changes."""
     kid = envelope.get("kid") if isinstance(envelope, dict) else None
     if not isinstance(kid, str) or kid in keys:
         return keys
@@ -95,7 +114,9 @@ async def keys_for(
     if not learned:
         return keys
     merged = {**keys, **learned}
-    _pin(env, vendor, list(merged.values()), _ROTATED, kids=list(learned))
+    known = env.data.read_vendor_trust().endorsements
+    chain = known + [e for e in chain_endorsements(merged, endorsements) if e not in known]
+    _pin(env, vendor, list(merged.values()), _ROTATED, kids=list(learned), endorsements=chain)
     return merged
 
 
@@ -103,8 +124,10 @@ _FIRST_CONTACT = (
     Level.WARNING,
     "vendor.keys_pinned",
     {
-        "ja": "ライセンスサーバの公開鍵を初回接続時に取得し、保存しました。",
-        "en": "The license service's public keys were fetched on first contact and pinned.",
+        "ja": "ライセンスサーバの公開鍵を初回接続時に取得し、インストール時に指定された指紋と"
+        "一致したものを保存しました。",
+        "en": "The license service's public keys were fetched on first contact; those matching "
+        "the fingerprint given at install were pinned.",
     },
 )
 _ROTATED = (
@@ -125,11 +148,12 @@ def _pin(
     event: tuple[Level, str, dict[str, str]],
     *,
     kids: list[str],
+    endorsements: list[Any],
 ) -> None:
     """Stage the keys file, commit the event, then put the file in place: a crash before
     the rename leaves the event without the pin, and the next contact pins (and logs)
     again; never a pin without its event."""
-    staged = env.data.stage_vendor_keys(keys)
+    staged = env.data.stage_vendor_keys(keys, endorsements=endorsements)
     level, kind, message = event
     try:
         with env.sessionmaker() as session:
@@ -148,14 +172,39 @@ def _pin(
         raise
 
 
+class CodeRevoked(RevokedActivationCode):
+    """The vendor's signed, nonce-bound word that the code was revoked: acted on (the slot
+    shows 失効 / revoked), unlike a bare refusal, which anyone on the path could send."""
+
+    def __init__(self, revocation: VerifiedRevocation) -> None:
+        super().__init__(revoked_at=revocation.revoked_at.isoformat())
+        self.revocation = revocation
+
+
 async def fetch_statement(
     env: LicenseEnv, vendor: VendorClient, *, code: str, product: Product, server_id: str
 ) -> VerifiedStatement:
+    """The vendor's statement for `code`, verified and bound to a fresh nonce. A revoked
+    code's refusal with a valid signed revocation raises CodeRevoked; without one it stays
+    the vendor's plain refusal (a failed check that changes nothing)."""
     pinned = await trusted_keys(env, vendor)
-    envelope = await vendor.status(activation_code=code, server_id=server_id)
+    nonce = new_nonce()
+    try:
+        envelope = await vendor.status(activation_code=code, server_id=server_id, nonce=nonce)
+    except RevokedActivationCode as refused:
+        proof = refused.fields.get("revocation")
+        if proof is None:
+            raise
+        keys = await keys_for(env, vendor, pinned, proof)
+        raise CodeRevoked(
+            verify_revocation(
+                proof, keys, activation_code=code, server_id=server_id, product=product,
+                nonce=nonce,
+            )
+        ) from None  # fmt: skip
     keys = await keys_for(env, vendor, pinned, envelope)
     return verify_envelope(
-        envelope, keys, activation_code=code, server_id=server_id, product=product
+        envelope, keys, activation_code=code, server_id=server_id, product=product, nonce=nonce
     )
 
 
@@ -339,6 +388,54 @@ def _apply_statement(
         )
 
 
+def _apply_revocation(
+    env: LicenseEnv, product: Product, code: str, revoked: CodeRevoked, *, actor: str
+) -> None:
+    """Mark the slot revoked (the policy then refuses what it refuses after grace) and say so
+    in the system event log, once per revocation."""
+    now = env.clock.now()
+    proof = revoked.revocation
+    with env.sessionmaker() as session, session.begin():
+        slot = find_slot(session, product)
+        if slot is None or slot.activation_code != code:
+            return  # a new code was entered while we were asking: that activation wins
+        first = slot.revoked_at is None
+        slot.revoked_at = proof.revoked_at
+        slot.last_attempt = now
+        slot.last_error = revoked.code
+        slot.statement = proof.envelope
+        if not first:
+            return
+        name = _name(product)
+        add_event(
+            session,
+            at=now,
+            level=Level.ERROR,
+            kind="license.revoked",
+            message={
+                "ja": (
+                    f"{name['ja']} のアクティベーションコードは"
+                    "ライセンスサーバで失効処理されています"
+                    f" (失効日時 {proof.revoked_at:%Y-%m-%d %H:%M} UTC)。"
+                    "コンポーネントのダウンロードと配信は停止しました。"
+                    "法人お問合せ窓口にお問い合わせのうえ、"
+                    "新しいアクティベーションコードを入力してください。"
+                ),
+                "en": (
+                    f"The {name['en']} activation code was revoked by the license service "
+                    f"(at {proof.revoked_at:%Y-%m-%d %H:%M} UTC). Component downloads and "
+                    "distribution have stopped. Contact corporate support, then enter a new "
+                    "activation code."
+                ),
+            },
+            details={
+                "product": product.value,
+                "revoked_at": proof.revoked_at.isoformat(),
+                "actor": actor,
+            },
+        )
+
+
 async def check_status_online(
     env: LicenseEnv, *, products: Iterable[Product] | None = None, actor: str
 ) -> list[CheckOutcome]:
@@ -368,6 +465,9 @@ async def check_status_online(
                     env, vendor, code=code, product=product, server_id=server_id
                 )
                 outcomes.append(_apply_statement(env, product, code, statement, actor=actor))
+            except CodeRevoked as revoked:
+                _apply_revocation(env, product, code, revoked, actor=actor)
+                outcomes.append(CheckOutcome(product=product, ok=False, error=revoked))
             except CssecError as exc:
                 _record_failure(env, product, code, exc, actor=actor)
                 outcomes.append(CheckOutcome(product=product, ok=False, error=exc))

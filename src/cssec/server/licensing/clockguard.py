@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from cssec.server.licensing.state import guarded
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import ServerInfo
 
@@ -36,7 +37,7 @@ class TimeView:
 
     @property
     def effective(self) -> datetime:
-        return max(self.now, self.latest_seen)
+        return guarded(self.now, self.latest_seen)
 
     @property
     def rolled_back(self) -> bool:

@@ -49,3 +49,37 @@ class NotInstalled(CssecError):
         "先に cssec server install を実行してください。"
     )
     message_en = "No server is installed in {path}. Run cssec server install first."
+
+
+class VendorKeyRequired(CssecError):
+    """No trust anchor for the vendor's keys: the server never trusts the first key it meets."""
+
+    code = "vendor_key_required"
+    status = 400
+    message_ja = (
+        "ライセンスサーバの公開鍵を確認する手段がありません。ライセンスサーバの運営者から"
+        "別経路で受け取った鍵の指紋 (--vendor-key-fingerprint sha256:…) または鍵ファイル "
+        "(--vendor-keys-file) を指定してください。"
+    )
+    message_en = (
+        "There is no way to check the license service's public key. Give the key's fingerprint "
+        "(--vendor-key-fingerprint sha256:…) or key file (--vendor-keys-file), received from "
+        "the license service's operator by another channel."
+    )
+
+
+class UntrustedVendorKey(CssecError):
+    """The vendor offered keys, none of which is (or is vouched for by) a trusted key."""
+
+    code = "untrusted_vendor_key"
+    status = 502
+    message_ja = (
+        "ライセンスサーバの公開鍵が、信頼済みの鍵 ({expected}) と一致しません。何も変更されて"
+        "いません。接続先の URL と、鍵の指紋をライセンスサーバの運営者から正しく受け取ったかを"
+        "確認してください (通信経路での改ざんの可能性があります)。"
+    )
+    message_en = (
+        "The license service's public keys do not match the trusted key ({expected}). Nothing "
+        "was changed. Check the vendor URL and that the fingerprint came from the license "
+        "service's operator (the connection may have been tampered with)."
+    )

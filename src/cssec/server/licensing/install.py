@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session
@@ -27,9 +28,10 @@ from cssec.core.codes import ActivationCode, parse_activation_code, parse_regist
 from cssec.core.errors import ExpiredActivationCode, ValidationFailed, VendorUnreachable
 from cssec.core.license import DEFAULT_GRACE_DAYS, LicenseState, Product, license_state
 from cssec.core.signing import VerifyingKey, write_secret_file
-from cssec.server.licensing.errors import AlreadyInstalled, DataDirNotEmpty
+from cssec.server.licensing.errors import AlreadyInstalled, DataDirNotEmpty, VendorKeyRequired
 from cssec.server.licensing.slots import activation_event, store_slot
-from cssec.server.licensing.statements import VerifiedStatement, verify_envelope
+from cssec.server.licensing.statements import VerifiedStatement, new_nonce, verify_envelope
+from cssec.server.licensing.trust import VendorTrust, pin_keys
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.licensing.view import SlotView, slot_view
 from cssec.server.logs.events import Level, add_event
@@ -56,6 +58,7 @@ class InstallRequest:
     offline: bool = False
     company: str = ""
     contact_email: str = ""
+    trust: VendorTrust = field(default_factory=VendorTrust)
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ async def _plan_online(
     proxy: str | None,
     timeout_seconds: float,
     language: str,
-) -> tuple[Plan, list[VerifyingKey], list[str]]:
+) -> tuple[Plan, list[VerifyingKey], list[Any], list[str]]:
     today = now.astimezone(today_of).date()
     if request.registration_key is not None:
         key_check = parse_registration_key(request.registration_key)
@@ -127,8 +130,9 @@ async def _plan_online(
         timeout=timeout_seconds,
         language=language,
     ) as vendor:
-        keys = await vendor.fetch_keys()
-        keymap = {key.kid: key for key in keys}
+        offered, endorsements = await vendor.fetch_key_set()
+        keymap, chain = pin_keys(request.trust, offered, endorsements)
+        keys = list(keymap.values())
         if request.registration_key is not None:
             issued = await vendor.register(
                 registration_key=registration.formatted,
@@ -147,10 +151,13 @@ async def _plan_online(
         plan: Plan = []
         skipped: list[str] = []
         for code in codes:
-            envelope = await vendor.status(activation_code=code.text, server_id=server_id)
+            nonce = new_nonce()
+            envelope = await vendor.status(
+                activation_code=code.text, server_id=server_id, nonce=nonce
+            )
             statement = verify_envelope(
                 envelope, keymap, activation_code=code.text, server_id=server_id,
-                product=code.product,
+                product=code.product, nonce=nonce,
             )  # fmt: skip
             lapsed = (
                 license_state(statement.contract_end, statement.grace_days, today)
@@ -164,7 +171,7 @@ async def _plan_online(
             plan.append((code, statement))
     if not any(code.product is Product.CS for code, _ in plan):
         raise VendorUnreachable(cause="the registration returned no C/S Sec. activation code")
-    return plan, keys, skipped
+    return plan, keys, chain, skipped
 
 
 def _plan_offline(request: InstallRequest, *, today_of: tzinfo, now: datetime) -> Plan:
@@ -197,15 +204,21 @@ async def install_server(
         )
     target = request.data_dir.expanduser().absolute()
     check_target(target)
+    if not request.trust:
+        raise VendorKeyRequired()
     now = clock.now()
     server_id = str(uuid.uuid4())
     keys: list[VerifyingKey] = []
+    chain: list[Any] = []
     skipped: list[str] = []
     components: Fetched | None = None
     if request.offline:
         plan = _plan_offline(request, today_of=tz, now=now)
+        # Offline, pin what the operator gave: whole keys now, or the fingerprints that the
+        # first contact's keys must match. Never whatever answers first.
+        keys = list(request.trust.anchors().values())
     else:
-        plan, keys, skipped = await _plan_online(
+        plan, keys, chain, skipped = await _plan_online(
             request, server_id=server_id, today_of=tz, now=now, transport=transport,
             proxy=proxy, timeout_seconds=timeout_seconds, language=language,
         )  # fmt: skip
@@ -222,6 +235,7 @@ async def install_server(
         server_id=server_id,
         plan=plan,
         keys=keys,
+        chain=chain,
         now=now,
         today=today,
         components=components,
@@ -286,6 +300,7 @@ def _build(
     server_id: str,
     plan: Plan,
     keys: list[VerifyingKey],
+    chain: list[Any],
     now: datetime,
     today: date,
     components: Fetched | None = None,
@@ -301,8 +316,8 @@ def _build(
         write_secret_file(data.session_secret, new_token(48).encode("ascii"))
         if components is not None:
             store_components(data, components, now=now)
-        if keys:
-            data.write_vendor_keys(keys)
+        fingerprints = [] if keys else list(request.trust.fingerprints)
+        data.write_vendor_keys(keys, endorsements=chain, fingerprints=fingerprints)
         try:
             os.rename(tmp, target)
         except OSError as exc:

@@ -42,6 +42,8 @@ def store_slot(
         # The same code again while the vendor is away: its encoded expiry is older than
         # what the vendor last confirmed, so keep the confirmed terms.
         return slot
+    if slot.activation_code != code.text:
+        slot.revoked_at = None  # a revocation is of one code; another code starts afresh
     slot.activation_code = code.text
     slot.activated_at = now
     slot.last_attempt = now if statement else None

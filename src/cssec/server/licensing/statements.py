@@ -1,11 +1,14 @@
 """Trusting a vendor status statement: signature with a pinned key, then what it is about.
 
 A valid signature is not enough: the statement must name this server and the very code
-the slot holds, or a statement captured elsewhere could be replayed here.
+the slot holds, or a statement captured elsewhere could be replayed here; and it must echo
+the nonce this server sent with its request, or a statement captured earlier (before a
+revocation, say) could be replayed now.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,6 +19,12 @@ from cssec.core.signing import VerifyingKey, verify_statement
 from cssec.server.licensing.errors import UntrustedStatement
 
 STATEMENT_VERSION = 1
+NONCE_BYTES = 18
+
+
+def new_nonce() -> str:
+    """A fresh random value for one status request (144 bits, URL-safe)."""
+    return secrets.token_urlsafe(NONCE_BYTES)
 MAX_GRACE_DAYS = 3650
 
 
@@ -39,12 +48,17 @@ def verify_envelope(
     activation_code: str,
     server_id: str,
     product: Product,
+    nonce: str | None,
 ) -> VerifiedStatement:
-    """The statement's facts, or UntrustedStatement naming the first thing wrong."""
+    """The statement's facts, or UntrustedStatement naming the first thing wrong. `nonce`
+    is what this server sent with the request (None only where no request was made, such
+    as a statement carried in a file that is bound to its request some other way)."""
     check = verify_statement(envelope, keys)
     if not check.ok or check.statement is None:
         raise UntrustedStatement(reason=check.reason or "bad_signature")
     st = check.statement
+    if nonce is not None and st.get("nonce") != nonce:
+        raise UntrustedStatement(reason="nonce_mismatch" if "nonce" in st else "nonce_missing")
     if st.get("v") != STATEMENT_VERSION:
         raise UntrustedStatement(reason="unsupported_statement_version")
     if st.get("activation_code") != activation_code:
@@ -77,5 +91,50 @@ def verify_envelope(
         grace_days=grace_days,
         issued_at=issued_at.astimezone(UTC),
         vendor_state=vendor_state,
+        envelope=dict(envelope),
+    )
+
+
+@dataclass(frozen=True)
+class VerifiedRevocation:
+    """The vendor's signed word, for this server, this code and this request, that the code
+    was revoked."""
+
+    product: Product
+    activation_code: str
+    revoked_at: datetime
+    envelope: dict[str, Any]
+
+
+def verify_revocation(
+    envelope: object,
+    keys: Mapping[str, VerifyingKey],
+    *,
+    activation_code: str,
+    server_id: str,
+    product: Product,
+    nonce: str,
+) -> VerifiedRevocation:
+    """A revocation the server may act on, or UntrustedStatement: the same checks as a
+    status statement (signature, code, server, product, nonce) and state "revoked"."""
+    if not isinstance(envelope, Mapping):
+        raise UntrustedStatement(reason="malformed_statement")
+    verified = verify_envelope(
+        envelope, keys, activation_code=activation_code, server_id=server_id,
+        product=product, nonce=nonce,
+    )  # fmt: skip
+    statement = envelope["statement"]
+    if verified.vendor_state != "revoked":
+        raise UntrustedStatement(reason="not_a_revocation")
+    try:
+        revoked_at = datetime.fromisoformat(str(statement["revoked_at"]).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        raise UntrustedStatement(reason="malformed_statement") from None
+    if revoked_at.tzinfo is None:
+        raise UntrustedStatement(reason="malformed_statement")
+    return VerifiedRevocation(
+        product=product,
+        activation_code=activation_code,
+        revoked_at=revoked_at.astimezone(UTC),
         envelope=dict(envelope),
     )

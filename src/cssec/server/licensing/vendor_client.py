@@ -66,6 +66,7 @@ _PASSED_FIELDS = (
     "operation_ja",
     "operation_en",
     "state",
+    "revocation",
 )
 
 
@@ -171,10 +172,15 @@ class VendorClient:
         except (KeyError, TypeError, ValueError):
             raise VendorUnreachable(cause="malformed registration response") from None
 
-    async def status(self, *, activation_code: str, server_id: str) -> dict[str, Any]:
-        """POST /api/v1/status: the signed envelope, not yet verified."""
+    async def status(
+        self, *, activation_code: str, server_id: str, nonce: str
+    ) -> dict[str, Any]:
+        """POST /api/v1/status: the signed envelope, not yet verified. `nonce` is echoed in
+        it; a revoked code's refusal carries the signed revocation as its `revocation`."""
         data = await self._call(
-            "POST", "/api/v1/status", {"activation_code": activation_code, "server_id": server_id}
+            "POST",
+            "/api/v1/status",
+            {"activation_code": activation_code, "server_id": server_id, "nonce": nonce},
         )
         if not isinstance(data, dict):
             raise VendorUnreachable(cause="malformed status response")

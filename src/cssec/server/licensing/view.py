@@ -16,9 +16,9 @@ from cssec.core.license import (
     Product,
     VersionType,
     grace_end,
-    license_state,
 )
 from cssec.server.licensing.clockguard import TimeView, observe_time
+from cssec.server.licensing.state import slot_state
 from cssec.server.models import LicenseSlot
 
 PRODUCT_ORDER = (Product.CS, Product.DCS)
@@ -90,7 +90,7 @@ def slot_view(slot: LicenseSlot, today: date) -> SlotView:
         seats=slot.seats,
         expires_on=slot.expires_on,
         grace_days=slot.grace_days,
-        state=license_state(slot.expires_on, slot.grace_days, today),
+        state=slot_state(slot, today),
         today=today,
         confirmed_online=slot.confirmed_online,
         last_success=slot.last_success,

@@ -26,7 +26,7 @@ from cssec.core.errors import CssecError
 from cssec.core.license import LicenseState
 from cssec.core.policy import Operation, decide
 from cssec.server.background import ClockLoop, Sleep
-from cssec.server.clients.enrollment import cs_license_state
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import (
     ClientUpdateLog,

@@ -52,3 +52,6 @@ class LicenseSlot(Base):
     last_attempt: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set only from the vendor's signed, nonce-bound "revoked" statement for this very code;
+    # cleared when another code is activated.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

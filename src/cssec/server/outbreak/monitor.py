@@ -3,7 +3,7 @@
 When at least `min_detections` detections from at least `min_clients` clients arrive within
 `window_minutes` (on the injected clock), the monitor raises an alert (table
 `outbreak_alerts`, a system event, the dashboard banner) and, after the request committed,
-notifies a webhook and/or mail recipients (`outbreak_notify`). One outbreak raises one alert:
+notifies a webhook and/or mail recipients (`outbreak.notify`). One outbreak raises one alert:
 within the cool-down after an alert nothing new is raised, and after it only detections that
 arrived since the last alert count towards the next one.
 

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
-from cssec.server.clients.enrollment import cs_license_state
 from cssec.server.clients.errors import ClientNotFound
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.licensing.view import read_licenses
 from cssec.server.logs.client_logs import Detection, add_virus_entries
 from cssec.server.logs.events import Level, add_event

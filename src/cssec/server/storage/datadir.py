@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +45,42 @@ class DataDir:
         return self.session_secret.read_text(encoding="ascii").strip()
 
     def read_vendor_keys(self) -> dict[str, VerifyingKey]:
-        """The pinned vendor public keys by kid; empty when none were pinned (offline install)."""
+        """The pinned vendor public keys by kid; empty when none were pinned yet (an offline
+        install pinned by fingerprint pins the keys on first contact)."""
+        return self.read_vendor_trust().keys
+
+    def read_vendor_trust(self) -> PinnedVendorKeys:
+        """Everything the keys file holds: the pinned keys, the endorsements that vouched for
+        the ones learned by rotation (handed to clients so they can follow the same chain),
+        and the fingerprints given at install that the first contact's keys must match."""
         if not self.vendor_keys.is_file():
-            return {}
+            return PinnedVendorKeys()
         data = json.loads(self.vendor_keys.read_text(encoding="utf-8"))
         keys = [VerifyingKey.from_jwk(jwk) for jwk in data.get("keys", [])]
-        return {key.kid: key for key in keys}
+        endorsements = data.get("endorsements", [])
+        fingerprints = data.get("fingerprints", [])
+        return PinnedVendorKeys(
+            keys={key.kid: key for key in keys},
+            endorsements=list(endorsements) if isinstance(endorsements, list) else [],
+            fingerprints=[str(f) for f in fingerprints] if isinstance(fingerprints, list) else [],
+        )
 
-    def write_vendor_keys(self, keys: list[VerifyingKey]) -> None:
-        write_secret_file(self.vendor_keys, _keys_body(keys))
+    def write_vendor_keys(
+        self,
+        keys: list[VerifyingKey],
+        *,
+        endorsements: Sequence[Any] = (),
+        fingerprints: Sequence[str] = (),
+    ) -> None:
+        write_secret_file(self.vendor_keys, _keys_body(keys, endorsements, fingerprints))
 
-    def stage_vendor_keys(self, keys: list[VerifyingKey]) -> Path:
+    def stage_vendor_keys(
+        self,
+        keys: list[VerifyingKey],
+        *,
+        endorsements: Sequence[Any] = (),
+        fingerprints: Sequence[str] = (),
+    ) -> Path:
         """A complete, fsynced 0600 copy of the keys file under a temporary name, for
         `place_vendor_keys` to rename into place once the pin's event is committed. Stale
         staged files (their writer was killed) are removed first."""
@@ -64,7 +90,7 @@ class DataDir:
         try:
             with os.fdopen(fd, "wb") as handle:
                 os.fchmod(handle.fileno(), 0o600)
-                handle.write(_keys_body(keys))
+                handle.write(_keys_body(keys, endorsements, fingerprints))
                 handle.flush()
                 os.fsync(handle.fileno())
         except BaseException:
@@ -78,8 +104,21 @@ class DataDir:
         _sync_directory(self.root)
 
 
-def _keys_body(keys: list[VerifyingKey]) -> bytes:
+@dataclass(frozen=True)
+class PinnedVendorKeys:
+    keys: dict[str, VerifyingKey] = field(default_factory=dict)
+    endorsements: list[Any] = field(default_factory=list)
+    fingerprints: list[str] = field(default_factory=list)
+
+
+def _keys_body(
+    keys: list[VerifyingKey], endorsements: Sequence[Any], fingerprints: Sequence[str]
+) -> bytes:
     body: dict[str, Any] = {"keys": [key.to_jwk() for key in keys]}
+    if endorsements:
+        body["endorsements"] = list(endorsements)
+    if fingerprints:
+        body["fingerprints"] = list(fingerprints)
     return json.dumps(body, indent=2).encode("utf-8")
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 
 from cssec.core.components import ComponentVersion, Manifest
 from cssec.core.errors import CssecError, LicenseExpired, VendorUnreachable
-from cssec.core.license import LicenseState, Product
+from cssec.core.license import Product
 from cssec.core.policy import Component, Decision, Operation, decide
 from cssec.server.licensing.activation import LicenseEnv, keys_for, trusted_keys
 from cssec.server.licensing.clockguard import server_info
-from cssec.server.licensing.view import read_licenses
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.update_logs import UpdateResult, add_server_log
 from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSlot
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
@@ -92,12 +92,6 @@ def read_installed(session: Session) -> Installed:
         last_poll_at=status.last_poll_at,
         updated_at=status.updated_at,
     )
-
-
-def license_state(session: Session, *, now: datetime, tz: tzinfo) -> LicenseState:
-    """The C/S Sec. slot's state now (no slot: nothing is allowed that a lapse stops)."""
-    slot = read_licenses(session, now=now, tz=tz).slot(Product.CS)
-    return slot.state if slot is not None else LicenseState.EXPIRED
 
 
 def both(error: CssecError) -> dict[str, str]:
@@ -206,7 +200,7 @@ async def update_components(
     """One update attempt from ActiveUpdate; always logged, never raises a CssecError."""
     now = env.clock.now()
     with env.sessionmaker() as session:
-        state = license_state(session, now=now, tz=env.tz)
+        state = cs_license_state(session, now=now, tz=env.tz)
         server_id = server_info(session).server_id
         code = session.scalar(
             select(LicenseSlot.activation_code).where(LicenseSlot.product == Product.CS.value)

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from cssec.core.components import ComponentVersion, format_timestamp
 from cssec.core.license import LicenseState
 from cssec.core.policy import Component, Decision, Operation, decide
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.update_logs import latest_server_log
 from cssec.server.models import ServerUpdateLog
-from cssec.server.updates.service import license_state, read_installed
+from cssec.server.updates.service import read_installed
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Overview:
 
 
 def read_overview(session: Session, *, now: datetime, tz: tzinfo) -> Overview:
-    state = license_state(session, now=now, tz=tz)
+    state = cs_license_state(session, now=now, tz=tz)
     installed = read_installed(session)
     rows = [
         ComponentRow(

@@ -2,54 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from cssec.core.errors import CssecError
-from cssec.server.accounts.auth import authenticate, end_session, set_language, start_session
+from cssec.server.accounts.auth import end_session, set_language, start_session
 from cssec.server.models import User
-from cssec.server.webmanager.deps import SESSION_USER_KEY, session_user
+from cssec.server.webmanager.deps import SESSION_USER_KEY, session_user, sign_in
 from cssec.server.webmanager.forms import csrf_refusal, refuse
-from cssec.server.webmanager.templating import (
-    check_csrf,
-    ctx_of,
-    flash,
-    redirect,
-    render,
-    safe_next,
-)
+from cssec.server.webmanager.templating import ctx_of, next_page, render
 from cssec.web.http import client_ip
 from cssec.web.i18n import LANG_COOKIE, LANGUAGES
+from cssec.web.pages import check_csrf, flash, redirect, set_language_cookie
 from cssec.web.security import CSRF_SESSION_KEY, new_token
 
 router = APIRouter(include_in_schema=False)
 
 LOGIN_LIMIT_PER_IP = "20/minute"
-LOGIN_LIMIT_PER_USER = "60/hour"
-LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
-
-
-def set_language_cookie(request: Request, response: Response, lang: str) -> None:
-    response.set_cookie(
-        LANG_COOKIE,
-        lang,
-        max_age=LANG_COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=ctx_of(request).settings.cookie_secure,
-    )
+"""Per address, on top of `cssec.web.lockout`. There is no per-name limit: one would let
+anybody lock `admin` out (see that module)."""
 
 
 @router.get("/login")
 async def login_page(request: Request, next: str | None = None) -> Response:
     if session_user(request) is not None:
-        return redirect(safe_next(next))
-    return render(request, "login.html", user=None, next=safe_next(next))
+        return redirect(next_page(next))
+    return render(request, "login.html", user=None, next=next_page(next))
 
 
 @router.post("/login")
@@ -61,25 +42,11 @@ async def login(
     next: Annotated[str, Form(max_length=500)] = "/dashboard",
 ) -> Response:
     ctx = ctx_of(request)
-    target = safe_next(next)
+    target = next_page(next)
     try:
         check_csrf(request, csrf_token)
         ctx.limiter.hit(LOGIN_LIMIT_PER_IP, "login-ip", client_ip(request))
-        ctx.limiter.hit(LOGIN_LIMIT_PER_USER, "login-user", username.lower())
-
-        def _authenticate() -> User:
-            with ctx.sessionmaker() as session:
-                return authenticate(
-                    session,
-                    username,
-                    password,
-                    now=ctx.clock.now(),
-                    max_failures=ctx.settings.login_max_failures,
-                    lockout=timedelta(minutes=ctx.settings.login_lockout_minutes),
-                    unknown_names=ctx.unknown_names,
-                )
-
-        user = await run_in_threadpool(_authenticate)
+        user = await sign_in(request, username, password)
     except CssecError as exc:
         return refuse(request, exc, "/login?next=" + quote(target, safe="/"))
     old = request.session.get(SESSION_USER_KEY)
@@ -98,7 +65,7 @@ async def login(
         with ctx.sessionmaker() as session:
             set_language(session, user.id, chosen)
     elif user.language in LANGUAGES:
-        set_language_cookie(request, response, user.language)
+        set_language_cookie(response, user.language, secure=ctx.settings.cookie_secure)
     return response
 
 
@@ -127,7 +94,7 @@ async def switch_language(
     next: Annotated[str, Form(max_length=500)] = "/dashboard",
 ) -> Response:
     ctx = ctx_of(request)
-    target = safe_next(next)
+    target = next_page(next)
     if (refused := csrf_refusal(request, csrf_token, target)) is not None:
         return refused
     if lang not in LANGUAGES:
@@ -136,5 +103,5 @@ async def switch_language(
         with ctx.sessionmaker() as session:
             set_language(session, user.id, lang)
     response = redirect(target)
-    set_language_cookie(request, response, lang)
+    set_language_cookie(response, lang, secure=ctx.settings.cookie_secure)
     return response

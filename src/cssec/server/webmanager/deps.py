@@ -1,29 +1,21 @@
-"""Who is asking: the Web manager session user, or a redirect to the login page."""
+"""Who is asking: the Web manager session user, or a redirect to the login page; and
+signing in by password (the login form and the JSON API's HTTP Basic alike)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import quote
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
-from cssec.server.accounts.auth import resolve_session
+from cssec.server.accounts.auth import authenticate, resolve_session
 from cssec.server.models import User
 from cssec.server.webmanager.templating import ctx_of
+from cssec.web.http import client_ip
+from cssec.web.lockout import LockoutRule
+from cssec.web.pages import LoginRequired
 
 SESSION_USER_KEY = "sid"
-
-
-class LoginRequired(Exception):
-    """A page needs a signed-in user; the app answers with a redirect to /login."""
-
-    def __init__(self, next_url: str) -> None:
-        super().__init__(next_url)
-        self.next_url = next_url
-
-    @property
-    def login_url(self) -> str:
-        return "/login?next=" + quote(self.next_url, safe="/")
 
 
 def session_user(request: Request) -> User | None:
@@ -44,3 +36,26 @@ def require_user(request: Request) -> User:
     if user is None:
         raise LoginRequired(request.url.path)
     return user
+
+
+async def sign_in(request: Request, username: str, password: str) -> User:
+    """The user, or LoginFailed / AccountLocked: `cssec.web.lockout` per (name, address)."""
+    ctx = ctx_of(request)
+    rule = LockoutRule(
+        max_failures=ctx.settings.login_max_failures,
+        lockout=timedelta(minutes=ctx.settings.login_lockout_minutes),
+    )
+
+    def _authenticate() -> User:
+        with ctx.sessionmaker() as session:
+            return authenticate(
+                session,
+                username,
+                password,
+                now=ctx.clock.now(),
+                source=client_ip(request),
+                throttle=ctx.unknown_names,
+                rule=rule,
+            )
+
+    return await run_in_threadpool(_authenticate)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from cssec.core.errors import CssecError
 from cssec.core.license import LicenseState
-from cssec.server.clients.enrollment import cs_license_state
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect
 
 T = TypeVar("T")

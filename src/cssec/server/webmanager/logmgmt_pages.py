@@ -11,7 +11,7 @@ from sqlalchemy import Select
 
 from cssec.core.errors import CssecError
 from cssec.core.policy import Operation, decide
-from cssec.server.clients.enrollment import cs_license_state
+from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.client_logs import connection_query, virus_query
 from cssec.server.logs.events import Level
 from cssec.server.logs.export import (

@@ -1,6 +1,6 @@
 """大規模感染予防 (outbreak prevention): set the policy, deploy it to all or selected
 clients, release it, and see each client's state. POST-redirect-GET with flash messages;
-every action lands in the system event log (outbreak_prevention service)."""
+every action lands in the system event log (`outbreak.prevention`)."""
 
 from __future__ import annotations
 

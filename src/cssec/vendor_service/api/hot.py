@@ -39,8 +39,10 @@ from cssec.vendor_service.hotdb import HotReader, hot_reader_for
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services.status import (
     CodeFacts,
+    RevokedCode,
     answer_status,
     code_facts_from_row,
+    revocation_refusal,
     standing_at,
     verify_code,
 )
@@ -114,9 +116,17 @@ def _status_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
         body = await _read_model(StatusRequest, scope, receive)
         if reader.is_open:
             keyring = vendor.keyring
-            code, facts = await _read_facts(reader, body.activation_code, vendor)
+            try:
+                code, facts = await _read_facts(reader, body.activation_code, vendor)
+            except RevokedCode as revoked:
+                raise revocation_refusal(
+                    revoked, server_id=body.server_id, nonce=body.nonce, keyring=keyring,
+                    now=vendor.clock.now(), status_log=vendor.status_log,
+                ) from None  # fmt: skip
             standing = standing_at(code, facts, vendor.clock.now())
-            envelope = answer_status(standing, body.server_id, keyring, vendor.status_log)
+            envelope = answer_status(
+                standing, body.server_id, keyring, vendor.status_log, nonce=body.nonce
+            )
         else:
             envelope = await _blocking(vendor, lambda: status_envelope(vendor, body))
         await _send_json(send, _encode(envelope))

@@ -17,6 +17,7 @@ from cssec.core.errors import (
     UnknownRegistrationKey,
     ValidationFailed,
 )
+from cssec.core.names import COMPANY_NAME, check_name
 
 # Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F; surrogates U+D800-U+DFFF.
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -57,10 +58,16 @@ def _email(value: str) -> str:
     return value
 
 
+def _company(value: str) -> str:
+    """InvalidName (a ValueError) names the field in ja and en; the error mapping answers it."""
+    return _trimmed(check_name(value, COMPANY_NAME))
+
+
 CodeText = Annotated[str, Field(max_length=100), AfterValidator(_code_text)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_trimmed)]
+Company = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_company)]
 Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_email)]
 ServerId = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_trimmed)]
+Nonce = Annotated[str, Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 _KEY = "7Q-4M2X-9KDV-R3NB-8WT5"
 _CODE = "CS-0R8C-1B0Z-K6Q9E-D5M2A-4HTW7-XJ3NS"
@@ -74,7 +81,7 @@ class RegistrationRequest(BaseModel):
         "full-width input are forgiven.",
         examples=[_KEY],
     )
-    company: Name = Field(examples=["株式会社サンプル"])
+    company: Company = Field(examples=["株式会社サンプル"])
     contact_email: Email = Field(examples=["it@example.co.jp"])
     server_id: ServerId = Field(description="The C/S Sec. server's own id.", examples=[_SERVER])
 
@@ -110,6 +117,12 @@ class RegistrationResponse(BaseModel):
 class StatusRequest(BaseModel):
     activation_code: CodeText = Field(examples=[_CODE])
     server_id: ServerId = Field(examples=[_SERVER])
+    nonce: Nonce | None = Field(
+        None,
+        description="A fresh random value from the server (16-128 URL-safe characters), "
+        "echoed inside the signed statement so the server can refuse a replayed answer.",
+        examples=["q0VvB2mXyK1wPz9JtR4sLg"],
+    )
 
 
 class Statement(BaseModel):
@@ -127,6 +140,7 @@ class Statement(BaseModel):
     grace_end: date
     seats: int
     customer: str
+    nonce: str | None = Field(None, description="The request's nonce, when it sent one.")
     issued_at: str = Field(description="UTC instant, YYYY-MM-DDTHH:MM:SSZ.")
 
 

@@ -27,8 +27,9 @@ router = APIRouter(tags=["status"])
     description=(
         "Verifies the code's MAC, finds its contract and answers an Ed25519-signed "
         "statement with the contract's current end (renewals move it), grace end, state "
-        "and seats. An expired contract still gets a statement (state `expired`). Verify "
-        "it with a key from `GET /api/v1/keys`."
+        "and seats. An expired contract still gets a statement (state `expired`). The "
+        "request's `nonce` is echoed inside the statement, so a server can refuse a replayed "
+        "answer. Verify it with a key from `GET /api/v1/keys`."
     ),
     responses={
         200: {"model": StatusResponse, "description": "The signed envelope."},
@@ -38,7 +39,12 @@ router = APIRouter(tags=["status"])
                 "Malformed (typo), or not a code we issued (reason `mac_failed`).",
                 ["invalid_activation_code", "mac_failed"],
             ),
-            (403, "The code was revoked.", ["revoked_activation_code"]),
+            (
+                403,
+                "The code was revoked. The body's `revocation` is a signed statement with "
+                "state `revoked`, bound to the server, the code and the nonce.",
+                ["revoked_activation_code"],
+            ),
             *COMMON_ERRORS,
         ),
     },
@@ -56,4 +62,6 @@ def post_status(
 def status_envelope(vendor: Vendor, body: StatusRequest) -> dict[str, Any]:
     """The signed status envelope for one request (blocking: database and signature)."""
     with vendor.session() as session:
-        return issue_status_statement(session, body.activation_code, server_id=body.server_id)
+        return issue_status_statement(
+            session, body.activation_code, server_id=body.server_id, nonce=body.nonce
+        )

@@ -22,43 +22,51 @@ user's sessions in other browsers end with it). Every form carries the session's
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Receive, Scope, Send
 
+from cssec.core.errors import CssecError
 from cssec.vendor_service.console.web import (
     HERE,
     LOCALE_DIR,
     PREFIX,
-    LoginRequired,
-    Refusal,
     build_environment,
     current_user,
+    gettext,
     render,
 )
 from cssec.vendor_service.runtime import Vendor
-from cssec.web.i18n import Catalogs
+from cssec.web.i18n import Catalogs, current_language
+from cssec.web.lockout import LoginThrottle
 
 SESSION_COOKIE = "cssec_console"
 SESSION_MAX_AGE = 12 * 3600
 
-__all__ = ["install_console"]
+__all__ = ["PREFIX", "error_page", "install_console"]
+
+_TITLES = {
+    "csrf_failed": "Form expired",
+    "forbidden": "Not allowed",
+    "not_found": "Not found",
+    "rate_limited": "Too many attempts",
+}
 
 
 def install_console(app: FastAPI, vendor: Vendor) -> None:
-    """Mount the console's routes, static files, session middleware and error pages."""
+    """Mount the console's routes, static files and session middleware (its error pages are
+    `error_page`, which the app factory hands to `cssec.web.http.install_error_handlers`)."""
     from cssec.vendor_service.console import actions, auth, pages  # noqa: PLC0415
 
     catalogs = Catalogs(LOCALE_DIR)
     app.state.console_catalogs = catalogs
     app.state.console_templates = build_environment(catalogs)
+    app.state.console_logins = LoginThrottle()
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    app.add_exception_handler(LoginRequired, _on_login_required)
-    app.add_exception_handler(Refusal, _on_refusal)
     app.add_middleware(
         ConsoleSessionMiddleware,
         secret_key=vendor.session_secret,
@@ -82,20 +90,16 @@ class ConsoleSessionMiddleware(SessionMiddleware):
         await super().__call__(scope, receive, send)
 
 
-def _on_login_required(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, LoginRequired)
-    return RedirectResponse(exc.login_url, status_code=303)
-
-
-def _on_refusal(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Refusal)
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+def error_page(request: Request, exc: CssecError) -> Response:
+    """A refusal under /console as an HTML page in the request's language (403 role or
+    CSRF, 404, 429 with Retry-After, and any other CssecError with its own status)."""
+    retry_after = exc.fields.get("retry_after")
     return render(
         request,
         "error.html",
         user=current_user(request),
         status_code=exc.status,
-        headers=headers,
-        title=exc.title,
-        message=exc.message,
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
+        title=gettext(request, _TITLES.get(exc.code, "Error")),
+        message=exc.message(current_language.get()),
     )

@@ -14,24 +14,24 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from cssec.core.errors import CssecError
+from cssec.core.names import CUSTOMER_NAME, InvalidName, check_name
 from cssec.vendor_service import services
 from cssec.vendor_service.console.pages import not_found
 from cssec.vendor_service.console.queries import customer_contract_count
 from cssec.vendor_service.console.web import (
     PREFIX,
     StaffUser,
-    check_csrf,
-    flash,
     gettext,
-    redirect,
     render,
     require_permission,
     require_user,
     vendor_of,
 )
+from cssec.vendor_service.errors import RevocationNeedsAdmin
 from cssec.vendor_service.models import ActivationCodeRow, Contract
 from cssec.vendor_service.services.contracts import MAX_MONTHS, MAX_SEATS
 from cssec.web.i18n import current_language
+from cssec.web.pages import check_csrf, flash, redirect
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -96,6 +96,11 @@ def new_contract(  # noqa: PLR0917  (FastAPI maps each form field to a parameter
     errors: dict[str, str] = {}
     if not form["customer"]:
         errors["customer"] = gettext(request, "Enter the customer's name.")
+    else:
+        try:
+            check_name(form["customer"], CUSTOMER_NAME)
+        except InvalidName as exc:
+            errors["customer"] = _error_text(exc)
     seat_count = _number(seats, 1, MAX_SEATS)
     if seat_count is None:
         errors["seats"] = gettext(request, "Enter a number from 1 to %(max)s.", max=MAX_SEATS)
@@ -267,12 +272,14 @@ def reissue(  # noqa: PLR0917
             )
         try:
             code = services.issue_replacement_code(
-                session, contract_id, product=product, actor=user.actor
-            )
+                session, contract_id, product=product, actor=user.actor,
+                lift_revocation=user.is_admin,
+            )  # fmt: skip
         except CssecError as exc:
+            status = 403 if isinstance(exc, RevocationNeedsAdmin) else 422
             return render(
                 request, "reissue.html", step="form", current=current,
-                error=_error_text(exc), status_code=422, **page,
+                error=_error_text(exc), status_code=status, **page,
             )  # fmt: skip
     flash(
         request,

@@ -1,10 +1,12 @@
 """Signing staff in and out, and the language switch.
 
 Failed logins are slowed twice: per client IP by the vendor's rate limiter, and per
-account by a lockout (MAX_FAILURES wrong passwords in a row lock it for LOCKOUT; the
-User row keeps the count). Unknown user, wrong password and locked account all get the
-same message and take the same time (the password is verified, against a dummy hash if
-need be, in every case), so the form tells an outsider nothing about which names exist.
+(account, source address) by `cssec.web.lockout` (MAX_FAILURES wrong passwords from one
+address refuse that address for LOCKOUT, doubling after that; other addresses, the owner's
+among them, are not locked out; see that module for why and for the per-account
+ceiling). Unknown user, wrong password and refused address all get the same message and
+take the same time (the password is verified, against a dummy hash if need be, in every
+case), so the form tells an outsider nothing about which names exist.
 """
 
 from __future__ import annotations
@@ -18,29 +20,26 @@ from fastapi.responses import Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from cssec.core.errors import RateLimited
 from cssec.vendor_service.console.web import (
     PREFIX,
     SESSION_FINGERPRINT,
     SESSION_SEEN,
     SESSION_USER,
-    Refusal,
     StaffUser,
-    check_csrf,
     current_user,
-    flash,
     gettext,
-    redirect,
+    next_page,
     render,
-    safe_next,
     session_fingerprint,
     vendor_of,
 )
 from cssec.vendor_service.models import User
 from cssec.vendor_service.services import record_audit, transaction
 from cssec.web.http import client_ip
-from cssec.web.i18n import LANG_COOKIE, LANGUAGES, current_language
-from cssec.web.security import CSRF_SESSION_KEY, new_token, verify_password
+from cssec.web.i18n import LANGUAGES
+from cssec.web.lockout import LockoutRule, LoginThrottle, Outcome, attempt_login
+from cssec.web.pages import check_csrf, flash, redirect, set_language_cookie
+from cssec.web.security import CSRF_SESSION_KEY, new_token
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -48,56 +47,65 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 LOGIN_LIMIT_PER_IP = "10/minute"
-LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 Form128 = Annotated[str, Form(max_length=128)]
 
 
-def authenticate(session: Session, name: str, password: str, *, now: datetime) -> StaffUser | None:
-    """The user when the name and password match and the account is not locked, else None.
+def lockout_rule() -> LockoutRule:
+    return LockoutRule(max_failures=MAX_FAILURES, lockout=LOCKOUT)
 
-    Counts the failure against a known account and locks it after MAX_FAILURES (audited as
-    user.locked). Owns its transaction.
+
+def authenticate(
+    session: Session,
+    name: str,
+    password: str,
+    *,
+    now: datetime,
+    source: str,
+    throttle: LoginThrottle,
+) -> StaffUser | None:
+    """The user when the name and password match and `source` may try the name, else None.
+
+    The failure that refuses a source for a real account is audited as user.locked. Owns
+    its transaction.
     """
     with transaction(session):
-        user = (
-            session.scalar(select(User).where(User.name == name).with_for_update())
-            if name
-            else None
+        user = session.scalar(select(User).where(User.name == name)) if name else None
+        attempt = attempt_login(
+            throttle,
+            name,
+            source,
+            user.password_hash if user else None,
+            password,
+            now=now,
+            rule=lockout_rule(),
         )
-        password_ok = verify_password(user.password_hash if user else None, password)
         if user is None:
             return None
-        if user.locked_until is not None and user.locked_until > now:
-            return None
-        if password_ok:
-            user.failed_logins = 0
-            user.locked_until = None
+        if attempt.outcome is Outcome.SIGNED_IN:
             return StaffUser(id=user.id, name=user.name, role=user.role)
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.failed_logins = 0
-            user.locked_until = now + LOCKOUT
+        if attempt.locked and attempt.retry_after is not None:
+            until = now + timedelta(seconds=attempt.retry_after)
             record_audit(
                 session,
                 actor="console",
                 action="user.locked",
                 target=f"user:{user.name}",
                 before=None,
-                after={"locked_until": user.locked_until.isoformat(), "failures": MAX_FAILURES},
+                after={"source": source, "locked_until": until.isoformat()},
             )
-            log.warning("console account %s locked after %d failures", user.name, MAX_FAILURES)
+            log.warning("console logins of %s from %s refused until %s", user.name, source, until)
     return None
 
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
     if current_user(request) is not None:
-        return redirect(safe_next(next))
+        return redirect(next_page(next))
     notice = None
     if request.session.pop("signed_out", None) == "idle":
         notice = gettext(request, "Your session ended after a period of inactivity. Log in again.")
-    return render(request, "login.html", user=None, next=safe_next(next), notice=notice)
+    return render(request, "login.html", user=None, next=next_page(next), notice=notice)
 
 
 @router.post("/login")
@@ -109,25 +117,26 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     vendor = vendor_of(request)
-    target = safe_next(next)
+    target = next_page(next)
     check_csrf(request, csrf_token)
-    try:
-        vendor.limiter.hit(LOGIN_LIMIT_PER_IP, "console-login", client_ip(request))
-    except RateLimited as exc:
-        raise Refusal(
-            429,
-            gettext(request, "Too many attempts"),
-            exc.message(current_language.get()),
-            retry_after=exc.fields.get("retry_after"),
-        ) from exc
+    source = client_ip(request)
+    vendor.limiter.hit(LOGIN_LIMIT_PER_IP, "console-login", source)
     with vendor.session() as session:
-        user = authenticate(session, username.strip(), password, now=vendor.clock.now())
+        user = authenticate(
+            session,
+            username.strip(),
+            password,
+            now=vendor.clock.now(),
+            source=source,
+            throttle=request.app.state.console_logins,
+        )
     if user is None:
         message = gettext(
             request,
-            "The user name or password is wrong, or the account is locked after "
-            "%(n)s failed attempts. Check them and try again; a locked account opens "
-            "again after %(minutes)s minutes (or ask an administrator).",
+            "The user name or password is wrong, or logins from this address are paused "
+            "after %(n)s failed attempts. Check them and try again; the pause ends after "
+            "%(minutes)s minutes (longer if the failures go on), and logins from elsewhere "
+            "are not affected.",
             n=MAX_FAILURES,
             minutes=int(LOCKOUT.total_seconds() // 60),
         )
@@ -187,14 +196,8 @@ def switch_language(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    response = redirect(safe_next(next))
+    response = redirect(next_page(next))
     if lang in LANGUAGES:
-        response.set_cookie(
-            LANG_COOKIE,
-            lang,
-            max_age=LANG_COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=vendor_of(request).settings.console_https_only,
-        )
+        secure = vendor_of(request).settings.console_https_only
+        set_language_cookie(response, lang, secure=secure)
     return response

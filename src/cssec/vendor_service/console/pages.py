@@ -23,15 +23,15 @@ from cssec.vendor_service.console.queries import (
 )
 from cssec.vendor_service.console.web import (
     PREFIX,
-    Refusal,
+    PageNotFound,
     StaffUser,
     gettext,
-    redirect,
     render,
     require_user,
     vendor_of,
 )
 from cssec.vendor_service.models import AuditEntry, Contract
+from cssec.web.pages import redirect
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -39,11 +39,9 @@ User = Annotated[StaffUser, Depends(require_user)]
 Text = Annotated[str, Query(max_length=200)]
 
 
-def not_found(request: Request) -> Refusal:
-    return Refusal(
-        404,
-        gettext(request, "Not found"),
-        gettext(request, "There is no such page or record. Search again from the search page."),
+def not_found(request: Request) -> PageNotFound:
+    return PageNotFound(
+        gettext(request, "There is no such page or record. Search again from the search page.")
     )
 
 
@@ -66,17 +64,13 @@ def search(request: Request, user: User, q: Text = "") -> Response:
             services.inspect_code(session, query) if looks_like_code and not results else None
         )
         shown = results if query else recent_contracts(session)
-        states = {c.id: contract_state(session, c, today) for c in shown}
+        found = {
+            "contracts": shown,
+            "states": {c.id: contract_state(session, c, today) for c in shown},
+            "inspection": inspection,
+        }
         return render(
-            request,
-            "search.html",
-            user=user,
-            active="search",
-            q=query,
-            contracts=shown,
-            states=states,
-            inspection=inspection,
-            today=today,
+            request, "search.html", user=user, active="search", q=query, today=today, **found
         )
 
 

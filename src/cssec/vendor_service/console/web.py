@@ -1,4 +1,5 @@
-"""Rendering console pages: templates, the signed-in staff member, CSRF, flash messages.
+"""Rendering console pages: templates, the signed-in staff member, roles and refusals
+(CSRF, flash messages and the rest that the Web manager shares are in `cssec.web.pages`).
 
 Every page is rendered from the database on each request and sent no-store (the app's
 SecurityHeadersMiddleware), so nothing a support agent sees is stale.
@@ -12,29 +13,29 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from cssec.core.errors import CsrfFailed
+from cssec.core.errors import CssecError
 from cssec.core.license import PRODUCT_NAMES, STATE_LABELS, LicenseState, Product
 from cssec.vendor_service.models import User
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services import formatted_code
 from cssec.web.i18n import Catalogs, current_language
-from cssec.web.security import CSRF_FORM_FIELD, CSRF_SESSION_KEY, constant_time_equal, new_token
+from cssec.web.pages import LoginRequired, pick, render_page, safe_next, template_loader
+from cssec.web.security import constant_time_equal
 
 HERE = Path(__file__).parent
 LOCALE_DIR = HERE.parent / "locale"
 PREFIX = "/console"
+HOME = f"{PREFIX}/"
 
 SESSION_USER = "uid"
 SESSION_FINGERPRINT = "pwf"
 SESSION_SEEN = "seen"
-SESSION_FLASH = "flash"
 IDLE_SECONDS = 30 * 60
 """A session unused this long is signed out (the cookie itself lives at most 12 hours)."""
 
@@ -64,27 +65,18 @@ class StaffUser:
         return self.is_admin or action not in ADMIN_ACTIONS
 
 
-class LoginRequired(Exception):
-    """A page needs a signed-in user; answered with a redirect to the login page."""
+class NotAllowed(CssecError):
+    """The signed-in user's role does not allow this; raised with the translated text."""
 
-    def __init__(self, next_url: str) -> None:
-        super().__init__(next_url)
-        self.next_url = next_url
-
-    @property
-    def login_url(self) -> str:
-        return f"{PREFIX}/login?next=" + quote(self.next_url, safe="/")
+    code = "forbidden"
+    status = 403
 
 
-class Refusal(Exception):
-    """An HTML error page: 403 (role, CSRF), 404, 429. `message` is already translated."""
+class PageNotFound(CssecError):
+    """No such record; raised with the translated text."""
 
-    def __init__(self, status: int, title: str, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.title = title
-        self.message = message
-        self.retry_after = retry_after
+    code = "not_found"
+    status = 404
 
 
 def vendor_of(request: Request) -> Vendor:
@@ -144,62 +136,24 @@ def require_user(request: Request) -> StaffUser:
         target = request.url.path if request.method == "GET" else f"{PREFIX}/"
         if request.method == "GET" and request.url.query:
             target += "?" + request.url.query
-        raise LoginRequired(target)
+        raise LoginRequired(target, login_path=f"{PREFIX}/login")
     return user
 
 
 def require_permission(request: Request, user: StaffUser, action: str) -> None:
     if not user.may(action):
-        raise Refusal(
-            403,
-            gettext(request, "Not allowed"),
+        raise NotAllowed(
             gettext(
                 request,
                 "This action needs the admin role. Ask an administrator to do it, "
                 "or to give your account the admin role.",
-            ),
+            )
         )
 
 
-def csrf_token(request: Request) -> str:
-    token = request.session.get(CSRF_SESSION_KEY)
-    if not isinstance(token, str):
-        token = new_token()
-        request.session[CSRF_SESSION_KEY] = token
-    return token
-
-
-def check_csrf(request: Request, submitted: str) -> None:
-    expected = request.session.get(CSRF_SESSION_KEY)
-    if (
-        not isinstance(expected, str)
-        or not submitted
-        or not constant_time_equal(expected, submitted)
-    ):
-        error = CsrfFailed()
-        raise Refusal(403, gettext(request, "Form expired"), error.message(current_language.get()))
-
-
-def flash(request: Request, level: str, message: str, *, code: str | None = None) -> None:
-    """A one-time message on the next page; `code` is shown large, ready to copy."""
-    messages = list(request.session.get(SESSION_FLASH, []))
-    messages.append({"level": level, "message": message, "code": code})
-    request.session[SESSION_FLASH] = messages[-5:]
-
-
-def redirect(url: str) -> RedirectResponse:
-    """POST-redirect-GET: 303, so a reload never submits twice."""
-    return RedirectResponse(url, status_code=303)
-
-
-def safe_next(url: str | None, default: str = f"{PREFIX}/") -> str:
-    """Only console paths, so a crafted login link cannot send anyone elsewhere."""
-    if not url:
-        return default
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc or not url.startswith(PREFIX + "/") or "\\" in url:
-        return default
-    return url
+def next_page(url: str | None) -> str:
+    """Where a login or a language switch goes on: a console path, else the search page."""
+    return safe_next(url, default=HOME, within=HOME)
 
 
 def fmt_datetime(value: datetime | None) -> str:
@@ -226,20 +180,13 @@ def state_label(state: str) -> str:
     return labels["en" if current_language.get() == "en" else "ja"]
 
 
-def pick(value: dict[str, str] | None) -> str:
-    """The current language's half of a {"ja", "en"} pair."""
-    if not value:
-        return ""
-    return value.get(current_language.get()) or value.get("ja", "")
-
-
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 def build_environment(catalogs: Catalogs) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        loader=template_loader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -251,6 +198,8 @@ def build_environment(catalogs: Catalogs) -> jinja2.Environment:
     env.globals["state_label"] = state_label
     env.globals["pick"] = pick
     env.globals["prefix"] = PREFIX
+    env.globals["language_action"] = f"{PREFIX}/language"
+    env.globals["logout_action"] = f"{PREFIX}/logout"
     env.globals["formatted_code"] = formatted_code
     env.filters["dt"] = fmt_datetime
     env.filters["d"] = fmt_date
@@ -258,27 +207,7 @@ def build_environment(catalogs: Catalogs) -> jinja2.Environment:
     return env
 
 
-def render(
-    request: Request,
-    name: str,
-    *,
-    user: StaffUser | None,
-    active: str = "",
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-    **context: Any,
-) -> HTMLResponse:
+def render(request: Request, name: str, *, user: StaffUser | None, **context: Any) -> HTMLResponse:
+    """A console page; `context` may set `active`, `status_code` and `headers`."""
     env: jinja2.Environment = request.app.state.console_templates
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    html = env.get_template(name).render(
-        request=request,
-        user=user,
-        lang=current_language.get(),
-        csrf_field=CSRF_FORM_FIELD,
-        csrf_token=csrf_token(request),
-        flashes=request.session.pop(SESSION_FLASH, []),
-        active=active,
-        here=path,
-        **context,
-    )
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    return render_page(request, env, name, user=user, **context)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cssec.core.codes import EXPIRY_EPOCH
+from cssec.core.names import CUSTOMER_NAME, check_name
 from cssec.vendor_service.errors import InvalidContractTerms
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.models import Contract, ContractProduct, Customer
@@ -61,6 +62,7 @@ def _terms_error(ja: str, en: str) -> InvalidContractTerms:
 
 
 def _check_terms(customer: str, seats: int, months: int, start: date) -> None:
+    check_name(customer, CUSTOMER_NAME)
     if not customer or len(customer) > 200 or not customer.isprintable():
         raise _terms_error(
             "顧客名は 1〜200 文字の印字可能な文字で指定してください",

@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session
 from cssec.core.codes import encode_activation_code, encode_registration_key
 from cssec.core.errors import InvalidActivationCode
 from cssec.core.license import Product
-from cssec.vendor_service.errors import InvalidContractTerms, ProductNotInContract
+from cssec.vendor_service.errors import (
+    InvalidContractTerms,
+    ProductNotInContract,
+    RevocationNeedsAdmin,
+)
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.models import ActivationCodeRow, Contract, RegistrationKeyRow
 from cssec.vendor_service.services._context import keyring_of, now_utc, transaction
@@ -95,6 +99,12 @@ def replace_code_row(
     return row, previous
 
 
+def _revoked(contract: Contract, product: str) -> bool:
+    """The product's newest code was revoked (and nothing replaced it since)."""
+    rows = [r for r in contract.activation_codes if r.product == product]
+    return bool(rows) and max(rows, key=lambda r: r.id).revoked_at is not None
+
+
 def issue_replacement_code(
     session: Session,
     key_or_code: str | int,
@@ -102,6 +112,7 @@ def issue_replacement_code(
     product: str | None = "CS",
     actor: str,
     keys: Keyring | None = None,
+    lift_revocation: bool = False,
 ) -> str:
     """A new activation code (expiry = the contract's current end) for an offline renewal.
 
@@ -109,6 +120,10 @@ def issue_replacement_code(
     None means the given code's own product (CS for a key or an id). Previous codes stay
     valid online; they are marked replaced, so registration hands out the new one.
     Returns the formatted code.
+
+    When the product's latest code was revoked, a new code would undo the revocation:
+    refused (RevocationNeedsAdmin) unless `lift_revocation`, which only admins may pass
+    (the console passes the user's role; the CLI runs as the vendor host's operator).
     """
     keyring = keyring_of(session, keys)
     with transaction(session):
@@ -122,6 +137,8 @@ def issue_replacement_code(
         assert contract is not None
         if catalog.code not in contract.product_codes:
             raise ProductNotInContract(product=catalog.code)
+        if not lift_revocation and _revoked(contract, catalog.code):
+            raise RevocationNeedsAdmin(product=catalog.code)
         row, previous = replace_code_row(
             session, contract, catalog.code, keyring=keyring, now=now_utc(session)
         )

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cssec.core.names import COMPANY_NAME, check_name
 from cssec.vendor_service.errors import NoCurrentCodes
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.models import Contract, Registration
@@ -46,6 +47,7 @@ def register_server(
     is not ours or not issued (the same answer for both); NoCurrentCodes (403
     revoked_activation_code) when every code of the contract was revoked.
     """
+    check_name(company, COMPANY_NAME)
     keyring = keyring_of(session, keys)
     with transaction(session):
         _key, key_row = find_registration_key(session, registration_key, keys=keyring)

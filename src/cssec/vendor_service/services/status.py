@@ -117,6 +117,17 @@ class CodeFacts:
         return license_state(self.contract_end, self.grace_days, today)
 
 
+class RevokedCode(RevokedActivationCode):
+    """A revoked code, with what a status answer signs about it (kept out of the error's
+    body: only `revocation_refusal` decides what the refusal carries)."""
+
+    def __init__(self, code: ActivationCode, facts: CodeFacts, revoked_at: datetime) -> None:
+        super().__init__(revoked_at=revoked_at.isoformat())
+        self.activation_code = code
+        self.facts = facts
+        self.revoked_at = revoked_at
+
+
 @dataclass(frozen=True, slots=True)
 class Standing:
     """`CodeFacts` of a verified code, and its state at `now` (the vendor's UTC date)."""
@@ -161,9 +172,9 @@ def code_facts_from_row(
         # Checked against no keys, the code fails exactly as a forged one does.
         raise check_activation_code(text, {}).to_error()
     code_id, product, revoked_at, ends_on, seats, customer, version_type, grace = row
-    if revoked_at is not None:
-        raise RevokedActivationCode(revoked_at=revoked_at.isoformat())
     facts = CodeFacts(code_id, product, version_type, ends_on, grace, seats, customer)
+    if revoked_at is not None:
+        raise RevokedCode(check.value, facts, revoked_at)
     return check.value, facts
 
 
@@ -181,9 +192,9 @@ def lookup_standing(
     return standing_at(code, facts, now_utc(session))
 
 
-def _statement(standing: Standing, server_id: str) -> dict[str, Any]:
+def _statement(standing: Standing, server_id: str, nonce: str | None) -> dict[str, Any]:
     facts, now = standing.facts, standing.now
-    return {
+    statement = {
         "v": STATEMENT_VERSION,
         "activation_code": standing.code.text,
         "server_id": server_id,
@@ -197,16 +208,51 @@ def _statement(standing: Standing, server_id: str) -> dict[str, Any]:
         "customer": facts.customer,
         "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if nonce is not None:
+        statement["nonce"] = nonce
+    return statement
 
 
-def _check_row(standing: Standing, server_id: str) -> dict[str, Any]:
+def _check_row(standing: Standing, server_id: str, state: str | None = None) -> dict[str, Any]:
     return {
         "activation_code_id": standing.facts.code_id,
         "server_id": server_id,
         "at": standing.now,
-        "state": standing.state.value,
+        "state": state or standing.state.value,
         "contract_end": standing.facts.contract_end,
     }
+
+
+REVOKED_STATE = "revoked"
+
+
+def revocation_refusal(
+    revoked: RevokedCode,
+    *,
+    server_id: str,
+    nonce: str | None,
+    keyring: Keyring,
+    now: datetime,
+    status_log: StatusLog | None = None,
+    connection: Connection | None = None,
+) -> RevokedActivationCode:
+    """The refusal of a status check for a revoked code, carrying a signed statement with
+    state "revoked" (`revocation`) bound to the server, the code and the request's nonce:
+    proof a server can act on (a bare refusal could come from anyone on the path). The
+    check is recorded in the history as "revoked"."""
+    standing = standing_at(revoked.activation_code, revoked.facts, now)
+    statement = _statement(standing, server_id, nonce)
+    statement["state"] = REVOKED_STATE
+    statement["revoked_at"] = revoked.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    row = _check_row(standing, server_id, REVOKED_STATE)
+    if status_log is not None:
+        status_log.record(row)
+    elif connection is not None:
+        connection.execute(INSERT_CHECK, row)
+    return RevokedActivationCode(
+        revoked_at=revoked.revoked_at.isoformat(),
+        revocation=sign_statement(statement, keyring.signing_key),
+    )
 
 
 def issue_status_statement(
@@ -214,15 +260,18 @@ def issue_status_statement(
     activation_code: str,
     *,
     server_id: str,
+    nonce: str | None = None,
     keys: Keyring | None = None,
 ) -> dict[str, Any]:
     """The signed envelope (`core.signing.sign_statement`) for one code, recorded as a check.
+    `nonce`, the server's fresh random value, is echoed inside the statement so the server
+    can tell this answer from a replayed one.
 
     The statement carries the contract's current end (a renewal moves it), the product's
     grace, the state on today's UTC date, seats and the customer. A contract past its grace
     still gets a statement (state "expired"): the server needs the truth. Raises
     InvalidActivationCode (typo, or reason "mac_failed" for anything we did not issue) and
-    RevokedActivationCode.
+    RevokedActivationCode (with a signed "revoked" statement: `revocation_refusal`).
 
     The check is recorded through the session's `StatusLog` (`session.info["status_log"]`,
     set by `Vendor.sessionmaker`: written behind in batches, see `status_log`), or, for a
@@ -232,22 +281,42 @@ def issue_status_statement(
     """
     keyring = keyring_of(session, keys)
     check = verify_code(activation_code, keyring)
-    with single_read(session) as connection:
-        code, facts = read_code_facts(connection, activation_code, check)
-    standing = standing_at(code, facts, now_utc(session))
     status_log = session.info.get("status_log")
-    if isinstance(status_log, StatusLog):
-        return answer_status(standing, server_id, keyring, status_log)
-    envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+    log = status_log if isinstance(status_log, StatusLog) else None
+    try:
+        with single_read(session) as connection:
+            code, facts = read_code_facts(connection, activation_code, check)
+    except RevokedCode as revoked:
+        now = now_utc(session)
+        if log is not None:
+            raise revocation_refusal(
+                revoked, server_id=server_id, nonce=nonce, keyring=keyring, now=now,
+                status_log=log,
+            ) from None  # fmt: skip
+        with core_transaction(session) as connection:
+            refusal = revocation_refusal(
+                revoked, server_id=server_id, nonce=nonce, keyring=keyring, now=now,
+                connection=connection,
+            )  # fmt: skip
+        raise refusal from None
+    standing = standing_at(code, facts, now_utc(session))
+    if log is not None:
+        return answer_status(standing, server_id, keyring, log, nonce=nonce)
+    envelope = sign_statement(_statement(standing, server_id, nonce), keyring.signing_key)
     with core_transaction(session) as connection:
         connection.execute(INSERT_CHECK, _check_row(standing, server_id))
     return envelope
 
 
 def answer_status(
-    standing: Standing, server_id: str, keyring: Keyring, status_log: StatusLog
+    standing: Standing,
+    server_id: str,
+    keyring: Keyring,
+    status_log: StatusLog,
+    *,
+    nonce: str | None = None,
 ) -> dict[str, Any]:
     """The signed envelope for a code's standing, its check queued for the history."""
-    envelope = sign_statement(_statement(standing, server_id), keyring.signing_key)
+    envelope = sign_statement(_statement(standing, server_id, nonce), keyring.signing_key)
     status_log.record(_check_row(standing, server_id))
     return envelope

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cssec.core.names import USER_NAME, check_name
 from cssec.vendor_service.errors import InvalidUser, UserExists
 from cssec.vendor_service.models import User
 from cssec.vendor_service.services._context import now_utc, transaction
@@ -19,7 +20,7 @@ def add_user(
     session: Session, *, name: str, password: str, role: str = "staff", actor: str
 ) -> User:
     """A new staff account with an argon2 hash. Audited as user.created (no hash logged)."""
-    name = name.strip()
+    name = check_name(name.strip(), USER_NAME)
     if not name or len(name) > 100 or not name.isprintable() or " " in name:
         raise InvalidUser(
             detail_ja="名前は空白を含まない 1〜100 文字で指定してください",

@@ -18,8 +18,10 @@ from starlette.testclient import TestClient
 from cssec.core.clock import FakeClock
 from cssec.core.codes import MacKey, encode_activation_code
 from cssec.core.license import Product
+from cssec.core.signing import VerifyingKey
 from cssec.server.app import create_app
 from cssec.server.licensing.install import InstallRequest, install_server
+from cssec.server.licensing.trust import VendorTrust
 from cssec.server.models import LicenseSlot, SystemEvent
 from cssec.server.settings import ServerSettings
 from cssec.vendor_service.runtime import Vendor
@@ -81,6 +83,7 @@ class SwitchableTransport(httpx.AsyncBaseTransport):
     """The vendor, or a broken network: tests flip `mode` to "down", "slow" or "garbled"."""
 
     def __init__(self, app: FastAPI) -> None:
+        self.app = app
         self.inner = httpx.ASGITransport(app=app)
         self.mode = "up"
         self.requests: list[str] = []
@@ -172,6 +175,12 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def vendor_trust(vendor: Vendor) -> VendorTrust:
+    """The trust anchor an operator would copy from `cssec vendor keys public`."""
+    current = VerifyingKey.from_jwk(vendor.keyring.jwks()["keys"][0])
+    return VendorTrust(fingerprints=(current.fingerprint,))
+
+
 @dataclass
 class ServerFactory:
     tmp_path: Path
@@ -181,8 +190,11 @@ class ServerFactory:
     count: int = 0
 
     async def install(self, **request: Any) -> ServerSettings:
+        """Install as an operator would: the vendor's current public key given out of band
+        (unless the test gives its own `trust`)."""
         self.count += 1
         data_dir = self.tmp_path / f"server{self.count}"
+        request.setdefault("trust", vendor_trust(self.network.app.state.vendor))
         await install_server(
             InstallRequest(
                 data_dir=data_dir,

@@ -31,7 +31,7 @@ from cssec.server.storage.datadir import DataDir
 from cssec.server.updates.service import read_installed
 from cssec.server.updates.store import ComponentStore
 
-HERE = Path(__file__).resolve().parent
+REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "faults-admin-password"
 TZ_NAME = "Asia/Tokyo"
 KILLED = -9
@@ -43,6 +43,11 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def with_repo(pythonpath: str) -> str:
+    """`pythonpath` with the repository first, so `tests.…` imports in a subprocess."""
+    return os.pathsep.join([str(REPO), *filter(None, pythonpath.split(os.pathsep))])
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -84,18 +89,19 @@ def read_trace(path: Path) -> list[tuple[int, str, str]]:
 
 
 class Zygote:
-    """One fork server (tests/faults/zygote.py); `run` is safe from several threads."""
+    """One fork server (tests/faults/zygote.py, run as `python -m tests.faults.zygote` with
+    the repository on PYTHONPATH); `run` is safe from several threads."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.lock = threading.Lock()
         self.jobs = 0
         self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "zygote.py")],
+            [sys.executable, "-m", "tests.faults.zygote"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env=base_env(),
+            env=base_env(PYTHONPATH=with_repo(os.environ.get("PYTHONPATH", ""))),
         )
 
     def run(
@@ -344,3 +350,60 @@ def vendor_contract_state(data_dir: Path, contract_id: int) -> dict[str, Any]:
             return {"end": contract.ends_on.isoformat(), "renewals": audits}
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True)
+class Contract:
+    key: str
+    codes: dict[str, str]
+
+
+@dataclass
+class World:
+    """The module's vendor, driven by its own CLI, and servers installed by the CLI."""
+
+    pool: Pool
+    vendor: VendorProcess
+    root: Path
+    password_file: Path
+
+    def vendor_cli(self, *args: str) -> str:
+        return self.pool.run("vendor", *args, "--data", str(self.vendor.data_dir)).check().stdout
+
+    def contract(self, *, with_dcs: bool = False) -> Contract:
+        extra = ["--with-dcs"] if with_dcs else []
+        out = self.vendor_cli("contract", "new", "--customer", "障害試験", "--seats", "5", *extra)
+        codes = {}
+        for line in out.splitlines():
+            if line.startswith("activation code "):
+                product, code = line.removeprefix("activation code ").split(": ")
+                codes[product] = code.strip()
+        return Contract(key=last_line(out), codes=codes)
+
+    def renew(self, key: str) -> None:
+        self.vendor_cli("contract", "renew", key)
+
+    def reissue(self, key: str) -> str:
+        return last_line(self.vendor_cli("code", "reissue", key))
+
+    def install(
+        self, name: str, *, key: str | None = None, code: str | None = None, offline: bool = False
+    ) -> Path:
+        """A server installed by `cssec server install` (online unless `offline`)."""
+        target = self.root / name
+        credential = ["--registration-key", key] if key else ["--activation-code", str(code)]
+        url = self.unreachable_url() if offline else self.vendor.url
+        self.pool.run(
+            "server", "install", "--data", str(target), "--vendor-url", url, *credential,
+            "--admin-password-file", str(self.password_file), *(["--offline"] if offline else []),
+            "--vendor-key-fingerprint", self.fingerprint(),
+        ).check()  # fmt: skip
+        return target
+
+    def fingerprint(self) -> str:
+        """The vendor's current key, as its operator hands it out of band."""
+        return last_line(self.vendor_cli("keys", "public", "--fingerprint"))
+
+    @staticmethod
+    def unreachable_url() -> str:
+        return f"http://127.0.0.1:{free_port()}"  # nothing listens there

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from server_helpers import Desk, Server, SwitchableTransport
+from tests.helpers.server import Desk, Server, SwitchableTransport
 
 from cssec.core.policy import Component
 from cssec.core.signing import SigningKey, sign_statement

@@ -26,6 +26,7 @@ from cssec.core.codes import ACTIVATION_CODE_GROUPS, ALPHABET, format_symbols
 from cssec.core.license import Product
 from cssec.server.app import create_app as create_server_app
 from cssec.server.licensing.install import InstallRequest, install_server
+from cssec.server.licensing.trust import VendorTrust
 from cssec.server.settings import ServerSettings
 from cssec.vendor_service.app import create_app as create_vendor_app
 from cssec.vendor_service.runtime import Vendor
@@ -84,6 +85,7 @@ def install_server_against(
                 vendor_url="http://vendor.test",
                 admin_password=SERVER_PASSWORD,
                 activation_code=activation_code,
+                trust=VendorTrust(keys=tuple(vendor_of(vendor_app).keyring.verifying_keys[:1])),
             ),
             clock=clock,
             tz=ZoneInfo(TZ_NAME),

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from faults_helpers import KILLED, Pool, copy_dir
+from tests.helpers.faults import KILLED, Pool, copy_dir
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "faults"
 

@@ -16,6 +16,7 @@ from typing import IO
 
 import httpx
 
+from cssec.core.signing import VerifyingKey
 from cssec.vendor_service.runtime import Vendor, open_vendor
 from cssec.vendor_service.services import (
     IssuedContract,
@@ -25,11 +26,16 @@ from cssec.vendor_service.services import (
 )
 from cssec.vendor_service.settings import VendorSettings
 
-HERE = Path(__file__).parent
-REPO = HERE.parents[2]
+REPO = Path(__file__).resolve().parents[2]
+VENDOR_LAUNCHER = REPO / "tests" / "e2e" / "server" / "vendor_launcher.py"
 ARTIFACTS = REPO / "test-artifacts" / "server"
 PASSWORD = "e2e-admin-password"
 SERVER_CLI = [sys.executable, "-m", "cssec.server"]
+
+
+def vendor_fingerprint(vendor: Vendor) -> str:
+    """The vendor's current key, as its operator hands it out of band."""
+    return VerifyingKey.from_jwk(vendor.keyring.jwks()["keys"][0]).fingerprint
 
 
 def free_port() -> int:
@@ -139,7 +145,7 @@ def running_stack(root: Path) -> Iterator[Stack]:
     vendor: Vendor | None = None
     try:
         proc, log = _start(
-            [sys.executable, str(HERE / "vendor_launcher.py"), str(vendor_dir), str(vendor_port)],
+            [sys.executable, str(VENDOR_LAUNCHER), str(vendor_dir), str(vendor_port)],
             root / "vendor.log",
         )
         processes.append(proc)
@@ -156,6 +162,7 @@ def running_stack(root: Path) -> Iterator[Stack]:
             "install", "--data", str(server_dir), "--vendor-url", vendor_url,
             "--registration-key", contract.registration_key,
             "--admin-password-file", str(password_file),
+            "--vendor-key-fingerprint", vendor_fingerprint(vendor),
         )  # fmt: skip
         if installed.returncode != 0:
             raise RuntimeError(f"install failed: {installed.stderr}")

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from server_helpers import Desk, Server, ServerFactory, csrf_of
 from sqlalchemy import select
+from tests.helpers.server import Desk, Server, ServerFactory, csrf_of
 
 from cssec.core.clock import FakeClock
 from cssec.core.license import grace_end

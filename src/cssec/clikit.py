@@ -1,0 +1,267 @@
+"""The command-line boundary that `cssec vendor`, `cssec server` and `cssec client` share.
+
+Typer and `cssec.core` only, so the client can use it without loading a web or database
+stack (database errors are recognised through `sys.modules`, never imported).
+
+Language. Japanese by default, English second. `--lang ja|en` on the part (`cssec server
+--lang en …`, and on any command that has its own `--lang`) wins; otherwise the locale:
+LC_ALL, then LC_MESSAGES, then LANG, the first one set decides (`en_US.UTF-8` → en,
+`ja_JP.UTF-8` → ja; `C`, `POSIX`, any other locale or none → ja).
+
+Errors. A `CssecError`, an OS error (disk full, permission denied, …) or a database fault
+(SQLAlchemy, sqlite3, psycopg) that leaves a command is printed as one line on stderr,
+``error: <code>: <message in the chosen language>``, never as a traceback.
+
+Exit status, the same for every command:
+
+- 0: success.
+- 1: a negative answer: the code is invalid, expired or revoked; the operation was refused
+  (a `CssecError`: not installed, license expired, …); `client scan` found threats.
+- 2: a usage error (Typer's, e.g. an unknown option) or a fault: the OS, the database, the
+  vendor's key files; `client scan` could not scan.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Any, ClassVar, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from cssec.core.errors import CssecError
+
+SUCCESS = 0
+NEGATIVE = 1
+FAULT = 2
+
+DEFAULT_LANGUAGE = "ja"
+_LANG_KEY = "cssec.lang"
+_LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+class Language(StrEnum):
+    ja = "ja"
+    en = "en"
+
+
+LANG_HELP = "Output language, ja or en (default: from LC_ALL / LC_MESSAGES / LANG, else ja)."
+
+
+def language_from_env(environ: Mapping[str, str]) -> str:
+    """English only when the effective locale is English; Japanese for C, POSIX and the rest."""
+    for name in _LOCALE_VARIABLES:
+        value = environ.get(name, "")
+        if value:
+            return "en" if value.lower().startswith("en") else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
+def choose_language(ctx: typer.Context, option: str | None = None) -> str:
+    """The output language of this invocation: the newest `--lang` given, else the locale.
+
+    Kept in `ctx.meta`, which every context of one invocation shares, so the error line
+    printed by `Boundary` speaks the language a command chose.
+    """
+    meta = ctx.meta
+    if option is not None:
+        meta[_LANG_KEY] = Language(option).value
+    elif _LANG_KEY not in meta:
+        meta[_LANG_KEY] = language_from_env(os.environ)
+    return str(meta[_LANG_KEY])
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def error_line(error: CssecError, lang: str, message: str | None = None) -> str:
+    """``error: <code>: <message>``; `message` replaces the error's own (a command's
+    sentence around it), in the same language."""
+    return f"error: {error.code}: {one_line(message or error.message(lang))}"
+
+
+class Fault(Exception):
+    """A fault of the machine (OS, database, key files), explained by `error`: exits 2."""
+
+    def __init__(self, error: CssecError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def refuse(
+    ctx: typer.Context, error: CssecError, *, message: str | None = None, status: int = NEGATIVE
+) -> NoReturn:
+    """Print the one error line in the invocation's language, then exit `status`."""
+    typer.echo(error_line(error, choose_language(ctx), message), err=True)
+    raise typer.Exit(status)
+
+
+class DiskFull(CssecError):
+    code = "disk_full"
+    status = 507
+    message_ja = (
+        "ディスクがいっぱいのため書き込めませんでした ({where})。保存できなかった変更は"
+        "適用されていません。空き容量を確保してから、もう一度実行してください。"
+    )
+    message_en = (
+        "The disk is full, so nothing more could be written ({where}); what was not saved "
+        "did not take effect. Free some space, then run the command again."
+    )
+
+
+class PermissionDenied(CssecError):
+    code = "permission_denied"
+    status = 500
+    message_ja = (
+        "アクセス権がないため読み書きできませんでした ({where})。"
+        "ファイルとディレクトリの所有者とアクセス権を確認してから、もう一度実行してください。"
+    )
+    message_en = (
+        "Permission denied ({where}). Check the owner and permissions of the file and its "
+        "directory, then run the command again."
+    )
+
+
+class OsFailure(CssecError):
+    code = "os_error"
+    status = 500
+    message_ja = (
+        "ファイルまたはシステムの操作に失敗しました ({detail})。"
+        "パス、ディスクの状態とアクセス権を確認してから、もう一度実行してください。"
+    )
+    message_en = (
+        "A file or system operation failed ({detail}). Check the path, the disk and its "
+        "permissions, then run the command again."
+    )
+
+
+class DatabaseFault(CssecError):
+    code = "database_error"
+    status = 500
+    message_ja = (
+        "データベースを使用できませんでした ({detail})。データベースの場所、ディスクの状態と"
+        "アクセス権 (PostgreSQL の場合は接続先) を確認してから、もう一度実行してください。"
+    )
+    message_en = (
+        "The database could not be used ({detail}). Check where it is, the disk and its "
+        "permissions (or, for PostgreSQL, the connection), then run the command again."
+    )
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_DENIED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+_DATABASE_ERRORS = (
+    ("sqlalchemy.exc", "DBAPIError"),
+    ("sqlite3", "Error"),
+    ("psycopg", "Error"),
+)
+
+
+def _loaded(module: str, name: str) -> type[BaseException] | None:
+    """An exception class from a module already imported (one that is not cannot have
+    raised anything)."""
+    found = getattr(sys.modules.get(module), name, None)
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
+def _database_error(exc: BaseException) -> bool:
+    return any(
+        cls is not None and isinstance(exc, cls)
+        for cls in (_loaded(module, name) for module, name in _DATABASE_ERRORS)
+    )
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    line = one_line(text)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def explain_fault(exc: BaseException) -> CssecError | None:
+    """The CssecError for an OS error or a database fault; None for anything else (a bug
+    keeps its traceback)."""
+    if isinstance(exc, OSError):
+        where = str(exc.filename) if exc.filename else (exc.strerror or type(exc).__name__)
+        if exc.errno in _FULL:
+            return DiskFull(where=where)
+        if exc.errno in _DENIED:
+            return PermissionDenied(where=where)
+        name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+        suffix = f" ({exc.filename})" if exc.filename else ""
+        return OsFailure(detail=_clip(f"{name}: {exc.strerror or exc}{suffix}"))
+    if _database_error(exc):
+        cause = getattr(exc, "orig", None)
+        shown = cause if isinstance(cause, BaseException) else exc
+        text = f"{type(shown).__name__}: {shown}"
+        if "disk is full" in text or getattr(shown, "sqlstate", None) == "53100":
+            return DiskFull(where=_clip(text))
+        return DatabaseFault(detail=_clip(text))
+    return None
+
+
+Explain = Callable[[BaseException], "CssecError | None"]
+
+
+class Boundary(TyperGroup):
+    """A Typer group whose commands end as the module docstring says: a CssecError exits 1,
+    a `Fault` or an error `explain` knows exits 2, each as one line on stderr.
+
+    A part passes `cls=Boundary` (or a subclass with its own `explain`) to `typer.Typer`; it
+    holds whether the part runs alone or mounted under `cssec`.
+    """
+
+    explain: ClassVar[Explain] = staticmethod(explain_fault)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Fault as exc:
+            self._exit(ctx, exc.error, FAULT)
+        except CssecError as exc:
+            self._exit(ctx, exc, NEGATIVE)
+        except Exception as exc:
+            error = type(self).explain(exc)
+            if error is None:
+                raise
+            self._exit(ctx, error, FAULT)
+
+    @staticmethod
+    def _exit(ctx: Any, error: CssecError, status: int) -> NoReturn:
+        typer.echo(error_line(error, choose_language(ctx)), err=True)
+        raise typer.Exit(status) from None
+
+
+def boundary(explain: Explain) -> type[Boundary]:
+    """A `Boundary` that also explains the faults `explain` knows (before the OS/database
+    defaults)."""
+
+    def both(exc: BaseException) -> CssecError | None:
+        return explain(exc) or explain_fault(exc)
+
+    return type("Boundary", (Boundary,), {"explain": staticmethod(both)})
+
+
+__all__ = [
+    "FAULT",
+    "LANG_HELP",
+    "NEGATIVE",
+    "SUCCESS",
+    "Boundary",
+    "DatabaseFault",
+    "DiskFull",
+    "Fault",
+    "Language",
+    "OsFailure",
+    "PermissionDenied",
+    "boundary",
+    "choose_language",
+    "error_line",
+    "explain_fault",
+    "language_from_env",
+    "one_line",
+    "refuse",
+]
