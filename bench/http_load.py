@@ -84,7 +84,13 @@ def granian_available() -> bool:
 
 
 def server_command(
-    target: str, port: int, *, workers: int, server: str, factory: bool
+    target: str,
+    port: int,
+    *,
+    workers: int,
+    server: str,
+    factory: bool,
+    tls: tuple[str, str] | None = None,
 ) -> list[str]:
     if server == "granian":
         cmd = [PYTHON, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"]
@@ -94,6 +100,8 @@ def server_command(
     # every connection (without it, multi-worker uvicorn stalls ~40 ms per response).
     cmd = [PYTHON, "-m", "cssec.web.serving", target, "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--workers", str(workers), "--log-level", "warning"]
+    if tls is not None:
+        cmd += ["--ssl-certfile", tls[0], "--ssl-keyfile", tls[1]]
     return [*cmd, *(["--factory"] if factory else [])]
 
 
@@ -106,15 +114,17 @@ def serve(
     server: str = "uvicorn",
     factory: bool = False,
     ready_path: str = "/",
+    tls: tuple[str, str] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Serve `target` ("module:attr" under bench/) and yield (base URL, process)."""
+    """Serve `target` ("module:attr" under bench/) and yield (base URL, process); over
+    HTTPS with `tls` (certificate file, key file)."""
     port = free_port()
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), full_env.get("PYTHONPATH")]))
     log = tempfile.TemporaryFile()  # noqa: SIM115  (closed in the finally below)
-    cmd = server_command(target, port, workers=workers, server=server, factory=factory)
+    cmd = server_command(target, port, workers=workers, server=server, factory=factory, tls=tls)
     proc = subprocess.Popen(cmd, env=full_env, cwd=BENCH, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     try:
         _wait_ready(base + ready_path, proc, log, workers)
         yield base, proc
@@ -130,7 +140,7 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: object, workers: i
             log.seek(0)  # type: ignore[attr-defined]
             raise SystemExit(f"server exited: {log.read().decode(errors='replace')[-2000:]}")  # type: ignore[attr-defined]
         try:
-            if httpx.get(url, timeout=2).status_code < 500:
+            if httpx.get(url, timeout=2, verify=False).status_code < 500:  # loopback, ours
                 break
         except httpx.HTTPError:
             pass
@@ -295,7 +305,8 @@ async def _drive_httpx(
     errors = 0
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
+    # verify=False: our own loopback server; wrk does not verify either.
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10, verify=False) as client:
         started = time.perf_counter()
         deadline = started + seconds
 
@@ -499,7 +510,7 @@ def measure_against_hello(
 
 def check_ok(base: str, requests: Sequence[Request]) -> None:
     """The load must be made of successful requests: fail loudly on the first refusal."""
-    with httpx.Client(base_url=base, timeout=10) as client:
+    with httpx.Client(base_url=base, timeout=10, verify=False) as client:  # loopback, ours
         for r in requests:
             response = client.request(
                 r.method, r.path, content=r.body, headers={"Content-Type": "application/json"}

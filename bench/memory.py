@@ -160,7 +160,16 @@ def main() -> None:
                 .splitlines()[-1],
             )
             server = _start(
-                ["server", "serve", "--data", str(server_dir), "--port", str(sport)],
+                # Plain HTTP on loopback: this bench measures memory; bench/tls.py measures TLS.
+                [
+                    "server",
+                    "serve",
+                    "--data",
+                    str(server_dir),
+                    "--port",
+                    str(sport),
+                    "--insecure-http",
+                ],
                 f"{server_url}/api/v1/health",
                 root / "server.log",
             )

@@ -1,7 +1,9 @@
 """`cssec demo`: a vendor, a C/S Sec. server and two clients on loopback, in one command.
 
 Each part runs as its own process and is set up through the same commands an operator
-types, so the demo shows the real system, not a shortcut around it.
+types, so the demo shows the real system, not a shortcut around it. Everything speaks HTTPS:
+the vendor with a certificate made here (the server trusts it through --vendor-ca-file), the
+server with the one its install made; clients pin it by its fingerprint.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -83,15 +87,26 @@ def free_port() -> int:
         return port
 
 
+def trusting(cert: Path) -> ssl.SSLContext:
+    """Verifies against exactly this certificate (the demo's own, self-signed)."""
+    context = ssl.create_default_context(cafile=str(cert))
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    context.check_hostname = False  # the pin is the whole certificate
+    return context
+
+
 def wait_until_up(
-    url: str, processes: Sequence[subprocess.Popen[bytes]], timeout: float = 60
+    url: str,
+    processes: Sequence[subprocess.Popen[bytes]],
+    timeout: float = 60,
+    verify: ssl.SSLContext | bool = True,
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
             raise DemoError(f"a process exited while waiting for {url}; see the logs")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code < 500:
+            if httpx.get(url, timeout=1, verify=verify).status_code < 500:
                 return
         time.sleep(0.2)
     raise DemoError(f"{url} did not answer within {timeout:.0f} s")
@@ -126,11 +141,24 @@ def run_demo(directory: Path | None = None, *, vendor_port: int = 0, server_port
             demo.stop()
 
 
+def _vendor_certificate(root: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for the vendor on loopback (a real vendor has a CA's)."""
+    from cssec.core.certs import make_self_signed  # noqa: PLC0415 - only the demo makes one
+
+    key, cert = make_self_signed(["127.0.0.1", "localhost"], now=datetime.now(UTC))
+    cert_file, key_file = root / "vendor-cert.pem", root / "vendor-key.pem"
+    cert_file.write_bytes(cert)
+    key_file.write_bytes(key)
+    key_file.chmod(0o600)
+    return cert_file, key_file
+
+
 def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
     root, console = demo.root, demo.console
     vendor_dir, server_dir = root / "vendor", root / "server"
-    vendor_url = f"http://127.0.0.1:{vendor_port}"
-    server_url = f"http://127.0.0.1:{server_port}"
+    vendor_url = f"https://127.0.0.1:{vendor_port}"
+    server_url = f"https://127.0.0.1:{server_port}"
+    vendor_cert_file, vendor_key_file = _vendor_certificate(root)
     staff_password = secrets.token_urlsafe(12)
     admin_password = secrets.token_urlsafe(12)
     password_file = root / "admin-password.txt"
@@ -176,8 +204,14 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             "127.0.0.1",
             "--port",
             str(vendor_port),
+            "--tls-cert",
+            str(vendor_cert_file),
+            "--tls-key",
+            str(vendor_key_file),
         )
-        wait_until_up(f"{vendor_url}/api/v1/health", demo.processes)
+        wait_until_up(
+            f"{vendor_url}/api/v1/health", demo.processes, verify=trusting(vendor_cert_file)
+        )
     # What a vendor's operator hands a customer out of band: the key's fingerprint.
     vendor_fingerprint = demo.run(
         "vendor", "keys", "public", "--fingerprint", "--data", str(vendor_dir)
@@ -196,7 +230,16 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             str(password_file),
             "--vendor-key-fingerprint",
             vendor_fingerprint,
+            "--vendor-ca-file",
+            str(vendor_cert_file),
+            "--hostname",
+            "127.0.0.1",
+            "--hostname",
+            "localhost",
         )
+        # What the administrator hands to clients: the certificate's fingerprint.
+        fingerprint = demo.run("server", "cert", "show", "--data", str(server_dir))
+        fingerprint = fingerprint.strip().splitlines()[-1]
         demo.start(
             "server",
             "server",
@@ -208,15 +251,23 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             "--port",
             str(server_port),
         )
-        wait_until_up(f"{server_url}/login", demo.processes)
+        wait_until_up(
+            f"{server_url}/login", demo.processes, verify=trusting(server_dir / "tls-cert.pem")
+        )
     with console.status("Two clients: install and update …"):
         for name in ("client-1", "client-2"):
-            demo.run("client", "install", "--server", server_url, "--dir", str(root / name))
+            demo.run(
+                "client", "install", "--server", server_url, "--fingerprint", fingerprint,
+                "--dir", str(root / name),
+            )  # fmt: skip
             demo.run("client", "update", "--dir", str(root / name))
 
     summary = {
         "vendor_url": vendor_url,
         "server_url": server_url,
+        "server_fingerprint": fingerprint,
+        "server_cert": str(server_dir / "tls-cert.pem"),
+        "vendor_cert": str(vendor_cert_file),
         "server_admin": {"user": "admin", "password": admin_password},
         "console_staff": {"user": "support", "password": staff_password},
         "registration_key": registration_key,
@@ -228,10 +279,15 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
 
     table = Table(title="cssec demo", show_header=False)
     table.add_row("Web manager", f"{server_url}/  admin / {admin_password}")
+    table.add_row("Server certificate", fingerprint)
     table.add_row("Support desk", f"{vendor_url}/console/  support / {staff_password}")
+    table.add_row("Vendor certificate", str(vendor_cert_file))
     table.add_row("Registration key", registration_key)
     table.add_row("Clients", f"{root / 'client-1'}, {root / 'client-2'}")
     table.add_row("Try", f"cssec client scan PATH --dir {root / 'client-1'}")
     table.add_row("Logs", str(root))
     table.add_row("All of the above", str(summary_file))
     console.print(table)
+    # Unwrapped, to compare with what a browser shows for https://127.0.0.1:…
+    console.print(f"Server certificate: {fingerprint}", soft_wrap=True)
+    console.print(f"Web manager: {server_url}/", soft_wrap=True)

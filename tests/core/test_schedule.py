@@ -136,6 +136,7 @@ def test_the_faq_days_then_daily() -> None:
         date(2025, 4, 1),
         date(2025, 5, 1),
         date(2025, 5, 31),
+        date(2025, 6, 29),
         date(2025, 6, 30),
         date(2025, 7, 1),
         date(2025, 7, 2),
@@ -143,6 +144,22 @@ def test_the_faq_days_then_daily() -> None:
     ]
     assert all(t.tzinfo is UTC for t in instants)
     assert all(t.astimezone(TOKYO).time() == time(0) for t in instants)
+
+
+def test_the_day_before_the_expiry_is_checked_too() -> None:
+    """*Beyond* the FAQ: an extra check at 00:00 the day before the expiry, so a renewal made
+    in the last month is noticed before the license says "expires today"."""
+    assert 1 in CHECK_DAYS_BEFORE
+    assert CHECK_DAYS_BEFORE[-1] == 0
+    expiry = date(2025, 6, 30)
+    after_30 = tokyo_midnight(date(2025, 5, 31))
+    assert next_instant_after(expiry, TOKYO, after_30) == tokyo_midnight(date(2025, 6, 29))
+    assert next_instant_after(expiry, TOKYO, tokyo_midnight(date(2025, 6, 29))) == (
+        tokyo_midnight(expiry)
+    )
+    result = plan(last_success=after_30, now=tokyo_midnight(date(2025, 6, 29)))
+    assert result.due == (tokyo_midnight(date(2025, 6, 29)),)
+    assert result.next_wakeup == tokyo_midnight(expiry)
 
 
 def test_bounds_are_inclusive() -> None:
@@ -243,7 +260,7 @@ def test_checks_missed_while_down_are_caught_up_at_once() -> None:
     assert result.due == expected
     assert result.missed == expected
     assert result.run_now
-    assert result.next_wakeup == tokyo_midnight(date(2025, 6, 30))
+    assert result.next_wakeup == tokyo_midnight(date(2025, 6, 29)), "the day before the expiry"
 
 
 def test_daily_after_expiry() -> None:
@@ -391,3 +408,13 @@ def test_every_midnight_of_three_decades(zone: str) -> None:
         assert previous is None or instant >= previous
         previous = instant
         day += timedelta(days=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(expiry=days_st, tz=zones_st)
+def test_the_day_before_check_is_the_last_before_the_expiry(expiry: date, tz: ZoneInfo) -> None:
+    thirty = local_midnight(expiry - timedelta(days=30), tz)
+    instants = scheduled_instants(expiry, tz, start=thirty, end=local_midnight(expiry, tz))
+    days = [t.astimezone(tz).date() for t in instants]
+    assert days[-2:] == [expiry - timedelta(days=1), expiry]
+    assert days[0] == expiry - timedelta(days=30)

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cssec.demo import trusting
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
@@ -39,7 +41,11 @@ def test_demo_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
         _wait_for(root / "demo.json", process, timeout=180)
         demo = json.loads((root / "demo.json").read_text(encoding="utf-8"))
 
-        with httpx.Client(base_url=demo["server_url"], timeout=10) as web:
+        assert demo["server_url"].startswith("https://")
+        assert demo["vendor_url"].startswith("https://")
+        assert demo["server_fingerprint"].startswith("sha256:")
+        server_trust = trusting(Path(demo["server_cert"]))
+        with httpx.Client(base_url=demo["server_url"], timeout=10, verify=server_trust) as web:
             admin = demo["server_admin"]
             licenses = web.get("/api/v1/licenses", auth=(admin["user"], admin["password"]))
             assert licenses.status_code == 200
@@ -47,7 +53,8 @@ def test_demo_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
             assert set(by_product) == {"CS", "DCS"}
             assert all(slot["status"] == "activated" for slot in by_product.values())
 
-        with httpx.Client(base_url=demo["vendor_url"], timeout=10) as vendor:
+        vendor_trust = trusting(Path(demo["vendor_cert"]))
+        with httpx.Client(base_url=demo["vendor_url"], timeout=10, verify=vendor_trust) as vendor:
             login = vendor.get("/console/login")
             assert login.status_code == 200
             assert "csrf_token" in login.text
@@ -67,4 +74,6 @@ def test_demo_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
             out, _ = process.communicate()
             pytest.fail("cssec demo did not stop within 30 s of Ctrl-C")
     assert process.returncode == 0, out.decode(errors="replace")[-2000:]
+    assert f"Server certificate: {demo['server_fingerprint']}".encode() in out
+    assert f"{demo['server_url']}/".encode() in out
     assert b"Stopping" in out

@@ -2,9 +2,10 @@
 
 `test_flow_with_real_processes`: every part is a real `cssec` process on loopback:
 `vendor serve`, `vendor contract new`, `server install` (online, registration key),
-`server serve`, two `client install` (AutoPcc, and web with a token issued on the Web
-manager page), `client update`, and `client scan` of an EICAR file made at runtime, whose
-detection is then read off the Web manager's virus log page.
+`server serve` (HTTPS with the certificate made at install), two `client install`
+(AutoPcc with the certificate's fingerprint, and web with a token issued on the Web manager
+page, which carries it), `client update`, and `client scan` of an EICAR file made at
+runtime, whose detection is then read off the Web manager's virus log page.
 
 `test_flow_after_the_grace_period`: the license must lapse, and no production process
 takes a fake clock. So the vendor and server apps run in this process with one shared
@@ -18,6 +19,7 @@ import asyncio
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -34,6 +36,8 @@ import uvicorn
 from sqlalchemy import select
 from tests.helpers.e2e_server import free_port, wait_up
 
+from cssec.client.pinning import pinned_context
+from cssec.core.certs import pem_to_der
 from cssec.core.clock import FakeClock
 from cssec.server.app import create_app as create_server_app
 from cssec.server.licensing.install import InstallRequest, install_server
@@ -76,11 +80,13 @@ def cssec(*args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[
 
 
 @contextmanager
-def _process(args: list[str], log: Path, health: str) -> Iterator[subprocess.Popen[bytes]]:
+def _process(
+    args: list[str], log: Path, health: str, verify: ssl.SSLContext | bool = True
+) -> Iterator[subprocess.Popen[bytes]]:
     handle: IO[bytes] = log.open("wb")
     process = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, env=_env())
     try:
-        wait_up(health, process, log)
+        wait_up(health, process, log, verify=verify)
         yield process
     finally:
         process.terminate()
@@ -112,8 +118,10 @@ def _served(app: Any) -> Iterator[str]:
         sock.close()
 
 
-def _login(server_url: str) -> httpx.Client:
-    web = httpx.Client(base_url=server_url, timeout=30, headers={"Accept-Language": "ja"})
+def _login(server_url: str, verify: ssl.SSLContext | bool = True) -> httpx.Client:
+    web = httpx.Client(
+        base_url=server_url, timeout=30, headers={"Accept-Language": "ja"}, verify=verify
+    )
     page = web.get("/login")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert csrf
@@ -145,7 +153,7 @@ def test_flow_with_real_processes(tmp_path: Path) -> None:
     vendor_dir, server_dir = tmp_path / "vendor", tmp_path / "server"
     vendor_port, server_port = free_port(), free_port()
     vendor_url = f"http://127.0.0.1:{vendor_port}"
-    server_url = f"http://127.0.0.1:{server_port}"
+    server_url = f"https://127.0.0.1:{server_port}"
     vendor_cmd = [*CSSEC, "vendor", "serve", "--data", str(vendor_dir), "--port", str(vendor_port)]
     with _process(vendor_cmd, tmp_path / "vendor.log", f"{vendor_url}/api/v1/health"):
         contract = cssec(
@@ -162,13 +170,20 @@ def test_flow_with_real_processes(tmp_path: Path) -> None:
             "--vendor-key-fingerprint", _fingerprint(vendor_dir),
         )  # fmt: skip
         assert installed.returncode == 0, installed.stderr
+        shown = cssec("server", "cert", "show", "--data", str(server_dir))
+        fingerprint = shown.stdout.strip().splitlines()[-1]
+        pinned = pinned_context(pem_to_der((server_dir / "tls-cert.pem").read_bytes()))
         server_cmd = [*CSSEC, "server", "serve", "--data", str(server_dir)]
         server_cmd += ["--port", str(server_port)]
-        with _process(server_cmd, tmp_path / "server.log", f"{server_url}/api/v1/health"):
+        health = f"{server_url}/api/v1/health"
+        with _process(server_cmd, tmp_path / "server.log", health, verify=pinned):
             first, second = tmp_path / "client1", tmp_path / "client2"
-            auto = cssec("client", "install", "--server", server_url, "--dir", str(first))
+            auto = cssec(
+                "client", "install", "--server", server_url, "--fingerprint", fingerprint,
+                "--dir", str(first),
+            )  # fmt: skip
             assert auto.returncode == 0, auto.stderr
-            web = _login(server_url)
+            web = _login(server_url, verify=pinned)
             token = _issue_web_token(web)
             by_web = cssec(
                 "client", "install", "--server", server_url, "--token", token,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ from typing import IO
 
 import httpx
 
+from cssec.client.pinning import pinned_context
+from cssec.core.certs import pem_to_der, spki_sha256_base64, summarize
 from cssec.core.signing import VerifyingKey
 from cssec.vendor_service.runtime import Vendor, open_vendor
 from cssec.vendor_service.services import (
@@ -74,6 +77,42 @@ class Stack:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[IO[bytes]] = field(default_factory=list)
 
+    @property
+    def certificate(self) -> bytes:
+        """The server's TLS certificate (PEM) as it is in the data directory now."""
+        return (self.server_dir / "tls-cert.pem").read_bytes()
+
+    @property
+    def fingerprint(self) -> str:
+        """What clients pin (`cssec server cert show`, last line)."""
+        return summarize(self.certificate).fingerprint
+
+    @property
+    def spki(self) -> str:
+        """For Chromium's --ignore-certificate-errors-spki-list: this certificate only."""
+        return spki_sha256_base64(pem_to_der(self.certificate))
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """For httpx in tests: trust exactly the server's certificate (HTTPS stacks)."""
+        if not self.server_url.startswith("https:"):
+            return True
+        return pinned_context(pem_to_der(self.certificate))
+
+    def restart_server(self) -> None:
+        """Stop `serve` and start it again on the same port: what an administrator does
+        after `cssec server cert renew` (the certificate is read when serving starts)."""
+        server = self.processes[1]
+        server.terminate()
+        server.wait(timeout=15)
+        port = int(self.server_url.rsplit(":", 1)[1])
+        tls = self.server_url.startswith("https:")
+        log_path = self.root / f"server-{len(self.logs)}.log"
+        process, log = _start(serve_command(self.server_dir, port, tls=tls), log_path)
+        self.processes[1] = process
+        self.logs.append(log)
+        wait_up(f"{self.server_url}/api/v1/health", process, log_path, verify=self.verify)
+
     def renew(self, months: int = 12) -> None:
         with self.vendor.session() as session:
             renew_contract(session, self.contract.registration_key, months=months, actor="e2e")
@@ -113,6 +152,7 @@ def wait_up(
     process: subprocess.Popen[bytes] | None,
     log: Path | None,
     timeout: float = 60,
+    verify: ssl.SSLContext | bool = True,
 ) -> None:
     """Until `url` answers; `process` None: a server in this process (nothing to watch)."""
 
@@ -124,7 +164,7 @@ def wait_up(
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url} exited early:\n{output()}")
         try:
-            if httpx.get(url, timeout=2).status_code < 500:
+            if httpx.get(url, timeout=2, verify=verify).status_code < 500:
                 return
         except httpx.HTTPError:
             pass
@@ -132,14 +172,21 @@ def wait_up(
     raise RuntimeError(f"{url} did not come up:\n{output()}")
 
 
+def serve_command(server_dir: Path, port: int, *, tls: bool = True) -> list[str]:
+    command = [*SERVER_CLI, "serve", "--data", str(server_dir), "--port", str(port)]
+    return command if tls else [*command, "--insecure-http"]
+
+
 @contextmanager
-def running_stack(root: Path) -> Iterator[Stack]:
+def running_stack(root: Path, *, tls: bool = True) -> Iterator[Stack]:
     """A vendor process, a server installed by the real CLI (online registration with a
-    registration key, C/S Sec. + Damage Cleanup Services) and its `serve` process."""
+    registration key, C/S Sec. + Damage Cleanup Services) and its `serve` process: over
+    HTTPS with the certificate made at install, or plain HTTP (`--insecure-http`) for the
+    tests about something else that put a plain-HTTP proxy in the middle."""
     vendor_port, server_port = free_port(), free_port()
     vendor_dir, server_dir = root / "vendor", root / "server"
-    vendor_url = f"http://127.0.0.1:{vendor_port}"
-    server_url = f"http://127.0.0.1:{server_port}"
+    vendor_url = f"http://127.0.0.1:{vendor_port}"  # loopback: plain HTTP is allowed
+    server_url = f"{'https' if tls else 'http'}://127.0.0.1:{server_port}"
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[IO[bytes]] = []
     vendor: Vendor | None = None
@@ -166,14 +213,10 @@ def running_stack(root: Path) -> Iterator[Stack]:
         )  # fmt: skip
         if installed.returncode != 0:
             raise RuntimeError(f"install failed: {installed.stderr}")
-        proc, log = _start(
-            [*SERVER_CLI, "serve", "--data", str(server_dir), "--port", str(server_port)],
-            root / "server.log",
-        )
+        proc, log = _start(serve_command(server_dir, server_port, tls=tls), root / "server.log")
         processes.append(proc)
         logs.append(log)
-        wait_up(f"{server_url}/api/v1/health", proc, root / "server.log")
-        yield Stack(
+        stack = Stack(
             root=root,
             vendor_url=vendor_url,
             server_url=server_url,
@@ -183,6 +226,8 @@ def running_stack(root: Path) -> Iterator[Stack]:
             processes=processes,
             logs=logs,
         )
+        wait_up(f"{server_url}/api/v1/health", proc, root / "server.log", verify=stack.verify)
+        yield stack
     finally:
         for process in processes:
             process.terminate()

@@ -291,7 +291,7 @@ def server_state(data_dir: Path) -> dict[str, Any]:
     return {
         "slots": slots,
         "events": events,
-        "keys_pinned": data.vendor_keys.is_file(),
+        "keys_pinned": bool(data.read_vendor_keys()),
         "components": {
             "serial": current.serial if current else None,
             "versions": {c.value: v.version for c, v in current.components.items()}

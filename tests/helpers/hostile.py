@@ -28,6 +28,7 @@ from cssec.server.app import create_app as create_server_app
 from cssec.server.licensing.install import InstallRequest, install_server
 from cssec.server.licensing.trust import VendorTrust
 from cssec.server.settings import ServerSettings
+from cssec.server.tls.vendor import VendorTls
 from cssec.vendor_service.app import create_app as create_vendor_app
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services import IssuedContract, issue_contract
@@ -86,6 +87,7 @@ def install_server_against(
                 admin_password=SERVER_PASSWORD,
                 activation_code=activation_code,
                 trust=VendorTrust(keys=tuple(vendor_of(vendor_app).keyring.verifying_keys[:1])),
+                vendor_tls=VendorTls(allow_http=True),  # in-process vendor: --insecure-http
             ),
             clock=clock,
             tz=ZoneInfo(TZ_NAME),

@@ -24,6 +24,7 @@ from cssec.server.licensing.install import InstallRequest, install_server
 from cssec.server.licensing.trust import VendorTrust
 from cssec.server.models import LicenseSlot, SystemEvent
 from cssec.server.settings import ServerSettings
+from cssec.server.tls.vendor import VendorTls
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services import (
     IssuedContract,
@@ -195,6 +196,9 @@ class ServerFactory:
         self.count += 1
         data_dir = self.tmp_path / f"server{self.count}"
         request.setdefault("trust", vendor_trust(self.network.app.state.vendor))
+        # The in-process vendor is reached through a transport at http://vendor.test: the
+        # equivalent of `--insecure-http` (the TLS rules have their own tests).
+        request.setdefault("vendor_tls", VendorTls(allow_http=True))
         await install_server(
             InstallRequest(
                 data_dir=data_dir,

@@ -37,7 +37,9 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("hostile-browser")) as running:
+    # Plain HTTP (--insecure-http): about CSRF and lockout; HTTPS in the browser has
+    # tests/e2e/server/test_server_browser.py.
+    with running_stack(tmp_path_factory.mktemp("hostile-browser"), tls=False) as running:
         with running.vendor.session() as session:
             services.add_user(session, name=DESK[0], password=DESK[1], role="admin", actor="t")
         yield running

@@ -41,7 +41,8 @@ CSSEC = [sys.executable, "-m", "cssec"]
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("wire")) as running:
+    # Plain HTTP (--insecure-http): these attackers rewrite HTTP; TLS has test_tls_attacks.
+    with running_stack(tmp_path_factory.mktemp("wire"), tls=False) as running:
         yield running
 
 

@@ -51,6 +51,7 @@ def _install(data: Path, password_file: Path, *args: str) -> object:
             str(password_file),
             "--vendor-keys-file",
             str(keys),
+            "--insecure-http",  # the in-process vendor at http://vendor.test
             *args,
         ],
     )

@@ -8,6 +8,7 @@ carries Accept-Language. Network failures become `ServerUnreachable`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -83,7 +84,13 @@ class Enrollment:
 
 
 class AgentClient:
-    """One connection to the server's agent API; use as a context manager."""
+    """One connection to the server's agent API; use as a context manager.
+
+    Over HTTPS it trusts exactly the pinned certificate (`pin`, DER; see
+    `cssec.client.pinning`). When the server shows another one, the client follows a renewal
+    the pinned certificate's key signed (then `on_repin` gets the new certificate and the
+    call is made again, once), or refuses with ServerCertificateMismatch.
+    """
 
     def __init__(
         self,
@@ -93,23 +100,72 @@ class AgentClient:
         lang: str = "ja",
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        pin: bytes | None = None,
+        insecure_http: bool = False,
+        on_repin: Callable[[bytes], None] | None = None,
     ) -> None:
         # httpx is imported here, not with the module: `cssec client status` never talks
         # to the server and should not pay for it.
         import httpx  # noqa: PLC0415
 
+        from cssec.client.pinning import check_transport  # noqa: PLC0415
+
         self.server_url = server_url.rstrip("/")
-        headers = {"Accept-Language": lang, "User-Agent": USER_AGENT}
+        url = httpx.URL(self.server_url)
+        if transport is None:  # an injected transport (tests) is not the network
+            check_transport(url, pinned=pin is not None, insecure_http=insecure_http)
+            if url.scheme == "https" and pin is None:
+                from cssec.client.errors import ServerFingerprintRequired  # noqa: PLC0415
+
+                raise ServerFingerprintRequired(server_url=self.server_url)
+        self.pin = pin
+        self._timeout = timeout
+        self._transport = transport
+        self._on_repin = on_repin
+        self._headers = {"Accept-Language": lang, "User-Agent": USER_AGENT}
         if token:
-            headers["Authorization"] = f"Bearer {token}"
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._http = self._client()
+
+    def _client(self) -> httpx.Client:
+        import httpx  # noqa: PLC0415 - loaded by __init__ already
+
+        from cssec.client.pinning import pinned_context  # noqa: PLC0415
+
         # Redirects are not followed: the bearer token goes to the configured server only.
-        self._http = httpx.Client(
+        return httpx.Client(
             base_url=self.server_url,
-            headers=headers,
-            timeout=timeout,
-            transport=transport,
+            headers=self._headers,
+            timeout=self._timeout,
+            transport=self._transport,
             follow_redirects=False,
+            verify=pinned_context(self.pin) if self.pin is not None else True,
         )
+
+    def _follow_renewal(self, exc: httpx.HTTPError) -> bool:
+        """True when the server's certificate changed by a renewal the pinned one signed:
+        the new certificate is pinned and the call may be made again. Raises
+        ServerCertificateMismatch for any other certificate; False when `exc` was not about
+        the certificate at all."""
+        import httpx  # noqa: PLC0415 - loaded by __init__ already
+
+        from cssec.client import pinning  # noqa: PLC0415
+
+        if self.pin is None or not pinning.certificate_from_ssl_error(exc):
+            return False
+        url = httpx.URL(self.server_url)
+        presented = pinning.probe_certificate(url, timeout=self._timeout)
+        pinned = pinning.fingerprint_of(self.pin)
+        if pinning.fingerprint_of(presented) == pinned:
+            return False  # the pinned certificate itself failed (expired?): not a renewal
+        self.pin = pinning.verify_presented(
+            self.server_url, pinned=pinned, presented=presented, timeout=self._timeout
+        )
+        self._http.close()
+        self._http = self._client()
+        if self._on_repin is not None:
+            self._on_repin(self.pin)
+        return True
 
     def __enter__(self) -> AgentClient:
         return self
@@ -130,7 +186,12 @@ class AgentClient:
         try:
             response = self._http.request(method, AGENT_PREFIX + path, json=json)
         except httpx.HTTPError as exc:
-            raise self._unreachable(exc) from exc
+            if not self._follow_renewal(exc):
+                raise self._unreachable(exc) from exc
+            try:
+                response = self._http.request(method, AGENT_PREFIX + path, json=json)
+            except httpx.HTTPError as again:
+                raise self._unreachable(again) from again
         if response.is_success:
             return response
         raise error_from_response(response)
@@ -189,20 +250,28 @@ class AgentClient:
 
         path = f"{AGENT_PREFIX}/files/{component.value}/{sha256}"
         try:
-            with self._http.stream("GET", path) as response:
-                if not response.is_success:
-                    response.read()
-                    raise error_from_response(response)
-                chunks: list[bytes] = []
-                received = 0
-                for chunk in response.iter_bytes():
-                    chunks.append(chunk)
-                    received += len(chunk)
-                    if received > max_bytes:
-                        break
-                return b"".join(chunks)[: max_bytes + 1]
+            return self._download(path, max_bytes=max_bytes)
+        except httpx.HTTPError as exc:
+            if not self._follow_renewal(exc):
+                raise self._unreachable(exc) from exc
+        try:
+            return self._download(path, max_bytes=max_bytes)
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from exc
+
+    def _download(self, path: str, *, max_bytes: int) -> bytes:
+        with self._http.stream("GET", path) as response:
+            if not response.is_success:
+                response.read()
+                raise error_from_response(response)
+            chunks: list[bytes] = []
+            received = 0
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                received += len(chunk)
+                if received > max_bytes:
+                    break
+            return b"".join(chunks)[: max_bytes + 1]
 
     def post(self, endpoint: str, body: dict[str, Any]) -> None:
         """POST a report (used for replaying the outbox too); expects 2xx."""

@@ -272,7 +272,7 @@ def clean_files(
         if agent is not None:
             sent = send_or_queue(state, agent, "cleanup-result", body, clock=clock)
         else:
-            with agent_for(state.load_config(), lang=lang, transport=transport) as own:
+            with agent_for(state.load_config(), lang=lang, transport=transport, state=state) as own:
                 sent = send_or_queue(state, own, "cleanup-result", body, clock=clock)
     outcome.delivery, outcome.delivery_error = sent
     return outcome

@@ -82,7 +82,7 @@ def _print_update(outcome: UpdateOutcome, lang: str) -> None:
 
 
 @app.command()
-def install(
+def install(  # noqa: PLR0917  (Typer maps each parameter to an option)
     ctx: typer.Context,
     server: str = typer.Option(..., "--server", help="The C/S Sec. server's URL."),
     directory: Path = DIR_OPTION,
@@ -90,8 +90,20 @@ def install(
     route: RouteChoice | None = typer.Option(
         None, "--route", help="Install route (default: autopcc, or web when --token is given)."
     ),
+    fingerprint: str | None = typer.Option(
+        None,
+        "--fingerprint",
+        help="sha256:<64 hex> of the server's certificate ('cssec server cert show'); "
+        "an install token from the Web manager carries it already.",
+    ),
+    insecure_http: bool = typer.Option(
+        False, "--insecure-http", help="Allow plain HTTP to a server on another computer."
+    ),
 ) -> None:
-    """Install this client from a C/S Sec. server and fetch its components."""
+    """Install this client from a C/S Sec. server and fetch its components.
+
+    Over HTTPS the server's certificate must match the fingerprint (in the token, or
+    --fingerprint) before anything is sent; the client then trusts that certificate only."""
     lang = _lang(ctx)
     chosen: Route = route.value if route else ("web" if token else "autopcc")
     state = ClientState(directory)
@@ -103,6 +115,8 @@ def install(
             install_token=token,
             clock=_clock(),
             lang=lang,
+            fingerprint=fingerprint,
+            insecure_http=insecure_http,
         )
     except CssecError as exc:
         _fail(exc.message(lang))
@@ -128,7 +142,7 @@ def update(ctx: typer.Context, directory: Path = DIR_OPTION) -> None:
     state = ClientState(directory)
     try:
         config = state.load_config()
-        with agent_for(config, lang=lang) as agent:
+        with agent_for(config, lang=lang, state=state) as agent:
             outcome = update_components(state, agent, clock=_clock(), lang=lang)
     except LicenseExpired as exc:
         _fail(text("update.refused", lang, message=exc.message(lang)))
@@ -247,7 +261,7 @@ def status(
     state = ClientState(directory)
     try:
         if online:
-            with agent_for(state.load_config(), lang=lang) as agent:
+            with agent_for(state.load_config(), lang=lang, state=state) as agent:
                 send_heartbeat(state, agent, clock=_clock(), lang=lang, run_cleanups=False)
         data = _status_data(state, lang)
         data.update(cli_realtime.protection_data(state, lang))

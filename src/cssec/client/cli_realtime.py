@@ -50,7 +50,7 @@ def watch(
     lang = lang_of(ctx)
     state = ClientState(directory)
     try:
-        agent = agent_for(state.load_config(), lang=lang)
+        agent = agent_for(state.load_config(), lang=lang, state=state)
     except CssecError as exc:
         fail(exc.message(lang))
     with agent:
@@ -108,7 +108,7 @@ def heartbeat(ctx: typer.Context, directory: Path = DIR_OPTION) -> None:
     lang = lang_of(ctx)
     state = ClientState(directory)
     try:
-        with agent_for(state.load_config(), lang=lang) as agent:
+        with agent_for(state.load_config(), lang=lang, state=state) as agent:
             outcome = send_heartbeat(state, agent, clock=system_clock(), lang=lang)
     except CssecError as exc:
         fail(exc.message(lang))

@@ -158,3 +158,65 @@ class NoWatchFolders(CssecError):
         "There is no folder for real-time scan to watch. "
         "Give one with --path, or ask the server administrator to set the client's folders."
     )
+
+
+class ServerCertificateMismatch(CssecError):
+    """The certificate shown is neither the pinned one nor a renewal the pinned one signed."""
+
+    code = "server_certificate_mismatch"
+    status = 502
+    message_ja = (
+        "C/S Sec. サーバ ({server_url}) の証明書が登録済みのものと一致しないため、"
+        "接続を中止しました (期待: {expected}、提示: {actual})。"
+        "通信が傍受されている可能性があります。"
+        "サーバ管理者に cssec server cert show で表示される指紋を確認してください。"
+    )
+    message_en = (
+        "The certificate of the C/S Sec. server at {server_url} does not match the pinned one, "
+        "so nothing was sent (expected {expected}, presented {actual}). Someone may be "
+        "intercepting the connection. Ask the server administrator to compare the fingerprint "
+        "'cssec server cert show' prints."
+    )
+
+
+class ServerFingerprintRequired(CssecError):
+    code = "server_fingerprint_required"
+    message_ja = (
+        "HTTPS のサーバ ({server_url}) には証明書の指紋が必要です。"
+        "Web マネージャで発行したインストールトークンを使うか、"
+        "--fingerprint sha256:… (サーバで cssec server cert show が最後の行に表示する値) を"
+        "指定してください。"
+    )
+    message_en = (
+        "An HTTPS server ({server_url}) needs its certificate fingerprint. Use an install token "
+        "issued in the Web manager, or give --fingerprint sha256:… (the last line "
+        "'cssec server cert show' prints on the server)."
+    )
+
+
+class InsecureServerUrl(CssecError):
+    code = "insecure_server_url"
+    message_ja = (
+        "平文の HTTP でサーバ ({server_url}) に接続することはできません ({reason})。"
+        "https:// のアドレスを使ってください。"
+        "平文の HTTP は同じコンピュータ (ループバック) のサーバか、"
+        "インストール時に --insecure-http を指定した場合だけ使えます。"
+        "証明書を登録済みのクライアントは HTTP に切り替えられません。"
+    )
+    message_en = (
+        "Will not talk plain HTTP to the server at {server_url} ({reason}). Use an https:// "
+        "address. Plain HTTP is only for a server on this computer (loopback), or with "
+        "--insecure-http at install; a client that pinned a certificate never falls back to HTTP."
+    )
+
+
+class InvalidFingerprint(CssecError):
+    code = "invalid_fingerprint"
+    message_ja = (
+        "証明書の指紋が正しくありません ({detail})。"
+        "sha256: に続く 64 桁の 16 進数で指定してください。"
+    )
+    message_en = (
+        "The certificate fingerprint is not valid ({detail}). Give sha256: followed by "
+        "64 hex digits."
+    )

@@ -99,7 +99,7 @@ def scan_now(
             )
     if state.is_installed() and (detections or state.load_outbox()):
         config = state.load_config()
-        with state.lock(), agent_for(config, lang=lang, transport=transport) as agent:
+        with state.lock(), agent_for(config, lang=lang, transport=transport, state=state) as agent:
             if detections:
                 body = virus_log_body("scan_now", detections, outcome.actions)
                 outcome.delivery, outcome.delivery_error = send_or_queue(

@@ -1,6 +1,7 @@
 """The client's local state, all under one directory (`--dir`).
 
-    client.json                      server URL, client id, token, vendor keys (mode 0600)
+    client.json                      server URL, client id, token, vendor keys, the server's
+                                     pinned TLS certificate (mode 0600)
     components/current.json          which version of each component is in use, and the one before
     components/<name>/<version>/<file>
     outbox.json                      reports the server could not take yet
@@ -66,6 +67,18 @@ class ClientConfig:
     route: str
     hostname: str
     installed_at: datetime
+    server_cert: str | None = None
+    """The server's TLS certificate (PEM) this client trusts, and no other; None over HTTP."""
+    insecure_http: bool = False
+    """Installed with --insecure-http: plain HTTP to a server on another machine is allowed."""
+
+    def pinned_der(self) -> bytes | None:
+        """The pinned certificate as DER (what `pinning.pinned_context` loads)."""
+        if self.server_cert is None:
+            return None
+        import ssl  # noqa: PLC0415 - only a pinned client converts
+
+        return ssl.PEM_cert_to_DER_cert(self.server_cert)
 
     def verifying_keys(self) -> dict[str, VerifyingKey]:
         """The usable keys by kid; malformed entries are skipped, never trusted."""
@@ -97,6 +110,8 @@ class ClientConfig:
             "route": self.route,
             "hostname": self.hostname,
             "installed_at": format_timestamp(self.installed_at),
+            "server_cert": self.server_cert,
+            "insecure_http": self.insecure_http,
         }
 
 
@@ -210,6 +225,9 @@ class ClientState:
         keys = raw.get("vendor_keys")
         if installed_at is None or not isinstance(keys, dict):
             raise StateCorrupt(path=path, reason="installed_at/vendor_keys")
+        server_cert = raw.get("server_cert")
+        if server_cert is not None and not isinstance(server_cert, str):
+            raise StateCorrupt(path=path, reason="server_cert")
         return ClientConfig(
             server_url=raw["server_url"],
             client_id=raw["client_id"],
@@ -219,6 +237,8 @@ class ClientState:
             route=raw["route"],
             hostname=raw["hostname"],
             installed_at=installed_at,
+            server_cert=server_cert,
+            insecure_http=raw.get("insecure_http") is True,
         )
 
     def save_config(self, config: ClientConfig) -> None:

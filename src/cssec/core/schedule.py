@@ -2,7 +2,9 @@
 
 The FAQ schedules the automatic check at local 00:00 on the days 90, 60, 30 and 0 before
 the expiry shown, and loses a check the server was down or offline for. cssec keeps
-the same days, adds a daily check once the expiry has passed (grace and expired: a
+the same days, adds one the day before the expiry (a renewal made in the last month is
+picked up before the banners and mails say "expires today"), a daily check once the
+expiry has passed (grace and expired: a
 renewal should be noticed the next night, not never), and catches missed checks up with
 one check at the next opportunity. Keeping this free of I/O lets a scheduler ask "what
 now, and when next?" after every start, wake-up and attempt, and lets tests walk years of
@@ -19,7 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-CHECK_DAYS_BEFORE = (90, 60, 30, 0)
+CHECK_DAYS_BEFORE = (90, 60, 30, 1, 0)
+"""Days before the expiry shown on which the check runs at local 00:00 (the FAQ's 90/60/30/0,
+plus the day before: *beyond*); the last entry must be 0, daily checks follow it."""
 MISSED_TOLERANCE = timedelta(minutes=5)
 """A due check later than this was missed (the server was down or offline), not merely late."""
 FIRST_CHECK_LOOKBACK = timedelta(days=90)

@@ -25,6 +25,7 @@ from cssec.server.logs.gate import TZ_INFO_KEY
 from cssec.server.logs.retention import LogMaintenance
 from cssec.server.settings import ServerSettings
 from cssec.server.storage.datadir import DataDir, open_database
+from cssec.server.tls.vendor import VendorTls
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.webmanager import routers as webmanager_routers
 from cssec.server.webmanager.templating import LOCALE_DIR, build_templates
@@ -71,6 +72,7 @@ def create_app(
         tz=zone(settings.timezone),
         vendor_url=settings.vendor_url or recorded_url,
         vendor_transport=vendor_transport,
+        vendor_tls=VendorTls.load(data),
         limiter=RateLimiter(settings.rate_limit_storage),
     )
     scheduler = LicenseScheduler(

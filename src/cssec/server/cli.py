@@ -23,6 +23,7 @@ import typer
 from cssec.clikit import LANG_HELP, Fault, Language, boundary, choose_language
 from cssec.core.clock import SystemClock, zone
 from cssec.core.errors import CssecError
+from cssec.server.cli_cert import cert_app
 from cssec.server.licensing.activation import LicenseEnv, activate_code, check_status_online
 from cssec.server.licensing.clockguard import server_info
 from cssec.server.licensing.errors import NotInstalled
@@ -33,6 +34,8 @@ from cssec.server.licensing.view import SlotView, read_licenses
 from cssec.server.settings import ServerSettings
 from cssec.server.storage.datadir import DataDir, open_database
 from cssec.server.storage.errors import STORAGE_ERRORS, storage_error
+from cssec.server.tls.certificate import prepare_certificate, serving_files
+from cssec.server.tls.vendor import VendorTls
 from cssec.server.updates.service import rollback_components, update_components
 from cssec.server.updates.view import read_overview
 
@@ -48,6 +51,7 @@ components_app = typer.Typer(
     no_args_is_help=True, help="Components (patterns, template, engine) and ActiveUpdate."
 )
 app.add_typer(components_app, name="components")
+app.add_typer(cert_app, name="cert")
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -148,6 +152,7 @@ def _env(settings: ServerSettings) -> LicenseEnv:
     with sessions() as session:
         url = settings.vendor_url or server_info(session).vendor_url
     transport = vendor_transport()
+    tls = VendorTls.load(data)
 
     def vendor() -> VendorClient:
         return VendorClient(
@@ -155,6 +160,7 @@ def _env(settings: ServerSettings) -> LicenseEnv:
             transport=transport,
             proxy=settings.http_proxy,
             timeout=settings.vendor_timeout_seconds,
+            tls=tls,
         )
 
     return LicenseEnv(
@@ -239,15 +245,52 @@ def install(
             help="The vendor's public keys (the JWKS 'cssec vendor keys public' prints).",
         ),
     ] = None,
+    hostname: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hostname",
+            help="Name or address in the server's self-signed certificate (repeatable; "
+            "default: this machine's FQDN, its short name and 127.0.0.1).",
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert", help="Serve this certificate (PEM) instead of a self-signed one."
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="Its private key (PEM, no passphrase).")
+    ] = None,
+    vendor_ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--vendor-ca-file",
+            help="CA certificates (PEM) that verify the vendor's HTTPS, instead of the system "
+            "store; kept in the data directory for every later call.",
+        ),
+    ] = None,
+    insecure_http: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-http",
+            help="Allow a plain http:// vendor URL that is not loopback (not recommended).",
+        ),
+    ] = False,
     lang: LangOption = None,
 ) -> None:
     """Install the server: no activation code (or registration key), no install. The
     vendor's keys are trusted only from what the distribution carries or what is given
-    here, never from whatever answers first."""
+    here, never from whatever answers first. Makes the server's TLS certificate (or takes
+    --tls-cert/--tls-key) and prints its fingerprint, which clients pin."""
     language = choose_language(ctx, lang)
     settings = _settings(data)
     password = read_password_file(admin_password_file)
     trust = load_trust(fingerprints=vendor_key_fingerprint or (), keys_file=vendor_keys_file)
+    tls = prepare_certificate(
+        now=SystemClock().now(), hostnames=hostname or (), cert_file=tls_cert, key_file=tls_key
+    )
+    vendor_tls = VendorTls.from_ca_file(vendor_ca_file, allow_http=insecure_http)
     result = _run(
         install_server(
             InstallRequest(
@@ -260,6 +303,8 @@ def install(
                 company=company,
                 contact_email=contact_email,
                 trust=trust,
+                tls=tls,
+                vendor_tls=vendor_tls,
             ),
             clock=SystemClock(),
             tz=zone(settings.timezone),
@@ -270,6 +315,7 @@ def install(
     )
     typer.echo(f"installed: {result.data_dir}")
     typer.echo(f"server id: {result.server_id}")
+    typer.echo(f"tls fingerprint: {result.tls_fingerprint}")
     _print_slots(result.slots, language, as_json=False)
     for product in result.skipped:
         typer.echo(f"skipped {product}: its contract has ended", err=True)
@@ -280,12 +326,26 @@ def serve(
     data: DataOption = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8200,
+    insecure_http: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-http", help="Serve plain HTTP instead of HTTPS (not recommended)."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the Web manager and the JSON API; runs the scheduled license checks."""
+    """Serve the Web manager and the JSON API over HTTPS; runs the scheduled license checks.
+
+    The certificate is the data directory's (made at install; `cssec server cert renew`
+    replaces it), read when serving starts: restart after a renewal."""
     from cssec.server.app import create_app  # noqa: PLC0415 - only this command needs the server
     from cssec.web.serving import run  # noqa: PLC0415 - uvicorn, with TCP_NODELAY
 
     settings = _settings(data)
+    if not DataDir(settings.data_dir).is_installed():
+        raise NotInstalled(path=str(settings.data_dir))
+    tls = None if insecure_http else serving_files(DataDir(settings.data_dir))
+    if tls is not None:  # cookies only over HTTPS (Secure), like the console's
+        settings = settings.model_copy(update={"cookie_secure": True})
     try:
         application = create_app(settings)
     except STORAGE_ERRORS as exc:
@@ -293,7 +353,7 @@ def serve(
         if error is None:  # pragma: no cover - STORAGE_ERRORS are all explained
             raise
         raise Fault(error) from None
-    run(application, host=host, port=port, log_level="info")
+    run(application, host=host, port=port, log_level="info", tls=tls)
 
 
 @license_app.command("show")

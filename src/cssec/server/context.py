@@ -15,6 +15,7 @@ from cssec.server.licensing.activation import LicenseEnv
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.settings import ServerSettings
 from cssec.server.storage.datadir import DataDir
+from cssec.server.tls.vendor import VendorTls
 from cssec.web.i18n import current_language
 from cssec.web.ratelimit import RateLimiter
 
@@ -29,6 +30,8 @@ class ServerContext:
     tz: tzinfo
     vendor_url: str
     vendor_transport: httpx.AsyncBaseTransport | None = None
+    vendor_tls: VendorTls = field(default_factory=VendorTls)
+    """The CA and the plain-HTTP allowance recorded at install (server.tls.vendor)."""
     limiter: RateLimiter = field(default_factory=RateLimiter)
     unknown_names: UnknownNameLockout = field(default_factory=UnknownNameLockout)
     """Login failures of names without an account (memory only; see accounts.auth)."""
@@ -41,6 +44,7 @@ class ServerContext:
             proxy=self.settings.http_proxy,
             timeout=self.settings.vendor_timeout_seconds,
             language=current_language.get(),
+            tls=self.vendor_tls,
         )
 
     def license_env(self) -> LicenseEnv:

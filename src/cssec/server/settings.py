@@ -6,7 +6,7 @@ import ipaddress
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_AUTOPCC_NETWORKS = (
@@ -52,9 +52,10 @@ class ServerSettings(BaseSettings):
     session_idle_minutes: int = Field(default=60, ge=1)
     """A Web manager session ends after this long without a request."""
     login_max_failures: int = Field(default=5, ge=1)
-    """Failed logins in a row before the account locks."""
+    """Failed logins in a row from one address before that address is refused for a while
+    (`cssec.web.lockout`: other addresses, with the right password, still sign in)."""
     login_lockout_minutes: int = Field(default=15, ge=1)
-    """How long a locked account stays locked."""
+    """How long an address is first refused after too many failures (doubling after)."""
     autopcc_networks: list[str] = Field(default_factory=lambda: list(DEFAULT_AUTOPCC_NETWORKS))
     """Networks a client may install from without a token (the AutoPcc route); JSON list."""
     enroll_rate_limit: str = "30/minute"
@@ -65,6 +66,9 @@ class ServerSettings(BaseSettings):
     """How long a web or remote install token stays valid."""
     client_offline_minutes: int = Field(default=30, ge=1)
     """A client without a heartbeat for this long is shown as offline."""
+    metrics_token: SecretStr | None = None
+    """Bearer token that lets a non-loopback caller read /metrics (cssec.web.metrics);
+    unset: only this host can."""
 
     @field_validator("autopcc_networks")
     @classmethod

@@ -107,28 +107,43 @@ def _run(data: Path | None, action: Callable[[Session], T]) -> T:
 
 
 @app.command()
-def serve(
+def serve(  # noqa: PLR0917  (Typer maps each parameter to an option)
     data: Path | None = DataOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8100, "--port", help="Port to listen on."),
     workers: int = typer.Option(
         1, "--workers", min=1, max=64, help="Worker processes (one per CPU core is typical)."
     ),
+    tls_cert: Path | None = typer.Option(
+        None, "--tls-cert", help="Serve HTTPS with this certificate (PEM, chain included)."
+    ),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="Its private key (PEM)."),
 ) -> None:
     """Serve the vendor API (and console); applies database migrations first.
+
+    With --tls-cert/--tls-key it serves HTTPS (console cookies then Secure, responses with
+    Strict-Transport-Security). Behind a TLS proxy such as nginx, set
+    CSSEC_VENDOR_TRUSTED_PROXIES to the proxy's address so the rate limits see the clients'.
 
     With --workers N > 1, uvicorn's supervisor starts N processes sharing the port; each
     builds the app from CSSEC_VENDOR_* (--data is passed on as CSSEC_VENDOR_DATA_DIR).
     Share the rate-limit counters between them with CSSEC_VENDOR_RATE_LIMIT_STORAGE=redis://…
     (with the default memory storage each worker counts on its own).
     """
+    from cssec.core.clock import SystemClock  # noqa: PLC0415
     from cssec.vendor_service.app import create_app  # noqa: PLC0415  (only `serve` needs it)
+    from cssec.vendor_service.tls import serving_files  # noqa: PLC0415
     from cssec.web import serving  # noqa: PLC0415
 
     settings = _settings(data)
+    tls = serving_files(tls_cert, tls_key, now=SystemClock().now())
+    if tls is not None:  # the console's session cookie only over HTTPS
+        settings = settings.model_copy(update={"console_https_only": True})
+        os.environ["CSSEC_VENDOR_CONSOLE_HTTPS_ONLY"] = "true"  # for --workers N
+    proxies = settings.trusted_proxies
     if workers == 1:
         web_app = create_app(settings)
-        serving.run(web_app, host=host, port=port)
+        serving.run(web_app, host=host, port=port, tls=tls, trusted_proxies=proxies)
         return
     # Migrate and create the keys once, here, before the workers race to do it.
     with _vendor(data):
@@ -140,6 +155,8 @@ def serve(
         port=port,
         workers=workers,
         factory=True,
+        tls=tls,
+        trusted_proxies=proxies,
     )
 
 

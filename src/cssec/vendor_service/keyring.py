@@ -65,8 +65,10 @@ class Keyring:
         *,
         clock: Clock | None = None,
         recheck_seconds: float = RECHECK_SECONDS,
+        create: bool = True,
     ) -> None:
         self.directory = Path(directory)
+        self._may_create = create  # only before the first load: see `open`
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
         self._clock: Clock = clock or SystemClock()
@@ -80,9 +82,15 @@ class Keyring:
         *,
         clock: Clock | None = None,
         recheck_seconds: float = RECHECK_SECONDS,
+        create: bool = True,
     ) -> Keyring:
-        """Open the keyring at `directory`, generating the first keys when there are none."""
-        keyring = cls(directory, clock=clock, recheck_seconds=recheck_seconds)
+        """Open the keyring at `directory`, generating the first keys when there are none
+        and `create` allows it (`runtime.open_vendor` forbids it once the database holds
+        codes: `cssec.vendor_service.keycheck`).
+
+        Keys are generated only here, never later: key files that vanish under a running
+        service are a KeyringError, not a reason to make new keys."""
+        keyring = cls(directory, clock=clock, recheck_seconds=recheck_seconds, create=create)
         keyring._state()
         return keyring
 
@@ -200,10 +208,12 @@ class Keyring:
             return loaded
         with self._lock:
             if self._loaded is None or self._loaded.stamp != self._stamp():
-                if not self._hmac_path.exists() or not self._signing_index_path.exists():
+                missing = not self._hmac_path.exists() or not self._signing_index_path.exists()
+                if missing and self._may_create:
                     with self._file_lock():
                         self._create_missing()
                 self._loaded = self._read()
+                self._may_create = False
             self._checked_at = now
             return self._loaded
 

@@ -188,6 +188,8 @@ class StatusCheck(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16))
     contract_end: Mapped[date] = mapped_column(Date)
+    seats_used: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Clients the server counted as in use when it asked (None: it did not say)."""
 
 
 class AuditEntry(Base):

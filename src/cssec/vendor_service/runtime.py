@@ -24,6 +24,11 @@ from cssec.core.clock import Clock, SystemClock
 from cssec.core.signing import SigningKey, write_secret_file
 from cssec.vendor_service.activeupdate.services import ensure_seed_components
 from cssec.vendor_service.activeupdate.store import ActiveUpdateStore
+from cssec.vendor_service.keycheck import (
+    check_keys_match,
+    ensure_keys_present,
+    record_created_keys,
+)
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.services._context import READ_ONLY
 from cssec.vendor_service.services.status_log import StatusLog
@@ -141,7 +146,11 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
     actual_clock: Clock = clock or SystemClock()
     try:
         upgrade_to_head(engine, MIGRATIONS)
-        keyring = Keyring.open(settings.data_dir / "keys", clock=actual_clock)
+        keys_dir = settings.data_dir / "keys"
+        # Never new keys for a database that issued under old ones (keycheck).
+        fresh_keys = ensure_keys_present(engine, keys_dir)
+        keyring = Keyring.open(keys_dir, clock=actual_clock, create=fresh_keys)
+        check_keys_match(engine, keyring, every_kid=True)
         secret = _session_secret(settings)
     except BaseException:
         engine.dispose()
@@ -162,6 +171,8 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
     )
     try:
         with maker() as session:
+            if fresh_keys:
+                record_created_keys(session, keyring)
             ensure_seed_components(session)  # version 1 of each component on a fresh service
     except BaseException:
         engine.dispose()

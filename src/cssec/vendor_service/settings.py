@@ -65,8 +65,19 @@ class VendorSettings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     """Request bodies above this are refused with 413."""
 
+    metrics_token: SecretStr | None = None
+    """Bearer token that lets a non-loopback caller read /metrics (cssec.web.metrics);
+    unset: only this host can."""
+
     session_secret: SecretStr | None = None
     """Console session signing secret; generated into data_dir/keys/session-secret when unset."""
 
     console_https_only: bool = False
-    """Send the console's session cookie over HTTPS only (set it behind a TLS proxy)."""
+    """Send the console's session cookie over HTTPS only (set it behind a TLS proxy;
+    `serve --tls-cert` sets it itself)."""
+
+    trusted_proxies: str | None = None
+    """Addresses or networks of the reverse proxies (e.g. nginx terminating TLS) whose
+    X-Forwarded-For / X-Forwarded-Proto are believed, comma-separated ("127.0.0.1", "*");
+    uvicorn's forwarded_allow_ips. Unset: proxy headers are ignored and the peer address is
+    the client address that the per-address rate limits count."""

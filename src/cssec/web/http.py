@@ -218,6 +218,11 @@ CONTENT_SECURITY_POLICY = (
 _NO_CSP_PATHS = ("/docs", "/redoc")
 
 
+HSTS = b"max-age=31536000"
+"""A year: long enough that a browser which once reached the service over HTTPS never
+tries plain HTTP first."""
+
+
 class SecurityHeadersMiddleware:
     """No caching of anything dynamic (the FAQ's "reload or clear the cache" must never be
     needed), a strict Content-Security-Policy, and the usual hardening headers."""
@@ -231,6 +236,8 @@ class SecurityHeadersMiddleware:
             return
         is_static = scope["path"].startswith("/static/")
         with_csp = not scope["path"].startswith(_NO_CSP_PATHS)
+        # Over HTTPS (directly, or behind a trusted TLS proxy): browsers stay on HTTPS.
+        with_hsts = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -243,6 +250,8 @@ class SecurityHeadersMiddleware:
                     extra += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
                 if with_csp:
                     extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
+                if with_hsts:
+                    extra.append((b"strict-transport-security", HSTS))
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
                     (n, v) for n, v in extra if n not in names

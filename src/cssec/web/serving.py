@@ -45,10 +45,15 @@ def run(
     factory: bool = False,
     log_level: str = "info",
     access_log: bool = True,
+    tls: tuple[str, str] | None = None,
+    trusted_proxies: str | None = None,
 ) -> None:
     """Serve `app` (an ASGI app, or an import string, required when workers > 1).
 
-    No proxy headers: the peer address is the client address (the rate limits key on it).
+    `tls` (certificate file, key file): serve HTTPS. Proxy headers (X-Forwarded-For,
+    X-Forwarded-Proto) are honoured only from `trusted_proxies` (uvicorn's
+    forwarded_allow_ips: addresses, networks or "*"); without it the peer address is the
+    client address, which the rate limits key on.
     """
     import uvicorn  # noqa: PLC0415  (only serving needs it)
 
@@ -59,9 +64,12 @@ def run(
         workers=workers if workers > 1 else None,
         factory=factory,
         http=NoDelayH11Protocol,
-        proxy_headers=False,
+        proxy_headers=trusted_proxies is not None,
+        forwarded_allow_ips=trusted_proxies,
         log_level=log_level,
         access_log=access_log,
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
 
 
@@ -75,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--factory", action="store_true", help="target is an app factory")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument("--ssl-certfile", help="serve HTTPS with this certificate")
+    parser.add_argument("--ssl-keyfile", help="and this key")
     args = parser.parse_args(argv)
     run(
         args.target,
@@ -84,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
         factory=args.factory,
         log_level=args.log_level,
         access_log=False,
+        tls=(args.ssl_certfile, args.ssl_keyfile) if args.ssl_certfile else None,
     )
 
 

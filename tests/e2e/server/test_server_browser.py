@@ -6,12 +6,14 @@ test-artifacts/server/."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers.e2e_server import ARTIFACTS, PASSWORD, Stack
+from tests.helpers.e2e_server import ARTIFACTS, PASSWORD, REPO, Stack, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -23,7 +25,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(stack: Stack) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as playwright:
@@ -35,6 +37,9 @@ def browser() -> Iterator[Any]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # The server's self-signed certificate, and only it: what an administrator
+                # does by accepting the certificate after comparing its fingerprint.
+                f"--ignore-certificate-errors-spki-list={stack.spki}",
             ],
         )
         yield browser
@@ -87,6 +92,40 @@ def test_01_log_in(page: Any) -> None:
     page.goto("/dashboard")
     assert page.locator("h1").inner_text() == "ダッシュボード"
     shot(page, "02-dashboard-ja")
+
+
+def test_01b_https_with_a_secure_cookie_and_hsts(page: Any, stack: Stack) -> None:
+    assert stack.server_url.startswith("https://")
+    response = page.goto("/dashboard")
+    assert page.url.startswith(f"{stack.server_url}/dashboard")
+    assert response.headers["strict-transport-security"] == "max-age=31536000"
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["cssec_session"]["secure"] is True
+
+
+def test_01c_another_certificate_is_still_refused(
+    browser: Any, stack: Stack, tmp_path: Path
+) -> None:
+    """Only the server's certificate is accepted: a machine in the middle with its own
+    certificate for the same address is refused by the browser."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.tls_mitm", "--upstream", stack.server_url,
+         "--port", str(port), "--record", str(tmp_path / "seen.txt")],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    context = browser.new_context()
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith(b"listening")
+        with pytest.raises(Exception, match="ERR_CERT"):
+            context.new_page().goto(f"https://127.0.0.1:{port}/login")
+    finally:
+        context.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def test_02_license_page_in_japanese(page: Any, stack: Stack) -> None:

@@ -20,6 +20,7 @@ def _licenses(stack: Stack, lang: str = "ja") -> list[dict[str, str]]:
         auth=("admin", PASSWORD),
         headers={"Accept-Language": lang},
         timeout=10,
+        verify=stack.verify,
     )
     response.raise_for_status()
     body: list[dict[str, str]] = response.json()
@@ -34,7 +35,10 @@ def test_installed_by_registration_key(stack: Stack) -> None:
     ]
     assert licenses[0]["activation_code"] == stack.contract.codes["CS"]
     assert licenses[0]["expires_on"] == stack.contract.end.isoformat()
-    assert httpx.get(f"{stack.server_url}/api/v1/licenses", timeout=10).status_code == 401
+    unauthenticated = httpx.get(
+        f"{stack.server_url}/api/v1/licenses", timeout=10, verify=stack.verify
+    )
+    assert unauthenticated.status_code == 401
 
 
 def test_cli_check_online_while_serving(stack: Stack) -> None:

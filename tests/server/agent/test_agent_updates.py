@@ -247,7 +247,8 @@ def _cli_install(tmp_path: Path, desk: Desk) -> str:
         cli.app,
         ["install", "--data", data, "--vendor-url", "http://vendor.test",
          "--admin-password-file", str(password), "--activation-code", code,
-         "--vendor-key-fingerprint", vendor_trust(desk.vendor).fingerprints[0]],
+         "--vendor-key-fingerprint", vendor_trust(desk.vendor).fingerprints[0],
+         "--insecure-http"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return data

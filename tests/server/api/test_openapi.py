@@ -21,6 +21,7 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "/api/v1/agent/update-result",
         "/api/v1/agent/cleanup-result",
         "/api/v1/agent/outbreak-policy/applied",
+        "/api/v1/agent/tls-renewals",
     }
     heartbeat = schema["paths"]["/api/v1/agent/heartbeat"]["post"]
     assert heartbeat["security"] == [{"HTTPBearer": []}]

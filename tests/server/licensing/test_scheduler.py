@@ -1,4 +1,4 @@
-"""The automatic status checks: local 00:00 on days 90/60/30/0 before the expiry, daily
+"""The automatic status checks: local 00:00 on days 90/60/30/1/0 before the expiry, daily
 after it, missed checks caught up, failures logged and backed off. The clock is stepped;
 nothing sleeps."""
 
@@ -17,6 +17,7 @@ from cssec.core.clock import FakeClock
 from cssec.core.signing import SigningKey
 from cssec.server.licensing.scheduler import retry_after
 from cssec.server.licensing.vendor_client import VendorClient
+from cssec.server.tls.vendor import VendorTls
 
 TOKYO = ZoneInfo(TZ_NAME)
 
@@ -55,10 +56,14 @@ async def test_checks_at_local_midnight_on_the_scheduled_days(
         clock.advance(timedelta(hours=6))
         assert (await server.scheduler.run_due_checks()).outcomes == [], "once per day"
     assert status_calls(network) == calls + 3
+    assert tick.next_wakeup == midnight(end - timedelta(days=1)), "the day before the expiry"
+    clock.set(midnight(end - timedelta(days=1)))
+    tick = await server.scheduler.run_due_checks()
+    assert [o.ok for o in tick.outcomes] == [True]
     assert tick.next_wakeup == midnight(end)
     assert [e.details["actor"] for e in server.events("license.check_succeeded")] == [
         "scheduler"
-    ] * 3
+    ] * 4
 
 
 async def test_a_renewal_is_picked_up_by_the_scheduled_check(
@@ -223,7 +228,10 @@ async def test_outgoing_calls_go_through_the_proxy_setting() -> None:
     port = proxy.sockets[0].getsockname()[1]
     try:
         async with VendorClient(
-            "http://vendor.invalid", proxy=f"http://127.0.0.1:{port}", timeout=5
+            "http://vendor.invalid",
+            proxy=f"http://127.0.0.1:{port}",
+            timeout=5,
+            tls=VendorTls(allow_http=True),  # plain HTTP through the proxy: --insecure-http
         ) as vendor:
             keys = await vendor.fetch_keys()
     finally:

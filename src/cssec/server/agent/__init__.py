@@ -10,8 +10,15 @@ from fastapi import APIRouter
 from cssec.server.agent.enroll import router as enroll_router
 from cssec.server.agent.protection import router as protection_router
 from cssec.server.agent.reports import router as reports_router
+from cssec.server.agent.tls import router as tls_router
 from cssec.server.agent.updates import router as updates_router
 
-routers: list[APIRouter] = [enroll_router, reports_router, updates_router, protection_router]
+routers: list[APIRouter] = [
+    enroll_router,
+    reports_router,
+    updates_router,
+    protection_router,
+    tls_router,
+]
 
 __all__ = ["routers"]

@@ -8,6 +8,9 @@ is allowed in every license state, and still asks `core.policy.decide`, so the r
 in one table.
 
 Tokens are 32 random bytes; only their SHA-256 is stored and compared in constant time.
+The text the administrator copies also carries the fingerprint of the server's TLS
+certificate (`cssec.core.install_tokens`), so the client checks the server before it sends
+the token; the fingerprint is not part of what is hashed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cssec.core.install_tokens import join_install_token, split_install_token
 from cssec.core.names import HOST_NAME, check_name
 from cssec.core.policy import Operation, decide
 from cssec.server.clients.errors import (
@@ -95,6 +99,13 @@ class IssuedToken:
     route: Route
     hostname: str | None
     expires_at: datetime
+    fingerprint: str | None = None
+    """The server certificate's fingerprint when the token was made over HTTPS."""
+
+    @property
+    def text(self) -> str:
+        """What the administrator copies: the token and, over HTTPS, the fingerprint."""
+        return join_install_token(self.token, self.fingerprint)
 
 
 def issue_install_token(
@@ -105,6 +116,7 @@ def issue_install_token(
     now: datetime,
     lifetime: timedelta,
     actor: str,
+    fingerprint: str | None = None,
 ) -> IssuedToken:
     if route is Route.AUTOPCC:
         raise ValueError("the AutoPcc route takes no token")
@@ -141,7 +153,9 @@ def issue_install_token(
         details={"route": route.value, "hostname": host, "actor": actor},
     )
     session.commit()
-    return IssuedToken(token=token, route=route, hostname=host, expires_at=expires_at)
+    return IssuedToken(
+        token=token, route=route, hostname=host, expires_at=expires_at, fingerprint=fingerprint
+    )
 
 
 @dataclass(frozen=True)
@@ -163,7 +177,7 @@ class Enrolled:
 def _consume_token(
     session: Session, request: EnrollRequest, *, now: datetime, tz: tzinfo
 ) -> InstallToken:
-    supplied = request.install_token or ""
+    supplied = split_install_token(request.install_token)[0] if request.install_token else ""
     digest = token_hash(supplied)
     row = session.scalars(select(InstallToken).where(InstallToken.token_hash == digest)).first()
     if (

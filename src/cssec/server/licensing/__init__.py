@@ -8,7 +8,8 @@ clock guard that stops a clock set back from reviving a license.
 - `slots`: writing a slot and its license.activated event
 - `state`: the one computation of a slot's state (with the clock guard) used by every gate
 - `view`: what 製品ライセンス and `GET /api/v1/licenses` show
-- `statements`: verifying a vendor status statement
+- `statements`: verifying a vendor status statement (nonce-bound) and a signed revocation
+- `trust`: which vendor keys are trusted (never on first use) and pinning them
 - `vendor_client`: registration, status and keys over HTTP
 - `scheduler`: the automatic status checks
 - `clockguard`: the latest time seen
@@ -24,6 +25,7 @@ __all__ = [
     "slots",
     "state",
     "statements",
+    "trust",
     "vendor_client",
     "view",
 ]

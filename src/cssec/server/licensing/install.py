@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
+from cssec.core.certs import summarize
 from cssec.core.clock import Clock
 from cssec.core.codes import ActivationCode, parse_activation_code, parse_registration_key
 from cssec.core.errors import ExpiredActivationCode, ValidationFailed, VendorUnreachable
@@ -37,6 +38,8 @@ from cssec.server.licensing.view import SlotView, slot_view
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import ServerInfo, User
 from cssec.server.storage.datadir import MIGRATIONS, DataDir
+from cssec.server.tls.certificate import TlsMaterial, prepare_certificate, write_certificate
+from cssec.server.tls.vendor import VendorTls
 from cssec.server.updates.fetch import Fetched
 from cssec.server.updates.install import download_components, store_components
 from cssec.web.db import upgrade_to_head
@@ -59,6 +62,10 @@ class InstallRequest:
     company: str = ""
     contact_email: str = ""
     trust: VendorTrust = field(default_factory=VendorTrust)
+    tls: TlsMaterial | None = None
+    """The server's certificate and key; None: a self-signed one for the default names."""
+    vendor_tls: VendorTls = field(default_factory=VendorTls)
+    """The vendor's CA (--vendor-ca-file) and whether plain HTTP to it is allowed."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class InstallResult:
     slots: list[SlotView]
     keys_pinned: bool
     skipped: list[str] = field(default_factory=list)
+    tls_fingerprint: str = ""
+    """sha256:<hex> of the server's certificate: what clients pin."""
 
 
 def read_password_file(path: Path) -> str:
@@ -129,6 +138,7 @@ async def _plan_online(
         proxy=proxy,
         timeout=timeout_seconds,
         language=language,
+        tls=request.vendor_tls,
     ) as vendor:
         offered, endorsements = await vendor.fetch_key_set()
         keymap, chain = pin_keys(request.trust, offered, endorsements)
@@ -206,7 +216,9 @@ async def install_server(
     check_target(target)
     if not request.trust:
         raise VendorKeyRequired()
+    request.vendor_tls.check(request.vendor_url)
     now = clock.now()
+    tls = request.tls or prepare_certificate(now=now)
     server_id = str(uuid.uuid4())
     keys: list[VerifyingKey] = []
     chain: list[Any] = []
@@ -227,6 +239,7 @@ async def install_server(
         components = await download_components(
             request.vendor_url, keys, activation_code=cs_code.text, server_id=server_id,
             transport=transport, proxy=proxy, timeout_seconds=timeout_seconds, language=language,
+            tls=request.vendor_tls,
         )  # fmt: skip
     today = now.astimezone(tz).date()
     slots = _build(
@@ -239,10 +252,12 @@ async def install_server(
         now=now,
         today=today,
         components=components,
+        tls=tls,
     )
     return InstallResult(
-        data_dir=target, server_id=server_id, slots=slots, keys_pinned=bool(keys), skipped=skipped
-    )
+        data_dir=target, server_id=server_id, slots=slots, keys_pinned=bool(keys), skipped=skipped,
+        tls_fingerprint=summarize(tls.cert_pem).fingerprint,
+    )  # fmt: skip
 
 
 def _populate(
@@ -303,6 +318,7 @@ def _build(
     chain: list[Any],
     now: datetime,
     today: date,
+    tls: TlsMaterial,
     components: Fetched | None = None,
 ) -> list[SlotView]:
     created = _make_parents(target.parent)
@@ -318,6 +334,8 @@ def _build(
             store_components(data, components, now=now)
         fingerprints = [] if keys else list(request.trust.fingerprints)
         data.write_vendor_keys(keys, endorsements=chain, fingerprints=fingerprints)
+        write_certificate(data, tls)
+        request.vendor_tls.write(data)
         try:
             os.rename(tmp, target)
         except OSError as exc:

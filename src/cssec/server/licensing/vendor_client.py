@@ -28,6 +28,7 @@ from cssec.core.errors import (
     WrongProduct,
 )
 from cssec.core.signing import VerifyingKey
+from cssec.server.tls.vendor import VendorTls
 
 _VENDOR_ERRORS: dict[str, type[CssecError]] = {
     "invalid_activation_code": InvalidActivationCode,
@@ -88,15 +89,27 @@ class VendorClient:
         proxy: str | None = None,
         timeout: float = 10.0,
         language: str = "ja",
+        tls: VendorTls | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        # The environment is not read (trust_env=False): only the proxy setting applies.
+        tls = tls if tls is not None else VendorTls()
+        # Checked on each call (a CssecError there is handled like any refusal): plain HTTP
+        # only to a loopback vendor or when install allowed it.
+        self._insecure: CssecError | None = None
+        try:
+            tls.check(self.base_url)
+        except CssecError as exc:
+            self._insecure = exc
+        # The environment is not read (trust_env=False): only the proxy setting applies;
+        # certificates are verified against the system store (SSL_CERT_FILE honoured by
+        # OpenSSL itself) or the CA given at install, never certifi's bundle.
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
             proxy=None if transport is not None else proxy,
             timeout=httpx.Timeout(timeout),
             trust_env=False,
+            verify=tls.context(),
             headers={"Accept-Language": language, "User-Agent": "cssec-server/1"},
         )
 
@@ -112,6 +125,8 @@ class VendorClient:
         await self._client.aclose()
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        if self._insecure is not None:
+            raise self._insecure
         try:
             response = await self._client.request(method, path, json=body)
         except httpx.TimeoutException:
@@ -173,15 +188,19 @@ class VendorClient:
             raise VendorUnreachable(cause="malformed registration response") from None
 
     async def status(
-        self, *, activation_code: str, server_id: str, nonce: str
+        self, *, activation_code: str, server_id: str, nonce: str, seats_used: int | None = None
     ) -> dict[str, Any]:
         """POST /api/v1/status: the signed envelope, not yet verified. `nonce` is echoed in
-        it; a revoked code's refusal carries the signed revocation as its `revocation`."""
-        data = await self._call(
-            "POST",
-            "/api/v1/status",
-            {"activation_code": activation_code, "server_id": server_id, "nonce": nonce},
-        )
+        it; a revoked code's refusal carries the signed revocation as its `revocation`.
+        `seats_used` (clients seen lately) goes along for the vendor's status history."""
+        body: dict[str, Any] = {
+            "activation_code": activation_code,
+            "server_id": server_id,
+            "nonce": nonce,
+        }
+        if seats_used is not None:
+            body["seats_used"] = seats_used
+        data = await self._call("POST", "/api/v1/status", body)
         if not isinstance(data, dict):
             raise VendorUnreachable(cause="malformed status response")
         return data
@@ -200,6 +219,8 @@ class VendorClient:
         """GET /api/v1/activeupdate/files/{sha256}: at most `max_bytes` + 1 bytes, unverified.
 
         A body cut off by the peer comes back short (the caller sees it is truncated)."""
+        if self._insecure is not None:
+            raise self._insecure
         headers = {"X-Cssec-Activation-Code": activation_code, "X-Cssec-Server-Id": server_id}
         chunks: list[bytes] = []
         received = 0
@@ -227,6 +248,11 @@ class VendorClient:
 
 def _describe(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.ConnectError):
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return (
+                "TLS certificate not trusted: check the system CA store, SSL_CERT_FILE or "
+                "--vendor-ca-file / 証明書を検証できません"
+            )
         return "connection failed"
     if isinstance(exc, httpx.ProxyError):
         return "proxy error"

@@ -10,6 +10,7 @@ registers them all on `Base.metadata` (what Alembic and `create_all` read).
 - `logs`: the virus, update (server, client), system event and connection status logs; retention
 - `protection`: real-time scan switch, Damage Cleanup requests
 - `outbreak`: outbreak monitor settings and alerts, outbreak prevention policies
+- `notices`: SMTP settings and the mail notices sent (each once per occasion)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cssec.server.models.logs import (
     SystemEvent,
     VirusLogEntry,
 )
+from cssec.server.models.notices import MailNotice, MailSettings
 from cssec.server.models.outbreak import (
     OutbreakAlert,
     OutbreakAssignment,
@@ -48,6 +50,8 @@ __all__ = [
     "InstallToken",
     "LicenseSlot",
     "LogManagementSettings",
+    "MailNotice",
+    "MailSettings",
     "OutbreakAlert",
     "OutbreakAssignment",
     "OutbreakMonitorSettings",

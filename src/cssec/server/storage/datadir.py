@@ -35,6 +35,31 @@ class DataDir:
     def vendor_keys(self) -> Path:
         return self.root / "vendor-keys.json"
 
+    @property
+    def tls_cert(self) -> Path:
+        """The server's TLS certificate (PEM), served by `serve` and pinned by clients."""
+        return self.root / "tls-cert.pem"
+
+    @property
+    def tls_key(self) -> Path:
+        """Its private key (PEM, 0600)."""
+        return self.root / "tls-key.pem"
+
+    @property
+    def tls_renewals(self) -> Path:
+        """Renewal statements, each signed by the key it replaced (server.tls)."""
+        return self.root / "tls-renewals.json"
+
+    @property
+    def vendor_tls(self) -> Path:
+        """How to reach the vendor: its CA file's name, whether plain HTTP was allowed."""
+        return self.root / "vendor-tls.json"
+
+    @property
+    def vendor_ca(self) -> Path:
+        """The CA certificates given with --vendor-ca-file, copied at install."""
+        return self.root / "vendor-ca.pem"
+
     def is_installed(self) -> bool:
         return self.database.is_file()
 

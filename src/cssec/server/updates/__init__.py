@@ -10,3 +10,5 @@ store, the hourly poll, rollback, and what the components page shows. The update
 - `view`: the コンポーネント page and `cssec server components show`
 - `errors`
 """
+
+__all__ = ["errors", "fetch", "install", "poller", "service", "store", "view"]

@@ -13,6 +13,7 @@ import httpx
 from cssec.core.signing import VerifyingKey
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.storage.datadir import DataDir
+from cssec.server.tls.vendor import VendorTls
 from cssec.server.updates.fetch import Fetched, fetch_update
 from cssec.server.updates.service import install_components
 
@@ -27,10 +28,12 @@ async def download_components(
     proxy: str | None,
     timeout_seconds: float,
     language: str,
+    tls: VendorTls | None = None,
 ) -> Fetched:
     async with VendorClient(
-        vendor_url, transport=transport, proxy=proxy, timeout=timeout_seconds, language=language
-    ) as vendor:
+        vendor_url, transport=transport, proxy=proxy, timeout=timeout_seconds, language=language,
+        tls=tls,
+    ) as vendor:  # fmt: skip
         return await fetch_update(
             vendor,
             {key.kid: key for key in keys},

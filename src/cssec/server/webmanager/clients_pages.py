@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
+from cssec.core.names import InvalidName
 from cssec.server.clients.enrollment import (
     IssuedToken,
     Route,
@@ -25,6 +26,7 @@ from cssec.server.clients.enrollment import (
 )
 from cssec.server.logs.client_logs import list_clients
 from cssec.server.models import User
+from cssec.server.tls.certificate import current_fingerprint
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.forms import csrf_refusal
 from cssec.server.webmanager.protection_pages import clients_extras
@@ -38,17 +40,34 @@ DEFAULT_CLIENT_DIR = "/var/lib/cssec-client"
 HOSTNAME_MAX = 255
 
 
-def install_command(server_url: str, token: str | None, route: Route, directory: str) -> str:
-    """The exact `cssec client install` line to run on the client."""
+def install_command(
+    server_url: str,
+    token: str | None,
+    route: Route,
+    directory: str,
+    *,
+    fingerprint: str | None = None,
+) -> str:
+    """The exact `cssec client install` line to run on the client. A token carries the
+    server certificate's fingerprint itself; a token-less (AutoPcc) line names it."""
     parts = ["cssec", "client", "install", "--server", server_url]
     if token is not None:
         parts += ["--token", token]
+    elif fingerprint is not None:
+        parts += ["--fingerprint", fingerprint]
     parts += ["--route", route.value, "--dir", directory]
     return " ".join(shlex.quote(part) for part in parts)
 
 
 def _server_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
+
+
+def _fingerprint(request: Request) -> str | None:
+    """The certificate clients must pin, when this page is served over HTTPS."""
+    if request.url.scheme != "https":
+        return None
+    return current_fingerprint(ctx_of(request).data)
 
 
 def _directory(value: str) -> str:
@@ -97,15 +116,19 @@ def _install_page(
     with ctx.sessionmaker() as session:
         tokens = recent_install_tokens(session, route)
     server_url = _server_url(request)
+    fingerprint = _fingerprint(request)
     return render(
         request,
         "install_web.html" if route is Route.WEB else "install_remote.html",
         user=user,
         active="install-web" if route is Route.WEB else "install-remote",
         issued=issued,
-        command=install_command(server_url, issued.token, route, directory) if issued else "",
-        autopcc_command=install_command(server_url, None, Route.AUTOPCC, directory),
+        command=install_command(server_url, issued.text, route, directory) if issued else "",
+        autopcc_command=install_command(
+            server_url, None, Route.AUTOPCC, directory, fingerprint=fingerprint
+        ),
         server_url=server_url,
+        fingerprint=fingerprint,
         directory=directory,
         hostname=hostname,
         tokens=[(row, token_status(row, now=now)) for row in tokens],
@@ -137,6 +160,7 @@ def _issue(request: Request, user: User, route: Route, hostname: str | None) -> 
             now=ctx.clock.now(),
             lifetime=timedelta(hours=ctx.settings.install_token_hours),
             actor=user.username,
+            fingerprint=_fingerprint(request),
         )
 
 
@@ -175,7 +199,11 @@ async def issue_remote_token(
             },
         )
         return redirect(REMOTE_INSTALL_URL)
-    issued = _issue(request, user, Route.REMOTE, host)
+    try:
+        issued = _issue(request, user, Route.REMOTE, host)
+    except InvalidName as refused:
+        flash(request, "danger", {"ja": refused.message("ja"), "en": refused.message("en")})
+        return redirect(REMOTE_INSTALL_URL)
     return _install_page(
         request, user, Route.REMOTE, issued=issued, directory=_directory(directory), hostname=host
     )

@@ -36,6 +36,7 @@ from cssec.vendor_service.activeupdate.services import cached_entitlement, entit
 from cssec.vendor_service.api.schemas import StatusRequest
 from cssec.vendor_service.api.status import status_envelope
 from cssec.vendor_service.hotdb import HotReader, hot_reader_for
+from cssec.vendor_service.metrics import VERDICT_KEY
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services.status import (
     CodeFacts,
@@ -122,13 +123,16 @@ def _status_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
                 raise revocation_refusal(
                     revoked, server_id=body.server_id, nonce=body.nonce, keyring=keyring,
                     now=vendor.clock.now(), status_log=vendor.status_log,
+                    seats_used=body.seats_used,
                 ) from None  # fmt: skip
             standing = standing_at(code, facts, vendor.clock.now())
             envelope = answer_status(
-                standing, body.server_id, keyring, vendor.status_log, nonce=body.nonce
-            )
+                standing, body.server_id, keyring, vendor.status_log, nonce=body.nonce,
+                seats_used=body.seats_used,
+            )  # fmt: skip
         else:
             envelope = await _blocking(vendor, lambda: status_envelope(vendor, body))
+        scope[VERDICT_KEY] = envelope["statement"]["state"]  # counted by VendorMetrics
         await _send_json(send, _encode(envelope))
 
     return handle

@@ -123,6 +123,14 @@ class StatusRequest(BaseModel):
         "echoed inside the signed statement so the server can refuse a replayed answer.",
         examples=["q0VvB2mXyK1wPz9JtR4sLg"],
     )
+    seats_used: int | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="Clients the server counts as in use (seen lately); recorded in the "
+        "status-check history for the support desk. Never changes the answer.",
+        examples=[23],
+    )
 
 
 class Statement(BaseModel):

@@ -29,7 +29,8 @@ router = APIRouter(tags=["status"])
         "statement with the contract's current end (renewals move it), grace end, state "
         "and seats. An expired contract still gets a statement (state `expired`). The "
         "request's `nonce` is echoed inside the statement, so a server can refuse a replayed "
-        "answer. Verify it with a key from `GET /api/v1/keys`."
+        "answer. The optional `seats_used` (clients the server counts as in use) is recorded "
+        "in the status-check history. Verify it with a key from `GET /api/v1/keys`."
     ),
     responses={
         200: {"model": StatusResponse, "description": "The signed envelope."},
@@ -63,5 +64,9 @@ def status_envelope(vendor: Vendor, body: StatusRequest) -> dict[str, Any]:
     """The signed status envelope for one request (blocking: database and signature)."""
     with vendor.session() as session:
         return issue_status_statement(
-            session, body.activation_code, server_id=body.server_id, nonce=body.nonce
+            session,
+            body.activation_code,
+            server_id=body.server_id,
+            nonce=body.nonce,
+            seats_used=body.seats_used,
         )

@@ -21,6 +21,7 @@ from cssec.vendor_service.console.queries import (
     contract_state,
     recent_contracts,
 )
+from cssec.vendor_service.console.usage import contract_usage
 from cssec.vendor_service.console.web import (
     PREFIX,
     PageNotFound,
@@ -91,6 +92,7 @@ def contract_detail(request: Request, user: User, contract_id: int) -> Response:
             page=page,
             contract=contract,
             change_lines=change_lines,
+            usage=contract_usage(session, contract.id),
         )
 
 

@@ -213,13 +213,18 @@ def _statement(standing: Standing, server_id: str, nonce: str | None) -> dict[st
     return statement
 
 
-def _check_row(standing: Standing, server_id: str, state: str | None = None) -> dict[str, Any]:
+def _check_row(
+    standing: Standing, server_id: str, state: str | None = None, *, seats_used: int | None = None
+) -> dict[str, Any]:
+    """One status-check history row. Every row has every key (the batch insert of
+    `StatusLog` is one executemany)."""
     return {
         "activation_code_id": standing.facts.code_id,
         "server_id": server_id,
         "at": standing.now,
         "state": state or standing.state.value,
         "contract_end": standing.facts.contract_end,
+        "seats_used": seats_used,
     }
 
 
@@ -235,6 +240,7 @@ def revocation_refusal(
     now: datetime,
     status_log: StatusLog | None = None,
     connection: Connection | None = None,
+    seats_used: int | None = None,
 ) -> RevokedActivationCode:
     """The refusal of a status check for a revoked code, carrying a signed statement with
     state "revoked" (`revocation`) bound to the server, the code and the request's nonce:
@@ -244,7 +250,7 @@ def revocation_refusal(
     statement = _statement(standing, server_id, nonce)
     statement["state"] = REVOKED_STATE
     statement["revoked_at"] = revoked.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    row = _check_row(standing, server_id, REVOKED_STATE)
+    row = _check_row(standing, server_id, REVOKED_STATE, seats_used=seats_used)
     if status_log is not None:
         status_log.record(row)
     elif connection is not None:
@@ -262,10 +268,13 @@ def issue_status_statement(
     server_id: str,
     nonce: str | None = None,
     keys: Keyring | None = None,
+    seats_used: int | None = None,
 ) -> dict[str, Any]:
     """The signed envelope (`core.signing.sign_statement`) for one code, recorded as a check.
     `nonce`, the server's fresh random value, is echoed inside the statement so the server
-    can tell this answer from a replayed one.
+    can tell this answer from a replayed one. `seats_used`, the clients the server counts
+    as in use, is recorded in the check's history row (the support desk compares it with
+    the contract's seats); it changes nothing in the answer.
 
     The statement carries the contract's current end (a renewal moves it), the product's
     grace, the state on today's UTC date, seats and the customer. A contract past its grace
@@ -291,20 +300,22 @@ def issue_status_statement(
         if log is not None:
             raise revocation_refusal(
                 revoked, server_id=server_id, nonce=nonce, keyring=keyring, now=now,
-                status_log=log,
+                status_log=log, seats_used=seats_used,
             ) from None  # fmt: skip
         with core_transaction(session) as connection:
             refusal = revocation_refusal(
                 revoked, server_id=server_id, nonce=nonce, keyring=keyring, now=now,
-                connection=connection,
+                connection=connection, seats_used=seats_used,
             )  # fmt: skip
         raise refusal from None
     standing = standing_at(code, facts, now_utc(session))
     if log is not None:
-        return answer_status(standing, server_id, keyring, log, nonce=nonce)
+        return answer_status(
+            standing, server_id, keyring, log, nonce=nonce, seats_used=seats_used
+        )
     envelope = sign_statement(_statement(standing, server_id, nonce), keyring.signing_key)
     with core_transaction(session) as connection:
-        connection.execute(INSERT_CHECK, _check_row(standing, server_id))
+        connection.execute(INSERT_CHECK, _check_row(standing, server_id, seats_used=seats_used))
     return envelope
 
 
@@ -315,8 +326,10 @@ def answer_status(
     status_log: StatusLog,
     *,
     nonce: str | None = None,
+    seats_used: int | None = None,
 ) -> dict[str, Any]:
-    """The signed envelope for a code's standing, its check queued for the history."""
+    """The signed envelope for a code's standing, its check (with the server's reported
+    `seats_used`) queued for the history."""
     envelope = sign_statement(_statement(standing, server_id, nonce), keyring.signing_key)
-    status_log.record(_check_row(standing, server_id))
+    status_log.record(_check_row(standing, server_id, seats_used=seats_used))
     return envelope
