@@ -28,6 +28,8 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from cssec.lifecycle import terminate_as_interrupt
+
 CSSEC = [sys.executable, "-m", "cssec"]
 
 
@@ -58,21 +60,32 @@ class Demo:
 
     def start(self, name: str, *args: str) -> None:
         log = (self.root / f"{name}.log").open("wb")
+        # A process group of its own: `stop` can kill a straggler with its workers.
         process = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-            [*CSSEC, *args], stdout=log, stderr=subprocess.STDOUT, env=self._env()
-        )
+            [*CSSEC, *args], stdout=log, stderr=subprocess.STDOUT, env=self._env(),
+            start_new_session=True,
+        )  # fmt: skip
         self.processes.append(process)
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 10
-        for process in self.processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # A second Ctrl-C or SIGTERM must not cut this short and leave orphans: it ends
+        # within the deadline below anyway (then the stragglers are killed).
+        previous = [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)]
+        try:
+            for process in reversed(self.processes):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 10
+            for process in self.processes:
+                try:
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)  # its workers too
+                    process.wait()
+        finally:
+            signal.signal(signal.SIGINT, previous[0] or signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, previous[1] or signal.SIG_DFL)
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -126,7 +139,8 @@ def demo_directory(chosen: Path | None) -> Iterator[Path]:
 
 def run_demo(directory: Path | None = None, *, vendor_port: int = 0, server_port: int = 0) -> None:
     console = Console()
-    with demo_directory(directory) as root:
+    # SIGTERM (systemd, `kill`) takes the way out Ctrl-C takes: the children are stopped.
+    with terminate_as_interrupt(), demo_directory(directory) as root:
         demo = Demo(root=root, console=console)
         try:
             _set_up(demo, vendor_port or free_port(), server_port or free_port())

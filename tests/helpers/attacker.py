@@ -15,6 +15,13 @@ Modes:
 - `replay_status` (between a server and the vendor): the first status statement seen for a
   code is kept and answered again for every later status request of that code, byte for
   byte (a capture replayed).
+- `tuf_rollback`, `tuf_freeze`, `tuf_mix_and_match`, `tuf_endless_data`,
+  `tuf_arbitrary_software` (between a server and the vendor's TUF repository): TUF traffic
+  is recorded as it passes; once the file given by `--arm-file` exists, the attack starts
+  (`tests.helpers.tuf.TufTampering`): the recorded timestamp served again (rollback,
+  freeze), the recorded targets for a newer version (mix-and-match), a virus pattern
+  longer than its length (endless data) or another file of the same length (arbitrary
+  software).
 
 Everything else passes through unchanged. The attacker's key is fresh per process.
 """
@@ -27,11 +34,15 @@ import json
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.helpers.tuf import TUF, TufTampering
 
 from cssec.core.signing import SigningKey, endorse_key, sign_statement
+
+TUF_MODES = ("rollback", "freeze", "mix_and_match", "endless_data", "arbitrary_software")
 
 EVIL_RULE = b"rule Eicar_test_file { condition: true }\n"
 EVIL_SHA = hashlib.sha256(EVIL_RULE).hexdigest()
@@ -40,9 +51,11 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 
 class Attacker:
-    def __init__(self, upstream: str, mode: str) -> None:
+    def __init__(self, upstream: str, mode: str, arm_file: Path | None = None) -> None:
         self.upstream = upstream.rstrip("/")
         self.mode = mode
+        self.arm_file = arm_file
+        self.tuf = TufTampering(recording=True)
         self.key = SigningKey.generate()
         self.captured: dict[str, bytes] = {}
         self.lock = threading.Lock()
@@ -56,6 +69,14 @@ class Attacker:
 
     def rewrite(self, method: str, path: str, request_body: bytes, body: bytes) -> bytes | None:
         """The attacker's answer for this request, or None to pass the real one through."""
+        if self.mode.startswith("tuf_"):
+            if not path.startswith(TUF):
+                return None
+            with self.lock:
+                armed = self.arm_file is not None and self.arm_file.exists()
+                self.tuf.mode = self.mode.removeprefix("tuf_") if armed else None
+                self.tuf.recording = self.tuf.recording and not armed
+                return self.tuf.rewrite(path, body)
         if self.mode == "resign_manifest":
             if path.startswith("/api/v1/agent/vendor-keys"):
                 return json.dumps(self.key_set()).encode()
@@ -108,6 +129,11 @@ def _handler(attacker: Attacker) -> type[BaseHTTPRequestHandler]:
             kind = response.headers.get("content-type", "application/octet-stream")
             status = response.status_code
             forged = attacker.rewrite(self.command, self.path, payload, body)
+            if forged is not None and attacker.mode.startswith("tuf_"):
+                if status != 200:
+                    forged = None  # refusals pass as they are
+                elif forged == body:
+                    forged = None
             if forged is not None:
                 body, status = forged, 200
                 if forged is EVIL_RULE:
@@ -132,11 +158,13 @@ def main() -> None:
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument(
-        "--mode", required=True, choices=["resign_manifest", "swap_keys", "replay_status"]
-    )
+        "--mode", required=True, choices=["resign_manifest", "swap_keys", "replay_status",
+                                          *(f"tuf_{m}" for m in TUF_MODES)],
+    )  # fmt: skip
+    parser.add_argument("--arm-file", type=Path, default=None)
     args = parser.parse_args()
     server = ThreadingHTTPServer(
-        ("127.0.0.1", args.port), _handler(Attacker(args.upstream, args.mode))
+        ("127.0.0.1", args.port), _handler(Attacker(args.upstream, args.mode, args.arm_file))
     )
     server.daemon_threads = True
     print("listening", flush=True)

@@ -72,6 +72,8 @@ def test_offline_install_then_show(tmp_path: Path, password_file: Path) -> None:
             "activation_code": code,
             "status": "activated",
             "expires_on": "2031-03-31",
+            "seats": 10,
+            "seats_used": 0,
         }
     ]
     table = runner.invoke(cli.app, ["license", "show", "--data", str(tmp_path / "srv")])

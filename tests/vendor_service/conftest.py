@@ -23,7 +23,8 @@ from cssec.vendor_service.settings import VendorSettings
 START = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 _TABLES = (
     "audit_log, status_checks, registrations, activation_codes, registration_keys, "
-    "contract_products, contracts, customers, users, component_versions"
+    "contract_products, contracts, customers, users, component_versions, "
+    "delivery_attempts, outbox, webhook_endpoints, contract_notices"
 )
 
 

@@ -23,8 +23,10 @@ from cssec.server.licensing.errors import NotInstalled
 from cssec.server.licensing.scheduler import LicenseScheduler
 from cssec.server.logs.gate import TZ_INFO_KEY
 from cssec.server.logs.retention import LogMaintenance
+from cssec.server.monitoring import install_monitoring
 from cssec.server.settings import ServerSettings
 from cssec.server.storage.datadir import DataDir, open_database
+from cssec.server.storage.keycheck import check_server_keys
 from cssec.server.tls.vendor import VendorTls
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.webmanager import routers as webmanager_routers
@@ -60,6 +62,11 @@ def create_app(
     if not data.is_installed():
         raise NotInstalled(path=str(settings.data_dir))
     engine, sessions = open_database(data)
+    try:
+        check_server_keys(data, engine)  # refuse to start on missing or foreign key files
+    except BaseException:
+        engine.dispose()
+        raise
     sessions.configure(info={TZ_INFO_KEY: zone(settings.timezone)})  # for logs.gate
     with sessions() as session:
         recorded_url = server_info(session).vendor_url
@@ -141,6 +148,7 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=64 * 1024)
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    install_monitoring(app, ctx)  # /healthz, /readyz, /metrics; counts outermost
 
     @app.get("/api/v1/health", include_in_schema=False)
     async def health() -> JSONResponse:

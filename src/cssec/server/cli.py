@@ -169,6 +169,7 @@ def _env(settings: ServerSettings) -> LicenseEnv:
         tz=zone(settings.timezone),
         data=data,
         vendor=vendor if url else None,
+        seat_window_days=settings.seat_window_days,
     )
 
 
@@ -181,7 +182,9 @@ _LABELS = {
 def _print_licenses(env: LicenseEnv, lang: str, *, as_json: bool) -> None:
     """The slots as they stand now (state computed from the clock)."""
     with env.sessionmaker() as session:
-        licenses = read_licenses(session, now=env.clock.now(), tz=env.tz)
+        licenses = read_licenses(
+            session, now=env.clock.now(), tz=env.tz, seat_window_days=env.seat_window_days
+        )
     _print_slots(licenses.slots, lang, as_json=as_json)
 
 
@@ -356,6 +359,42 @@ def serve(
     run(application, host=host, port=port, log_level="info", tls=tls)
 
 
+@app.command()
+@_boundary
+def backup(
+    out: Annotated[
+        Path, typer.Option("--out", help="Archive to write; must not exist (mode 0600).")
+    ],
+    data: DataOption = None,
+) -> None:
+    """Back up the database, the keys, the certificate and the components into one archive
+    (safe while `serve` runs)."""
+    from cssec.server.storage.backup import backup_server  # noqa: PLC0415
+
+    manifest = backup_server(_settings(data), out, now=SystemClock().now())
+    typer.echo(f"backup: {out} ({len(manifest['members'])} files)")
+
+
+@app.command()
+@_boundary
+def restore(
+    archive: Annotated[Path, typer.Argument(help="An archive written by `cssec server backup`.")],
+    data: DataOption = None,
+) -> None:
+    """Restore a backup into a new or empty data directory (never over one in use)."""
+    from cssec.server.storage.backup import restore_server  # noqa: PLC0415
+    from cssec.server.storage.keycheck import check_server_keys  # noqa: PLC0415
+
+    settings = _settings(data)
+    restored = restore_server(archive, settings.data_dir)
+    engine, _sessions = open_database(DataDir(settings.data_dir))  # migrates to this version
+    try:
+        check_server_keys(DataDir(settings.data_dir), engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"restored: {restored.data_dir} (backup of {restored.manifest['created_at']})")
+
+
 @license_app.command("show")
 @_boundary
 def license_show(
@@ -391,11 +430,19 @@ def license_activate(
     code: Annotated[str, typer.Argument(help="The new activation code.")],
     data: DataOption = None,
     lang: LangOption = None,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm",
+            help="Replace the code even when the new one lowers the license "
+            "(earlier expiry, fewer seats, another contract).",
+        ),
+    ] = False,
 ) -> None:
     """Enter a new activation code (verified online when the vendor answers)."""
     language = choose_language(ctx, lang)
     env = _open_env(data)
-    slot = _run(activate_code(env, code, actor="cli"))
+    slot = _run(activate_code(env, code, actor="cli", confirm=confirm))
     _print_slots([slot], language, as_json=False)
     if not slot.confirmed_online:
         typer.echo(

@@ -54,4 +54,5 @@ class ServerContext:
             tz=self.tz,
             data=self.data,
             vendor=self.vendor if self.vendor_url else None,
+            seat_window_days=self.settings.seat_window_days,
         )

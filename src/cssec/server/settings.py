@@ -42,7 +42,7 @@ class ServerSettings(BaseSettings):
     vendor_timeout_seconds: float = Field(default=10.0, gt=0)
     """Timeout of each call to the vendor; a slow vendor counts as unreachable."""
     online_checks: bool = True
-    """Run the automatic status checks (00:00 on days 90/60/30/0 before expiry, daily after)."""
+    """Run the automatic status checks (00:00 on days 90/60/30/1/0 before expiry, daily after)."""
     check_retry_minutes: int = Field(default=60, ge=1)
     """First retry after a failed automatic check; doubles per failure up to a day."""
     rate_limit_storage: str = "memory://"
@@ -66,6 +66,8 @@ class ServerSettings(BaseSettings):
     """How long a web or remote install token stays valid."""
     client_offline_minutes: int = Field(default=30, ge=1)
     """A client without a heartbeat for this long is shown as offline."""
+    seat_window_days: int = Field(default=30, ge=1, le=365)
+    """A client counts against the seats while it has been seen within this many days."""
     metrics_token: SecretStr | None = None
     """Bearer token that lets a non-loopback caller read /metrics (cssec.web.metrics);
     unset: only this host can."""

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cssec.core.clock import Clock
 from cssec.vendor_service.runtime import Vendor, open_vendor
+from cssec.vendor_service.scheduler import BackgroundJobs
 from cssec.vendor_service.settings import VendorSettings
 from cssec.web.http import (
     BodySizeLimitMiddleware,
@@ -37,7 +38,7 @@ TAGS = [
         "description": "The signed component manifest and the component files (the "
         "activation code authorizes; refused once the contract's end plus grace has passed).",
     },
-    {"name": "health", "description": "Liveness."},
+    {"name": "health", "description": "Liveness (/healthz) and readiness (/readyz)."},
 ]
 
 
@@ -66,9 +67,17 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
         # SQLite, 65 -> 38 ms on PostgreSQL, same throughput (docs/performance.md).
         gc.collect()
         gc.freeze()
+        # Notices due and outbox deliveries (cssec.vendor_service.scheduler), at once and
+        # then periodically; pending messages of a previous run are picked up here.
+        jobs = BackgroundJobs(vendor) if settings.background_jobs else None
+        _app.state.background_jobs = jobs
+        if jobs is not None:
+            jobs.start()
         try:
             yield
         finally:
+            if jobs is not None:
+                await anyio.to_thread.run_sync(jobs.stop)
             await reader.close()
             vendor.close()
 
@@ -96,6 +105,9 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
         unavailable=(psycopg.OperationalError,),
     )
     _include_routers(app, vendor)
+    from cssec.vendor_service.monitoring import install_monitoring  # noqa: PLC0415
+
+    metrics = install_monitoring(app, vendor)  # /healthz, /readyz, /metrics
     from cssec.vendor_service.api.hot import hot_routes  # noqa: PLC0415
 
     fastapi_stack = functools.partial(FastAPI.__call__, app)
@@ -103,7 +115,9 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
     # Around every request, hot or not; language outermost so even a 413 speaks it.
     app.front = LanguageMiddleware(
         SecurityHeadersMiddleware(
-            BodySizeLimitMiddleware(dispatch, max_bytes=settings.max_body_bytes)
+            metrics.middleware(
+                BodySizeLimitMiddleware(dispatch, max_bytes=settings.max_body_bytes)
+            )
         )
     )
     return app
@@ -138,6 +152,9 @@ def _include_routers(app: FastAPI, vendor: Vendor) -> None:
     from cssec.vendor_service.activeupdate.api import router as activeupdate_router  # noqa: PLC0415
 
     app.include_router(activeupdate_router, prefix="/api/v1")
+    from cssec.vendor_service.activeupdate.tuf_api import router as tuf_router  # noqa: PLC0415
+
+    app.include_router(tuf_router, prefix="/api/v1")
     from cssec.vendor_service.console import install_console  # noqa: PLC0415
 
     install_console(app, vendor)

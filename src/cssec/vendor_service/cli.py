@@ -25,9 +25,11 @@ from cssec.clikit import LANG_HELP, NEGATIVE, Language, boundary, choose_languag
 from cssec.core.errors import CssecError
 from cssec.core.signing import VerifyingKey
 from cssec.vendor_service import services
+from cssec.vendor_service.keycheck import KeysUnavailable
 from cssec.vendor_service.keyring import KeyringError
 from cssec.vendor_service.runtime import Vendor, open_vendor
 from cssec.vendor_service.settings import VendorSettings
+from cssec.vendor_service.tuf_cli import keys_root_app, tuf_app
 
 
 class VendorKeysUnusable(CssecError):
@@ -44,6 +46,8 @@ class VendorKeysUnusable(CssecError):
 
 
 def _explain(exc: BaseException) -> CssecError | None:
+    if isinstance(exc, KeysUnavailable):  # missing or not this database's: exit 2
+        return exc.error
     return VendorKeysUnusable(detail=str(exc)) if isinstance(exc, KeyringError) else None
 
 
@@ -63,6 +67,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(user_app, name="user")
 component_app = typer.Typer(no_args_is_help=True, help="ActiveUpdate components: publish, list.")
 app.add_typer(component_app, name="component")
+keys_app.add_typer(keys_root_app, name="root")
+app.add_typer(tuf_app, name="tuf")
 
 DATA_HELP = "Data directory (default: ~/.local/share/cssec/vendor or $XDG_DATA_HOME)."
 DataOption = typer.Option(None, "--data", help=DATA_HELP, file_okay=False)
@@ -149,15 +155,49 @@ def serve(  # noqa: PLR0917  (Typer maps each parameter to an option)
     with _vendor(data):
         pass
     os.environ["CSSEC_VENDOR_DATA_DIR"] = str(settings.data_dir)
-    serving.run(
-        "cssec.vendor_service.app:create_app_from_environment",
-        host=host,
-        port=port,
-        workers=workers,
-        factory=True,
-        tls=tls,
-        trusted_proxies=proxies,
-    )
+    from cssec.web.metrics import multiprocess_dir  # noqa: PLC0415
+
+    with multiprocess_dir():  # the workers' metrics, summed by /metrics; removed after
+        serving.run(
+            "cssec.vendor_service.app:create_app_from_environment",
+            host=host,
+            port=port,
+            workers=workers,
+            factory=True,
+            tls=tls,
+            trusted_proxies=proxies,
+        )
+
+
+@app.command()
+def backup(
+    out: Path = typer.Option(..., "--out", help="Archive to write; must not exist (mode 0600)."),
+    data: Path | None = DataOption,
+) -> None:
+    """Back up the database, the keys and the ActiveUpdate files into one archive (safe while
+    `serve` runs; PostgreSQL needs pg_dump on PATH)."""
+    from cssec.core.clock import SystemClock  # noqa: PLC0415
+    from cssec.vendor_service.backup import backup_vendor  # noqa: PLC0415
+
+    settings = _settings(data)
+    manifest = backup_vendor(settings, out, now=SystemClock().now())
+    typer.echo(f"backup: {out} ({len(manifest['members'])} files, {manifest['database']})")
+
+
+@app.command()
+def restore(
+    archive: Path = typer.Argument(..., help="An archive written by `cssec vendor backup`."),
+    data: Path | None = DataOption,
+) -> None:
+    """Restore a backup into a new or empty data directory (never over one in use); a
+    PostgreSQL dump goes into the empty database CSSEC_VENDOR_DATABASE_URL names."""
+    from cssec.vendor_service.backup import restore_vendor  # noqa: PLC0415
+
+    settings = _settings(data)
+    restored = restore_vendor(archive, settings)
+    with _vendor(data):  # migrates, and checks the restored keys against the database
+        pass
+    typer.echo(f"restored: {restored.data_dir} (backup of {restored.manifest['created_at']})")
 
 
 @contract_app.command("new")
@@ -171,6 +211,12 @@ def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
     ),
     with_dcs: bool = typer.Option(False, "--with-dcs", help="Include Damage Cleanup Services."),
     data: Path | None = DataOption,
+    contact_email: str | None = typer.Option(
+        None, "--contact-email", help="Where the contract's notices (end coming) are mailed."
+    ),
+    language: Language | None = typer.Option(
+        None, "--language", case_sensitive=False, help="Language of those mails (default ja)."
+    ),
 ) -> None:
     """Issue a contract. Prints its codes, then (last line) its registration key."""
     start_day = _parse_day(ctx, start) if start else None
@@ -183,6 +229,8 @@ def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
             months=months,
             start=start_day,
             with_dcs=with_dcs,
+            contact_email=contact_email,
+            language=language.value if language is not None else None,
             actor=_actor(),
         ),
     )
@@ -430,3 +478,84 @@ def component_list(
         typer.echo(
             f"{mark} {v.component.value:<24} v{v.version:<4} {v.sha256}  {v.size:>9}  {published}"
         )
+
+
+webhook_app = typer.Typer(
+    no_args_is_help=True, help="Outgoing webhooks (Standard Webhooks): add, list, remove."
+)
+app.add_typer(webhook_app, name="webhook")
+notices_app = typer.Typer(no_args_is_help=True, help="Contract notices and the outbox.")
+app.add_typer(notices_app, name="notices")
+
+
+@webhook_app.command("add")
+def webhook_add(
+    url: str = typer.Argument(..., help="https:// URL (http:// only for a loopback host)."),
+    events: str = typer.Option(
+        ..., "--events", help="Comma-separated: " + ", ".join(services.WEBHOOK_EVENTS) + "."
+    ),
+    secret_file: Path = typer.Option(
+        ..., "--secret-file", help="File holding the whsec_… secret (first line).",
+        exists=True, dir_okay=False, readable=True,
+    ),
+    description: str = typer.Option("", "--description", help="A note for the list."),
+    data: Path | None = DataOption,
+) -> None:  # fmt: skip
+    """Post the chosen events to URL, signed with the secret (never printed again)."""
+    lines = secret_file.read_text(encoding="utf-8").splitlines()
+    secret = lines[0].strip() if lines else ""
+    view = _run(
+        data,
+        lambda s: services.add_webhook_endpoint(
+            s,
+            url=url,
+            secret=secret,
+            events=events.split(","),
+            description=description,
+            actor=_actor(),
+        ),
+    )
+    typer.echo(f"webhook {view.id}: {view.url}")
+    typer.echo(f"events: {', '.join(view.events)}")
+    typer.echo(f"secret: {view.secret_fingerprint}")
+
+
+@webhook_app.command("list")
+def webhook_list(data: Path | None = DataOption) -> None:
+    """The endpoints: id, URL, events, the secret's fingerprint (never the secret)."""
+    views = _run(data, services.list_webhook_endpoints)
+    for view in views:
+        note = f"  # {view.description}" if view.description else ""
+        typer.echo(
+            f"{view.id:>4}  {view.url}  events={','.join(view.events)}  "
+            f"secret={view.secret_fingerprint}{note}"
+        )
+
+
+@webhook_app.command("remove")
+def webhook_remove(
+    endpoint_id: int = typer.Argument(..., help="The endpoint's id (see `webhook list`)."),
+    data: Path | None = DataOption,
+) -> None:
+    """Stop posting to an endpoint; its undelivered messages are cancelled."""
+    cancelled = _run(
+        data, lambda s: services.remove_webhook_endpoint(s, endpoint_id, actor=_actor())
+    )
+    typer.echo(f"removed webhook {endpoint_id} ({cancelled} undelivered messages cancelled)")
+
+
+@notices_app.command("run")
+def notices_run(data: Path | None = DataOption) -> None:
+    """What `serve` does in the background, once: record and queue the notices due today,
+    deliver every due outbox message (mails, webhooks), then exit. For cron; safe beside
+    running `serve` processes (nothing is sent twice)."""
+    from cssec.vendor_service.scheduler import run_scheduled_work  # noqa: PLC0415
+
+    with _vendor(data) as vendor:
+        done = run_scheduled_work(vendor)
+    for notice in done.notices:
+        to = notice.recipient or "-"
+        typer.echo(f"notice {notice.kind} contract {notice.contract_id} -> {to}")
+    delivered = sum(1 for d in done.deliveries if d.ok)
+    typer.echo(f"notices: {len(done.notices)}  delivered: {delivered}  "
+               f"failed attempts: {len(done.deliveries) - delivered}")  # fmt: skip

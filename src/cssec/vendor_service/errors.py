@@ -141,3 +141,29 @@ class BulkOutputExists(CssecError):
         "The output file {path} already exists. Give another file name so that an "
         "earlier batch is not overwritten."
     )
+
+
+class OutboxMessageNotFound(CssecError):
+    code = "outbox_message_not_found"
+    status = 404
+    message_ja = "配信メッセージ #{outbox_id} はありません。配信ログの一覧から選び直してください。"
+    message_en = "There is no outgoing message #{outbox_id}. Pick one from the delivery log."
+
+
+class InvalidWebhookEndpoint(CssecError):
+    code = "invalid_webhook_endpoint"
+    status = 422
+    message_ja = (
+        "Webhook の送信先を登録できませんでした: {detail_ja} 直して、もう一度登録してください。"
+    )
+    message_en = "The webhook endpoint was not added: {detail_en} Correct it and add it again."
+
+
+class WebhookEndpointNotFound(CssecError):
+    code = "webhook_endpoint_not_found"
+    status = 404
+    message_ja = (
+        "Webhook の送信先 #{endpoint_id} はありません。"
+        "`cssec vendor webhook list` で確認してください。"
+    )
+    message_en = "There is no webhook endpoint #{endpoint_id}. See `cssec vendor webhook list`."

@@ -50,7 +50,10 @@ _RESTORE_EN = (
 class VendorKeysMissing(CssecError):
     code = "vendor_keys_missing"
     status = 500
-    message_ja = "ベンダーの鍵ファイルがありません ({path})。データベースは発行済みの鍵を参照しています。" + _RESTORE_JA
+    message_ja = (
+        "ベンダーの鍵ファイルがありません ({path})。データベースは発行済みの鍵を参照して"
+        "います。" + _RESTORE_JA
+    )
     message_en = (
         "The vendor's key files are missing ({path}), yet the database references keys "
         "it issued under. " + _RESTORE_EN
@@ -60,7 +63,9 @@ class VendorKeysMissing(CssecError):
 class VendorKeysMismatch(CssecError):
     code = "vendor_keys_mismatch"
     status = 500
-    message_ja = "ベンダーの鍵ファイル ({path}) がデータベースと一致しません ({detail})。" + _RESTORE_JA
+    message_ja = (
+        "ベンダーの鍵ファイル ({path}) がデータベースと一致しません ({detail})。" + _RESTORE_JA
+    )
     message_en = (
         "The vendor's key files ({path}) do not match its database ({detail}). " + _RESTORE_EN
     )

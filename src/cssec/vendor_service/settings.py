@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -81,3 +82,36 @@ class VendorSettings(BaseSettings):
     X-Forwarded-For / X-Forwarded-Proto are believed, comma-separated ("127.0.0.1", "*");
     uvicorn's forwarded_allow_ips. Unset: proxy headers are ignored and the peer address is
     the client address that the per-address rate limits count."""
+
+    smtp_host: str | None = None
+    """SMTP server for the contract notices mailed to customers (services.notices); unset:
+    no mail is sent (the notices are still recorded and their webhooks still posted)."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    """Its port: 587 for starttls, 465 for tls, 25 for none, usually."""
+
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """starttls (upgrade after connecting), tls (SMTP over TLS) or none (a local relay)."""
+
+    smtp_username: str | None = None
+    """SMTP AUTH login; unset: no login."""
+
+    smtp_password: SecretStr | None = None
+    """SMTP AUTH password."""
+
+    smtp_sender: str | None = None
+    """The From address of the notices; required with smtp_host."""
+
+    smtp_ca_file: Path | None = None
+    """PEM file of the CA that signed the SMTP server's certificate; unset: the system's CAs."""
+
+    background_jobs: bool = True
+    """`serve` runs the scheduled work itself (notices due, outbox deliveries); turn it off
+    where cron runs `cssec vendor notices run` instead."""
+
+    background_interval: float = Field(default=60.0, ge=0.05, le=3600)
+    """Seconds between two runs of the scheduled work in `serve`; a new outbox message
+    wakes it at once."""
+
+    webhook_timeout: float = Field(default=10.0, gt=0, le=120)
+    """Seconds a webhook endpoint has to answer before the attempt counts as failed."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -58,6 +59,7 @@ UNMATCHED = "<unmatched>"
 OTHER = "<other>"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_PARAMETER = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
 
 ResponseHook = Callable[[Scope, str, int], None]
@@ -114,7 +116,7 @@ class Metrics:
         if not directory:
             return generate_latest(self.registry)
         registry = CollectorRegistry(auto_describe=True)
-        MultiProcessCollector(registry, path=directory)
+        MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
         for collector in self.scrape_collectors:
             registry.register(collector)
         return generate_latest(registry)
@@ -162,9 +164,7 @@ class HttpMetricsMiddleware:
         key = (method, route, status)
         counter = self._counters.get(key)
         if counter is None:
-            counter = self._counters[key] = self.metrics.requests.labels(
-                method, route, str(status)
-            )
+            counter = self._counters[key] = self.metrics.requests.labels(method, route, str(status))
         counter.inc()
         timer = self._timers.get(key[:2])
         if timer is None:
@@ -177,11 +177,24 @@ class HttpMetricsMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None)
         if isinstance(template, str):
-            return template
+            return full_template(scope, template)
         path = scope.get("path", "")
         if path in self.fixed_routes:
             return str(path)
         return OTHER if "endpoint" in scope else UNMATCHED
+
+
+def full_template(scope: Scope, template: str) -> str:
+    """The matched route's template from the app's root: FastAPI's nested routers hand the
+    route's own template (`/files/{sha256}`), without the prefixes of the routers it was
+    included through (`/api/v1/activeupdate`). The prefix is what precedes the route's
+    part in the path; it is a literal the router matched, never caller-chosen text."""
+    params = scope.get("path_params") or {}
+    concrete = _PARAMETER.sub(lambda m: str(params.get(m.group(1), m.group(0))), template)
+    path = str(scope.get("path", ""))
+    if concrete and path.endswith(concrete) and len(path) > len(concrete):
+        return path[: len(path) - len(concrete)] + template
+    return template
 
 
 def may_read_metrics(scope: Scope, token: str | None) -> bool:
@@ -202,9 +215,7 @@ def may_read_metrics(scope: Scope, token: str | None) -> bool:
     return loopback and not any(name in FORWARDING_HEADERS for name, _ in headers)
 
 
-def metrics_router(
-    metrics: Metrics, *, token: Callable[[], str | None], setting: str
-) -> APIRouter:
+def metrics_router(metrics: Metrics, *, token: Callable[[], str | None], setting: str) -> APIRouter:
     """`GET /metrics` (Prometheus text format) for the readers `may_read_metrics` allows;
     `setting` names the token's environment variable in the refusal."""
     router = APIRouter()

@@ -24,6 +24,12 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+STOP_TIMEOUT = 20
+"""Seconds `serve` waits, on SIGTERM or SIGINT, for the requests in flight before it closes
+their connections; then the lifespan's shutdown runs (the vendor writes its last
+status-history batch, the server stops its scheduler). Service managers should allow a
+little more (deploy/*.service: TimeoutStopSec=30)."""
+
 
 class NoDelayH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, with TCP_NODELAY on the accepted connection."""
@@ -70,6 +76,7 @@ def run(
         access_log=access_log,
         ssl_certfile=tls[0] if tls else None,
         ssl_keyfile=tls[1] if tls else None,
+        timeout_graceful_shutdown=STOP_TIMEOUT,
     )
 
 

@@ -92,6 +92,8 @@ async def test_online_install_with_activation_code(servers: ServerFactory, desk:
             "activation_code": contract.codes["CS"],
             "status": "activated",
             "expires_on": contract.end.isoformat(),
+            "seats": 25,
+            "seats_used": 0,
         }
     ]
 

@@ -19,9 +19,10 @@ from tests.helpers.server import Desk, Server, ServerFactory, csrf_of
 
 from cssec.core.clock import FakeClock
 from cssec.core.license import grace_end
-from cssec.server.models import OutbreakAlert, OutbreakMonitorSettings
+from cssec.server.models import OutbreakAlert
+from cssec.server.notices.mailer import Security, SmtpConfig, build_mail
 from cssec.server.outbreak.monitor import InvalidMonitorSetting, MonitorForm, validate
-from cssec.server.outbreak.notify import build_alert_mail, webhook_payload
+from cssec.server.outbreak.notify import alert_notice, webhook_payload
 
 ENROLL = "/api/v1/agent/enroll"
 
@@ -203,9 +204,6 @@ async def test_a_failing_receiver_never_fails_the_report(
 
 
 def test_mail_message_is_bilingual_utf8() -> None:
-    settings = OutbreakMonitorSettings(
-        mail_from="cssec@example.jp", mail_to="a@example.jp, b@example.jp", smtp_port=25
-    )
     alert = OutbreakAlert(
         id=7,
         raised_at=datetime(2026, 11, 27, 3, 0, tzinfo=UTC),
@@ -216,13 +214,23 @@ def test_mail_message_is_bilingual_utf8() -> None:
         hostnames=["pc-a", "pc-b", "pc-c"],
         threshold={"window_minutes": 60},
     )
-    mail = build_alert_mail(settings, alert)
+    subject, body = alert_notice(alert)
+    assert subject == {"ja": "アウトブレーク警告 #7", "en": "Outbreak alert #7"}
+    assert "アウトブレークの可能性があります" in body["ja"]
+    assert "Possible outbreak: 12 detections on 3 clients within 60 min" in body["en"]
+    assert all("Eicar_test_file: 12" in text for text in body.values())
+    config = SmtpConfig(
+        host="mail.example.jp",
+        port=25,
+        security=Security.NONE,
+        username=None,
+        password=None,
+        sender="cssec@example.jp",
+        recipients=["a@example.jp", "b@example.jp"],
+    )
+    mail = build_mail(config, subject=subject["ja"], body=body["ja"], at=alert.raised_at)
     assert mail["To"] == "a@example.jp, b@example.jp"
-    assert "Outbreak alert #7" in mail["Subject"]
-    text = mail.get_content()
-    assert "アウトブレークの可能性があります" in text
-    assert "Possible outbreak: 12 detections on 3 clients within 60 min" in text
-    assert "Eicar_test_file: 12" in text
+    assert "アウトブレーク警告 #7" in mail["Subject"]
     assert b'charset="utf-8"' in mail.as_bytes()
     assert webhook_payload(alert)["alert_id"] == 7
 

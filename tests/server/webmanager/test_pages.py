@@ -327,6 +327,7 @@ async def test_navigation_menu(servers: ServerFactory, desk: Desk) -> None:
         "運用管理",
         "製品ライセンス",
         "ログ管理",
+        "メール通知",
         "ログ",
         "システムイベント",
         "アップデートログ (サーバ)",

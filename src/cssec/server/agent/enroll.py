@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import BackgroundTasks, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cssec.core.errors import CssecError
 from cssec.core.names import HOST_NAME, check_name
 from cssec.server.agent.routing import agent_router
 from cssec.server.clients.enrollment import EnrollRequest, Route, enroll_client
+from cssec.server.clients.seats import refresh_seat_state
 from cssec.server.licensing.clockguard import server_info
 from cssec.server.logs.client_logs import add_connection
+from cssec.server.notices.service import deliver_pending
 from cssec.server.webmanager.templating import ctx_of
 from cssec.web.http import client_ip
 
@@ -53,10 +55,11 @@ class EnrollOut(BaseModel):
         429: {"description": "rate_limited"},
     },
 )
-def enroll(request: Request, body: EnrollIn) -> EnrollOut:
+def enroll(request: Request, body: EnrollIn, background: BackgroundTasks) -> EnrollOut:
     """Install a client. `web` and `remote` need the one-time token from the Web manager;
     `autopcc` needs none and is accepted from the server's own networks only. Allowed in
-    every license state."""
+    every license state and whatever the seat count (a count over the seats is a banner,
+    an event and a mail to the administrator, never a refusal)."""
     ctx = ctx_of(request)
     ip = client_ip(request)
     ctx.limiter.hit(ctx.settings.enroll_rate_limit, "agent-enroll", ip)
@@ -92,6 +95,9 @@ def enroll(request: Request, body: EnrollIn) -> EnrollOut:
             session.commit()
             raise
         server_id = server_info(session).server_id
+        if refresh_seat_state(session, now=now, window_days=ctx.settings.seat_window_days):
+            session.commit()
+            background.add_task(deliver_pending, ctx.sessionmaker, ctx.clock)
     keys = [key.to_jwk() for key in ctx.data.read_vendor_keys().values()]
     return EnrollOut(
         client_id=enrolled.client.uid,

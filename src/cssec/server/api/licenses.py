@@ -33,11 +33,23 @@ class License(BaseModel):
     activation_code: str = Field(description="XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
     status: Literal["activated", "grace_period", "expired", "revoked"]
     expires_on: date
+    seats: int = Field(description="Seats of the license (clients it covers)")
+    seats_used: int = Field(
+        description="Clients seen within the seat window (default 30 days). Informational: "
+        "client install keeps working above the seats."
+    )
 
 
 class ActivationCodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     activation_code: str = Field(min_length=1, max_length=200)
+    confirm: bool = Field(
+        False,
+        description="Needed only when the new code would lower a live license (an earlier "
+        "expiry, fewer seats, or another contract than the current code's). Without it such a "
+        "code is refused with 409 `confirmation_required`, whose `changes` list what would "
+        "change; nothing is changed until the request is sent again with `confirm: true`.",
+    )
 
 
 class ApiError(BaseModel):
@@ -74,7 +86,12 @@ def _licenses(request: Request) -> list[dict[str, Any]]:
     ctx = ctx_of(request)
     lang = current_language.get()
     with ctx.sessionmaker() as session:
-        licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
+        licenses = read_licenses(
+            session,
+            now=ctx.clock.now(),
+            tz=ctx.tz,
+            seat_window_days=ctx.settings.seat_window_days,
+        )
     return [slot.to_api(lang) for slot in licenses.slots]
 
 
@@ -95,14 +112,26 @@ async def list_licenses(
             "model": ApiError,
             "description": "invalid_activation_code / expired_activation_code / wrong_product",
         },
+        409: {
+            "model": ApiError,
+            "description": (
+                "confirmation_required: the code would lower a live license; the body's "
+                "`changes` ([{field, before, after, worse}]) say how. Send again with "
+                '`"confirm": true` to replace it anyway.'
+            ),
+        },
     },
 )
 async def post_activation_code(
     request: Request, body: ActivationCodeIn, user: Annotated[User, Depends(api_user)]
 ) -> dict[str, Any]:
-    """Enter a new activation code; the slot of the code's product is replaced at once."""
+    """Enter a new activation code; the slot of the code's product is replaced at once. A code
+    that would lower a live license (earlier expiry, fewer seats, another contract) needs
+    `"confirm": true`."""
     ctx = ctx_of(request)
-    slot = await activate_code(ctx.license_env(), body.activation_code, actor=user.username)
+    slot = await activate_code(
+        ctx.license_env(), body.activation_code, actor=user.username, confirm=body.confirm
+    )
     return slot.to_api(current_language.get())
 
 

@@ -1,6 +1,6 @@
 """The license as the FAQ describes it: installing with a code, the two license slots
 (C/S Sec., Damage Cleanup Services), activating a new code (新規入力), online status checks
-(manual and on the 90/60/30/0-day schedule), trusting the vendor's signed statements, and the
+(manual and on the 90/60/30/1/0-day schedule), trusting the vendor's signed statements, and the
 clock guard that stops a clock set back from reviving a license.
 
 - `install`: `cssec server install` (no code, no install)

@@ -27,9 +27,17 @@ from cssec.core.errors import (
 )
 from cssec.core.license import DEFAULT_GRACE_DAYS, LicenseState, Product, license_state
 from cssec.core.signing import VerifyingKey, follow_endorsements
+from cssec.server.clients.seats import DEFAULT_SEAT_WINDOW_DAYS, seats_used
 from cssec.server.licensing.clockguard import observe_time, server_info
 from cssec.server.licensing.errors import UntrustedStatement, VendorKeyRequired
+from cssec.server.licensing.replacement import (
+    ConfirmationRequired,
+    Replacement,
+    compare_terms,
+    terms_of_slot,
+)
 from cssec.server.licensing.slots import activation_event, find_slot, store_slot
+from cssec.server.licensing.state import slot_state
 from cssec.server.licensing.statements import (
     VerifiedRevocation,
     VerifiedStatement,
@@ -56,6 +64,11 @@ class LicenseEnv:
     tz: tzinfo
     data: DataDir
     vendor: VendorFactory | None
+    seat_window_days: int = DEFAULT_SEAT_WINDOW_DAYS
+    """Clients seen within this many days count against the seats (clients.seats)."""
+
+    def seats_used(self, session: Session) -> int:
+        return seats_used(session, now=self.clock.now(), window_days=self.seat_window_days)
 
 
 @dataclass(frozen=True)
@@ -182,15 +195,24 @@ class CodeRevoked(RevokedActivationCode):
 
 
 async def fetch_statement(
-    env: LicenseEnv, vendor: VendorClient, *, code: str, product: Product, server_id: str
+    env: LicenseEnv,
+    vendor: VendorClient,
+    *,
+    code: str,
+    product: Product,
+    server_id: str,
+    seats_used: int | None = None,
 ) -> VerifiedStatement:
     """The vendor's statement for `code`, verified and bound to a fresh nonce. A revoked
     code's refusal with a valid signed revocation raises CodeRevoked; without one it stays
-    the vendor's plain refusal (a failed check that changes nothing)."""
+    the vendor's plain refusal (a failed check that changes nothing). `seats_used` (the
+    clients in use) goes along for the vendor's history; it changes nothing here."""
     pinned = await trusted_keys(env, vendor)
     nonce = new_nonce()
     try:
-        envelope = await vendor.status(activation_code=code, server_id=server_id, nonce=nonce)
+        envelope = await vendor.status(
+            activation_code=code, server_id=server_id, nonce=nonce, seats_used=seats_used
+        )
     except RevokedActivationCode as refused:
         proof = refused.fields.get("revocation")
         if proof is None:
@@ -237,20 +259,50 @@ def _record_refusal(
         session.commit()
 
 
+@dataclass(frozen=True)
+class Activation:
+    """A code entered: the slot now, and what changed from the slot before."""
+
+    slot: SlotView
+    replacement: Replacement
+
+
 async def activate_code(
-    env: LicenseEnv, text: str, *, product: Product | None = None, actor: str
+    env: LicenseEnv,
+    text: str,
+    *,
+    product: Product | None = None,
+    actor: str,
+    confirm: bool = False,
 ) -> SlotView:
+    """Enter a new activation code; takes effect at once (`enter_code`, the slot only)."""
+    entered = await enter_code(env, text, product=product, actor=actor, confirm=confirm)
+    return entered.slot
+
+
+async def enter_code(
+    env: LicenseEnv,
+    text: str,
+    *,
+    product: Product | None = None,
+    actor: str,
+    confirm: bool = False,
+) -> Activation:
     """Enter a new activation code; takes effect at once.
 
     Order: the code's own structure and check character; then the vendor's signed status
     (whose contract end wins, since an online renewal keeps the code); when the vendor
     cannot be reached or its answer cannot be trusted, the code's encoded expiry, logged
-    as not confirmed online. A refusal changes nothing and is logged.
+    as not confirmed online. A refusal changes nothing and is logged. A code that would
+    lower a live license (earlier expiry, fewer seats, another contract: `replacement`)
+    raises ConfirmationRequired, changing nothing, unless `confirm`; a confirmed one is
+    logged as a warning.
     """
     now = env.clock.now()
     with env.sessionmaker() as session:
         time = observe_time(session, now)
         server_id = server_info(session).server_id
+        used = env.seats_used(session)
     today = effective_today(time, env.tz)
 
     check = parse_activation_code(text, product=product)
@@ -266,7 +318,12 @@ async def activate_code(
         try:
             async with env.vendor() as vendor:
                 statement = await fetch_statement(
-                    env, vendor, code=code.text, product=code.product, server_id=server_id
+                    env,
+                    vendor,
+                    code=code.text,
+                    product=code.product,
+                    server_id=server_id,
+                    seats_used=used,
                 )
         except (VendorUnreachable, UntrustedStatement) as exc:
             unconfirmed = exc
@@ -284,15 +341,25 @@ async def activate_code(
         raise error
 
     with env.sessionmaker() as session, session.begin():
-        previous = session.scalars(
-            select(LicenseSlot.activation_code).where(LicenseSlot.product == code.product.value)
-        ).one_or_none()
+        current = find_slot(session, code.product)
+        previous = current.activation_code if current is not None else None
+        before = terms_of_slot(current) if current is not None else None
+        state = slot_state(current, today) if current is not None else None
         slot = store_slot(session, code=code, statement=statement, now=now)
+        replacement = compare_terms(before, terms_of_slot(slot), current=state)
+        if replacement.needs_confirmation and not confirm:
+            raise ConfirmationRequired(replacement)  # rolls back: nothing changed
         activation_event(
-            session, slot, now=now, actor=actor, unconfirmed=unconfirmed, previous_code=previous
+            session,
+            slot,
+            now=now,
+            actor=actor,
+            unconfirmed=unconfirmed,
+            previous_code=previous,
+            replacement=replacement,
         )
         session.flush()
-        return slot_view(slot, today)
+        return Activation(slot_view(slot, today, used=used), replacement)
 
 
 def _failure_message(product: Product, error: CssecError) -> dict[str, str]:
@@ -444,6 +511,7 @@ async def check_status_online(
     with env.sessionmaker() as session:
         observe_time(session, env.clock.now())
         server_id = server_info(session).server_id
+        used = env.seats_used(session)
         targets = [
             (Product(slot.product), slot.activation_code)
             for slot in session.scalars(select(LicenseSlot).order_by(LicenseSlot.id)).all()
@@ -462,7 +530,7 @@ async def check_status_online(
         for product, code in targets:
             try:
                 statement = await fetch_statement(
-                    env, vendor, code=code, product=product, server_id=server_id
+                    env, vendor, code=code, product=product, server_id=server_id, seats_used=used
                 )
                 outcomes.append(_apply_statement(env, product, code, statement, actor=actor))
             except CodeRevoked as revoked:

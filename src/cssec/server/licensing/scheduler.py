@@ -6,6 +6,11 @@ missed while the server was down or offline is caught up at the next start. The 
 derived from the injected clock and capped at a minute, so clock jumps and suspends are
 noticed (`background.ClockLoop`); tests call `run_due_checks` directly with a FakeClock
 and never sleep.
+
+Every tick also looks at what the administrator should hear of (`run_notices`): the seat
+count crossing the seats as clients age out of the window, and the license notices
+(expiry 90/60/30 days ahead, grace, expired, checks failing in a row). They are decided
+and committed first, then mailed; a mail failure is logged and changes nothing else.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from sqlalchemy.orm import Session
 from cssec.core.license import Product
 from cssec.core.schedule import plan_checks
 from cssec.server.background import MAX_WAIT, ClockLoop, Sleep
+from cssec.server.clients.seats import refresh_seat_state
 from cssec.server.licensing.activation import CheckOutcome, LicenseEnv, check_status_online
 from cssec.server.licensing.clockguard import observe_time
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import LicenseSlot
+from cssec.server.notices.license import record_license_notices
+from cssec.server.notices.mailer import read_mail_settings
+from cssec.server.notices.service import deliver_pending
 
 MAX_RETRY = timedelta(days=1)
 
@@ -96,8 +105,20 @@ class LicenseScheduler(ClockLoop):
                         now=now,
                         retry_after=retry_after(self.retry_base, slot.consecutive_failures),
                     )
+        await self.run_notices(now)
         wakeups = [plan.next_wakeup for plan in plans.values()]
         return TickResult(outcomes=outcomes, next_wakeup=min(wakeups, default=now + MAX_WAIT))
+
+    async def run_notices(self, now: datetime | None = None) -> dict[str, str]:
+        """Decide and commit the seat crossings and license notices due at `now`, then mail
+        every pending notice; returns what the mailing did per notice key."""
+        now = now or self.env.clock.now()
+        with self.env.sessionmaker() as session:
+            refresh_seat_state(session, now=now, window_days=self.env.seat_window_days)
+            threshold = read_mail_settings(session).failure_threshold
+            record_license_notices(session, now=now, tz=self.env.tz, failure_threshold=threshold)
+            session.commit()
+        return await deliver_pending(self.env.sessionmaker, self.env.clock)
 
     async def tick(self) -> datetime:
         return (await self.run_due_checks()).next_wakeup

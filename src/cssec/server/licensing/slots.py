@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cssec.core.codes import ActivationCode
 from cssec.core.errors import CssecError
 from cssec.core.license import DEFAULT_GRACE_DAYS, Product
+from cssec.server.licensing.replacement import Replacement
 from cssec.server.licensing.statements import VerifiedStatement
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import LicenseSlot
@@ -78,21 +79,25 @@ def activation_event(
     actor: str,
     unconfirmed: CssecError | None = None,
     previous_code: str | None = None,
+    replacement: Replacement | None = None,
 ) -> None:
+    """The license.activated event: a warning when the code was not confirmed online, or
+    when it lowered a live license (confirmed by the administrator: `replacement`)."""
     product = Product(slot.product)
     name = _name(product)
     expiry = slot.expires_on.isoformat()
     if slot.confirmed_online:
         message = {
             "ja": (
-                f"{name['ja']} をアクティベートしました (有効期限 {expiry}、オンラインで確認済み)。"
+                f"{name['ja']}をアクティベートしました。"
+                f"有効期限は{expiry}です（オンラインで確認済み）。"
             ),
             "en": f"{name['en']} activated (expires {expiry}, confirmed online).",
         }
     elif unconfirmed is not None:
         message = {
             "ja": (
-                f"{name['ja']} をアクティベートしました (有効期限 {expiry})。ライセンスサーバに"
+                f"{name['ja']}をアクティベートしました。有効期限は{expiry}です。ライセンスサーバに"
                 f"確認できなかったため、コードの形式と有効期限で受け付けました: "
                 f"{unconfirmed.message('ja')}"
             ),
@@ -104,13 +109,22 @@ def activation_event(
         }
     else:
         message = {
-            "ja": f"{name['ja']} をアクティベートしました (有効期限 {expiry}、オフライン)。",
+            "ja": f"{name['ja']}をアクティベートしました。有効期限は{expiry}です（オフライン）。",
             "en": f"{name['en']} activated (expires {expiry}, offline).",
+        }
+    lowered = replacement is not None and replacement.needs_confirmation
+    if replacement is not None and lowered:
+        message = {
+            "ja": message["ja"]
+            + f"管理者の確認のうえ、以前より条件の下がるコードに置き換えました: "
+            f"{replacement.summary('ja')}。",
+            "en": message["en"] + f" Confirmed by the administrator, it lowered the license: "
+            f"{replacement.summary('en')}.",
         }
     add_event(
         session,
         at=now,
-        level=Level.INFO if unconfirmed is None else Level.WARNING,
+        level=Level.INFO if unconfirmed is None and not lowered else Level.WARNING,
         kind="license.activated",
         message=message,
         details={
@@ -121,5 +135,7 @@ def activation_event(
             "confirmed_online": slot.confirmed_online,
             "not_confirmed_cause": unconfirmed.code if unconfirmed else None,
             "actor": actor,
+            "lowered": lowered,
+            "changes": replacement.to_api() if replacement is not None else None,
         },
     )

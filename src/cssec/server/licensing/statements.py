@@ -39,6 +39,9 @@ class VerifiedStatement:
     issued_at: datetime
     vendor_state: str
     envelope: dict[str, Any]
+    contract_id: int | None = None
+    """The vendor's contract of the code (absent from older vendors' statements)."""
+    customer: str | None = None
 
 
 def verify_envelope(
@@ -92,7 +95,15 @@ def verify_envelope(
         issued_at=issued_at.astimezone(UTC),
         vendor_state=vendor_state,
         envelope=dict(envelope),
+        contract_id=contract_of(st),
+        customer=st["customer"] if isinstance(st.get("customer"), str) else None,
     )
+
+
+def contract_of(statement: Mapping[str, Any]) -> int | None:
+    """The contract id a statement names, or None (an older vendor's statement)."""
+    value = statement.get("contract_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from cssec.core.errors import (
     InvalidActivationCode,
     InvalidRegistrationKey,
     LicenseExpired,
+    NotFound,
     RevokedActivationCode,
     UnknownRegistrationKey,
     ValidationFailed,
@@ -239,6 +240,38 @@ class VendorClient:
                             break
                 except httpx.RemoteProtocolError:
                     pass  # the peer closed mid-body: what arrived is returned, and is short
+        except httpx.TimeoutException:
+            raise VendorUnreachable(cause="timeout") from None
+        except httpx.HTTPError as exc:
+            raise VendorUnreachable(cause=_describe(exc)) from None
+        return b"".join(chunks)[: max_bytes + 1]
+
+    async def tuf_bytes(
+        self, path: str, *, activation_code: str, server_id: str, max_bytes: int
+    ) -> bytes:
+        """GET a TUF metadata or target file under /api/v1/tuf/: at most `max_bytes` + 1
+        bytes, unverified (python-tuf checks them). NotFound for a 404 (a vendor without a
+        TUF root, or no such version); the vendor's refusals as for the manifest."""
+        if self._insecure is not None:
+            raise self._insecure
+        headers = {"X-Cssec-Activation-Code": activation_code, "X-Cssec-Server-Id": server_id}
+        chunks: list[bytes] = []
+        received = 0
+        try:
+            async with self._client.stream("GET", path, headers=headers) as response:
+                if response.status_code == 404:
+                    raise NotFound()
+                if response.status_code != 200:
+                    await response.aread()
+                    raise _refusal(response)
+                try:
+                    async for chunk in response.aiter_bytes():
+                        chunks.append(chunk)
+                        received += len(chunk)
+                        if received > max_bytes:
+                            break
+                except httpx.RemoteProtocolError:
+                    pass  # cut short: python-tuf's length and hash checks refuse it
         except httpx.TimeoutException:
             raise VendorUnreachable(cause="timeout") from None
         except httpx.HTTPError as exc:

@@ -17,6 +17,7 @@ from cssec.core.license import (
     VersionType,
     grace_end,
 )
+from cssec.server.clients.seats import DEFAULT_SEAT_WINDOW_DAYS, seats_used
 from cssec.server.licensing.clockguard import TimeView, observe_time
 from cssec.server.licensing.state import slot_state
 from cssec.server.models import LicenseSlot
@@ -39,6 +40,12 @@ class SlotView:
     last_success: datetime | None
     last_attempt: datetime | None
     last_error: str | None
+    seats_used: int = 0
+    """Clients seen within the seat window (clients.seats); never a gate."""
+
+    @property
+    def seats_over(self) -> bool:
+        return self.seats_used > self.seats
 
     @property
     def formatted_code(self) -> str:
@@ -69,6 +76,8 @@ class SlotView:
             "activation_code": self.formatted_code,
             "status": self.state.value,
             "expires_on": self.expires_on.isoformat(),
+            "seats": self.seats,
+            "seats_used": self.seats_used,
         }
 
 
@@ -82,7 +91,7 @@ class Licenses:
         return next((s for s in self.slots if s.product is product), None)
 
 
-def slot_view(slot: LicenseSlot, today: date) -> SlotView:
+def slot_view(slot: LicenseSlot, today: date, *, used: int = 0) -> SlotView:
     return SlotView(
         product=Product(slot.product),
         activation_code=slot.activation_code,
@@ -96,6 +105,7 @@ def slot_view(slot: LicenseSlot, today: date) -> SlotView:
         last_success=slot.last_success,
         last_attempt=slot.last_attempt,
         last_error=slot.last_error,
+        seats_used=used,
     )
 
 
@@ -104,10 +114,22 @@ def effective_today(time: TimeView, tz: tzinfo) -> date:
     return time.effective.astimezone(tz).date()
 
 
-def read_licenses(session: Session, *, now: datetime, tz: tzinfo) -> Licenses:
+def read_licenses(
+    session: Session,
+    *,
+    now: datetime,
+    tz: tzinfo,
+    seat_window_days: int = DEFAULT_SEAT_WINDOW_DAYS,
+) -> Licenses:
+    """Every slot as it stands now, with the clients in use (seen within
+    `seat_window_days`) beside its seats."""
     time = observe_time(session, now)
     today = effective_today(time, tz)
     rows = session.scalars(select(LicenseSlot)).all()
+    used = seats_used(session, now=now, window_days=seat_window_days) if rows else 0
     order = {p.value: i for i, p in enumerate(PRODUCT_ORDER)}
-    slots = [slot_view(row, today) for row in sorted(rows, key=lambda r: order.get(r.product, 99))]
+    slots = [
+        slot_view(row, today, used=used)
+        for row in sorted(rows, key=lambda r: order.get(r.product, 99))
+    ]
     return Licenses(slots=slots, time=time, today=today)

@@ -77,7 +77,11 @@ def _expiring(view: SlotView, stage: int) -> tuple[dict[str, str], dict[str, str
 
 def _grace(view: SlotView) -> tuple[dict[str, str], dict[str, str]]:
     name = {lang: view.product.name_in(lang) for lang in ("ja", "en")}
-    expiry, end, days = view.expires_on.isoformat(), view.grace_end.isoformat(), view.days_to_grace_end
+    expiry, end, days = (
+        view.expires_on.isoformat(),
+        view.grace_end.isoformat(),
+        view.days_to_grace_end,
+    )
     subject = {
         "ja": f"{name['ja']} が更新猶予期間に入りました (あと {days} 日)",
         "en": f"{name['en']} is in its grace period ({days} day(s) left)",
@@ -133,7 +137,8 @@ def _failing(row: LicenseSlot, product: Product) -> tuple[dict[str, str], dict[s
     body = {
         "ja": (
             f"{name['ja']} のステータスをライセンスサーバに {n} 回続けて確認できませんでした "
-            f"(最後の原因: {cause}、最後に成功した確認: {last})。現在のライセンスは変更されていません。\n"
+            f"(最後の原因: {cause}、最後に成功した確認: {last})。"
+            "現在のライセンスは変更されていません。\n"
             "サーバのインターネット接続、プロキシの設定、ライセンスサーバへの到達性を確認してください。"
             "詳しくはシステムイベントログの license.check_failed を参照してください。\n"
         ),

@@ -38,7 +38,9 @@ DEFAULT_PORTS = {Security.NONE: 25, Security.STARTTLS: 587, Security.TLS: 465}
 class InvalidMailSetting(CssecError):
     code = "invalid_mail_setting"
     status = 422
-    message_ja = "メール通知の設定を保存できませんでした: {detail_ja} 値を直して、もう一度保存してください。"
+    message_ja = (
+        "メール通知の設定を保存できませんでした: {detail_ja} 値を直して、もう一度保存してください。"
+    )
     message_en = "The mail settings were not saved: {detail_en} Correct the value and save again."
 
 
@@ -46,9 +48,12 @@ class MailNotConfigured(CssecError):
     code = "mail_not_configured"
     status = 409
     message_ja = (
-        "メール通知が設定されていません。SMTP サーバ、送信元アドレス、宛先を入力して保存してください。"
+        "メール通知が設定されていません。"
+        "SMTP サーバ、送信元アドレス、宛先を入力して保存してください。"
     )
-    message_en = "Mail is not set up. Enter the SMTP server, the sender and the recipients, then save."
+    message_en = (
+        "Mail is not set up. Enter the SMTP server, the sender and the recipients, then save."
+    )
 
 
 @dataclass(frozen=True)
@@ -144,14 +149,18 @@ def validate_mail_form(form: MailForm) -> None:
             "a recipient address is not valid (separate several with commas).",
         )
     if form.sender.strip() and not _address(form.sender.strip()):
-        raise _invalid("送信元のメールアドレスが正しくありません。", "the sender address is not valid.")
+        raise _invalid(
+            "送信元のメールアドレスが正しくありません。", "the sender address is not valid."
+        )
     if (host or to) and not (host and to and form.sender.strip()):
         raise _invalid(
             "メールで通知するには SMTP サーバ、送信元アドレス、宛先をすべて入力してください。",
             "to send mail, give the SMTP server, the sender address and the recipients.",
         )
     if len(form.username) > 255 or len(form.password) > 255:
-        raise _invalid("ユーザ名またはパスワードが長すぎます。", "the login or password is too long.")
+        raise _invalid(
+            "ユーザ名またはパスワードが長すぎます。", "the login or password is too long."
+        )
 
 
 def save_mail_settings(

@@ -4,16 +4,17 @@ Runs after the request that raised the alert committed (a background task), so a
 broken receiver never delays or fails a client's report. A failure is written to the
 server log and as a system event (`outbreak.notify_failed`), and the alert records what
 was sent.
+
+Mail goes through the administrator's mail (`notices`): a notice keyed by the alert (sent
+once), in the administrator's language, by `notices.mailer.send_mail`. The SMTP server and
+recipients are the outbreak monitor's own when it names them, else those of 運用管理 →
+メール通知.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import smtplib
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any
 
 import httpx
@@ -25,6 +26,8 @@ from cssec.core.license import LicenseState
 from cssec.server.context import ServerContext
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import OutbreakAlert, OutbreakMonitorSettings
+from cssec.server.notices.mailer import Security, SmtpConfig, read_mail_settings, smtp_config
+from cssec.server.notices.service import deliver_pending, record_notice
 from cssec.server.outbreak.monitor import (
     alert_message,
     check_outbreak,
@@ -55,30 +58,59 @@ def webhook_payload(alert: OutbreakAlert) -> dict[str, Any]:
     }
 
 
-def build_alert_mail(settings: OutbreakMonitorSettings, alert: OutbreakAlert) -> EmailMessage:
-    """A UTF-8 message, Japanese first then English, to every configured recipient."""
+def alert_notice(alert: OutbreakAlert) -> tuple[dict[str, str], dict[str, str]]:
+    """The alert's mail subject and body, in Japanese and in English."""
     message = alert_message(alert)
-    mail = EmailMessage()
-    mail["Subject"] = f"[C/S Sec.] アウトブレーク警告 / Outbreak alert #{alert.id}"
-    mail["From"] = settings.mail_from or ""
-    mail["To"] = ", ".join(recipients(settings.mail_to))
-    mail["Date"] = format_datetime(alert.raised_at)
-    mail["Message-ID"] = make_msgid(domain="cssec.invalid")
     threats = "\n".join(f"  {name}: {count}" for name, count in alert.threats.items())
     hosts = ", ".join(alert.hostnames)
-    mail.set_content(
-        f"{message['ja']}\n\n{message['en']}\n\n"
-        f"Alert: #{alert.id}\nRaised at (UTC): {_z(alert.raised_at)}\n"
-        f"Detections: {alert.detections}\nClients: {alert.clients}\n"
-        f"Threats:\n{threats}\nHosts: {hosts}\n",
-        charset="utf-8",
-    )
-    return mail
+    subject = {
+        "ja": f"アウトブレーク警告 #{alert.id}",
+        "en": f"Outbreak alert #{alert.id}",
+    }
+    body = {
+        "ja": (
+            f"{message['ja']}\n\n警告: #{alert.id}\n発生日時 (UTC): {_z(alert.raised_at)}\n"
+            f"検出数: {alert.detections}\nクライアント数: {alert.clients}\n"
+            f"ウイルス:\n{threats}\nホスト: {hosts}\n"
+        ),
+        "en": (
+            f"{message['en']}\n\nAlert: #{alert.id}\nRaised at (UTC): {_z(alert.raised_at)}\n"
+            f"Detections: {alert.detections}\nClients: {alert.clients}\n"
+            f"Threats:\n{threats}\nHosts: {hosts}\n"
+        ),
+    }
+    return subject, body
 
 
-def _send_mail(host: str, port: int, mail: EmailMessage) -> None:
-    with smtplib.SMTP(host, port, timeout=TIMEOUT_SECONDS) as smtp:
-        smtp.send_message(mail)
+def mail_route(session: Session, settings: OutbreakMonitorSettings) -> SmtpConfig | None:
+    """The monitor's own SMTP server and recipients when it names them, else the
+    administrator's mail settings; None when neither is set up."""
+    to = recipients(settings.mail_to)
+    if settings.smtp_host and to:
+        return SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=Security.NONE,
+            username=None,
+            password=None,
+            sender=settings.mail_from or "",
+            recipients=to,
+        )
+    return smtp_config(read_mail_settings(session))
+
+
+async def _mail_alert(
+    sessions: sessionmaker[Session], clock: Clock, alert: OutbreakAlert, route: SmtpConfig
+) -> str:
+    key = f"outbreak.alert:{alert.id}"
+    subject, body = alert_notice(alert)
+    with sessions() as session:
+        record_notice(
+            session, key=key, kind="outbreak.alert", at=clock.now(), subject=subject, body=body
+        )
+        session.commit()
+    result = await deliver_pending(sessions, clock, config=route, keys=[key])
+    return result.get(key, "ok")  # absent: sent before, once per alert
 
 
 async def notify_alert(
@@ -92,6 +124,7 @@ async def notify_alert(
     """Send the alert to the configured webhook and mail recipients; never raises."""
     with sessions() as session:
         settings = read_monitor(session)
+        route = mail_route(session, settings)
         alert = session.get(OutbreakAlert, alert_id)
         if alert is None:
             return {}
@@ -108,13 +141,8 @@ async def notify_alert(
             )
         except httpx.HTTPError as exc:
             outcome["webhook"] = f"failed: {type(exc).__name__}"
-    if settings.mail_to and settings.smtp_host:
-        try:
-            mail = build_alert_mail(settings, alert)
-            await asyncio.to_thread(_send_mail, settings.smtp_host, settings.smtp_port, mail)
-            outcome["mail"] = "ok"
-        except (OSError, smtplib.SMTPException) as exc:
-            outcome["mail"] = f"failed: {type(exc).__name__}"
+    if route is not None:
+        outcome["mail"] = await _mail_alert(sessions, clock, alert, route)
     if outcome:
         _record(sessions, clock, alert_id, outcome)
     return outcome

@@ -42,6 +42,21 @@ CAUSES: dict[str, tuple[str, str]] = {
         "ファイルを保存できませんでした (ディスクの空き容量や権限)",
         "a file could not be stored (disk space or permissions)",
     ),
+    "stale_metadata": (
+        "ActiveUpdate の署名付きメタデータの有効期限が切れています (更新が止められている"
+        "可能性があります)",
+        "ActiveUpdate's signed metadata has expired (updates may be being frozen)",
+    ),
+    "rolled_back_metadata": (
+        "保持しているもの、または期待したものより古い署名付きメタデータが返されました "
+        "(ロールバック攻撃、または異なる版の組み合わせ)",
+        "older signed metadata than held or expected was returned (a rollback or "
+        "mix-and-match attack)",
+    ),
+    "bad_metadata": (
+        "署名付きメタデータを検証できませんでした (署名、組み合わせ、内容)",
+        "the signed metadata could not be verified (signatures, consistency or contents)",
+    ),
     "not_configured": (
         "ライセンスサーバの URL が設定されていません",
         "no license service URL is configured",

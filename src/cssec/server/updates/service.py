@@ -15,6 +15,7 @@ is held: the hourly poll does not apply it again (a newer publish, or 今すぐ�
 from __future__ import annotations
 
 import errno
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +36,8 @@ from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSl
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
 from cssec.server.updates.fetch import Fetched, fetch_files, fetch_manifest
 from cssec.server.updates.store import ComponentStore
+from cssec.server.updates.tuf_client import open_tuf
+from cssec.server.updates.tuf_events import note_staleness
 
 
 @dataclass(frozen=True)
@@ -231,24 +234,33 @@ async def update_components(
             except VendorUnreachable as exc:
                 cause = str(exc.fields.get("cause"))
                 raise ComponentUpdateFailed("vendor_unreachable", cause) from None
-            manifest, envelope = await fetch_manifest(
-                vendor,
-                keys,
-                activation_code=code,
-                server_id=server_id,
-                current=installed.current,
-                learn_keys=lambda envelope: keys_for(env, vendor, keys, envelope),
+            learn = functools.partial(keys_for, env, vendor, keys)
+            tuf = await open_tuf(
+                vendor, env.data.root, learn, code=code, server_id=server_id, now=now
             )
+            if tuf is None:  # a vendor without a TUF root: its signed manifest alone
+                manifest, envelope = await fetch_manifest(
+                    vendor, keys, activation_code=code, server_id=server_id,
+                    current=installed.current, learn_keys=learn,
+                )  # fmt: skip
+            else:
+                manifest, envelope = await tuf.manifest(
+                    keys, current=installed.current, learn_keys=learn
+                )
             held = installed.held_serial
             if honour_hold and held is not None and manifest.serial <= held:
                 outcome = _held(manifest.serial, current_versions)
                 return _log(env, trigger=trigger, actor=actor, outcome=outcome, poll=poll)
-            files = await fetch_files(
-                vendor, manifest, activation_code=code, server_id=server_id, store=store
-            )
+            if tuf is None:
+                files = await fetch_files(
+                    vendor, manifest, activation_code=code, server_id=server_id, store=store
+                )
+            else:
+                files = await tuf.files(manifest, store)
         _write_files(store, manifest, files)
     except CssecError as exc:
         outcome = _failure(exc, current_versions)
+        note_staleness(env, now=env.clock.now())
         return _log(env, trigger=trigger, actor=actor, outcome=outcome, poll=poll)
     return _apply(env, manifest, envelope, files, trigger=trigger, actor=actor, poll=poll)
 

@@ -10,9 +10,11 @@ from fastapi import APIRouter
 
 from cssec.server.webmanager.auth_routes import router as auth_router
 from cssec.server.webmanager.client_log_pages import router as client_logs_router
+from cssec.server.webmanager.client_removal_pages import router as client_removal_router
 from cssec.server.webmanager.clients_pages import router as clients_router
 from cssec.server.webmanager.logmgmt_pages import router as logmgmt_router
 from cssec.server.webmanager.logs import router as logs_router
+from cssec.server.webmanager.mail_pages import router as mail_router
 from cssec.server.webmanager.outbreak_monitor_pages import router as outbreak_monitor_router
 from cssec.server.webmanager.outbreak_prevention_pages import router as outbreak_prevention_router
 from cssec.server.webmanager.pages import router as pages_router
@@ -30,6 +32,8 @@ routers: list[APIRouter] = [
     outbreak_monitor_router,
     outbreak_prevention_router,
     protection_router,
+    client_removal_router,
+    mail_router,
 ]
 
 __all__ = ["routers"]

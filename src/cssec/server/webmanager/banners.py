@@ -1,5 +1,10 @@
 """What the license banners say: the state, what stops after grace (from core.policy) and
-what to do. Bilingual dicts, picked by the page's language."""
+what to do; and the seat count when it is over the seats. Bilingual dicts, picked by the
+page's language.
+
+Before the expiry the banner follows the reminder stages of the mails (90, 60 and 30 days
+ahead, `notices.license.expiry_stage`): a warning from 90 days, danger from 30. In grace it
+counts the days left; expired, it lists what has stopped."""
 
 from __future__ import annotations
 
@@ -9,22 +14,25 @@ from cssec.core.license import LicenseState
 from cssec.core.policy import RESTRICTED_AFTER_GRACE, Operation, decide
 from cssec.server.licensing.clockguard import TimeView
 from cssec.server.licensing.view import SlotView
+from cssec.server.notices.license import expiry_stage
 
 RESTRICTED = [op for op in Operation if op in RESTRICTED_AFTER_GRACE]
 KEEPS_WORKING = [op for op in Operation if op not in RESTRICTED_AFTER_GRACE]
+DANGER_FROM_DAYS = 30
+"""From the 30-day stage on, the expiry banner is red."""
 
 _RENEW_BEFORE = {
     "ja": (
         "ご契約を更新してください。インターネットに接続できる環境では、更新後に"
         "[ステータスをオンラインで確認] を押すと有効期限が延長されます"
-        " (有効期限の 90・60・30 日前と当日の 0 時にも自動で確認します)。"
+        " (有効期限の 90・60・30・1 日前と当日の 0 時にも自動で確認します)。"
         "接続できない環境では、法人お問合せ窓口から新しいアクティベーションコードを入手し、"
         "[新規入力] から入力してください。"
     ),
     "en": (
         "Renew the contract. With Internet access, press Check status online after renewing "
         "and the expiry moves to the contract's (the server also checks at 00:00 on the days "
-        "90, 60, 30 and 0 before the expiry). Without Internet access, obtain a new activation "
+        "90, 60, 30, 1 and 0 before the expiry). Without Internet access, obtain a new activation "
         "code from corporate support and enter it with Enter new code."
     ),
 }
@@ -37,6 +45,8 @@ class Banner:
     body: list[dict[str, str]]
     items: list[dict[str, str]]
     items_title: dict[str, str]
+    kind: str = "license"
+    """What it is about, for the page (data-banner): license, seats, clock."""
 
 
 def _ops(ops: list[Operation]) -> list[dict[str, str]]:
@@ -47,11 +57,13 @@ def license_banner(slot: SlotView) -> Banner | None:
     name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
     expiry, grace_end = slot.expires_on.isoformat(), slot.grace_end.isoformat()
     if slot.state is LicenseState.ACTIVATED:
-        if not slot.expiry_near:
+        stage = expiry_stage(slot.days_to_expiry)
+        if stage is None:
             return None
         days = slot.days_to_expiry
         return Banner(
-            level="warning",
+            level="danger" if stage <= DANGER_FROM_DAYS else "warning",
+            kind=f"license-{stage}",
             title={
                 "ja": f"{name['ja']} の有効期限 ({expiry}) まであと {days} 日です。",
                 "en": f"{name['en']} expires on {expiry}, in {days} day(s).",
@@ -80,6 +92,7 @@ def license_banner(slot: SlotView) -> Banner | None:
         days = slot.days_to_grace_end
         return Banner(
             level="warning",
+            kind="license-grace",
             title={
                 "ja": (
                     f"{name['ja']} は更新猶予期間中です (有効期限 {expiry}、"
@@ -99,6 +112,7 @@ def license_banner(slot: SlotView) -> Banner | None:
         )
     return Banner(
         level="danger",
+        kind="license-expired",
         title={
             "ja": (
                 f"{name['ja']} の契約期間が終了しています "
@@ -145,6 +159,41 @@ def clock_banner(time: TimeView) -> Banner | None:
                     f"The latest time this server has seen is {seen} (UTC). License state is "
                     "judged by it, so setting the clock back extends nothing. Check the server's "
                     "time settings (NTP)."
+                ),
+            }
+        ],
+        items=[],
+        items_title={"ja": "", "en": ""},
+        kind="clock",
+    )
+
+
+def seats_banner(slot: SlotView, window_days: int) -> Banner | None:
+    """Over the seats: what the count is, that client install keeps working, what to do."""
+    if not slot.seats_over:
+        return None
+    name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
+    used, seats = slot.seats_used, slot.seats
+    return Banner(
+        level="warning",
+        kind="seats",
+        title={
+            "ja": f"{name['ja']} の使用数 ({used}) がライセンス数 ({seats}) を超えています。",
+            "en": f"{name['en']}: {used} clients in use exceed the {seats} licensed seats.",
+        },
+        body=[
+            {
+                "ja": (
+                    f"使用数は過去 {window_days} 日以内にサーバに接続したクライアントの数です。"
+                    "クライアントのインストールは席数にかかわらず引き続き可能です。"
+                    "使用していないクライアントを [クライアント一覧] から削除するか、"
+                    "ライセンス数の追加を販売代理店または法人お問合せ窓口にご相談ください。"
+                ),
+                "en": (
+                    f"Clients in use are those seen by the server within {window_days} days. "
+                    "Client installs keep working whatever the count. Remove clients no longer "
+                    "in use from the Client list, or ask your reseller or corporate support "
+                    "about adding seats."
                 ),
             }
         ],

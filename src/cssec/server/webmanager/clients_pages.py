@@ -201,8 +201,8 @@ async def issue_remote_token(
         return redirect(REMOTE_INSTALL_URL)
     try:
         issued = _issue(request, user, Route.REMOTE, host)
-    except InvalidName as refused:
-        flash(request, "danger", {"ja": refused.message("ja"), "en": refused.message("en")})
+    except InvalidName as bad_name:
+        flash(request, "danger", {"ja": bad_name.message("ja"), "en": bad_name.message("en")})
         return redirect(REMOTE_INSTALL_URL)
     return _install_page(
         request, user, Route.REMOTE, issued=issued, directory=_directory(directory), hostname=host

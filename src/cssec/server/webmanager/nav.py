@@ -48,6 +48,7 @@ NAV: list[NavItem] = [
         children=[
             NavItem("Product License", "/admin/licenses", key="licenses"),
             NavItem("Log management", "/admin/log-management", key="log-management"),
+            NavItem("Mail notifications", "/admin/mail", key="mail"),
         ],
     ),
     NavItem(

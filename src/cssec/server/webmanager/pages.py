@@ -12,14 +12,16 @@ from fastapi.responses import Response
 
 from cssec.core.errors import CsrfFailed, CssecError, VendorUnreachable
 from cssec.core.license import Product
-from cssec.server.licensing.activation import activate_code, check_status_online
+from cssec.server.licensing.activation import check_status_online, enter_code
 from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.replacement import ConfirmationRequired
 from cssec.server.licensing.view import read_licenses
 from cssec.server.logs.events import list_events
 from cssec.server.models import User
 from cssec.server.outbreak.monitor import open_alerts
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.forms import csrf_refusal, refuse
+from cssec.server.webmanager.replacement_pages import confirm_page, flash_activated
 from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +47,12 @@ async def root() -> Response:
 async def dashboard(request: Request, user: Annotated[User, Depends(require_user)]) -> Response:
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
+        licenses = read_licenses(
+            session,
+            now=ctx.clock.now(),
+            tz=ctx.tz,
+            seat_window_days=ctx.settings.seat_window_days,
+        )
         info = server_info(session)
         events = list_events(session, per_page=8).events
         alerts = open_alerts(session)
@@ -65,8 +72,20 @@ async def dashboard(request: Request, user: Annotated[User, Depends(require_user
 async def licenses_page(request: Request, user: Annotated[User, Depends(require_user)]) -> Response:
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
-    return render(request, "licenses.html", user=user, active="licenses", licenses=licenses)
+        licenses = read_licenses(
+            session,
+            now=ctx.clock.now(),
+            tz=ctx.tz,
+            seat_window_days=ctx.settings.seat_window_days,
+        )
+    return render(
+        request,
+        "licenses.html",
+        user=user,
+        active="licenses",
+        licenses=licenses,
+        seat_window_days=ctx.settings.seat_window_days,
+    )
 
 
 @router.get(LICENSES_URL + "/activation-code")
@@ -93,12 +112,13 @@ async def activation_form(
 
 
 @router.post(LICENSES_URL + "/activation-code")
-async def activate(
+async def activate(  # noqa: PLR0917  (FastAPI maps each form field to an argument)
     request: Request,
     user: Annotated[User, Depends(require_user)],
     activation_code: Annotated[str, Form(max_length=200)] = "",
     product: Annotated[str, Form(max_length=8)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     ctx = ctx_of(request)
     chosen = _product(product)
@@ -113,25 +133,20 @@ async def activate(
         request.session.pop(FORM_CODE_KEY, None)
         return refuse(request, exc, LICENSES_URL + "/activation-code")
     try:
-        slot = await activate_code(
-            ctx.license_env(), activation_code, product=chosen, actor=user.username
+        entered = await enter_code(
+            ctx.license_env(),
+            activation_code,
+            product=chosen,
+            actor=user.username,
+            confirm=confirm == "1",
         )
+    except ConfirmationRequired as exc:
+        return confirm_page(request, user, refusal=exc, code=activation_code, product=chosen)
     except CssecError as exc:
         request.session[FORM_CODE_KEY] = activation_code[:100]
         return refuse(request, exc, form_url)
-    name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
-    expiry = slot.expires_on.isoformat()
-    flash(
-        request,
-        "success",
-        {
-            "ja": (
-                f"{name['ja']} をアクティベートしました。"
-                f"有効期限: {expiry} ({slot.state.label('ja')})"
-            ),
-            "en": f"{name['en']} activated. Expires on {expiry} ({slot.state.label('en')}).",
-        },
-    )
+    slot = entered.slot
+    flash_activated(request, entered)
     if not slot.confirmed_online:
         flash(
             request,

@@ -20,7 +20,7 @@ from cssec.server.licensing.state import cs_license_state
 from cssec.server.licensing.view import read_licenses
 from cssec.server.logs.events import LEVEL_LABELS
 from cssec.server.models import User
-from cssec.server.webmanager.banners import clock_banner, license_banner
+from cssec.server.webmanager.banners import clock_banner, license_banner, seats_banner
 from cssec.server.webmanager.nav import NAV
 from cssec.web.i18n import Catalogs
 from cssec.web.pages import (
@@ -89,11 +89,13 @@ def render(request: Request, name: str, *, user: User | None, **context: Any) ->
     if user is not None:
         with ctx.sessionmaker() as session:
             now = ctx.clock.now()
-            licenses = read_licenses(session, now=now, tz=ctx.tz)
+            window = ctx.settings.seat_window_days
+            licenses = read_licenses(session, now=now, tz=ctx.tz, seat_window_days=window)
             state = cs_license_state(session, now=now, tz=ctx.tz)
         decide(state, Operation.WEBMANAGER_VIEW).raise_if_refused()
         banners = [b for b in [clock_banner(licenses.time)] if b is not None]
         banners += [b for b in (license_banner(s) for s in licenses.slots) if b is not None]
+        banners += [b for b in (seats_banner(s, window) for s in licenses.slots) if b]
     templates: Jinja2Templates = request.app.state.templates
     return render_page(
         request,

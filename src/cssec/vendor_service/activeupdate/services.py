@@ -162,6 +162,9 @@ def publish_component(
         row = _add_version(session, component, data, version=version, actor=actor, previous=current)
     active.cache.clear()
     active.mark_published(row.id)  # after the commit: other processes re-read the serial
+    from cssec.vendor_service.activeupdate.tuf_repo import sync_repository  # noqa: PLC0415
+
+    sync_repository(session)  # new TUF targets, snapshot, timestamp (once a root is installed)
     return Published(to_component_version(row), serial=row.id)
 
 

@@ -148,6 +148,11 @@ class Statement(BaseModel):
     grace_end: date
     seats: int
     customer: str
+    contract_id: int | None = Field(
+        None,
+        description="The contract the code belongs to. A server compares it when a code is "
+        "replaced (another contract needs the administrator's confirmation).",
+    )
     nonce: str | None = Field(None, description="The request's nonce, when it sent one.")
     issued_at: str = Field(description="UTC instant, YYYY-MM-DDTHH:MM:SSZ.")
 
@@ -164,6 +169,7 @@ _STATEMENT_EXAMPLE: dict[str, Any] = {
     "grace_end": "2027-12-30",
     "seats": 25,
     "customer": "株式会社サンプル",
+    "contract_id": 12,
     "issued_at": "2026-11-27T20:00:00Z",
 }
 

@@ -57,7 +57,13 @@ _TITLES = {
 def install_console(app: FastAPI, vendor: Vendor) -> None:
     """Mount the console's routes, static files and session middleware (its error pages are
     `error_page`, which the app factory hands to `cssec.web.http.install_error_handlers`)."""
-    from cssec.vendor_service.console import actions, auth, pages, usage  # noqa: PLC0415
+    from cssec.vendor_service.console import (  # noqa: PLC0415
+        actions,
+        auth,
+        pages,
+        usage,
+        webhooks,
+    )
 
     catalogs = Catalogs(LOCALE_DIR)
     app.state.console_catalogs = catalogs
@@ -67,6 +73,7 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(usage.router)
+    app.include_router(webhooks.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_middleware(
         ConsoleSessionMiddleware,

@@ -56,8 +56,7 @@ def _latest_reports(session: Session, contract_id: int | None = None) -> list[Se
         .order_by(StatusCheck.at.desc(), StatusCheck.id.desc())
     )
     return [
-        ServerUsage(contract_id=c, server_id=s, seats_used=int(u or 0), at=a)
-        for c, s, u, a in rows
+        ServerUsage(contract_id=c, server_id=s, seats_used=int(u or 0), at=a) for c, s, u, a in rows
     ]
 
 

@@ -7,7 +7,7 @@ Conventions (for the API, the console, bulk issuance and the CLI alike):
   audit row inside it with ``record_audit(session, actor=..., action=..., target=...,
   before=..., after=...)``. Actions: contract.created, contract.renewed, code.reissued,
   code.revoked, registration.created, key.rotated, user.created, component.published,
-  contract.bulk_issued
+  contract.bulk_issued, webhook.added, webhook.removed, outbox.redelivered
   (ActiveUpdate's services live in ``cssec.vendor_service.activeupdate``).
 - Keys and time: sessions made by ``Vendor.sessionmaker`` (``app.state.vendor`` or
   ``cssec.vendor_service.runtime.open_vendor``) carry the keyring and the clock in
@@ -54,6 +54,12 @@ from cssec.vendor_service.services.lookup import (
     resolve,
     search_contracts,
 )
+from cssec.vendor_service.services.notices import (
+    note_seat_usage,
+    plan_notices,
+    record_seat_usage,
+)
+from cssec.vendor_service.services.outbox import list_messages, redeliver_message
 from cssec.vendor_service.services.registrations import IssuedCode, register_server
 from cssec.vendor_service.services.status import (
     CodeFacts,
@@ -64,9 +70,19 @@ from cssec.vendor_service.services.status import (
     lookup_standing,
 )
 from cssec.vendor_service.services.users import ROLES, add_user, get_user
+from cssec.vendor_service.services.webhooks import (
+    EVENTS as WEBHOOK_EVENTS,
+)
+from cssec.vendor_service.services.webhooks import (
+    add_webhook_endpoint,
+    emit_event,
+    list_webhook_endpoints,
+    remove_webhook_endpoint,
+)
 
 __all__ = [
     "ROLES",
+    "WEBHOOK_EVENTS",
     "BulkIssued",
     "CodeFacts",
     "CodeInspection",
@@ -78,8 +94,10 @@ __all__ = [
     "Standing",
     "add_months",
     "add_user",
+    "add_webhook_endpoint",
     "code_standing",
     "current_code_rows",
+    "emit_event",
     "find_activation_code",
     "find_registration_key",
     "formatted_code",
@@ -95,10 +113,17 @@ __all__ = [
     "issue_replacement_code",
     "issue_status_statement",
     "list_audit",
+    "list_messages",
     "list_products",
+    "list_webhook_endpoints",
     "lookup_standing",
+    "note_seat_usage",
+    "plan_notices",
     "record_audit",
+    "record_seat_usage",
+    "redeliver_message",
     "register_server",
+    "remove_webhook_endpoint",
     "renew_contract",
     "replace_code_row",
     "resolve",

@@ -19,6 +19,7 @@ from cssec.vendor_service.services.audit import record_audit
 from cssec.vendor_service.services.catalog import get_product
 from cssec.vendor_service.services.issuance import issue_code_row, issue_registration_key_row
 from cssec.vendor_service.services.lookup import formatted_code, formatted_key, resolve
+from cssec.vendor_service.services.webhooks import emit_event
 
 MAX_SEATS = 0xFFFF  # the activation code's seats field
 MAX_MONTHS = 120
@@ -97,18 +98,23 @@ def issue_contract(
     months: int = 12,
     start: date | None = None,
     with_dcs: bool = False,
+    contact_email: str | None = None,
+    language: str | None = None,
     actor: str,
     keys: Keyring | None = None,
 ) -> IssuedContract:
     """A new contract with its registration key and one activation code per product.
 
     The customer is found by exact name or created. `start` defaults to today (UTC); the
-    end is the last day of the term. Audited as contract.created.
+    end is the last day of the term. `contact_email` and `language` (ja, en), when
+    given, are stored on the customer: where and in which language the contract notices
+    are mailed. Audited as contract.created, and emitted as the webhook of that name.
     """
     keyring = keyring_of(session, keys)
     customer = customer.strip()
     start = start if start is not None else today_utc(session)
     _check_terms(customer, seats, months, start)
+    contact = _check_contact(contact_email, language)
     with transaction(session):
         now = now_utc(session)
         products = [get_product(session, "CS")]
@@ -120,6 +126,10 @@ def issue_contract(
         if person is None:
             person = Customer(name=customer, created_at=now)
             session.add(person)
+        if contact_email is not None:
+            person.contact_email = contact
+        if language is not None:
+            person.language = language
         contract = Contract(
             customer=person,
             seats=seats,
@@ -163,7 +173,40 @@ def issue_contract(
                 "codes": codes,
             },
         )
+        emit_event(
+            session,
+            "contract.created",
+            {
+                "contract_id": contract.id,
+                "customer": person.name,
+                "seats": seats,
+                "starts_on": start.isoformat(),
+                "ends_on": contract.ends_on.isoformat(),
+                "products": list(codes),
+            },
+            contract_id=contract.id,
+        )
     return issued
+
+
+def _check_contact(email: str | None, language: str | None) -> str | None:
+    if language is not None and language not in {"ja", "en"}:
+        raise _terms_error("言語は ja か en で指定してください", "the language must be ja or en")
+    if email is None:
+        return None
+    email = email.strip()
+    local, _, domain = email.partition("@")
+    if email and (
+        not local
+        or "." not in domain
+        or len(email) > 254
+        or not email.isprintable()
+        or any(c.isspace() for c in email)
+    ):
+        raise _terms_error(
+            "連絡先のメールアドレスが正しくありません", "the contact e-mail address is not valid"
+        )
+    return email or None
 
 
 def renew_contract(
@@ -203,5 +246,17 @@ def renew_contract(
             target=f"contract:{contract.id}",
             before={"end": previous.isoformat()},
             after={"end": new_end.isoformat(), "months": months},
+        )
+        emit_event(
+            session,
+            "contract.renewed",
+            {
+                "contract_id": contract.id,
+                "customer": contract.customer.name,
+                "previous_end": previous.isoformat(),
+                "ends_on": new_end.isoformat(),
+                "months": months,
+            },
+            contract_id=contract.id,
         )
     return RenewedContract(contract_id=contract.id, previous_end=previous, end=new_end)

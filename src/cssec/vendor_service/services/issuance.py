@@ -31,6 +31,7 @@ from cssec.vendor_service.services.lookup import (
     guess_kind,
     resolve,
 )
+from cssec.vendor_service.services.webhooks import emit_event
 
 
 def issue_code_row(
@@ -151,6 +152,19 @@ def issue_replacement_code(
             before={"codes": [formatted_code(r) for r in previous]},
             after={"code": text, "product": row.product, "expires_on": row.expires_on.isoformat()},
         )
+        emit_event(
+            session,
+            "code.reissued",
+            {
+                "contract_id": contract.id,
+                "customer": contract.customer.name,
+                "product": row.product,
+                "serial": row.serial,
+                "expires_on": row.expires_on.isoformat(),
+                "replaced_serials": [r.serial for r in previous],
+            },
+            contract_id=contract.id,
+        )
     return text
 
 
@@ -184,4 +198,16 @@ def revoke_code(
             target=f"code:{row.text}",
             before={"revoked_at": None},
             after={"revoked_at": row.revoked_at.isoformat(), "reason": row.revoke_reason},
+        )
+        emit_event(
+            session,
+            "code.revoked",
+            {
+                "contract_id": row.contract_id,
+                "customer": row.contract.customer.name,
+                "product": row.product,
+                "serial": row.serial,
+                "reason": row.revoke_reason,
+            },
+            contract_id=row.contract_id,
         )

@@ -52,6 +52,7 @@ FACTS_QUERY = (
         _customers.c.name,
         _products.c.version_type,
         _products.c.default_grace_days,
+        _codes.c.contract_id,
     )
     .select_from(
         _codes.join(_contracts, _contracts.c.id == _codes.c.contract_id)
@@ -61,7 +62,7 @@ FACTS_QUERY = (
     .where(_codes.c.text == bindparam("text"))
 )
 """A code's facts by its canonical text (unique index): code id, product, revoked_at,
-contract end, seats, customer name, version type, grace days."""
+contract end, seats, customer name, version type, grace days, contract id."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class CodeFacts:
     grace_days: int
     seats: int
     customer: str
+    contract_id: int
 
     def state_on(self, today: date) -> LicenseState:
         return license_state(self.contract_end, self.grace_days, today)
@@ -171,8 +173,8 @@ def code_facts_from_row(
     if row is None:
         # Checked against no keys, the code fails exactly as a forged one does.
         raise check_activation_code(text, {}).to_error()
-    code_id, product, revoked_at, ends_on, seats, customer, version_type, grace = row
-    facts = CodeFacts(code_id, product, version_type, ends_on, grace, seats, customer)
+    code_id, product, revoked_at, ends_on, seats, customer, version_type, grace, contract = row
+    facts = CodeFacts(code_id, product, version_type, ends_on, grace, seats, customer, contract)
     if revoked_at is not None:
         raise RevokedCode(check.value, facts, revoked_at)
     return check.value, facts
@@ -206,6 +208,7 @@ def _statement(standing: Standing, server_id: str, nonce: str | None) -> dict[st
         "grace_end": grace_end(facts.contract_end, facts.grace_days).isoformat(),
         "seats": facts.seats,
         "customer": facts.customer,
+        "contract_id": facts.contract_id,
         "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if nonce is not None:
@@ -277,8 +280,9 @@ def issue_status_statement(
     the contract's seats); it changes nothing in the answer.
 
     The statement carries the contract's current end (a renewal moves it), the product's
-    grace, the state on today's UTC date, seats and the customer. A contract past its grace
-    still gets a statement (state "expired"): the server needs the truth. Raises
+    grace, the state on today's UTC date, seats, the customer and the contract's id (a server
+    compares it when a code is replaced: another contract needs confirming). A contract past
+    its grace still gets a statement (state "expired"): the server needs the truth. Raises
     InvalidActivationCode (typo, or reason "mac_failed" for anything we did not issue) and
     RevokedActivationCode (with a signed "revoked" statement: `revocation_refusal`).
 

@@ -1,0 +1,47 @@
+""""Components stale since …": the event a server writes when the TUF timestamp it last
+verified has expired and no fresh one arrives (the vendor unreachable, or something in
+the way serving old metadata: a freeze). Once per expiry instant, not once per poll."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from cssec.core.components import format_timestamp
+from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.logs.events import Level, add_event
+from cssec.server.models import SystemEvent
+from cssec.server.updates.tuf_client import stale_since
+
+KIND = "components.stale"
+
+
+def stale_message(since: datetime) -> dict[str, str]:
+    when = format_timestamp(since)
+    return {
+        "ja": f"コンポーネントは {when} から最新か確認できていません (components stale since "
+        f"{when})。ActiveUpdate から新しい署名付きメタデータが届いていません。ネットワークと"
+        "プロキシの設定を確認し、[今すぐアップデート] を実行してください。",
+        "en": f"Components stale since {when}: no fresh signed metadata has arrived from "
+        "ActiveUpdate. Check the network and proxy settings, then press Update now.",
+    }
+
+
+def note_staleness(env: LicenseEnv, *, now: datetime) -> datetime | None:
+    """Write the components.stale event if the held timestamp expired before `now` and
+    this expiry has not been reported yet; returns the "stale since" instant, if stale."""
+    since = stale_since(env.data.root)
+    if since is None or since > now:
+        return None
+    with env.sessionmaker() as session, session.begin():
+        reported = session.scalars(
+            select(SystemEvent.details).where(SystemEvent.kind == KIND)
+        ).all()
+        if any(d.get("since") == format_timestamp(since) for d in reported):
+            return since
+        add_event(
+            session, at=now, level=Level.WARNING, kind=KIND, message=stale_message(since),
+            details={"since": format_timestamp(since)},
+        )  # fmt: skip
+    return since
