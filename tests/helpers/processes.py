@@ -45,7 +45,7 @@ def start_cssec(
 
 
 def wait_answering(
-    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 90
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -54,13 +54,19 @@ class Desk:
     vendor: Vendor
 
     def contract(
-        self, *, months: int = 12, start: date | None = None, with_dcs: bool = False
+        self,
+        *,
+        months: int = 12,
+        start: date | None = None,
+        with_dcs: bool = False,
+        seats: int = 25,
+        customer: str = "株式会社テスト",
     ) -> IssuedContract:
         with self.vendor.session() as session:
             return issue_contract(
                 session,
-                customer="株式会社テスト",
-                seats=25,
+                customer=customer,
+                seats=seats,
                 months=months,
                 start=start,
                 with_dcs=with_dcs,
@@ -156,12 +162,14 @@ class Server:
                 query = query.where(SystemEvent.kind == kind)
             return list(session.scalars(query))
 
-    async def activate_form(self, code: str, product: str = "CS") -> httpx.Response:
+    async def activate_form(
+        self, code: str, product: str = "CS", *, confirm: bool = False
+    ) -> httpx.Response:
         token = await self.csrf(f"/admin/licenses/activation-code?product={product}")
-        return await self.client.post(
-            "/admin/licenses/activation-code",
-            data={"activation_code": code, "product": product, "csrf_token": token},
-        )
+        data = {"activation_code": code, "product": product, "csrf_token": token}
+        if confirm:
+            data["confirm"] = "1"
+        return await self.client.post("/admin/licenses/activation-code", data=data)
 
     async def check_form(self, product: str = "CS") -> httpx.Response:
         token = await self.csrf()

@@ -171,6 +171,7 @@ def test_status_statement_is_signed_and_verifies(
         "grace_end": "2027-01-30",
         "seats": 7,
         "customer": "株式会社サンプル",
+        "contract_id": issued.contract_id,
         "issued_at": "2026-11-27T20:00:00Z",
     }
     assert envelope["alg"] == "ed25519"

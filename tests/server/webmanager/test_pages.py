@@ -287,16 +287,17 @@ async def test_system_event_log_page(
     text = _text(page.text)
     for words in (
         "システムイベント",
-        "server.installed",
-        "license.activated",
-        "license.check_failed",
-        "license.activation_refused",
+        "サーバのインストール",
+        "アクティベート",
+        "オンライン確認の失敗",
+        "コードを拒否",
         "ライセンスサーバに接続できませんでした",
     ):
         assert words in text, words
+    assert "license.check_failed" not in text, "event kinds are shown as labels"
     filtered = _text((await server.client.get("/logs/system-events?level=error")).text)
-    assert "license.check_failed" in filtered
-    assert "server.installed" not in filtered
+    assert "オンライン確認の失敗" in filtered
+    assert "サーバのインストール" not in filtered
     token = csrf_of(page.text)
     await server.client.post(
         "/language", data={"lang": "en", "csrf_token": token, "next": "/logs/system-events"}
@@ -304,6 +305,7 @@ async def test_system_event_log_page(
     english = _text((await server.client.get("/logs/system-events")).text)
     assert "Could not reach the license service" in english
     assert "System events" in english
+    assert "Online check failed" in english
 
 
 async def test_navigation_menu(servers: ServerFactory, desk: Desk) -> None:

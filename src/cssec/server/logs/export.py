@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.server.logs.client_logs import like
 from cssec.server.logs.events import LEVEL_LABELS, Level
+from cssec.server.logs.labels import event_kind_label
 from cssec.server.models import ClientUpdateLog, ServerUpdateLog, SystemEvent
 
 BOM = "\ufeff"
@@ -130,7 +131,7 @@ SHEETS: dict[str, Sheet] = {
         lambda r, lang, t: [
             t(r.at),
             LEVEL_LABELS[Level(r.level)][lang] if r.level in set(Level) else r.level,
-            r.kind,
+            event_kind_label(r.kind, lang),
             r.message_en if lang == "en" else r.message_ja,
         ],
     ),

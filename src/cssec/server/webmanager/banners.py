@@ -87,6 +87,8 @@ def license_banner(slot: SlotView) -> Banner | None:
                 "en": "Stops after the grace period",
             },
         )
+    if slot.state is LicenseState.REVOKED:
+        return revoked_banner(slot)
     remedy = decide(slot.state, RESTRICTED[0]).remedy
     if slot.state is LicenseState.GRACE_PERIOD:
         days = slot.days_to_grace_end
@@ -132,6 +134,38 @@ def license_banner(slot: SlotView) -> Banner | None:
                 ),
             },
             remedy,
+        ],
+        items=_ops(RESTRICTED),
+        items_title={"ja": "停止している機能", "en": "Stopped"},
+    )
+
+
+def revoked_banner(slot: SlotView) -> Banner:
+    """The vendor revoked the code (a signed revocation, licensing.activation): what stopped
+    and the one way out, a new code."""
+    name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
+    return Banner(
+        level="danger",
+        kind="license-revoked",
+        title={
+            "ja": f"{name['ja']}のアクティベーションコードは失効しています。",
+            "en": f"The {name['en']} activation code has been revoked.",
+        },
+        body=[
+            {
+                "ja": (
+                    "ライセンスサーバがこのコードを失効させたため、次の機能を停止しました。"
+                    "ウイルス検索やクライアントのインストール、ログの記録などは引き続き利用できます。"
+                    "法人お問合せ窓口にお問い合わせのうえ、新しいアクティベーションコードを"
+                    "[製品ライセンス]の[新規入力]から入力してください。"
+                ),
+                "en": (
+                    "The license service revoked this code, so the following have stopped. "
+                    "Scanning, client installs, logging and the rest keep working. Contact "
+                    "corporate support, then enter a new activation code with Enter new code on "
+                    "the Product License page."
+                ),
+            }
         ],
         items=_ops(RESTRICTED),
         items_title={"ja": "停止している機能", "en": "Stopped"},

@@ -19,6 +19,7 @@ from cssec.server.context import ServerContext
 from cssec.server.licensing.state import cs_license_state
 from cssec.server.licensing.view import read_licenses
 from cssec.server.logs.events import LEVEL_LABELS
+from cssec.server.logs.labels import error_label, event_kind_label, group_label
 from cssec.server.models import User
 from cssec.server.webmanager.banners import clock_banner, license_banner, seats_banner
 from cssec.server.webmanager.nav import NAV
@@ -63,6 +64,9 @@ def build_templates(catalogs: Catalogs) -> Jinja2Templates:
     env.globals["language_action"] = "/language"
     env.globals["logout_action"] = "/logout"
     env.globals["level_labels"] = {level.value: label for level, label in LEVEL_LABELS.items()}
+    env.globals["event_kind_label"] = event_kind_label
+    env.globals["error_label"] = error_label
+    env.globals["group_label"] = group_label
     return Jinja2Templates(env=env)
 
 

@@ -3,7 +3,7 @@ cssec.vendor_service.services)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -50,6 +50,19 @@ class ContractPage:
     checks_total: int
     audit: list[AuditEntry]
     registration_key: str | None
+    other_contracts: dict[str, list[int]] = field(default_factory=dict)
+    """Server id → the contracts it registered with, for the servers in `checks` registered
+    with another contract and not this one: this contract's code used by another contract's
+    server."""
+
+    @property
+    def revoked(self) -> bool:
+        """Every code revoked, none current: the contract has no valid code."""
+        return bool(self.codes) and all(line.status == "revoked" for line in self.codes)
+
+    @property
+    def shown_state(self) -> str:
+        return "revoked" if self.revoked else self.state
 
 
 def grace_days(session: Session, product: str = "CS") -> int:
@@ -115,6 +128,10 @@ def contract_page(session: Session, contract: Contract, today: date) -> Contract
             checks_query.order_by(StatusCheck.id.desc()).limit(HISTORY_LIMIT)
         )
     ]
+    registered_here = {r.server_id for r in registrations}
+    other_contracts = registered_elsewhere(
+        session, {c.server_id for c, _code in checks} - registered_here, contract.id
+    )
     checks_total = session.scalar(
         select(func.count(StatusCheck.id))
         .join(ActivationCodeRow, StatusCheck.activation_code_id == ActivationCodeRow.id)
@@ -143,7 +160,28 @@ def contract_page(session: Session, contract: Contract, today: date) -> Contract
             if contract.registration_key is not None and contract.registration_key.text
             else None
         ),
+        other_contracts=other_contracts,
     )
+
+
+def registered_elsewhere(
+    session: Session, server_ids: set[str], contract_id: int
+) -> dict[str, list[int]]:
+    """Of `server_ids`, those registered with a contract other than `contract_id`, and those
+    contracts. A server registered with one contract and checking another's code is worth
+    a look from the support desk (a code passed on, or a mistyped code)."""
+    if not server_ids:
+        return {}
+    rows = session.execute(
+        select(Registration.server_id, Registration.contract_id)
+        .where(Registration.server_id.in_(server_ids), Registration.contract_id != contract_id)
+        .distinct()
+        .order_by(Registration.contract_id)
+    )
+    found: dict[str, list[int]] = {}
+    for server_id, other in rows:
+        found.setdefault(server_id, []).append(other)
+    return found
 
 
 @dataclass(frozen=True)

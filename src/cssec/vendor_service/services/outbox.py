@@ -106,9 +106,9 @@ def _wake_after_commit(session: Session) -> None:
 
 def retry_at(failures: int, now: datetime) -> datetime | None:
     """When to try again after `failures` failed attempts in a row (None: give up)."""
-    if failures < 1 or failures > len(BACKOFF):
-        return None if failures > len(BACKOFF) else now
-    return now + BACKOFF[failures - 1]
+    if failures > len(BACKOFF):
+        return None
+    return now if failures < 1 else now + BACKOFF[failures - 1]
 
 
 def claim_due(session: Session, *, limit: int = 50, lease: timedelta = LEASE) -> list[int]:
@@ -165,7 +165,9 @@ def record_attempt(
         row.lease_until = None
         row.last_status_code = status_code
         row.last_error = error[:500] if error else None
-        if ok:
+        if row.status != PENDING:
+            pass  # cancelled while in flight (endpoint removed): logged, left as it is
+        elif ok:
             row.status = DELIVERED
             row.delivered_at = now
             row.attempts = 0
