@@ -254,7 +254,15 @@ def test_09_grace_banner(page: Any, stack: Stack) -> None:
     open_new_code_form(page, "DCS")
     page.fill("#activation_code", stack.code_in_grace("DCS"))
     page.get_by_test_id("activate").click()
+    # Another contract's code, earlier and with fewer seats: 新規入力 asks first.
+    changes = page.get_by_test_id("replacement-changes")
+    worse = changes.locator("tr.worse").evaluate_all("rows => rows.map(r => r.dataset.field)")
+    assert worse == ["expires_on", "seats", "contract"]
+    assert "猶予中" in changes.inner_text()
+    shot(page, "11a-confirm-replacement")
+    page.get_by_test_id("confirm-activate").click()
     page.wait_for_url(re.compile(r"/admin/licenses$"))
+    assert "変更点" in page.get_by_test_id("flash-warning").first.inner_text()
     assert field(page, "DCS", "status") == "更新猶予期間"
     banner = page.get_by_test_id("banner").inner_text()
     assert "ウイルス感染復旧サービス は更新猶予期間中です" in banner
@@ -267,13 +275,12 @@ def test_10_system_event_log(page: Any) -> None:
     page.locator("nav.sidenav").get_by_role("link", name="システムイベント").click()
     page.wait_for_url(re.compile(r"/logs/system-events"))
     table = page.get_by_test_id("events").inner_text()
-    for kind in (
-        "server.installed",
-        "license.activated",
-        "license.activation_refused",
-        "license.check_succeeded",
-    ):
-        assert kind in table
+    for label in ("サーバのインストール", "アクティベート", "コードを拒否", "オンライン確認"):
+        assert label in table
+    raw = re.compile(r"\b[a-z]+_[a-z_]+\b|\b[a-z]+\.[a-z_]+\b")
+    assert raw.findall(table) == [], "event kinds are shown as words, not identifiers"
+    rows = page.get_by_test_id("events").locator("tr.level-warning").all_inner_texts()
+    assert any("条件の下がる" in row for row in rows), "the confirmed replacement is a 警告"
     shot(page, "12-system-events")
 
 

@@ -10,6 +10,7 @@ gets the 30-day notice, not the 90- and 60-day ones as well.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 
 from sqlalchemy import select
@@ -153,6 +154,16 @@ def _failing(row: LicenseSlot, product: Product) -> tuple[dict[str, str], dict[s
     return subject, body
 
 
+_AFTER_EXPIRY: dict[
+    LicenseState, tuple[str, Callable[[SlotView], tuple[dict[str, str], dict[str, str]]]]
+] = {
+    LicenseState.GRACE_PERIOD: ("license.grace", _grace),
+    LicenseState.EXPIRED: ("license.expired", _expired),
+}
+"""The notice of each state past the expiry (what it says; what is allowed stays with
+core.policy)."""
+
+
 def record_license_notices(
     session: Session, *, now: datetime, tz: tzinfo, failure_threshold: int
 ) -> list[str]:
@@ -173,10 +184,9 @@ def record_license_notices(
             if stage is not None:
                 key = f"license.expiring:{product.value}:{expiry}:{stage}"
                 note(key, "license.expiring", _expiring(view, stage))
-        elif view.state is LicenseState.GRACE_PERIOD:
-            note(f"license.grace:{product.value}:{expiry}", "license.grace", _grace(view))
-        elif view.state is LicenseState.EXPIRED:
-            note(f"license.expired:{product.value}:{expiry}", "license.expired", _expired(view))
+        elif (after := _AFTER_EXPIRY.get(view.state)) is not None:
+            kind, texts = after
+            note(f"{kind}:{product.value}:{expiry}", kind, texts(view))
         if row.consecutive_failures >= failure_threshold:
             streak = (row.last_success or row.activated_at).isoformat()
             key = f"license.check_failing:{product.value}:{streak}"
