@@ -42,12 +42,12 @@ def test_missing_keys_are_not_regenerated(tmp_path: Path) -> None:
     assert not (tmp_path / "keys" / "hmac.json").exists()
 
 
-def test_missing_signing_key_of_an_empty_database_is_noticed(tmp_path: Path) -> None:
-    """Nothing issued yet, but the key.created record references the signing key."""
-    open_vendor(VendorSettings(data_dir=tmp_path)).close()
-    shutil.rmtree(tmp_path / "keys")
-    with pytest.raises(KeysUnavailable):
+def test_only_half_the_key_files_missing_is_noticed(tmp_path: Path) -> None:
+    _vendor_with_a_contract(tmp_path)
+    (tmp_path / "keys" / "signing.json").unlink()
+    with pytest.raises(KeysUnavailable) as raised:
         open_vendor(VendorSettings(data_dir=tmp_path))
+    assert raised.value.error.code == "vendor_keys_missing"
 
 
 def test_another_vendors_keys_do_not_match(tmp_path: Path) -> None:

@@ -86,7 +86,8 @@ def install_monitoring(app: FastAPI, ctx: ServerContext) -> Metrics:
     metrics = Metrics(NAMESPACE)
     metrics.add_scrape_collector(SlotCollector(ctx))
     app.state.metrics = metrics
-    app.include_router(health_router(readiness_checks(ctx)))
+    # Not in the OpenAPI document, which describes the license API (its paths are tested).
+    app.include_router(health_router(readiness_checks(ctx), include_in_schema=False))
 
     def token() -> str | None:
         secret = ctx.settings.metrics_token

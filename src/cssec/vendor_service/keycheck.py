@@ -5,9 +5,13 @@ What the database references:
 - every registration key and activation code carries the HMAC kid it was issued under,
   and its MAC must verify under that key (a keyring generated afresh also has a kid 1,
   with another secret: the kid alone proves nothing);
-- the audit log records each signing key the service made (`key.created`, written by
-  `runtime.open_vendor` when it generated the first keys) or rotated to (`key.rotated`);
-  servers pinned those public keys, so each must still be in the keyring.
+- the audit log records each signing key the service rotated to (`key.rotated`); servers
+  pinned those public keys, so each must still be in the keyring.
+
+What it cannot see: the first signing key of a service that never rotated is referenced
+by nothing in the database (statements are not stored), so a signing key swapped alone,
+with the HMAC keys kept, passes until the first rotation. Losing it cannot: its files
+missing, with codes issued, is refused like any missing key.
 
 `runtime.open_vendor` checks before opening the keyring (`ensure_keys_present`: no key
 files but a database that has issued codes: refuse, never generate new keys) and after
@@ -23,16 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.orm import Session
 
 from cssec.core.codes import check_activation_code, check_registration_key
 from cssec.core.errors import CssecError
 from cssec.vendor_service.keyring import Keyring, KeyringError
-from cssec.vendor_service.services._context import transaction
-from cssec.vendor_service.services.audit import record_audit
 
 KEY_FILES = ("hmac.json", "signing.json")
-KEY_ACTIONS = ("key.created", "key.rotated")
 
 _RESTORE_JA = (
     "鍵を作り直すと、発行済みのコードも、サーバが登録した公開鍵も使えなくなるため、起動を"
@@ -80,7 +80,7 @@ class KeysUnavailable(KeyringError):
 
 
 def database_references_keys(connection: Connection) -> bool:
-    """The database holds anything issued under a key (a code, a key, a recorded key)."""
+    """The database holds anything issued under a key (a code, a key, a rotation)."""
     for table in ("activation_codes", "registration_keys"):
         if connection.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first():  # noqa: S608
             return True
@@ -122,20 +122,6 @@ def check_keys_match(engine: Engine, keyring: Keyring, *, every_kid: bool = Fals
         raise _mismatch(directory, f"signing keys {', '.join(lost)}")
 
 
-def record_created_keys(session: Session, keyring: Keyring) -> None:
-    """Record the keys just generated (`key.created`), so the database references the
-    signing key servers will pin, and a later loss of it is noticed."""
-    with transaction(session):
-        record_audit(
-            session,
-            actor="system",
-            action="key.created",
-            target="keyring",
-            before=None,
-            after={"hmac_kid": keyring.current_mac_key.kid, "signing_kid": keyring.signing_key.kid},
-        )
-
-
 def _mismatch(directory: str, detail: str) -> KeysUnavailable:
     return KeysUnavailable(VendorKeysMismatch(path=directory, detail=detail))
 
@@ -160,7 +146,7 @@ def _samples(connection: Connection, table: str, *, every_kid: bool) -> list[tup
 
 def _referenced_signing_kids(connection: Connection) -> set[str]:
     rows = connection.execute(
-        text("SELECT after FROM audit_log WHERE action IN ('key.created', 'key.rotated')")
+        text("SELECT after FROM audit_log WHERE action = 'key.rotated'")
     ).scalars()
     kids: set[str] = set()
     for after in rows:
@@ -179,5 +165,4 @@ __all__ = [
     "check_keys_match",
     "database_references_keys",
     "ensure_keys_present",
-    "record_created_keys",
 ]

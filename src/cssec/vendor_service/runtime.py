@@ -24,11 +24,7 @@ from cssec.core.clock import Clock, SystemClock
 from cssec.core.signing import SigningKey, write_secret_file
 from cssec.vendor_service.activeupdate.services import ensure_seed_components
 from cssec.vendor_service.activeupdate.store import ActiveUpdateStore
-from cssec.vendor_service.keycheck import (
-    check_keys_match,
-    ensure_keys_present,
-    record_created_keys,
-)
+from cssec.vendor_service.keycheck import check_keys_match, ensure_keys_present
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.services._context import READ_ONLY
 from cssec.vendor_service.services.status_log import StatusLog
@@ -171,8 +167,6 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
     )
     try:
         with maker() as session:
-            if fresh_keys:
-                record_created_keys(session, keyring)
             ensure_seed_components(session)  # version 1 of each component on a fresh service
     except BaseException:
         engine.dispose()

@@ -64,9 +64,10 @@ def run_checks(checks: Sequence[ReadinessCheck]) -> dict[str, str]:
     return outcome
 
 
-def health_router(checks: Sequence[ReadinessCheck]) -> APIRouter:
-    """`/healthz` and `/readyz` for an app whose readiness is `checks`."""
-    router = APIRouter(tags=[HEALTH_TAG])
+def health_router(checks: Sequence[ReadinessCheck], *, include_in_schema: bool = True) -> APIRouter:
+    """`/healthz` and `/readyz` for an app whose readiness is `checks` (in its OpenAPI
+    document unless `include_in_schema` is False)."""
+    router = APIRouter(tags=[HEALTH_TAG], include_in_schema=include_in_schema)
 
     @router.get("/healthz", summary="Liveness (no I/O)")
     async def healthz() -> JSONResponse:
