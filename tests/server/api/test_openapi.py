@@ -38,6 +38,8 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "activation_code",
         "status",
         "expires_on",
+        "seats",
+        "seats_used",
     }
     assert license_schema["properties"]["status"]["enum"] == [
         "activated",

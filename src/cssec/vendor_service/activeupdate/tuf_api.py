@@ -19,6 +19,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from cssec.core.errors import NotFound
+from cssec.vendor_service.activeupdate.api import (
+    _BAD_CODE,
+    _RATE_LIMITED,
+    _REFUSED,
+    _UNAVAILABLE,
+    _error,
+    _example,
+)
 from cssec.vendor_service.activeupdate.services import authorize_download
 from cssec.vendor_service.activeupdate.tuf_repo import (
     metadata_file,
@@ -28,6 +37,7 @@ from cssec.vendor_service.activeupdate.tuf_repo import (
     target_file,
 )
 from cssec.vendor_service.api.deps import get_vendor, rate_limit
+from cssec.vendor_service.api.schemas import EXAMPLES
 from cssec.vendor_service.errors import ActivationCodeRequired
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services._context import read_transaction
@@ -46,6 +56,23 @@ ServerHeader = Annotated[
 _LIMIT = [Depends(rate_limit("activeupdate_tuf", "activeupdate_rate_limit"))]
 
 
+def _responses(ok: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The answers every TUF route gives, as ActiveUpdate's own routes document them."""
+    return {
+        200: ok,
+        400: _BAD_CODE,
+        401: _error(
+            "No X-Cssec-Activation-Code header.",
+            {"activation_code_required": _example(ActivationCodeRequired())},
+        ),
+        403: _REFUSED,
+        404: _error("No such metadata or target.", {"not_found": _example(NotFound())}),
+        422: _error("A header is too long.", {"v": EXAMPLES["validation_error"]}),
+        429: _RATE_LIMITED,
+        503: _UNAVAILABLE,
+    }
+
+
 def _code(value: str | None) -> str:
     code = (value or "").strip()
     if not code:
@@ -59,6 +86,7 @@ def _code(value: str | None) -> str:
     description="`{version, endorsement}`: the endorsement is a `core.signing` envelope of "
     '`{"v": 1, "kind": "tuf_root", "version", "sha256"}`, signed with the status-signing '
     "key; fetch `{version}.root.json` and compare its SHA-256.",
+    responses=_responses({"description": "The endorsement."}),
     dependencies=_LIMIT,
 )
 def get_root_endorsement(
@@ -80,6 +108,14 @@ def get_root_endorsement(
     "/targets/{path:path}",
     response_class=FileResponse,
     summary="A TUF target file, by `<dir>/<sha256>.<name>`",
+    responses=_responses(
+        {
+            "description": "The file.",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    ),
     dependencies=_LIMIT,
 )
 def get_target(
@@ -107,6 +143,9 @@ def get_target(
     description="The signed metadata as stored (the same bytes from every vendor node). "
     "timestamp.json is re-signed by the service whenever less than half of its one-day "
     "lifetime is left, or a publish changed the targets.",
+    responses=_responses(
+        {"description": "The metadata file.", "content": {"application/json": {}}}
+    ),
     dependencies=_LIMIT,
 )
 def get_metadata(
