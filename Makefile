@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# make demo ARGS="--dir D --vendor-port P --server-port P"
 demo: $(STAMP)
-	$(BIN)/cssec demo
+	$(BIN)/cssec demo $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

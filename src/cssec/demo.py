@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import ssl
@@ -31,6 +32,16 @@ from rich.table import Table
 from cssec.lifecycle import terminate_as_interrupt
 
 CSSEC = [sys.executable, "-m", "cssec"]
+HEARTBEAT_EVERY = 300.0
+"""Seconds between the demo clients' heartbeats (the server calls a client offline after
+30 minutes without contact)."""
+
+
+def printed_command() -> str:
+    """`cssec` as a newcomer can type it: the venv's script by its full path (the venv is
+    usually not on PATH), else this interpreter running the package."""
+    script = Path(sys.executable).parent / "cssec"
+    return shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m cssec"
 
 
 class DemoError(Exception):
@@ -42,6 +53,15 @@ class Demo:
     root: Path
     console: Console
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    clients: list[Path] = field(default_factory=list)
+
+    def heartbeats(self) -> None:
+        """Each client says it is up, as an installed client's service would."""
+        for client in self.clients:
+            try:
+                self.run("client", "heartbeat", "--dir", str(client))
+            except DemoError as exc:
+                self.console.print(f"[yellow]{client.name}: heartbeat failed: {exc}[/yellow]")
 
     def run(self, *args: str, secret_input: str | None = None) -> str:
         """Runs one cssec command to completion and returns its standard output."""
@@ -69,12 +89,14 @@ class Demo:
 
     def stop(self) -> None:
         # A second Ctrl-C or SIGTERM must not cut this short and leave orphans: it ends
-        # within the deadline below anyway (then the stragglers are killed).
+        # within the deadline below anyway (then the stragglers are killed). The children
+        # run in sessions of their own, so a terminal's Ctrl-C reaches only this process;
+        # each child gets exactly one SIGTERM from here (uvicorn's graceful stop).
         previous = [signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)]
         try:
             for process in reversed(self.processes):
                 if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
+                    process.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 10
             for process in self.processes:
                 try:
@@ -127,7 +149,10 @@ def wait_until_up(
 
 @contextlib.contextmanager
 def demo_directory(chosen: Path | None) -> Iterator[Path]:
+    """`chosen` (made if missing, must be empty), kept afterwards; else a temporary
+    directory, deleted when the demo stops."""
     if chosen is not None:
+        chosen = chosen.resolve()
         chosen.mkdir(parents=True, exist_ok=True)
         if any(chosen.iterdir()):
             raise DemoError(f"{chosen} is not empty; choose an empty or new directory")
@@ -144,15 +169,31 @@ def run_demo(directory: Path | None = None, *, vendor_port: int = 0, server_port
         demo = Demo(root=root, console=console)
         try:
             _set_up(demo, vendor_port or free_port(), server_port or free_port())
-            console.print("[bold]Ctrl-C stops everything.[/bold]")
+            if directory is None:
+                console.print(
+                    f"[bold]Ctrl-C stops everything and deletes {root}[/bold] "
+                    "(start with --dir DIR to keep the data and logins).",
+                    soft_wrap=True,
+                )
+            else:
+                console.print(
+                    f"[bold]Ctrl-C stops everything; the data stays in {root}.[/bold]",
+                    soft_wrap=True,
+                )
+            next_beat = time.monotonic() + HEARTBEAT_EVERY
             while all(p.poll() is None for p in demo.processes):
                 time.sleep(0.5)
+                if time.monotonic() >= next_beat:
+                    demo.heartbeats()
+                    next_beat = time.monotonic() + HEARTBEAT_EVERY
             console.print("[red]A demo process exited unexpectedly; see the logs above.[/red]")
         except KeyboardInterrupt:
             console.print("Stopping …")
             console.file.flush()
         finally:
             demo.stop()
+        if directory is not None:
+            console.print(f"Stopped. The data and logs are in {root}", soft_wrap=True)
 
 
 def _vendor_certificate(root: Path) -> tuple[Path, Path]:
@@ -275,6 +316,8 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
                 "--dir", str(root / name),
             )  # fmt: skip
             demo.run("client", "update", "--dir", str(root / name))
+            demo.clients.append(root / name)
+        demo.heartbeats()
 
     summary = {
         "vendor_url": vendor_url,
@@ -298,10 +341,15 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
     table.add_row("Vendor certificate", str(vendor_cert_file))
     table.add_row("Registration key", registration_key)
     table.add_row("Clients", f"{root / 'client-1'}, {root / 'client-2'}")
-    table.add_row("Try", f"cssec client scan PATH --dir {root / 'client-1'}")
-    table.add_row("Logs", str(root))
+    table.add_row("Data and logs", str(root))
     table.add_row("All of the above", str(summary_file))
     console.print(table)
     # Unwrapped, to compare with what a browser shows for https://127.0.0.1:…
     console.print(f"Server certificate: {fingerprint}", soft_wrap=True)
     console.print(f"Web manager: {server_url}/", soft_wrap=True)
+    # Unwrapped too, so that it runs as printed when pasted into a shell.
+    cssec = printed_command()
+    client_dir = shlex.quote(str(root / "client-1"))
+    console.print("Try (a scan of this client's files, then its status):", soft_wrap=True)
+    console.print(f"  {cssec} client scan PATH --dir {client_dir}", soft_wrap=True, markup=False)
+    console.print(f"  {cssec} client status --dir {client_dir}", soft_wrap=True, markup=False)

@@ -85,6 +85,10 @@ def test_install_fetches_every_component_and_reports_success(
     [report] = agent_server.update_results
     assert report["result"] == "success"
     assert report["versions"] == dict.fromkeys([c.value for c in Component], 1)
+    # A code and the versions before, for the server to say it in its reader's language.
+    assert report["message_code"] == "components_updated"
+    assert report["message_params"] == dict.fromkeys([c.value for c in Component])
+    assert "- →" not in report["message"]
     config = json.loads(state.client_file.read_text())
     assert config["client_token"] in agent_server.tokens
     assert stat.S_IMODE(state.client_file.stat().st_mode) == 0o600
@@ -101,6 +105,7 @@ def test_second_update_is_up_to_date(
         "sent",
     )
     assert agent_server.update_results[-1]["result"] == "up_to_date"
+    assert agent_server.update_results[-1]["message_code"] == "up_to_date"
 
 
 def test_new_version_switches_and_keeps_the_previous_one(
@@ -116,6 +121,7 @@ def test_new_version_switches_and_keeps_the_previous_one(
     assert versions_on_disk(state, Component.VIRUS_PATTERN) == ["1", "2"]
     assert load_engine(state).versions[Component.VIRUS_PATTERN] == 2
     assert agent_server.update_results[-1]["versions"]["virus_pattern"] == 2
+    assert agent_server.update_results[-1]["message_params"] == {"virus_pattern": 1}
 
     agent_server.publish(
         Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE + b"// v3\n"
@@ -226,6 +232,7 @@ def test_refusal_is_reported_as_refused_and_raised(
     assert state.current_file.read_bytes() == before
     report = agent_server.update_results[-1]
     assert (report["result"], report["message"]) == ("refused", message)
+    assert report["message_code"] == "license_expired"
 
 
 def test_unreachable_server_queues_the_failure_and_sends_it_next_time(

@@ -22,6 +22,8 @@ Modes:
   freeze), the recorded targets for a newer version (mix-and-match), a virus pattern
   longer than its length (endless data) or another file of the same length (arbitrary
   software).
+- `client_tuf_rollback`, `client_tuf_freeze`, `client_tuf_arbitrary_software` (between a
+  client and its server's TUF mirror, `/api/v1/agent/tuf/`): the same, armed the same way.
 
 Everything else passes through unchanged. The attacker's key is fresh per process.
 """
@@ -38,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tests.helpers.tuf import TUF, TufTampering
+from tests.helpers.tuf import AGENT_TUF, TufTampering
 
 from cssec.core.signing import SigningKey, endorse_key, sign_statement
 
@@ -56,6 +58,9 @@ class Attacker:
         self.mode = mode
         self.arm_file = arm_file
         self.tuf = TufTampering(recording=True)
+        if mode.startswith("client_tuf_"):
+            self.mode = mode.removeprefix("client_")
+            self.tuf.prefix = AGENT_TUF
         self.key = SigningKey.generate()
         self.captured: dict[str, bytes] = {}
         self.lock = threading.Lock()
@@ -70,7 +75,7 @@ class Attacker:
     def rewrite(self, method: str, path: str, request_body: bytes, body: bytes) -> bytes | None:
         """The attacker's answer for this request, or None to pass the real one through."""
         if self.mode.startswith("tuf_"):
-            if not path.startswith(TUF):
+            if not path.startswith(self.tuf.prefix):
                 return None
             with self.lock:
                 armed = self.arm_file is not None and self.arm_file.exists()
@@ -159,7 +164,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument(
         "--mode", required=True, choices=["resign_manifest", "swap_keys", "replay_status",
-                                          *(f"tuf_{m}" for m in TUF_MODES)],
+                                          *(f"tuf_{m}" for m in TUF_MODES),
+                                          *(f"client_tuf_{m}" for m in TUF_MODES)],
     )  # fmt: skip
     parser.add_argument("--arm-file", type=Path, default=None)
     args = parser.parse_args()

@@ -14,7 +14,10 @@ from cssec.vendor_service.activeupdate.tuf_repo import init_root_keys, install_r
 from cssec.vendor_service.runtime import Vendor
 
 TUF = "/api/v1/tuf/"
+AGENT_TUF = "/api/v1/agent/tuf/"
 EVIL_RULE = b"rule Eicar_test_file { condition: true }\n"
+PATTERN_TARGETS = ("targets/virus_pattern/", "targets/deltas/virus_pattern/")
+"""The virus pattern's whole file, and its deltas (tampered with alike)."""
 
 
 def install_tuf_root(vendor: Vendor, keys_dir: Path) -> int:
@@ -32,11 +35,13 @@ class TufTampering:
     mode: str | None = None
     recording: bool = False
     captured: dict[str, bytes] = field(default_factory=dict)
+    prefix: str = TUF
+    """Where the TUF repository is: the vendor's, or a server's mirror (`AGENT_TUF`)."""
 
     def rewrite(self, path: str, body: bytes) -> bytes:
-        if not path.startswith(TUF):
+        if not path.startswith(self.prefix):
             return body
-        name = path[len(TUF):]
+        name = path[len(self.prefix):]
         if self.recording:
             self.captured.setdefault(name, body)
         if self.mode in ("rollback", "freeze") and name == "timestamp.json":
@@ -44,9 +49,9 @@ class TufTampering:
         if self.mode == "mix_and_match" and name.endswith(".targets.json"):
             older = [k for k in self.captured if k.endswith(".targets.json")]
             return self.captured[min(older)] if older else body
-        if self.mode == "endless_data" and name.startswith("targets/virus_pattern/"):
+        if self.mode == "endless_data" and name.startswith(PATTERN_TARGETS):
             return body + b"\n" * (1 << 20)
-        if self.mode == "arbitrary_software" and name.startswith("targets/virus_pattern/"):
+        if self.mode == "arbitrary_software" and name.startswith(PATTERN_TARGETS):
             evil = EVIL_RULE + b"//" + b"x" * max(0, len(body) - len(EVIL_RULE) - 3) + b"\n"
             return evil[: len(body)] if len(evil) >= len(body) else evil
         return body

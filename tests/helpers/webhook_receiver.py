@@ -8,11 +8,16 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
+import standardwebhooks.webhooks as swh
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
+
+from cssec.core.clock import Clock
 
 
 @dataclass
@@ -84,3 +89,14 @@ def webhook_receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def verify_at_fake_time(monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
+    """The receiver checks webhook-timestamp against its own "now": make it `clock`'s."""
+
+    class ClockDatetime(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> ClockDatetime:  # type: ignore[override]
+            return cls.fromtimestamp(clock.now().timestamp(), tz=UTC)
+
+    monkeypatch.setattr(swh, "datetime", ClockDatetime)

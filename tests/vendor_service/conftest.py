@@ -24,7 +24,8 @@ START = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 _TABLES = (
     "audit_log, status_checks, registrations, activation_codes, registration_keys, "
     "contract_products, contracts, customers, users, component_versions, "
-    "delivery_attempts, outbox, webhook_endpoints, contract_notices, tuf_metadata"
+    "delivery_attempts, outbox, webhook_endpoints, contract_notices, tuf_metadata, "
+    "portal_sign_ins"
 )
 
 

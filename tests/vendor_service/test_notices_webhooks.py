@@ -18,6 +18,7 @@ from tests.helpers.smtp_sink import Mailbox, smtp_sink
 from tests.helpers.webhook_receiver import Received, Receiver, webhook_receiver
 
 from cssec.core.clock import FakeClock
+from cssec.core.errors import RevokedActivationCode
 from cssec.vendor_service import services
 from cssec.vendor_service.errors import InvalidContractTerms, InvalidWebhookEndpoint
 from cssec.vendor_service.models import Customer, DeliveryAttempt, OutboxMessage
@@ -272,7 +273,7 @@ def test_background_jobs_deliver_after_the_commit(vendor: Vendor, receiver: Rece
     assert len(posts) == 1  # woken by the commit, not by the hourly interval
 
 
-def test_seats_exceeded_is_emitted_at_most_once_a_day(
+def test_seats_exceeded_once_per_crossing_and_at_most_once_a_day(
     vendor: Vendor, clock: FakeClock, receiver: Receiver, verify_at_fake_time: None
 ) -> None:
     _endpoint(vendor, receiver.url, events=["seats.exceeded"])
@@ -281,14 +282,50 @@ def test_seats_exceeded_is_emitted_at_most_once_a_day(
         cid = issued.contract_id
         report = {"contract_id": cid, "server_id": "srv-1"}
         assert not services.record_seat_usage(session, seats_used=10, **report)
-        assert services.record_seat_usage(session, seats_used=12, **report)
-        assert not services.record_seat_usage(session, seats_used=13, **report)
+        assert services.record_seat_usage(session, seats_used=12, previous=10, **report)
+        assert not services.record_seat_usage(session, seats_used=13, previous=12, **report)
+        # back under and over again the same day: a flapping count sends once a day
+        assert not services.record_seat_usage(session, seats_used=12, previous=9, **report)
     clock.advance(timedelta(days=1))
     with vendor.session() as session:
-        assert services.record_seat_usage(session, seats_used=12, **report)
+        assert not services.record_seat_usage(session, seats_used=12, previous=12, **report)
+        assert services.record_seat_usage(session, seats_used=11, previous=8, **report)
     run_scheduled_work(vendor)
     bodies = [_verified(p) for p in receiver.received()]
-    assert [b["data"]["seats_used"] for b in bodies] == [12, 12]  # type: ignore[index]
+    assert [b["data"]["seats_used"] for b in bodies] == [12, 11]  # type: ignore[index]
+
+
+def test_status_checks_carrying_seats_emit_seats_exceeded_per_crossing(
+    vendor: Vendor, clock: FakeClock, receiver: Receiver, verify_at_fake_time: None
+) -> None:
+    """The wiring: status checks (through the batched history and through the route
+    without it) report the seats; each server's crossing emits one event."""
+    _endpoint(vendor, receiver.url, events=["seats.exceeded"])
+    with vendor.session() as session:
+        issued = services.issue_contract(session, customer="Report KK", seats=25, actor="t")
+    code = issued.codes["CS"]
+    for used in (20, 30, 31, 30):  # one crossing, three reports over
+        with vendor.session() as session:
+            services.issue_status_statement(session, code, server_id="srv-a", seats_used=used)
+        clock.advance(timedelta(days=1))
+    vendor.status_log.flush()
+    with vendor.sessionmaker() as session:
+        session.info.pop("status_log")  # a session without the batched history
+        services.issue_status_statement(session, code, server_id="srv-b", seats_used=26)
+        services.issue_status_statement(session, code, server_id="srv-b", seats_used=27)
+    run_scheduled_work(vendor)
+    bodies = [_verified(p) for p in receiver.received()]
+    seen = [(b["data"]["server_id"], b["data"]["seats_used"]) for b in bodies]  # type: ignore[index]
+    assert seen == [("srv-a", 30), ("srv-b", 26)]
+    with vendor.session() as session:
+        services.revoke_code(session, code, actor="t")
+    clock.advance(timedelta(days=1))
+    with vendor.session() as session:
+        with pytest.raises(RevokedActivationCode):
+            services.issue_status_statement(session, code, server_id="srv-c", seats_used=99)
+    vendor.status_log.flush()
+    run_scheduled_work(vendor)
+    assert len(receiver.received()) == 2, "a revoked code's check reports nothing"
 
 
 def test_endpoint_checks_and_removal(vendor: Vendor) -> None:

@@ -246,9 +246,16 @@ class AgentClient:
 
     def download(self, component: Component, sha256: str, *, max_bytes: int) -> bytes:
         """The file's bytes, never more than `max_bytes` (+1, so oversize is detectable)."""
+        return self._fetch_bytes(f"{AGENT_PREFIX}/files/{component.value}/{sha256}", max_bytes)
+
+    def tuf_file(self, name: str, *, max_bytes: int) -> bytes:
+        """A file of the server's TUF mirror (`/api/v1/agent/tuf/<name>`: metadata or
+        `targets/…`), unverified (python-tuf checks it), never more than `max_bytes` + 1."""
+        return self._fetch_bytes(f"{AGENT_PREFIX}/tuf/{name}", max_bytes)
+
+    def _fetch_bytes(self, path: str, max_bytes: int) -> bytes:
         import httpx  # noqa: PLC0415 - loaded by __init__ already
 
-        path = f"{AGENT_PREFIX}/files/{component.value}/{sha256}"
         try:
             return self._download(path, max_bytes=max_bytes)
         except httpx.HTTPError as exc:
@@ -294,9 +301,20 @@ class AgentClient:
 
 
 def update_result_body(
-    result: UpdateResultValue, versions: dict[str, int], message: str
+    result: UpdateResultValue,
+    versions: dict[str, int],
+    message: str,
+    *,
+    code: str | None = None,
+    params: dict[str, int | None] | None = None,
 ) -> dict[str, Any]:
-    return {"result": result, "versions": versions, "message": message}
+    """`message` in the client's language; `code` (and `params`) let the server show it in
+    the reader's (an older server ignores them)."""
+    body: dict[str, Any] = {"result": result, "versions": versions, "message": message}
+    if code is not None:
+        body["message_code"] = code
+        body["message_params"] = params or {}
+    return body
 
 
 __all__ = [

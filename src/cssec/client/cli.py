@@ -27,6 +27,7 @@ from cssec.client.install import agent_for, install_client
 from cssec.client.messages import text
 from cssec.client.scanner import ScanNowOutcome, scan_now
 from cssec.client.state import ClientState
+from cssec.client.tuf_client import stale_since
 from cssec.client.updater import (
     UpdateOutcome,
     UpdateResult,
@@ -230,6 +231,8 @@ def scan(
 def _status_data(state: ClientState, lang: str) -> dict[str, Any]:
     config = state.load_config() if state.is_installed() else None
     installed = state.load_installed()
+    since = stale_since(state.root)
+    stale = since is not None and since <= _clock().now()
     return {
         "installed": config is not None,
         "server_url": config.server_url if config else None,
@@ -244,6 +247,7 @@ def _status_data(state: ClientState, lang: str) -> dict[str, Any]:
             for c in Component
         },
         "outbox": len(state.load_outbox()),
+        "stale_since": format_timestamp(since) if stale and since is not None else None,
     }
 
 
@@ -297,6 +301,8 @@ def status(
             updated_at=data["updated_at"] or none,
         )
     )
+    if data["stale_since"] is not None:
+        typer.echo(text("status.stale", lang, since=data["stale_since"]))
     typer.echo(text("status.outbox", lang, count=data["outbox"]))
     cli_realtime.print_protection(data, lang)
 

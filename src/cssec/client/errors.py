@@ -220,3 +220,66 @@ class InvalidFingerprint(CssecError):
         "The certificate fingerprint is not valid ({detail}). Give sha256: followed by "
         "64 hex digits."
     )
+
+
+# Why the client's TUF check refused what its server handed over (cause → ja, en).
+UPDATE_METADATA_CAUSES: dict[str, tuple[str, str]] = {
+    "rolled_back_metadata": (
+        "保持しているものより古い署名付き更新情報が返されました（ロールバック攻撃、"
+        "または異なる版の組み合わせ）",
+        "older signed update information than this client holds was returned (a rollback "
+        "or mix-and-match attack)",
+    ),
+    "bad_metadata": (
+        "署名付き更新情報を検証できませんでした（署名、組み合わせ、内容）",
+        "the signed update information could not be verified (signatures, consistency "
+        "or contents)",
+    ),
+    "hash_mismatch": (
+        "ダウンロードしたファイルが署名付き更新情報のハッシュと一致しません",
+        "a downloaded file does not match the signed SHA-256",
+    ),
+    "oversize": (
+        "ダウンロードしたファイルが署名付き更新情報のサイズを超えています",
+        "a downloaded file is larger than the signed length",
+    ),
+    "withheld": (
+        "サーバが署名付き更新情報またはファイルを提供していません",
+        "the server does not offer the signed update information or a file",
+    ),
+}
+
+
+class UpdateMetadataRejected(CssecError):
+    """The client's TUF check (python-tuf against the vendor's root) refused what came."""
+
+    code = "update_metadata_rejected"
+    message_ja = (
+        "アップデート情報の検証に失敗したため、アップデートしませんでした: {cause_ja}"
+        "（{detail}）。現在のコンポーネントのまま動作します。サーバ管理者にご連絡ください。"
+    )
+    message_en = (
+        "The update information failed verification, so nothing was updated: {cause_en} "
+        "({detail}). The current components stay in use. Contact the server administrator."
+    )
+
+    def __init__(self, cause: str, detail: str = "") -> None:
+        ja, en = UPDATE_METADATA_CAUSES.get(cause, (cause, cause))
+        super().__init__(cause=cause, cause_ja=ja, cause_en=en, detail=detail or "-")
+
+
+class ComponentsStale(CssecError):
+    """The signed timestamp the client holds expired and no fresh one came (a freeze, or a
+    server cut off from ActiveUpdate)."""
+
+    code = "components_stale"
+    message_ja = (
+        "コンポーネントは{since}から最新か確認できていません。サーバから新しい署名付き"
+        "更新情報が届かないため、アップデートしませんでした（{detail}）。現在の"
+        "コンポーネントのまま動作します。サーバ管理者にご連絡ください。"
+    )
+    message_en = (
+        "Components stale since {since}: no fresh signed update information came from the "
+        "server, so nothing was updated ({detail}). The current components stay in use. "
+        "Contact the server administrator."
+    )

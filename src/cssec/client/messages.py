@@ -127,6 +127,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ja": "マニフェストのシリアル: {serial} (最終アップデート: {updated_at})",
         "en": "Manifest serial: {serial} (last update: {updated_at})",
     },
+    "status.stale": {
+        "ja": "注意: コンポーネントは{since}から最新か確認できていません"
+        "（サーバから新しい署名付き更新情報が届いていません）。",
+        "en": "Warning: components stale since {since} (no fresh signed update information "
+        "from the server).",
+    },
     "status.outbox": {
         "ja": "未送信のレポート: {count} 件",
         "en": "Reports waiting to be sent: {count}",

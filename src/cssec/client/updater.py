@@ -14,6 +14,7 @@ flaw this fixes.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -23,6 +24,7 @@ from cssec.client.engine import validate_component
 from cssec.client.errors import ComponentRejected, ManifestRejected
 from cssec.client.reports import Delivery, send_or_queue
 from cssec.client.state import ClientState, InstalledComponents
+from cssec.client.tuf_client import ClientTuf, open_tuf
 from cssec.core.clock import Clock
 from cssec.core.components import ComponentVersion, Manifest, verify_file, verify_manifest
 from cssec.core.errors import CssecError, LicenseExpired
@@ -60,10 +62,20 @@ def describe_versions(versions: dict[Component, int], lang: str) -> str:
 
 
 def describe_changes(changes: dict[Component, tuple[int | None, int]], lang: str) -> str:
+    """"virus pattern file 1 → 2", or "… 1 (new)" for a component installed for the first time."""
+    new_word = "（新規）" if lang == "ja" else " (new)"
     return ", ".join(
-        f"{c.label(lang)} {'-' if old is None else old} → {new}"
+        f"{c.label(lang)} {new}{new_word}" if old is None else f"{c.label(lang)} {old} → {new}"
         for c, (old, new) in changes.items()
     )
+
+
+def _envelope(data: bytes) -> Any:
+    """The manifest target's JSON (verified as the vendor's manifest next)."""
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise ManifestRejected(reason="the manifest target is not JSON") from None
 
 
 class _Updater:
@@ -73,18 +85,29 @@ class _Updater:
         self.clock = clock
         self.lang = lang
         self.installed = state.load_installed()
+        self.tuf: ClientTuf | None = None
+        """The server's TUF mirror, checked against the vendor's root (None: a server that
+        mirrors no TUF yet, and a client that never held a root: the signed manifest alone)."""
 
     def report(
-        self, result: UpdateResultValue, versions: dict[Component, int], message: str
+        self,
+        result: UpdateResultValue,
+        versions: dict[Component, int],
+        message: str,
+        *,
+        code: str,
+        params: dict[str, int | None] | None = None,
     ) -> Delivery:
-        body = update_result_body(result, _versions_body(versions), message)
+        body = update_result_body(
+            result, _versions_body(versions), message, code=code, params=params
+        )
         delivery, _ = send_or_queue(self.state, self.agent, "update-result", body, clock=self.clock)
         return delivery
 
     def give_up(self, error: CssecError) -> CssecError:
         """Report the failure or refusal, drop half-fetched files, hand the error back."""
         result: UpdateResultValue = "refused" if isinstance(error, LicenseExpired) else "failed"
-        self.report(result, self.installed.versions(), error.message(self.lang))
+        self.report(result, self.installed.versions(), error.message(self.lang), code=error.code)
         self._prune(self.installed)
         return error
 
@@ -98,7 +121,11 @@ class _Updater:
     def fetch_manifest(self) -> tuple[Manifest, dict[str, Any]]:
         keys = self.state.load_config().verifying_keys()
         try:
-            envelope = self.agent.manifest()
+            self.tuf = open_tuf(
+                self.state.root, self.agent, keys, lambda: self._refresh_vendor_keys(keys),
+                now=self.clock.now(),
+            )  # fmt: skip
+            envelope = self.agent.manifest() if self.tuf is None else _envelope(self.tuf.manifest())
             kid = envelope.get("kid") if isinstance(envelope, dict) else None
             if isinstance(kid, str) and kid not in keys:
                 keys = self._refresh_vendor_keys(keys)
@@ -154,7 +181,12 @@ class _Updater:
             return
         label = version.component.label(self.lang)
         try:
-            data = self.agent.download(version.component, version.sha256, max_bytes=version.size)
+            if self.tuf is not None:
+                data = self.tuf.component(version)
+            else:
+                data = self.agent.download(
+                    version.component, version.sha256, max_bytes=version.size
+                )
         except CssecError as exc:
             raise self.give_up(exc) from exc
         if len(data) != version.size:
@@ -199,9 +231,11 @@ class _Updater:
         }
         if changes:
             result, message = UpdateResult.SUCCESS, describe_changes(changes, self.lang)
+            code, params = "components_updated", {c.value: old for c, (old, _) in changes.items()}
         else:
             result, message = UpdateResult.UP_TO_DATE, describe_versions(versions, self.lang)
-        delivery = self.report(result.value, versions, message)
+            code, params = "up_to_date", {}
+        delivery = self.report(result.value, versions, message, code=code, params=params)
         return UpdateOutcome(result, manifest.serial, versions, changes, delivery)
 
 

@@ -30,7 +30,9 @@ from cssec.server.storage.keycheck import check_server_keys
 from cssec.server.tls.vendor import VendorTls
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.webmanager import routers as webmanager_routers
+from cssec.server.webmanager.error_pages import error_page
 from cssec.server.webmanager.templating import LOCALE_DIR, build_templates
+from cssec.server.webmanager.updates_pages import BUNDLE_UPLOAD_MAX, BUNDLE_URL
 from cssec.web.http import (
     BodySizeLimitMiddleware,
     LanguageMiddleware,
@@ -127,7 +129,12 @@ def create_app(
     app.state.component_poller = poller
     app.state.log_maintenance = log_maintenance
     app.state.templates = build_templates(Catalogs(LOCALE_DIR))
-    install_error_handlers(app, service=SERVICE, challenges={"/api/v1/licenses": BASIC_CHALLENGE})
+    install_error_handlers(
+        app,
+        service=SERVICE,
+        pages={"/": error_page},  # HTML for browsers; /api/ always answers JSON
+        challenges={"/api/v1/licenses": BASIC_CHALLENGE},
+    )
 
     app.include_router(licenses_api)
     for router in agent_routers:
@@ -145,7 +152,9 @@ def create_app(
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=64 * 1024)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=64 * 1024, larger={BUNDLE_URL: BUNDLE_UPLOAD_MAX}
+    )
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     install_monitoring(app, ctx)  # /healthz, /readyz, /metrics; counts outermost

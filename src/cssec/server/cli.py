@@ -37,6 +37,7 @@ from cssec.server.storage.errors import STORAGE_ERRORS, storage_error
 from cssec.server.tls.certificate import prepare_certificate, serving_files
 from cssec.server.tls.vendor import VendorTls
 from cssec.server.updates.service import rollback_components, update_components
+from cssec.server.updates.tuf_events import stale_message
 from cssec.server.updates.view import read_overview
 
 app = typer.Typer(
@@ -452,6 +453,49 @@ def license_activate(
         )
 
 
+@license_app.command("request")
+@_boundary
+def license_request(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Where to write REQ.json.", dir_okay=False)],
+    data: DataOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Write a renewal request signed by this server, for a license service it cannot
+    reach: answer it with `cssec vendor license respond` (or the portal), then import."""
+    from cssec.server.licensing.offline_renewal import write_request  # noqa: PLC0415
+
+    language = choose_language(ctx, lang)
+    written = write_request(_open_env(data), actor="cli")
+    out.write_bytes(written.data)
+    typer.echo(
+        f"request: {out}" if language == "en" else f"更新要求ファイルを作成しました: {out}"
+    )
+
+
+@license_app.command("import")
+@_boundary
+def license_import(
+    ctx: typer.Context,
+    response: Annotated[
+        Path,
+        typer.Argument(help="The license service's RESP.json.", exists=True, dir_okay=False),
+    ],
+    data: DataOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Import the license service's response to this server's request: the slots are
+    extended exactly as an online check would."""
+    from cssec.server.licensing.offline_renewal import import_response  # noqa: PLC0415
+
+    language = choose_language(ctx, lang)
+    env = _open_env(data)
+    outcome = import_response(env, response.read_bytes(), actor="cli")
+    typer.echo(outcome.message(language))
+    if not outcome.already_imported:
+        _print_licenses(env, language, as_json=False)
+
+
 @components_app.command("show")
 @_boundary
 def components_show(
@@ -464,7 +508,7 @@ def components_show(
     language = choose_language(ctx, lang)
     env = _open_env(data)
     with env.sessionmaker() as session:
-        overview = read_overview(session, now=env.clock.now(), tz=env.tz)
+        overview = read_overview(session, now=env.clock.now(), tz=env.tz, data_root=env.data.root)
     if as_json:
         typer.echo(json.dumps(overview.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -476,6 +520,8 @@ def components_show(
     if last is not None:
         message = last.message_en if language == "en" else last.message_ja
         typer.echo(f"last update: {last.at.isoformat()} {last.result}: {message}")
+    if overview.stale_since is not None:
+        typer.echo(stale_message(overview.stale_since)[language], err=True)
     if not overview.download.allowed:
         typer.echo(overview.download.message_in(language), err=True)
 
@@ -501,6 +547,36 @@ def components_rollback(
     language = choose_language(ctx, lang)
     env = _open_env(data)
     outcome = rollback_components(env, trigger="cli", actor="cli")
+    typer.echo(outcome.message[language])
+
+
+@components_app.command("import")
+@_boundary
+def components_import(
+    ctx: typer.Context,
+    bundle: Annotated[
+        Path,
+        typer.Argument(help="The bundle (`cssec vendor component bundle`).", exists=True,
+                       dir_okay=False, readable=True),
+    ],
+    data: DataOption = None,
+    lang: LangOption = None,
+) -> None:  # fmt: skip
+    """Import a component bundle made by the vendor for this site (air-gapped servers):
+    verified with TUF as an online update is, refused if older than what is installed."""
+    from cssec.server.updates.bundle import (  # noqa: PLC0415
+        MAX_BUNDLE_BYTES,
+        BundleRefused,
+        import_bundle,
+    )
+
+    language = choose_language(ctx, lang)
+    env = _open_env(data)
+    if bundle.stat().st_size > MAX_BUNDLE_BYTES:
+        raise BundleRefused("bad_bundle", f"larger than {MAX_BUNDLE_BYTES} bytes")
+    outcome = _run(import_bundle(env, bundle.read_bytes(), actor="cli"))
+    if outcome.error is not None:
+        raise outcome.error
     typer.echo(outcome.message[language])
 
 

@@ -480,6 +480,28 @@ def component_list(
         )
 
 
+@component_app.command("bundle")
+def component_bundle(
+    code: str = typer.Option(..., "--code", help="The site's activation code."),
+    out: Path = typer.Option(..., "--out", help="The bundle file to write.", dir_okay=False),
+    data: Path | None = DataOption,
+) -> None:
+    """Write a signed component bundle (TUF metadata + files) for an air-gapped site, if
+    its contract allows ActiveUpdate as an online download would; the site imports it with
+    `cssec server components import`."""
+    from cssec.vendor_service.activeupdate.bundle import (  # noqa: PLC0415
+        bundle_summary,
+        make_bundle,
+    )
+
+    bundle = _run(data, lambda s: make_bundle(s, code, actor=_actor()))
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(bundle.data)
+    tmp.replace(out)
+    typer.echo(f"bundle: {bundle_summary(bundle)}")
+    typer.echo(f"written to: {out}")
+
+
 webhook_app = typer.Typer(
     no_args_is_help=True, help="Outgoing webhooks (Standard Webhooks): add, list, remove."
 )
@@ -559,3 +581,39 @@ def notices_run(data: Path | None = DataOption) -> None:
     delivered = sum(1 for d in done.deliveries if d.ok)
     typer.echo(f"notices: {len(done.notices)}  delivered: {delivered}  "
                f"failed attempts: {len(done.deliveries) - delivered}")  # fmt: skip
+
+
+license_app = typer.Typer(no_args_is_help=True, help="Air-gapped renewal by file.")
+app.add_typer(license_app, name="license")
+
+
+@license_app.command("respond")
+def license_respond(
+    request_file: Path = typer.Argument(..., help="The server's REQ.json.", exists=True,
+                                        dir_okay=False, readable=True),
+    out: Path = typer.Option(..., "--out", help="Where to write RESP.json.", dir_okay=False),
+    data: Path | None = DataOption,
+) -> None:  # fmt: skip
+    """Answer a server's renewal request (`cssec server license request`) with the signed
+    statements of its codes, for `cssec server license import` on the air-gapped server."""
+    from cssec.vendor_service.services.offline_renewal import respond  # noqa: PLC0415
+
+    raw = request_file.read_bytes()
+    with _vendor(data) as vendor, vendor.session() as session:
+        answer = respond(session, raw, actor=_actor(), now=vendor.clock.now())
+    out.write_bytes(answer)
+    typer.echo(f"response: {out}")
+
+
+@user_app.command("reset-2fa")
+def user_reset_2fa(
+    name: str = typer.Argument(..., help="Login name."),
+    data: Path | None = DataOption,
+) -> None:
+    """Turn a staff member's second factor off (a lost authenticator): secret and recovery
+    codes removed, their sessions ended; they enrol again at the next login when the
+    console requires it (CSSEC_VENDOR_CONSOLE_REQUIRE_TOTP)."""
+    from cssec.vendor_service.services.two_factor import reset  # noqa: PLC0415
+
+    _run(data, lambda s: reset(s, name, actor=_actor()))
+    typer.echo(f"second factor reset: {name}")

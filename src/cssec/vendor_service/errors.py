@@ -167,3 +167,65 @@ class WebhookEndpointNotFound(CssecError):
         "`cssec vendor webhook list` で確認してください。"
     )
     message_en = "There is no webhook endpoint #{endpoint_id}. See `cssec vendor webhook list`."
+
+
+class PortalLinkInvalid(CssecError):
+    """A portal sign-in link that is unknown, already used or past its time: one answer
+    for the three, so a guessed token learns nothing."""
+
+    code = "portal_link_invalid"
+    status = 400
+    message_ja = (
+        "このサインイン用リンクは使用済みか、有効期限が切れています。"
+        "サインイン画面からもう一度リンクを請求してください。"
+    )
+    message_en = (
+        "This sign-in link has already been used or has expired. Ask for a new link on the "
+        "sign-in page."
+    )
+
+
+class PortalNotConfigured(CssecError):
+    """The portal would have to put the request's own Host header into a mailed link."""
+
+    code = "portal_not_configured"
+    status = 503
+    message_ja = (
+        "カスタマーポータルのサインイン用リンクを送信できません（公開URLが未設定です）。"
+        "法人お問合せ窓口にお問い合わせください。"
+    )
+    message_en = (
+        "The customer portal cannot send sign-in links (its public URL is not set). "
+        "Contact corporate support."
+    )
+
+
+class NothingToRenew(CssecError):
+    """The customer asked for a new code, but the current one already carries the
+    contract's end: there is nothing newer to give."""
+
+    code = "nothing_to_renew"
+    status = 409
+    message_ja = (
+        "製品「{product}」のアクティベーションコードは、すでに契約の終了日（{ends_on}）を含んでいます。"
+        "現在のコードをそのままお使いください。"
+    )
+    message_en = (
+        "The {product} activation code already carries the contract's end ({ends_on}). Keep "
+        "using the current code."
+    )
+
+
+class LicenseRequestNotYours(CssecError):
+    """A license request file uploaded to the portal names a code of another customer."""
+
+    code = "license_request_not_yours"
+    status = 403
+    message_ja = (
+        "このライセンス更新要求ファイルには、お客様のご契約以外のアクティベーションコードが"
+        "含まれています。ご契約のサーバで作成したファイルを選択してください。"
+    )
+    message_en = (
+        "This license request file names an activation code that is not one of your "
+        "contracts'. Choose a file made on a server of your contract."
+    )

@@ -86,7 +86,10 @@ def send_mail(config: SmtpConfig, mail: EmailMessage, to: str) -> int:
 
 
 def describe_failure(exc: BaseException) -> tuple[int | None, str]:
-    """The SMTP reply code (when the server gave one) and a short cause for the log."""
+    """The SMTP reply code (when the server gave one) and a short cause for the log; a
+    certificate the client refused is `certificate_untrusted` with OpenSSL's reason."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return None, f"certificate_untrusted ({exc.verify_message}): check smtp_ca_file"[:500]
     if isinstance(exc, smtplib.SMTPResponseException):
         message = exc.smtp_error
         reason = message.decode(errors="replace") if isinstance(message, bytes) else str(message)

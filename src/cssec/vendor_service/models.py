@@ -225,6 +225,13 @@ class User(Base):
     """Part of every console session's fingerprint: bumped at logout, it ends the sessions
     signed in before (a copied cookie too), since a signed cookie has no server-side row."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Base32 TOTP secret once the second factor is enrolled (services.two_factor); a
+    verifier needs it in the clear, so it is as secret as the database."""
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The 30-second time step of the last code accepted: that code, or an earlier one,
+    is refused from then on (RFC 6238 §5.2)."""
 
 
 class WebhookEndpoint(Base):
@@ -306,3 +313,46 @@ class ContractNotice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recipient: Mapped[str | None] = mapped_column(String(254))
     """Who was mailed (None: no contact address or no SMTP server; webhooks went anyway)."""
+
+
+class PortalSignIn(Base):
+    """One e-mailed sign-in link of the customer portal and, once used, the portal session
+    it opened (cssec.vendor_service.services.portal). Only hashes of the link's token and
+    of the session key are stored. A request whose registration key and e-mail do not
+    match also gets a row, with no customer: the same work either way, and a link that
+    can never sign in."""
+
+    __tablename__ = "portal_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    """SHA-256 (hex) of the link's token."""
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
+    """The contract whose registration key was given."""
+    email: Mapped[str | None] = mapped_column(String(254))
+    """The contact address the link went to (None when nothing was sent)."""
+    language: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(64))
+    """The address that asked for the link."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    session_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 (hex) of the session key in the portal cookie, set when the link is used."""
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Signed out (or timed out): the cookie, and any copy of it, stops working."""
+
+
+class RecoveryCode(Base):
+    """One of a staff member's single-use recovery codes for the second factor (argon2
+    hash only; the codes are shown once, at enrolment)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

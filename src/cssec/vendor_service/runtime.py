@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock, SystemClock
 from cssec.core.signing import SigningKey, write_secret_file
+from cssec.vendor_service.activeupdate.lifetimes import SESSION_KEY as LIFETIMES_KEY
+from cssec.vendor_service.activeupdate.lifetimes import Lifetimes
 from cssec.vendor_service.activeupdate.services import ensure_seed_components
 from cssec.vendor_service.activeupdate.store import ActiveUpdateStore
 from cssec.vendor_service.keycheck import check_keys_match, ensure_keys_present
@@ -152,9 +154,12 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
         engine.dispose()
         raise
     activeupdate = ActiveUpdateStore.in_data_dir(
-        settings.data_dir, entitlement_ttl=settings.activeupdate_entitlement_ttl
+        settings.data_dir,
+        entitlement_ttl=settings.activeupdate_entitlement_ttl,
+        recheck_seconds=settings.feed_recheck_seconds,
+        listen_recheck_seconds=settings.feed_listen_recheck_seconds,
     )
-    status_log = StatusLog(engine)
+    status_log = StatusLog(engine, clock=actual_clock, durable=settings.status_log_durable)
     maker = sessionmaker(
         bind=engine,
         expire_on_commit=False,
@@ -163,6 +168,7 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
             "clock": actual_clock,
             "activeupdate": activeupdate,
             "status_log": status_log,
+            LIFETIMES_KEY: Lifetimes.from_settings(settings),
         },
     )
     try:

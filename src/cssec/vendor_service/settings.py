@@ -63,6 +63,31 @@ class VendorSettings(BaseSettings):
     ActiveUpdate endpoints within this time (expiry by the date, and a renewal, at once);
     the status endpoint is never cached. 0 turns the cache off."""
 
+    status_log_durable: bool = False
+    """Answer a status check only once its history row is committed (group commit,
+    `services.status_log`). Set it on nodes behind a load balancer: a node killed outright
+    then loses no row of an answered check. Off: rows are written up to a quarter of a
+    second behind the answers, and a killed process loses its last batch."""
+
+    accel_redirect_prefix: str | None = None
+    """Behind nginx: answer a component file download, after the license check, with
+    `X-Accel-Redirect: <prefix><sha256>` and let nginx send the file from an `internal`
+    location whose alias is data_dir/activeupdate/ (e.g. "/_cssec_files/"). Unset: the
+    app sends the file itself."""
+
+    feed_listen: bool = True
+    """PostgreSQL: each worker LISTENs for publishes (`cssec.vendor_service.feedwatch`), so a
+    new manifest is served by every node at once; SQLite: a marker file on the host."""
+
+    feed_recheck_seconds: float = Field(default=1.0, gt=0, le=3600)
+    """Seconds a worker trusts its cached manifest without reading the serial again, when
+    it has no LISTEN connection (SQLite, or PostgreSQL while reconnecting). With one, a
+    publish arrives as a notification and the serial is re-read every
+    `feed_listen_recheck_seconds` only as a safety net."""
+
+    feed_listen_recheck_seconds: float = Field(default=60.0, gt=0, le=86400)
+    """The safety-net re-read of the manifest serial while the LISTEN connection is up."""
+
     max_body_bytes: int = 64 * 1024
     """Request bodies above this are refused with 413."""
 
@@ -76,6 +101,10 @@ class VendorSettings(BaseSettings):
     console_https_only: bool = False
     """Send the console's session cookie over HTTPS only (set it behind a TLS proxy;
     `serve --tls-cert` sets it itself)."""
+
+    console_require_totp: bool = False
+    """Require every staff member to sign in to the console with a second factor (TOTP):
+    one not enrolled yet enrols right after the password (services.two_factor)."""
 
     trusted_proxies: str | None = None
     """Addresses or networks of the reverse proxies (e.g. nginx terminating TLS) whose
@@ -115,3 +144,31 @@ class VendorSettings(BaseSettings):
 
     webhook_timeout: float = Field(default=10.0, gt=0, le=120)
     """Seconds a webhook endpoint has to answer before the attempt counts as failed."""
+
+    tuf_timestamp_expiry_hours: int = Field(default=24, ge=1, le=24 * 366)
+    """Hours a TUF timestamp.json is valid (ActiveUpdate, `activeupdate.tuf_repo`). The
+    service re-signs it when less than half is left; a server that sees nothing fresher for
+    this long reports its components stale (a freeze is detected within this time)."""
+
+    tuf_snapshot_expiry_days: int = Field(default=7, ge=1, le=3660)
+    """Days a TUF snapshot.json is valid (re-signed when less than half is left)."""
+
+    tuf_targets_expiry_days: int = Field(default=90, ge=1, le=3660)
+    """Days a TUF targets.json is valid (re-signed when less than half is left, and at
+    every publish)."""
+
+    tuf_root_expiry_days: int = Field(default=365, ge=1, le=3660)
+    """Days a root.json signed by `cssec vendor tuf root install` is valid; sign the next
+    one (the offline keys' ceremony) well before."""
+
+    portal_url: str | None = None
+    """The customer portal's public address as customers reach it (https://licenses.example.com),
+    put in the e-mailed sign-in links. Unset: the address of the request, for loopback
+    hosts only (anything else could carry a forged Host header into the mail)."""
+
+    portal_signin_rate_limit: str = "5/minute;20/hour"
+    """Sign-in link requests on the portal, per client address and, separately, per
+    registration key."""
+
+    portal_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    """How long an e-mailed portal sign-in link works (once)."""

@@ -38,12 +38,14 @@ _HTTP_MESSAGES = {
             "リクエストの本文を読み取れません。"
             "UTF-8 の JSON (またはフォーム) で送り直してください。"
         ),
+        403: "この操作は許可されていません。",
         404: "見つかりません。",
         405: "このメソッドは使用できません。",
         413: "リクエストが大きすぎます。",
     },
     "en": {
         400: "The request body could not be read. Send it again as UTF-8 JSON (or form data).",
+        403: "Not allowed.",
         404: "Not found.",
         405: "Method not allowed.",
         413: "Request too large.",
@@ -98,6 +100,22 @@ def _fault_messages(service: Mapping[str, str]) -> dict[str, dict[str, str]]:
     }
 
 
+def http_refusal(status: int, code: str, messages: Mapping[str, str]) -> CssecError:
+    """Starlette's HTTP error (404 for a mistyped URL, 405 …) as a CssecError, so an error
+    page can render it like any refusal."""
+    kind = type(
+        "HttpRefusal",
+        (CssecError,),
+        {"code": code, "status": status, "message_ja": messages["ja"], "message_en": messages["en"]},
+    )
+    refusal: CssecError = kind()
+    return refusal
+
+
+API_PREFIXES = ("/api/", "/openapi.json")
+"""Paths that always answer JSON, whatever `pages` says."""
+
+
 def install_error_handlers(
     app: FastAPI,
     *,
@@ -112,11 +130,13 @@ def install_error_handlers(
       status (and Retry-After); under a path prefix of `pages`, that page renders it
       instead; a 401 under a prefix of `challenges` carries that WWW-Authenticate.
     - request validation → 422 `validation_error` (or the CssecError a validator raised).
-    - Starlette's HTTP errors (404, 405 …) → the same JSON shape.
+    - Starlette's HTTP errors (404, 405 …) → the same JSON shape, or the page.
     - `LoginRequired` → 303 to the login page.
     - faults: a database that cannot be reached (SQLAlchemy's or sqlite3's
       OperationalError, plus `unavailable`) → 503 `service_unavailable` with Retry-After;
-      anything else → 500 `internal_error`; both JSON, naming `service` ({"ja", "en"}).
+      anything else → 500 `internal_error`; both naming `service` ({"ja", "en"}), as
+      the page under a prefix of `pages`, else JSON.
+    Paths under `API_PREFIXES` always answer JSON.
     """
     pages = dict(pages or {})
     challenges = dict(challenges or {})
@@ -125,8 +145,14 @@ def install_error_handlers(
     def _prefixed(table: Mapping[str, Any], path: str) -> Any:
         return next((v for prefix, v in table.items() if path.startswith(prefix)), None)
 
+    def _page(path: str) -> ErrorPage | None:
+        if path.startswith(API_PREFIXES):
+            return None
+        page: ErrorPage | None = _prefixed(pages, path)
+        return page
+
     async def answer(request: Request, exc: CssecError) -> Response:
-        page = _prefixed(pages, request.url.path)
+        page = _page(request.url.path)
         if page is not None:
             response: Response = await run_in_threadpool(page, request, exc)
             return response
@@ -146,11 +172,17 @@ def install_error_handlers(
         body = ValidationFailed(detail=_validation_detail(errors)).to_dict(current_language.get())
         return JSONResponse(body, status_code=422)
 
-    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         lang = current_language.get()
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = _HTTP_MESSAGES[lang].get(exc.status_code, str(exc.detail))
+        page = _page(request.url.path)
+        if page is not None and exc.status_code in _HTTP_MESSAGES["ja"]:
+            messages = {k: _HTTP_MESSAGES[k][exc.status_code] for k in ("ja", "en")}
+            refusal = http_refusal(exc.status_code, code, messages)
+            response: Response = await run_in_threadpool(page, request, refusal)
+            return response
         return JSONResponse(
             {"code": code, "message": message},
             status_code=exc.status_code,
@@ -167,13 +199,37 @@ def install_error_handlers(
         lang = negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
         return {"code": code, "message": faults[code][lang]}
 
-    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    async def fault_page(request: Request, code: str, status: int) -> Response | None:
+        """The fault as the path's error page, or None (no page, or the page failed too)."""
+        page = _page(request.url.path)
+        if page is None:
+            return None
+        lang = negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+        refusal = http_refusal(status, code, faults[code])
+        token = current_language.set(lang)
+        try:
+            response: Response = await run_in_threadpool(page, request, refusal)
+        except Exception:  # noqa: BLE001 - the JSON answer below is the fallback
+            log.exception("error page failed")
+            return None
+        finally:
+            current_language.reset(token)
+        return response
+
+    async def on_unavailable(request: Request, exc: Exception) -> Response:
         log.exception("database unavailable", exc_info=exc)
+        page = await fault_page(request, "service_unavailable", 503)
+        if page is not None:
+            page.headers["Retry-After"] = "30"
+            return page
         body = fault(request, "service_unavailable")
         return JSONResponse(body, status_code=503, headers={"Retry-After": "30"})
 
-    async def on_fault(request: Request, exc: Exception) -> JSONResponse:
+    async def on_fault(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
+        page = await fault_page(request, "internal_error", 500)
+        if page is not None:
+            return page
         return JSONResponse(fault(request, "internal_error"), status_code=500)
 
     app.add_exception_handler(CssecError, on_cssec_error)
@@ -262,20 +318,26 @@ class SecurityHeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over `max_bytes` with 413, whether announced or streamed."""
+    """Refuses request bodies over `max_bytes` with 413, whether announced or streamed.
+    `larger` raises the limit for exact paths (an upload form whose route authenticates
+    before it reads the body)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = 64 * 1024) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = 64 * 1024, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > max_bytes
                 except ValueError:
                     too_big = True
                 if too_big:
@@ -290,7 +352,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # Answer now: frameworks may turn the exception below into their own 400.
                     if not response_started and not rejected:
                         rejected = True

@@ -280,7 +280,10 @@ async def test_virus_log_and_heartbeat_land_in_their_logs(
     assert "accounting-pc" in virus
     assert "/srv/share/eicar.com" in virus
     assert "隔離" in virus
-    assert "virus_pattern 1" in virus
+    assert "ウイルスパターンファイル 1" in virus
+    assert "virus_pattern" not in virus, "the component is named by its label"
+    assert enrolled["client_id"][:8] in virus, "the virus log names the client, not only its host"
+    assert "192.168.1.20" in virus
     assert "検出はありません" in _text((await server.client.get("/logs/virus?threat=nimda")).text)
     listing = await server.client.get("/clients")
     assert 'data-status="online"' in listing.text
@@ -296,8 +299,39 @@ async def test_virus_log_and_heartbeat_land_in_their_logs(
     ]
     page = _text((await server.client.get("/logs/connection?host=accounting")).text)
     assert "192.168.1.20" in page
-    assert "heartbeat" in page
+    assert "稼働確認" in page
+    assert "ウイルスログの送信" in page
+    assert "heartbeat" not in page
     assert "(4 件)" in page
+    english = _text(
+        (await server.client.get("/logs/connection", headers={"Accept-Language": "en"})).text
+    )
+    assert "Heartbeat" in english
+    assert "Virus log upload" in english
+    assert "virus-log" not in english
+
+
+async def test_any_contact_counts_as_online(
+    servers: ServerFactory, desk: Desk, clock: FakeClock
+) -> None:
+    """Right after install (no heartbeat yet) a client is online; an update or log upload
+    keeps it so. Two hosts of one name are told apart by id and address."""
+    server = await _server(servers, desk)
+    await server.login()
+    first = (await _enroll(server, "autopcc", hostname="vm")).json()
+    clock.advance(timedelta(minutes=3))
+    second = (await _enroll(server, "autopcc", hostname="vm")).json()
+    listing = (await server.client.get("/clients")).text
+    assert listing.count('data-status="online"') == 2
+    assert first["client_id"][:8] in listing
+    assert second["client_id"][:8] in listing
+    clock.advance(timedelta(minutes=31))
+    async with _agent(server, first["client_token"], "192.168.1.21") as agent:
+        result = {"result": "up_to_date", "versions": {}, "message": "-"}
+        assert (await agent.post("/api/v1/agent/update-result", json=result)).status_code == 204
+    listing = (await server.client.get("/clients")).text
+    assert listing.count('data-status="online"') == 1, "the update counted, the install aged"
+    assert "192.168.1.21" in listing
 
 
 async def test_logs_page_and_filter(servers: ServerFactory, desk: Desk) -> None:
@@ -371,3 +405,47 @@ async def test_client_pages_need_a_login(servers: ServerFactory, desk: Desk) -> 
         page = await server.client.get(path)
         assert page.status_code == 200, path
         assert 'aria-current="page"' in page.text
+
+
+async def test_client_update_messages_read_in_the_readers_language(
+    servers: ServerFactory, desk: Desk
+) -> None:
+    """A client reports a code and parameters; the page renders them in the reader's
+    language. A row from an older client (text only) stays readable as written."""
+    server = await _server(servers, desk)
+    await server.login()
+    enrolled = (await _enroll(server, "autopcc", hostname="pc-ja")).json()
+    coded = {
+        "result": "success",
+        "versions": {"virus_pattern": 2, "scan_engine": 1},
+        "message": "ウイルスパターンファイル 1 → 2, スキャンエンジン 1（新規）",
+        "message_code": "components_updated",
+        "message_params": {"virus_pattern": 1, "scan_engine": None},
+    }
+    refused = {
+        "result": "refused",
+        "versions": {},
+        "message": "ライセンスの有効期限が切れています。",
+        "message_code": "license_expired",
+    }
+    old = {"result": "failed", "versions": {}, "message": "古いクライアントのメッセージ"}
+    async with _agent(server, enrolled["client_token"]) as agent:
+        for body in (old, coded, refused):
+            response = await agent.post("/api/v1/agent/update-result", json=body)
+            assert response.status_code == 204, response.text
+        unknown = {**coded, "message_params": {"not_a_component": 1}}
+        assert (await agent.post("/api/v1/agent/update-result", json=unknown)).status_code == 422
+    english = _text(
+        (await server.client.get("/logs/updates/client", headers={"Accept-Language": "en"})).text
+    )
+    assert "Updated: virus pattern file 1 → 2, scan engine 1 (new)" in english
+    assert "because the license has expired" in english
+    assert "古いクライアントのメッセージ" in english
+    assert "ウイルスパターンファイル" not in english
+    japanese = _text((await server.client.get("/logs/updates/client")).text)
+    assert "更新しました: ウイルスパターンファイル 1 → 2、検索エンジン 1（新規）" in japanese
+    assert "ライセンスの有効期限が切れているため" in japanese
+    csv_en = (
+        await server.client.get("/logs/updates/client.csv", headers={"Accept-Language": "en"})
+    ).content.decode("utf-8-sig")
+    assert "Updated: virus pattern file 1 → 2, scan engine 1 (new)" in csv_en

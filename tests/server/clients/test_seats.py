@@ -6,22 +6,50 @@ clients not seen for the window stop counting by themselves."""
 
 from __future__ import annotations
 
+import base64
+import os
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from tests.helpers.protection import enroll, text_of
 from tests.helpers.server import PASSWORD, Desk, Server, ServerFactory, csrf_of
+from tests.helpers.webhook_receiver import Receiver, verify_at_fake_time, webhook_receiver
 
 from cssec.core.clock import FakeClock
 from cssec.server.models import Client, ConnectionLogEntry
+from cssec.vendor_service import services
 from cssec.vendor_service.models import StatusCheck, User
+from cssec.vendor_service.scheduler import run_scheduled_work
 from cssec.web.security import hash_password
 
 SEATS = 25  # Desk.contract()
+SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+
+
+@pytest.fixture
+def receiver(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> Iterator[Receiver]:
+    """A real HTTP receiver verifying signatures (at the fake clock's time)."""
+    verify_at_fake_time(monkeypatch, clock)
+    with webhook_receiver() as found:
+        found.secret = SECRET
+        yield found
+
+
+def _seats_webhooks(vendor_app: FastAPI, receiver: Receiver) -> list[dict[str, Any]]:
+    """Write the status-check history, deliver the outbox, and return every seats.exceeded
+    the receiver verified."""
+    vendor = vendor_app.state.vendor
+    vendor.status_log.flush()
+    run_scheduled_work(vendor)
+    posts = receiver.received()
+    assert all(p.error is None for p in posts), [p.error for p in posts]
+    return [p.verified for p in posts if p.verified["type"] == "seats.exceeded"]
 
 
 async def _server(servers: ServerFactory, desk: Desk) -> Server:
@@ -81,8 +109,16 @@ async def _console(vendor_app: FastAPI, clock: FakeClock) -> httpx.AsyncClient:
 
 
 async def test_thirty_clients_on_twenty_five_seats(
-    servers: ServerFactory, desk: Desk, clock: FakeClock, vendor_app: FastAPI
+    servers: ServerFactory,
+    desk: Desk,
+    clock: FakeClock,
+    vendor_app: FastAPI,
+    receiver: Receiver,
 ) -> None:
+    with vendor_app.state.vendor.session() as session:
+        services.add_webhook_endpoint(
+            session, url=receiver.url, secret=SECRET, events=["seats.exceeded"], actor="t"
+        )
     server = await _server(servers, desk)
     await _enroll_many(server, SEATS)
     [cs] = await _licenses(server)
@@ -125,6 +161,14 @@ async def test_thirty_clients_on_twenty_five_seats(
         latest = session.scalars(select(StatusCheck).order_by(StatusCheck.id.desc())).first()
         assert latest is not None
         assert latest.seats_used == 30
+    # The crossing reaches the customer's systems: seats.exceeded, signed and verified.
+    [hook] = _seats_webhooks(vendor_app, receiver)
+    assert hook["data"]["seats"] == SEATS
+    assert hook["data"]["seats_used"] == 30
+    assert hook["data"]["server_id"] == latest.server_id
+    clock.advance(timedelta(days=1))
+    assert (await server.check_form()).status_code == 303
+    assert len(_seats_webhooks(vendor_app, receiver)) == 1, "once per crossing"
     console = await _console(vendor_app, clock)
     try:
         over = await console.get("/console/seat-usage")
@@ -160,6 +204,12 @@ async def test_thirty_clients_on_twenty_five_seats(
         over = await console.get("/console/seat-usage")
         assert 'data-testid="over-seats"' not in over.text
         assert "最新の使用数が席数を超えている契約はありません" in text_of(over.text)
+
+        # Back under, then over again: a new crossing, a new webhook.
+        await _enroll_many(server, 1, start=40)
+        assert (await server.check_form()).status_code == 303
+        again = _seats_webhooks(vendor_app, receiver)
+        assert [h["data"]["seats_used"] for h in again] == [30, SEATS + 1]
     finally:
         await console.aclose()
 

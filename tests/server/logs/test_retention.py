@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -154,25 +155,40 @@ async def test_csv_export_of_every_log_page(servers: ServerFactory, desk: Desk) 
     assert exported.headers["content-type"] == "text/csv; charset=utf-8"
     assert exported.headers["content-disposition"].startswith('attachment; filename="virus-log-')
     rows = _rows(exported)
-    assert rows[0][:3] == ["日時", "ホスト名", "ウイルス/スパイウェア"]
-    assert [r[3] for r in rows[1:]] == ["/srv/ファイル.txt", '\'=HYPERLINK("http://evil")']
+    assert rows[0][:5] == ["日時", "ホスト名", "IP アドレス", "クライアント ID", "ウイルス/不正プログラム名"]
+    assert [r[5] for r in rows[1:]] == ["/srv/ファイル.txt", '\'=HYPERLINK("http://evil")']
     assert {r[1] for r in rows[1:]} == {"pc-a"}
+    assert all(len(r[3]) == 36 for r in rows[1:]), "the client is named by its id"
+    assert {r[6] for r in rows[1:]} == {"放置（通知のみ）"}, "values are labels, not codes"
+    assert {r[7] for r in rows[1:]} == {"手動検索（ScanNow）"}
     english = await server.client.get("/logs/virus.csv", headers={"Accept-Language": "en"})
-    assert _rows(english)[0][:3] == ["Date and time", "Host name", "Threat"]
+    assert _rows(english)[0][:5] == ["Date and time", "Host name", "IP address", "Client ID", "Threat"]
     assert len(_rows(english)) == 4
     for path, testid_page in (
+        ("/logs/virus.csv", "/logs/virus"),
         ("/logs/connection.csv?failures=", "/logs/connection"),
         ("/logs/system-events.csv?level=info", "/logs/system-events"),
         ("/logs/updates/server.csv", "/logs/updates/server"),
         ("/logs/updates/client.csv?host=pc-a", "/logs/updates/client"),
     ):
-        assert 'data-testid="csv-export"' in (await server.client.get(testid_page)).text
-        response = await server.client.get(path)
-        assert response.status_code == 200, path
-        assert len(_rows(response)) >= 2, path
+        for lang in ("ja", "en"):
+            headers = {"Accept-Language": lang}
+            page = (await server.client.get(testid_page, headers=headers)).text
+            assert 'data-testid="csv-export"' in page
+            response = await server.client.get(path, headers=headers)
+            assert response.status_code == 200, path
+            assert len(_rows(response)) >= 2, path
+            # Every column header of the page is a header of its CSV, word for word.
+            shown = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th>(.*?)</th>", page)]
+            assert shown, testid_page
+            assert set(shown) <= set(_rows(response)[0]), (path, lang, shown)
     client_log = _rows(await server.client.get("/logs/updates/client.csv?host=pc-a"))
     assert client_log[1][1] == "pc-a"
-    assert client_log[1][4] == "virus_pattern=1"
+    assert client_log[1][3] == "成功"
+    assert client_log[1][4] == "ウイルスパターンファイル 1"
+    connections = _rows(await server.client.get("/logs/connection.csv"))
+    assert {r[3] for r in connections[1:]} >= {"ウイルスログの送信", "アップデート結果の報告"}
+    assert {r[4] for r in connections[1:]} == {"成功"}
     # The export needs a login like the page.
     server.client.cookies.clear()
     assert (await server.client.get("/logs/virus.csv")).status_code == 303
@@ -184,7 +200,7 @@ async def test_csv_streams_in_batches_without_repeats(servers: ServerFactory, de
         await _detect(agent, *[f"/f/{i}" for i in range(600)])
         await _detect(agent, *[f"/f/{i}" for i in range(600, 1201)])
     rows = _rows(await server.client.get("/logs/virus.csv"))
-    paths = [r[3] for r in rows[1:]]
+    paths = [r[5] for r in rows[1:]]
     assert len(paths) == 1201
     assert paths[0] == "/f/1200"
     assert len(set(paths)) == 1201

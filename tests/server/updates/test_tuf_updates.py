@@ -68,7 +68,9 @@ async def test_updates_go_through_tuf_once_the_vendor_key_vouched_for_the_root(
     assert current_versions(server) == V2
     calls = network.requests[before:]
     assert not any("/api/v1/activeupdate/" in c for c in calls), "no bare manifest asked"
-    assert any("/api/v1/tuf/targets/virus_pattern/" in c for c in calls)
+    # v1 is held: the delta 1→2 is fetched (through TUF too), not the whole file.
+    assert any("/api/v1/tuf/targets/deltas/virus_pattern/" in c for c in calls)
+    assert not any("/api/v1/tuf/targets/virus_pattern/" in c for c in calls)
     # Rollback and the update log work as before.
     assert (await server.app.state.component_poller.rollback(actor="admin")).result == (
         "rolled_back"

@@ -11,6 +11,7 @@ from cssec.server.agent.enroll import router as enroll_router
 from cssec.server.agent.protection import router as protection_router
 from cssec.server.agent.reports import router as reports_router
 from cssec.server.agent.tls import router as tls_router
+from cssec.server.agent.tuf import router as tuf_router
 from cssec.server.agent.updates import router as updates_router
 
 routers: list[APIRouter] = [
@@ -19,6 +20,7 @@ routers: list[APIRouter] = [
     updates_router,
     protection_router,
     tls_router,
+    tuf_router,
 ]
 
 __all__ = ["routers"]

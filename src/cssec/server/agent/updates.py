@@ -127,6 +127,19 @@ class UpdateResultIn(BaseModel):
     result: Literal["success", "failed", "refused", "up_to_date"]
     versions: dict[str, int] = Field(default_factory=dict)
     message: str = Field(default="", max_length=4000)
+    message_code: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[a-z][a-z_]*$",
+        description="What happened, as a code the Web manager shows in the reader's language "
+        "(components_updated, up_to_date, or the error's code); `message` is the fallback",
+    )
+    message_params: dict[str, int | None] | None = Field(
+        default=None,
+        max_length=8,
+        description="components_updated: the version each changed component had before "
+        "(null: newly installed)",
+    )
 
     @field_validator("versions")
     @classmethod
@@ -136,6 +149,15 @@ class UpdateResultIn(BaseModel):
             raise ValueError("versions names unknown components")
         if any(v < 0 or v > 2**63 - 1 for v in value.values()):
             raise ValueError("versions must be non-negative integers")
+        return value
+
+    @field_validator("message_params")
+    @classmethod
+    def _params_name_components(
+        cls, value: dict[str, int | None] | None
+    ) -> dict[str, int | None] | None:
+        if value is not None and not set(value) <= {c.value for c in Component}:
+            raise ValueError("message_params names unknown components")
         return value
 
 
@@ -159,6 +181,8 @@ def post_update_result(request: Request, client: ClientDep, body: UpdateResultIn
             result=UpdateResult(body.result),
             versions=body.versions,
             message=body.message,
+            message_code=body.message_code,
+            message_params=body.message_params,
             state=state,
         )
     return Response(status_code=204)

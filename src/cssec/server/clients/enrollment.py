@@ -290,7 +290,9 @@ def record_heartbeat(
 
 
 def is_online(client: Client, *, now: datetime, offline_after: timedelta) -> bool:
-    seen = client.last_heartbeat_at
+    """Any contact counts (enrollment, update, log upload, heartbeat): each one authenticates
+    and moves last_contact_at, so a client that has just installed is online."""
+    seen = max(filter(None, (client.last_contact_at, client.last_heartbeat_at)), default=None)
     return seen is not None and now - seen <= offline_after
 
 

@@ -101,7 +101,10 @@ async def trusted_keys(env: LicenseEnv, vendor: VendorClient) -> dict[str, Verif
         raise VendorKeyRequired()
     offered, endorsements = await vendor.fetch_key_set()
     keys, chain = pin_keys(trust, offered, endorsements)
-    _pin(env, vendor, list(keys.values()), _FIRST_CONTACT, kids=list(keys), endorsements=chain)
+    _pin(
+        env, vendor.base_url, list(keys.values()), _FIRST_CONTACT, kids=list(keys),
+        endorsements=chain,
+    )  # fmt: skip
     return keys
 
 
@@ -129,7 +132,10 @@ async def keys_for(
     merged = {**keys, **learned}
     known = env.data.read_vendor_trust().endorsements
     chain = known + [e for e in chain_endorsements(merged, endorsements) if e not in known]
-    _pin(env, vendor, list(merged.values()), _ROTATED, kids=list(learned), endorsements=chain)
+    _pin(
+        env, vendor.base_url, list(merged.values()), _ROTATED, kids=list(learned),
+        endorsements=chain,
+    )  # fmt: skip
     return merged
 
 
@@ -156,7 +162,7 @@ _ROTATED = (
 
 def _pin(
     env: LicenseEnv,
-    vendor: VendorClient,
+    vendor_url: str,
     keys: list[VerifyingKey],
     event: tuple[Level, str, dict[str, str]],
     *,
@@ -176,7 +182,7 @@ def _pin(
                 level=level,
                 kind=kind,
                 message=message,
-                details={"kids": kids, "vendor_url": vendor.base_url},
+                details={"kids": kids, "vendor_url": vendor_url},
             )
             session.commit()
         env.data.place_vendor_keys(staged)
@@ -401,9 +407,22 @@ def _record_failure(
         )
 
 
+FILE_KIND = "license.renewed_by_file"
+"""The event of a statement applied from an air-gapped response file (offline_renewal)."""
+
+
 def _apply_statement(
-    env: LicenseEnv, product: Product, code: str, statement: VerifiedStatement, *, actor: str
+    env: LicenseEnv,
+    product: Product,
+    code: str,
+    statement: VerifiedStatement,
+    *,
+    actor: str,
+    via_file: bool = False,
 ) -> CheckOutcome:
+    """Apply a verified statement to the slot holding `code`: what an online check does,
+    and what importing an air-gapped response file does (`via_file`: only the event's
+    wording and kind differ)."""
     now = env.clock.now()
     with env.sessionmaker() as session, session.begin():
         slot = find_slot(session, product)
@@ -430,18 +449,30 @@ def _apply_statement(
             "ja": f"(変更前 {old.isoformat()})" if old != statement.contract_end else "(変更なし)",
             "en": f"(was {old.isoformat()})" if old != statement.contract_end else "(unchanged)",
         }
+        message = {
+            "ja": (
+                f"{name['ja']} のステータスをオンラインで確認しました: "
+                f"有効期限 {new} {changed['ja']}。"
+            ),
+            "en": f"Checked {name['en']} online: expires {new} {changed['en']}.",
+        }
+        if via_file:
+            message = {
+                "ja": (
+                    f"{name['ja']}のライセンス更新応答ファイルを取り込みました: "
+                    f"有効期限 {new} {changed['ja']}。"
+                ),
+                "en": (
+                    f"Imported the license response file for {name['en']}: expires {new} "
+                    f"{changed['en']}."
+                ),
+            }
         add_event(
             session,
             at=now,
             level=Level.INFO,
-            kind="license.check_succeeded",
-            message={
-                "ja": (
-                    f"{name['ja']} のステータスをオンラインで確認しました: "
-                    f"有効期限 {new} {changed['ja']}。"
-                ),
-                "en": f"Checked {name['en']} online: expires {new} {changed['en']}.",
-            },
+            kind=FILE_KIND if via_file else "license.check_succeeded",
+            message=message,
             details={
                 "product": product.value,
                 "old_expiry": old.isoformat(),

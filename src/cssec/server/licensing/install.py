@@ -28,7 +28,7 @@ from cssec.core.clock import Clock
 from cssec.core.codes import ActivationCode, parse_activation_code, parse_registration_key
 from cssec.core.errors import ExpiredActivationCode, ValidationFailed, VendorUnreachable
 from cssec.core.license import DEFAULT_GRACE_DAYS, LicenseState, Product, license_state
-from cssec.core.signing import VerifyingKey, write_secret_file
+from cssec.core.signing import VerifyingKey, load_or_create_signing_key, write_secret_file
 from cssec.server.licensing.errors import AlreadyInstalled, DataDirNotEmpty, VendorKeyRequired
 from cssec.server.licensing.slots import activation_event, store_slot
 from cssec.server.licensing.statements import VerifiedStatement, new_nonce, verify_envelope
@@ -330,6 +330,7 @@ def _build(
             data, request=request, server_id=server_id, plan=plan, now=now, today=today
         )
         write_secret_file(data.session_secret, new_token(48).encode("ascii"))
+        load_or_create_signing_key(data.identity_key)
         if components is not None:
             store_components(data, components, now=now)
         fingerprints = [] if keys else list(request.trust.fingerprints)

@@ -99,6 +99,8 @@ def add_virus_entries(
                 at=at,
                 client_id=client.id,
                 hostname=client.hostname,
+                client_uid=client.uid,
+                ip=client.last_ip,
                 scan_type=scan_type,
                 path=found.path,
                 threat=found.threat,

@@ -20,7 +20,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.server.logs.client_logs import like
 from cssec.server.logs.events import LEVEL_LABELS, Level
-from cssec.server.logs.labels import event_kind_label
+from cssec.server.logs.labels import (
+    SCAN_TYPE_LABELS,
+    VIRUS_ACTION_LABELS,
+    component_label,
+    connection_result_label,
+    error_label,
+    event_kind_label,
+    label_of,
+    request_label,
+)
+from cssec.server.logs.update_logs import (
+    RESULT_LABELS,
+    TRIGGER_LABELS,
+    client_message,
+    versions_text,
+)
 from cssec.server.models import ClientUpdateLog, ServerUpdateLog, SystemEvent
 
 BOM = "\ufeff"
@@ -61,10 +76,11 @@ def client_update_query(*, result: str = "", hostname: str = "") -> Select[Any]:
 
 @dataclass(frozen=True)
 class Sheet:
-    """One export: its file name, header cells per language, and how a row becomes cells."""
+    """One export: its file name, its header cells (the msgids of the page's column headers,
+    so the file says what the screen says), and how a row becomes cells in a language."""
 
     name: str
-    headers: dict[str, Sequence[str]]
+    headers: Sequence[str]
     cells: Callable[[Any, str, Callable[[Any], str]], Sequence[Any]]
 
 
@@ -72,43 +88,41 @@ def _time(tz: tzinfo) -> Callable[[Any], str]:
     return lambda value: value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
+def _pick(label: dict[str, str], lang: str) -> str:
+    return label["en" if lang == "en" else "ja"]
+
+
+def _result(value: str, lang: str) -> str:
+    return _pick(RESULT_LABELS[value], lang) if value in RESULT_LABELS else label_of({}, value, lang)
+
+
 SHEETS: dict[str, Sheet] = {
     "virus": Sheet(
         "virus-log",
-        {
-            "ja": [
-                "日時",
-                "ホスト名",
-                "ウイルス/スパイウェア",
-                "ファイル",
-                "処理",
-                "検索の種類",
-                "コンポーネント",
-                "バージョン",
-                "ルール",
-                "SHA-256",
-            ],
-            "en": [
-                "Date and time",
-                "Host name",
-                "Threat",
-                "File",
-                "Action",
-                "Scan type",
-                "Component",
-                "Version",
-                "Rule",
-                "SHA-256",
-            ],
-        },
+        [
+            "Date and time",
+            "Host name",
+            "IP address",
+            "Client ID",
+            "Threat",
+            "File",
+            "Action",
+            "Scan type",
+            "Component",
+            "Pattern version",
+            "Rule",
+            "SHA-256",
+        ],
         lambda r, lang, t: [
             t(r.at),
             r.hostname,
+            r.ip or "",
+            r.client_uid or "",
             r.threat,
             r.path,
-            r.action,
-            r.scan_type,
-            r.component,
+            label_of(VIRUS_ACTION_LABELS, r.action, lang),
+            label_of(SCAN_TYPE_LABELS, r.scan_type, lang),
+            component_label(r.component, lang),
             r.component_version,
             r.rule,
             r.sha256,
@@ -116,18 +130,18 @@ SHEETS: dict[str, Sheet] = {
     ),
     "connection": Sheet(
         "connection-log",
-        {
-            "ja": ["日時", "ホスト名", "IP アドレス", "要求", "結果"],
-            "en": ["Date and time", "Host name", "IP address", "Request", "Result"],
-        },
-        lambda r, lang, t: [t(r.at), r.hostname, r.ip, r.action, r.status],
+        ["Date and time", "Host name", "IP address", "Request", "Result"],
+        lambda r, lang, t: [
+            t(r.at),
+            r.hostname,
+            r.ip,
+            request_label(r.action, lang),
+            connection_result_label(r.status, lang),
+        ],
     ),
     "system_events": Sheet(
         "system-events",
-        {
-            "ja": ["日時", "レベル", "イベント", "メッセージ"],
-            "en": ["Date and time", "Level", "Event", "Message"],
-        },
+        ["Date and time", "Level", "Event", "Message"],
         lambda r, lang, t: [
             t(r.at),
             LEVEL_LABELS[Level(r.level)][lang] if r.level in set(Level) else r.level,
@@ -137,59 +151,31 @@ SHEETS: dict[str, Sheet] = {
     ),
     "update_server": Sheet(
         "update-log-server",
-        {
-            "ja": [
-                "日時",
-                "実行契機",
-                "実行者",
-                "結果",
-                "原因",
-                "シリアル",
-                "バージョン",
-                "メッセージ",
-            ],
-            "en": [
-                "Date and time",
-                "Trigger",
-                "Actor",
-                "Result",
-                "Cause",
-                "Serial",
-                "Versions",
-                "Message",
-            ],
-        },
+        ["Date and time", "Trigger", "Actor", "Result", "Cause", "Serial", "Versions", "Message"],
         lambda r, lang, t: [
             t(r.at),
-            r.trigger,
+            _pick(TRIGGER_LABELS[r.trigger], lang) if r.trigger in TRIGGER_LABELS else r.trigger,
             r.actor,
-            r.result,
-            r.cause,
+            _result(r.result, lang),
+            error_label(r.cause, lang) if r.cause else "",
             r.serial,
-            _versions(r.versions),
+            versions_text(r.versions or {}, lang),
             r.message_en if lang == "en" else r.message_ja,
         ],
     ),
     "update_client": Sheet(
         "update-log-client",
-        {
-            "ja": ["日時", "ホスト名", "クライアント ID", "結果", "バージョン", "メッセージ"],
-            "en": ["Date and time", "Host name", "Client ID", "Result", "Versions", "Message"],
-        },
+        ["Date and time", "Host name", "Client ID", "Result", "Versions", "Message"],
         lambda r, lang, t: [
             t(r.at),
             r.hostname,
             r.client_id,
-            r.result,
-            _versions(r.versions),
-            r.message,
+            _result(r.result, lang),
+            versions_text(r.versions or {}, lang),
+            client_message(r, lang),
         ],
     ),
 }
-
-
-def _versions(versions: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in sorted(versions.items()))
 
 
 def _line(cells: Sequence[Any]) -> str:
@@ -205,13 +191,15 @@ def stream_csv(
     *,
     lang: str,
     tz: tzinfo,
+    translate: Callable[[str], str] = str,
     batch: int = BATCH,
 ) -> Iterator[bytes]:
-    """BOM and header, then every row, newest first, `batch` rows per query (keyset on id,
-    so rows added during the export neither repeat nor shift the pages)."""
+    """BOM and header (each through `translate`, the page's catalog), then every row, newest
+    first, `batch` rows per query (keyset on id, so rows added during the export neither
+    repeat nor shift the pages)."""
     lang = "en" if lang == "en" else "ja"
     entity = query.column_descriptions[0]["entity"]
-    yield (BOM + _line(sheet.headers[lang])).encode("utf-8")
+    yield (BOM + _line([translate(h) for h in sheet.headers])).encode("utf-8")
     last_id: int | None = None
     fmt = _time(tz)
     while True:

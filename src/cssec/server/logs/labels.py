@@ -8,7 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["ERROR_LABELS", "EVENT_KIND_LABELS", "error_label", "event_kind_label", "group_label"]
+from cssec.core.policy import Component
+
+__all__ = [
+    "CONNECTION_RESULT_LABELS",
+    "ERROR_LABELS",
+    "EVENT_KIND_LABELS",
+    "REQUEST_LABELS",
+    "ROUTE_LABELS",
+    "SCAN_TYPE_LABELS",
+    "VIRUS_ACTION_LABELS",
+    "component_label",
+    "connection_failed",
+    "connection_result_label",
+    "error_label",
+    "event_kind_label",
+    "group_label",
+    "label_of",
+    "request_label",
+]
 
 Label = dict[str, str]
 
@@ -20,6 +38,8 @@ EVENT_KIND_LABELS: dict[str, Label] = {
     "license.check_failed": {"ja": "オンライン確認の失敗", "en": "Online check failed"},
     "license.check_caught_up": {"ja": "確認の再実行", "en": "Missed check run"},
     "license.revoked": {"ja": "ライセンスの失効", "en": "License revoked"},
+    "license.request_written": {"ja": "更新要求ファイルの作成", "en": "Renewal request written"},
+    "license.renewed_by_file": {"ja": "更新応答ファイルの取り込み", "en": "Renewal file imported"},
     "clock.rollback": {"ja": "時刻の巻き戻し", "en": "Clock set back"},
     "auth.account_locked": {"ja": "アカウントのロック", "en": "Account locked"},
     "auth.password_changed": {"ja": "パスワードの変更", "en": "Password changed"},
@@ -85,8 +105,74 @@ ERROR_LABELS: dict[str, Label] = {
     "rate_limited": {"ja": "要求が多すぎます", "en": "Too many requests"},
     "vendor_key_required": {"ja": "公開鍵が未設定です", "en": "No vendor key"},
     "untrusted_vendor_key": {"ja": "公開鍵が一致しません", "en": "Vendor key mismatch"},
+    "invalid_license_response": {"ja": "応答ファイルを検証できません", "en": "Bad response file"},
+    "license_response_wrong_server": {"ja": "別のサーバ宛ての応答", "en": "For another server"},
+    "license_response_unknown_request": {
+        "ja": "対応する更新要求がありません",
+        "en": "No matching request",
+    },
 }
 ERROR_OTHER: Label = {"ja": "エラー", "en": "Error"}
+
+# What a client asked for (the connection status log's 要求 column): the first path
+# segment of the agent API.
+REQUEST_LABELS: dict[str, Label] = {
+    "enroll": {"ja": "インストール（登録）", "en": "Install (enrollment)"},
+    "heartbeat": {"ja": "稼働確認", "en": "Heartbeat"},
+    "manifest": {"ja": "アップデートの確認", "en": "Update check"},
+    "files": {"ja": "コンポーネントのダウンロード", "en": "Component download"},
+    "update-result": {"ja": "アップデート結果の報告", "en": "Update result report"},
+    "virus-log": {"ja": "ウイルスログの送信", "en": "Virus log upload"},
+    "cleanup-result": {"ja": "感染復旧結果の報告", "en": "Cleanup result report"},
+    "outbreak-policy": {"ja": "大規模感染予防の適用報告", "en": "Outbreak prevention report"},
+    "vendor-keys": {"ja": "公開鍵の取得", "en": "Vendor keys"},
+    "tls-renewals": {"ja": "証明書の更新", "en": "Certificate renewal"},
+}
+REQUEST_OTHER: Label = {"ja": "その他の要求", "en": "Other request"}
+
+# How a call ended (the connection status log's 結果 column): "ok", a heartbeat's status
+# word, or the code of a refusal.
+CONNECTION_RESULT_LABELS: dict[str, Label] = {
+    "ok": {"ja": "成功", "en": "OK"},
+    "online": {"ja": "稼働中", "en": "Online"},
+    "not_authenticated": {"ja": "認証できません", "en": "Not authenticated"},
+    "invalid_install_token": {"ja": "無効なインストールトークン", "en": "Invalid install token"},
+    "install_token_expired": {
+        "ja": "インストールトークンの期限切れ",
+        "en": "Install token expired",
+    },
+    "install_token_wrong_host": {
+        "ja": "インストールトークンのホスト名が違います",
+        "en": "Install token for another host",
+    },
+    "autopcc_not_allowed": {
+        "ja": "許可されていないネットワーク",
+        "en": "Network not allowed",
+    },
+    "rate_limited": {"ja": "要求が多すぎます", "en": "Too many requests"},
+    "license_expired": {"ja": "ライセンスの期限切れ", "en": "License expired"},
+}
+CONNECTION_OK = ("ok", "online")
+
+# The virus log: how a client found a threat and what it did with it.
+SCAN_TYPE_LABELS: dict[str, Label] = {
+    "scan_now": {"ja": "手動検索（ScanNow）", "en": "Manual scan (ScanNow)"},
+    "realtime": {"ja": "リアルタイム検索", "en": "Real-time scan"},
+    "cleanup": {"ja": "ウイルス感染復旧", "en": "Damage Cleanup"},
+}
+VIRUS_ACTION_LABELS: dict[str, Label] = {
+    "quarantine": {"ja": "隔離", "en": "Quarantined"},
+    "delete": {"ja": "削除", "en": "Deleted"},
+    "report": {"ja": "放置（通知のみ）", "en": "Reported only"},
+    "failed": {"ja": "処理失敗", "en": "Failed"},
+}
+# How a client was installed (the clients page).
+ROUTE_LABELS: dict[str, Label] = {
+    "web": {"ja": "Webインストール", "en": "Web install"},
+    "remote": {"ja": "リモートインストール", "en": "Remote install"},
+    "autopcc": {"ja": "AutoPcc", "en": "AutoPcc"},
+}
+CONNECTION_OTHER: Label = {"ja": "失敗", "en": "Failed"}
 
 
 def _pick(label: Mapping[str, str], lang: str) -> str:
@@ -105,6 +191,37 @@ def event_kind_label(kind: str, lang: str) -> str:
 def group_label(prefix: str, lang: str) -> str:
     """A kind filter's label ("license." → ライセンス / License)."""
     return _pick(GROUP_LABELS.get(prefix.rstrip("."), OTHER), lang)
+
+
+def request_label(action: str, lang: str) -> str:
+    """A connection log request kind's label ("update-result" → アップデート結果の報告)."""
+    return _pick(REQUEST_LABELS.get(action, REQUEST_OTHER), lang)
+
+
+def connection_result_label(status: str, lang: str) -> str:
+    """A connection log result's label; an unknown word or code reads as a failure."""
+    return _pick(CONNECTION_RESULT_LABELS.get(status, CONNECTION_OTHER), lang)
+
+
+def connection_failed(status: str) -> bool:
+    return status not in CONNECTION_OK
+
+
+def label_of(table: Mapping[str, Label], value: str | None, lang: str) -> str:
+    """`value`'s label in `table`; an unknown value reads as その他 / Other, none as "-"."""
+    if not value:
+        return "-"
+    return _pick(table.get(value, OTHER), lang)
+
+
+def component_label(name: str | None, lang: str) -> str:
+    """A stored component name ("virus_pattern" → ウイルスパターンファイル); "-" for none."""
+    if not name:
+        return "-"
+    try:
+        return Component(name).label(lang)
+    except ValueError:
+        return _pick(OTHER, lang)
 
 
 def error_label(code: str | None, lang: str) -> str:

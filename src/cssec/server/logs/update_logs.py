@@ -33,7 +33,7 @@ RESULT_LABELS: dict[str, dict[str, str]] = {
     UpdateResult.SUCCESS: {"ja": "成功", "en": "Succeeded"},
     UpdateResult.UP_TO_DATE: {"ja": "最新", "en": "Up to date"},
     UpdateResult.FAILED: {"ja": "失敗", "en": "Failed"},
-    UpdateResult.REFUSED: {"ja": "拒否 (ライセンス)", "en": "Refused (license)"},
+    UpdateResult.REFUSED: {"ja": "拒否（ライセンス）", "en": "Refused (license)"},
     UpdateResult.ROLLED_BACK: {"ja": "ロールバック", "en": "Rolled back"},
 }
 CLIENT_RESULTS = (
@@ -44,9 +44,10 @@ CLIENT_RESULTS = (
 )
 TRIGGER_LABELS: dict[str, dict[str, str]] = {
     "install": {"ja": "インストール", "en": "Install"},
-    "schedule": {"ja": "定期 (1 時間ごと)", "en": "Scheduled (hourly)"},
+    "schedule": {"ja": "定期（1時間ごと）", "en": "Scheduled (hourly)"},
     "manual": {"ja": "今すぐアップデート", "en": "Update now"},
     "cli": {"ja": "コマンド", "en": "Command line"},
+    "bundle": {"ja": "バンドルの取り込み", "en": "Bundle import"},
 }
 
 
@@ -57,6 +58,75 @@ def versions_text(versions: dict[str, Any], lang: str) -> str:
         if value is not None:
             parts.append(f"{component.label(lang)} {value}")
     return "、".join(parts) if lang == "ja" else ", ".join(parts)
+
+
+# What a client reports after an update, by code: the Web manager renders these in the
+# reader's language. {changes} and {versions} are built from the row.
+CLIENT_MESSAGES: dict[str, dict[str, str]] = {
+    "components_updated": {"ja": "更新しました: {changes}", "en": "Updated: {changes}"},
+    "up_to_date": {"ja": "最新です: {versions}", "en": "Up to date: {versions}"},
+    "license_expired": {
+        "ja": "ライセンスの有効期限が切れているため、サーバがコンポーネントの配信を拒否しました。"
+        "ライセンスを更新してください。",
+        "en": "The server refused to distribute components because the license has expired. "
+        "Renew the license.",
+    },
+    "server_unreachable": {
+        "ja": "クライアントがサーバに接続できませんでした。",
+        "en": "The client could not reach the server.",
+    },
+    "server_error": {
+        "ja": "サーバの応答を読み取れませんでした。",
+        "en": "The server's answer could not be read.",
+    },
+    "manifest_rejected": {
+        "ja": "コンポーネント一覧の署名を検証できないため、更新しませんでした。",
+        "en": "The component list's signature could not be verified; nothing was updated.",
+    },
+    "component_rejected": {
+        "ja": "ダウンロードしたファイルを検証できないため、更新しませんでした。",
+        "en": "A downloaded file could not be verified; nothing was updated.",
+    },
+    "components_unavailable": {
+        "ja": "サーバにまだコンポーネントがありません。",
+        "en": "The server has no components yet.",
+    },
+    "server_certificate_mismatch": {
+        "ja": "サーバの証明書がインストール時と異なるため、接続しませんでした。",
+        "en": "The server's certificate differs from the one pinned at install; not connected.",
+    },
+}
+
+
+def changes_text(changes: dict[str, Any], versions: dict[str, Any], lang: str) -> str:
+    """"ウイルスパターンファイル 1 → 2、スキャンエンジン 3（新規）" from {component: old}."""
+    parts = []
+    for component in Component:
+        if component.value not in changes:
+            continue
+        old, new = changes[component.value], versions.get(component.value, "?")
+        label = component.label(lang)
+        if old is None:
+            parts.append(f"{label} {new}（新規）" if lang == "ja" else f"{label} {new} (new)")
+        else:
+            parts.append(f"{label} {old} → {new}")
+    return "、".join(parts) if lang == "ja" else ", ".join(parts)
+
+
+def client_message(row: Any, lang: str) -> str:
+    """A client update log row's message in `lang`: rendered from its code when it has a
+    known one, else the text the client sent (rows from older clients and servers)."""
+    lang = "en" if lang.startswith("en") else "ja"
+    code = getattr(row, "message_code", None)
+    template = CLIENT_MESSAGES.get(code or "")
+    if template is None:
+        return str(row.message or "-")
+    params = row.message_params or {}
+    versions = row.versions or {}
+    return template[lang].format(
+        changes=changes_text(params, versions, lang) or "-",
+        versions=versions_text(versions, lang) or "-",
+    )
 
 
 def add_server_log(
@@ -97,6 +167,8 @@ def add_client_log(
     versions: dict[str, int],
     message: str,
     state: LicenseState,
+    message_code: str | None = None,
+    message_params: dict[str, Any] | None = None,
 ) -> ClientUpdateLog:
     # Always allowed; asked anyway so the policy table stays the one place.
     decide(state, Operation.LOG_APPEND_UPDATE_CLIENT).raise_if_refused()
@@ -107,6 +179,8 @@ def add_client_log(
         result=result.value,
         versions=versions,
         message=message,
+        message_code=message_code[:64] if message_code else None,
+        message_params=message_params,
     )
     session.add(row)
     return row

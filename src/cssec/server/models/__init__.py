@@ -19,7 +19,7 @@ from cssec.server.models.accounts import User, WebSession
 from cssec.server.models.base import NAMING, Base, UTCDateTime
 from cssec.server.models.clients import Client, InstallToken
 from cssec.server.models.components import ComponentManifestRow, ComponentStatus
-from cssec.server.models.licensing import LicenseSlot, ServerInfo
+from cssec.server.models.licensing import LicenseRequest, LicenseSlot, ServerInfo
 from cssec.server.models.logs import (
     ClientUpdateLog,
     ConnectionLogEntry,
@@ -48,6 +48,7 @@ __all__ = [
     "ComponentStatus",
     "ConnectionLogEntry",
     "InstallToken",
+    "LicenseRequest",
     "LicenseSlot",
     "LogManagementSettings",
     "MailNotice",

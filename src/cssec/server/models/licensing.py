@@ -58,3 +58,23 @@ class LicenseSlot(Base):
     # When the clients seen lately first exceeded `seats` (None: within the seats); one
     # system event and one mail per crossing (clients.seats).
     seats_over_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LicenseRequest(Base):
+    """An air-gapped renewal request this server wrote (`licensing.offline_renewal`): its
+    nonce stays pending until a response bound to it is imported, which is then recorded
+    so the same response imported again changes nothing."""
+
+    __tablename__ = "license_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    server_kid: Mapped[str] = mapped_column(String(64))
+    """The kid of the server identity key that signed it (storage.keycheck checks the key)."""
+    codes: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    imported_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    response_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

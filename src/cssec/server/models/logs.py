@@ -44,6 +44,9 @@ class VirusLogEntry(Base):
         ForeignKey("clients.id", ondelete="SET NULL"), nullable=True, index=True
     )
     hostname: Mapped[str] = mapped_column(String(255))
+    client_uid: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    """The reporting client's id, kept after it is removed (two hosts may share a name)."""
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     scan_type: Mapped[str] = mapped_column(String(16))  # scan_now | realtime
     path: Mapped[str] = mapped_column(Text)
     threat: Mapped[str] = mapped_column(String(255), index=True)
@@ -99,6 +102,10 @@ class ClientUpdateLog(Base):
     result: Mapped[str] = mapped_column(String(16), index=True)
     versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str] = mapped_column(Text)
+    """The text as the client wrote it, in its own language (shown for rows without a code)."""
+    message_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """What happened, as a code the Web manager renders in the reader's language."""
+    message_params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class LogManagementSettings(Base):

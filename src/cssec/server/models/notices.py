@@ -45,6 +45,14 @@ class MailNotice(Base):
     subject_en: Mapped[str] = mapped_column(String(500))
     body_ja: Mapped[str] = mapped_column(Text)
     body_en: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending|sent|failed|unsent
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    """pending (due, or waiting for its retry), sending (claimed), sent, failed (gave up
+    after the last retry) or unsent (mail was not set up)."""
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    """The last failed attempt's cause (kept while a retry is pending)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When a pending notice is due (None: at once); set by a failed attempt's back-off."""
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """While `sending`: until when the claiming process has it (then anyone may retry)."""

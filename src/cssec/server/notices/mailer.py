@@ -1,8 +1,10 @@
 """The SMTP settings and the one function that sends mail.
 
 Security is `none` (plain SMTP, for a relay on the local network), `starttls` (port 587
-usually) or `tls` (SMTP over TLS, port 465 usually); the server's certificate is verified
-against the system's CAs whenever TLS is used. The password is stored as given, because
+usually) or `tls` (SMTP over TLS, port 465 usually); the server's certificate and host
+name are verified against the system's CAs whenever TLS is used (an in-house CA goes into
+the system's store, or OpenSSL's `SSL_CERT_FILE`), and with `starttls` nothing, the login
+least of all, is sent before the TLS handshake succeeded. The password is stored as given, because
 SMTP AUTH needs it; it is never shown back (a blank field on save keeps the stored one).
 """
 
@@ -218,8 +220,15 @@ def send_mail(config: SmtpConfig, mail: EmailMessage) -> None:
         smtp.send_message(mail, from_addr=config.sender, to_addrs=config.recipients)
 
 
+CERTIFICATE_UNTRUSTED = "certificate_untrusted"
+"""The cause of a refused TLS certificate (`describe_failure`), named in the event."""
+
+
 def describe_failure(exc: BaseException) -> str:
-    """A short cause for the log: the exception's kind and, for SMTP replies, the code."""
+    """A short cause for the log: the exception's kind and, for SMTP replies, the code; a
+    certificate the client refused is `certificate_untrusted` with OpenSSL's reason."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"{CERTIFICATE_UNTRUSTED} ({exc.verify_message})"[:200]
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{type(exc).__name__} {exc.smtp_code}"
     text = str(exc).strip()

@@ -27,7 +27,7 @@ from cssec.server.context import ServerContext
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import OutbreakAlert, OutbreakMonitorSettings
 from cssec.server.notices.mailer import Security, SmtpConfig, read_mail_settings, smtp_config
-from cssec.server.notices.service import deliver_pending, record_notice
+from cssec.server.notices.service import deliver_pending, record_notice, register_route
 from cssec.server.outbreak.monitor import (
     alert_message,
     check_outbreak,
@@ -97,6 +97,10 @@ def mail_route(session: Session, settings: OutbreakMonitorSettings) -> SmtpConfi
             recipients=to,
         )
     return smtp_config(read_mail_settings(session))
+
+
+register_route("outbreak.alert", lambda session: mail_route(session, read_monitor(session)))
+"""A retried alert goes the way its first attempt went."""
 
 
 async def _mail_alert(

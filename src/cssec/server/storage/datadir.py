@@ -36,6 +36,12 @@ class DataDir:
         return self.root / "vendor-keys.json"
 
     @property
+    def identity_key(self) -> Path:
+        """The server's own Ed25519 key (PEM, 0600): it signs air-gapped renewal requests
+        (licensing.offline_renewal). Created at install, or on first use by an older one."""
+        return self.root / "server-identity.key"
+
+    @property
     def tls_cert(self) -> Path:
         """The server's TLS certificate (PEM), served by `serve` and pinned by clients."""
         return self.root / "tls-cert.pem"

@@ -8,6 +8,11 @@
   the kid of such a statement, is not this server's trust: refused, never repaired
   silently (a server that pins on first contact would otherwise pin whatever answers).
 
+- `server-identity.key` is the server's own key: it signs air-gapped renewal requests.
+  Install creates it (an older server creates it on first use); once the database
+  records a request it signed, a missing key, or another key, could never be matched with
+  the responses on their way back: refused.
+
 The way out is the same: restore the data directory from a backup (`cssec server
 restore`).
 """
@@ -20,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from cssec.core.errors import CssecError
+from cssec.core.signing import SigningKey
 from cssec.server.storage.datadir import DataDir
 
 _RESTORE_JA = (
@@ -52,12 +58,27 @@ class ServerKeysMismatch(CssecError):
     )
 
 
+class ServerIdentityKeyMismatch(CssecError):
+    code = "server_identity_key_mismatch"
+    status = 500
+    message_ja = (
+        "サーバ識別鍵のファイル ({path}) が、保留中のライセンス更新要求に署名した鍵と"
+        "一致しないため起動できません ({detail})。" + _RESTORE_JA
+    )
+    message_en = (
+        "The server cannot start: the server identity key ({path}) is not the key that signed "
+        "its pending license renewal requests ({detail}). " + _RESTORE_EN
+    )
+
+
 def check_server_keys(data: DataDir, engine: Engine) -> None:
     """Raise ServerKeysMissing / ServerKeysMismatch as the module docstring says."""
     if not data.session_secret.is_file():
         raise ServerKeysMissing(path=str(data.session_secret))
     with engine.connect() as connection:
         recorded = _statement_kids(connection)
+        signed = _request_kids(connection)
+    _check_identity_key(data, signed)
     if not recorded:
         return
     if not data.vendor_keys.is_file():
@@ -69,6 +90,32 @@ def check_server_keys(data: DataDir, engine: Engine) -> None:
     lost = sorted(recorded - set(keys))
     if lost:
         raise ServerKeysMismatch(path=str(data.vendor_keys), detail="kid " + ", ".join(lost))
+
+
+def _check_identity_key(data: DataDir, signed: set[str]) -> None:
+    """The server identity key must be there, and be the one, once a request was signed."""
+    if not signed:
+        return
+    if not data.identity_key.is_file():
+        raise ServerKeysMissing(path=str(data.identity_key))
+    try:
+        kid = SigningKey.from_pem(data.identity_key.read_bytes()).kid
+    except (OSError, ValueError, TypeError) as exc:
+        raise ServerIdentityKeyMismatch(
+            path=str(data.identity_key), detail=type(exc).__name__
+        ) from exc
+    if signed - {kid}:
+        raise ServerIdentityKeyMismatch(
+            path=str(data.identity_key), detail="kid " + ", ".join(sorted(signed - {kid}))
+        )
+
+
+def _request_kids(connection: Connection) -> set[str]:
+    """The kids of the server identity key the pending renewal requests were signed with."""
+    rows = connection.execute(
+        text("SELECT DISTINCT server_kid FROM license_requests WHERE imported_at IS NULL")
+    ).scalars()
+    return {str(kid) for kid in rows}
 
 
 def _statement_kids(connection: Connection) -> set[str]:
@@ -84,4 +131,9 @@ def _statement_kids(connection: Connection) -> set[str]:
     return kids
 
 
-__all__ = ["ServerKeysMismatch", "ServerKeysMissing", "check_server_keys"]
+__all__ = [
+    "ServerIdentityKeyMismatch",
+    "ServerKeysMismatch",
+    "ServerKeysMissing",
+    "check_server_keys",
+]

@@ -256,7 +256,7 @@ async def update_components(
                     vendor, manifest, activation_code=code, server_id=server_id, store=store
                 )
             else:
-                files = await tuf.files(manifest, store)
+                files = await tuf.files(manifest, store, held=installed.current)
         _write_files(store, manifest, files)
     except CssecError as exc:
         outcome = _failure(exc, current_versions)

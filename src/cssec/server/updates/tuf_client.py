@@ -31,7 +31,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -47,6 +47,11 @@ from cssec.core.signing import VerifyingKey, verify_statement
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.updates.errors import ComponentUpdateFailed
 from cssec.server.updates.store import ComponentStore, validate_component
+from cssec.server.updates.tuf_mirror import (
+    has_endorsement,
+    keep_manifest_target,
+    save_endorsement,
+)
 
 TUF_DIR = "tuf"
 BASE = "/api/v1/tuf/"
@@ -177,6 +182,7 @@ class TufSession:
         """The manifest target, verified by TUF and by the vendor's signature, and naming
         exactly the component files the targets name."""
         _info, data = await self._target(MANIFEST_TARGET)
+        keep_manifest_target(self.work_dir.parent.parent, data)  # for the clients (mirror)
         try:
             envelope = json.loads(data)
         except ValueError:
@@ -198,15 +204,23 @@ class TufSession:
         return manifest, envelope
 
     async def files(
-        self, manifest: Manifest, store: ComponentStore | None
+        self, manifest: Manifest, store: ComponentStore | None, *, held: Manifest | None = None
     ) -> dict[Component, bytes]:
         """Every component file `store` lacks, through TUF (length and hash checked before
-        anything is kept), then checked to work as its component."""
+        anything is kept), then checked to work as its component. With `held` (the set
+        installed), a pattern is rebuilt from a published delta when one fits (`deltas`)."""
+        from cssec.server.updates.deltas import fetch_by_delta  # noqa: PLC0415  (a cycle)
+
         files: dict[Component, bytes] = {}
         for component, version in manifest.components.items():
             if store is not None and store.present(version):
                 continue
-            _info, data = await self._target(f"{component.value}/{version.filename}")
+            data = None
+            if store is not None and held is not None:
+                before = held.components.get(component)
+                data = await fetch_by_delta(self, store, before, version)
+            if data is None:
+                _info, data = await self._target(f"{component.value}/{version.filename}")
             invalid = validate_component(component, data)
             if invalid is not None:
                 where = f"{component.value} v{version.version}"
@@ -216,10 +230,16 @@ class TufSession:
 
 
 async def endorsed_root(
-    vendor: VendorClient, learn_keys: LearnKeys, *, code: str, server_id: str
+    vendor: VendorClient,
+    learn_keys: LearnKeys,
+    *,
+    code: str,
+    server_id: str,
+    keep: Path | None = None,
 ) -> bytes | None:
     """The root.json the vendor's pinned key endorses; None when the vendor has no TUF
-    repository (404). A bad endorsement or root is refused (`bad_metadata`)."""
+    repository (404). A bad endorsement or root is refused (`bad_metadata`). With `keep`
+    (a data root), the verified endorsement is saved there for the clients (`tuf_mirror`)."""
     try:
         raw = await vendor.tuf_bytes(
             BASE + "root-endorsement", activation_code=code, server_id=server_id,
@@ -250,6 +270,8 @@ async def endorsed_root(
         raise ComponentUpdateFailed("vendor_unreachable", "root.json") from None
     if hashlib.sha256(root).hexdigest() != statement.get("sha256"):
         raise ComponentUpdateFailed("bad_metadata", "root.json does not match its endorsement")
+    if keep is not None:
+        save_endorsement(keep, raw)
     return root
 
 
@@ -270,11 +292,16 @@ async def open_tuf(
     bootstrap: bytes | None = None
     if not holds_root(data_root):
         bootstrap = root or await endorsed_root(
-            vendor, learn_keys, code=code, server_id=server_id
+            vendor, learn_keys, code=code, server_id=server_id, keep=data_root
         )
         if bootstrap is None:
             return None
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    elif not has_endorsement(data_root):
+        # A root trusted before the server mirrored TUF: keep an endorsement for the clients
+        # once (best effort; the server's own update does not depend on it).
+        with suppress(CssecError):
+            await endorsed_root(vendor, learn_keys, code=code, server_id=server_id, keep=data_root)
     fetcher = _BridgeFetcher(vendor, asyncio.get_running_loop(), code, server_id)
     base = vendor.base_url + BASE
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.update_logs import latest_server_log
 from cssec.server.models import ServerUpdateLog
 from cssec.server.updates.service import read_installed
+from cssec.server.updates.tuf_client import stale_since
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Overview:
     state: LicenseState
     download: Decision
     """core.policy's answer for activeupdate_download now: the page shows a refusal's reason."""
+    stale_since: datetime | None = None
+    """When the TUF timestamp this server last verified expired, if it has and nothing fresh
+    arrived since ("components stale since …"); None when fresh or without TUF."""
 
     def to_dict(self) -> dict[str, Any]:
         last = self.last_log
@@ -57,6 +62,7 @@ class Overview:
             "updated_at": format_timestamp(self.updated_at) if self.updated_at else None,
             "license_state": self.state.value,
             "activeupdate_allowed": self.download.allowed,
+            "stale_since": format_timestamp(self.stale_since) if self.stale_since else None,
             "components": [row.to_dict() for row in self.rows],
             "last_update": None
             if last is None
@@ -64,8 +70,11 @@ class Overview:
         }
 
 
-def read_overview(session: Session, *, now: datetime, tz: tzinfo) -> Overview:
+def read_overview(
+    session: Session, *, now: datetime, tz: tzinfo, data_root: Path | None = None
+) -> Overview:
     state = cs_license_state(session, now=now, tz=tz)
+    since = stale_since(data_root) if data_root is not None else None
     installed = read_installed(session)
     rows = [
         ComponentRow(
@@ -85,4 +94,5 @@ def read_overview(session: Session, *, now: datetime, tz: tzinfo) -> Overview:
         last_log=latest_server_log(session),
         state=state,
         download=decide(state, Operation.ACTIVEUPDATE_DOWNLOAD),
+        stale_since=since if since is not None and since <= now else None,
     )

@@ -19,11 +19,13 @@ from cssec.server.webmanager.outbreak_monitor_pages import router as outbreak_mo
 from cssec.server.webmanager.outbreak_prevention_pages import router as outbreak_prevention_router
 from cssec.server.webmanager.pages import router as pages_router
 from cssec.server.webmanager.protection_pages import router as protection_router
+from cssec.server.webmanager.renewal_pages import router as renewal_router
 from cssec.server.webmanager.updates_pages import router as updates_router
 
 routers: list[APIRouter] = [
     auth_router,
     pages_router,
+    renewal_router,
     logs_router,
     clients_router,
     client_logs_router,

@@ -9,6 +9,7 @@ counts the days left; expired, it lists what has stopped."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from cssec.core.license import LicenseState
 from cssec.core.policy import RESTRICTED_AFTER_GRACE, Operation, decide
@@ -228,6 +229,40 @@ def seats_banner(slot: SlotView, window_days: int) -> Banner | None:
                     "Client installs keep working whatever the count. Remove clients no longer "
                     "in use from the Client list, or ask your reseller or corporate support "
                     "about adding seats."
+                ),
+            }
+        ],
+        items=[],
+        items_title={"ja": "", "en": ""},
+    )
+
+
+def components_stale_banner(since: datetime | None, now: datetime, tz: tzinfo) -> Banner | None:
+    """"Components stale since …": the TUF timestamp this server last verified expired at
+    `since` and nothing fresher arrived (ActiveUpdate unreachable, or updates being frozen).
+    After the grace period the license banner says what is refused; this one stays."""
+    if since is None or since > now:
+        return None
+    when = since.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    return Banner(
+        level="warning",
+        kind="components-stale",
+        title={
+            "ja": f"コンポーネントは{when}から最新か確認できていません。",
+            "en": f"Components stale since {when}.",
+        },
+        body=[
+            {
+                "ja": (
+                    "ActiveUpdateから新しい署名付きメタデータが届いていません。ネットワークと"
+                    "プロキシの設定を確認し、[アップデート] → [コンポーネント]で"
+                    "[今すぐアップデート]を押してください。クライアントにも同じ警告が"
+                    "表示されます。"
+                ),
+                "en": (
+                    "No fresh signed metadata has arrived from ActiveUpdate. Check the network "
+                    "and proxy settings, then press Update now under Updates → Components. "
+                    "Clients show the same warning."
                 ),
             }
         ],

@@ -8,23 +8,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from cssec.server.logs.client_logs import list_connections, list_virus_log
+from cssec.server.logs.labels import SCAN_TYPE_LABELS, VIRUS_ACTION_LABELS
 from cssec.server.models import User
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.templating import ctx_of, render
 
 router = APIRouter(include_in_schema=False)
 
-SCAN_TYPES = {
-    "scan_now": {"ja": "手動検索 (ScanNow)", "en": "Manual scan (ScanNow)"},
-    "realtime": {"ja": "リアルタイム検索", "en": "Real-time scan"},
-    "cleanup": {"ja": "ウイルス感染復旧", "en": "Damage Cleanup"},
-}
-ACTIONS = {
-    "quarantine": {"ja": "隔離", "en": "Quarantined"},
-    "delete": {"ja": "削除", "en": "Deleted"},
-    "report": {"ja": "放置 (通知のみ)", "en": "Reported only"},
-    "failed": {"ja": "処理失敗", "en": "Failed"},
-}
+SCAN_TYPES = SCAN_TYPE_LABELS
+ACTIONS = VIRUS_ACTION_LABELS
 CONNECTION_ACTIONS = (
     "enroll",
     "heartbeat",

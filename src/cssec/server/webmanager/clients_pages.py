@@ -25,6 +25,7 @@ from cssec.server.clients.enrollment import (
     token_status,
 )
 from cssec.server.logs.client_logs import list_clients
+from cssec.server.logs.labels import ROUTE_LABELS
 from cssec.server.models import User
 from cssec.server.tls.certificate import current_fingerprint
 from cssec.server.webmanager.deps import require_user
@@ -98,6 +99,7 @@ async def clients_page(
         online=online,
         host=host.strip(),
         offline_minutes=ctx.settings.client_offline_minutes,
+        route_labels=ROUTE_LABELS,
         **extras,
     )
 

@@ -157,7 +157,17 @@ def _csv(request: Request, key: str, query: Select[object]) -> StreamingResponse
     decide(state, Operation.WEBMANAGER_VIEW).raise_if_refused()
     sheet = SHEETS[key]
     stamp = ctx.clock.now().astimezone(ctx.tz).strftime("%Y%m%d-%H%M%S")
-    body = stream_csv(ctx.sessionmaker, sheet, query, lang=current_language.get(), tz=ctx.tz)
+    # The page's own column headers, translated now (the body streams after this returns).
+    gettext = request.app.state.templates.env.globals["_"]
+    headers = {h: gettext(h) for h in sheet.headers}
+    body = stream_csv(
+        ctx.sessionmaker,
+        sheet,
+        query,
+        lang=current_language.get(),
+        tz=ctx.tz,
+        translate=headers.__getitem__,
+    )
     return StreamingResponse(
         body,
         media_type="text/csv; charset=utf-8",

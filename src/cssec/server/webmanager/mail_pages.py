@@ -7,7 +7,7 @@ import asyncio
 import smtplib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import Response
 
 from cssec.server.logs.events import Level, add_event
@@ -26,7 +26,12 @@ from cssec.server.notices.mailer import (
     send_mail,
     smtp_config,
 )
-from cssec.server.notices.service import mail_failed_event
+from cssec.server.notices.service import (
+    deliver_pending,
+    mail_failed_event,
+    recent_notices,
+    retry_now,
+)
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.forms import FormScope, csrf_refusal, form_action, refuse
 from cssec.server.webmanager.templating import ctx_of, flash, redirect, render
@@ -63,6 +68,7 @@ async def mail_page(request: Request, user: UserDep) -> Response:
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
         settings = read_mail_settings(session)
+        notices = recent_notices(session)
         session.expunge_all()
     return render(
         request,
@@ -72,6 +78,8 @@ async def mail_page(request: Request, user: UserDep) -> Response:
         settings=settings,
         has_password=bool(settings.password),
         securities=[s.value for s in Security],
+        notices=notices,
+        undelivered=sum(n.state in {"retrying", "failed"} for n in notices),
     )
 
 
@@ -79,6 +87,7 @@ async def mail_page(request: Request, user: UserDep) -> Response:
 async def save_mail(
     request: Request,
     user: UserDep,
+    background: BackgroundTasks,
     *,
     smtp_host: Annotated[str, Form(max_length=300)] = "",
     smtp_port: Annotated[str, Form(max_length=8)] = "",
@@ -125,7 +134,10 @@ async def save_mail(
             },
             details={"actor": user.username, "smtp_host": form.smtp_host.strip()},
         )
+        retry_now(scope.session, now=scope.now)  # the waiting mails try the new settings
         scope.session.commit()
+        ctx = ctx_of(request)
+        background.add_task(deliver_pending, ctx.sessionmaker, ctx.clock)
 
     return form_action(
         request,

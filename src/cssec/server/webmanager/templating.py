@@ -19,9 +19,23 @@ from cssec.server.context import ServerContext
 from cssec.server.licensing.state import cs_license_state
 from cssec.server.licensing.view import read_licenses
 from cssec.server.logs.events import LEVEL_LABELS
-from cssec.server.logs.labels import error_label, event_kind_label, group_label
+from cssec.server.logs.labels import (
+    component_label,
+    connection_failed,
+    connection_result_label,
+    error_label,
+    event_kind_label,
+    group_label,
+    request_label,
+)
 from cssec.server.models import User
-from cssec.server.webmanager.banners import clock_banner, license_banner, seats_banner
+from cssec.server.updates.tuf_client import stale_since
+from cssec.server.webmanager.banners import (
+    clock_banner,
+    components_stale_banner,
+    license_banner,
+    seats_banner,
+)
 from cssec.server.webmanager.nav import NAV
 from cssec.web.i18n import Catalogs
 from cssec.web.pages import (
@@ -67,6 +81,10 @@ def build_templates(catalogs: Catalogs) -> Jinja2Templates:
     env.globals["event_kind_label"] = event_kind_label
     env.globals["error_label"] = error_label
     env.globals["group_label"] = group_label
+    env.globals["request_label"] = request_label
+    env.globals["connection_result_label"] = connection_result_label
+    env.globals["connection_failed"] = connection_failed
+    env.globals["component_label"] = component_label
     return Jinja2Templates(env=env)
 
 
@@ -100,6 +118,8 @@ def render(request: Request, name: str, *, user: User | None, **context: Any) ->
         banners = [b for b in [clock_banner(licenses.time)] if b is not None]
         banners += [b for b in (license_banner(s) for s in licenses.slots) if b is not None]
         banners += [b for b in (seats_banner(s, window) for s in licenses.slots) if b]
+        stale = components_stale_banner(stale_since(ctx.data.root), now, ctx.tz)
+        banners += [stale] if stale is not None else []
     templates: Jinja2Templates = request.app.state.templates
     return render_page(
         request,

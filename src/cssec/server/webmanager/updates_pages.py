@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
 
 from cssec.core.errors import CssecError
 from cssec.server.logs.update_logs import (
@@ -14,20 +16,26 @@ from cssec.server.logs.update_logs import (
     RESULT_LABELS,
     TRIGGER_LABELS,
     UpdateResult,
+    client_message,
     list_client_log,
     list_server_log,
     versions_text,
 )
 from cssec.server.models import User
+from cssec.server.updates.bundle import MAX_BUNDLE_BYTES, BundleRefused, import_bundle
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.updates.service import UpdateOutcome
 from cssec.server.updates.view import read_overview
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.forms import csrf_refusal, refuse
 from cssec.server.webmanager.templating import ctx_of, flash, redirect, render
+from cssec.web.security import CSRF_FORM_FIELD
 
 router = APIRouter(include_in_schema=False)
 COMPONENTS_URL = "/updates/components"
+BUNDLE_URL = COMPONENTS_URL + "/import"
+BUNDLE_UPLOAD_MAX = MAX_BUNDLE_BYTES + 64 * 1024
+"""The request size limit of BUNDLE_URL: a bundle and the form around it."""
 
 
 def _poller(request: Request) -> ComponentPoller:
@@ -41,7 +49,7 @@ async def components_page(
 ) -> Response:
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        overview = read_overview(session, now=ctx.clock.now(), tz=ctx.tz)
+        overview = read_overview(session, now=ctx.clock.now(), tz=ctx.tz, data_root=ctx.data.root)
     return render(
         request,
         "components.html",
@@ -86,6 +94,32 @@ async def rollback(
     except CssecError as exc:
         return refuse(request, exc, COMPONENTS_URL)
     _flash_outcome(request, outcome)
+    return redirect(COMPONENTS_URL)
+
+
+@router.post(BUNDLE_URL)
+async def import_bundle_upload(
+    request: Request, user: Annotated[User, Depends(require_user)]
+) -> Response:
+    """[バンドルを取り込む]: the body (up to BUNDLE_UPLOAD_MAX, `app`'s size limit for this
+    path alone) is read only once the session is known, then CSRF-checked."""
+    try:
+        async with request.form(max_files=1, max_fields=2) as form:
+            token = form.get(CSRF_FORM_FIELD)
+            upload = form.get("bundle_file")
+            if isinstance(upload, UploadFile):
+                data = await upload.read(MAX_BUNDLE_BYTES + 1)
+            else:
+                data = b""
+    except (MultiPartException, ValueError):
+        return refuse(request, BundleRefused("bad_bundle", "form"), COMPONENTS_URL)
+    if (refused := csrf_refusal(request, token if isinstance(token, str) else "",
+                                COMPONENTS_URL)) is not None:  # fmt: skip
+        return refused
+    if not data:
+        return refuse(request, BundleRefused("bad_bundle", "no file"), COMPONENTS_URL)
+    env = ctx_of(request).license_env()
+    _flash_outcome(request, await import_bundle(env, data, actor=user.username))
     return redirect(COMPONENTS_URL)
 
 
@@ -135,4 +169,5 @@ async def client_update_log(
         host=host.strip(),
         results={r.value: RESULT_LABELS[r] for r in CLIENT_RESULTS},
         versions_text=versions_text,
+        client_message=client_message,
     )

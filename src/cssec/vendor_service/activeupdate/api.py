@@ -265,12 +265,27 @@ def get_file(
     headers = {"ETag": f'"{version.sha256}"', "Cache-Control": IMMUTABLE}
     if _etag_matches(request.headers.get("if-none-match"), version.sha256):
         return Response(status_code=304, headers=headers)
+    filename = COMPONENT_FILENAMES[version.component]
+    prefix = vendor.settings.accel_redirect_prefix
+    if prefix:
+        return accel_redirect(prefix, path, headers, filename=filename)
     return FileResponse(
-        path,
-        media_type="application/octet-stream",
-        headers=headers,
-        filename=COMPONENT_FILENAMES[version.component],
+        path, media_type="application/octet-stream", headers=headers, filename=filename
     )
+
+
+def accel_redirect(
+    prefix: str, path: Path, headers: dict[str, str], *, filename: str | None = None
+) -> Response:
+    """The license check passed: nginx sends the stored file itself (`X-Accel-Redirect` to
+    its `internal` location `prefix`, aliased to data_dir/activeupdate/; deploy/nginx has
+    it). The file's name in the store is its SHA-256, so nothing else can be asked for.
+    nginx keeps Content-Disposition and Cache-Control from this answer; the location adds
+    back the ETag (`$upstream_http_etag`)."""
+    accel = {**headers, "X-Accel-Redirect": f"{prefix}{path.name}"}
+    if filename is not None:
+        accel["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return Response(status_code=200, headers=accel, media_type="application/octet-stream")
 
 
 def _etag_matches(if_none_match: str | None, sha256: str) -> bool:

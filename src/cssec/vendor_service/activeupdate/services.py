@@ -36,6 +36,7 @@ from cssec.vendor_service.activeupdate.models import ComponentVersionRow
 from cssec.vendor_service.activeupdate.store import SHA256_HEX, ActiveUpdateStore
 from cssec.vendor_service.activeupdate.validate import parse_component_name, validate_component_file
 from cssec.vendor_service.errors import ComponentFileUnavailable, ComponentUnchanged
+from cssec.vendor_service.feedwatch import notify_published
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.services._context import keyring_of, now_utc, single_read, transaction
 from cssec.vendor_service.services.audit import record_audit
@@ -160,6 +161,7 @@ def publish_component(
         active.blobs.put(data)  # before the row commits: a row never names a missing file
         version = 1 if current is None else current.version + 1
         row = _add_version(session, component, data, version=version, actor=actor, previous=current)
+        notify_published(session, row.id)  # every node, once this commits (PostgreSQL)
     active.cache.clear()
     active.mark_published(row.id)  # after the commit: other processes re-read the serial
     from cssec.vendor_service.activeupdate.tuf_repo import sync_repository  # noqa: PLC0415
@@ -197,6 +199,8 @@ def ensure_seed_components(
                 session, component, data, version=1, actor=SEED_ACTOR, previous=None, audit=False
             )
             seeded.append(to_component_version(row))
+        if seeded:
+            notify_published(session, 0)
     if seeded:
         active.cache.clear()
         active.mark_published(0)

@@ -31,8 +31,15 @@ PUBLISHED_MARKER = "published"  # not a SHA-256: never served as a file
 T = TypeVar("T")
 
 
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+
+
 class BlobStore:
-    """Content-addressed files under one directory (created 0700 on first write)."""
+    """Content-addressed files under one directory (created 0750 on first write, files
+    0640). Not secrets (every licensed server downloads them): readable by the service's
+    group, so that nginx in that group can send them after the license check
+    (X-Accel-Redirect, deploy/nginx); the data directory around them stays closed."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -50,9 +57,12 @@ class BlobStore:
         sha = sha256_hex(data)
         path = self.path_for(sha)
         if path.is_file() and sha256_hex(path.read_bytes()) == sha:
+            if path.stat().st_mode & 0o777 != FILE_MODE:
+                path.chmod(FILE_MODE)  # stored by a version that wrote them 0600
             return sha  # already stored intact
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_secret_file(path, data)
+        self.root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        write_secret_file(path, data)  # atomic; written 0600, then opened to the group
+        path.chmod(FILE_MODE)
         return sha
 
     def read(self, sha256: str) -> bytes:
@@ -60,7 +70,19 @@ class BlobStore:
 
 
 Stamp = tuple[int, int] | None
-"""What `ActiveUpdateStore.published_stamp` saw: the marker's (inode, mtime_ns), or None."""
+"""What `ActiveUpdateStore.published_stamp` saw: the marker's (inode, mtime_ns), or None;
+while a LISTEN connection is up (PostgreSQL), (LISTENING, the notifications' generation)."""
+LISTENING = -1  # never an inode
+
+
+@dataclass
+class FeedSignal:
+    """Publishes seen through PostgreSQL's LISTEN/NOTIFY (`cssec.vendor_service.feedwatch`):
+    `generation` grows with every notification and every (re)connection; `connected` says
+    whether it can be trusted now. Written by the worker's event loop only."""
+
+    generation: int = 0
+    connected: bool = False
 
 
 @dataclass
@@ -78,6 +100,8 @@ class ManifestCache:
     """
 
     recheck_seconds: float = 1.0
+    listen_recheck_seconds: float = 60.0
+    """The re-read interval while publishes arrive as notifications (a safety net)."""
     _key: tuple[int, str] | None = None
     _envelope: dict[str, Any] | None = None
     _checked: datetime | None = None
@@ -110,7 +134,9 @@ class ManifestCache:
             if stamp != self._stamp:
                 return None
             age = (now - self._checked).total_seconds()
-            if not 0 <= age < self.recheck_seconds:
+            listening = stamp is not None and stamp[0] == LISTENING
+            limit = self.listen_recheck_seconds if listening else self.recheck_seconds
+            if not 0 <= age < limit:
                 return None
             return self._envelope
 
@@ -175,6 +201,7 @@ class ActiveUpdateStore:
     blobs: BlobStore
     cache: ManifestCache = field(default_factory=ManifestCache)
     entitlements: TTLCache[Any] = field(default_factory=TTLCache)
+    feed: FeedSignal = field(default_factory=FeedSignal)
 
     @property
     def marker(self) -> Path:
@@ -183,6 +210,11 @@ class ActiveUpdateStore:
         return self.blobs.root / PUBLISHED_MARKER
 
     def published_stamp(self) -> Stamp:
+        """The notifications' generation while LISTENing (every node sees a publish at
+        once), else the marker file's stat (every process on this host sees it at once)."""
+        feed = self.feed
+        if feed.connected:
+            return (LISTENING, feed.generation)
         try:
             info = os.stat(self.marker)
         except OSError:
@@ -190,14 +222,22 @@ class ActiveUpdateStore:
         return (info.st_ino, info.st_mtime_ns)
 
     def mark_published(self, serial: int) -> None:
-        self.blobs.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.blobs.root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
         write_secret_file(self.marker, f"{serial}\n".encode())
 
     @classmethod
     def in_data_dir(
-        cls, data_dir: Path, *, entitlement_ttl: float = DEFAULT_ENTITLEMENT_TTL
+        cls,
+        data_dir: Path,
+        *,
+        entitlement_ttl: float = DEFAULT_ENTITLEMENT_TTL,
+        recheck_seconds: float = 1.0,
+        listen_recheck_seconds: float = 60.0,
     ) -> ActiveUpdateStore:
         return cls(
             BlobStore(Path(data_dir) / "activeupdate"),
+            cache=ManifestCache(
+                recheck_seconds=recheck_seconds, listen_recheck_seconds=listen_recheck_seconds
+            ),
             entitlements=TTLCache(ttl_seconds=entitlement_ttl),
         )

@@ -32,7 +32,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ from cssec.core.components import COMPONENT_FILENAMES, format_timestamp
 from cssec.core.errors import NotFound
 from cssec.core.policy import Component
 from cssec.core.signing import SigningKey, canonical_json, sign_statement, write_secret_file
+from cssec.vendor_service.activeupdate.deltas import delta_targets
+from cssec.vendor_service.activeupdate.lifetimes import Lifetimes, lifetimes_of
 from cssec.vendor_service.activeupdate.models import ComponentVersionRow, TufMetadataRow
 from cssec.vendor_service.activeupdate.services import (
     _current_rows,
@@ -73,23 +75,6 @@ ONLINE_ROLES = ("targets", "snapshot", "timestamp")
 MANIFEST_TARGET = "activeupdate/manifest.json"
 ROOT_KEYS_FILE = "root-keys.json"
 ENDORSEMENT_KIND = "tuf_root"
-
-
-@dataclass(frozen=True)
-class Lifetimes:
-    """How long each role's metadata is valid; renewed when less than half is left."""
-
-    root: timedelta = timedelta(days=365)
-    targets: timedelta = timedelta(days=90)
-    snapshot: timedelta = timedelta(days=7)
-    timestamp: timedelta = timedelta(days=1)
-
-    def of(self, role: str) -> timedelta:
-        value: timedelta = getattr(self, role)
-        return value
-
-
-DEFAULT_LIFETIMES = Lifetimes()
 
 
 class TufNotInstalled(NotFound):
@@ -297,7 +282,7 @@ def install_root(
     new_keys: RootKeys,
     *,
     old_keys: RootKeys | None = None,
-    lifetimes: Lifetimes = DEFAULT_LIFETIMES,
+    lifetimes: Lifetimes | None = None,
 ) -> int:
     """Sign and store the next root.json: version 1 on a fresh service, else the next
     version signed by a threshold of the new keys AND of the current root's keys
@@ -309,6 +294,7 @@ def install_root(
     keyring = keyring_of(session)
     online = online_signers(keyring.directory)
     now = now_utc(session)
+    lifetimes = lifetimes_of(session, lifetimes)
     if len(new_keys.signers) < new_keys.threshold:
         raise RootKeyError(
             f"{len(new_keys.signers)} root private keys present, threshold {new_keys.threshold}"
@@ -356,8 +342,9 @@ def endorse_root(key: SigningKey, *, version: int, body: bytes) -> dict[str, Any
     return sign_statement(statement, key)
 
 
-def needs_sync(session: Session, *, lifetimes: Lifetimes = DEFAULT_LIFETIMES) -> bool:
+def needs_sync(session: Session, *, lifetimes: Lifetimes | None = None) -> bool:
     """Whether `sync_repository` would write anything (two indexed reads)."""
+    lifetimes = lifetimes_of(session, lifetimes)
     root = _latest(session, "root")
     if root is None:
         return False
@@ -376,9 +363,11 @@ def _renew(row: TufMetadataRow, now: datetime, lifetimes: Lifetimes) -> bool:
     return row.expires - now < lifetimes.of(row.role) / 2
 
 
-def sync_repository(session: Session, *, lifetimes: Lifetimes = DEFAULT_LIFETIMES) -> bool:
+def sync_repository(session: Session, *, lifetimes: Lifetimes | None = None) -> bool:
     """Bring targets, snapshot and timestamp up to date (see the module docstring); True
-    when something was written. A no-op until a root is installed."""
+    when something was written. A no-op until a root is installed. Lifetimes: the
+    vendor settings' (`tuf_*_expiry_*`, through the session) unless given."""
+    lifetimes = lifetimes_of(session, lifetimes)
     if not needs_sync(session, lifetimes=lifetimes):
         return False
     online = online_signers(keyring_of(session).directory)
@@ -472,6 +461,7 @@ def _new_targets(
         targets[path] = TargetFile(
             row.size, {"sha256": row.sha256}, path, {"custom": custom}
         )
+    targets.update(delta_targets(session, rows))  # deltas/<pattern>/<from>-<to>
     envelope = current_manifest(session)
     manifest = canonical_json(envelope)
     sha = blobs.put(manifest)

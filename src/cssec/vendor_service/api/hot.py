@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -28,16 +30,30 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cssec.core.codes import ActivationCode
-from cssec.vendor_service.activeupdate.api import ManifestRequest, manifest_envelope
-from cssec.vendor_service.activeupdate.services import cached_entitlement, entitle
+from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion
+from cssec.vendor_service.activeupdate.api import (
+    IMMUTABLE,
+    ManifestRequest,
+    _etag_matches,
+    accel_redirect,
+    manifest_envelope,
+)
+from cssec.vendor_service.activeupdate.services import (
+    cached_entitlement,
+    component_file,
+    entitle,
+)
+from cssec.vendor_service.activeupdate.store import SHA256_HEX
 from cssec.vendor_service.api.schemas import StatusRequest
 from cssec.vendor_service.api.status import status_envelope
 from cssec.vendor_service.hotdb import HotReader, hot_reader_for
-from cssec.vendor_service.metrics import VERDICT_KEY
+from cssec.vendor_service.metrics import FILE_ROUTE, VERDICT_KEY
 from cssec.vendor_service.runtime import Vendor
+from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.status import (
     CodeFacts,
     RevokedCode,
@@ -71,7 +87,10 @@ def hot_routes(app: FastAPI, vendor: Vendor, fallback: ASGIApp) -> HotRoutes:
         "/api/v1/status": _status_handler(vendor, reader),
         "/api/v1/activeupdate/manifest": _manifest_handler(vendor, reader),
     }
-    return HotRoutes(fallback, routes, app.exception_handlers)
+    files = None
+    if vendor.settings.accel_redirect_prefix:
+        files = _file_handler(vendor, reader, fallback, vendor.settings.accel_redirect_prefix)
+    return HotRoutes(fallback, routes, app.exception_handlers, files=files)
 
 
 class HotRoutes:
@@ -81,16 +100,25 @@ class HotRoutes:
     bodies, down to the 500 of the catch-all handler for Exception."""
 
     def __init__(
-        self, app: ASGIApp, routes: dict[str, ASGIHandler], handlers: dict[Any, Any]
+        self,
+        app: ASGIApp,
+        routes: dict[str, ASGIHandler],
+        handlers: dict[Any, Any],
+        *,
+        files: ASGIHandler | None = None,
     ) -> None:
         self.app = app
         self.routes = routes
         self.handlers = handlers
+        self.files = files  # GET FILES_PREFIX…: `_file_handler`, with X-Accel-Redirect only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = None
-        if scope["type"] == "http" and scope["method"] == "POST":
-            handler = self.routes.get(scope["path"])
+        if scope["type"] == "http":
+            if scope["method"] == "POST":
+                handler = self.routes.get(scope["path"])
+            elif scope["path"].startswith(FILES_PREFIX) and scope["method"] in ("GET", "HEAD"):
+                handler = self.files
         if handler is None:
             await self.app(scope, receive, send)
             return
@@ -120,11 +148,13 @@ def _status_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
             try:
                 code, facts = await _read_facts(reader, body.activation_code, vendor)
             except RevokedCode as revoked:
-                raise revocation_refusal(
+                refusal = revocation_refusal(
                     revoked, server_id=body.server_id, nonce=body.nonce, keyring=keyring,
                     now=vendor.clock.now(), status_log=vendor.status_log,
                     seats_used=body.seats_used,
-                ) from None  # fmt: skip
+                )  # fmt: skip
+                await vendor.status_log.committed()  # durable mode: the row first
+                raise refusal from None
             standing = standing_at(code, facts, vendor.clock.now())
             envelope = answer_status(
                 standing, body.server_id, keyring, vendor.status_log, nonce=body.nonce,
@@ -132,6 +162,7 @@ def _status_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
             )  # fmt: skip
         else:
             envelope = await _blocking(vendor, lambda: status_envelope(vendor, body))
+        await vendor.status_log.committed()  # durable mode: the history row first
         scope[VERDICT_KEY] = envelope["statement"]["state"]  # counted by VendorMetrics
         await _send_json(send, _encode(envelope))
 
@@ -170,6 +201,61 @@ def _manifest_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
         if envelope is None:
             envelope = await _blocking(vendor, lambda: manifest_envelope(vendor, body))
         await _send_json(send, answer(envelope))
+
+    return handle
+
+
+FILES_PREFIX = "/api/v1/activeupdate/files/"
+_FILE_ROUTE = SimpleNamespace(path=FILE_ROUTE)  # what the metrics middleware reads
+
+
+def _file_handler(vendor: Vendor, reader: HotReader, fallback: ASGIApp, prefix: str) -> ASGIHandler:
+    """`GET /api/v1/activeupdate/files/{sha256}` behind nginx (X-Accel-Redirect): the same
+    license check as `activeupdate.api.get_file`, then the header that makes nginx send
+    the file. Entitlements come from the worker's cache or the hot reader, and a published
+    file's row (content-addressed, never changes) is looked up once per worker. Anything
+    unusual (no or over-long headers, a malformed hash, an app without a lifespan) goes to
+    the FastAPI route, which words every refusal."""
+    store = vendor.activeupdate
+    published: dict[str, tuple[Path, ComponentVersion]] = {}
+
+    def lookup(sha256: str) -> tuple[Path, ComponentVersion]:
+        with vendor.session() as session, read_transaction(session):
+            return component_file(session, sha256)
+
+    async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+        sha256 = scope["path"][len(FILES_PREFIX) :]
+        headers = dict(scope["headers"])
+        code = bytes(headers.get(b"x-cssec-activation-code", b"")).decode("latin-1").strip()
+        server = headers.get(b"x-cssec-server-id", b"")
+        if (
+            not reader.is_open
+            or not code
+            or len(code) > 100
+            or len(server) > 128
+            or not SHA256_HEX.fullmatch(sha256)
+        ):
+            await fallback(scope, receive, send)
+            return
+        scope["route"], scope["path_params"] = _FILE_ROUTE, {"sha256": sha256}
+        _hit_limit(vendor, scope, "activeupdate_files", vendor.settings.activeupdate_rate_limit)
+        now = vendor.clock.now()
+        entitled = cached_entitlement(code, keys=vendor.keyring, store=store, now=now)
+        if entitled is None:
+            checked, facts = await _read_facts(reader, code, vendor)
+            entitle(checked, facts, now=now, store=store)  # raises the refusals
+        found = published.get(sha256)
+        if found is None:
+            found = published[sha256] = await _blocking(vendor, lambda: lookup(sha256))
+        path, version = found
+        answer_headers = {"ETag": f'"{version.sha256}"', "Cache-Control": IMMUTABLE}
+        match = headers.get(b"if-none-match")
+        if _etag_matches(None if match is None else bytes(match).decode("latin-1"), sha256):
+            response = Response(status_code=304, headers=answer_headers)
+        else:
+            filename = COMPONENT_FILENAMES[version.component]
+            response = accel_redirect(prefix, path, answer_headers, filename=filename)
+        await response(scope, receive, send)
 
     return handle
 

@@ -63,10 +63,13 @@ def post_status(
 def status_envelope(vendor: Vendor, body: StatusRequest) -> dict[str, Any]:
     """The signed status envelope for one request (blocking: database and signature)."""
     with vendor.session() as session:
-        return issue_status_statement(
-            session,
-            body.activation_code,
-            server_id=body.server_id,
-            nonce=body.nonce,
-            seats_used=body.seats_used,
-        )
+        try:
+            return issue_status_statement(
+                session,
+                body.activation_code,
+                server_id=body.server_id,
+                nonce=body.nonce,
+                seats_used=body.seats_used,
+            )
+        finally:
+            vendor.status_log.wait_committed()  # durable mode: the history row first

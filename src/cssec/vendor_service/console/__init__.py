@@ -51,6 +51,9 @@ _TITLES = {
     "forbidden": "Not allowed",
     "not_found": "Not found",
     "rate_limited": "Too many attempts",
+    "method_not_allowed": "Not available",
+    "internal_error": "Something went wrong",
+    "service_unavailable": "Temporarily unavailable",
 }
 
 
@@ -60,7 +63,10 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     from cssec.vendor_service.console import (  # noqa: PLC0415
         actions,
         auth,
+        contact,
+        offline_renewal,
         pages,
+        second_factor,
         usage,
         webhooks,
     )
@@ -70,8 +76,11 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     app.state.console_templates = build_environment(catalogs)
     app.state.console_logins = LoginThrottle()
     app.include_router(auth.router)
+    app.include_router(second_factor.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
+    app.include_router(contact.router)
+    app.include_router(offline_renewal.router)
     app.include_router(usage.router)
     app.include_router(webhooks.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

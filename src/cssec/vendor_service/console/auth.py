@@ -7,6 +7,10 @@ among them, are not locked out; see that module for why and for the per-account
 ceiling). Unknown user, wrong password and refused address all get the same message and
 take the same time (the password is verified, against a dummy hash if need be, in every
 case), so the form tells an outsider nothing about which names exist.
+
+A staff member who enrolled a second factor (or every one, with the setting
+`console_require_totp`) is not signed in by the password alone: `second_factor` asks for
+the code (or the enrolment) next.
 """
 
 from __future__ import annotations
@@ -20,11 +24,9 @@ from fastapi.responses import Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cssec.vendor_service.console.second_factor import second_factor_next, start_session
 from cssec.vendor_service.console.web import (
     PREFIX,
-    SESSION_FINGERPRINT,
-    SESSION_SEEN,
-    SESSION_USER,
     StaffUser,
     current_user,
     gettext,
@@ -35,11 +37,11 @@ from cssec.vendor_service.console.web import (
 )
 from cssec.vendor_service.models import User
 from cssec.vendor_service.services import record_audit, transaction
+from cssec.vendor_service.services.two_factor import is_enrolled
 from cssec.web.http import client_ip
 from cssec.web.i18n import LANGUAGES
 from cssec.web.lockout import LockoutRule, LoginThrottle, Outcome, attempt_login
 from cssec.web.pages import check_csrf, flash, redirect, set_language_cookie
-from cssec.web.security import CSRF_SESSION_KEY, new_token
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -154,13 +156,11 @@ def login(
         row = session.get(User, user.id)
         assert row is not None
         fingerprint = session_fingerprint(row)
-    # A fresh session: nothing from before the login (CSRF token, flashes) survives it.
-    request.session.clear()
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_FINGERPRINT] = fingerprint
-    request.session[SESSION_SEEN] = vendor.clock.now().timestamp()
-    request.session[CSRF_SESSION_KEY] = new_token()
-    log.info("console login: %s", user.name)
+        enrolled = is_enrolled(row)
+    if enrolled or vendor.settings.console_require_totp:
+        # The password alone signs nobody in: the second factor (or its enrolment) next.
+        return second_factor_next(request, user, fingerprint, target, enrol=not enrolled)
+    start_session(request, user, fingerprint)
     return redirect(target)
 
 

@@ -27,9 +27,11 @@ from cssec.vendor_service.services.audit import list_audit, record_audit
 from cssec.vendor_service.services.bulk import BulkIssued, issue_bulk_contracts
 from cssec.vendor_service.services.catalog import get_product, list_products
 from cssec.vendor_service.services.contracts import (
+    ContactChange,
     IssuedContract,
     RenewedContract,
     add_months,
+    change_contact,
     issue_contract,
     renew_contract,
     term_end,
@@ -87,6 +89,7 @@ __all__ = [
     "CodeFacts",
     "CodeInspection",
     "CodeStanding",
+    "ContactChange",
     "IssuedCode",
     "IssuedContract",
     "RenewedContract",
@@ -95,6 +98,7 @@ __all__ = [
     "add_months",
     "add_user",
     "add_webhook_endpoint",
+    "change_contact",
     "code_standing",
     "current_code_rows",
     "emit_event",

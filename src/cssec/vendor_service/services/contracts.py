@@ -260,3 +260,53 @@ def renew_contract(
             contract_id=contract.id,
         )
     return RenewedContract(contract_id=contract.id, previous_end=previous, end=new_end)
+
+
+@dataclass(frozen=True)
+class ContactChange:
+    contract_id: int
+    customer: str
+    before: dict[str, str | None]
+    after: dict[str, str | None]
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def change_contact(
+    session: Session,
+    key_or_code: str | int,
+    *,
+    contact_email: str,
+    language: str,
+    actor: str,
+    keys: Keyring | None = None,
+) -> ContactChange:
+    """Set where and in which language (ja, en) the contract's notices are mailed: its
+    customer's contact address (empty: none, the address given at the latest registration
+    is used) and language. Audited as customer.contact_changed on the contract (nothing
+    is written when nothing changes)."""
+    contact = _check_contact(contact_email, language)
+    if language not in {"ja", "en"}:
+        raise _terms_error("言語は ja か en で指定してください", "the language must be ja or en")
+    with transaction(session):
+        found = resolve(session, key_or_code, keys=keys)
+        contract = session.get(Contract, found.contract.id, populate_existing=True)
+        assert contract is not None
+        person = session.get(Customer, contract.customer_id, with_for_update=True)
+        assert person is not None
+        before = {"contact_email": person.contact_email, "language": person.language}
+        after = {"contact_email": contact, "language": language}
+        if before != after:
+            person.contact_email = contact
+            person.language = language
+            record_audit(
+                session,
+                actor=actor,
+                action="customer.contact_changed",
+                target=f"contract:{contract.id}",
+                before={"customer": person.name, **before},
+                after={"customer": person.name, **after},
+            )
+    return ContactChange(contract.id, person.name, before, after)

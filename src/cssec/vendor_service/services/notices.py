@@ -19,7 +19,7 @@ A renewal moves the end, and the notices start over for the new end.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -254,18 +254,31 @@ def notice_text(due: Milestone, facts: dict[str, Any], grace: int, lang: str) ->
     return subject, body
 
 
-def note_seat_usage(session: Session, *, contract_id: int, server_id: str, seats_used: int) -> bool:
-    """In the caller's transaction: when `seats_used` (what a server reported with its
-    status check) exceeds the contract's seats, emit seats.exceeded, at most once per
-    contract and UTC day. True when it was emitted.
+def note_seat_usage(
+    session: Session,
+    *,
+    contract_id: int,
+    server_id: str,
+    seats_used: int,
+    previous: int | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """In the caller's transaction: when a server's report (made `at`, default now)
+    crosses the contract's seats
+    (`seats_used` over them, and the same server's `previous` report within them or
+    absent), emit seats.exceeded, at most once per contract and UTC day (a count
+    flapping around the seats does not flood the receivers). Reports that stay over emit
+    nothing more; one back within the seats re-arms the next crossing. True when emitted.
 
-    Meant for whatever records `StatusCheck.seats_used` (the status service or the
-    status-log writer), once per report; a savepoint keeps a concurrent duplicate from
-    failing the caller's transaction."""
+    Called for each status check that carries `seats_used` (`seat_watch`); a savepoint
+    keeps a concurrent duplicate from failing the caller's transaction."""
     contract = session.get(Contract, contract_id)
     if contract is None or seats_used <= contract.seats:
         return False
-    day = today_utc(session).isoformat()
+    if previous is not None and previous > contract.seats:
+        return False  # still over: the crossing was reported
+    at = at or now_utc(session)
+    day = at.date().isoformat()
     if _recorded(session, contract_id, SEATS_EXCEEDED, day):
         return False
     try:
@@ -275,7 +288,7 @@ def note_seat_usage(session: Session, *, contract_id: int, server_id: str, seats
                     contract_id=contract_id,
                     kind=SEATS_EXCEEDED,
                     occasion=day,
-                    created_at=now_utc(session),
+                    created_at=at,
                     recipient=None,
                 )
             )
@@ -298,11 +311,20 @@ def note_seat_usage(session: Session, *, contract_id: int, server_id: str, seats
 
 
 def record_seat_usage(
-    session: Session, *, contract_id: int, server_id: str, seats_used: int
+    session: Session,
+    *,
+    contract_id: int,
+    server_id: str,
+    seats_used: int,
+    previous: int | None = None,
 ) -> bool:
     """`note_seat_usage` in a transaction of its own (committed)."""
     with transaction(session):
         emitted = note_seat_usage(
-            session, contract_id=contract_id, server_id=server_id, seats_used=seats_used
+            session,
+            contract_id=contract_id,
+            server_id=server_id,
+            seats_used=seats_used,
+            previous=previous,
         )
     return emitted

@@ -28,13 +28,14 @@ from cssec.core.signing import sign_statement
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.models import ActivationCodeRow, Contract, Customer, ProductRow
 from cssec.vendor_service.services._context import (
+    clock_of,
     core_transaction,
     keyring_of,
     now_utc,
     single_read,
 )
 from cssec.vendor_service.services.lookup import find_activation_code
-from cssec.vendor_service.services.status_log import INSERT_CHECK, StatusLog
+from cssec.vendor_service.services.status_log import INSERT_CHECK, StatusLog, watch_seats
 
 STATEMENT_VERSION = 1
 
@@ -318,8 +319,11 @@ def issue_status_statement(
             standing, server_id, keyring, log, nonce=nonce, seats_used=seats_used
         )
     envelope = sign_statement(_statement(standing, server_id, nonce), keyring.signing_key)
+    row = _check_row(standing, server_id, seats_used=seats_used)
     with core_transaction(session) as connection:
-        connection.execute(INSERT_CHECK, _check_row(standing, server_id, seats_used=seats_used))
+        if seats_used is not None:
+            watch_seats(connection, [row], clock_of(session))
+        connection.execute(INSERT_CHECK, row)
     return envelope
 
 

@@ -1,0 +1,124 @@
+"""The server's TUF mirror for its clients (`updates.tuf_mirror`):
+
+GET /api/v1/agent/tuf/root-endorsement          the vendor key's endorsement of a root
+GET /api/v1/agent/tuf/{N}.root.json             a root this server verified
+GET /api/v1/agent/tuf/timestamp.json            the timestamp it last verified
+GET /api/v1/agent/tuf/{V}.snapshot.json|{V}.targets.json   the ones it holds
+GET /api/v1/agent/tuf/targets/{dir}/{sha256}.{name}         a target it verified
+
+Exactly the vendor's bytes: a client runs python-tuf against them with the vendor's root,
+so this server can withhold an update but not forge, roll back or freeze one. Metadata
+and the manifest target follow the client_manual_update gate, a component file its
+distribute_<component> gate (403 license_expired after grace, as the manifest and files
+routes); 404 not_found for anything this server does not hold (a server without TUF yet:
+the client keeps to the signed manifest).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from cssec.core.components import Manifest
+from cssec.core.errors import NotFound
+from cssec.core.policy import Component, Operation, decide, distribution_operation
+from cssec.server.agent.auth import ClientDep
+from cssec.server.agent.routing import LICENSE_EXPIRED, agent_router
+from cssec.server.licensing.state import cs_license_state
+from cssec.server.models import ComponentManifestRow
+from cssec.server.updates import tuf_mirror
+from cssec.server.updates.store import ComponentStore
+from cssec.server.webmanager.templating import ctx_of
+
+router = agent_router()
+
+RECENT_MANIFESTS = 8
+NO_STORE = {"Cache-Control": "no-store"}
+_NOT_HELD = {"description": "not_found: this server does not hold that file"}
+
+
+def _gate(request: Request, operation: Operation) -> None:
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        state = cs_license_state(session, now=ctx.clock.now(), tz=ctx.tz)
+    decide(state, operation).raise_if_refused()
+
+
+def _component_file(request: Request, component: Component, sha256: str) -> bytes | None:
+    """The file of `component` with this SHA-256, from a manifest this server switched to."""
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        envelopes = session.scalars(
+            select(ComponentManifestRow.envelope)
+            .order_by(ComponentManifestRow.id.desc())
+            .limit(RECENT_MANIFESTS)
+        ).all()
+    store = ComponentStore(ctx.data.root)
+    for envelope in envelopes:
+        manifest = Manifest.from_statement(envelope.get("statement")).value
+        version = manifest.components.get(component) if manifest else None
+        if version is not None and version.sha256 == sha256:
+            return store.read(version)
+    return None
+
+
+@router.get(
+    "/tuf/targets/{path:path}",
+    summary="A TUF target file this server verified (consistent snapshot: by SHA-256)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, as the vendor published it.",
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        },
+        403: {"description": LICENSE_EXPIRED},
+        404: _NOT_HELD,
+    },
+)
+def get_tuf_target(
+    request: Request, client: ClientDep, path: Annotated[str, Path(max_length=200)]
+) -> Response:
+    parsed = tuf_mirror.parse_target(path)
+    if parsed is None:
+        raise NotFound()
+    directory, sha256 = parsed
+    root = ctx_of(request).data.root
+    if directory == "activeupdate":
+        _gate(request, Operation.CLIENT_MANUAL_UPDATE)
+        data = tuf_mirror.manifest_target(root, sha256)
+    else:
+        try:
+            component = Component(directory)
+        except ValueError:
+            raise NotFound() from None
+        _gate(request, distribution_operation(component))
+        data = _component_file(request, component, sha256)
+    if data is None:
+        raise NotFound()
+    return Response(data, media_type="application/octet-stream")
+
+
+@router.get(
+    "/tuf/{name}",
+    summary="TUF metadata as this server verified it (the vendor's bytes)",
+    response_class=Response,
+    responses={
+        200: {"description": "The metadata file.", "content": {"application/json": {}}},
+        403: {"description": LICENSE_EXPIRED},
+        404: _NOT_HELD,
+    },
+)
+def get_tuf_metadata(
+    request: Request, client: ClientDep, name: Annotated[str, Path(max_length=64)]
+) -> Response:
+    _gate(request, Operation.CLIENT_MANUAL_UPDATE)
+    data = tuf_mirror.metadata(ctx_of(request).data.root, name)
+    if data is None:
+        raise NotFound()
+    return Response(data, media_type="application/json", headers=NO_STORE)
+
+
+__all__ = ["router"]

@@ -1,0 +1,71 @@
+"""Delta updates of the pattern files: a server holding version N of a pattern fetches the
+published delta N → M (`deltas/<component>/<N>-<M>`, a TUF target: its length and hash
+checked by python-tuf) instead of the whole file, rebuilds version M from the file it
+holds (`core.delta`), and uses the result only when it has the full target's length and
+SHA-256. Any problem (no delta published, a refused or damaged delta, a held file that is
+not intact) falls back to the whole file, which is then checked as always: a delta can
+save bytes, never change what is installed. The vendor side is
+`vendor_service.activeupdate.deltas`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from typing import TYPE_CHECKING
+
+from cssec.core.components import ComponentVersion
+from cssec.core.delta import DeltaError, apply_delta
+from cssec.core.errors import CssecError
+from cssec.server.updates.store import ComponentStore
+
+if TYPE_CHECKING:
+    from cssec.server.updates.tuf_client import TufSession
+
+log = logging.getLogger(__name__)
+
+DELTA_DIR = "deltas"
+
+
+def delta_path(held: ComponentVersion, wanted: ComponentVersion) -> str:
+    return f"{DELTA_DIR}/{wanted.component.value}/{held.version}-{wanted.version}"
+
+
+def _source(
+    tuf: TufSession, store: ComponentStore, held: ComponentVersion, wanted: ComponentVersion
+) -> bytes | None:
+    """The held file, when a delta from it to `wanted` is published (and it is intact)."""
+    if held.version >= wanted.version or held.component != wanted.component:
+        return None
+    info = tuf.updater.get_targetinfo(delta_path(held, wanted))
+    custom = info.custom if info is not None and isinstance(info.custom, dict) else {}
+    if (custom.get("from_sha256"), custom.get("to_sha256")) != (held.sha256, wanted.sha256):
+        return None
+    return store.read(held)
+
+
+async def fetch_by_delta(
+    tuf: TufSession,
+    store: ComponentStore,
+    held: ComponentVersion | None,
+    wanted: ComponentVersion,
+) -> bytes | None:
+    """Version `wanted` rebuilt from `held` and its delta, verified; None to fetch the
+    whole file instead."""
+    if held is None:
+        return None
+    source = await asyncio.to_thread(_source, tuf, store, held, wanted)
+    if source is None:
+        return None
+    path = delta_path(held, wanted)
+    try:
+        _info, delta = await tuf._target(path)
+        data = await asyncio.to_thread(apply_delta, delta, source, max_target=wanted.size)
+    except (CssecError, DeltaError) as exc:
+        log.warning("delta %s not used, fetching the whole file: %s", path, exc)
+        return None
+    if len(data) != wanted.size or hashlib.sha256(data).hexdigest() != wanted.sha256:
+        log.warning("delta %s does not rebuild the published file", path)
+        return None
+    return data

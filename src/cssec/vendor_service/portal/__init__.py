@@ -1,0 +1,102 @@
+"""The customer portal (/portal/): a customer signs in with the contract's registration key
+and contact e-mail by a one-time link sent by mail, then sees their contracts (products,
+activation codes, expiry and grace, seats and each server's reported usage, status
+checks, the audit of what was done on the contract), takes the new activation code an
+offline site needs after a renewal (audited as done by the customer), and prints or
+downloads the license certificate.
+
+The use cases are `cssec.vendor_service.services.portal`; the contract page reuses the
+console's queries. Portal sessions are Starlette's signed cookie `cssec_portal` (path
+/portal, a secret derived from the vendor's session secret, so no console cookie can
+stand in for one) carrying a session key whose hash is on the sign-in row: signing out
+or timing out ends the session in the database, and a copy of the cookie with it. Every
+form carries the session's CSRF token. Same look and languages as the console.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
+
+from cssec.core.errors import CssecError
+from cssec.vendor_service.portal.web import (
+    HERE,
+    LOCALE_DIR,
+    PREFIX,
+    build_environment,
+    current_viewer,
+    gettext,
+    render,
+)
+from cssec.vendor_service.runtime import Vendor
+from cssec.web.i18n import Catalogs, current_language
+
+SESSION_COOKIE = "cssec_portal"
+SESSION_MAX_AGE = 12 * 3600
+
+__all__ = ["PREFIX", "error_page", "install_portal"]
+
+_TITLES = {
+    "csrf_failed": "Form expired",
+    "not_found": "Not found",
+    "rate_limited": "Too many requests",
+}
+
+
+def portal_secret(session_secret: str) -> str:
+    """The portal cookie's signing secret, derived from (and never equal to) the console's."""
+    return hmac.new(session_secret.encode(), b"cssec-portal-session", hashlib.sha256).hexdigest()
+
+
+def install_portal(app: FastAPI, vendor: Vendor) -> None:
+    """Mount the portal's routes, static files and session middleware (its error pages are
+    `error_page`, which the app factory hands to `cssec.web.http.install_error_handlers`)."""
+    from cssec.vendor_service.portal import license_file, pages, signin  # noqa: PLC0415
+
+    catalogs = Catalogs(LOCALE_DIR)
+    app.state.portal_catalogs = catalogs
+    app.state.portal_templates = build_environment(catalogs)
+    app.include_router(signin.router)
+    app.include_router(pages.router)
+    app.include_router(license_file.router)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="portal-static")
+    app.add_middleware(
+        PortalSessionMiddleware,
+        secret_key=portal_secret(vendor.session_secret),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        path=PREFIX,
+        same_site="lax",
+        https_only=vendor.settings.console_https_only,
+    )
+
+
+class PortalSessionMiddleware(SessionMiddleware):
+    """Starlette's session cookie for the portal's paths only."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def error_page(request: Request, exc: CssecError) -> Response:
+    """A refusal under /portal as an HTML page in the request's language."""
+    retry_after = exc.fields.get("retry_after")
+    viewer = current_viewer(request) if exc.code != "csrf_failed" else None
+    return render(
+        request,
+        "error.html",
+        viewer=viewer,
+        status_code=exc.status,
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
+        title=gettext(request, _TITLES.get(exc.code, "Error")),
+        message=exc.message(current_language.get()),
+    )

@@ -1,0 +1,221 @@
+"""Signing a customer in by an e-mailed link, and out; the language switch.
+
+`POST /portal/signin` answers the same page ("if the key and address match, a link is on
+its way") whatever was typed, after the same work (`services.portal.request_sign_in`);
+the mail goes out after the response, so its time is not in the answer either. The link
+opens a page with one button: mail scanners that fetch every link in a message do not
+use it up, and signing in stays a POST with the CSRF token.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from starlette.background import BackgroundTask
+
+from cssec.core.codes import normalize
+from cssec.core.errors import CssecError, InvalidRegistrationKey
+from cssec.vendor_service.errors import PortalNotConfigured
+from cssec.vendor_service.mailer import build_mail, send_mail, smtp_config
+from cssec.vendor_service.portal.web import (
+    HOME,
+    PREFIX,
+    SESSION_ID,
+    SESSION_KEY,
+    current_viewer,
+    gettext,
+    next_page,
+    render,
+    vendor_of,
+)
+from cssec.vendor_service.runtime import Vendor
+from cssec.vendor_service.services.portal import (
+    SignInLink,
+    end_portal_session,
+    redeem_sign_in,
+    request_sign_in,
+)
+from cssec.web.http import client_ip
+from cssec.web.i18n import LANGUAGES, current_language
+from cssec.web.pages import check_csrf, flash, redirect, set_language_cookie
+from cssec.web.security import CSRF_SESSION_KEY, new_token
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+Form128 = Annotated[str, Form(max_length=128)]
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def link_base(request: Request) -> str:
+    """Where the mailed link points: the configured public address, or this request's own
+    address when that is a loopback host (a Host header from anywhere else could be forged
+    to send the customer's link to someone else's site)."""
+    configured = vendor_of(request).settings.portal_url
+    if configured:
+        return configured.rstrip("/")
+    if request.url.hostname in LOOPBACK_HOSTS:
+        return str(request.base_url).rstrip("/")
+    raise PortalNotConfigured()
+
+
+MAIL_TEXT = {
+    "ja": (
+        "【C/S Sec.】カスタマーポータルのサインイン用リンク",
+        "{customer} ご担当者様\n\n"
+        "C/S Sec.カスタマーポータルへのサインイン用リンクをお送りします。\n"
+        "このリンクは{minutes}分間、1回だけ使用できます（{expires} (UTC)まで）。\n\n"
+        "{link}\n\n"
+        "このメールにお心当たりがない場合は、破棄してください。"
+        "リンクを開かない限り、何も変更されません。\n",
+    ),
+    "en": (
+        "C/S Sec. customer portal: your sign-in link",
+        "Dear {customer},\n\n"
+        "Here is your sign-in link to the C/S Sec. customer portal.\n"
+        "It works once, for {minutes} minutes (until {expires} UTC).\n\n"
+        "{link}\n\n"
+        "If you did not ask for it, delete this mail: nothing changes unless the link is "
+        "opened.\n",
+    ),
+}
+
+
+def send_sign_in_mail(vendor: Vendor, link: SignInLink, url: str) -> None:
+    """Mail the link (after the response). A failure is logged; the customer asks again."""
+    config = smtp_config(vendor.settings)
+    if config is None or link.recipient is None:
+        log.warning("portal sign-in link not mailed: no SMTP server is configured")
+        return
+    subject, body = MAIL_TEXT[link.language]
+    text = body.format(
+        customer=link.customer or "",
+        minutes=vendor.settings.portal_link_minutes,
+        expires=link.expires_at.strftime("%Y-%m-%d %H:%M"),
+        link=url,
+    )
+    mail = build_mail(
+        config,
+        to=link.recipient,
+        subject=subject,
+        body=text,
+        at=vendor.clock.now(),
+        notice="portal.sign_in_link",
+    )
+    try:
+        send_mail(config, mail, link.recipient)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("portal sign-in link to %s not sent: %s", link.recipient, exc)
+
+
+def _minutes(vendor: Vendor) -> timedelta:
+    return timedelta(minutes=vendor.settings.portal_link_minutes)
+
+
+def _limits(text: str) -> list[str]:
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+@router.post("/signin")
+def ask_for_link(
+    request: Request,
+    registration_key: Annotated[str, Form(max_length=64)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    csrf_token: Form128 = "",
+) -> Response:
+    vendor = vendor_of(request)
+    check_csrf(request, csrf_token)
+    base = link_base(request)
+    source = client_ip(request)
+    form = {"registration_key": registration_key.strip(), "email": email.strip()}
+    errors: dict[str, str] = {}
+    if not form["registration_key"]:
+        errors["registration_key"] = gettext(request, "Enter the registration key.")
+    if "@" not in form["email"].strip("@"):
+        errors["email"] = gettext(
+            request, "Enter the contact e-mail address of the contract (name@example.co.jp)."
+        )
+    if errors:
+        return render(request, "signin.html", viewer=None, form=form, errors=errors,
+                      status_code=422)  # fmt: skip
+    for limit in _limits(vendor.settings.portal_signin_rate_limit):
+        vendor.limiter.hit(limit, "portal-signin-ip", source)
+        vendor.limiter.hit(limit, "portal-signin-key", normalize(form["registration_key"]))
+    try:
+        with vendor.session() as session:
+            link = request_sign_in(
+                session,
+                form["registration_key"],
+                form["email"],
+                source=source,
+                language=current_language.get(),
+                link_lifetime=_minutes(vendor),
+            )
+    except InvalidRegistrationKey as exc:
+        errors["registration_key"] = exc.message(current_language.get())
+        return render(request, "signin.html", viewer=None, form=form, errors=errors,
+                      status_code=422)  # fmt: skip
+    response = render(request, "signin_sent.html", viewer=None, email=form["email"],
+                      minutes=vendor.settings.portal_link_minutes)  # fmt: skip
+    if link.recipient is not None:
+        url = f"{base}{PREFIX}/signin/{link.token}"
+        response.background = BackgroundTask(send_sign_in_mail, vendor, link, url)
+    return response
+
+
+@router.get("/signin/{token}")
+def link_page(request: Request, token: str) -> Response:
+    """What the mailed link opens: one button that signs in (the token is used by the POST)."""
+    return render(request, "signin_link.html", viewer=None, token=token[:100])
+
+
+@router.post("/signin/{token}")
+def use_link(request: Request, token: str, csrf_token: Form128 = "") -> Response:
+    vendor = vendor_of(request)
+    check_csrf(request, csrf_token)
+    vendor.limiter.hit("30/minute", "portal-link", client_ip(request))
+    try:
+        with vendor.session() as session:
+            grant = redeem_sign_in(session, token[:100])
+    except CssecError as exc:
+        return render(request, "signin.html", viewer=None, status_code=exc.status,
+                      form={"registration_key": "", "email": ""}, errors={},
+                      error=exc.message(current_language.get()))  # fmt: skip
+    # A fresh session: nothing from before the sign-in survives it.
+    request.session.clear()
+    request.session[SESSION_ID] = grant.viewer.sign_in_id
+    request.session[SESSION_KEY] = grant.session_key
+    request.session[CSRF_SESSION_KEY] = new_token()
+    log.info("portal sign-in: %s (contract %s)", grant.viewer.email, grant.contract_id)
+    return redirect(f"{PREFIX}/contracts/{grant.contract_id}")
+
+
+@router.post("/signout")
+def sign_out(request: Request, csrf_token: Form128 = "") -> Response:
+    check_csrf(request, csrf_token)
+    viewer = current_viewer(request)
+    if viewer is not None:
+        with vendor_of(request).session() as session:
+            end_portal_session(session, viewer.sign_in_id)
+    request.session.clear()
+    flash(request, "info", gettext(request, "You have signed out."))
+    return redirect(HOME)
+
+
+@router.post("/language")
+def switch_language(
+    request: Request,
+    lang: Annotated[str, Form(max_length=8)] = "ja",
+    csrf_token: Form128 = "",
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    response = redirect(next_page(next))
+    if lang in LANGUAGES:
+        set_language_cookie(response, lang, secure=vendor_of(request).settings.console_https_only)
+    return response

@@ -1,0 +1,57 @@
+"""Walking every page a browser reaches from a start page and finding raw identifiers
+(`license.check_failed`, `revoked_activation_code`) in its visible text outside `<code>`.
+Used by the Chromium test of the demo (test_demo_browser.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
+DOTTED = re.compile(r"\b[a-z]+\.[a-z_]+\b")
+# File names, host names and mail addresses are words with a dot, not codes.
+NOT_CODES = {"com", "jp", "json", "pem", "txt", "csv", "log", "html", "org", "net", "test", "py", "localdomain", "g", "e"}
+SKIP = re.compile(r"/logout|/language|\.csv|/static/|/openapi|/api/")
+
+# The page's visible text without what is meant to be copied: <code>, <pre>, form fields.
+VISIBLE_TEXT = """() => {
+  const body = document.body.cloneNode(true);
+  body.querySelectorAll('code, pre, script, style, input, textarea, select, [hidden]')
+      .forEach((node) => node.remove());
+  return body.innerText;
+}"""
+
+
+def raw_identifiers(text: str) -> list[str]:
+    found = set(SNAKE.findall(text))
+    found |= {m for m in DOTTED.findall(text) if m.rsplit(".", 1)[1] not in NOT_CODES}
+    return sorted(found)
+
+
+def crawl(page: Any, base: str, starts: Iterable[str], *, prefix: str, limit: int = 80) -> dict[str, list[str]]:
+    """Visit `starts` and every same-site link under `prefix` they lead to (GET only);
+    each page's raw identifiers, by path (only pages with some)."""
+    queue = [urljoin(base, s) for s in starts]
+    seen: set[str] = set()
+    found: dict[str, list[str]] = {}
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        parts = urlsplit(url)
+        key = parts.path + (f"?{parts.query}" if parts.query else "")
+        if key in seen:
+            continue
+        seen.add(key)
+        page.goto(url)
+        raw = raw_identifiers(page.evaluate(VISIBLE_TEXT))
+        if raw:
+            found[key] = raw
+        for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+            target = urlsplit(href)
+            if target.netloc != parts.netloc or not target.path.startswith(prefix):
+                continue
+            if SKIP.search(target.path):
+                continue
+            queue.append(href.split("#", 1)[0])
+    return found | {"(visited)": sorted(seen)}
