@@ -206,15 +206,56 @@ def explain_fault(exc: BaseException) -> CssecError | None:
 Explain = Callable[[BaseException], "CssecError | None"]
 
 
+def help_language(args: list[str], ctx: Any = None) -> str:
+    """The language `--help` speaks: a `--lang` anywhere on the line, else the one chosen
+    earlier in this invocation, else the locale (the rule of `choose_language`)."""
+    for index, arg in enumerate(args):
+        value = arg.partition("=")[2] if arg.startswith("--lang=") else None
+        if arg == "--lang" and index + 1 < len(args):
+            value = args[index + 1]
+        if value in {lang.value for lang in Language}:
+            return str(value)
+    meta = getattr(ctx, "meta", None) or {}
+    return str(meta.get(_LANG_KEY) or language_from_env(os.environ))
+
+
+def localize_help(command: Any, lang: str, catalog: Mapping[str, str] | None = None) -> None:
+    """Put `command`'s help texts (its own, its options', its subcommands', recursively) in
+    `lang`; English texts are the keys, whitespace collapsed. The English is kept aside,
+    so switching back works within one process."""
+    if catalog is None:
+        from cssec.cli_help_ja import HELP_JA  # noqa: PLC0415 - only --help needs it
+
+        catalog = HELP_JA
+    items: list[Any] = [command, *getattr(command, "params", [])]
+    for item in items:
+        for attr in ("help", "short_help"):
+            original = item.__dict__.setdefault(f"_cssec_en_{attr}", getattr(item, attr, None))
+            if not isinstance(original, str):
+                continue
+            wanted = catalog.get(" ".join(original.split())) if lang == "ja" else None
+            setattr(item, attr, wanted or original)
+    for sub in (getattr(command, "commands", None) or {}).values():
+        if not isinstance(sub, Boundary):  # a Boundary localizes itself when it parses
+            localize_help(sub, lang, catalog)
+
+
 class Boundary(TyperGroup):
     """A Typer group whose commands end as the module docstring says: a CssecError exits 1,
-    a `Fault` or an error `explain` knows exits 2, each as one line on stderr.
+    a `Fault` or an error `explain` knows exits 2, each as one line on stderr. Its help
+    (and its commands') is shown in the output language (`localize_help`).
 
     A part passes `cls=Boundary` (or a subclass with its own `explain`) to `typer.Typer`; it
     holds whether the part runs alone or mounted under `cssec`.
     """
 
     explain: ClassVar[Explain] = staticmethod(explain_fault)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        localize_help(self, help_language(list(args), parent))
+        return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -261,7 +302,9 @@ __all__ = [
     "choose_language",
     "error_line",
     "explain_fault",
+    "help_language",
     "language_from_env",
+    "localize_help",
     "one_line",
     "refuse",
 ]

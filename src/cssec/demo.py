@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -41,7 +42,9 @@ def printed_command() -> str:
     """`cssec` as a newcomer can type it: the venv's script by its full path (the venv is
     usually not on PATH), else this interpreter running the package."""
     script = Path(sys.executable).parent / "cssec"
-    return shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m cssec"
+    if script.exists():
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m cssec"
 
 
 class DemoError(Exception):
@@ -334,15 +337,22 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
     summary_file.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     summary_file.chmod(0o600)
 
+    _print_summary(console, root, summary)
+
+
+def _print_summary(console: Console, root: Path, summary: dict[str, Any]) -> None:
+    server_url, vendor_url = summary["server_url"], summary["vendor_url"]
+    fingerprint = summary["server_fingerprint"]
+    admin, staff = summary["server_admin"]["password"], summary["console_staff"]["password"]
     table = Table(title="cssec demo", show_header=False)
-    table.add_row("Web manager", f"{server_url}/  admin / {admin_password}")
+    table.add_row("Web manager", f"{server_url}/  admin / {admin}")
     table.add_row("Server certificate", fingerprint)
-    table.add_row("Support desk", f"{vendor_url}/console/  support / {staff_password}")
-    table.add_row("Vendor certificate", str(vendor_cert_file))
-    table.add_row("Registration key", registration_key)
-    table.add_row("Clients", f"{root / 'client-1'}, {root / 'client-2'}")
+    table.add_row("Support desk", f"{vendor_url}/console/  support / {staff}")
+    table.add_row("Vendor certificate", summary["vendor_cert"])
+    table.add_row("Registration key", summary["registration_key"])
+    table.add_row("Clients", ", ".join(summary["clients"]))
     table.add_row("Data and logs", str(root))
-    table.add_row("All of the above", str(summary_file))
+    table.add_row("All of the above", str(root / "demo.json"))
     console.print(table)
     # Unwrapped, to compare with what a browser shows for https://127.0.0.1:…
     console.print(f"Server certificate: {fingerprint}", soft_wrap=True)

@@ -67,7 +67,7 @@ def test_install_refused_by_the_server_says_why(agent_server: Peer, client_dir: 
         "install", "--server", agent_server.url, "--dir", str(client_dir), "--route", "remote"
     )
     assert result.exit_code == 1
-    assert result.stderr.strip() == "install token required"
+    assert result.stderr.strip() == "error: not_authenticated: install token required"
     assert not (client_dir / "client.json").exists()
 
 
@@ -91,15 +91,18 @@ def test_update_when_expired_fails_with_the_servers_reason(
     assert result.exit_code == 1
     assert result.stdout == ""
     line = result.stderr.strip()
-    assert line.startswith("アップデートは行われていません。")
+    assert line.startswith("error: license_expired: アップデートは行われていません。")
     assert "C/S Sec. クライアントの手動アップデートはできません" in line
-    assert "ライセンスの有効期限と更新猶予期間が終了しています" in line
+    # Said to the person at this PC: ask the administrator, not the Web manager's menus.
+    assert "管理者にお問い合わせください" in line
+    assert "製品ライセンス" not in line
     assert "完了" not in result.output
     assert [r["result"] for r in agent_server.update_results] == ["success", "refused"]
 
     english = run("update", "--dir", str(installed))
     assert english.exit_code == 1
     assert "Manual update of a C/S Sec. client is refused" in english.stderr
+    assert "Ask your administrator." in english.stderr
     assert "complete" not in english.output.lower()
 
 
@@ -152,7 +155,13 @@ def test_scan_exit_codes_and_virus_log(
 
     missing = run("scan", str(tmp_path / "missing"), "--dir", str(installed))
     assert missing.exit_code == 2
-    assert "ERROR" in missing.stderr
+    assert missing.stderr.startswith("error: scan_target_missing: There is no file or folder")
+    assert missing.stdout == "", "no summary of a scan that never ran"
+    japanese = run("scan", "/nonexistent", "--dir", str(installed), env=JA)
+    assert japanese.stderr.strip() == (
+        "error: scan_target_missing: 「/nonexistent」というファイルやフォルダはありません。"
+        "検索するファイルかフォルダのパスを確認してください。"
+    )
 
 
 def test_scan_works_offline_and_queues_the_report(
@@ -218,7 +227,9 @@ def test_error_bodies_map_to_error_classes() -> None:
     body = {"code": "license_expired", "message": "更新できません", "operation": "x"}
     error = error_from_response(httpx.Response(403, json=body))
     assert isinstance(error, LicenseExpired)
-    assert (error.message("en"), error.fields["operation"]) == ("更新できません", "x")
+    # The server's message names Web manager menus; the PC's user is told whom to ask.
+    assert error.message("en") == "Refused: the C/S Sec. license has expired. Ask your administrator."
+    assert error.fields["operation"] == "x"
     limited = error_from_response(httpx.Response(429, json={"code": "rate_limited"}))
     assert isinstance(limited, RateLimited)
     assert is_transient(limited)

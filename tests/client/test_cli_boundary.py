@@ -36,7 +36,7 @@ def test_language_by_option_and_environment(
     result = run(*options, "update", "--dir", str(tmp_path / "nowhere"), **env)
     assert result.exit_code == 1
     wanted = "アップデートに失敗しました" if expected == "ja" else "The update failed"
-    assert result.stderr.startswith(wanted), result.stderr
+    assert result.stderr.startswith(f"error: client_not_installed: {wanted}"), result.stderr
 
 
 def test_lang_reaches_every_command(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_lang_on_the_mounted_part(tmp_path: Path) -> None:
     args = ["client", "--lang", "en", "update", "--dir", str(tmp_path / "nowhere")]
     result = CliRunner().invoke(cssec_app, args, env={**NO_LOCALE, "LANG": "ja_JP.UTF-8"})
     assert result.exit_code == 1
-    assert result.stderr.startswith("The update failed")
+    assert result.stderr.startswith("error: client_not_installed: The update failed")
 
 
 def test_a_directory_under_a_file_is_one_line(agent_server: Any, tmp_path: Path) -> None:

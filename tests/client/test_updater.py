@@ -227,7 +227,7 @@ def test_refusal_is_reported_as_refused_and_raised(
     with pytest.raises(LicenseExpired) as raised:
         update(state, clock, lang="ja")
     message = raised.value.message("ja")
-    assert "ライセンスの有効期限と更新猶予期間が終了しています" in message
+    assert "ライセンスの有効期限が切れています。管理者にお問い合わせください。" in message
     assert raised.value.fields["status_code"] == 403
     assert state.current_file.read_bytes() == before
     report = agent_server.update_results[-1]

@@ -12,7 +12,23 @@ from urllib.parse import urljoin, urlsplit
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 DOTTED = re.compile(r"\b[a-z]+\.[a-z_]+\b")
 # File names, host names and mail addresses are words with a dot, not codes.
-NOT_CODES = {"com", "jp", "json", "pem", "txt", "csv", "log", "html", "org", "net", "test", "py", "localdomain", "g", "e"}
+NOT_CODES = {
+    "com",
+    "jp",
+    "json",
+    "pem",
+    "txt",
+    "csv",
+    "log",
+    "html",
+    "org",
+    "net",
+    "test",
+    "py",
+    "localdomain",
+    "g",
+    "e",
+}
 SKIP = re.compile(r"/logout|/language|\.csv|/static/|/openapi|/api/")
 
 # The page's visible text without what is meant to be copied: <code>, <pre>, form fields.
@@ -30,7 +46,9 @@ def raw_identifiers(text: str) -> list[str]:
     return sorted(found)
 
 
-def crawl(page: Any, base: str, starts: Iterable[str], *, prefix: str, limit: int = 80) -> dict[str, list[str]]:
+def crawl(
+    page: Any, base: str, starts: Iterable[str], *, prefix: str, limit: int = 80
+) -> dict[str, list[str]]:
     """Visit `starts` and every same-site link under `prefix` they lead to (GET only);
     each page's raw identifiers, by path (only pages with some)."""
     queue = [urljoin(base, s) for s in starts]

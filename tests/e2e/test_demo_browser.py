@@ -23,6 +23,8 @@ import pytest
 from tests.e2e.raw_identifiers import crawl
 from tests.helpers.e2e_server import free_port
 
+from cssec.server.logs.labels import CONNECTION_RESULT_LABELS, REQUEST_LABELS
+
 CHROMIUM = Path("/usr/bin/chromium")
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 pytestmark = [
@@ -63,7 +65,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     args = f"--dir {root} --vendor-port {vendor_port} --server-port {server_port}"
     with output.open("wb") as sink:
         # What the README says to type (-o: this venv is the one under test, never rebuilt).
-        process = subprocess.Popen(  # noqa: S603
+        process = subprocess.Popen(
             ["make", "--no-print-directory", "-o", ".venv/.installed", "demo", f"ARGS={args}"],
             cwd=Path(__file__).parents[2], stdout=sink, stderr=subprocess.STDOUT, env=env,
             start_new_session=True,
@@ -120,7 +122,7 @@ def test_01_printed_command_works_as_printed(demo: RunningDemo, tmp_path: Path) 
     )
     assert line.startswith(str(Path(sys.executable).parent / "cssec"))
     command = shlex.split(line.replace(" PATH ", f" {shlex.quote(str(tmp_path))} "))
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 1, result.stdout + result.stderr  # 1: a threat found
     assert "Eicar_test_file" in result.stdout
     assert f"the data stays in {demo.root}" in demo.printed()
@@ -147,6 +149,14 @@ def test_02_web_manager_pages_show_no_raw_identifiers(
     )
     assert fits["page"][0] <= fits["page"][1], f"the clients page overflows 1280 px: {fits}"
     assert fits["table"][0] <= fits["table"][1], f"the clients table overflows: {fits}"
+    # One-word codes (manifest, files, ok) escape the patterns: the log's cells are labels.
+    page.goto(f"{server}/logs/connection")
+    rows = page.locator('[data-testid="connection-log"] tbody tr')
+    requests = {rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())}
+    results = {rows.nth(i).locator("td").nth(4).inner_text() for i in range(rows.count())}
+    assert requests <= {label[lang] for label in REQUEST_LABELS.values()}, requests
+    assert results <= {label[lang] for label in CONNECTION_RESULT_LABELS.values()}, results
+    assert len(requests) >= 3, requests  # enroll, manifest, files, update-result, heartbeat …
     found = crawl(page, server, ["/dashboard", "/no-such-page"], prefix="/")
     visited = found.pop("(visited)")
     assert {"/logs/connection", "/logs/virus", "/logs/updates/client", "/clients"} <= set(visited)

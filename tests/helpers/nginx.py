@@ -107,6 +107,7 @@ http {{
         proxy_set_header Host $host;
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Request-Id $request_id;  # the same on a retry: one history row
         proxy_next_upstream error timeout http_502 http_503;
         proxy_connect_timeout 2s;
         add_header X-Upstream $upstream_addr always;  # which node(s) answered

@@ -190,3 +190,48 @@ def test_without_durable_mode_nothing_waits(tmp_path: Path) -> None:
     finally:
         log.close()
         engine.dispose()
+
+
+def test_a_check_retried_with_the_same_request_id_is_one_row(
+    tmp_path: Path, database_url: str | None, clock: FakeClock
+) -> None:
+    """nginx sends a check the dying node never answered to another node with the same
+    X-Request-Id: the history keeps one row. Without a trusted proxy the header is ignored."""
+    behind = create_app(
+        _settings(tmp_path / "v", database_url, status_log_durable=True, trusted_proxies="*"),
+        clock=clock,
+    )
+    vendor: Vendor = behind.state.vendor
+    with vendor.session() as session:
+        code = services.issue_contract(session, customer="ACME", seats=5, actor="t").codes[
+            Product.CS
+        ]
+    body = {"activation_code": code, "server_id": "srv-retried"}
+    with TestClient(behind) as client:
+        for _ in range(3):
+            answer = client.post("/api/v1/status", json=body, headers={"x-request-id": "a1" * 16})
+            assert answer.status_code == 200
+        assert client.post("/api/v1/status", json=body).status_code == 200  # no id: a row
+        bad = {"x-request-id": "x" * 65}  # not an id nginx makes: ignored, a row of its own
+        assert client.post("/api/v1/status", json=body, headers=bad).status_code == 200
+    assert _history(vendor) == 3
+
+
+def test_without_a_trusted_proxy_the_request_id_is_ignored(
+    tmp_path: Path, database_url: str | None, clock: FakeClock
+) -> None:
+    app = create_app(_settings(tmp_path / "v", database_url, status_log_durable=True), clock=clock)
+    vendor: Vendor = app.state.vendor
+    with vendor.session() as session:
+        code = services.issue_contract(session, customer="ACME", seats=5, actor="t").codes[
+            Product.CS
+        ]
+    with TestClient(app) as client:
+        for _ in range(2):
+            answer = client.post(
+                "/api/v1/status",
+                json={"activation_code": code, "server_id": "srv"},
+                headers={"x-request-id": "same-id"},
+            )
+            assert answer.status_code == 200
+    assert _history(vendor) == 2

@@ -103,3 +103,13 @@ def test_an_untrusted_certificate_is_refused_and_retried(
     finally:
         vendor.close()
     assert [(d.channel, d.ok) for d in again] == [("mail", False)], "retried on the back-off"
+
+
+def test_starttls_is_never_skipped(settings: VendorSettings, clock: FakeClock) -> None:
+    """STARTTLS configured, a server that does not offer it: nothing sent, no login."""
+    with smtp_sink(login=None) as plain:
+        attempts = _run_on_end_day(_settings(settings, plain, "starttls", None), clock)
+        assert plain.received() == []
+    assert [(a.ok, a.status_code) for a in attempts] == [(False, None)]
+    assert attempts[0].error is not None
+    assert "SMTPNotSupportedError" in attempts[0].error

@@ -320,9 +320,8 @@ def test_status_checks_carrying_seats_emit_seats_exceeded_per_crossing(
     with vendor.session() as session:
         services.revoke_code(session, code, actor="t")
     clock.advance(timedelta(days=1))
-    with vendor.session() as session:
-        with pytest.raises(RevokedActivationCode):
-            services.issue_status_statement(session, code, server_id="srv-c", seats_used=99)
+    with vendor.session() as session, pytest.raises(RevokedActivationCode):
+        services.issue_status_statement(session, code, server_id="srv-c", seats_used=99)
     vendor.status_log.flush()
     run_scheduled_work(vendor)
     assert len(receiver.received()) == 2, "a revoked code's check reports nothing"
@@ -376,11 +375,19 @@ def test_notices_at_90_60_30_0_days_and_grace_end_each_once(
             "ja"
         )
     last = ja.end + timedelta(days=40)
+    arrived: dict[tuple[str, str], date] = {}
     while clock.now().date() <= last:
         run_scheduled_work(mvendor)
         run_scheduled_work(mvendor)  # a second pass the same day sends nothing new
+        for mail in mailbox.received()[len(arrived) :]:
+            kind = str(mail["X-Cssec-Notice"]).split("/")[1]
+            arrived[(str(mail["To"]), kind)] = clock.now().date()
         clock.advance(timedelta(days=1))
     mails = mailbox.received()
+    # each on its day: 90, 60, 30 and 0 days before the end, the day after the grace
+    for to, issued in (("tanto@tsuchi.example", ja), ("it@notice.example", en)):
+        days = {kind: day for (who, kind), day in arrived.items() if who == to}
+        assert days == {m.kind: m.on for m in milestones(issued.end, 30)}, to
     by_to: dict[str, list[str]] = {}
     for mail in mails:
         by_to.setdefault(str(mail["To"]), []).append(str(mail["X-Cssec-Notice"]))

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from cssec.core.clock import FakeClock
 from cssec.vendor_service import services
 from cssec.vendor_service.console.usage import contract_usage, contracts_over_seats
-from cssec.vendor_service.models import StatusCheck
+from cssec.vendor_service.models import ContractNotice, StatusCheck
 from cssec.vendor_service.runtime import Vendor
 
 
@@ -64,6 +64,10 @@ def test_the_hot_path_records_seats_used(app: FastAPI, clock: FakeClock) -> None
         ("srv-a", "activated", None),
         ("srv-a", "revoked", 31),
     ]
+    # the hot path's report of 30 on 25 seats is a crossing (seats.exceeded), once
+    with _vendor(app).session() as session:
+        notes = session.scalars(select(ContractNotice.kind)).all()
+        assert notes == ["seats_exceeded"]
 
 
 def test_the_documented_route_records_seats_used_too(app: FastAPI) -> None:

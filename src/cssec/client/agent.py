@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from cssec import __version__
 from cssec.client import errors as client_errors
 from cssec.core import errors as core_errors
-from cssec.core.errors import CssecError, NotAuthenticated, RateLimited
+from cssec.core.errors import CssecError, LicenseExpired, NotAuthenticated, RateLimited
 from cssec.core.policy import Component
 
 if TYPE_CHECKING:
@@ -52,6 +52,8 @@ def error_from_response(response: httpx.Response) -> CssecError:
         fields = {k: v for k, v in body.items() if k not in {"code", "message"}}
         fields["status_code"] = response.status_code
         cls = ERROR_CLASSES.get(body["code"])
+        if cls is LicenseExpired:  # said to the PC's user, not with the server's menus
+            return client_errors.LicenseExpiredAtServer(**fields)
         if cls is not None and cls is not client_errors.ServerUnreachable:
             return cls(message if isinstance(message, str) else None, **fields)
         fields["server_code"] = body["code"]

@@ -22,7 +22,7 @@ from cssec.client import cli_dcs, cli_realtime
 from cssec.client.agent import Route
 from cssec.client.cli_common import _LANG_KEY, DIR_OPTION, fail, lang_of, system_clock
 from cssec.client.errors import NoComponents
-from cssec.client.heartbeat import send_heartbeat
+from cssec.client.heartbeat import LICENSE_DOC, send_heartbeat
 from cssec.client.install import agent_for, install_client
 from cssec.client.messages import text
 from cssec.client.scanner import ScanNowOutcome, scan_now
@@ -38,6 +38,7 @@ from cssec.client.updater import (
 from cssec.clikit import LANG_HELP, Boundary, Language, choose_language
 from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError, LicenseExpired
+from cssec.core.license import LicenseState
 from cssec.core.policy import Component
 
 app = typer.Typer(
@@ -120,7 +121,7 @@ def install(  # noqa: PLR0917  (Typer maps each parameter to an option)
             insecure_http=insecure_http,
         )
     except CssecError as exc:
-        _fail(exc.message(lang))
+        _fail(exc.message(lang), error=exc)
     config = outcome.config
     typer.echo(text("install.ok", lang, client_id=config.client_id, server_url=config.server_url))
     if isinstance(outcome.update_error, LicenseExpired):
@@ -131,7 +132,7 @@ def install(  # noqa: PLR0917  (Typer maps each parameter to an option)
         return
     if outcome.update_error is not None:
         message = outcome.update_error.message(lang)
-        _fail(text("install.components_failed", lang, message=message))
+        _fail(text("install.components_failed", lang, message=message), error=outcome.update_error)
     if outcome.update is not None:
         _print_update(outcome.update, lang)
 
@@ -146,9 +147,9 @@ def update(ctx: typer.Context, directory: Path = DIR_OPTION) -> None:
         with agent_for(config, lang=lang, state=state) as agent:
             outcome = update_components(state, agent, clock=_clock(), lang=lang)
     except LicenseExpired as exc:
-        _fail(text("update.refused", lang, message=exc.message(lang)))
+        _fail(text("update.refused", lang, message=exc.message(lang)), error=exc)
     except CssecError as exc:
-        _fail(text("update.failed", lang, message=exc.message(lang)))
+        _fail(text("update.failed", lang, message=exc.message(lang)), error=exc)
     _print_update(outcome, lang)
 
 
@@ -221,9 +222,9 @@ def scan(
     try:
         outcome = scan_now(state, path, clock=_clock(), lang=lang, cleanup=cleanup)
     except NoComponents as exc:
-        _fail(exc.message(lang), 2)
+        _fail(exc.message(lang), 2, error=exc)
     except CssecError as exc:
-        _fail(exc.message(lang), 2)
+        _fail(exc.message(lang), 2, error=exc)
     _print_scan(outcome, lang, verbose=verbose)
     raise typer.Exit(outcome.exit_code)
 
@@ -248,7 +249,33 @@ def _status_data(state: ClientState, lang: str) -> dict[str, Any]:
         },
         "outbox": len(state.load_outbox()),
         "stale_since": format_timestamp(since) if stale and since is not None else None,
+        "license": _license_data(state),
     }
+
+
+def _license_data(state: ClientState) -> dict[str, Any] | None:
+    """The C/S Sec. license as the server told it at the last heartbeat (None: never)."""
+    doc = state.load_doc(LICENSE_DOC)
+    if doc is None or doc.get("state") not in {s.value for s in LicenseState}:
+        return None
+    return {k: doc.get(k) for k in ("state", "expires_on", "received_at")}
+
+
+def _print_license(data: dict[str, Any] | None, lang: str) -> None:
+    if data is None:
+        typer.echo(text("status.license_unknown", lang))
+        return
+    typer.echo(
+        text(
+            "status.license",
+            lang,
+            state=LicenseState(data["state"]).label(lang),
+            expires_on=data["expires_on"] or "-",
+            received_at=data["received_at"] or "-",
+        )
+    )
+    if data["state"] in {LicenseState.EXPIRED, LicenseState.REVOKED}:
+        typer.echo(text("status.license_ask", lang))
 
 
 @app.command()
@@ -270,7 +297,7 @@ def status(
         data = _status_data(state, lang)
         data.update(cli_realtime.protection_data(state, lang))
     except CssecError as exc:
-        _fail(exc.message(lang))
+        _fail(exc.message(lang), error=exc)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -279,6 +306,7 @@ def status(
         text("status.server", lang, value=data["server_url"] or text("status.not_installed", lang))
     )
     typer.echo(text("status.client_id", lang, value=data["client_id"] or "-"))
+    _print_license(data["license"], lang)
     for component in Component:
         entry = data["components"][component.value]
         if entry["version"] is None:

@@ -9,6 +9,7 @@ import typer
 
 from cssec.client.messages import language_from_env
 from cssec.core.clock import Clock, SystemClock
+from cssec.core.errors import CssecError
 
 _LANG_KEY = "cssec.client.lang"
 DIR_OPTION = typer.Option(..., "--dir", help="The client's directory (state and components).")
@@ -26,7 +27,9 @@ def system_clock() -> Clock:
     return SystemClock()
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """The one-line reason on stderr, then exit non-zero."""
-    typer.echo(" ".join(message.split()), err=True)
+def fail(message: str, code: int = 1, *, error: CssecError | None = None) -> NoReturn:
+    """The one-line reason on stderr, then exit non-zero: ``error: <code>: <message>`` as
+    the server's commands print it (`cssec.clikit.error_line`) when an error is known."""
+    line = " ".join(message.split())
+    typer.echo(f"error: {error.code}: {line}" if error is not None else line, err=True)
     raise typer.Exit(code)

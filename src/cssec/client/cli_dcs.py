@@ -66,7 +66,7 @@ def clean(
             state, [path] if path is not None else None, clock=system_clock(), lang=lang
         )
     except CssecError as exc:
-        fail(exc.message(lang), 2)
+        fail(exc.message(lang), 2, error=exc)
     print_cleanup(outcome, lang)
     raise typer.Exit(outcome.exit_code)
 
@@ -104,5 +104,5 @@ def quarantine_restore(
         with state.lock():
             record = restore(state, quarantine_id)
     except CssecError as exc:
-        fail(exc.message(lang))
+        fail(exc.message(lang), error=exc)
     typer.echo(text("quarantine.restored", lang, id=record.id, path=record.original_path))

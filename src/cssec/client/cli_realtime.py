@@ -52,7 +52,7 @@ def watch(
     try:
         agent = agent_for(state.load_config(), lang=lang, state=state)
     except CssecError as exc:
-        fail(exc.message(lang))
+        fail(exc.message(lang), error=exc)
     with agent:
         try:
             service = WatchService(
@@ -66,7 +66,7 @@ def watch(
             )
             service.start()
         except CssecError as exc:
-            fail(exc.message(lang), 2)
+            fail(exc.message(lang), 2, error=exc)
         stop = threading.Event()
         in_main = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if in_main else None
@@ -111,7 +111,7 @@ def heartbeat(ctx: typer.Context, directory: Path = DIR_OPTION) -> None:
         with agent_for(state.load_config(), lang=lang, state=state) as agent:
             outcome = send_heartbeat(state, agent, clock=system_clock(), lang=lang)
     except CssecError as exc:
-        fail(exc.message(lang))
+        fail(exc.message(lang), error=exc)
     print_heartbeat(outcome, lang)
     if outcome.cleanup_errors:
         raise typer.Exit(1)

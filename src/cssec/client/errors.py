@@ -6,7 +6,7 @@ stable code and a message in the user's language that says what to do next.
 
 from __future__ import annotations
 
-from cssec.core.errors import CssecError
+from cssec.core.errors import CssecError, LicenseExpired
 
 
 class ServerUnreachable(CssecError):
@@ -283,3 +283,33 @@ class ComponentsStale(CssecError):
         "server, so nothing was updated ({detail}). The current components stay in use. "
         "Contact the server administrator."
     )
+
+
+class LicenseExpiredAtServer(LicenseExpired):
+    """The server's refusal after the grace period, told to the person at this PC: the
+    server's own message names Web manager menus, which only the administrator has."""
+
+    message_ja = (
+        "{operation_ja}はできません。C/S Sec.のライセンスの有効期限が切れています。"
+        "管理者にお問い合わせください。"
+    )
+    message_en = (
+        "{operation_en} is refused: the C/S Sec. license has expired. Ask your administrator."
+    )
+    generic_message_ja = (
+        "C/S Sec.のライセンスの有効期限が切れているため、実行できません。"
+        "管理者にお問い合わせください。"
+    )
+    generic_message_en = (
+        "Refused: the C/S Sec. license has expired. Ask your administrator."
+    )
+
+
+class ScanTargetMissing(CssecError):
+    code = "scan_target_missing"
+    status = 404
+    message_ja = (
+        "「{path}」というファイルやフォルダはありません。検索するファイルかフォルダのパスを"
+        "確認してください。"
+    )
+    message_en = "There is no file or folder {path}. Check the path of what to scan."

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from cssec.client.wire import CleanupRequestIn
 
 SETTINGS_DOC = "server_settings.json"
+LICENSE_DOC = "license.json"
+"""The C/S Sec. license as the server told it at the last heartbeat (`status` shows it)."""
 REQUESTS_DOC = "cleanup_requests.json"
 DONE_REQUESTS_LIMIT = 200
 DEFAULT_INTERVAL = 60.0
@@ -137,6 +139,17 @@ def send_heartbeat(
     outcome = HeartbeatOutcome(settings)
     with state.lock():
         _save_settings(state, settings)
+        if answer.license is not None:
+            state.save_doc(
+                LICENSE_DOC,
+                {
+                    "state": answer.license.state,
+                    "expires_on": answer.license.expires_on.isoformat()
+                    if answer.license.expires_on
+                    else None,
+                    "received_at": format_timestamp(clock.now()),
+                },
+            )
         flush_outbox(state, agent)
         if answer.outbreak_policy is not None:
             try:

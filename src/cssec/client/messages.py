@@ -116,6 +116,20 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Could not send the scan results to the server: {message}",
     },
     "status.server": {"ja": "サーバ: {value}", "en": "Server: {value}"},
+    "status.license": {
+        "ja": "C/S Sec.のライセンス: {state}"
+        "（有効期限: {expires_on}、サーバから取得: {received_at}）",
+        "en": "C/S Sec. license: {state} (expires on {expires_on}; from the server at "
+        "{received_at})",
+    },
+    "status.license_unknown": {
+        "ja": "C/S Sec.のライセンス: 不明（cssec client status --online で確認できます）",
+        "en": "C/S Sec. license: unknown (cssec client status --online asks the server)",
+    },
+    "status.license_ask": {
+        "ja": "パターンファイルなどのアップデートは行われません。管理者にお問い合わせください。",
+        "en": "Components are not being updated. Ask your administrator.",
+    },
     "status.client_id": {"ja": "クライアント ID: {value}", "en": "Client ID: {value}"},
     "status.not_installed": {"ja": "(未インストール)", "en": "(not installed)"},
     "status.component": {

@@ -21,6 +21,7 @@ from cssec.client.cleanup import (
     remember_detections,
 )
 from cssec.client.engine import Detection, ScanReport, ready_engine
+from cssec.client.errors import ScanTargetMissing
 from cssec.client.install import agent_for
 from cssec.client.reports import Delivery, flush_outbox, send_or_queue
 from cssec.client.state import ClientState
@@ -80,7 +81,10 @@ def scan_now(
     cleanup: bool = False,
     transport: httpx.BaseTransport | None = None,
 ) -> ScanNowOutcome:
-    """Scan `target`; raises NoComponents when there is no pattern to scan with."""
+    """Scan `target`; raises ScanTargetMissing when it does not exist, NoComponents when
+    there is no pattern to scan with."""
+    if not target.exists() and not target.is_symlink():
+        raise ScanTargetMissing(path=str(target))
     engine, components = ready_engine(state)
     outcome = ScanNowOutcome(report=engine.scan(target))
     detections = outcome.report.detections

@@ -18,7 +18,10 @@ only when an update runs (`cssec client status` stays light).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import sys
+import types
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -28,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 from cssec.client.errors import ComponentsStale, UpdateMetadataRejected
 from cssec.core.components import ComponentVersion, format_timestamp
 from cssec.core.errors import CssecError, NotFound
-from cssec.core.signing import VerifyingKey, verify_statement
+from cssec.core.signing import VerifyingKey, canonical_json, verify_statement
 
 if TYPE_CHECKING:
     from tuf.api.metadata import TargetFile
@@ -64,7 +67,30 @@ def stale_since(state_root: Path) -> datetime | None:
     return expires if expires.tzinfo is not None else None
 
 
+_URLLIB3_FETCHER = "tuf.ngclient.urllib3_fetcher"
+
+
+def _light_ngclient() -> None:
+    """Keep urllib3 out of the client: `tuf.ngclient` imports its default fetcher (and
+    urllib3, ~2 MB resident) even when the caller brings its own, as this client always
+    does. A placeholder module stands in; should anything build the default fetcher, the
+    real module is imported then (the client's RSS budget: bench/memory.py)."""
+    if _URLLIB3_FETCHER in sys.modules or "tuf.ngclient" in sys.modules:
+        return
+    placeholder = types.ModuleType(_URLLIB3_FETCHER)
+
+    class Urllib3Fetcher:
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            sys.modules.pop(_URLLIB3_FETCHER, None)
+            real = importlib.import_module(_URLLIB3_FETCHER)
+            return real.Urllib3Fetcher(*args, **kwargs)
+
+    placeholder.Urllib3Fetcher = Urllib3Fetcher  # type: ignore[attr-defined]
+    sys.modules[_URLLIB3_FETCHER] = placeholder
+
+
 def _fetcher_class() -> type[Any]:
+    _light_ngclient()
     from tuf.api import exceptions  # noqa: PLC0415 - python-tuf only when updating
     from tuf.ngclient import FetcherInterface  # noqa: PLC0415
 
@@ -164,9 +190,19 @@ class ClientTuf:
             )
             return Path(local).read_bytes()
 
-    def manifest(self) -> bytes:
-        """The manifest target's bytes (the vendor-signed envelope), checked by TUF."""
-        return self._download(self._info(MANIFEST_TARGET))
+    def manifest(self, held: Mapping[str, Any] | None = None) -> bytes:
+        """The manifest target's bytes (the vendor-signed envelope), checked by TUF: the
+        `held` envelope when it is that target already (nothing to download: a server that
+        withholds a newer one cannot make an up-to-date client fail), else downloaded."""
+        info = self._info(MANIFEST_TARGET)
+        if held is not None:
+            data = canonical_json(held)
+            if (len(data), hashlib.sha256(data).hexdigest()) == (
+                info.length,
+                info.hashes.get("sha256"),
+            ):
+                return data
+        return self._download(info)
 
     def component(self, version: ComponentVersion) -> bytes:
         """The component file the manifest names, checked by TUF (length and hash, which
@@ -223,6 +259,7 @@ def open_tuf(
     no root and its server mirrors none (the signed-manifest path)."""
     import shutil  # noqa: PLC0415
 
+    _light_ngclient()
     from tuf.api import exceptions  # noqa: PLC0415
     from tuf.ngclient import Updater  # noqa: PLC0415
 

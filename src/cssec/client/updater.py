@@ -21,7 +21,7 @@ from typing import Any
 
 from cssec.client.agent import AgentClient, UpdateResultValue, update_result_body
 from cssec.client.engine import validate_component
-from cssec.client.errors import ComponentRejected, ManifestRejected
+from cssec.client.errors import ComponentRejected, ManifestRejected, UpdateMetadataRejected
 from cssec.client.reports import Delivery, send_or_queue
 from cssec.client.state import ClientState, InstalledComponents
 from cssec.client.tuf_client import ClientTuf, open_tuf
@@ -125,7 +125,7 @@ class _Updater:
                 self.state.root, self.agent, keys, lambda: self._refresh_vendor_keys(keys),
                 now=self.clock.now(),
             )  # fmt: skip
-            envelope = self.agent.manifest() if self.tuf is None else _envelope(self.tuf.manifest())
+            envelope = self.agent.manifest() if self.tuf is None else self._tuf_manifest()
             kid = envelope.get("kid") if isinstance(envelope, dict) else None
             if isinstance(kid, str) and kid not in keys:
                 keys = self._refresh_vendor_keys(keys)
@@ -146,6 +146,20 @@ class _Updater:
                 reason = f"{component.value} version {new.version} names a different file"
                 raise self.give_up(ManifestRejected(reason=reason))
         return manifest, envelope
+
+    def _tuf_manifest(self) -> Any:
+        """The newest manifest, through TUF. When the server withholds it (not switched to
+        yet, or rolled back there), the set it distributes instead: vendor-signed, never
+        older than this client's (checked next), and only after TUF found the metadata
+        fresh, so a freeze still shows; its files come by the manifest's hashes."""
+        assert self.tuf is not None
+        try:
+            return _envelope(self.tuf.manifest(self.installed.manifest))
+        except UpdateMetadataRejected as exc:
+            if exc.fields.get("cause") != "withheld":
+                raise
+        self.tuf = None
+        return self.agent.manifest()
 
     def _refresh_vendor_keys(self, keys: dict[str, VerifyingKey]) -> dict[str, VerifyingKey]:
         """The vendor rotated its signing key: follow the vendor's endorsement chain, as

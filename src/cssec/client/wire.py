@@ -7,7 +7,7 @@ policy) import pydantic: `cssec client status` without a recorded policy never d
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,9 +28,16 @@ class CleanupRequestIn(BaseModel):
     paths: list[str] | None = Field(default=None, max_length=1000)
 
 
+class LicenseIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    state: Literal["activated", "grace_period", "expired", "revoked"]
+    expires_on: date | None = None
+
+
 class HeartbeatIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     realtime_scan: bool = True
+    license: LicenseIn | None = None
     realtime_folders: list[str] | None = Field(default=None, max_length=1000)
     outbreak_policy: Any = None
     cleanup_requests: list[CleanupRequestIn] = Field(default_factory=list, max_length=100)

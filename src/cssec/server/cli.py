@@ -23,6 +23,7 @@ import typer
 from cssec.clikit import LANG_HELP, Fault, Language, boundary, choose_language
 from cssec.core.clock import SystemClock, zone
 from cssec.core.errors import CssecError
+from cssec.server.cli_admin import admin_app
 from cssec.server.cli_cert import cert_app
 from cssec.server.licensing.activation import LicenseEnv, activate_code, check_status_online
 from cssec.server.licensing.clockguard import server_info
@@ -53,6 +54,7 @@ components_app = typer.Typer(
 )
 app.add_typer(components_app, name="components")
 app.add_typer(cert_app, name="cert")
+app.add_typer(admin_app, name="admin")
 
 T = TypeVar("T")
 P = ParamSpec("P")

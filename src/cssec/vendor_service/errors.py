@@ -186,16 +186,18 @@ class PortalLinkInvalid(CssecError):
 
 
 class PortalNotConfigured(CssecError):
-    """The portal would have to put the request's own Host header into a mailed link."""
+    """The portal cannot mail a sign-in link: no SMTP server, or no public URL (it would
+    have to put the request's own Host header into the link)."""
 
     code = "portal_not_configured"
     status = 503
     message_ja = (
-        "カスタマーポータルのサインイン用リンクを送信できません（公開URLが未設定です）。"
+        "カスタマーポータルのサインイン用リンクを送信できません（公開URLまたはメールサーバが未設定です）。"
         "法人お問合せ窓口にお問い合わせください。"
     )
     message_en = (
-        "The customer portal cannot send sign-in links (its public URL is not set). "
+        "The customer portal cannot send sign-in links (its public URL or its mail server is "
+        "not set up). "
         "Contact corporate support."
     )
 

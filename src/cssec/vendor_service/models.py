@@ -194,6 +194,11 @@ class StatusCheck(Base):
     contract_end: Mapped[date] = mapped_column(Date)
     seats_used: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """Clients the server counted as in use when it asked (None: it did not say)."""
+    request_id: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
+    """The balancer's id of the request (nginx's X-Request-Id, from a trusted proxy only):
+    a check retried on another node is recorded once (`services.status_log`)."""
 
 
 class AuditEntry(Base):

@@ -101,15 +101,27 @@ def _fault_messages(service: Mapping[str, str]) -> dict[str, dict[str, str]]:
 
 
 def http_refusal(status: int, code: str, messages: Mapping[str, str]) -> CssecError:
-    """Starlette's HTTP error (404 for a mistyped URL, 405 …) as a CssecError, so an error
-    page can render it like any refusal."""
-    kind = type(
-        "HttpRefusal",
-        (CssecError,),
-        {"code": code, "status": status, "message_ja": messages["ja"], "message_en": messages["en"]},
-    )
+    """Starlette's HTTP error (404 for a mistyped URL, 405 …) or a fault as a CssecError,
+    so an error page can render it like any refusal."""
+    texts = {"message_ja": messages["ja"], "message_en": messages["en"]}
+    kind = type("HttpRefusal", (CssecError,), {"code": code, "status": status, **texts})
     refusal: CssecError = kind()
     return refusal
+
+
+async def _render_fault(page: ErrorPage, request: Request, refusal: CssecError) -> Response | None:
+    """A fault as the path's error page, or None when the page fails too (then JSON).
+    Starlette runs the catch-all handler outside the language middleware: negotiate again."""
+    lang = negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
+    token = current_language.set(lang)
+    try:
+        response: Response = await run_in_threadpool(page, request, refusal)
+    except Exception:
+        log.exception("error page failed")
+        return None
+    finally:
+        current_language.reset(token)
+    return response
 
 
 API_PREFIXES = ("/api/", "/openapi.json")
@@ -146,10 +158,7 @@ def install_error_handlers(
         return next((v for prefix, v in table.items() if path.startswith(prefix)), None)
 
     def _page(path: str) -> ErrorPage | None:
-        if path.startswith(API_PREFIXES):
-            return None
-        page: ErrorPage | None = _prefixed(pages, path)
-        return page
+        return None if path.startswith(API_PREFIXES) else _prefixed(pages, path)
 
     async def answer(request: Request, exc: CssecError) -> Response:
         page = _page(request.url.path)
@@ -174,15 +183,13 @@ def install_error_handlers(
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        lang = current_language.get()
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        message = _HTTP_MESSAGES[lang].get(exc.status_code, str(exc.detail))
         page = _page(request.url.path)
         if page is not None and exc.status_code in _HTTP_MESSAGES["ja"]:
             messages = {k: _HTTP_MESSAGES[k][exc.status_code] for k in ("ja", "en")}
             refusal = http_refusal(exc.status_code, code, messages)
-            response: Response = await run_in_threadpool(page, request, refusal)
-            return response
+            return await run_in_threadpool(page, request, refusal)
+        message = _HTTP_MESSAGES[current_language.get()].get(exc.status_code, str(exc.detail))
         return JSONResponse(
             {"code": code, "message": message},
             status_code=exc.status_code,
@@ -200,21 +207,10 @@ def install_error_handlers(
         return {"code": code, "message": faults[code][lang]}
 
     async def fault_page(request: Request, code: str, status: int) -> Response | None:
-        """The fault as the path's error page, or None (no page, or the page failed too)."""
         page = _page(request.url.path)
         if page is None:
             return None
-        lang = negotiate(request.headers.get("accept-language"), request.cookies.get(LANG_COOKIE))
-        refusal = http_refusal(status, code, faults[code])
-        token = current_language.set(lang)
-        try:
-            response: Response = await run_in_threadpool(page, request, refusal)
-        except Exception:  # noqa: BLE001 - the JSON answer below is the fallback
-            log.exception("error page failed")
-            return None
-        finally:
-            current_language.reset(token)
-        return response
+        return await _render_fault(page, request, http_refusal(status, code, faults[code]))
 
     async def on_unavailable(request: Request, exc: Exception) -> Response:
         log.exception("database unavailable", exc_info=exc)

@@ -32,14 +32,61 @@ little more (deploy/*.service: TimeoutStopSec=30)."""
 
 
 class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, with TCP_NODELAY on the accepted connection."""
+    """uvicorn's h11 protocol, with TCP_NODELAY on the accepted connection, and a response's
+    head written together with its body (`HeadWithBodyTransport`)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             with suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
+        super().connection_made(HeadWithBodyTransport(transport))  # type: ignore[arg-type]
+
+
+class HeadWithBodyTransport:
+    """A transport whose response heads wait for the next write (the body, in the same
+    event-loop turn) or the end of the turn, and then go out with it in one write.
+
+    uvicorn writes a response's head and its body separately. A process killed between
+    the two (SIGKILL, a crash) leaves the balancer with a head promising a body that never
+    comes; it has passed the head on to the client already and cannot try another node,
+    so the client sees a broken answer. Written together, the kernel has all of it or
+    none: none, and nginx sends the request to another node (deploy/nginx). Fewer packets
+    too. Everything else is the wrapped transport's."""
+
+    _HEAD = b"HTTP/1."
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._held: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._held:
+            self._held.append(bytes(data))
+            self._release()
+        elif bytes(data[: len(self._HEAD)]) == self._HEAD:
+            self._held.append(bytes(data))
+            asyncio.get_running_loop().call_soon(self._release)
+        else:
+            self._transport.write(data)
+
+    def _release(self) -> None:
+        if self._held:
+            data = b"".join(self._held)
+            self._held.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._release()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self._release()
+        self._transport.write_eof()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def run(

@@ -83,7 +83,7 @@ def test_01_log_in(page: Any) -> None:
     page.fill("#password", "wrong password")
     page.get_by_role("button", name="ログイン").click()
     assert (
-        "ユーザ名またはパスワードが正しくありません"
+        "ユーザー名またはパスワードが正しくありません"
         in page.get_by_test_id("flash-danger").inner_text()
     )
     page.fill("#password", PASSWORD)

@@ -25,18 +25,23 @@ from tests.helpers.server import (
 from tests.helpers.updates import activeupdate_calls, publish_virus_pattern_v2
 from typer.testing import CliRunner
 
+from cssec.client import cli as client_cli
+from cssec.client.heartbeat import send_heartbeat
 from cssec.client.install import agent_for, install_client
 from cssec.client.state import ClientState
 from cssec.client.updater import update_components
+from cssec.clikit import error_line
 from cssec.core.clock import FakeClock
 from cssec.core.components import sha256_hex, verify_manifest
 from cssec.core.errors import LicenseExpired
-from cssec.core.license import grace_end
-from cssec.core.policy import Component
+from cssec.core.license import LicenseState, grace_end
+from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import VerifyingKey
 from cssec.server import cli
+from cssec.server.updates.service import refusal
 
 AGENT = "/api/v1/agent"
+client_runner = CliRunner()
 
 
 def _text(html: str) -> str:
@@ -323,3 +328,47 @@ async def test_the_real_client_updates_from_the_real_server(
     page = await server.client.get("/logs/updates/client")
     assert page.text.count('data-result="success"') == 1
     assert page.text.count('data-result="refused"') == 1
+
+
+async def test_client_status_shows_the_license_the_server_reports(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A heartbeat tells the client the license's state and expiry; `cssec client status`
+    shows it, and once expired tells the person at the PC to ask the administrator."""
+    server = await servers.start(activation_code=desk.contract().codes["CS"])
+    state = ClientState(tmp_path / "client")
+    status = ["status", "--dir", str(state.root)]
+    before = client_runner.invoke(client_cli.app, ["--lang", "en", *status])
+    assert "C/S Sec. license: unknown" in before.stdout
+    with TestClient(server.app, base_url="http://server.test", client=("127.0.0.1", 50000)) as http:
+        transport = SyncBridge(http)
+        install_client(
+            state, server_url="http://server.test", route="autopcc", install_token=None,
+            clock=clock, lang="en", transport=transport,
+        )  # fmt: skip
+        with agent_for(state.load_config(), lang="en", transport=transport) as agent:
+            send_heartbeat(state, agent, clock=clock, lang="en", run_cleanups=False)
+        slot = server.slot()
+        shown = client_runner.invoke(client_cli.app, ["--lang", "en", *status])
+        assert f"C/S Sec. license: Activated (expires on {slot.expires_on}" in shown.stdout
+        assert json.loads(
+            client_runner.invoke(client_cli.app, [*status, "--json"]).stdout
+        )["license"]["state"] == "activated"
+        _set_day(clock, grace_end(slot.expires_on, slot.grace_days) + timedelta(days=1))
+        with agent_for(state.load_config(), lang="en", transport=transport) as agent:
+            send_heartbeat(state, agent, clock=clock, lang="en", run_cleanups=False)
+    japanese = client_runner.invoke(client_cli.app, ["--lang", "ja", *status]).stdout
+    assert "C/S Sec.のライセンス: 契約期間終了" in japanese
+    assert "管理者にお問い合わせください" in japanese
+
+
+def test_cli_refusal_is_one_line_in_one_language() -> None:
+    """`cssec server components update` after the grace period: the refusal is printed as
+    `error: license_expired: <message>` in the chosen language only (never "ja / en")."""
+    refused = refusal(decide(LicenseState.EXPIRED, Operation.ACTIVEUPDATE_DOWNLOAD))
+    english = error_line(refused, "en")
+    assert english.startswith("error: license_expired: ")
+    assert not any("\u3040" <= ch <= "\u30ff" for ch in english), english
+    japanese = error_line(refused, "ja")
+    assert " / " not in japanese
+    assert not re.search(r"[A-Za-z]{6,} [a-z]{4,}", japanese.split(": ", 2)[2]), japanese

@@ -223,6 +223,10 @@ async def test_clients_of_a_cut_off_server_say_components_stale_since(
     )
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout)["stale_since"] is not None
+    for lang, words in (("en", "Warning: components stale since"), ("ja", "から最新か確認")):
+        said = CliRunner().invoke(client_cli, ["--lang", lang, "status", "--dir", str(state.root)])
+        assert said.exit_code == 0, said.output
+        assert words in said.stdout, said.stdout
 
 
 def _forged_timestamp(current: bytes, signer_pem: bytes) -> bytes:
@@ -341,3 +345,30 @@ async def test_after_grace_a_tuf_client_is_refused_honestly(
             update(state, transport, clock)
     assert "Manual update of a C/S Sec. client is refused" in refused.value.message("en")
     assert client_versions(state) == V1
+
+
+async def test_a_rollback_on_the_server_withholds_the_newer_set_from_tuf_clients(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The administrator's rollback is a withholding TUF allows: an up-to-date client stays
+    as it is (never moved back), a new client gets the set the server distributes, and both
+    get the newer set once the server applies it again."""
+    server = await tuf_server(servers, desk, clock, tmp_path)
+    poller = server.app.state.component_poller
+    ahead, fresh = ClientState(tmp_path / "ahead"), ClientState(tmp_path / "fresh")
+    with client_of(server) as transport:
+        install(ahead, transport, clock)
+        publish_virus_pattern_v2(desk)
+        await poller.update_now(actor="t")
+        assert update(ahead, transport, clock).versions == V2
+        assert (await poller.rollback(actor="admin")).result == "rolled_back"
+        transport.paths.clear()
+        assert update(ahead, transport, clock).result == "up_to_date"
+        assert client_versions(ahead) == V2
+        assert not any("/targets/" in p for p in transport.paths), "nothing to download"
+        assert install(fresh, transport, clock).versions == V1, "what the server distributes"
+        assert client_holds_root(fresh.root)
+        await poller.update_now(actor="admin")
+        outcome = update(fresh, transport, clock)
+        assert outcome.changes == {Component.VIRUS_PATTERN: (1, 2)}
+        assert update(ahead, transport, clock).result == "up_to_date"

@@ -22,6 +22,8 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "/api/v1/agent/cleanup-result",
         "/api/v1/agent/outbreak-policy/applied",
         "/api/v1/agent/tls-renewals",
+        "/api/v1/agent/tuf/{name}",
+        "/api/v1/agent/tuf/targets/{path}",
     }
     heartbeat = schema["paths"]["/api/v1/agent/heartbeat"]["post"]
     assert heartbeat["security"] == [{"HTTPBearer": []}]

@@ -313,4 +313,31 @@ async def test_web_manager_download_and_upload_with_csrf(
         "/admin/licenses/renewal-response", data={"csrf_token": token}, files=wrong
     )
     page = await server.client.get("/admin/licenses", headers={"Accept-Language": "en"})
+    assert "could not be verified (not_a_response)" in page.text
     assert server.slot().expires_on == new_end
+
+
+async def test_the_backup_carries_the_identity_key_and_a_pending_request(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, network: SwitchableTransport
+) -> None:
+    from cssec.server.storage.backup import backup_server, restore_server  # noqa: PLC0415
+    from cssec.server.storage.datadir import DataDir, open_database  # noqa: PLC0415
+
+    server, contract = await _offline_server(servers, desk, network)
+    request = _request(server)
+    archive = server.settings.data_dir.parent / "backup.tar"
+    backup_server(server.settings, archive, now=clock.now())
+    restored = DataDir(server.settings.data_dir.parent / "restored")
+    restore_server(archive, restored.root)
+    assert (
+        restored.identity_key.read_bytes() == server.app.state.server.data.identity_key.read_bytes()
+    )
+    engine, _sessions = open_database(restored)
+    try:
+        check_server_keys(restored, engine)
+    finally:
+        engine.dispose()
+    new_end = desk.renew(contract.registration_key)
+    restored_server = servers.open(server.settings.model_copy(update={"data_dir": restored.root}))
+    _import(restored_server, _respond(desk, clock, request))
+    assert restored_server.slot().expires_on == new_end

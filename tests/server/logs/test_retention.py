@@ -155,14 +155,26 @@ async def test_csv_export_of_every_log_page(servers: ServerFactory, desk: Desk) 
     assert exported.headers["content-type"] == "text/csv; charset=utf-8"
     assert exported.headers["content-disposition"].startswith('attachment; filename="virus-log-')
     rows = _rows(exported)
-    assert rows[0][:5] == ["日時", "ホスト名", "IP アドレス", "クライアント ID", "ウイルス/不正プログラム名"]
+    assert rows[0][:5] == [
+        "日時",
+        "ホスト名",
+        "IP アドレス",
+        "クライアント ID",
+        "ウイルス/不正プログラム名",
+    ]
     assert [r[5] for r in rows[1:]] == ["/srv/ファイル.txt", '\'=HYPERLINK("http://evil")']
     assert {r[1] for r in rows[1:]} == {"pc-a"}
     assert all(len(r[3]) == 36 for r in rows[1:]), "the client is named by its id"
     assert {r[6] for r in rows[1:]} == {"放置（通知のみ）"}, "values are labels, not codes"
     assert {r[7] for r in rows[1:]} == {"手動検索（ScanNow）"}
     english = await server.client.get("/logs/virus.csv", headers={"Accept-Language": "en"})
-    assert _rows(english)[0][:5] == ["Date and time", "Host name", "IP address", "Client ID", "Threat"]
+    assert _rows(english)[0][:5] == [
+        "Date and time",
+        "Host name",
+        "IP address",
+        "Client ID",
+        "Threat",
+    ]
     assert len(_rows(english)) == 4
     for path, testid_page in (
         ("/logs/virus.csv", "/logs/virus"),

@@ -51,6 +51,7 @@ def test_staff_change_the_notice_contact_and_the_notices_follow(
         [entry] = services.list_audit(session, target=f"contract:{contract.contract_id}")[:1]
         assert entry.action == "customer.contact_changed"
         assert entry.actor.endswith("bob")
+        assert entry.before is not None
         assert entry.before["contact_email"] is None
         assert entry.after == {
             "customer": contract.customer,

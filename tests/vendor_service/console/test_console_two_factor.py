@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from starlette.testclient import TestClient
-from tests.vendor_service.console.conftest import STAFF, csrf_of, token, vendor_of
+from tests.vendor_service.console.conftest import STAFF, csrf_of, vendor_of
 from typer.testing import CliRunner
 
 from cssec.core.clock import FakeClock

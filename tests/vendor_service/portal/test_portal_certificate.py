@@ -37,7 +37,8 @@ def _pdf(customer: TestClient, contract: services.IssuedContract) -> bytes:
 def _decoded_qr(pdf: bytes) -> set[str]:
     page = pypdfium2.PdfDocument(pdf)[0]
     image = page.render(scale=3).to_pil()
-    return {found.text for found in zxingcpp.read_barcodes(image)}
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCodeModel2)
+    return {barcode.text for barcode in found}
 
 
 def test_the_pdf_certificate_in_japanese(

@@ -252,3 +252,14 @@ def test_sign_in_helper_works_for_a_second_contract_of_the_same_contact(
     listing = client.get("/portal/").text
     assert f"/portal/contracts/{contract.contract_id}" in listing
     assert f"/portal/contracts/{second.contract_id}" in listing
+
+
+def test_without_a_mail_server_the_form_says_so_at_once(
+    app: FastAPI, contract: services.IssuedContract, mailbox: Mailbox
+) -> None:
+    vendor_of(app).settings.smtp_host = None
+    refused = ask_for_link(_client(app), contract.registration_key, CONTACT)
+    assert refused.status_code == 503
+    assert "メールサーバが未設定" in refused.text
+    with vendor_of(app).session() as session:
+        assert session.scalar(select(func.count(PortalSignIn.id))) == 0

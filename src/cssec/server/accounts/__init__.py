@@ -2,6 +2,7 @@
 
 - `auth`: users, passwords, sessions, lockout
 - `errors`
+- `password`: changing a password (Web manager, `cssec server admin password`)
 """
 
-__all__ = ["auth", "errors"]
+__all__ = ["auth", "errors", "password"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import BackgroundTasks, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
+from cssec.core.license import Product
 from cssec.core.policy import Operation, decide
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.protection import (
@@ -18,6 +21,7 @@ from cssec.server.agent.routing import LICENSE_EXPIRED, agent_router, refusals
 from cssec.server.clients.enrollment import record_heartbeat
 from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.client_logs import Detection, add_virus_entries
+from cssec.server.models import LicenseSlot
 from cssec.server.outbreak.notify import watch_virus_log
 from cssec.server.webmanager.templating import ctx_of
 
@@ -61,6 +65,11 @@ class HeartbeatIn(BaseModel):
         return self.status if isinstance(self.status, dict) else {}
 
 
+class LicenseOut(BaseModel):
+    state: str = Field(description="activated | grace_period | expired | revoked (C/S Sec.)")
+    expires_on: date | None = Field(default=None, description="The expiry the server shows")
+
+
 class HeartbeatOut(BaseModel):
     realtime_scan: bool = Field(description="Whether the client should run real-time scan")
     realtime_folders: list[str] | None = Field(
@@ -71,6 +80,9 @@ class HeartbeatOut(BaseModel):
     )
     cleanup_requests: list[CleanupRequestOut] = Field(
         default_factory=list, description="Damage Cleanup Services: run a cleanup now"
+    )
+    license: LicenseOut | None = Field(
+        default=None, description="The C/S Sec. license as the server sees it, for `status`"
     )
 
 
@@ -126,11 +138,18 @@ def heartbeat(request: Request, client: ClientDep, body: HeartbeatIn) -> Heartbe
         extras = heartbeat_extras(
             session, client.id, status=body.status_fields(), now=now, tz=ctx.tz
         )
+        slot = session.scalars(
+            select(LicenseSlot).where(LicenseSlot.product == Product.CS.value)
+        ).first()
     return HeartbeatOut.model_validate(
         {
             "realtime_scan": extras.realtime_scan,
             "realtime_folders": extras.realtime_folders,
             "outbreak_policy": extras.outbreak_policy,
             "cleanup_requests": extras.cleanup_requests,
+            "license": {
+                "state": state.value,
+                "expires_on": slot.expires_on if slot is not None else None,
+            },
         }
     )

@@ -7,7 +7,9 @@ GET /api/v1/agent/tuf/{V}.snapshot.json|{V}.targets.json   the ones it holds
 GET /api/v1/agent/tuf/targets/{dir}/{sha256}.{name}         a target it verified
 
 Exactly the vendor's bytes: a client runs python-tuf against them with the vendor's root,
-so this server can withhold an update but not forge, roll back or freeze one. Metadata
+so this server can withhold an update but not forge, roll back or freeze one. It serves
+the manifest target and component files of the components it distributes only: a newer
+set it has not switched to, or rolled back from, is withheld (404). Metadata
 and the manifest target follow the client_manual_update gate, a component file its
 distribute_<component> gate (403 license_expired after grace, as the manifest and files
 routes); 404 not_found for anything this server does not hold (a server without TUF yet:
@@ -16,26 +18,24 @@ the client keeps to the signed manifest).
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import Path, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from cssec.core.components import Manifest
 from cssec.core.errors import NotFound
 from cssec.core.policy import Component, Operation, decide, distribution_operation
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import LICENSE_EXPIRED, agent_router
 from cssec.server.licensing.state import cs_license_state
-from cssec.server.models import ComponentManifestRow
 from cssec.server.updates import tuf_mirror
+from cssec.server.updates.service import Installed, read_installed
 from cssec.server.updates.store import ComponentStore
 from cssec.server.webmanager.templating import ctx_of
 
 router = agent_router()
 
-RECENT_MANIFESTS = 8
 NO_STORE = {"Cache-Control": "no-store"}
 _NOT_HELD = {"description": "not_found: this server does not hold that file"}
 
@@ -47,22 +47,36 @@ def _gate(request: Request, operation: Operation) -> None:
     decide(state, operation).raise_if_refused()
 
 
-def _component_file(request: Request, component: Component, sha256: str) -> bytes | None:
-    """The file of `component` with this SHA-256, from a manifest this server switched to."""
+def _installed(request: Request) -> Installed:
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        envelopes = session.scalars(
-            select(ComponentManifestRow.envelope)
-            .order_by(ComponentManifestRow.id.desc())
-            .limit(RECENT_MANIFESTS)
-        ).all()
-    store = ComponentStore(ctx.data.root)
-    for envelope in envelopes:
-        manifest = Manifest.from_statement(envelope.get("statement")).value
+        return read_installed(session)
+
+
+def _component_file(request: Request, component: Component, sha256: str) -> bytes | None:
+    """The file of `component` with this SHA-256 in the server's current (or previous)
+    components: what it distributes, so a rollback here withholds the newer file."""
+    installed = _installed(request)
+    store = ComponentStore(ctx_of(request).data.root)
+    for manifest in (installed.current, installed.previous):
         version = manifest.components.get(component) if manifest else None
         if version is not None and version.sha256 == sha256:
             return store.read(version)
     return None
+
+
+def _manifest_file(request: Request, sha256: str) -> bytes | None:
+    """The manifest target this server verified, unless it is newer than the components
+    it distributes (not switched to yet, or rolled back here: withheld)."""
+    data = tuf_mirror.manifest_target(ctx_of(request).data.root, sha256)
+    current = _installed(request).current
+    if data is None or current is None:
+        return None
+    try:
+        serial = json.loads(data)["statement"]["serial"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return data if isinstance(serial, int) and serial <= current.serial else None
 
 
 @router.get(
@@ -85,10 +99,9 @@ def get_tuf_target(
     if parsed is None:
         raise NotFound()
     directory, sha256 = parsed
-    root = ctx_of(request).data.root
     if directory == "activeupdate":
         _gate(request, Operation.CLIENT_MANUAL_UPDATE)
-        data = tuf_mirror.manifest_target(root, sha256)
+        data = _manifest_file(request, sha256)
     else:
         try:
             component = Component(directory)

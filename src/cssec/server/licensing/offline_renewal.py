@@ -124,7 +124,7 @@ class ImportOutcome:
             at = f"{self.imported_at:%Y-%m-%d %H:%M:%S}" if self.imported_at else "-"
             if lang == "en":
                 return f"This response was already imported (at {at} UTC); nothing was changed."
-            return f"この応答ファイルは取り込み済みです（{at}（UTC））。何も変更していません。"
+            return f"この応答ファイルは{at}（UTC）に取り込み済みです。何も変更していません。"
         parts = []
         for outcome in self.outcomes:
             name = outcome.product.name_in(lang)

@@ -93,7 +93,9 @@ def _pick(label: dict[str, str], lang: str) -> str:
 
 
 def _result(value: str, lang: str) -> str:
-    return _pick(RESULT_LABELS[value], lang) if value in RESULT_LABELS else label_of({}, value, lang)
+    if value in RESULT_LABELS:
+        return _pick(RESULT_LABELS[value], lang)
+    return label_of({}, value, lang)
 
 
 SHEETS: dict[str, Sheet] = {

@@ -161,7 +161,7 @@ def validate_mail_form(form: MailForm) -> None:
         )
     if len(form.username) > 255 or len(form.password) > 255:
         raise _invalid(
-            "ユーザ名またはパスワードが長すぎます。", "the login or password is too long."
+            "ユーザー名またはパスワードが長すぎます。", "the login or password is too long."
         )
 
 

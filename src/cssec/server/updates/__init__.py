@@ -7,8 +7,10 @@ store, the hourly poll, rollback, and what the components page shows. The update
 - `store`: component files on disk, written atomically
 - `poller`: the hourly poll
 - `install`: the download an online install does before it finishes
+- `bundle`: importing a component bundle (air-gapped sites), verified with TUF
+- `deltas`: pattern files rebuilt from a published delta, checked, else fetched whole
 - `view`: the コンポーネント page and `cssec server components show`
 - `errors`
 """
 
-__all__ = ["errors", "fetch", "install", "poller", "service", "store", "view"]
+__all__ = ["bundle", "deltas", "errors", "fetch", "install", "poller", "service", "store", "view"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from cssec.server.webmanager.account_pages import router as account_router
 from cssec.server.webmanager.auth_routes import router as auth_router
 from cssec.server.webmanager.client_log_pages import router as client_logs_router
 from cssec.server.webmanager.client_removal_pages import router as client_removal_router
@@ -36,6 +37,7 @@ routers: list[APIRouter] = [
     protection_router,
     client_removal_router,
     mail_router,
+    account_router,
 ]
 
 __all__ = ["routers"]

@@ -23,7 +23,9 @@ TITLES = {
     "internal_error": "Something went wrong",
     "service_unavailable": "Temporarily unavailable",
 }
-NOT_FOUND_TEXT = "The page you asked for does not exist. Check the address, or start again from the menu."
+NOT_FOUND_TEXT = (
+    "The page you asked for does not exist. Check the address, or start again from the menu."
+)
 
 
 def wants_html(request: Request) -> bool:

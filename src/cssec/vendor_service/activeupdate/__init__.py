@@ -7,6 +7,8 @@ an Ed25519-signed manifest, served to servers whose contract (end + grace) allow
   authorize_download, list_component_versions.
 - `api.router`: POST /api/v1/activeupdate/manifest, GET /api/v1/activeupdate/files/{sha256}
   (imported by the app factory only, so the CLI never loads FastAPI routes).
+- `tuf_repo`, `tuf_api`: the TUF repository; `lifetimes`: its metadata lifetimes (settings);
+  `bundle`: bundles for air-gapped sites; `deltas`: pattern delta targets.
 """
 
 from cssec.vendor_service.activeupdate.services import (

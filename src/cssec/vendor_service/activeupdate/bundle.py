@@ -39,11 +39,11 @@ from sqlalchemy.orm import Session
 from tuf.api.metadata import Metadata, Snapshot, Targets, Timestamp
 
 from cssec.core.components import format_timestamp
+from cssec.core.errors import CssecError
 from cssec.core.signing import canonical_json, sign_statement
 from cssec.vendor_service.activeupdate.deltas import DELTA_DIR
 from cssec.vendor_service.activeupdate.services import authorize_download, store_of
 from cssec.vendor_service.activeupdate.tuf_repo import (
-    TufNotInstalled,
     _latest,
     metadata_file,
     root_endorsement,
@@ -62,6 +62,22 @@ BUNDLE_KIND = "component_bundle"
 STATEMENT = "bundle.json"
 
 
+class BundleUnavailable(CssecError):
+    """No TUF root yet: a bundle is TUF metadata, so there is nothing to bundle."""
+
+    code = "tuf_not_installed"
+    status = 409
+    message_ja = (
+        "ActiveUpdateのTUFルートがまだ作成されていないため、コンポーネントバンドルを作成できま"
+        "せん。`cssec vendor keys root init`と`cssec vendor tuf root install`でルートを作成"
+        "してから、もう一度実行してください。"
+    )
+    message_en = (
+        "No component bundle can be made: ActiveUpdate has no TUF root yet. Create one with "
+        "`cssec vendor keys root init` and `cssec vendor tuf root install`, then run this again."
+    )
+
+
 @dataclass(frozen=True)
 class Bundle:
     data: bytes
@@ -77,7 +93,7 @@ def make_bundle(session: Session, activation_code: str, *, actor: str) -> Bundle
     """The bundle for the site holding `activation_code` (see the module docstring).
 
     Refused as an online download would be (InvalidActivationCode, RevokedActivationCode,
-    LicenseExpired after grace); TufNotInstalled before `cssec vendor tuf root install`.
+    LicenseExpired after grace); BundleUnavailable before `cssec vendor tuf root install`.
     Written to the audit log (`component.bundled`)."""
     with read_transaction(session):
         standing = authorize_download(session, activation_code)
@@ -89,7 +105,7 @@ def make_bundle(session: Session, activation_code: str, *, actor: str) -> Bundle
     with transaction(session):
         root = _latest(session, "root")
         if root is None:
-            raise TufNotInstalled()
+            raise BundleUnavailable()
         for version in range(1, root.version + 1):
             files[f"metadata/{version}.root.json"] = metadata_file(session, f"{version}.root.json")
         timestamp_body = metadata_file(session, "timestamp.json")
@@ -171,4 +187,11 @@ def bundle_summary(bundle: Bundle) -> str:
     )
 
 
-__all__ = ["BUNDLE_KIND", "Bundle", "bundle_summary", "code_digest", "make_bundle"]
+__all__ = [
+    "BUNDLE_KIND",
+    "Bundle",
+    "BundleUnavailable",
+    "bundle_summary",
+    "code_digest",
+    "make_bundle",
+]

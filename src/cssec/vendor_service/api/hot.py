@@ -20,6 +20,7 @@ polls hourly) touches neither a thread nor the database.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -143,6 +144,7 @@ def _status_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
     async def handle(scope: Scope, receive: Receive, send: Send) -> None:
         _hit_limit(vendor, scope, "status", vendor.settings.status_rate_limit)
         body = await _read_model(StatusRequest, scope, receive)
+        request_id = _request_id(vendor, scope)
         if reader.is_open:
             keyring = vendor.keyring
             try:
@@ -151,14 +153,14 @@ def _status_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
                 refusal = revocation_refusal(
                     revoked, server_id=body.server_id, nonce=body.nonce, keyring=keyring,
                     now=vendor.clock.now(), status_log=vendor.status_log,
-                    seats_used=body.seats_used,
+                    seats_used=body.seats_used, request_id=request_id,
                 )  # fmt: skip
                 await vendor.status_log.committed()  # durable mode: the row first
                 raise refusal from None
             standing = standing_at(code, facts, vendor.clock.now())
             envelope = answer_status(
                 standing, body.server_id, keyring, vendor.status_log, nonce=body.nonce,
-                seats_used=body.seats_used,
+                seats_used=body.seats_used, request_id=request_id,
             )  # fmt: skip
         else:
             envelope = await _blocking(vendor, lambda: status_envelope(vendor, body))
@@ -167,6 +169,22 @@ def _status_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
         await _send_json(send, _encode(envelope))
 
     return handle
+
+
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+
+def _request_id(vendor: Vendor, scope: Scope) -> str | None:
+    """nginx's X-Request-Id (`$request_id`, the same when it retries the request on another
+    node), recorded with the check so a retried check is written once. Only behind a proxy
+    (CSSEC_VENDOR_TRUSTED_PROXIES set), and only a plain token of at most 64 characters."""
+    if vendor.settings.trusted_proxies is None:
+        return None
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            raw = bytes(value)
+            return raw.decode("ascii") if _REQUEST_ID.fullmatch(raw) else None
+    return None
 
 
 def _manifest_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:

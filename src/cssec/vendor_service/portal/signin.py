@@ -131,6 +131,8 @@ def ask_for_link(
     vendor = vendor_of(request)
     check_csrf(request, csrf_token)
     base = link_base(request)
+    if smtp_config(vendor.settings) is None:
+        raise PortalNotConfigured()  # say so now, not after a wait for a mail that never comes
     source = client_ip(request)
     form = {"registration_key": registration_key.strip(), "email": email.strip()}
     errors: dict[str, str] = {}

@@ -9,7 +9,8 @@ crosses the contract's seats: once per crossing, not on every check of a server 
 stays over. A revoked code's check is recorded, never reported.
 
 It runs in the transaction that writes the rows, so a report and its crossing are
-committed together; the webhook goes out from the outbox like every other event.
+committed together; the webhook goes out from the outbox like every other event, at the
+sender's next run (within `background_interval`: the history writer does not wake it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from cssec.core.clock import Clock
-from cssec.vendor_service.models import ActivationCodeRow, StatusCheck
+from cssec.vendor_service.models import ActivationCodeRow, Contract, StatusCheck
 from cssec.vendor_service.services.notices import note_seat_usage
 
 REVOKED_STATE = "revoked"
@@ -41,12 +42,12 @@ def note_seat_reports(
     if not reports:
         return 0
     code_ids = {int(row["activation_code_id"]) for row in reports}
-    contract_of: dict[int, int] = {
-        int(code_id): int(contract_id)
-        for code_id, contract_id in connection.execute(
-            select(ActivationCodeRow.id, ActivationCodeRow.contract_id).where(
-                ActivationCodeRow.id.in_(code_ids)
-            )
+    contract_of: dict[int, tuple[int, int]] = {
+        int(code_id): (int(contract_id), int(seats))
+        for code_id, contract_id, seats in connection.execute(
+            select(ActivationCodeRow.id, Contract.id, Contract.seats)
+            .join(Contract, Contract.id == ActivationCodeRow.contract_id)
+            .where(ActivationCodeRow.id.in_(code_ids))
         )
     }
     last: dict[tuple[int, str], int | None] = {}
@@ -55,21 +56,20 @@ def note_seat_reports(
     try:
         for row in reports:
             key = (int(row["activation_code_id"]), str(row["server_id"]))
-            if key not in last:
-                last[key] = _last_report(connection, *key)
-            previous, last[key] = last[key], int(row["seats_used"])
-            contract_id = contract_of.get(key[0])
-            if contract_id is None:
-                continue
-            if note_seat_usage(
-                session,
-                contract_id=contract_id,
-                server_id=key[1],
-                seats_used=int(row["seats_used"]),
-                previous=previous,
-                at=row.get("at"),
-            ):
-                emitted += 1
+            used = int(row["seats_used"])
+            found = contract_of.get(key[0])
+            if found is not None and used > found[1]:  # over: is it a crossing?
+                previous = last[key] if key in last else _last_report(connection, *key)
+                if note_seat_usage(
+                    session,
+                    contract_id=found[0],
+                    server_id=key[1],
+                    seats_used=used,
+                    previous=previous,
+                    at=row.get("at"),
+                ):
+                    emitted += 1
+            last[key] = used
         session.commit()  # into the connection's transaction: the caller commits it
     finally:
         session.close()

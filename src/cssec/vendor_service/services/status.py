@@ -218,7 +218,12 @@ def _statement(standing: Standing, server_id: str, nonce: str | None) -> dict[st
 
 
 def _check_row(
-    standing: Standing, server_id: str, state: str | None = None, *, seats_used: int | None = None
+    standing: Standing,
+    server_id: str,
+    state: str | None = None,
+    *,
+    seats_used: int | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """One status-check history row. Every row has every key (the batch insert of
     `StatusLog` is one executemany)."""
@@ -229,6 +234,7 @@ def _check_row(
         "state": state or standing.state.value,
         "contract_end": standing.facts.contract_end,
         "seats_used": seats_used,
+        "request_id": request_id,
     }
 
 
@@ -245,6 +251,7 @@ def revocation_refusal(
     status_log: StatusLog | None = None,
     connection: Connection | None = None,
     seats_used: int | None = None,
+    request_id: str | None = None,
 ) -> RevokedActivationCode:
     """The refusal of a status check for a revoked code, carrying a signed statement with
     state "revoked" (`revocation`) bound to the server, the code and the request's nonce:
@@ -254,7 +261,9 @@ def revocation_refusal(
     statement = _statement(standing, server_id, nonce)
     statement["state"] = REVOKED_STATE
     statement["revoked_at"] = revoked.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    row = _check_row(standing, server_id, REVOKED_STATE, seats_used=seats_used)
+    row = _check_row(
+        standing, server_id, REVOKED_STATE, seats_used=seats_used, request_id=request_id
+    )
     if status_log is not None:
         status_log.record(row)
     elif connection is not None:
@@ -335,9 +344,10 @@ def answer_status(
     *,
     nonce: str | None = None,
     seats_used: int | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """The signed envelope for a code's standing, its check (with the server's reported
-    `seats_used`) queued for the history."""
+    `seats_used`, and the balancer's `request_id`) queued for the history."""
     envelope = sign_statement(_statement(standing, server_id, nonce), keyring.signing_key)
-    status_log.record(_check_row(standing, server_id, seats_used=seats_used))
+    status_log.record(_check_row(standing, server_id, seats_used=seats_used, request_id=request_id))
     return envelope

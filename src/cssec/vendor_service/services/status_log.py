@@ -19,10 +19,11 @@ Durable mode (`durable=True`, setting `status_log_durable`, for N nodes behind a
 balancer where a node may be killed): the writer wakes as soon as a row is queued and
 writes whatever is queued then in one transaction (group commit), and the request waits
 for that commit (`committed`) before it answers. A node killed outright then loses no row
-of an answered check; a check whose row was committed but whose answer never left the
-node is answered again by another node (the balancer retries it) and appears twice. A
-failed batch is not retried: its requests fail (503) and their rows are dropped, so the
-history holds exactly the answered checks.
+of an answered check. A check whose row was committed but whose answer never left the
+node is answered again by another node (the balancer retries it) with the same request id
+(nginx's X-Request-Id, `StatusCheck.request_id`, unique): its second row is skipped
+(`insert_checks`). A failed batch is not retried: its requests fail (503) and their rows
+are dropped, so the history holds exactly the answered checks.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ import threading
 from concurrent.futures import Future
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, insert
+from sqlalchemy import Connection, Engine, Executable, Table, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from cssec.core.clock import Clock
@@ -43,6 +46,18 @@ from cssec.vendor_service.services.seat_watch import note_seat_reports
 log = logging.getLogger(__name__)
 
 INSERT_CHECK = insert(cast(Table, StatusCheck.__table__))
+_CHECKS = cast(Table, StatusCheck.__table__)
+# A check nginx retried on another node comes with the same request id: written once.
+_INSERT_ONCE = {
+    "postgresql": pg_insert(_CHECKS).on_conflict_do_nothing(index_elements=["request_id"]),
+    "sqlite": sqlite_insert(_CHECKS).on_conflict_do_nothing(index_elements=["request_id"]),
+}
+
+
+def insert_checks(connection: Connection) -> Executable:
+    """The batch insert for this database: a row whose request_id is already written is
+    skipped (rows without one are all written)."""
+    return _INSERT_ONCE.get(connection.dialect.name, INSERT_CHECK)
 
 
 class StatusLog:
@@ -144,7 +159,7 @@ class StatusLog:
                 with self._engine.begin() as connection:
                     if self.clock is not None:
                         watch_seats(connection, rows, self.clock)
-                    connection.execute(INSERT_CHECK, rows)
+                    connection.execute(insert_checks(connection), rows)
             except BaseException as exc:
                 if self.durable:  # their requests fail instead: the rows go
                     self._batch_ended(end, exc)

@@ -85,7 +85,7 @@ def check_url(url: str) -> str:
         raise _invalid("URL が正しくありません。", "the URL is not valid.") from exc
     if len(url) > 2000 or not host or parts.username or parts.password:
         raise _invalid(
-            "URL が正しくありません (ユーザ名やパスワードは含められません)。",
+            "URL が正しくありません （ユーザー名やパスワードは含められません）。",
             "the URL is not valid (it may not carry a user name or password).",
         )
     if parts.scheme == "https":
