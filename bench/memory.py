@@ -15,7 +15,8 @@ client's own Typer app, since `cssec` imports the vendor and the server too befo
 a client command. The baseline for both is a bare `python -c pass` of the same
 interpreter, measured the same way.
 
-Targets (issue #7): idle server <= 100 MB; client <= 50 MB.
+Targets (issue #7): idle server <= 100 MB; client <= 50 MB. The client's update is measured
+on the signed-manifest path, moving to TUF, and through TUF (issue #13).
 """
 
 from __future__ import annotations
@@ -185,6 +186,18 @@ def main() -> None:
                 update_mb = peak_rss_mb([*CSSEC, "client", "update", "--dir", str(client_dir)])
                 lazy_status_mb = peak_rss_mb([*CLIENT_ONLY, "status", "--dir", str(client_dir)])
                 lazy_update_mb = peak_rss_mb([*CLIENT_ONLY, "update", "--dir", str(client_dir)])
+                # The vendor moves to TUF, the server follows; the client's next update moves
+                # it to TUF too (python-tuf against the server's mirror), then TUF alone.
+                root_keys = root / "offline-root-keys"
+                _cssec("vendor", "keys", "root", "init", "--out", str(root_keys))
+                _cssec("vendor", "tuf", "root", "install", "--root-keys", str(root_keys),
+                       "--data", str(vendor_dir))  # fmt: skip
+                _cssec("server", "components", "update", "--data", str(server_dir))
+                moving_mb = peak_rss_mb([*CSSEC, "client", "update", "--dir", str(client_dir)])
+                if not (client_dir / "tuf" / "root.json").is_file():
+                    raise SystemExit("the client did not move to TUF")
+                tuf_update_mb = peak_rss_mb([*CSSEC, "client", "update", "--dir", str(client_dir)])
+                tuf_lazy_mb = peak_rss_mb([*CLIENT_ONLY, "update", "--dir", str(client_dir)])
             finally:
                 _stop(server)
         finally:
@@ -192,19 +205,23 @@ def main() -> None:
     print(f"idle server (`cssec server serve`, {idle:.0f} s idle, peak of 1 s samples)")
     print(f"  RSS     {verdict(server_mb, SERVER_TARGET_MB)}  ({server_mb / bare:.1f}x bare)")
     print(f"  (for reference: the vendor, one process after the install: {vendor_mb:.1f} MB)")
-    client_mb = max(status_mb, update_mb)
+    client_mb = max(status_mb, update_mb, moving_mb, tuf_update_mb)
     print("client (no daemon yet: peak RSS of whole command processes)")
     print(f"  cssec client install  {install_mb:6.1f} MB  (one-off; it also downloads components)")
     print(f"  cssec client status   {status_mb:6.1f} MB")
-    print(f"  cssec client update   {update_mb:6.1f} MB")
+    print(f"  cssec client update   {update_mb:6.1f} MB  (signed manifest)")
+    print(f"  cssec client update   {moving_mb:6.1f} MB  (moving to TUF: endorsement, refresh)")
+    print(f"  cssec client update   {tuf_update_mb:6.1f} MB  (TUF against the server's mirror)")
     print(f"  status/update peak {verdict(client_mb, CLIENT_TARGET_MB)}  ({client_mb / bare:.1f}x)")
     print("  the same through the client's own Typer app (what a `cssec` that imported only the")
     print(
         f"  named part would cost): status {lazy_status_mb:.1f} MB, update {lazy_update_mb:.1f} MB"
+        f", update through TUF {tuf_lazy_mb:.1f} MB"
     )
+    client_only_mb = max(lazy_status_mb, lazy_update_mb, tuf_lazy_mb)
     print(
         f"RESULT server_mb={server_mb:.1f} client_mb={client_mb:.1f} install_mb={install_mb:.1f} "
-        f"bare_mb={bare:.1f} client_only_mb={max(lazy_status_mb, lazy_update_mb):.1f}"
+        f"bare_mb={bare:.1f} client_only_mb={client_only_mb:.1f} tuf_update_mb={tuf_update_mb:.1f}"
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from tests.helpers.tuf import install_tuf_root
 
 from cssec.core.clock import FakeClock
 from cssec.core.license import Product
@@ -106,3 +107,20 @@ def test_without_the_setting_the_app_sends_the_file(
     assert answer.status_code == 200
     assert "x-accel-redirect" not in answer.headers
     assert hashlib.sha256(answer.content).hexdigest() == sha
+
+
+def test_tuf_targets_are_sent_by_nginx_too(
+    settings: VendorSettings, clock: FakeClock, tmp_path: Path
+) -> None:
+    app = create_app(settings.model_copy(update={"accel_redirect_prefix": PREFIX}), clock=clock)
+    vendor: Vendor = app.state.vendor
+    install_tuf_root(vendor, tmp_path / "root-keys")
+    code, sha = _code_and_sha(vendor)
+    headers = {"x-cssec-activation-code": code, "x-cssec-server-id": "srv-1"}
+    with TestClient(app) as client:
+        answer = client.get(f"/api/v1/tuf/targets/virus_pattern/{sha}.x.yar", headers=headers)
+        refused = client.get(f"/api/v1/tuf/targets/virus_pattern/{sha}.x.yar")
+    assert answer.status_code == 200
+    assert answer.headers["x-accel-redirect"] == f"{PREFIX}{sha}"
+    assert answer.content == b""
+    assert refused.status_code == 401

@@ -133,6 +133,30 @@ class VendorUnreachable(CssecError):
     message_ja = "ライセンスサーバに接続できませんでした ({cause})。現在のライセンスは変更されていません。ネットワークとプロキシの設定を確認し、後でもう一度お試しください。"
     message_en = "Could not reach the license service ({cause}). The current license is unchanged. Check the network and proxy settings and try again later."
 
+    # Causes are recorded in English (logs, JSON); the Japanese message names them in
+    # Japanese, so no English phrase sits inside a Japanese sentence.
+    causes_ja: ClassVar[dict[str, str]] = {
+        "connection failed": "接続できません",
+        "timeout": "応答がありません",
+        "proxy error": "プロキシのエラー",
+        "unknown": "原因不明",
+        "malformed response": "応答の形式が正しくありません",
+        "malformed status response": "応答の形式が正しくありません",
+        "malformed registration response": "応答の形式が正しくありません",
+        "malformed activation code from registration": "応答の形式が正しくありません",
+        "no license service configured": "ライセンスサーバが設定されていません",
+        "rate limited by the license service": "要求が多すぎます",
+    }
+
+    def message(self, lang: str = "ja") -> str:
+        cause = str(self.fields.get("cause", ""))
+        if self._override is None and not lang.lower().startswith("en"):
+            if cause in self.causes_ja:
+                return self.message_ja.format(**{**self.fields, "cause": self.causes_ja[cause]})
+            if cause.startswith("TLS certificate not trusted"):
+                return self.message_ja.format(**{**self.fields, "cause": "証明書を検証できません"})
+        return super().message(lang)
+
 
 class RateLimited(CssecError):
     code = "rate_limited"

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 VERSION_TABLE = "alembic_version"
 """Alembic's default; neither migrations/env.py names another."""
 _NOT_LITERAL = object()
+MIGRATION_LOCK = 0x63737365635F6D67  # "cssec_mg": the PostgreSQL advisory lock of upgrades
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -53,6 +54,10 @@ def upgrade_to_head(engine: Engine, script_location: Path) -> None:
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql-disabled":
+            # N nodes starting at once: one migrates, the others wait here (until its
+            # commit) and then find nothing left to do. SQLite: one host, its write lock.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -330,6 +330,7 @@ async def test_navigation_menu(servers: ServerFactory, desk: Desk) -> None:
         "製品ライセンス",
         "ログ管理",
         "メール通知",
+        "パスワードの変更",
         "ログ",
         "システムイベント",
         "アップデートログ (サーバ)",

@@ -368,16 +368,28 @@ async def enter_code(
         return Activation(slot_view(slot, today, used=used), replacement)
 
 
+UNCHANGED = {
+    "ja": "現在のライセンスは変更されていません。",
+    "en": "The current license is unchanged. ",
+}
+
+
+def unchanged_note(error: CssecError, lang: str) -> str:
+    """「現在のライセンスは変更されていません。」, unless `error` says it already."""
+    note = UNCHANGED[lang]
+    return "" if note.strip() in error.message(lang) else note
+
+
 def _failure_message(product: Product, error: CssecError) -> dict[str, str]:
     name = _name(product)
     return {
         "ja": (
-            f"{name['ja']} のステータスをオンラインで確認できませんでした。"
-            f"現在のライセンスは変更されていません。{error.message('ja')}"
+            f"{name['ja']}のステータスをオンラインで確認できませんでした。"
+            f"{unchanged_note(error, 'ja')}{error.message('ja')}"
         ),
         "en": (
-            f"Could not check the status of {name['en']} online; the current license is "
-            f"unchanged. {error.message('en')}"
+            f"Could not check the status of {name['en']} online. "
+            f"{unchanged_note(error, 'en')}{error.message('en')}"
         ),
     }
 

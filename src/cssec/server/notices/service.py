@@ -110,7 +110,9 @@ def retry_after(attempts: int) -> timedelta | None:
 
 
 @dataclass(frozen=True)
-class _Claimed:
+class ClaimedNotice:
+    """A notice leased to this sender, in the administrator's language, and its route."""
+
     id: int
     key: str
     kind: str
@@ -136,7 +138,7 @@ def claim_due(
     now: datetime,
     config: SmtpConfig | None = None,
     keys: list[str] | None = None,
-) -> tuple[list[_Claimed], dict[str, str]]:
+) -> tuple[list[ClaimedNotice], dict[str, str]]:
     """Lease the notices due at `now` (or only `keys`) to this sender, in the caller's
     transaction (the caller commits); a notice without an SMTP route becomes `unsent`.
     Returns the claimed notices and the keys set `unsent`."""
@@ -145,7 +147,7 @@ def claim_due(
     query = select(MailNotice).where(_due(now)).order_by(MailNotice.id)
     if keys is not None:
         query = query.where(MailNotice.key.in_(keys))
-    claimed: list[_Claimed] = []
+    claimed: list[ClaimedNotice] = []
     unsent: dict[str, str] = {}
     for row in list(session.scalars(query)):
         route = _ROUTES.get(row.kind)
@@ -165,7 +167,7 @@ def claim_due(
             unsent[row.key] = UNSENT
             continue
         claimed.append(
-            _Claimed(
+            ClaimedNotice(
                 id=row.id,
                 key=row.key,
                 kind=row.kind,
@@ -213,7 +215,7 @@ async def deliver_pending(
 def _record_results(
     sessions: sessionmaker[Session],
     clock: Clock,
-    claimed: list[_Claimed],
+    claimed: list[ClaimedNotice],
     results: dict[int, str | None],
 ) -> None:
     now = clock.now()
@@ -244,16 +246,22 @@ def _record_results(
         session.commit()
 
 
+RETRY_NOW_WINDOW = timedelta(days=14)
+"""`retry_now` leaves older notices alone: old news does not flood the inbox."""
+
+
 def retry_now(session: Session, *, now: datetime) -> int:
-    """Make every notice waiting for a retry, or given up, due at once (the settings were
-    just fixed); in the caller's transaction. Returns how many."""
+    """Make every notice of the last `RETRY_NOW_WINDOW` waiting for a retry, or given up,
+    due at once (the settings were just fixed); in the caller's transaction. Returns how
+    many."""
     done = session.execute(
         update(MailNotice)
         .where(
             or_(
                 and_(MailNotice.status == PENDING, MailNotice.attempts > 0),
                 MailNotice.status == FAILED,
-            )
+            ),
+            MailNotice.created_at >= now - RETRY_NOW_WINDOW,
         )
         .values(status=PENDING, next_attempt_at=now)
         .execution_options(synchronize_session=False)

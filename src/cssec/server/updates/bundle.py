@@ -40,8 +40,9 @@ from tuf.api import exceptions
 from tuf.ngclient import FetcherInterface, Updater
 
 from cssec.core.codes import parse_activation_code
+from cssec.core.components import Manifest
 from cssec.core.errors import CssecError
-from cssec.core.policy import Operation, decide
+from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import VerifyingKey, follow_endorsements, verify_statement
 from cssec.server.licensing.activation import LicenseEnv
 from cssec.server.licensing.state import cs_license_state
@@ -277,7 +278,7 @@ _OLDER = ("rolled_back_metadata", "stale_manifest")
 
 async def _verify(
     env: LicenseEnv, data: bytes, *, now: datetime, store: ComponentStore
-) -> tuple[Any, dict[str, Any], dict[Any, bytes]]:
+) -> tuple[Manifest, dict[str, Any], dict[Component, bytes]]:
     bundle = check_statement(env, read_members(data), now=now)
     with env.sessionmaker() as session:
         installed = read_installed(session)

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from cssec.core.errors import CsrfFailed, CssecError, VendorUnreachable
 from cssec.core.license import Product
-from cssec.server.licensing.activation import check_status_online, enter_code
+from cssec.server.licensing.activation import check_status_online, enter_code, unchanged_note
 from cssec.server.licensing.clockguard import server_info
 from cssec.server.licensing.replacement import ConfirmationRequired
 from cssec.server.licensing.view import read_licenses
@@ -204,9 +204,9 @@ async def check_online(
                 "danger",
                 {
                     "ja": f"{name['ja']}: ステータスを確認できませんでした。"
-                    f"現在のライセンスは変更されていません。{error.message('ja')}",
-                    "en": f"{name['en']}: the status could not be checked; the current license "
-                    f"is unchanged. {error.message('en')}",
+                    f"{unchanged_note(error, 'ja')}{error.message('ja')}",
+                    "en": f"{name['en']}: the status could not be checked. "
+                    f"{unchanged_note(error, 'en')}{error.message('en')}",
                 },
             )
     return redirect(LICENSES_URL)

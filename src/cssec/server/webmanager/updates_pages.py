@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from cssec.core.errors import CssecError
@@ -111,7 +112,7 @@ async def import_bundle_upload(
                 data = await upload.read(MAX_BUNDLE_BYTES + 1)
             else:
                 data = b""
-    except (MultiPartException, ValueError):
+    except (MultiPartException, HTTPException, ValueError):  # a form it cannot parse
         return refuse(request, BundleRefused("bad_bundle", "form"), COMPONENTS_URL)
     if (refused := csrf_refusal(request, token if isinstance(token, str) else "",
                                 COMPONENTS_URL)) is not None:  # fmt: skip

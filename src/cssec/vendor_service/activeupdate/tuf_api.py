@@ -27,6 +27,7 @@ from cssec.vendor_service.activeupdate.api import (
     _UNAVAILABLE,
     _error,
     _example,
+    accel_redirect,
 )
 from cssec.vendor_service.activeupdate.services import authorize_download
 from cssec.vendor_service.activeupdate.tuf_repo import (
@@ -132,6 +133,9 @@ def get_target(
             return target_file(session, path)
 
     blob = vendor.retrying(work)
+    prefix = vendor.settings.accel_redirect_prefix
+    if prefix:  # behind nginx: it sends the file (activeupdate.api.accel_redirect)
+        return accel_redirect(prefix, blob, {"Cache-Control": IMMUTABLE})
     return FileResponse(
         blob, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
     )

@@ -17,13 +17,15 @@ blob store (content-addressed already) serves them.
 Targets: the current version of each of the four components (`<component>/<filename>`,
 custom `{"component", "version", "published_at"}`) and `activeupdate/manifest.json`, the
 vendor-signed manifest envelope of the same serial, which servers keep handing their
-clients (those that do not speak TUF yet still verify the vendor's signature).
+clients (those that do not speak TUF yet still verify the vendor's signature). And, for
+the pattern files, `deltas/<component>/<from>-<to>` (`deltas.py`).
 
 `sync_repository` makes the metadata match the database: a new targets version when the
 components changed (a publish) or the root's keys did, then snapshot and timestamp; and any
 of the three re-signed when less than half of its lifetime is left, by the injected clock.
 It runs after every publish and, cheaply checked first, on every timestamp.json request, so
-the one-day timestamp is renewed by the service on its own.
+the timestamp (one day by default) is renewed by the service on its own. The lifetimes
+are vendor settings (`lifetimes.py`, `tuf_*_expiry_*`).
 """
 
 from __future__ import annotations
