@@ -12,10 +12,17 @@ server B has lost its copy of N (removed from disk), so it must take the whole f
 exactly what every server did before deltas. Both updates fetch the same TUF metadata
 (timestamp, snapshot, targets, the manifest target), counted too.
 
+Clients too: each server has one client (the real client code, its requests carried into
+the server app by starlette's TestClient, counted the same way) installed at N. After the
+servers' updates, client A updates through server A's TUF mirror, which kept the delta it
+verified and used, so it moves the delta; client B's server took the whole file and keeps
+no delta, so client B moves the whole file.
+
 Reported: the bytes of each update (all of it, and the pattern's own target alone), the
-ratio delta / whole (goal, issue #13: <= 0.1), and the time `core.delta` takes to make the
-delta (at publish, on the vendor) and to apply it (on the server). Most of a publish's and
-an update's time is YARA compiling the pattern, not the delta.
+ratio delta / whole (goal, issue #13: <= 0.1), the same for the clients, and the time
+`core.delta` takes to make the delta (at publish, on the vendor) and to apply it (on the
+server). Most of a publish's and an update's time is YARA compiling the pattern, not the
+delta.
 """
 
 from __future__ import annotations
@@ -31,7 +38,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+from starlette.testclient import TestClient
 
+from cssec.client.install import agent_for, install_client
+from cssec.client.state import ClientState
+from cssec.client.updater import update_components
 from cssec.core.clock import FakeClock
 from cssec.core.delta import apply_delta, make_delta
 from cssec.core.signing import VerifyingKey
@@ -56,6 +67,8 @@ PASSWORD = "bench password, long enough"
 TZ = "Asia/Tokyo"
 PATTERN = "/api/v1/tuf/targets/virus_pattern/"
 DELTA = "/api/v1/tuf/targets/deltas/virus_pattern/"
+CLIENT_PATTERN = "/api/v1/agent/tuf/targets/virus_pattern/"
+CLIENT_DELTA = "/api/v1/agent/tuf/targets/deltas/virus_pattern/"
 
 
 @dataclass
@@ -71,6 +84,29 @@ class Counting(httpx.AsyncBaseTransport):
         self.bytes_by_path.append((request.url.path, len(body)))
         return httpx.Response(
             response.status_code, headers=response.headers, content=body, request=request
+        )
+
+    def since(self, mark: int, prefix: str = "") -> int:
+        return sum(n for path, n in self.bytes_by_path[mark:] if path.startswith(prefix))
+
+
+@dataclass
+class ClientCounting(httpx.BaseTransport):
+    """A client's requests into its server app (through a TestClient), counted by path."""
+
+    http: TestClient
+    bytes_by_path: list[tuple[str, int]] = field(default_factory=list)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.http.request(
+            request.method,
+            str(request.url),
+            headers=[(k, v) for k, v in request.headers.items() if k.lower() != "host"],
+            content=request.read(),
+        )
+        self.bytes_by_path.append((request.url.path, len(answer.content)))
+        return httpx.Response(
+            answer.status_code, headers=list(answer.headers.items()), content=answer.content
         )
 
     def since(self, mark: int, prefix: str = "") -> int:
@@ -137,6 +173,17 @@ async def main() -> None:
                 outcome = await app.state.component_poller.update_now(actor="bench")
                 assert outcome.ok, outcome.message
                 servers.append(app)
+            clients = []
+            for name, app in zip(("a", "b"), servers, strict=True):
+                http = TestClient(app, base_url="http://server.test", client=("127.0.0.1", 5e4))
+                state = ClientState(root / f"client-{name}")
+                transport = ClientCounting(http)
+                installed = install_client(
+                    state, server_url="http://server.test", route="autopcc",
+                    install_token=None, clock=clock, lang="en", transport=transport,
+                )  # fmt: skip
+                assert installed.update_error is None, installed.update_error
+                clients.append((state, transport))
             with vendor.session() as session:
                 publish_component(session, "virus_pattern", new, actor="bench")
             lost = root / "b" / "components" / "virus_pattern"
@@ -150,6 +197,17 @@ async def main() -> None:
                 assert outcome.result == "success", outcome.message
                 pattern = counting.since(mark, PATTERN) + counting.since(mark, DELTA)
                 moved[name] = (counting.since(mark), pattern)
+            client_moved = {}
+            for name, (state, transport) in zip(("delta", "whole"), clients, strict=True):
+                mark = len(transport.bytes_by_path)
+                with agent_for(state.load_config(), lang="en", transport=transport) as agent:
+                    done = update_components(state, agent, clock=clock, lang="en")
+                assert done.result == "success", done
+                pattern = transport.since(mark, CLIENT_PATTERN) + transport.since(
+                    mark, CLIENT_DELTA
+                )
+                client_moved[name] = (transport.since(mark), pattern)
+                transport.http.close()
             for app in servers:
                 app.state.server.engine.dispose()
         finally:
@@ -171,6 +229,20 @@ async def main() -> None:
     verdict = "meets" if ratio <= GOAL else "MISSES"
     print(f"ratio delta / whole, whole update: {ratio:.4f} ({verdict} the goal <= {GOAL})")
     print(f"ratio delta / whole, pattern target alone: {delta_pattern / whole_pattern:.4f}")
+    (c_delta_total, c_delta_pattern), (c_whole_total, c_whole_pattern) = (
+        client_moved["delta"],
+        client_moved["whole"],
+    )
+    print(f"client update through its server's delta: {c_delta_total:>10,} bytes "
+          f"(pattern target {c_delta_pattern:,})")  # fmt: skip
+    print(f"client update with the whole file:        {c_whole_total:>10,} bytes "
+          f"(pattern target {c_whole_pattern:,})")  # fmt: skip
+    c_ratio = c_delta_total / c_whole_total
+    c_verdict = "meets" if c_ratio <= GOAL else "MISSES"
+    print(f"client ratio delta / whole, whole update: {c_ratio:.4f} "
+          f"({c_verdict} the goal <= {GOAL})")  # fmt: skip
+    print(f"client ratio delta / whole, pattern target alone: "
+          f"{c_delta_pattern / c_whole_pattern:.4f}")  # fmt: skip
     print(f"making the delta: {make_seconds:.2f} s; applying it: {apply_seconds * 1000:.0f} ms")
 
 

@@ -121,9 +121,7 @@ HELP_JA: dict[str, str] = {
     "No network: check the code by its structure.": (
         "ネットワークを使いません: コードはその構造で確認します。"
     ),
-    "For online registration (default: host name).": (
-        "オンライン登録用（既定: ホスト名）。"
-    ),
+    "For online registration (default: host name).": ("オンライン登録用（既定: ホスト名）。"),
     "For online registration.": "オンライン登録用。",
     "sha256:<64 hex> of the vendor's public key, received out of band ('cssec vendor keys "
     "public' prints it). Repeatable.": (

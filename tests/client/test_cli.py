@@ -228,7 +228,9 @@ def test_error_bodies_map_to_error_classes() -> None:
     error = error_from_response(httpx.Response(403, json=body))
     assert isinstance(error, LicenseExpired)
     # The server's message names Web manager menus; the PC's user is told whom to ask.
-    assert error.message("en") == "Refused: the C/S Sec. license has expired. Ask your administrator."
+    assert error.message("en") == (
+        "Refused: the C/S Sec. license has expired. Ask your administrator."
+    )
     assert error.fields["operation"] == "x"
     limited = error_from_response(httpx.Response(429, json={"code": "rate_limited"}))
     assert isinstance(limited, RateLimited)

@@ -114,4 +114,5 @@ def test_errors_are_exceptions() -> None:
     with pytest.raises(CssecError) as caught:
         raise errors.WrongProduct(actual="DCS", expected="CS")
     assert caught.value.code == "wrong_product"
-    assert "DCS" in caught.value.message("en")
+    assert "Damage Cleanup Services" in caught.value.message("en")  # names, not codes
+    assert "DCS 用" not in caught.value.message("ja")

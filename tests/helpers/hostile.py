@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import random
 import re
+import secrets
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
+import pytest
 from fastapi import FastAPI
+from sqlalchemy import make_url
 
 from cssec.core._damm import M0, M1, M2, M3, M4
 from cssec.core.clock import FakeClock
@@ -57,6 +64,25 @@ def vendor_settings(data_dir: Path) -> VendorSettings:
         status_rate_limit="1000000/minute",
         activeupdate_rate_limit="1000000/minute",
     )
+
+
+@contextmanager
+def postgres_database(prefix: str = "cssec_hostile") -> Iterator[str]:
+    """A throwaway PostgreSQL database's URL (the test is skipped when
+    CSSEC_TEST_POSTGRES_URL is not set): races that SQLite's one writer at a time hides."""
+    base = os.environ.get("CSSEC_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("CSSEC_TEST_POSTGRES_URL is not set")
+    url = make_url(base)
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_vendor_app(data_dir: Path, clock: FakeClock) -> FastAPI:

@@ -15,6 +15,7 @@ the customer's name and address on every page and in the PDF, `next=` and Host h
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import threading
@@ -28,7 +29,7 @@ from fastapi import FastAPI
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
-from tests.helpers.hostile import START, csrf_of, vendor_of
+from tests.helpers.hostile import START, csrf_of, postgres_database, vendor_of
 from tests.helpers.smtp_sink import Mailbox, smtp_sink
 
 from cssec.core.clock import FakeClock
@@ -81,6 +82,21 @@ def app(tmp_path: Path, mailbox: Mailbox, clock: FakeClock) -> Iterator[FastAPI]
         yield application
     finally:
         application.state.vendor.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def race_app(
+    request: pytest.FixtureRequest, tmp_path: Path, mailbox: Mailbox, clock: FakeClock
+) -> Iterator[FastAPI]:
+    """For the races: SQLite (one writer at a time) and PostgreSQL (side by side; skipped
+    without CSSEC_TEST_POSTGRES_URL)."""
+    with contextlib.ExitStack() as stack:
+        extra: dict[str, Any] = {}
+        if request.param == "postgres":
+            extra["database_url"] = stack.enter_context(postgres_database())
+        application = create_app(_settings(tmp_path, mailbox, **extra), clock=clock)
+        stack.callback(application.state.vendor.close)
+        yield application
 
 
 def _issue(app: FastAPI, customer: str, contact: str) -> services.IssuedContract:
@@ -203,9 +219,9 @@ def test_the_per_key_limit_trips_alike_for_keys_that_do_not_exist(
 # --- The sign-in link -------------------------------------------------------------------
 
 
-def test_a_link_raced_from_two_browsers_signs_in_once(
-    app: FastAPI, victim_contract: services.IssuedContract, mailbox: Mailbox
-) -> None:
+def test_a_link_raced_from_four_browsers_signs_in_once(race_app: FastAPI, mailbox: Mailbox) -> None:
+    app = race_app
+    victim_contract = _issue(app, "株式会社ひがいしゃ", CONTACT)
     assert _ask(_client(app), victim_contract.registration_key, CONTACT).status_code == 200
     path = _link(mailbox)
     browsers = [_client(app, f"198.51.100.{30 + i}") for i in range(4)]
@@ -495,3 +511,55 @@ def test_markup_in_the_customer_name_stays_text_in_the_console(app: FastAPI) -> 
         assert response.status_code == 200, path
         assert "<script>alert(1)" not in response.text, path
         assert "<svg/onload" not in response.text, path
+
+
+def test_the_offline_code_raced_from_four_tabs_is_issued_once(
+    race_app: FastAPI, mailbox: Mailbox
+) -> None:
+    app = race_app
+    victim_contract = _issue(app, "株式会社ひがいしゃ", CONTACT)
+    with vendor_of(app).session() as session:
+        services.renew_contract(session, victim_contract.contract_id, actor="test")
+    customer = _sign_in(app, mailbox, victim_contract.registration_key, CONTACT)
+    page = f"/portal/contracts/{victim_contract.contract_id}"
+    token = csrf_of(customer.get(page).text)
+    cookie = customer.cookies.get("cssec_portal")
+    assert cookie
+    tabs = [_client(app) for _ in range(4)]
+    for tab in tabs:
+        tab.cookies.set("cssec_portal", cookie, domain="testserver.local", path="/portal")
+    before = _state(app)
+    gate = threading.Barrier(len(tabs))
+
+    def go(tab: TestClient) -> None:
+        gate.wait()
+        tab.post(f"{page}/offline-code", data={"product": "CS", "csrf_token": token})
+
+    threads = [threading.Thread(target=go, args=(tab,)) for tab in tabs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _state(app)["codes"] == before["codes"] + 1
+
+
+def test_pages_with_codes_and_the_link_page_are_not_cached_nor_leak_a_referrer(
+    app: FastAPI, victim_contract: services.IssuedContract, mailbox: Mailbox
+) -> None:
+    customer = _sign_in(app, mailbox, victim_contract.registration_key, CONTACT)
+    with vendor_of(app).session() as session:
+        code_id = session.scalar(
+            select(ActivationCodeRow.id).where(
+                ActivationCodeRow.contract_id == victim_contract.contract_id
+            )
+        )
+    base = f"/portal/contracts/{victim_contract.contract_id}"
+    for path in (base, f"{base}/certificate", f"{base}/certificate.pdf",
+                 f"{base}/codes/{code_id}.txt", "/portal/signin/" + "A" * 43):  # fmt: skip
+        response = customer.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+        assert response.headers["referrer-policy"] in {"same-origin", "no-referrer"}, path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+    hostile = customer.get("/portal/signin/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    assert "<script>alert(1)" not in hostile.text

@@ -300,9 +300,7 @@ class LicenseExpiredAtServer(LicenseExpired):
         "C/S Sec.のライセンスの有効期限が切れているため、実行できません。"
         "管理者にお問い合わせください。"
     )
-    generic_message_en = (
-        "Refused: the C/S Sec. license has expired. Ask your administrator."
-    )
+    generic_message_en = "Refused: the C/S Sec. license has expired. Ask your administrator."
 
 
 class ScanTargetMissing(CssecError):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -30,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from cssec.client.errors import ComponentsStale, UpdateMetadataRejected
 from cssec.core.components import ComponentVersion, format_timestamp
+from cssec.core.delta import DeltaError, apply_delta
 from cssec.core.errors import CssecError, NotFound
 from cssec.core.signing import VerifyingKey, canonical_json, verify_statement
 
@@ -39,7 +41,10 @@ if TYPE_CHECKING:
 
     from cssec.client.agent import AgentClient
 
+log = logging.getLogger(__name__)
+
 TUF_DIR = "tuf"
+DELTA_DIR = "deltas"
 MANIFEST_TARGET = "activeupdate/manifest.json"
 ENDORSEMENT_KIND = "tuf_root"
 MAX_ENDORSEMENT_BYTES = 64_000
@@ -204,14 +209,51 @@ class ClientTuf:
                 return data
         return self._download(info)
 
-    def component(self, version: ComponentVersion) -> bytes:
+    def component(
+        self,
+        version: ComponentVersion,
+        held: ComponentVersion | None = None,
+        source: bytes | None = None,
+    ) -> bytes:
         """The component file the manifest names, checked by TUF (length and hash, which
-        must be the manifest's too)."""
+        must be the manifest's too). With the intact file of an older version (`held`,
+        `source`), from the published delta when there is one (`by_delta`)."""
         info = self._info(f"{version.component.value}/{version.filename}")
         if (info.length, info.hashes.get("sha256")) != (version.size, version.sha256):
             detail = f"{version.component.value}: the targets and the manifest disagree"
             raise UpdateMetadataRejected("bad_metadata", detail)
+        if held is not None and source is not None:
+            data = self.by_delta(held, source, version)
+            if data is not None:
+                return data
         return self._download(info)
+
+    def by_delta(
+        self, held: ComponentVersion, source: bytes, wanted: ComponentVersion
+    ) -> bytes | None:
+        """`wanted` rebuilt from the held file and the delta target
+        `deltas/<component>/<N>-<M>` (length and hash checked by TUF, then the result
+        against the full target's length and SHA-256); None on any problem, to fetch the
+        whole file instead. zlib and hashlib only (the client's RSS budget)."""
+        if held.component != wanted.component or held.version >= wanted.version:
+            return None
+        path = f"{DELTA_DIR}/{wanted.component.value}/{held.version}-{wanted.version}"
+        try:
+            info = self._guard(lambda: self.updater.get_targetinfo(path))
+            custom = info.custom if info is not None and isinstance(info.custom, dict) else {}
+            if (custom.get("from_sha256"), custom.get("to_sha256")) != (
+                held.sha256,
+                wanted.sha256,
+            ):
+                return None
+            data = apply_delta(self._download(info), source, max_target=wanted.size)
+        except (CssecError, DeltaError) as exc:
+            log.warning("delta %s not used, fetching the whole file: %s", path, exc)
+            return None
+        if len(data) != wanted.size or hashlib.sha256(data).hexdigest() != wanted.sha256:
+            log.warning("delta %s does not rebuild the published file", path)
+            return None
+        return data
 
 
 def endorsed_root(

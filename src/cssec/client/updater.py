@@ -5,6 +5,8 @@ the vendor keys received at enrollment, and every file against the manifest's si
 SHA-256 (and that it parses as its component). Only when every changed file is on disk and
 verified does one rename of current.json switch to the new versions; the versions they
 replace are kept as the fallback. Any failure leaves the current versions in use.
+Through TUF, a pattern this client holds intact at version N comes from the delta N → M
+its server kept, when there is one (`tuf_client.ClientTuf.by_delta`), else whole.
 
 The result always reaches the server's client update log (or the outbox): "success",
 "up_to_date", "failed" or "refused". A refusal (license expired) is never reported to
@@ -62,7 +64,7 @@ def describe_versions(versions: dict[Component, int], lang: str) -> str:
 
 
 def describe_changes(changes: dict[Component, tuple[int | None, int]], lang: str) -> str:
-    """"virus pattern file 1 → 2", or "… 1 (new)" for a component installed for the first time."""
+    """Reads "virus pattern file 1 → 2", or "… 1 (new)" for a first install, never "- → 1"."""
     new_word = "（新規）" if lang == "ja" else " (new)"
     return ", ".join(
         f"{c.label(lang)} {new}{new_word}" if old is None else f"{c.label(lang)} {old} → {new}"
@@ -189,6 +191,16 @@ class _Updater:
         except OSError:
             return False
 
+    def _intact(self, version: ComponentVersion | None) -> bytes | None:
+        """The held file of `version` when it is intact (a delta's source), else None."""
+        if version is None:
+            return None
+        try:
+            data = self.state.read_component(version)
+        except OSError:
+            return None
+        return data if verify_file(data, version) else None
+
     def fetch_file(self, version: ComponentVersion) -> None:
         """Put the verified file in place (unless it already is, e.g. a previous version)."""
         if self.present(version):
@@ -196,7 +208,8 @@ class _Updater:
         label = version.component.label(self.lang)
         try:
             if self.tuf is not None:
-                data = self.tuf.component(version)
+                held = self.installed.current.get(version.component)
+                data = self.tuf.component(version, held, self._intact(held))
             else:
                 data = self.agent.download(
                     version.component, version.sha256, max_bytes=version.size

@@ -143,6 +143,18 @@ def delta_target_length(delta: bytes) -> int:
     return target_len
 
 
+def delta_hashes(delta: bytes) -> tuple[str, str]:
+    """The SHA-256 (hex) of the source and of the target the delta names, read from its
+    header (not verified: `apply_delta` verifies both)."""
+    if not delta.startswith(MAGIC):
+        raise DeltaError("not a cssec delta")
+    _source_len, pos = _read_varint(delta, len(MAGIC))
+    _target_len, pos = _read_varint(delta, pos)
+    if len(delta) < pos + 64:
+        raise DeltaError("truncated header")
+    return delta[pos : pos + 32].hex(), delta[pos + 32 : pos + 64].hex()
+
+
 def apply_delta(delta: bytes, source: bytes, *, max_target: int = MAX_TARGET) -> bytes:
     """`target` from `source` and `make_delta(source, target)`; DeltaError for anything
     else (see the module docstring)."""
@@ -201,4 +213,4 @@ def _run(body: bytes, source: bytes, target_len: int) -> bytearray:
     return out
 
 
-__all__ = ["DeltaError", "apply_delta", "delta_target_length", "make_delta"]
+__all__ = ["DeltaError", "apply_delta", "delta_hashes", "delta_target_length", "make_delta"]

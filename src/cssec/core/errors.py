@@ -71,9 +71,33 @@ class RevokedActivationCode(CssecError):
 
 
 class WrongProduct(CssecError):
+    """`expected` and `actual` are product codes (CS, DCS); the messages name the products."""
+
     code = "wrong_product"
-    message_ja = "このアクティベーションコードは {actual} 用です ({expected} 用ではありません)。製品に合ったコードを入力してください。"
-    message_en = "This activation code is for {actual}, not {expected}. Enter the code for this product."
+    message_ja = (
+        "このアクティベーションコードは{actual}のコードで、{expected}のコードではありません。"
+        "{actual}のコードは[製品ライセンス]の{actual}の[新規入力]で入力してください。"
+    )
+    message_en = (
+        "This activation code is for {actual}; it is not a {expected} code. Enter it under "
+        "Product License → {actual} → Enter new code, and enter the {expected} code here."
+    )
+    product_names: ClassVar[dict[str, dict[str, str]]] = {
+        "CS": {"ja": "C/S Sec.", "en": "C/S Sec."},
+        "DCS": {"ja": "ウイルス感染復旧サービス", "en": "Damage Cleanup Services"},
+    }
+
+    def message(self, lang: str = "ja") -> str:
+        if self._override is not None:
+            return self._override
+        key = "en" if lang.lower().startswith("en") else "ja"
+        names = {
+            field: self.product_names.get(str(self.fields.get(field)), {}).get(key)
+            or str(self.fields.get(field, "?"))
+            for field in ("expected", "actual")
+        }
+        template = self.message_en if key == "en" else self.message_ja
+        return template.format(**{**self.fields, **names})
 
 
 class InvalidRegistrationKey(CssecError):

@@ -54,7 +54,7 @@ def upgrade_to_head(engine: Engine, script_location: Path) -> None:
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql-disabled":
+        if connection.dialect.name == "postgresql":
             # N nodes starting at once: one migrates, the others wait here (until its
             # commit) and then find nothing left to do. SQLite: one host, its write lock.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})

@@ -265,8 +265,10 @@ def test_09_grace_banner(page: Any, stack: Stack) -> None:
     assert "変更点" in page.get_by_test_id("flash-warning").first.inner_text()
     assert field(page, "DCS", "status") == "更新猶予期間"
     banner = page.get_by_test_id("banner").inner_text()
-    assert "ウイルス感染復旧サービス は更新猶予期間中です" in banner
-    assert "ウイルスパターンファイルの配信" in banner
+    assert "ウイルス感染復旧サービスは更新猶予期間中です" in banner
+    # Its own stopped function, not C/S Sec.'s.
+    assert "ウイルス感染復旧テンプレートの配信" in banner
+    assert "ウイルスパターンファイルの配信" not in banner
     assert "ステータスをオンラインで確認" in banner
     shot(page, "11-grace-banner")
 

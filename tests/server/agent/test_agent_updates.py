@@ -229,9 +229,13 @@ async def test_components_page_after_grace_says_why(
     await server.login()
     token = await server.csrf("/updates/components")
     await server.client.post("/updates/components/update-now", data={"csrf_token": token})
-    page = _text((await server.client.get("/updates/components")).text)
+    html = (await server.client.get("/updates/components")).text
+    page = _text(html)
     assert "ActiveUpdate サーバからのコンポーネントのダウンロードはできません" in page
     assert "新規入力" in page
+    # One red box (the license banner), and a button that cannot be pressed.
+    assert html.count("banner-danger") == 1, html
+    assert re.search(r'data-testid="update-now" disabled', html)
 
 
 runner = CliRunner()
@@ -351,9 +355,8 @@ async def test_client_status_shows_the_license_the_server_reports(
         slot = server.slot()
         shown = client_runner.invoke(client_cli.app, ["--lang", "en", *status])
         assert f"C/S Sec. license: Activated (expires on {slot.expires_on}" in shown.stdout
-        assert json.loads(
-            client_runner.invoke(client_cli.app, [*status, "--json"]).stdout
-        )["license"]["state"] == "activated"
+        as_json = client_runner.invoke(client_cli.app, [*status, "--json"]).stdout
+        assert json.loads(as_json)["license"]["state"] == "activated"
         _set_day(clock, grace_end(slot.expires_on, slot.grace_days) + timedelta(days=1))
         with agent_for(state.load_config(), lang="en", transport=transport) as agent:
             send_heartbeat(state, agent, clock=clock, lang="en", run_cleanups=False)

@@ -8,10 +8,15 @@ from pathlib import Path
 import cssec.server
 from cssec.server.logs.labels import (
     EVENT_KIND_LABELS,
+    REQUEST_LABELS,
+    component_label,
+    connection_result_label,
     error_label,
     event_kind_label,
     group_label,
+    request_label,
 )
+from cssec.server.webmanager.client_log_pages import CONNECTION_ACTIONS
 
 SERVER = Path(cssec.server.__file__).parent
 LITERAL_KIND = re.compile(r"""kind=["']([a-z_]+\.[a-z_]+)["']|KIND = ["']([a-z_]+\.[a-z_]+)["']""")
@@ -41,3 +46,22 @@ def test_unknown_values_fall_back_to_words() -> None:
     assert error_label("revoked_activation_code", "ja") == "コードは失効しています"
     assert error_label("some_new_code", "en") == "Error"
     assert error_label(None, "en") == "-"
+
+
+AGENT_ROUTE = re.compile(r"""@router\.(?:get|post|put|delete)\(\s*["']/([a-z-]+)""")
+
+
+def test_every_agent_request_kind_has_a_label() -> None:
+    """The connection status log's 要求 column names each agent API route's first segment."""
+    kinds: set[str] = set()
+    for path in (SERVER / "agent").glob("*.py"):
+        kinds |= set(AGENT_ROUTE.findall(path.read_text("utf-8")))
+    assert {"enroll", "heartbeat", "update-result"} <= kinds  # the scan really reads them
+    assert sorted(kinds - set(REQUEST_LABELS)) == []
+    assert set(CONNECTION_ACTIONS) <= set(REQUEST_LABELS)
+    assert request_label("update-result", "ja") == "アップデート結果の報告"
+    assert request_label("brand-new", "en") == "Other request"
+    assert connection_result_label("not_authenticated", "en") == "Not authenticated"
+    assert connection_result_label("some_new_code", "ja") == "失敗"
+    assert component_label("virus_pattern", "ja") == "ウイルスパターンファイル"
+    assert component_label("nothing", "en") == "Other"

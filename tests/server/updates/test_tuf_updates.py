@@ -147,7 +147,8 @@ async def test_each_attack_is_refused_with_the_components_unchanged(
     if mode == "freeze":
         [event] = stale
         assert "Components stale since" in event.message_en
-        assert "components stale since" in event.message_ja
+        assert "から最新か確認できていません" in event.message_ja
+        assert "stale" not in event.message_ja  # docs/style-ja.md: no English phrase inside
         assert (await _poll(server, clock)).result == "failed"
         assert len(server.events(STALE)) == 1, "once per expiry, not once per poll"
     else:

@@ -58,7 +58,8 @@ async def test_online_install_downloads_the_current_components(
         assert (root / component.value / "1" / name).is_file()
     [row] = log_rows(server)
     assert (row.trigger, row.result) == ("install", "success")
-    assert "ウイルスパターンファイル - → 1" in row.message_ja
+    assert "ウイルスパターンファイル 1（新規）" in row.message_ja
+    assert "- →" not in row.message_ja
 
 
 async def test_install_fails_cleanly_when_the_download_fails(

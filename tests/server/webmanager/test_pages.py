@@ -198,7 +198,9 @@ async def test_mistyped_code_goes_back_to_the_form_with_the_reason(
 
     wrong = await server.activate_form(contract.codes["DCS"], product="CS")
     form = await server.client.get(wrong.headers["location"])
-    assert "C/S Sec. 用ではありません" in form.text or "CS 用ではありません" in form.text
+    # Product names, and where that code goes, never "DCS 用です (CS 用ではありません)".
+    assert "ウイルス感染復旧サービスのコードで、C/S Sec.のコードではありません" in form.text
+    assert "ウイルス感染復旧サービスの[新規入力]" in form.text
 
 
 async def test_check_online_from_the_page(
@@ -238,7 +240,7 @@ async def test_banners_from_ninety_days_through_expiry(
     assert await banner_text() == ""
     _noon(clock, contract.end - timedelta(days=90))
     text = await banner_text()
-    assert "あと 90 日" in text
+    assert "あと90日" in text
     assert "ウイルスパターンファイルの配信" in text
     assert "ステータスをオンラインで確認" in text
     _noon(clock, contract.end + timedelta(days=1))

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -15,7 +18,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from cssec.vendor_service.runtime import MIGRATIONS
-from cssec.web.db import database_revisions, script_head, upgrade_to_head
+from cssec.web.db import MIGRATION_LOCK, database_revisions, script_head, upgrade_to_head
 
 pytestmark = pytest.mark.postgres
 
@@ -37,26 +40,60 @@ def empty_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+UPGRADE = """
+import sys, time
+from sqlalchemy import create_engine
+from cssec.vendor_service.runtime import MIGRATIONS
+from cssec.web.db import upgrade_to_head
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all at the same instant
+upgrade_to_head(create_engine(sys.argv[1]), MIGRATIONS)
+"""
+
+
 def test_nodes_starting_together_migrate_once(empty_database: str) -> None:
-    engines = [create_engine(empty_database) for _ in range(4)]
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(engines))
-
-    def node(index: int) -> None:
-        start.wait()
-        try:
-            upgrade_to_head(engines[index], MIGRATIONS)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=node, args=(i,)) for i in range(len(engines))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    at = str(time.time() + 3)
+    nodes = [
+        subprocess.Popen(
+            [sys.executable, "-c", UPGRADE, empty_database, at],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [node.communicate(timeout=180)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0] * 4, "\n".join(outputs)
+    engine = create_engine(empty_database)
     try:
-        assert errors == []
-        assert database_revisions(engines[0]) == {script_head(MIGRATIONS)}
+        assert database_revisions(engine) == {script_head(MIGRATIONS)}
     finally:
-        for engine in engines:
-            engine.dispose()
+        engine.dispose()
+
+
+def test_a_node_waits_while_another_one_migrates(empty_database: str) -> None:
+    """Deterministically: while the upgrade lock is held (another node migrating), a
+    starting node waits, then finds the schema as the other one left it."""
+    plain = make_url(empty_database).set(drivername="postgresql").render_as_string(False)
+    engine = create_engine(empty_database)
+    done = threading.Event()
+    failed: list[BaseException] = []
+
+    def start_node() -> None:
+        try:
+            upgrade_to_head(engine, MIGRATIONS)
+        except BaseException as exc:
+            failed.append(exc)
+        done.set()
+
+    try:
+        with psycopg.connect(plain) as other:  # a transaction holding the lock
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            thread = threading.Thread(target=start_node)
+            thread.start()
+            assert not done.wait(2), "migrated while another node held the upgrade lock"
+        thread.join(timeout=120)
+        assert done.is_set()
+        assert failed == []
+        assert database_revisions(engine) == {script_head(MIGRATIONS)}
+    finally:
+        engine.dispose()

@@ -5,6 +5,8 @@ GET /api/v1/agent/tuf/{N}.root.json             a root this server verified
 GET /api/v1/agent/tuf/timestamp.json            the timestamp it last verified
 GET /api/v1/agent/tuf/{V}.snapshot.json|{V}.targets.json   the ones it holds
 GET /api/v1/agent/tuf/targets/{dir}/{sha256}.{name}         a target it verified
+GET /api/v1/agent/tuf/targets/deltas/{component}/{sha256}.{N}-{M}   a pattern delta it
+                                                 verified, while it distributes version M
 
 Exactly the vendor's bytes: a client runs python-tuf against them with the vendor's root,
 so this server can withhold an update but not forge, roll back or freeze one. It serves
@@ -24,6 +26,7 @@ from typing import Annotated
 from fastapi import Path, Request
 from fastapi.responses import Response
 
+from cssec.core.delta import DeltaError, delta_hashes
 from cssec.core.errors import NotFound
 from cssec.core.policy import Component, Operation, decide, distribution_operation
 from cssec.server.agent.auth import ClientDep
@@ -65,6 +68,24 @@ def _component_file(request: Request, component: Component, sha256: str) -> byte
     return None
 
 
+def _delta_file(request: Request, component: Component, sha256: str, to: int) -> bytes | None:
+    """A pattern delta this server verified and rebuilt from, when the version it leads to
+    is one it distributes (current or previous set): a withheld version stays withheld."""
+    data = tuf_mirror.delta_target(ctx_of(request).data.root, sha256)
+    if data is None:
+        return None
+    try:
+        _source, target = delta_hashes(data)
+    except DeltaError:
+        return None
+    installed = _installed(request)
+    for manifest in (installed.current, installed.previous):
+        version = manifest.components.get(component) if manifest else None
+        if version is not None and (version.version, version.sha256) == (to, target):
+            return data
+    return None
+
+
 def _manifest_file(request: Request, sha256: str) -> bytes | None:
     """The manifest target this server verified, unless it is newer than the components
     it distributes (not switched to yet, or rolled back here: withheld)."""
@@ -95,6 +116,18 @@ def _manifest_file(request: Request, sha256: str) -> bytes | None:
 def get_tuf_target(
     request: Request, client: ClientDep, path: Annotated[str, Path(max_length=200)]
 ) -> Response:
+    delta = tuf_mirror.parse_delta_target(path)
+    if delta is not None:
+        name, sha256, _held, to = delta
+        try:
+            component = Component(name)
+        except ValueError:
+            raise NotFound() from None
+        _gate(request, distribution_operation(component))
+        data = _delta_file(request, component, sha256, to)
+        if data is None:
+            raise NotFound()
+        return Response(data, media_type="application/octet-stream")
     parsed = tuf_mirror.parse_target(path)
     if parsed is None:
         raise NotFound()

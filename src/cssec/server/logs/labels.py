@@ -127,6 +127,7 @@ REQUEST_LABELS: dict[str, Label] = {
     "outbreak-policy": {"ja": "大規模感染予防の適用報告", "en": "Outbreak prevention report"},
     "vendor-keys": {"ja": "公開鍵の取得", "en": "Vendor keys"},
     "tls-renewals": {"ja": "証明書の更新", "en": "Certificate renewal"},
+    "tuf": {"ja": "アップデート情報の取得", "en": "Update metadata"},
 }
 REQUEST_OTHER: Label = {"ja": "その他の要求", "en": "Other request"}
 

@@ -99,7 +99,7 @@ CLIENT_MESSAGES: dict[str, dict[str, str]] = {
 
 
 def changes_text(changes: dict[str, Any], versions: dict[str, Any], lang: str) -> str:
-    """"ウイルスパターンファイル 1 → 2、スキャンエンジン 3（新規）" from {component: old}."""
+    """Reads 「ウイルスパターンファイル 1 → 2、検索エンジン 3（新規）」, from {component: old}."""
     parts = []
     for component in Component:
         if component.value not in changes:

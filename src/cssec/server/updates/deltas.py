@@ -2,9 +2,10 @@
 published delta N → M (`deltas/<component>/<N>-<M>`, a TUF target: its length and hash
 checked by python-tuf) instead of the whole file, rebuilds version M from the file it
 holds (`core.delta`), and uses the result only when it has the full target's length and
-SHA-256. Any problem (no delta published, a refused or damaged delta, a held file that is
-not intact) falls back to the whole file, which is then checked as always: a delta can
-save bytes, never change what is installed. The vendor side is
+SHA-256; the delta is then kept for its clients still at N (`tuf_mirror`, served by
+`agent.tuf`). Any problem (no delta published, a refused or damaged delta, a held file
+that is not intact) falls back to the whole file, which is then checked as always: a delta
+can save bytes, never change what is installed. The vendor side is
 `vendor_service.activeupdate.deltas`.
 """
 
@@ -19,6 +20,7 @@ from cssec.core.components import ComponentVersion
 from cssec.core.delta import DeltaError, apply_delta
 from cssec.core.errors import CssecError
 from cssec.server.updates.store import ComponentStore
+from cssec.server.updates.tuf_mirror import keep_delta_target
 
 if TYPE_CHECKING:
     from cssec.server.updates.tuf_client import TufSession
@@ -68,4 +70,6 @@ async def fetch_by_delta(
     if len(data) != wanted.size or hashlib.sha256(data).hexdigest() != wanted.sha256:
         log.warning("delta %s does not rebuild the published file", path)
         return None
+    # Kept for the clients still at `held`: the mirror serves it (`tuf_mirror`).
+    await asyncio.to_thread(keep_delta_target, store.root.parent, delta)
     return data

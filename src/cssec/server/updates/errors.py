@@ -117,3 +117,51 @@ class NothingToRollBack(CssecError):
         "There are no previous components to roll back to. A rollback undoes the latest "
         "update, one step only."
     )
+
+
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+"""The largest component bundle a server imports (the Web manager's upload too)."""
+
+BUNDLE_CAUSES: dict[str, tuple[str, str]] = {
+    "bad_bundle": (
+        "ファイルがコンポーネントバンドルではないか、壊れています",
+        "the file is not a component bundle, or it is damaged",
+    ),
+    "other_site": (
+        "このサーバのアクティベーションコード用に作成されたバンドルではありません",
+        "the bundle was made for another site's activation code",
+    ),
+    "bundle_too_old": (
+        "バンドルの作成から30日を超えています",
+        "the bundle was made more than 30 days ago",
+    ),
+    "older_bundle": (
+        "インストール済みのコンポーネントより古いバンドルです（ロールバックは受け付けません）",
+        "the bundle is older than the installed components (a rollback is refused)",
+    ),
+}
+
+
+class BundleRefused(CssecError):
+    """A component bundle was not imported; nothing was switched."""
+
+    code = "bundle_refused"
+    status = 400
+    message_ja = (
+        "コンポーネントバンドルを取り込めませんでした: {cause_ja}（{detail}）。"
+        "現在のコンポーネントはそのまま使用されます。法人お問合せ窓口に、このサーバの"
+        "アクティベーションコード用の新しいバンドルを依頼して、取り込み直してください。"
+    )
+    message_en = (
+        "The component bundle was not imported: {cause_en} ({detail}). The current "
+        "components stay in use. Ask corporate support for a new bundle for this server's "
+        "activation code, then import it."
+    )
+
+    def __init__(self, cause: str, detail: str = "") -> None:
+        ja, en = BUNDLE_CAUSES.get(cause) or CAUSES.get(cause, (cause, cause))
+        super().__init__(cause=cause, cause_ja=ja, cause_en=en, detail=detail or "-")
+
+    @property
+    def cause(self) -> str:
+        return str(self.fields["cause"])

@@ -36,7 +36,6 @@ from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSl
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
 from cssec.server.updates.fetch import Fetched, fetch_files, fetch_manifest
 from cssec.server.updates.store import ComponentStore
-from cssec.server.updates.tuf_client import open_tuf
 from cssec.server.updates.tuf_events import note_staleness
 
 
@@ -120,8 +119,9 @@ def _describe(versions: dict[Component, int], lang: str) -> str:
 
 def _describe_changes(changes: dict[Component, tuple[int | None, int]], lang: str) -> str:
     sep = "、" if lang == "ja" else ", "
+    new_word = "（新規）" if lang == "ja" else " (new)"  # never "- → 1"
     return sep.join(
-        f"{c.label(lang)} {'-' if old is None else old} → {new}"
+        f"{c.label(lang)} {new}{new_word}" if old is None else f"{c.label(lang)} {old} → {new}"
         for c, (old, new) in changes.items()
     )
 
@@ -235,6 +235,9 @@ async def update_components(
                 cause = str(exc.fields.get("cause"))
                 raise ComponentUpdateFailed("vendor_unreachable", cause) from None
             learn = functools.partial(keys_for, env, vendor, keys)
+            # python-tuf only while an update runs: the idle server does without it.
+            from cssec.server.updates.tuf_client import open_tuf  # noqa: PLC0415
+
             tuf = await open_tuf(
                 vendor, env.data.root, learn, code=code, server_id=server_id, now=now
             )

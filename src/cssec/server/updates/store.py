@@ -15,8 +15,6 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-import yara
-
 from cssec.core.components import (
     ComponentVersion,
     parse_cleanup_template,
@@ -38,6 +36,8 @@ def validate_component(component: Component, data: bytes) -> str | None:
     if component is Component.DAMAGE_CLEANUP_TEMPLATE:
         template = parse_cleanup_template(data)
         return None if template.ok else f"{template.error} {template.detail}".strip()
+    import yara  # noqa: PLC0415 - only an update compiles a pattern; the idle server does without
+
     try:
         rules = yara.compile(source=data.decode("utf-8"), includes=False)
     except UnicodeDecodeError:

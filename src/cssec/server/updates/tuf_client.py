@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from tuf.api import exceptions
-from tuf.api.metadata import Metadata, TargetFile, Timestamp
+from tuf.api.metadata import TargetFile
 from tuf.ngclient import FetcherInterface, Updater
 
 from cssec.core.components import COMPONENT_FILENAMES, Manifest, verify_manifest
@@ -70,16 +70,6 @@ def metadata_dir(data_root: Path) -> Path:
 def holds_root(data_root: Path) -> bool:
     """Whether this server already trusts a TUF root (then TUF is the only way)."""
     return (metadata_dir(data_root) / "root.json").exists()
-
-
-def stale_since(data_root: Path) -> datetime | None:
-    """When the timestamp this server last verified expires (or expired): its components
-    are "stale since" then when nothing fresher has arrived. None without one."""
-    try:
-        data = (metadata_dir(data_root) / "timestamp.json").read_bytes()
-        return Metadata[Timestamp].from_bytes(data).signed.expires
-    except (OSError, ValueError, exceptions.RepositoryError):
-        return None
 
 
 class _Refused(exceptions.DownloadError):

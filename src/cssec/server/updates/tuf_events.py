@@ -1,4 +1,4 @@
-""""Components stale since …": the event a server writes when the TUF timestamp it last
+"""The "components stale since …" event, written when the TUF timestamp this server last
 verified has expired and no fresh one arrives (the vendor unreachable, or something in
 the way serving old metadata: a freeze). Once per expiry instant, not once per poll."""
 
@@ -12,19 +12,21 @@ from cssec.core.components import format_timestamp
 from cssec.server.licensing.activation import LicenseEnv
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import SystemEvent
-from cssec.server.updates.tuf_client import stale_since
+from cssec.server.updates.tuf_mirror import stale_since
 
 KIND = "components.stale"
 
 
 def stale_message(since: datetime) -> dict[str, str]:
+    """The event's text, worded as the banner and the clients' (`client.errors.ComponentsStale`,
+    `client.messages` status.stale) word it, following docs/style-ja.md."""
     when = format_timestamp(since)
     return {
-        "ja": f"コンポーネントは {when} から最新か確認できていません (components stale since "
-        f"{when})。ActiveUpdate から新しい署名付きメタデータが届いていません。ネットワークと"
-        "プロキシの設定を確認し、[今すぐアップデート] を実行してください。",
-        "en": f"Components stale since {when}: no fresh signed metadata has arrived from "
-        "ActiveUpdate. Check the network and proxy settings, then press Update now.",
+        "ja": f"コンポーネントは{when}から最新か確認できていません。ActiveUpdateから新しい"
+        "署名付き更新情報が届いていません。ネットワークとプロキシの設定を確認し、"
+        "[今すぐアップデート]を実行してください。",
+        "en": f"Components stale since {when}: no fresh signed update information has arrived "
+        "from ActiveUpdate. Check the network and proxy settings, then press Update now.",
     }
 
 

@@ -14,6 +14,9 @@ requests from there and from nothing else:
 - `targets/<dir>/<sha256>.<name>`   the manifest target the server verified (kept here by
                              `keep_manifest_target`), or a component file of a manifest it
                              switched to (`ComponentStore`, checked again against its hash)
+- `targets/deltas/<component>/<sha256>.<N>-<M>`   a pattern delta the server fetched
+                             through TUF and rebuilt version M from (kept by
+                             `keep_delta_target`), served while M is a version it distributes
 
 A server can so withhold an update from its clients (serve nothing newer) but never forge,
 roll back or freeze one: the clients check every byte against the vendor's root.
@@ -24,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
 from cssec.core.signing import write_secret_file
@@ -31,11 +35,15 @@ from cssec.core.signing import write_secret_file
 TUF_DIR = "tuf"
 ENDORSEMENT_FILE = "root-endorsement.json"
 MIRROR_DIR = "mirror"
+DELTAS_DIR = "deltas"
 KEEP_MANIFESTS = 6
 """Manifest targets kept for clients (the newest by write time)."""
+KEEP_DELTAS = 12
+"""Delta targets kept for clients (the newest by write time)."""
 
 _NUMBERED = re.compile(r"^([1-9][0-9]{0,8})\.(root|snapshot|targets)\.json$")
 _TARGET = re.compile(r"^([a-z_]{1,40})/([0-9a-f]{64})\.([A-Za-z0-9_.-]{1,80})$")
+_DELTA = re.compile(r"^deltas/([a-z_]{1,40})/([0-9a-f]{64})\.([1-9][0-9]{0,8})-([1-9][0-9]{0,8})$")
 
 
 def _dir(data_root: Path) -> Path:
@@ -53,10 +61,7 @@ def has_endorsement(data_root: Path) -> bool:
     return (_dir(data_root) / ENDORSEMENT_FILE).is_file()
 
 
-def keep_manifest_target(data_root: Path, data: bytes) -> None:
-    """Keep a manifest target python-tuf verified (length and hash), by its SHA-256; only
-    the newest few stay."""
-    directory = _dir(data_root) / MIRROR_DIR
+def _keep(directory: Path, data: bytes, keep: int) -> None:
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / hashlib.sha256(data).hexdigest()
     if not path.exists():
@@ -64,8 +69,20 @@ def keep_manifest_target(data_root: Path, data: bytes) -> None:
     else:
         path.touch()
     kept = sorted(directory.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in kept[KEEP_MANIFESTS:]:
+    for old in kept[keep:]:
         old.unlink(missing_ok=True)
+
+
+def keep_manifest_target(data_root: Path, data: bytes) -> None:
+    """Keep a manifest target python-tuf verified (length and hash), by its SHA-256; only
+    the newest few stay."""
+    _keep(_dir(data_root) / MIRROR_DIR, data, KEEP_MANIFESTS)
+
+
+def keep_delta_target(data_root: Path, data: bytes) -> None:
+    """Keep a pattern delta python-tuf verified (and that rebuilt its target), by its
+    SHA-256, for clients holding the version it starts from; only the newest few stay."""
+    _keep(_dir(data_root) / DELTAS_DIR, data, KEEP_DELTAS)
 
 
 def _read(path: Path) -> bytes | None:
@@ -118,6 +135,22 @@ def parse_target(path: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def parse_delta_target(path: str) -> tuple[str, str, int, int] | None:
+    """(component, sha256, N, M) of `targets/deltas/<component>/<sha256>.<N>-<M>`'s tail."""
+    match = _DELTA.match(path)
+    if match is None:
+        return None
+    return match.group(1), match.group(2), int(match.group(3)), int(match.group(4))
+
+
+def delta_target(data_root: Path, sha256: str) -> bytes | None:
+    """A kept delta by its SHA-256, checked again; None when not held."""
+    data = _read(_dir(data_root) / DELTAS_DIR / sha256)
+    if data is None or hashlib.sha256(data).hexdigest() != sha256:
+        return None
+    return data
+
+
 def manifest_target(data_root: Path, sha256: str) -> bytes | None:
     data = _read(_dir(data_root) / MIRROR_DIR / sha256)
     if data is None or hashlib.sha256(data).hexdigest() != sha256:
@@ -129,14 +162,31 @@ def holds_tuf(data_root: Path) -> bool:
     return (_dir(data_root) / "timestamp.json").is_file()
 
 
+def stale_since(data_root: Path) -> datetime | None:
+    """When the timestamp this server last verified expires (or expired): its components
+    are "stale since" then when nothing fresher has arrived. None without one. Plain JSON,
+    as the client's: every page's banner reads it, and python-tuf stays out of the idle
+    server (bench/memory.py)."""
+    try:
+        raw = json.loads((_dir(data_root) / "timestamp.json").read_bytes())
+        expires = datetime.fromisoformat(raw["signed"]["expires"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return expires if expires.tzinfo is not None else None
+
+
 __all__ = [
     "ENDORSEMENT_FILE",
+    "delta_target",
     "endorsement",
     "has_endorsement",
     "holds_tuf",
+    "keep_delta_target",
     "keep_manifest_target",
     "manifest_target",
     "metadata",
+    "parse_delta_target",
     "parse_target",
     "save_endorsement",
+    "stale_since",
 ]

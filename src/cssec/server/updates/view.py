@@ -16,7 +16,7 @@ from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.update_logs import latest_server_log
 from cssec.server.models import ServerUpdateLog
 from cssec.server.updates.service import read_installed
-from cssec.server.updates.tuf_client import stale_since
+from cssec.server.updates.tuf_mirror import stale_since
 
 
 @dataclass(frozen=True)

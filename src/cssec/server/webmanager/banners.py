@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import RESTRICTED_AFTER_GRACE, Operation, decide
 from cssec.server.licensing.clockguard import TimeView
 from cssec.server.licensing.view import SlotView
@@ -54,6 +54,14 @@ def _ops(ops: list[Operation]) -> list[dict[str, str]]:
     return [{"ja": op.label("ja"), "en": op.label("en")} for op in ops]
 
 
+def stopped_by(slot: SlotView) -> list[Operation]:
+    """What stops when this slot lapses: the C/S Sec. license gates every distribution and
+    update (core.policy); Damage Cleanup Services' own license, only its template."""
+    if slot.product is Product.DCS:
+        return [Operation.DISTRIBUTE_DAMAGE_CLEANUP_TEMPLATE]
+    return RESTRICTED
+
+
 def license_banner(slot: SlotView) -> Banner | None:
     name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
     expiry, grace_end = slot.expires_on.isoformat(), slot.grace_end.isoformat()
@@ -66,7 +74,7 @@ def license_banner(slot: SlotView) -> Banner | None:
             level="danger" if stage <= DANGER_FROM_DAYS else "warning",
             kind=f"license-{stage}",
             title={
-                "ja": f"{name['ja']} の有効期限 ({expiry}) まであと {days} 日です。",
+                "ja": f"{name['ja']}の有効期限（{expiry}）まであと{days}日です。",
                 "en": f"{name['en']} expires on {expiry}, in {days} day(s).",
             },
             body=[
@@ -82,7 +90,7 @@ def license_banner(slot: SlotView) -> Banner | None:
                 },
                 _RENEW_BEFORE,
             ],
-            items=_ops(RESTRICTED),
+            items=_ops(stopped_by(slot)),
             items_title={
                 "ja": "猶予期間の終了後に停止する機能",
                 "en": "Stops after the grace period",
@@ -98,8 +106,8 @@ def license_banner(slot: SlotView) -> Banner | None:
             kind="license-grace",
             title={
                 "ja": (
-                    f"{name['ja']} は更新猶予期間中です (有効期限 {expiry}、"
-                    f"猶予期間の終了 {grace_end}、あと {days} 日)。"
+                    f"{name['ja']}は更新猶予期間中です（有効期限{expiry}、"
+                    f"猶予期間の終了{grace_end}、あと{days}日）。"
                 ),
                 "en": (
                     f"{name['en']} is in its grace period (expired {expiry}; "
@@ -107,7 +115,7 @@ def license_banner(slot: SlotView) -> Banner | None:
                 ),
             },
             body=[remedy],
-            items=_ops(RESTRICTED),
+            items=_ops(stopped_by(slot)),
             items_title={
                 "ja": "猶予期間の終了後に停止する機能",
                 "en": "Stops after the grace period",
@@ -118,8 +126,8 @@ def license_banner(slot: SlotView) -> Banner | None:
         kind="license-expired",
         title={
             "ja": (
-                f"{name['ja']} の契約期間が終了しています "
-                f"(有効期限 {expiry}、猶予期間は {grace_end} に終了)。"
+                f"{name['ja']}の契約期間が終了しています"
+                f"（有効期限{expiry}、猶予期間は{grace_end}に終了）。"
             ),
             "en": f"{name['en']} has expired (expiry {expiry}; grace period ended {grace_end}).",
         },
@@ -136,7 +144,7 @@ def license_banner(slot: SlotView) -> Banner | None:
             },
             remedy,
         ],
-        items=_ops(RESTRICTED),
+        items=_ops(stopped_by(slot)),
         items_title={"ja": "停止している機能", "en": "Stopped"},
     )
 

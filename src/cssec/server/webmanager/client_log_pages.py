@@ -26,6 +26,9 @@ CONNECTION_ACTIONS = (
     "virus-log",
     "cleanup-result",
     "outbreak-policy",
+    "tuf",
+    "vendor-keys",
+    "tls-renewals",
 )
 
 

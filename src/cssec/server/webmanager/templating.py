@@ -29,7 +29,7 @@ from cssec.server.logs.labels import (
     request_label,
 )
 from cssec.server.models import User
-from cssec.server.updates.tuf_client import stale_since
+from cssec.server.updates.tuf_mirror import stale_since
 from cssec.server.webmanager.banners import (
     clock_banner,
     components_stale_banner,

@@ -23,7 +23,7 @@ from cssec.server.logs.update_logs import (
     versions_text,
 )
 from cssec.server.models import User
-from cssec.server.updates.bundle import MAX_BUNDLE_BYTES, BundleRefused, import_bundle
+from cssec.server.updates.errors import MAX_BUNDLE_BYTES, BundleRefused
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.updates.service import UpdateOutcome
 from cssec.server.updates.view import read_overview
@@ -119,6 +119,9 @@ async def import_bundle_upload(
         return refused
     if not data:
         return refuse(request, BundleRefused("bad_bundle", "no file"), COMPONENTS_URL)
+    # python-tuf only when a bundle comes: the idle server does without it.
+    from cssec.server.updates.bundle import import_bundle  # noqa: PLC0415
+
     env = ctx_of(request).license_env()
     _flash_outcome(request, await import_bundle(env, data, actor=user.username))
     return redirect(COMPONENTS_URL)

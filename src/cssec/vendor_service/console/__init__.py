@@ -75,6 +75,7 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     app.state.console_catalogs = catalogs
     app.state.console_templates = build_environment(catalogs)
     app.state.console_logins = LoginThrottle()
+    app.state.console_second_factors = LoginThrottle()  # second_factor.CODE_BACKOFF
     app.include_router(auth.router)
     app.include_router(second_factor.router)
     app.include_router(pages.router)

@@ -11,6 +11,7 @@ address and per account; every form checks the CSRF token.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated, Any
 
 import segno
@@ -32,8 +33,10 @@ from cssec.vendor_service.console.web import (
     vendor_of,
 )
 from cssec.vendor_service.models import RecoveryCode, User
+from cssec.core.errors import RateLimited
 from cssec.vendor_service.services import two_factor
 from cssec.web.http import client_ip
+from cssec.web.lockout import LockoutRule, LoginThrottle
 from cssec.web.i18n import current_language
 from cssec.web.pages import check_csrf, flash, redirect
 from cssec.web.security import CSRF_SESSION_KEY, constant_time_equal, new_token
@@ -46,6 +49,20 @@ SETUP_KEY = "totp_setup"
 PENDING_SECONDS = 5 * 60
 CODE_LIMIT_PER_IP = "10/minute"
 CODE_LIMIT_PER_USER = "5/minute"
+CODE_BACKOFF = LockoutRule(
+    max_failures=5,
+    lockout=timedelta(minutes=1),
+    max_lockout=timedelta(hours=1),
+    ceiling=1_000_000,
+)
+"""Wrong codes of one account from any address: after 5 in a row the code step waits a
+minute, doubling with each further wrong code up to an hour; a right code clears it. The
+per-minute limits above alone let someone who has the password try 7,200 codes a day
+(each with 3 right answers in the drift window: a 2 % chance a day); this leaves a few
+dozen. Only someone who has the password can make the owner wait, and at most an hour."""
+_BACKOFF_SOURCE = "account"
+"""The back-off counts per account, not per (account, address): changing address does
+not buy more guesses."""
 LOGIN_STEP = f"{PREFIX}/login/second-factor"
 SETUP = f"{PREFIX}/account/two-factor"
 
@@ -136,11 +153,24 @@ def second_factor_submit(
         return _expired(request)
     _limit(request, pending["uid"], "2fa")
     vendor = vendor_of(request)
+    now = vendor.clock.now()
+    throttle: LoginThrottle = request.app.state.console_second_factors
+    account = f"2fa:{pending['uid']}"
+    waiting = throttle.refused_for(account, _BACKOFF_SOURCE, now=now)
+    if waiting is not None:
+        raise RateLimited(retry_after=waiting)
     with vendor.session() as session:
-        proved = two_factor.verify(session, pending["uid"], code, now=vendor.clock.now())
+        proved = two_factor.verify(session, pending["uid"], code, now=now)
     if proved is None:
+        attempt = throttle.fail(account, _BACKOFF_SOURCE, now=now, rule=CODE_BACKOFF)
+        if attempt.locked:
+            log.warning(
+                "console second-factor codes of %s refused for %s s after wrong codes",
+                pending.get("name"), attempt.retry_after,
+            )  # fmt: skip
         message = two_factor.InvalidSecondFactor().message(_lang(request))
         return render(request, "second_factor.html", user=None, error=message, status_code=401)
+    throttle.succeed(account, _BACKOFF_SOURCE)
     target = next_page(str(pending.get("next", "")))
     start_session(request, _staff(pending), str(pending["pwf"]))
     if proved.method == "recovery":

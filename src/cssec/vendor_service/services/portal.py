@@ -279,14 +279,21 @@ def issue_code_for_offline_site(
     contract = viewer_contract(session, viewer, contract_id)
     if contract is None:
         raise PortalLinkInvalid()
-    current = current_code_rows(contract).get(product)
-    if current is not None and current.expires_on >= contract.ends_on:
-        ends_on = contract.ends_on.isoformat()
-        session.rollback()
-        raise NothingToRenew(product=product, ends_on=ends_on)
-    # No current code (a revoked product, or one the contract lacks): the reissue service
-    # refuses with its own reason. It owns its transaction and locks the contract.
     session.rollback()
+    # Checked under the contract's row lock, in the transaction that then issues (the reissue
+    # service runs in it and commits it): two requests racing (two tabs, a double click)
+    # must not both see the old code and both issue a new one.
+    try:
+        locked = session.get(Contract, contract_id, with_for_update=True, populate_existing=True)
+        assert locked is not None
+        current = current_code_rows(locked).get(product)
+        if current is not None and current.expires_on >= locked.ends_on:
+            raise NothingToRenew(product=product, ends_on=locked.ends_on.isoformat())
+    except BaseException:
+        session.rollback()
+        raise
+    # No current code (a revoked product, or one the contract lacks): the reissue service
+    # refuses with its own reason.
     return issue_replacement_code(
         session, contract_id, product=product, actor=viewer.actor, keys=keys
     )

@@ -184,7 +184,16 @@ def verify(session: Session, user_id: int, code: str, *, now: datetime) -> Secon
         )
         for row in unused:
             if _recovery_matches(row.code_hash, wanted):
-                row.used_at = now
+                # Conditional, as the TOTP step above: on PostgreSQL two requests racing
+                # with one recovery code both read it unused (no row lock was taken).
+                taken = session.execute(
+                    update(RecoveryCode)
+                    .where(RecoveryCode.id == row.id)
+                    .where(RecoveryCode.used_at.is_(None))
+                    .values(used_at=now)
+                )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    return None
                 left = len(unused) - 1
                 record_audit(
                     session,
