@@ -1,5 +1,5 @@
-"""`--help` speaks the output language: every help text of `cssec`, `cssec server` and
-`cssec client` has its Japanese (cssec.cli_help_ja), and the language rule of the output
+"""`--help` speaks the output language: every help text of `cssec` and its three parts
+has its Japanese (cssec.cli_help_ja), and the language rule of the output
 (`--lang`, else the locale) picks it."""
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ def _help_texts(command: Any) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module", ["cssec.cli", "cssec.server.cli", "cssec.client.cli"])
+@pytest.mark.parametrize(
+    "module", ["cssec.cli", "cssec.server.cli", "cssec.client.cli", "cssec.vendor_service.cli"]
+)
 def test_every_help_text_has_its_japanese(module: str) -> None:
     command = typer.main.get_command(importlib.import_module(module).app)
     missing = sorted(_help_texts(command) - set(HELP_JA))

@@ -1,4 +1,4 @@
-"""Japanese help for `cssec`, `cssec server` and `cssec client`: each English help text
+"""Japanese help for `cssec` and its parts (vendor, server, client): each English help text
 (command docstring or option help, whitespace collapsed) → its Japanese. `cssec.clikit`
 shows these when the output language is Japanese; a text missing here stays English."""
 
@@ -245,4 +245,267 @@ HELP_JA: dict[str, str] = {
     ),
     "The account.": "アカウント。",
     "File whose first line is the new password.": "1行目が新しいパスワードのファイル。",
+    # cssec vendor
+    "The vendor license service.": ("ライセンスサービス（メーカー用）。"),
+    (
+        "Serve the vendor API (and console); applies database migrations first. With "
+        "--tls-cert/--tls-key it serves HTTPS (console cookies then Secure, responses with "
+        "Strict-Transport-Security). Behind a TLS proxy such as nginx, set "
+        "CSSEC_VENDOR_TRUSTED_PROXIES to the proxy's address so the rate limits see the "
+        "clients'. With --workers N > 1, uvicorn's supervisor starts N processes sharing the "
+        "port; each builds the app from CSSEC_VENDOR_* (--data is passed on as "
+        "CSSEC_VENDOR_DATA_DIR). Share the rate-limit counters between them with "
+        "CSSEC_VENDOR_RATE_LIMIT_STORAGE=redis://… (with the default memory storage each "
+        "worker counts on its own)."
+    ): (
+        "ライセンスサービスのAPI（と窓口コンソール）を提供します。"
+        "先にデータベースを移行します。--tls-cert/--tls-key "
+        "を指定するとHTTPSで提供します（コンソールのCookieはSecure、"
+        "応答にStrict-Transport-Securityを付けます）。nginxなどのTLSプロキシの後ろでは、"
+        "レート制限がクライアントのアドレスを見られるよう CSSEC_VENDOR_TRUSTED_PROXIES "
+        "にプロキシのアドレスを設定してください。--workers N（N > 1）では、"
+        "uvicornが同じポートを共有するN個のプロセスを起動し、各プロセスは CSSEC_VENDOR_* "
+        "からアプリを作ります（--data は CSSEC_VENDOR_DATA_DIR として渡します）。"
+        "レート制限のカウンタは CSSEC_VENDOR_RATE_LIMIT_STORAGE=redis://… "
+        "で共有します（既定のメモリでは各プロセスが別々に数えます）。"
+    ),
+    "Data directory (default: ~/.local/share/cssec/vendor or $XDG_DATA_HOME).": (
+        "データディレクトリ（既定: ~/.local/share/cssec/vendor または $XDG_DATA_HOME）。"
+    ),
+    "Address to listen on.": ("待ち受けるアドレス。"),
+    "Port to listen on.": ("待ち受けるポート。"),
+    "Worker processes (one per CPU core is typical).": (
+        "ワーカープロセスの数（CPUコアごとに1つが目安）。"
+    ),
+    "Serve HTTPS with this certificate (PEM, chain included).": (
+        "この証明書（PEM、中間証明書を含む）でHTTPSを提供します。"
+    ),
+    "Its private key (PEM).": ("その秘密鍵（PEM）。"),
+    (
+        "Back up the database, the keys and the ActiveUpdate files into one archive (safe "
+        "while `serve` runs; PostgreSQL needs pg_dump on PATH)."
+    ): (
+        "データベース、鍵、ActiveUpdateのファイルを1つのアーカイブにバックアップします（serve "
+        "の実行中でも安全です。PostgreSQLではPATHに pg_dump が必要です）。"
+    ),
+    (
+        "Restore a backup into a new or empty data directory (never over one in use); a "
+        "PostgreSQL dump goes into the empty database CSSEC_VENDOR_DATABASE_URL names."
+    ): (
+        "バックアップを新しいまたは空のデータディレクトリに復元します（使用中のものには復元しま"
+        "せん）。PostgreSQLのダンプは CSSEC_VENDOR_DATABASE_URL "
+        "が指す空のデータベースに復元します。"
+    ),
+    "An archive written by `cssec vendor backup`.": (
+        "cssec vendor backup で書き出したアーカイブ。"
+    ),
+    "Contracts and their registration keys.": ("契約とレジストレーションキー。"),
+    "Issue a contract. Prints its codes, then (last line) its registration key.": (
+        "契約を発行します。アクティベーションコードを表示し、"
+        "最後の行にレジストレーションキーを表示します。"
+    ),
+    "Customer (company) name.": ("お客様（会社）名。"),
+    "Licensed seats (clients).": ("ライセンス数（クライアント数）。"),
+    "Term length in months.": ("契約期間（月数）。"),
+    "First day, YYYY-MM-DD (default: today, UTC).": ("開始日 YYYY-MM-DD（既定: 今日、UTC）。"),
+    "Include Damage Cleanup Services.": ("ウイルス感染復旧サービスを含めます。"),
+    "Where the contract's notices (end coming) are mailed.": (
+        "契約のお知らせ（期間終了の案内）を送るメールアドレス。"
+    ),
+    "Language of those mails (default ja).": ("そのメールの言語（既定: ja）。"),
+    "Move the contract's end later; online servers see it at their next status check.": (
+        "契約の終了日を延ばします。オンラインのサーバは次のステータス確認で反映します。"
+    ),
+    "Registration key or activation code.": (
+        "レジストレーションキーまたはアクティベーションコード。"
+    ),
+    "Months to add to the current end.": ("現在の終了日に加える月数。"),
+    "Activation codes: reissue, revoke, inspect.": (
+        "アクティベーションコード: 再発行、失効、確認。"
+    ),
+    "Issue a new activation code carrying the contract's current end (offline renewal).": (
+        "契約の現在の終了日を持つ新しいアクティベーションコードを発行します（オフラインでの更新）。"
+    ),
+    "CS or DCS (default: the given code's product, else CS).": (
+        "CS または DCS（既定: 指定したコードの製品、なければ CS）。"
+    ),
+    "Revoke an activation code: status checks and registration refuse it from now on.": (
+        "アクティベーションコードを失効させます。以後、"
+        "ステータス確認と登録はこのコードを拒否します。"
+    ),
+    "The activation code to revoke.": ("失効させるアクティベーションコード。"),
+    "Why (kept in the audit log).": ("理由（監査ログに残ります）。"),
+    (
+        "What the support desk sees: kind, product, expiry, verdict and why. Exit 0 for a "
+        "valid code or key; 1 for an invalid, expired or revoked one (the same lines are "
+        "printed either way); 2 for a usage error or a fault."
+    ): (
+        "窓口が見る内容: 種類、製品、有効期限、判定とその理由。"
+        "終了コードは有効なコードやキーで0、無効・期限切れ・失効で1（表示はどちらも同じ）、"
+        "使い方の誤りや障害で2です。"
+    ),
+    "An activation code or a registration key.": (
+        "アクティベーションコードまたはレジストレーションキー。"
+    ),
+    "The vendor's signing and HMAC keys.": ("ライセンスサービスの署名鍵とHMAC鍵。"),
+    (
+        "Print the public key set (JWKS JSON) that servers pin, current key first, and each "
+        "key's fingerprint on stderr. Hand one of them to each server's administrator by a "
+        "channel other than the network the server uses (`cssec server install "
+        "--vendor-keys-file F` or `--vendor-key-fingerprint sha256:…`)."
+    ): (
+        "サーバが照合する公開鍵セット（JWKS JSON、現在の鍵が先頭）を表示し、"
+        "各鍵のフィンガープリントを標準エラーに表示します。"
+        "サーバが使うネットワークとは別の経路で、各サーバの管理者に渡してください（cssec "
+        "server install --vendor-keys-file F または --vendor-key-fingerprint sha256:…）。"
+    ),
+    "Print only the current key's sha256: fingerprint.": (
+        "現在の鍵の sha256: フィンガープリントだけを表示します。"
+    ),
+    "Add new HMAC and signing keys and make them current; the old ones stay trusted.": (
+        "新しいHMAC鍵と署名鍵を追加して現在の鍵にします。古い鍵も引き続き信頼されます。"
+    ),
+    (
+        "Issue a distributor's batch in one transaction (all or nothing) and write its CSV: "
+        "registration_key, activation code(s), expires_on, contract_id."
+    ): (
+        "販売店向けの一括発行を1つのトランザクションで行い（すべて成功かすべて取り消し）、"
+        "CSV（registration_key、アクティベーションコード、expires_on、contract_id）"
+        "を書き出します。"
+    ),
+    "Contracts to issue (one key each).": ("発行する契約の数（それぞれキー1つ）。"),
+    "Licensed seats of each contract.": ("各契約のライセンス数。"),
+    "CSV to write; must not exist (mode 0600).": (
+        "書き出すCSV。既存のファイルは指定できません（モード 0600）。"
+    ),
+    "Distributor or batch name (default: 'bulk <UTC time>').": (
+        "販売店名または一括発行の名前（既定: 'bulk <UTC時刻>'）。"
+    ),
+    "The offline TUF root keys.": ("オフラインで保管するTUFのルート鍵。"),
+    (
+        "Make the offline Ed25519 root keys (root-N.pem, root-keys.json) in --out; keep that "
+        "directory off the serving host."
+    ): (
+        "オフラインのEd25519ルート鍵（root-N.pem、root-keys.json）を --out に作ります。"
+        "そのディレクトリはサービスを提供するホストの外に保管してください。"
+    ),
+    "Directory for the offline root keys.": ("オフラインのルート鍵のディレクトリ。"),
+    "Signatures a root needs.": ("ルートに必要な署名の数。"),
+    "How many root keys to make.": ("作るルート鍵の数。"),
+    "Support-desk staff accounts.": ("窓口担当者のアカウント。"),
+    "Create a support-desk account (argon2-hashed password).": (
+        "窓口担当者のアカウントを作ります（パスワードはargon2でハッシュ化）。"
+    ),
+    "Login name.": ("ログイン名。"),
+    "File whose first line is the password (default: prompt).": (
+        "1行目がパスワードのファイル（既定: 入力を求めます）。"
+    ),
+    "staff or admin.": ("staff または admin。"),
+    (
+        "Turn a staff member's second factor off (a lost authenticator): secret and recovery "
+        "codes removed, their sessions ended; they enrol again at the next login when the "
+        "console requires it (CSSEC_VENDOR_CONSOLE_REQUIRE_TOTP)."
+    ): (
+        "担当者の2要素認証を解除します（認証アプリを紛失したとき）。"
+        "シークレットとリカバリーコードを削除し、セッションを終了します。"
+        "コンソールが必須としている場合（CSSEC_VENDOR_CONSOLE_REQUIRE_TOTP）は、"
+        "次のログインで登録し直します。"
+    ),
+    "ActiveUpdate components: publish, list.": ("ActiveUpdateのコンポーネント: 公開と一覧。"),
+    (
+        "Publish FILE as the next version of component NAME (checked first: YARA compiles, "
+        "the JSON parses); servers get it at their next hourly ActiveUpdate poll."
+    ): (
+        "FILE をコンポーネント NAME の次のバージョンとして公開します（先にYARAのコンパイルとJSO"
+        "Nの解析を確認します）。サーバは1時間ごとのActiveUpdateの確認で取得します。"
+    ),
+    "virus_pattern, damage_cleanup_template, spyware_pattern or scan_engine.": (
+        "virus_pattern、damage_cleanup_template、spyware_pattern、scan_engine のいずれか。"
+    ),
+    "The component file (YARA rules or JSON).": (
+        "コンポーネントのファイル（YARAルールまたはJSON）。"
+    ),
+    "Every published version, newest first; the current one of each component is marked *.": (
+        "公開したすべてのバージョンを新しい順に表示します。"
+        "各コンポーネントの現在のバージョンには * が付きます。"
+    ),
+    "Only this component.": ("このコンポーネントだけ。"),
+    (
+        "Write a signed component bundle (TUF metadata + files) for an air-gapped site, if "
+        "its contract allows ActiveUpdate as an online download would; the site imports it "
+        "with `cssec server components import`."
+    ): (
+        "インターネットに接続しないサイト用に、署名付きのコンポーネントのバンドル（TUFのメタデ"
+        "ータとファイル）を書き出します（オンラインのダウンロードと同じく契約がActiveUpdateを許"
+        "す場合）。サイトでは cssec server components import で取り込みます。"
+    ),
+    "The site's activation code.": ("サイトのアクティベーションコード。"),
+    "The bundle file to write.": ("書き出すバンドルのファイル。"),
+    "ActiveUpdate as a TUF repository.": ("TUFリポジトリとしてのActiveUpdate。"),
+    "The TUF root.json.": ("TUFの root.json。"),
+    (
+        "Sign the next root.json with a threshold of the root keys (and, for a rotation, of "
+        "the current root's) and install it; the service then signs targets, snapshot and "
+        "timestamp with its online keys."
+    ): (
+        "次の root.json にしきい値分のルート鍵で署名し（鍵の交換では現在のルートの鍵でも署名し"
+        "）、インストールします。以後、サービスはオンラインの鍵で targets、snapshot、timestamp "
+        "に署名します。"
+    ),
+    "The offline root key directory.": ("オフラインのルート鍵のディレクトリ。"),
+    "The current root's key directory (a root rotation).": (
+        "現在のルートの鍵のディレクトリ（ルート鍵の交換）。"
+    ),
+    "Data directory.": ("データディレクトリ。"),
+    "Outgoing webhooks (Standard Webhooks): add, list, remove.": (
+        "送信するWebhook（Standard Webhooks）: 追加、一覧、削除。"
+    ),
+    "Post the chosen events to URL, signed with the secret (never printed again).": (
+        "選んだイベントをシークレットで署名してURLに送信します（シークレットは二度と表示しませ"
+        "ん）。"
+    ),
+    "https:// URL (http:// only for a loopback host).": (
+        "https:// のURL（http:// はループバックのホストだけ）。"
+    ),
+    (
+        "Comma-separated: contract.created, contract.renewed, code.reissued, code.revoked, "
+        "license.expiring, license.expired, seats.exceeded."
+    ): (
+        "カンマ区切り: contract.created、contract.renewed、code.reissued、code.revoked、"
+        "license.expiring、license.expired、seats.exceeded。"
+    ),
+    "File holding the whsec_… secret (first line).": (
+        "whsec_… のシークレットを1行目に書いたファイル。"
+    ),
+    "A note for the list.": ("一覧に表示するメモ。"),
+    "The endpoints: id, URL, events, the secret's fingerprint (never the secret).": (
+        "送信先: ID、URL、イベント、シークレットのフィンガープリント（シークレット自体は表示し"
+        "ません）。"
+    ),
+    "Stop posting to an endpoint; its undelivered messages are cancelled.": (
+        "送信先への送信をやめます。未配信のメッセージは取り消します。"
+    ),
+    "The endpoint's id (see `webhook list`).": ("送信先のID（webhook list で確認）。"),
+    "Contract notices and the outbox.": ("契約のお知らせと送信待ちのメッセージ。"),
+    (
+        "What `serve` does in the background, once: record and queue the notices due today, "
+        "deliver every due outbox message (mails, webhooks), then exit. For cron; safe "
+        "beside running `serve` processes (nothing is sent twice)."
+    ): (
+        "serve がバックグラウンドで行う処理を1回だけ実行して終了します: "
+        "今日のお知らせを記録して送信待ちに入れ、期限の来たメッセージ（メール、Webhook）"
+        "をすべて配信します。cron用で、実行中の serve "
+        "と同時に動かしても安全です（二重には送りません）。"
+    ),
+    "Air-gapped renewal by file.": ("インターネットに接続しないサーバのファイルによる更新。"),
+    (
+        "Answer a server's renewal request (`cssec server license request`) with the signed "
+        "statements of its codes, for `cssec server license import` on the air-gapped server."
+    ): (
+        "サーバの更新要求（cssec server license request）に、"
+        "そのコードの署名付きステートメントで応答します。インターネットに接続しないサーバで "
+        "cssec server license import で取り込みます。"
+    ),
+    "The server's REQ.json.": ("サーバの REQ.json。"),
+    "Where to write RESP.json.": ("RESP.json の書き出し先。"),
 }

@@ -38,6 +38,8 @@ from cssec.vendor_service.services import IssuedContract
 from cssec.vendor_service.services.offline_renewal import respond
 
 RESPONSE_URL = "/admin/licenses/renewal-response"
+DANGER = 'data-testid="flash-danger"'
+"""The refusal's message on 製品ライセンス after the redirect."""
 NOISE = {"clock_observations", "server_info", "users", "events"}
 """Tables the upload itself touches whatever the file: the clock guard's notes (every
 import observes the time), the admin's last login (each upload logs in), the login
@@ -108,7 +110,7 @@ async def test_a_response_rewritten_to_answer_another_request_is_refused(
         state = _without_clock(database(server_app))
         answer, page = await _upload(server_app, json.dumps(attempt).encode())
         assert answer.status_code in {200, 303}
-        assert "alert-danger" in page or "danger" in page
+        assert DANGER in page
         assert _without_clock(database(server_app)) == state
     assert _expiry(server_app) == before
 
@@ -120,8 +122,8 @@ async def test_statements_moved_between_responses_are_refused(
     mixed = dict(two)
     mixed["statements"] = one["statements"]
     before, state = _expiry(server_app), _without_clock(database(server_app))
-    answer, page = await _upload(server_app, json.dumps(mixed).encode())
-    assert "danger" in page
+    _answer, page = await _upload(server_app, json.dumps(mixed).encode())
+    assert DANGER in page
     assert _without_clock(database(server_app)) == state
     assert _expiry(server_app) == before
     # The genuine second response still imports afterwards: nothing was used up.
@@ -166,8 +168,8 @@ async def test_statements_signed_by_a_key_the_attacker_brought_are_refused(
             "keys": [mine.public.to_jwk(), *genuine["keys"]],
             "endorsements": endorsements + genuine["endorsements"],
         }
-        answer, page = await _upload(server_app, json.dumps(response).encode())
-        assert "danger" in page
+        _answer, page = await _upload(server_app, json.dumps(response).encode())
+        assert DANGER in page
         assert _expiry(server_app) == before
     assert server_app.state.server.data.read_vendor_trust() == trust
 
@@ -238,6 +240,7 @@ async def test_hostile_response_files_on_the_web_manager_change_nothing(
     assert server_app.state.server.data.read_vendor_trust() == trust
     if name in GARBAGE_AROUND_GENUINE:  # ignored: the vendor's statements still verify
         assert answer.status_code == 303
+        assert 'data-testid="flash-success"' in page
         assert _expiry(server_app) != before
         return
     if name in {"too_large", "zip_bomb"} and len(data) > 64 * 1024:
@@ -245,7 +248,7 @@ async def test_hostile_response_files_on_the_web_manager_change_nothing(
     else:
         assert answer.status_code == 303, (name, answer.status_code, answer.text[:300])
         assert "応答ファイル" in page or "ライセンス" in page
-        assert "danger" in page, name
+        assert DANGER in page, name
     assert _without_clock(database(server_app)) == state, name
     assert _expiry(server_app) == before
     # The genuine response still imports: the hostile one used nothing up.

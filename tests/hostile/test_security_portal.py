@@ -313,7 +313,8 @@ def test_the_language_switch_never_redirects_off_site(app: FastAPI, target: str)
     )
     assert response.status_code in {302, 303}
     location = response.headers["location"]
-    assert location.startswith("/portal/") and not location.startswith("//"), location
+    assert location.startswith("/portal/"), location
+    assert not location.startswith("//"), location
     assert "evil" not in location
 
 
@@ -471,9 +472,7 @@ EVIL_NAME = "<script>alert(1)</script><font color=red>赤</font><para>P</para>&a
 EVIL_EMAIL = "<svg/onload=alert(1)>@evil.example"
 
 
-def test_markup_in_the_customer_name_and_address_stays_text(
-    app: FastAPI, mailbox: Mailbox
-) -> None:
+def test_markup_in_the_customer_name_and_address_stays_text(app: FastAPI, mailbox: Mailbox) -> None:
     contract = _issue(app, EVIL_NAME, EVIL_EMAIL)
     customer = _sign_in(app, mailbox, contract.registration_key, EVIL_EMAIL)
     assert EVIL_NAME in mailbox.received()[-1].get_content()  # a text/plain mail: verbatim
@@ -493,8 +492,12 @@ def test_markup_in_the_customer_name_and_address_stays_text(
     assert "<" not in pdf.headers["content-disposition"]
 
 
-def test_markup_in_the_customer_name_stays_text_in_the_console(app: FastAPI) -> None:
+def test_markup_in_the_customer_name_stays_text_in_the_console(
+    app: FastAPI, mailbox: Mailbox
+) -> None:
     contract = _issue(app, EVIL_NAME, EVIL_EMAIL)
+    # The customer acts in the portal: the audit names them by the address.
+    _sign_in(app, mailbox, contract.registration_key, EVIL_EMAIL)
     with vendor_of(app).session() as session:
         services.add_user(session, name="alice", password="correct horse battery",
                           role="admin", actor="test")  # fmt: skip
@@ -506,11 +509,14 @@ def test_markup_in_the_customer_name_stays_text_in_the_console(app: FastAPI) -> 
               "csrf_token": csrf_of(page.text)},
     )  # fmt: skip
     for path in (f"/console/contracts/{contract.contract_id}", "/console/",
-                 f"/console/contracts/{contract.contract_id}/contact"):  # fmt: skip
+                 f"/console/contracts/{contract.contract_id}/contact",
+                 "/console/audit"):  # fmt: skip
         response = console.get(path)
         assert response.status_code == 200, path
         assert "<script>alert(1)" not in response.text, path
         assert "<svg/onload" not in response.text, path
+    audit = console.get("/console/audit").text
+    assert "portal:&lt;svg/onload=alert(1)&gt;@evil.example" in audit
 
 
 def test_the_offline_code_raced_from_four_tabs_is_issued_once(
@@ -563,3 +569,40 @@ def test_pages_with_codes_and_the_link_page_are_not_cached_nor_leak_a_referrer(
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
     hostile = customer.get("/portal/signin/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
     assert "<script>alert(1)" not in hostile.text
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example",
+        "evil.example@localhost",
+        "evil.example\\@localhost",
+        "localhost\\@evil.example",
+        "localhost#@evil.example",
+        "evil.example/@localhost",
+        "evil.example?@localhost",
+        "localhost:80@evil.example",
+        "127.0.0.1.evil.example",
+        "localhost.evil.example",
+    ],
+)
+def test_without_a_public_url_a_crafted_host_gets_no_link(
+    tmp_path: Path, mailbox: Mailbox, clock: FakeClock, host: str
+) -> None:
+    """Links go to the request's own address only when it is a loopback one: no Host
+    header that a browser would read as another site passes for one."""
+    application = create_app(_settings(tmp_path, mailbox, portal_url=None), clock=clock)
+    try:
+        contract = _issue(application, "株式会社ひがいしゃ", CONTACT)
+        client = _client(application)
+        page = client.get("/portal/", headers={"host": host})
+        answer = client.post(
+            "/portal/signin",
+            data={"registration_key": contract.registration_key, "email": CONTACT,
+                  "csrf_token": csrf_of(page.text)},
+            headers={"host": host},
+        )  # fmt: skip
+        assert answer.status_code == 503
+        assert mailbox.received() == []
+    finally:
+        application.state.vendor.close()

@@ -291,9 +291,12 @@ def test_the_code_step_refuses_missing_forged_and_foreign_tokens(
         assert answer.status_code == 403
         assert not signed_in(victim)
     for token in ("", "forged"):
-        assert victim.post(
-            "/console/account/two-factor", data={"code": code, "csrf_token": token}
-        ).status_code == 403
+        assert (
+            victim.post(
+                "/console/account/two-factor", data={"code": code, "csrf_token": token}
+            ).status_code
+            == 403
+        )
     assert state(vendor_app) == before  # the code was not used up by the forged posts
     assert code_step(victim, code).status_code == 303
 
@@ -380,3 +383,25 @@ def test_a_pending_enrolment_cannot_replace_a_factor_enrolled_meanwhile(
     assert enrol.status_code in {302, 303}
     assert state(vendor_app)["secret"] == SECRET
     assert not signed_in(attacker)
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "https://evil.example/console/", "/\\evil.example", "/portal/"]
+)
+def test_the_code_step_never_sends_the_browser_off_the_console(
+    vendor_app: FastAPI, recovery: list[str], browser: Callable[[str], TestClient],
+    clock: FakeClock, target: str,
+) -> None:  # fmt: skip
+    client = browser("198.51.100.90")
+    page = client.get("/console/login", params={"next": target})
+    client.post(
+        "/console/login",
+        data={"username": STAFF[0], "password": STAFF[1], "csrf_token": csrf_of(page.text),
+              "next": target},
+        follow_redirects=False,
+    )  # fmt: skip
+    done = code_step(client, pyotp.TOTP(SECRET).at(clock.now()))
+    assert done.status_code == 303
+    location = done.headers["location"]
+    assert location.startswith("/console/"), location
+    assert "evil" not in location

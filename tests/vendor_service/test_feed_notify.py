@@ -12,8 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 from tests.helpers.tuf import install_tuf_root
 
@@ -235,3 +237,30 @@ def test_without_a_trusted_proxy_the_request_id_is_ignored(
             )
             assert answer.status_code == 200
     assert _history(vendor) == 2
+
+
+@pytest.mark.postgres
+def test_the_listen_connection_comes_back_after_it_is_lost(
+    tmp_path: Path, postgres_url: str, clock: FakeClock
+) -> None:
+    """PostgreSQL restarted (here: the LISTEN backend terminated): the worker re-reads the
+    serial meanwhile, reconnects, and counts the gap as a possible publish."""
+    from tests.vendor_service.conftest import _truncate  # noqa: PLC0415
+
+    _truncate(postgres_url)
+    app = create_app(_settings(tmp_path / "a", postgres_url), clock=clock)
+    feed = app.state.vendor.activeupdate.feed
+    plain = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+    with TestClient(app):
+        assert feed.connected
+        generation = feed.generation
+        with psycopg.connect(plain, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query = 'LISTEN cssec_feed'"
+            ).fetchall()
+        assert killed == [(True,)]
+        deadline = time.monotonic() + 15
+        while not (feed.connected and feed.generation > generation):
+            assert time.monotonic() < deadline, "the LISTEN connection did not come back"
+            time.sleep(0.05)

@@ -178,7 +178,11 @@ class VendorUnreachable(CssecError):
             if cause in self.causes_ja:
                 return self.message_ja.format(**{**self.fields, "cause": self.causes_ja[cause]})
             if cause.startswith("TLS certificate not trusted"):
-                return self.message_ja.format(**{**self.fields, "cause": "証明書を検証できません"})
+                cause_ja = (
+                    "証明書を検証できません。システムのCAストア、SSL_CERT_FILE、"
+                    "--vendor-ca-file を確認してください"
+                )
+                return self.message_ja.format(**{**self.fields, "cause": cause_ja})
         return super().message(lang)
 
 

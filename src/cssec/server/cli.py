@@ -523,7 +523,7 @@ def components_show(
         message = last.message_en if language == "en" else last.message_ja
         typer.echo(f"last update: {last.at.isoformat()} {last.result}: {message}")
     if overview.stale_since is not None:
-        typer.echo(stale_message(overview.stale_since)[language], err=True)
+        typer.echo(stale_message(overview.stale_since, env.tz)[language], err=True)
     if not overview.download.allowed:
         typer.echo(overview.download.message_in(language), err=True)
 

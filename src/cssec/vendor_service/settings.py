@@ -77,7 +77,8 @@ class VendorSettings(BaseSettings):
 
     feed_listen: bool = True
     """PostgreSQL: each worker LISTENs for publishes (`cssec.vendor_service.feedwatch`), so a
-    new manifest is served by every node at once; SQLite: a marker file on the host."""
+    new manifest is served by every node at once (one more connection per worker);
+    SQLite: a marker file on the host."""
 
     feed_recheck_seconds: float = Field(default=1.0, gt=0, le=3600)
     """Seconds a worker trusts its cached manifest without reading the serial again, when

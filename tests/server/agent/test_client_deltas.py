@@ -153,3 +153,34 @@ async def test_a_client_whose_held_file_is_damaged_fetches_the_whole_file(
         assert transport.moved(DELTA) == 0, "no delta from a file that is not intact"
         assert transport.moved(FULL) == len(v2_data)
         assert _pattern(state) == v2_data
+
+
+async def test_a_rollback_on_the_server_withholds_the_delta_too(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path, v2_data: bytes
+) -> None:
+    server = await tuf_server(servers, desk, clock, tmp_path)
+    poller = server.app.state.component_poller
+    state = ClientState(tmp_path / "client")
+    with client_of(server) as recorder:
+        transport = Bytes(recorder.inner)
+        install(state, transport, clock)  # type: ignore[arg-type]
+        publish_virus_pattern_v2(desk)
+        await poller.update_now(actor="t")
+        [kept] = (server.settings.data_dir / "tuf" / DELTAS_DIR).iterdir()
+        assert (await poller.rollback(actor="admin")).result == "rolled_back"
+        withheld = f"targets/deltas/virus_pattern/{kept.name}.1-2"
+        with (
+            agent_for(state.load_config(), lang="en", transport=transport) as agent,
+            pytest.raises(NotFound),
+        ):
+            agent.tuf_file(withheld, max_bytes=10_000)
+        transport.sizes.clear()
+        assert update(state, transport, clock).result == "up_to_date"  # type: ignore[arg-type]
+        assert client_versions(state) == V1
+        assert transport.moved(DELTA) == transport.moved(FULL) == 0
+        await poller.update_now(actor="admin")  # applied again: the kept delta is served
+        outcome = update(state, transport, clock)  # type: ignore[arg-type]
+        assert outcome.changes == {Component.VIRUS_PATTERN: (1, 2)}
+        assert transport.moved(DELTA) > 0
+        assert transport.moved(FULL) == 0
+        assert _pattern(state) == v2_data

@@ -44,7 +44,8 @@ from cssec.core.policy import Component
 from cssec.server import cli as server_cli
 from cssec.server.updates.tuf_client import holds_root, metadata_dir
 from cssec.server.updates.tuf_events import KIND as STALE
-from cssec.server.updates.tuf_mirror import ENDORSEMENT_FILE
+from cssec.server.updates.tuf_mirror import ENDORSEMENT_FILE, stale_since
+from cssec.server.webmanager.banners import components_stale_banner
 from cssec.vendor_service.activeupdate.tuf_repo import (
     _pem,
     _signer_from_pem,
@@ -315,6 +316,17 @@ async def test_a_cut_off_server_says_components_stale_since_everywhere(
     assert (await poll(server, clock)).result == "failed"  # type: ignore[attr-defined]
     [event] = server.events(STALE)
     assert "Components stale since" in event.message_en
+    # One wording (docs/style-ja.md): the event opens with the banner's title (the time in
+    # the server's zone), as a client's refusal opens; no English phrase inside the Japanese.
+    since = stale_since(server.settings.data_dir)
+    assert since is not None
+    banner = components_stale_banner(since, clock.now(), server.app.state.server.tz)
+    assert banner is not None
+    assert event.message_ja.startswith(banner.title["ja"])
+    assert event.message_en.startswith(banner.title["en"].removesuffix(".") + ":")
+    assert "stale" not in event.message_ja
+    client_ja = ComponentsStale(since="2026-12-01 00:00:00", detail="-").message("ja")
+    assert client_ja.startswith("コンポーネントは2026-12-01 00:00:00から最新か確認できていません。")
     for page in ("/dashboard", "/updates/components"):
         shown = await server.client.get(page)
         assert 'data-banner="components-stale"' in shown.text, page

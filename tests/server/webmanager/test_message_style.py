@@ -41,3 +41,13 @@ def test_vendor_unreachable_names_its_cause_in_the_readers_language() -> None:
     assert "(connection failed)" in error.message("en")
     odd = VendorUnreachable(cause="HTTP 502")
     assert "HTTP 502" in odd.message("ja")
+
+
+def test_an_untrusted_vendor_certificate_is_named_in_one_language() -> None:
+    cause = (
+        "TLS certificate not trusted: check the system CA store, SSL_CERT_FILE or --vendor-ca-file"
+    )
+    error = VendorUnreachable(cause=cause)
+    assert "証明書を検証できません" in error.message("ja")
+    assert "TLS certificate" not in error.message("ja")
+    assert not any("\u3040" <= ch <= "\u30ff" for ch in error.message("en"))

@@ -201,6 +201,10 @@ async def test_mistyped_code_goes_back_to_the_form_with_the_reason(
     # Product names, and where that code goes, never "DCS 用です (CS 用ではありません)".
     assert "ウイルス感染復旧サービスのコードで、C/S Sec.のコードではありません" in form.text
     assert "ウイルス感染復旧サービスの[新規入力]" in form.text
+    link = '<a href="/admin/licenses/activation-code?product=DCS">'
+    assert link + "このコードをウイルス感染復旧サービスの[新規入力]で入力する" in form.text
+    other = await server.client.get("/admin/licenses/activation-code?product=DCS")
+    assert f'value="{contract.codes["DCS"]}"' in other.text, "the code comes along"
 
 
 async def test_check_online_from_the_page(

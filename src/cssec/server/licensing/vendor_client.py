@@ -283,8 +283,10 @@ def _describe(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.ConnectError):
         if "CERTIFICATE_VERIFY_FAILED" in str(exc):
             return (
+                # English only: VendorUnreachable says it in Japanese for a Japanese
+                # reader (never "… / 証明書を検証できません" in both at once).
                 "TLS certificate not trusted: check the system CA store, SSL_CERT_FILE or "
-                "--vendor-ca-file / 証明書を検証できません"
+                "--vendor-ca-file"
             )
         return "connection failed"
     if isinstance(exc, httpx.ProxyError):

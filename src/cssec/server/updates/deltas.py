@@ -2,25 +2,31 @@
 published delta N → M (`deltas/<component>/<N>-<M>`, a TUF target: its length and hash
 checked by python-tuf) instead of the whole file, rebuilds version M from the file it
 holds (`core.delta`), and uses the result only when it has the full target's length and
-SHA-256; the delta is then kept for its clients still at N (`tuf_mirror`, served by
-`agent.tuf`). Any problem (no delta published, a refused or damaged delta, a held file
-that is not intact) falls back to the whole file, which is then checked as always: a delta
-can save bytes, never change what is installed. The vendor side is
+SHA-256. Any problem (no delta published, a refused or damaged delta, a held file that is
+not intact) falls back to the whole file, which is then checked as always: a delta can
+save bytes, never change what is installed. The vendor side is
 `vendor_service.activeupdate.deltas`.
+
+For the clients (`tuf_mirror`, served by `agent.tuf`): the delta the server used is kept,
+and so are the deltas to M from the few versions before (`keep_for_clients`), also when
+the server took the whole file itself.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cssec.core.components import ComponentVersion
-from cssec.core.delta import DeltaError, apply_delta
+from cssec.core.delta import DeltaError, apply_delta, delta_hashes
 from cssec.core.errors import CssecError
+from cssec.core.policy import Component
 from cssec.server.updates.store import ComponentStore
-from cssec.server.updates.tuf_mirror import keep_delta_target
+from cssec.server.updates.tuf_mirror import delta_target, keep_delta_target
 
 if TYPE_CHECKING:
     from cssec.server.updates.tuf_client import TufSession
@@ -28,6 +34,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DELTA_DIR = "deltas"
+PATTERNS = (Component.VIRUS_PATTERN, Component.SPYWARE_PATTERN)
+CLIENT_DEPTH = 3
+"""How many versions back the deltas kept for clients reach (the vendor publishes as many:
+`vendor_service.activeupdate.deltas.DEPTH`)."""
 
 
 def delta_path(held: ComponentVersion, wanted: ComponentVersion) -> str:
@@ -73,3 +83,26 @@ async def fetch_by_delta(
     # Kept for the clients still at `held`: the mirror serves it (`tuf_mirror`).
     await asyncio.to_thread(keep_delta_target, store.root.parent, delta)
     return data
+
+
+async def keep_for_clients(tuf: TufSession, data_root: Path, wanted: ComponentVersion) -> None:
+    """The published deltas to `wanted` from the versions just before it, fetched through
+    TUF (length and hash) and kept for the clients still at one of them (`tuf_mirror`),
+    also when this server took the whole file itself. One already kept is not fetched
+    again. Best effort: a failure only means those clients take the whole file."""
+    for held in range(max(1, wanted.version - CLIENT_DEPTH), wanted.version):
+        path = f"{DELTA_DIR}/{wanted.component.value}/{held}-{wanted.version}"
+        try:
+            info = await tuf._run(functools.partial(tuf.updater.get_targetinfo, path))
+            custom = info.custom if info is not None and isinstance(info.custom, dict) else {}
+            if info is None or custom.get("to_sha256") != wanted.sha256:
+                continue
+            if delta_target(data_root, str(info.hashes.get("sha256"))) is not None:
+                continue
+            _info, delta = await tuf._target(path)
+            if delta_hashes(delta)[1] != wanted.sha256:
+                continue
+        except (CssecError, DeltaError) as exc:
+            log.warning("delta %s not kept for the clients: %s", path, exc)
+            continue
+        await asyncio.to_thread(keep_delta_target, data_root, delta)

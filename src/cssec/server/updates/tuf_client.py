@@ -199,7 +199,11 @@ class TufSession:
         """Every component file `store` lacks, through TUF (length and hash checked before
         anything is kept), then checked to work as its component. With `held` (the set
         installed), a pattern is rebuilt from a published delta when one fits (`deltas`)."""
-        from cssec.server.updates.deltas import fetch_by_delta  # noqa: PLC0415  (a cycle)
+        from cssec.server.updates.deltas import (  # noqa: PLC0415  (a cycle)
+            PATTERNS,
+            fetch_by_delta,
+            keep_for_clients,
+        )
 
         files: dict[Component, bytes] = {}
         for component, version in manifest.components.items():
@@ -216,6 +220,8 @@ class TufSession:
                 where = f"{component.value} v{version.version}"
                 raise ComponentUpdateFailed("invalid_component", f"{where}: {invalid}")
             files[component] = data
+            if held is not None and component in PATTERNS:
+                await keep_for_clients(self, self.work_dir.parent.parent, version)
         return files
 
 

@@ -4,7 +4,7 @@ the way serving old metadata: a freeze). Once per expiry instant, not once per p
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import select
 
@@ -17,16 +17,18 @@ from cssec.server.updates.tuf_mirror import stale_since
 KIND = "components.stale"
 
 
-def stale_message(since: datetime) -> dict[str, str]:
-    """The event's text, worded as the banner and the clients' (`client.errors.ComponentsStale`,
-    `client.messages` status.stale) word it, following docs/style-ja.md."""
-    when = format_timestamp(since)
+def stale_message(since: datetime, tz: tzinfo) -> dict[str, str]:
+    """The event's text: the banner's words (`webmanager.banners.components_stale_banner`),
+    opening as the clients' do (`client.errors.ComponentsStale`, status.stale), the time in
+    the server's zone (docs/style-ja.md)."""
+    when = since.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
     return {
         "ja": f"コンポーネントは{when}から最新か確認できていません。ActiveUpdateから新しい"
-        "署名付き更新情報が届いていません。ネットワークとプロキシの設定を確認し、"
-        "[今すぐアップデート]を実行してください。",
-        "en": f"Components stale since {when}: no fresh signed update information has arrived "
-        "from ActiveUpdate. Check the network and proxy settings, then press Update now.",
+        "署名付きメタデータが届いていません。ネットワークとプロキシの設定を確認し、"
+        "[アップデート] → [コンポーネント]で[今すぐアップデート]を押してください。",
+        "en": f"Components stale since {when}: no fresh signed metadata has arrived from "
+        "ActiveUpdate. Check the network and proxy settings, then press Update now under "
+        "Updates → Components.",
     }
 
 
@@ -43,7 +45,7 @@ def note_staleness(env: LicenseEnv, *, now: datetime) -> datetime | None:
         if any(d.get("since") == format_timestamp(since) for d in reported):
             return since
         add_event(
-            session, at=now, level=Level.WARNING, kind=KIND, message=stale_message(since),
+            session, at=now, level=Level.WARNING, kind=KIND, message=stale_message(since, env.tz),
             details={"since": format_timestamp(since)},
         )  # fmt: skip
     return since

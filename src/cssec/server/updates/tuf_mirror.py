@@ -108,7 +108,7 @@ def metadata(data_root: Path, name: str) -> bytes | None:
         return _read(directory / "timestamp.json")
     if name == "root-endorsement":
         return endorsement(data_root)
-    match = _NUMBERED.match(name)
+    match = _NUMBERED.fullmatch(name)
     if match is None:
         return None
     number, role = int(match.group(1)), match.group(2)
@@ -131,13 +131,13 @@ def endorsement(data_root: Path) -> bytes | None:
 
 def parse_target(path: str) -> tuple[str, str] | None:
     """(`dir`, sha256) of `targets/<dir>/<sha256>.<name>`'s tail, or None."""
-    match = _TARGET.match(path)
+    match = _TARGET.fullmatch(path)
     return (match.group(1), match.group(2)) if match else None
 
 
 def parse_delta_target(path: str) -> tuple[str, str, int, int] | None:
     """(component, sha256, N, M) of `targets/deltas/<component>/<sha256>.<N>-<M>`'s tail."""
-    match = _DELTA.match(path)
+    match = _DELTA.fullmatch(path)
     if match is None:
         return None
     return match.group(1), match.group(2), int(match.group(3)), int(match.group(4))

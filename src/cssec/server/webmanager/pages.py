@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from cssec.core.errors import CsrfFailed, CssecError, VendorUnreachable
+from cssec.core.errors import CsrfFailed, CssecError, VendorUnreachable, WrongProduct
 from cssec.core.license import Product
 from cssec.server.licensing.activation import check_status_online, enter_code, unchanged_note
 from cssec.server.licensing.clockguard import server_info
@@ -26,6 +26,8 @@ from cssec.server.webmanager.templating import check_csrf, ctx_of, flash, redire
 
 router = APIRouter(include_in_schema=False)
 FORM_CODE_KEY = "form_code"
+OTHER_PRODUCT_KEY = "form_other_product"
+OTHER_CODE_KEY = "form_other_code"
 LICENSES_URL = "/admin/licenses"
 
 
@@ -100,6 +102,14 @@ async def activation_form(
         licenses = read_licenses(session, now=ctx.clock.now(), tz=ctx.tz)
     current = licenses.slot(chosen) if chosen else None
     entered = request.session.pop(FORM_CODE_KEY, "")
+    # A code for the other product (wrong_product): a link to that product's form, which
+    # then comes up with the code filled in.
+    held_other = request.session.pop(OTHER_PRODUCT_KEY, None)
+    other = _product(held_other if isinstance(held_other, str) else None)
+    if not entered and chosen is not None:
+        held = request.session.pop(OTHER_CODE_KEY, None)
+        if isinstance(held, dict) and held.get("product") == chosen.value:
+            entered = held.get("code", "")
     return render(
         request,
         "activate.html",
@@ -108,6 +118,7 @@ async def activation_form(
         product=chosen,
         current=current,
         entered=entered if isinstance(entered, str) else "",
+        other_product=other if other is not chosen else None,
     )
 
 
@@ -144,6 +155,10 @@ async def activate(  # noqa: PLR0917  (FastAPI maps each form field to an argume
         return confirm_page(request, user, refusal=exc, code=activation_code, product=chosen)
     except CssecError as exc:
         request.session[FORM_CODE_KEY] = activation_code[:100]
+        if isinstance(exc, WrongProduct):
+            other = str(exc.fields.get("actual", ""))
+            request.session[OTHER_PRODUCT_KEY] = other
+            request.session[OTHER_CODE_KEY] = {"product": other, "code": activation_code[:100]}
         return refuse(request, exc, form_url)
     slot = entered.slot
     flash_activated(request, entered)

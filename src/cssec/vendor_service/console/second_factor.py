@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from cssec.core.errors import RateLimited
 from cssec.vendor_service.console.web import (
     PREFIX,
     SESSION_FINGERPRINT,
@@ -33,11 +34,10 @@ from cssec.vendor_service.console.web import (
     vendor_of,
 )
 from cssec.vendor_service.models import RecoveryCode, User
-from cssec.core.errors import RateLimited
 from cssec.vendor_service.services import two_factor
 from cssec.web.http import client_ip
-from cssec.web.lockout import LockoutRule, LoginThrottle
 from cssec.web.i18n import current_language
+from cssec.web.lockout import LockoutRule, LoginThrottle
 from cssec.web.pages import check_csrf, flash, redirect
 from cssec.web.security import CSRF_SESSION_KEY, constant_time_equal, new_token
 
@@ -268,8 +268,11 @@ def two_factor_enrol(request: Request, code: Form128 = "", csrf_token: Form128 =
         with vendor.session() as session:
             codes = two_factor.enroll(
                 session, user.id, secret=secret, code=code, now=vendor.clock.now(),
-                actor=user.actor,
+                actor=user.actor, replace=pending is None,
             )  # fmt: skip
+    except two_factor.AlreadyEnrolled:  # enrolled meanwhile: the code step, not this one
+        request.session.clear()
+        return _expired(request)
     except two_factor.InvalidSecondFactor as exc:
         return _setup_page(request, user, exc.message(_lang(request)), status=400)
     request.session.pop(SETUP_KEY, None)

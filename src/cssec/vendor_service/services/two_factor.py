@@ -54,6 +54,19 @@ class InvalidSecondFactor(CssecError):
     )
 
 
+class AlreadyEnrolled(CssecError):
+    code = "second_factor_already_enrolled"
+    status = 409
+    message_ja = (
+        "この確認コードの登録は開始後に別の画面で完了しています。もう一度ログインし、"
+        "認証アプリのコードを入力してください。"
+    )
+    message_en = (
+        "The second factor was enrolled elsewhere after this enrolment began. Log in again "
+        "and enter the code from your authenticator app."
+    )
+
+
 class UnknownUser(CssecError):
     code = "unknown_user"
     status = 404
@@ -113,11 +126,20 @@ def is_enrolled(user: User) -> bool:
 
 
 def enroll(
-    session: Session, user_id: int, *, secret: str, code: str, now: datetime, actor: str
+    session: Session,
+    user_id: int,
+    *,
+    secret: str,
+    code: str,
+    now: datetime,
+    actor: str,
+    replace: bool = True,
 ) -> list[str]:
     """Turn the second factor on with `secret` once `code` proves the app holds it; the ten
     recovery codes, to be shown once (only their hashes are kept). InvalidSecondFactor for
-    a wrong code. Replaces an earlier enrolment's secret and recovery codes."""
+    a wrong code. Replaces an earlier enrolment's secret and recovery codes, unless
+    `replace` is False (AlreadyEnrolled then): the enrolment a first sign-in asks for,
+    proved by the password alone, must not replace a factor enrolled meanwhile."""
     step = matching_step(secret, code, now=now, after=None)
     if step is None:
         raise InvalidSecondFactor()
@@ -128,6 +150,8 @@ def enroll(
         if user is None:
             raise UnknownUser(name=str(user_id))
         again = is_enrolled(user)
+        if again and not replace:
+            raise AlreadyEnrolled()
         user.totp_secret = secret
         user.totp_enabled_at = now
         user.totp_last_step = step
@@ -232,6 +256,7 @@ def reset(session: Session, name: str, *, actor: str) -> None:
 
 
 __all__ = [
+    "AlreadyEnrolled",
     "InvalidSecondFactor",
     "SecondFactor",
     "UnknownUser",
