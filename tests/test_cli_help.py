@@ -43,10 +43,12 @@ def test_help_follows_the_output_language() -> None:
     japanese = runner.invoke(cssec_app, ["client", "status", "--help"], env=NO_LOCALE)
     assert japanese.exit_code == 0
     assert "JSONで出力します" in japanese.stdout
+    assert "このヘルプを表示して終了します" in japanese.stdout
     english = runner.invoke(
         cssec_app, ["client", "status", "--help"], env={**NO_LOCALE, "LANG": "en_US.UTF-8"}
     )
     assert "Print JSON." in english.stdout
+    assert "Show this message and exit." in english.stdout
     assert "JSONで出力します" not in english.stdout
     chosen = runner.invoke(
         cssec_app, ["server", "--lang", "en", "license", "--help"], env=NO_LOCALE

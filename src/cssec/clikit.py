@@ -235,9 +235,29 @@ def localize_help(command: Any, lang: str, catalog: Mapping[str, str] | None = N
                 continue
             wanted = catalog.get(" ".join(original.split())) if lang == "ja" else None
             setattr(item, attr, wanted or original)
+    _localize_help_option(command, catalog.get(HELP_OPTION_TEXT) if lang == "ja" else None)
     for sub in (getattr(command, "commands", None) or {}).values():
         if not isinstance(sub, Boundary):  # a Boundary localizes itself when it parses
             localize_help(sub, lang, catalog)
+
+
+HELP_OPTION_TEXT = "Show this message and exit."
+
+
+def _localize_help_option(command: Any, text: str | None) -> None:
+    """Click makes `--help` itself, when the command parses; its text follows `text`."""
+    command.__dict__["_cssec_help_option_text"] = text
+    if "get_help_option" in command.__dict__ or not hasattr(command, "get_help_option"):
+        return
+    made_by_click = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = made_by_click(ctx)
+        if option is not None:
+            option.help = command.__dict__.get("_cssec_help_option_text") or HELP_OPTION_TEXT
+        return option
+
+    command.get_help_option = get_help_option
 
 
 class Boundary(TyperGroup):

@@ -14,7 +14,7 @@ from cssec.client.agent import error_from_response, is_transient
 from cssec.client.cli import app
 from cssec.client.errors import ServerError
 from cssec.client.messages import language_from_env
-from cssec.core.errors import LicenseExpired, RateLimited
+from cssec.core.errors import LicenseExpired, NotAuthenticated, RateLimited
 from cssec.core.policy import Component
 
 Peer = Any  # the agent_server fixture (conftest.AgentPeer)
@@ -232,6 +232,12 @@ def test_error_bodies_map_to_error_classes() -> None:
         "Refused: the C/S Sec. license has expired. Ask your administrator."
     )
     assert error.fields["operation"] == "x"
+    unknown_client = error_from_response(
+        httpx.Response(401, json={"code": "not_authenticated", "message": "ログインが必要です。"})
+    )
+    assert isinstance(unknown_client, NotAuthenticated)
+    assert is_transient(unknown_client), "reports stay queued for a reinstall"
+    assert "管理者にお問い合わせください" in unknown_client.message("ja")
     limited = error_from_response(httpx.Response(429, json={"code": "rate_limited"}))
     assert isinstance(limited, RateLimited)
     assert is_transient(limited)

@@ -54,6 +54,9 @@ def error_from_response(response: httpx.Response) -> CssecError:
         cls = ERROR_CLASSES.get(body["code"])
         if cls is LicenseExpired:  # said to the PC's user, not with the server's menus
             return client_errors.LicenseExpiredAtServer(**fields)
+        generic = {NotAuthenticated.message_ja, NotAuthenticated.message_en}
+        if cls is NotAuthenticated and (not isinstance(message, str) or message in generic):
+            return client_errors.ClientNotRecognised(**fields)
         if cls is not None and cls is not client_errors.ServerUnreachable:
             return cls(message if isinstance(message, str) else None, **fields)
         fields["server_code"] = body["code"]

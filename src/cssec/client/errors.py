@@ -6,7 +6,7 @@ stable code and a message in the user's language that says what to do next.
 
 from __future__ import annotations
 
-from cssec.core.errors import CssecError, LicenseExpired
+from cssec.core.errors import CssecError, LicenseExpired, NotAuthenticated
 
 
 class ServerUnreachable(CssecError):
@@ -311,3 +311,17 @@ class ScanTargetMissing(CssecError):
         "確認してください。"
     )
     message_en = "There is no file or folder {path}. Check the path of what to scan."
+
+
+class ClientNotRecognised(NotAuthenticated):
+    """The server's generic 401 (the client's token is unknown: removed from the Web manager,
+    or the server was reinstalled), told to the person at this PC."""
+
+    message_ja = (
+        "サーバがこのクライアントを認識できません。クライアントがサーバから削除されたか、"
+        "再インストールが必要です。管理者にお問い合わせください。"
+    )
+    message_en = (
+        "The server does not recognise this client: it was removed from the server or needs "
+        "to be installed again. Ask your administrator."
+    )

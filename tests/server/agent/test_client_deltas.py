@@ -184,3 +184,25 @@ async def test_a_rollback_on_the_server_withholds_the_delta_too(
         assert transport.moved(DELTA) > 0
         assert transport.moved(FULL) == 0
         assert _pattern(state) == v2_data
+
+
+async def test_a_server_that_took_the_whole_file_still_keeps_the_delta_for_its_clients(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path, v2_data: bytes
+) -> None:
+    server = await tuf_server(servers, desk, clock, tmp_path)
+    state = ClientState(tmp_path / "client")
+    with client_of(server) as recorder:
+        transport = Bytes(recorder.inner)
+        install(state, transport, clock)  # type: ignore[arg-type]
+        own = server.settings.data_dir / "components" / "virus_pattern" / "1"
+        held = own / "virus_pattern.yar"
+        held.write_bytes(held.read_bytes() + b"// changed on disk\n")
+        publish_virus_pattern_v2(desk)
+        await server.app.state.component_poller.update_now(actor="t")
+        assert len(list((server.settings.data_dir / "tuf" / DELTAS_DIR).iterdir())) == 1
+        transport.sizes.clear()
+        outcome = update(state, transport, clock)  # type: ignore[arg-type]
+        assert outcome.changes == {Component.VIRUS_PATTERN: (1, 2)}
+        assert transport.moved(DELTA) > 0
+        assert transport.moved(FULL) == 0
+        assert _pattern(state) == v2_data

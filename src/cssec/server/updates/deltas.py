@@ -7,9 +7,9 @@ not intact) falls back to the whole file, which is then checked as always: a del
 save bytes, never change what is installed. The vendor side is
 `vendor_service.activeupdate.deltas`.
 
-For the clients (`tuf_mirror`, served by `agent.tuf`): the delta the server used is kept,
-and so are the deltas to M from the few versions before (`keep_for_clients`), also when
-the server took the whole file itself.
+For the clients (`tuf_mirror`, served by `agent.tuf`), who follow their server and so hold
+N too: the delta the server used is kept; when it took the whole file (its N not intact),
+it still fetches the delta N → M for them (`keep_for_clients`).
 """
 
 from __future__ import annotations
@@ -35,9 +35,6 @@ log = logging.getLogger(__name__)
 
 DELTA_DIR = "deltas"
 PATTERNS = (Component.VIRUS_PATTERN, Component.SPYWARE_PATTERN)
-CLIENT_DEPTH = 3
-"""How many versions back the deltas kept for clients reach (the vendor publishes as many:
-`vendor_service.activeupdate.deltas.DEPTH`)."""
 
 
 def delta_path(held: ComponentVersion, wanted: ComponentVersion) -> str:
@@ -85,24 +82,30 @@ async def fetch_by_delta(
     return data
 
 
-async def keep_for_clients(tuf: TufSession, data_root: Path, wanted: ComponentVersion) -> None:
-    """The published deltas to `wanted` from the versions just before it, fetched through
-    TUF (length and hash) and kept for the clients still at one of them (`tuf_mirror`),
-    also when this server took the whole file itself. One already kept is not fetched
-    again. Best effort: a failure only means those clients take the whole file."""
-    for held in range(max(1, wanted.version - CLIENT_DEPTH), wanted.version):
-        path = f"{DELTA_DIR}/{wanted.component.value}/{held}-{wanted.version}"
-        try:
-            info = await tuf._run(functools.partial(tuf.updater.get_targetinfo, path))
-            custom = info.custom if info is not None and isinstance(info.custom, dict) else {}
-            if info is None or custom.get("to_sha256") != wanted.sha256:
-                continue
-            if delta_target(data_root, str(info.hashes.get("sha256"))) is not None:
-                continue
-            _info, delta = await tuf._target(path)
-            if delta_hashes(delta)[1] != wanted.sha256:
-                continue
-        except (CssecError, DeltaError) as exc:
-            log.warning("delta %s not kept for the clients: %s", path, exc)
-            continue
-        await asyncio.to_thread(keep_delta_target, data_root, delta)
+async def keep_for_clients(
+    tuf: TufSession, data_root: Path, held: ComponentVersion, wanted: ComponentVersion
+) -> None:
+    """The published delta `held` → `wanted`, fetched through TUF (length and hash) and
+    kept for the clients still at `held` (`tuf_mirror`) when this server took the whole
+    file itself (its own copy was not intact). Best effort: a failure only means those
+    clients take the whole file too."""
+    if held.component != wanted.component or held.version >= wanted.version:
+        return
+    path = delta_path(held, wanted)
+    try:
+        info = await tuf._run(functools.partial(tuf.updater.get_targetinfo, path))
+        custom = info.custom if info is not None and isinstance(info.custom, dict) else {}
+        if info is None or (custom.get("from_sha256"), custom.get("to_sha256")) != (
+            held.sha256,
+            wanted.sha256,
+        ):
+            return
+        if delta_target(data_root, str(info.hashes.get("sha256"))) is not None:
+            return
+        _info, delta = await tuf._target(path)
+        if delta_hashes(delta) != (held.sha256, wanted.sha256):
+            return
+    except (CssecError, DeltaError) as exc:
+        log.warning("delta %s not kept for the clients: %s", path, exc)
+        return
+    await asyncio.to_thread(keep_delta_target, data_root, delta)

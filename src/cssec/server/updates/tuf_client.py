@@ -209,19 +209,19 @@ class TufSession:
         for component, version in manifest.components.items():
             if store is not None and store.present(version):
                 continue
-            data = None
+            data, before = None, None
             if store is not None and held is not None:
                 before = held.components.get(component)
                 data = await fetch_by_delta(self, store, before, version)
             if data is None:
                 _info, data = await self._target(f"{component.value}/{version.filename}")
+                if before is not None and component in PATTERNS:  # for the clients at N
+                    await keep_for_clients(self, self.work_dir.parent.parent, before, version)
             invalid = validate_component(component, data)
             if invalid is not None:
                 where = f"{component.value} v{version.version}"
                 raise ComponentUpdateFailed("invalid_component", f"{where}: {invalid}")
             files[component] = data
-            if held is not None and component in PATTERNS:
-                await keep_for_clients(self, self.work_dir.parent.parent, version)
         return files
 
 
