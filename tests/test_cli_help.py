@@ -54,5 +54,7 @@ def test_help_follows_the_output_language() -> None:
         cssec_app, ["server", "--lang", "en", "license", "--help"], env=NO_LOCALE
     )
     assert "License slots of an installed server." in chosen.stdout
+    parts = runner.invoke(cssec_app, ["--help"], env=NO_LOCALE)
+    assert "C/S Sec.クライアント。" in parts.stdout
     back = runner.invoke(cssec_app, ["server", "license", "--help"], env=NO_LOCALE)
     assert "インストール済みサーバのライセンス" in back.stdout

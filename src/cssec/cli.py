@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from cssec.clikit import Boundary
+from cssec.clikit import Boundary, help_language, localize_help
 
 _PARTS: dict[str, tuple[str, str]] = {
     "vendor": ("cssec.vendor_service.cli", "The vendor license service and ActiveUpdate."),
@@ -41,8 +41,10 @@ class _LazyParts(Boundary):
         part: typer.Typer = importlib.import_module(module_name).app
         command = typer.main.get_command(part)
         command.name = cmd_name
-        command.help = help_text
-        command.short_help = help_text
+        # English kept as the original (`localize_help`), shown in the output language.
+        command.__dict__["_cssec_en_help"] = command.__dict__["_cssec_en_short_help"] = help_text
+        command.help = command.short_help = help_text
+        localize_help(command, help_language([], ctx))
         return command
 
 

@@ -606,3 +606,22 @@ def test_without_a_public_url_a_crafted_host_gets_no_link(
         assert mailbox.received() == []
     finally:
         application.state.vendor.close()
+
+
+def test_the_portal_never_names_support_desk_staff(
+    app: FastAPI, victim_contract: services.IssuedContract, mailbox: Mailbox
+) -> None:
+    """Console login names are half a console credential: the contract's audit in the
+    portal says "the support desk", never who."""
+    with vendor_of(app).session() as session:
+        services.renew_contract(session, victim_contract.contract_id, actor="console:kuroki-desk")
+    with vendor_of(app).session() as session:
+        services.issue_replacement_code(
+            session, victim_contract.contract_id, product="DCS", actor="console:kuroki-desk"
+        )
+    customer = _sign_in(app, mailbox, victim_contract.registration_key, CONTACT)
+    base = f"/portal/contracts/{victim_contract.contract_id}"
+    page = customer.get(base)
+    assert 'data-testid="contract-audit"' in page.text
+    for path in (base, f"{base}/certificate", "/portal/"):
+        assert "kuroki" not in customer.get(path).text, path

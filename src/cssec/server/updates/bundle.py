@@ -100,11 +100,18 @@ def read_members(data: bytes) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            unpacked = 0
             for member in tar:
                 if not member.isfile() or not _NAMES.fullmatch(member.name):
                     raise BundleRefused("bad_bundle", f"unexpected entry {member.name[:80]!r}")
                 if member.name in files:
                     raise BundleRefused("bad_bundle", f"{member.name} twice")
+                # A sparse member reads as the size it claims, holes filled with zeros: a
+                # few kilobytes could claim gigabytes (a tar bomb). Refused, and the sizes
+                # are summed before anything is read.
+                unpacked += member.size
+                if member.issparse() or unpacked > MAX_BUNDLE_BYTES:
+                    raise BundleRefused("bad_bundle", f"{member.name} too large or sparse")
                 handle = tar.extractfile(member)
                 if handle is None:  # pragma: no cover - isfile() members always have one
                     raise BundleRefused("bad_bundle", member.name)
@@ -120,7 +127,7 @@ def read_members(data: bytes) -> dict[str, bytes]:
 def _json(files: Mapping[str, bytes], name: str) -> Any:
     try:
         return json.loads(files[name])
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, RecursionError):  # RecursionError: nested too deep
         raise BundleRefused("bad_bundle", f"{name} unreadable") from None
 
 
