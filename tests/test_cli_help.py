@@ -58,3 +58,30 @@ def test_help_follows_the_output_language() -> None:
     assert "C/S Sec.クライアント。" in parts.stdout
     back = runner.invoke(cssec_app, ["server", "license", "--help"], env=NO_LOCALE)
     assert "インストール済みサーバのライセンス" in back.stdout
+
+
+def test_typers_own_words_follow_the_output_language() -> None:
+    """The usage prefix, the panel headings and the markers Typer prints itself are in the
+    output language too, and English comes back within one process."""
+    runner = CliRunner()
+    english_words = ("Usage:", "Options", "Commands", "Arguments", "[required]")
+    for _ in range(2):  # Japanese, English, Japanese again, English again
+        scan = runner.invoke(cssec_app, ["client", "scan", "--help"], env=NO_LOCALE)
+        assert scan.exit_code == 0, scan.output
+        top = runner.invoke(cssec_app, ["--help"], env=NO_LOCALE)
+        status = runner.invoke(cssec_app, ["client", "status", "--help"], env=NO_LOCALE)
+        japanese = scan.stdout + top.stdout + status.stdout
+        for word in ("使い方: root client scan", "引数", "オプション", "コマンド", "[必須]"):
+            assert word in japanese, word
+        for word in (*english_words, "Show this message and exit."):
+            assert word not in japanese, word
+        english = "".join(
+            runner.invoke(
+                cssec_app, [*args, "--help"], env={**NO_LOCALE, "LANG": "en_US.UTF-8"}
+            ).stdout
+            for args in (["client", "scan"], [], ["client", "status"])
+        )
+        for word in english_words:
+            assert word in english, word
+        for word in ("使い方", "オプション", "[必須]"):
+            assert word not in english, word

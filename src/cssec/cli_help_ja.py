@@ -47,11 +47,11 @@ HELP_JA: dict[str, str] = {
     ),
     "One-time install token.": "1回限りのインストールトークン。",
     "Install route (default: autopcc, or web when --token is given).": (
-        "インストール方法（既定: autopcc、--token を指定したときは web）。"
+        "インストール方法（既定: autopcc、--tokenを指定したときは web）。"
     ),
     "sha256:<64 hex> of the server's certificate ('cssec server cert show'); an install token "
     "from the Web manager carries it already.": (
-        "サーバ証明書の sha256:<16進64文字>（cssec server cert show で表示）。Webマネージャの"
+        "サーバ証明書の sha256:<16進64文字>（cssec server cert showで表示）。Webマネージャの"
         "インストールトークンには含まれています。"
     ),
     "Allow plain HTTP to a server on another computer.": (
@@ -61,7 +61,7 @@ HELP_JA: dict[str, str] = {
         "サーバ経由でコンポーネントをアップデートします（手動アップデート）。"
     ),
     "ScanNow: exit 0 clean, 1 threats found, 2 errors.": (
-        "手動検索（ScanNow）: 終了コード 0 は検出なし、1 は検出あり、2 はエラー。"
+        "手動検索（ScanNow）: 終了コード 0は検出なし、1は検出あり、2はエラー。"
     ),
     "A file or directory to scan.": "検索するファイルまたはフォルダ。",
     "Apply the damage cleanup template (quarantine/delete).": (
@@ -101,7 +101,7 @@ HELP_JA: dict[str, str] = {
     "Move a quarantined file back (never overwrites; checks its SHA-256 first).": (
         "隔離したファイルを元の場所に戻します（上書きはしません。先にSHA-256を確認します）。"
     ),
-    "The ID shown by list.": "list で表示される ID。",
+    "The ID shown by list.": "listで表示される ID。",
     # cssec server
     "The C/S Sec. server.": "C/S Sec.サーバ。",
     "Install the server: no activation code (or registration key), no install. The vendor's "
@@ -111,7 +111,7 @@ HELP_JA: dict[str, str] = {
         "サーバをインストールします。アクティベーションコード（またはレジストレーションキー）が"
         "なければインストールできません。ライセンスサービスの公開鍵は、配布物に含まれるものか"
         "ここで指定したものだけを信頼します。サーバのTLS証明書を作成し（または --tls-cert/"
-        "--tls-key を使い）、クライアントが照合するフィンガープリントを表示します。"
+        "--tls-keyを使い）、クライアントが照合するフィンガープリントを表示します。"
     ),
     "The vendor service's URL.": "ライセンスサービスのURL。",
     "File whose first line is the password.": "1行目がパスワードのファイル。",
@@ -126,10 +126,10 @@ HELP_JA: dict[str, str] = {
     "sha256:<64 hex> of the vendor's public key, received out of band ('cssec vendor keys "
     "public' prints it). Repeatable.": (
         "別の経路で受け取ったライセンスサービスの公開鍵の sha256:<16進64文字>（cssec vendor keys "
-        "public で表示）。複数指定可。"
+        "publicで表示）。複数指定可。"
     ),
     "The vendor's public keys (the JWKS 'cssec vendor keys public' prints).": (
-        "ライセンスサービスの公開鍵（cssec vendor keys public が出力するJWKS）。"
+        "ライセンスサービスの公開鍵（cssec vendor keys publicが出力するJWKS）。"
     ),
     "Name or address in the server's self-signed certificate (repeatable; default: this "
     "machine's FQDN, its short name and 127.0.0.1).": (
@@ -152,7 +152,7 @@ HELP_JA: dict[str, str] = {
     "The certificate is the data directory's (made at install; `cssec server cert renew` "
     "replaces it), read when serving starts: restart after a renewal.": (
         "WebマネージャとJSON APIをHTTPSで提供し、ライセンスの定期確認を実行します。証明書は"
-        "データディレクトリのもの（インストール時に作成。cssec server cert renew で更新）で、"
+        "データディレクトリのもの（インストール時に作成。cssec server cert renewで更新）で、"
         "起動時に読み込みます。更新後は再起動してください。"
     ),
     "Serve plain HTTP instead of HTTPS (not recommended).": (
@@ -161,7 +161,7 @@ HELP_JA: dict[str, str] = {
     "Back up the database, the keys, the certificate and the components into one archive "
     "(safe while `serve` runs).": (
         "データベース、鍵、証明書、コンポーネントを1つのアーカイブにバックアップします"
-        "（serve の実行中でも安全です）。"
+        "（serveの実行中でも安全です）。"
     ),
     "Archive to write; must not exist (mode 0600).": (
         "書き出すアーカイブ。既存のファイルは指定できません（モード 0600）。"
@@ -171,7 +171,7 @@ HELP_JA: dict[str, str] = {
         "しません）。"
     ),
     "An archive written by `cssec server backup`.": (
-        "cssec server backup で書き出したアーカイブ。"
+        "cssec server backupで書き出したアーカイブ。"
     ),
     "License slots of an installed server.": "インストール済みサーバのライセンス。",
     "Show the license slots (state computed now).": (
@@ -180,7 +180,7 @@ HELP_JA: dict[str, str] = {
     "Print the API's JSON.": "APIと同じJSONで出力します。",
     "Check every slot's status with the vendor now (safe while `serve` runs).": (
         "すべてのライセンスのステータスを今すぐオンラインで確認します"
-        "（serve の実行中でも安全です）。"
+        "（serveの実行中でも安全です）。"
     ),
     "Enter a new activation code (verified online when the vendor answers).": (
         "新しいアクティベーションコードを入力します（ライセンスサービスに接続できればオンラインで"
@@ -195,9 +195,9 @@ HELP_JA: dict[str, str] = {
     "Write a renewal request signed by this server, for a license service it cannot reach: "
     "answer it with `cssec vendor license respond` (or the portal), then import.": (
         "ライセンスサービスに接続できないサーバのために、このサーバが署名した更新要求を書き出します。"
-        "cssec vendor license respond（またはポータル）で応答を作り、import で取り込みます。"
+        "cssec vendor license respond（またはポータル）で応答を作り、importで取り込みます。"
     ),
-    "Where to write REQ.json.": "REQ.json の書き出し先。",
+    "Where to write REQ.json.": "REQ.jsonの書き出し先。",
     "Import the license service's response to this server's request: the slots are extended "
     "exactly as an online check would.": (
         "このサーバの要求へのライセンスサービスの応答を取り込みます。オンライン確認と同じように"
@@ -211,7 +211,7 @@ HELP_JA: dict[str, str] = {
         "各コンポーネントの現在と前のバージョン、最後のアップデートを表示します。"
     ),
     "Update the components from ActiveUpdate now (safe while `serve` runs).": (
-        "ActiveUpdateから今すぐコンポーネントをアップデートします（serve の実行中でも安全です）。"
+        "ActiveUpdateから今すぐコンポーネントをアップデートします（serveの実行中でも安全です）。"
     ),
     "Undo the latest component update (all components of it, as the vendor signed them).": (
         "最後のコンポーネントのアップデートを取り消します（そのアップデートのすべてのコンポーネント）。"
@@ -231,7 +231,7 @@ HELP_JA: dict[str, str] = {
     "Replace the certificate and its key. The old key signs the renewal, so enrolled clients "
     "follow it; restart `cssec server serve` to serve the new certificate.": (
         "証明書と鍵を置き換えます。古い鍵が更新に署名するので、登録済みのクライアントはそのまま"
-        "使えます。新しい証明書で提供するには cssec server serve を再起動してください。"
+        "使えます。新しい証明書で提供するには cssec server serveを再起動してください。"
     ),
     "Names/addresses of the new certificate (repeatable; default: those of the current one).": (
         "新しい証明書の名前/アドレス（複数指定可。既定: 現在の証明書と同じ）。"
@@ -240,7 +240,7 @@ HELP_JA: dict[str, str] = {
     "Web manager accounts.": "Webマネージャのアカウント。",
     "Set a Web manager password (asked twice, or read from --password-file); every session "
     "of the account ends.": (
-        "Webマネージャのパスワードを設定します（2回入力するか --password-file から読み込み）。"
+        "Webマネージャのパスワードを設定します（2回入力するか --password-fileから読み込み）。"
         "そのアカウントのセッションはすべて終了します。"
     ),
     "The account.": "アカウント。",
@@ -259,13 +259,13 @@ HELP_JA: dict[str, str] = {
         "worker counts on its own)."
     ): (
         "ライセンスサービスのAPI（と窓口コンソール）を提供します。"
-        "先にデータベースを移行します。--tls-cert/--tls-key "
+        "先にデータベースを移行します。--tls-cert/--tls-key"
         "を指定するとHTTPSで提供します（コンソールのCookieはSecure、"
         "応答にStrict-Transport-Securityを付けます）。nginxなどのTLSプロキシの後ろでは、"
-        "レート制限がクライアントのアドレスを見られるよう CSSEC_VENDOR_TRUSTED_PROXIES "
+        "レート制限がクライアントのアドレスを見られるよう CSSEC_VENDOR_TRUSTED_PROXIES"
         "にプロキシのアドレスを設定してください。--workers N（N > 1）では、"
-        "uvicornが同じポートを共有するN個のプロセスを起動し、各プロセスは CSSEC_VENDOR_* "
-        "からアプリを作ります（--data は CSSEC_VENDOR_DATA_DIR として渡します）。"
+        "uvicornが同じポートを共有するN個のプロセスを起動し、各プロセスは CSSEC_VENDOR_*"
+        "からアプリを作ります（--dataは CSSEC_VENDOR_DATA_DIRとして渡します）。"
         "レート制限のカウンタは CSSEC_VENDOR_RATE_LIMIT_STORAGE=redis://… "
         "で共有します（既定のメモリでは各プロセスが別々に数えます）。"
     ),
@@ -285,19 +285,19 @@ HELP_JA: dict[str, str] = {
         "Back up the database, the keys and the ActiveUpdate files into one archive (safe "
         "while `serve` runs; PostgreSQL needs pg_dump on PATH)."
     ): (
-        "データベース、鍵、ActiveUpdateのファイルを1つのアーカイブにバックアップします（serve "
-        "の実行中でも安全です。PostgreSQLではPATHに pg_dump が必要です）。"
+        "データベース、鍵、ActiveUpdateのファイルを1つのアーカイブにバックアップします（serve"
+        "の実行中でも安全です。PostgreSQLではPATHに pg_dumpが必要です）。"
     ),
     (
         "Restore a backup into a new or empty data directory (never over one in use); a "
         "PostgreSQL dump goes into the empty database CSSEC_VENDOR_DATABASE_URL names."
     ): (
         "バックアップを新しいまたは空のデータディレクトリに復元します（使用中のものには復元しま"
-        "せん）。PostgreSQLのダンプは CSSEC_VENDOR_DATABASE_URL "
+        "せん）。PostgreSQLのダンプは CSSEC_VENDOR_DATABASE_URL"
         "が指す空のデータベースに復元します。"
     ),
     "An archive written by `cssec vendor backup`.": (
-        "cssec vendor backup で書き出したアーカイブ。"
+        "cssec vendor backupで書き出したアーカイブ。"
     ),
     "Contracts and their registration keys.": ("契約とレジストレーションキー。"),
     "Issue a contract. Prints its codes, then (last line) its registration key.": (
@@ -386,7 +386,7 @@ HELP_JA: dict[str, str] = {
         "Make the offline Ed25519 root keys (root-N.pem, root-keys.json) in --out; keep that "
         "directory off the serving host."
     ): (
-        "オフラインのEd25519ルート鍵（root-N.pem、root-keys.json）を --out に作ります。"
+        "オフラインのEd25519ルート鍵（root-N.pem、root-keys.json）を --outに作ります。"
         "そのディレクトリはサービスを提供するホストの外に保管してください。"
     ),
     "Directory for the offline root keys.": ("オフラインのルート鍵のディレクトリ。"),
@@ -416,11 +416,11 @@ HELP_JA: dict[str, str] = {
         "Publish FILE as the next version of component NAME (checked first: YARA compiles, "
         "the JSON parses); servers get it at their next hourly ActiveUpdate poll."
     ): (
-        "FILE をコンポーネント NAME の次のバージョンとして公開します（先にYARAのコンパイルとJSO"
+        "FILEをコンポーネント NAMEの次のバージョンとして公開します（先にYARAのコンパイルとJSO"
         "Nの解析を確認します）。サーバは1時間ごとのActiveUpdateの確認で取得します。"
     ),
     "virus_pattern, damage_cleanup_template, spyware_pattern or scan_engine.": (
-        "virus_pattern、damage_cleanup_template、spyware_pattern、scan_engine のいずれか。"
+        "virus_pattern、damage_cleanup_template、spyware_pattern、scan_engineのいずれか。"
     ),
     "The component file (YARA rules or JSON).": (
         "コンポーネントのファイル（YARAルールまたはJSON）。"
@@ -437,7 +437,7 @@ HELP_JA: dict[str, str] = {
     ): (
         "インターネットに接続しないサイト用に、署名付きのコンポーネントのバンドル（TUFのメタデ"
         "ータとファイル）を書き出します（オンラインのダウンロードと同じく契約がActiveUpdateを許"
-        "す場合）。サイトでは cssec server components import で取り込みます。"
+        "す場合）。サイトでは cssec server components importで取り込みます。"
     ),
     "The site's activation code.": ("サイトのアクティベーションコード。"),
     "The bundle file to write.": ("書き出すバンドルのファイル。"),
@@ -448,8 +448,8 @@ HELP_JA: dict[str, str] = {
         "the current root's) and install it; the service then signs targets, snapshot and "
         "timestamp with its online keys."
     ): (
-        "次の root.json にしきい値分のルート鍵で署名し（鍵の交換では現在のルートの鍵でも署名し"
-        "）、インストールします。以後、サービスはオンラインの鍵で targets、snapshot、timestamp "
+        "次の root.jsonにしきい値分のルート鍵で署名し（鍵の交換では現在のルートの鍵でも署名し"
+        "）、インストールします。以後、サービスはオンラインの鍵で targets、snapshot、timestamp"
         "に署名します。"
     ),
     "The offline root key directory.": ("オフラインのルート鍵のディレクトリ。"),
@@ -485,16 +485,16 @@ HELP_JA: dict[str, str] = {
     "Stop posting to an endpoint; its undelivered messages are cancelled.": (
         "送信先への送信をやめます。未配信のメッセージは取り消します。"
     ),
-    "The endpoint's id (see `webhook list`).": ("送信先のID（webhook list で確認）。"),
+    "The endpoint's id (see `webhook list`).": ("送信先のID（webhook listで確認）。"),
     "Contract notices and the outbox.": ("契約のお知らせと送信待ちのメッセージ。"),
     (
         "What `serve` does in the background, once: record and queue the notices due today, "
         "deliver every due outbox message (mails, webhooks), then exit. For cron; safe "
         "beside running `serve` processes (nothing is sent twice)."
     ): (
-        "serve がバックグラウンドで行う処理を1回だけ実行して終了します: "
+        "serveがバックグラウンドで行う処理を1回だけ実行して終了します: "
         "今日のお知らせを記録して送信待ちに入れ、期限の来たメッセージ（メール、Webhook）"
-        "をすべて配信します。cron用で、実行中の serve "
+        "をすべて配信します。cron用で、実行中の serve"
         "と同時に動かしても安全です（二重には送りません）。"
     ),
     "Air-gapped renewal by file.": ("インターネットに接続しないサーバのファイルによる更新。"),
@@ -504,8 +504,22 @@ HELP_JA: dict[str, str] = {
     ): (
         "サーバの更新要求（cssec server license request）に、"
         "そのコードの署名付きステートメントで応答します。インターネットに接続しないサーバで "
-        "cssec server license import で取り込みます。"
+        "cssec server license importで取り込みます。"
     ),
     "The server's REQ.json.": ("サーバの REQ.json。"),
-    "Where to write RESP.json.": ("RESP.json の書き出し先。"),
+    "Where to write RESP.json.": ("RESP.jsonの書き出し先。"),
+}
+
+# Typer's and Click's own words in `--help` (typer.rich_utils constants and the usage
+# prefix), by the name `cssec.clikit` sets them under.
+TYPER_JA: dict[str, str] = {
+    "USAGE_PREFIX": "使い方: ",
+    "ARGUMENTS_PANEL_TITLE": "引数",
+    "OPTIONS_PANEL_TITLE": "オプション",
+    "COMMANDS_PANEL_TITLE": "コマンド",
+    "REQUIRED_LONG_STRING": "[必須]",
+    "DEFAULT_STRING": "[既定: {}]",
+    "ENVVAR_STRING": "[環境変数: {}]",
+    "DEPRECATED_STRING": "(非推奨) ",
+    "ERRORS_PANEL_TITLE": "エラー",
 }

@@ -145,7 +145,7 @@ class DatabaseFault(CssecError):
     status = 500
     message_ja = (
         "データベースを使用できませんでした ({detail})。データベースの場所、ディスクの状態と"
-        "アクセス権 (PostgreSQL の場合は接続先) を確認してから、もう一度実行してください。"
+        "アクセス権 (PostgreSQLの場合は接続先)を確認してから、もう一度実行してください。"
     )
     message_en = (
         "The database could not be used ({detail}). Check where it is, the disk and its "
@@ -236,12 +236,52 @@ def localize_help(command: Any, lang: str, catalog: Mapping[str, str] | None = N
             wanted = catalog.get(" ".join(original.split())) if lang == "ja" else None
             setattr(item, attr, wanted or original)
     _localize_help_option(command, catalog.get(HELP_OPTION_TEXT) if lang == "ja" else None)
+    _localize_usage(command, lang)
+    _localize_typer_words(lang)
     for sub in (getattr(command, "commands", None) or {}).values():
         if not isinstance(sub, Boundary):  # a Boundary localizes itself when it parses
             localize_help(sub, lang, catalog)
 
 
 HELP_OPTION_TEXT = "Show this message and exit."
+
+_TYPER_EN: dict[str, str] = {}
+
+
+def _typer_words(lang: str) -> dict[str, str]:
+    from cssec.cli_help_ja import TYPER_JA  # noqa: PLC0415 - only --help needs it
+
+    return dict(TYPER_JA) if lang == "ja" else {}
+
+
+def _localize_typer_words(lang: str) -> None:
+    """Typer's panel headings and markers ("Options", "[required]", …) are module-level
+    constants of `typer.rich_utils`, read when the help is printed: set them to `lang`
+    (the English ones are kept aside the first time, so English comes back)."""
+    from typer import rich_utils  # noqa: PLC0415 - the help path only
+
+    wanted = _typer_words(lang)
+    for name in wanted.keys() | _TYPER_EN.keys():
+        if name == "USAGE_PREFIX" or not hasattr(rich_utils, name):
+            continue
+        _TYPER_EN.setdefault(name, getattr(rich_utils, name))
+        setattr(rich_utils, name, wanted.get(name, _TYPER_EN[name]))
+
+
+def _localize_usage(command: Any, lang: str) -> None:
+    """Click writes "Usage: " itself; in Japanese the usage line opens with 「使い方: 」."""
+    prefix = _typer_words(lang).get("USAGE_PREFIX")
+    command.__dict__["_cssec_usage_prefix"] = prefix
+    if "format_usage" in command.__dict__ or not hasattr(command, "format_usage"):
+        return
+
+    def format_usage(ctx: Any, formatter: Any) -> None:
+        pieces = command.collect_usage_pieces(ctx)
+        formatter.write_usage(
+            ctx.command_path, " ".join(pieces), prefix=command.__dict__.get("_cssec_usage_prefix")
+        )
+
+    command.format_usage = format_usage
 
 
 def _localize_help_option(command: Any, text: str | None) -> None:

@@ -53,10 +53,10 @@ def test_clean_quarantines_eicar_and_posts_the_result(
     assert (record / "file").read_bytes() == eicar
     if lang == "ja":
         assert (
-            f"{infected}: Eicar_test_file を隔離しました (隔離 ID: {record.name})" in result.stdout
+            f"{infected}: Eicar_test_fileを隔離しました (隔離 ID: {record.name})" in result.stdout
         )
         assert "隔離 1、削除 0" in result.stdout
-        assert "処理結果をサーバ (ウイルスログ) に送信しました。" in result.stdout
+        assert "処理結果をサーバ (ウイルスログ)に送信しました。" in result.stdout
     else:
         assert (
             f"{infected}: Eicar_test_file quarantined (quarantine ID {record.name})"
@@ -150,7 +150,7 @@ def test_cleanup_requested_by_the_server_runs_once(
     agent_server.request_cleanup(7, paths=[str(folder)])
     result = cli("heartbeat", "--dir", str(quarantining), lang=lang)
     assert result.exit_code == 0, result.output
-    expected = "ウイルス感染復旧の要求 #7 を実行しました" if lang == "ja" else "cleanup request #7"
+    expected = "ウイルス感染復旧の要求 #7を実行しました" if lang == "ja" else "cleanup request #7"
     assert expected in result.stdout
     [posted] = agent_server.cleanup_results
     assert posted["request_id"] == 7

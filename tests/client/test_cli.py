@@ -144,7 +144,7 @@ def test_scan_exit_codes_and_virus_log(
     (infected / "eicar.com").write_bytes(eicar)
     result = run("scan", str(infected), "--dir", str(installed), env=JA)
     assert result.exit_code == 1
-    assert f"{infected / 'eicar.com'}: Eicar_test_file を検出しました" in result.stdout
+    assert f"{infected / 'eicar.com'}: Eicar_test_fileを検出しました" in result.stdout
     [log] = agent_server.virus_logs
     assert log["scan_type"] == "scan_now"
     [entry] = log["detections"]

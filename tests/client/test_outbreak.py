@@ -39,7 +39,7 @@ def test_heartbeat_applies_the_policy_and_status_shows_it(
     result = cli("heartbeat", "--dir", str(installed), lang=lang)
     assert result.exit_code == 0, result.output
     if lang == "ja":
-        assert "大規模感染予防ポリシー #3 を適用し、サーバに報告しました。" in result.stdout
+        assert "大規模感染予防ポリシー #3を適用し、サーバに報告しました。" in result.stdout
     else:
         assert "Applied outbreak prevention policy #3 and reported it" in result.stdout
     [report] = agent_server.policy_reports
@@ -60,7 +60,7 @@ def test_heartbeat_applies_the_policy_and_status_shows_it(
         assert "ブロックするポート: 445, 139" in status
         assert "アクセスを拒否するファイル: *.exe" in status
         assert "サーバへの報告: 済み" in status
-        assert "注意: C/S Sec. はポリシーを記録・表示し" in status
+        assert "注意：C/S Sec.はポリシーを記録・表示し" in status
         assert "ファイアウォールは設定しません" in status
         assert "リアルタイム検索 (サーバの設定): 有効" in status
     else:
@@ -89,7 +89,7 @@ def test_release_shows_released(
     agent_server.release_policy()
     result = cli("heartbeat", "--dir", str(installed), lang=lang)
     assert result.exit_code == 0
-    expected = "ポリシー #4 を解除し" if lang == "ja" else "Released outbreak prevention policy #4"
+    expected = "ポリシー #4を解除し" if lang == "ja" else "Released outbreak prevention policy #4"
     assert expected in result.stdout
     assert [(r["action"], r["applied"]) for r in agent_server.policy_reports] == [
         ("deploy", True),

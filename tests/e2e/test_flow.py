@@ -204,8 +204,8 @@ def test_flow_with_real_processes(tmp_path: Path) -> None:
             clients = web.get("/clients").text
             assert clients.count("data-client=") == 2
             connections = _text(web.get("/logs/connection").text)
-            assert "virus-log" in connections
-            assert "manifest" in connections
+            assert "ウイルスログの送信" in connections  # the request, by its label
+            assert "アップデート情報の取得" in connections  # the client's TUF metadata
             web.close()
 
 
@@ -253,17 +253,19 @@ def _after_grace(
     assert refused.returncode != 0
     said = refused.stdout + refused.stderr
     assert "Nothing was updated" in said
-    assert "grace period have ended" in said
+    assert "license has expired" in said
+    assert "Ask your administrator" in said  # told to the person at this PC
     assert "completed" not in said.lower()
     refused_ja = cssec("client", "update", "--dir", str(first), lang="ja_JP.UTF-8")
     assert refused_ja.returncode != 0
     assert "完了" not in refused_ja.stdout + refused_ja.stderr
-    assert "更新猶予期間が終了" in refused_ja.stderr
+    assert "有効期限が切れています" in refused_ja.stderr
+    assert "管理者にお問い合わせください" in refused_ja.stderr
 
     # Installing a new client still works; it says why it has no components.
     late_install = cssec("client", "install", "--server", server_url, "--dir", str(late))
     assert late_install.returncode == 0, late_install.stderr
-    assert "grace period have ended" in late_install.stderr
+    assert "Components could not be fetched because the license has expired" in late_install.stderr
 
     # Scanning still works with the pattern the client has.
     infected = tmp_path / "eicar.com"

@@ -108,7 +108,7 @@ def test_a_client_refuses_a_manifest_re_signed_in_the_middle(stack: Stack, tmp_p
         assert installed.returncode == 0, installed.stderr
         _route_through(client_dir, middle)
         for lang, words in (
-            ("ja_JP.UTF-8", "マニフェスト) の検証に失敗"),
+            ("ja_JP.UTF-8", "マニフェスト)の検証に失敗"),
             ("en_US.UTF-8", "The update manifest failed verification"),
         ):
             update = cssec("client", "update", "--dir", str(client_dir), lang=lang)

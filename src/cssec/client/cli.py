@@ -24,7 +24,7 @@ from cssec.client.cli_common import _LANG_KEY, DIR_OPTION, fail, lang_of, system
 from cssec.client.errors import NoComponents
 from cssec.client.heartbeat import LICENSE_DOC, send_heartbeat
 from cssec.client.install import agent_for, install_client
-from cssec.client.messages import text
+from cssec.client.messages import local_time, text
 from cssec.client.scanner import ScanNowOutcome, scan_now
 from cssec.client.state import ClientState
 from cssec.client.tuf_client import stale_since
@@ -271,7 +271,7 @@ def _print_license(data: dict[str, Any] | None, lang: str) -> None:
             lang,
             state=LicenseState(data["state"]).label(lang),
             expires_on=data["expires_on"] or "-",
-            received_at=data["received_at"] or "-",
+            received_at=local_time(data["received_at"]),
         )
     )
     if data["state"] in {LicenseState.EXPIRED, LicenseState.REVOKED}:
@@ -326,11 +326,11 @@ def status(
             "status.serial",
             lang,
             serial=data["serial"] or none,
-            updated_at=data["updated_at"] or none,
+            updated_at=local_time(data["updated_at"], none),
         )
     )
     if data["stale_since"] is not None:
-        typer.echo(text("status.stale", lang, since=data["stale_since"]))
+        typer.echo(text("status.stale", lang, since=local_time(data["stale_since"])))
     typer.echo(text("status.outbox", lang, count=data["outbox"]))
     cli_realtime.print_protection(data, lang)
 

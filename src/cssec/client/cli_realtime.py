@@ -19,7 +19,7 @@ from cssec.client.heartbeat import (
     send_heartbeat,
 )
 from cssec.client.install import agent_for
-from cssec.client.messages import text
+from cssec.client.messages import local_time, text
 from cssec.client.outbreak import load_policy, load_violations
 from cssec.client.quarantine import list_quarantine
 from cssec.client.state import ClientState
@@ -159,7 +159,7 @@ def print_protection(data: dict[str, Any], lang: str) -> None:
         folders = realtime["folders"]
         shown = ", ".join(folders) if folders is not None else text("heartbeat.own_folders", lang)
         value = text("on" if realtime["on"] else "off", lang)
-        at = realtime["received_at"] or none
+        at = local_time(realtime["received_at"], none)
         typer.echo(text("status.realtime", lang, value=value, folders=shown, at=at))
     policy = data["outbreak_policy"]
     if policy is None:
@@ -172,8 +172,8 @@ def print_protection(data: dict[str, Any], lang: str) -> None:
                 key,
                 lang,
                 id=policy["id"],
-                issued_at=policy["issued_at"],
-                at=policy["recorded_at"],
+                issued_at=local_time(policy["issued_at"]),
+                at=local_time(policy["recorded_at"]),
                 reported=reported,
             )
         )
@@ -188,7 +188,7 @@ def print_protection(data: dict[str, Any], lang: str) -> None:
     violations = data["violations"]
     if violations["total"]:
         latest = violations["latest"][-1]
-        last = f"{latest.get('path')} ({latest.get('at')})"
+        last = f"{latest.get('path')} ({local_time(latest.get('at'))})"
         typer.echo(text("status.violations", lang, count=violations["total"], last=last))
     typer.echo(text("status.quarantine", lang, count=data["quarantined"]))
     typer.echo(text("status.detections", lang, count=data["detections_not_cleaned"]))

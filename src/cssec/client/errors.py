@@ -6,6 +6,7 @@ stable code and a message in the user's language that says what to do next.
 
 from __future__ import annotations
 
+from cssec.client.messages import local_time
 from cssec.core.errors import CssecError, LicenseExpired, NotAuthenticated
 
 
@@ -13,7 +14,7 @@ class ServerUnreachable(CssecError):
     code = "server_unreachable"
     status = 502
     message_ja = (
-        "C/S Sec. サーバ ({server_url}) に接続できませんでした ({cause})。"
+        "C/S Sec. サーバ ({server_url})に接続できませんでした ({cause})。"
         "ネットワークとサーバのアドレスを確認し、後でもう一度お試しください。"
     )
     message_en = (
@@ -40,8 +41,8 @@ class ServerError(CssecError):
 class NotInstalled(CssecError):
     code = "client_not_installed"
     message_ja = (
-        "{dir} には C/S Sec. クライアントがインストールされていません。"
-        "cssec client install --server URL --dir {dir} でインストールしてください。"
+        "{dir}には C/S Sec. クライアントがインストールされていません。"
+        "cssec client install --server URL --dir {dir}でインストールしてください。"
     )
     message_en = (
         "No C/S Sec. client is installed in {dir}. "
@@ -52,8 +53,8 @@ class NotInstalled(CssecError):
 class StateCorrupt(CssecError):
     code = "client_state_corrupt"
     message_ja = (
-        "クライアントのファイル {path} を読み込めません ({reason})。"
-        "cssec client install でクライアントをインストールし直してください。"
+        "クライアントのファイル {path}を読み込めません ({reason})。"
+        "cssec client installでクライアントをインストールし直してください。"
     )
     message_en = (
         "Cannot read the client file {path} ({reason}). "
@@ -64,7 +65,7 @@ class StateCorrupt(CssecError):
 class ManifestRejected(CssecError):
     code = "manifest_rejected"
     message_ja = (
-        "アップデート情報 (マニフェスト) の検証に失敗したため、アップデートしませんでした "
+        "アップデート情報 (マニフェスト)の検証に失敗したため、アップデートしませんでした "
         "({reason})。現在のコンポーネントのまま動作します。サーバ管理者にご連絡ください。"
     )
     message_en = (
@@ -91,7 +92,7 @@ class NoComponents(CssecError):
     code = "no_components"
     message_ja = (
         "検索に使えるパターンファイルがありません ({reason})。"
-        "cssec client update --dir {dir} でコンポーネントを取得してください。"
+        "cssec client update --dir {dir}でコンポーネントを取得してください。"
     )
     message_en = (
         "There is no usable pattern file to scan with ({reason}). "
@@ -102,8 +103,8 @@ class NoComponents(CssecError):
 class QuarantineNotFound(CssecError):
     code = "quarantine_not_found"
     message_ja = (
-        "隔離 ID {id} のファイルはありません。"
-        "cssec client quarantine list --dir {dir} で隔離中のファイルを確認してください。"
+        "隔離 ID {id}のファイルはありません。"
+        "cssec client quarantine list --dir {dir}で隔離中のファイルを確認してください。"
     )
     message_en = (
         "There is no quarantined file with ID {id}. "
@@ -114,8 +115,8 @@ class QuarantineNotFound(CssecError):
 class QuarantineDamaged(CssecError):
     code = "quarantine_damaged"
     message_ja = (
-        "隔離 ID {id} のファイルが隔離時と一致しないため復元しませんでした ({reason})。"
-        "隔離フォルダ {dir} が変更されていないか確認してください。"
+        "隔離 ID {id}のファイルが隔離時と一致しないため復元しませんでした ({reason})。"
+        "隔離フォルダ {dir}が変更されていないか確認してください。"
     )
     message_en = (
         "The file quarantined as {id} no longer matches what was quarantined, so it was not "
@@ -126,7 +127,7 @@ class QuarantineDamaged(CssecError):
 class RestoreTargetExists(CssecError):
     code = "restore_target_exists"
     message_ja = (
-        "{path} にはすでにファイルがあるため、隔離 ID {id} のファイルを復元しませんでした "
+        "{path}にはすでにファイルがあるため、隔離 ID {id}のファイルを復元しませんでした "
         "(上書きはしません)。既存のファイルを移動または削除してから、もう一度実行してください。"
     )
     message_en = (
@@ -138,7 +139,7 @@ class RestoreTargetExists(CssecError):
 class RestoreFailed(CssecError):
     code = "restore_failed"
     message_ja = (
-        "隔離 ID {id} のファイルを {path} に復元できませんでした ({reason})。"
+        "隔離 ID {id}のファイルを {path}に復元できませんでした ({reason})。"
         "フォルダが存在し書き込めることを確認してから、もう一度実行してください。"
     )
     message_en = (
@@ -151,7 +152,7 @@ class NoWatchFolders(CssecError):
     code = "no_watch_folders"
     message_ja = (
         "リアルタイム検索で監視するフォルダがありません。"
-        "--path で監視するフォルダを指定するか、"
+        "--pathで監視するフォルダを指定するか、"
         "サーバ管理者に監視フォルダの設定を依頼してください。"
     )
     message_en = (
@@ -166,10 +167,10 @@ class ServerCertificateMismatch(CssecError):
     code = "server_certificate_mismatch"
     status = 502
     message_ja = (
-        "C/S Sec. サーバ ({server_url}) の証明書が登録済みのものと一致しないため、"
+        "C/S Sec. サーバ ({server_url})の証明書が登録済みのものと一致しないため、"
         "接続を中止しました (期待: {expected}、提示: {actual})。"
         "通信が傍受されている可能性があります。"
-        "サーバ管理者に cssec server cert show で表示される指紋を確認してください。"
+        "サーバ管理者に cssec server cert showで表示される指紋を確認してください。"
     )
     message_en = (
         "The certificate of the C/S Sec. server at {server_url} does not match the pinned one, "
@@ -182,9 +183,9 @@ class ServerCertificateMismatch(CssecError):
 class ServerFingerprintRequired(CssecError):
     code = "server_fingerprint_required"
     message_ja = (
-        "HTTPS のサーバ ({server_url}) には証明書の指紋が必要です。"
+        "HTTPSのサーバ ({server_url})には証明書の指紋が必要です。"
         "Web マネージャで発行したインストールトークンを使うか、"
-        "--fingerprint sha256:… (サーバで cssec server cert show が最後の行に表示する値) を"
+        "--fingerprint sha256:… (サーバで cssec server cert showが最後の行に表示する値)を"
         "指定してください。"
     )
     message_en = (
@@ -197,11 +198,11 @@ class ServerFingerprintRequired(CssecError):
 class InsecureServerUrl(CssecError):
     code = "insecure_server_url"
     message_ja = (
-        "平文の HTTP でサーバ ({server_url}) に接続することはできません ({reason})。"
+        "平文の HTTPでサーバ ({server_url})に接続することはできません ({reason})。"
         "https:// のアドレスを使ってください。"
-        "平文の HTTP は同じコンピュータ (ループバック) のサーバか、"
-        "インストール時に --insecure-http を指定した場合だけ使えます。"
-        "証明書を登録済みのクライアントは HTTP に切り替えられません。"
+        "平文の HTTPは同じコンピュータ (ループバック)のサーバか、"
+        "インストール時に --insecure-httpを指定した場合だけ使えます。"
+        "証明書を登録済みのクライアントは HTTPに切り替えられません。"
     )
     message_en = (
         "Will not talk plain HTTP to the server at {server_url} ({reason}). Use an https:// "
@@ -283,6 +284,17 @@ class ComponentsStale(CssecError):
         "server, so nothing was updated ({detail}). The current components stay in use. "
         "Contact the server administrator."
     )
+
+    def message(self, lang: str = "ja") -> str:
+        # `since` stays ISO UTC in the fields (and --json); a person reads local time.
+        if self._override is None and "since" in self.fields:
+            fields = {**self.fields, "since": local_time(self.fields["since"])}
+            template = self.message_en if lang.lower().startswith("en") else self.message_ja
+            try:
+                return template.format(**fields)
+            except (KeyError, IndexError):
+                return template
+        return super().message(lang)
 
 
 class LicenseExpiredAtServer(LicenseExpired):

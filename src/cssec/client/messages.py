@@ -8,6 +8,7 @@ same language).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 DEFAULT_LANGUAGE = "ja"
 
@@ -22,6 +23,27 @@ def language_from_env(environ: Mapping[str, str]) -> str:
         if value:
             return "en" if value.lower().startswith("en") else DEFAULT_LANGUAGE
     return DEFAULT_LANGUAGE
+
+
+LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def local_time(value: datetime | str | None, default: str = "-") -> str:
+    """A stored time (aware datetime or ISO 8601 text, UTC) in this computer's time zone as
+    ``YYYY-MM-DD HH:MM:SS``, the form the server's CLI and Web manager print. ``--json``
+    output keeps the ISO text; only what a person reads goes through here."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    else:
+        when = value
+    if when.tzinfo is None:
+        return when.strftime(LOCAL_TIME_FORMAT)
+    return when.astimezone().strftime(LOCAL_TIME_FORMAT)
 
 
 _TEXTS: dict[str, dict[str, str]] = {
@@ -68,7 +90,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "scan.detected": {
-        "ja": "{path}: {threat} を検出しました ({component} バージョン {version})",
+        "ja": "{path}: {threat}を検出しました ({component} バージョン {version})",
         "en": "{path}: {threat} FOUND ({component} version {version})",
     },
     "scan.action.delete": {"ja": "{path}: 削除しました", "en": "{path}: deleted"},
@@ -77,7 +99,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{path}: quarantined ({target})",
     },
     "scan.action.failed": {
-        "ja": "{path}: {action} できませんでした ({detail})",
+        "ja": "{path}: {action}できませんでした ({detail})",
         "en": "{path}: could not {action} ({detail})",
     },
     "scan.skipped.symlink": {
@@ -85,7 +107,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{path}: skipped (symbolic link)",
     },
     "scan.skipped.too_large": {
-        "ja": "{path}: サイズが上限 ({limit} バイト) を超えるためスキップしました",
+        "ja": "{path}: サイズが上限 ({limit} バイト)を超えるためスキップしました",
         "en": "{path}: skipped (larger than {limit} bytes)",
     },
     "scan.skipped.not_regular": {
@@ -123,7 +145,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "{received_at})",
     },
     "status.license_unknown": {
-        "ja": "C/S Sec.のライセンス: 不明（cssec client status --online で確認できます）",
+        "ja": "C/S Sec.のライセンス: 不明（cssec client status --onlineで確認できます）",
         "en": "C/S Sec. license: unknown (cssec client status --online asks the server)",
     },
     "status.license_ask": {
@@ -142,7 +164,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Manifest serial: {serial} (last update: {updated_at})",
     },
     "status.stale": {
-        "ja": "注意: コンポーネントは{since}から最新か確認できていません"
+        "ja": "注意：コンポーネントは{since}から最新か確認できていません"
         "（サーバから新しい署名付き更新情報が届いていません）。",
         "en": "Warning: components stale since {since} (no fresh signed update information "
         "from the server).",
@@ -156,16 +178,16 @@ _TEXTS: dict[str, dict[str, str]] = {
     "off": {"ja": "無効", "en": "off"},
     # --- Damage Cleanup Services (clean) and quarantine ---------------------------------
     "clean.quarantined": {
-        "ja": "{path}: {threat} を隔離しました (隔離 ID: {id})",
+        "ja": "{path}: {threat}を隔離しました (隔離 ID: {id})",
         "en": "{path}: {threat} quarantined (quarantine ID {id})",
     },
-    "clean.deleted": {"ja": "{path}: {threat} を削除しました", "en": "{path}: {threat} deleted"},
+    "clean.deleted": {"ja": "{path}: {threat}を削除しました", "en": "{path}: {threat} deleted"},
     "clean.reported": {
-        "ja": "{path}: {threat} を検出しました (テンプレートの処理: 報告のみ)",
+        "ja": "{path}: {threat}を検出しました (テンプレートの処理: 報告のみ)",
         "en": "{path}: {threat} found (the template says: report only)",
     },
     "clean.failed": {
-        "ja": "{path}: {threat} を処理できませんでした ({detail})",
+        "ja": "{path}: {threat}を処理できませんでした ({detail})",
         "en": "{path}: could not clean {threat} ({detail})",
     },
     "clean.nothing": {
@@ -183,7 +205,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         ),
     },
     "clean.sent": {
-        "ja": "処理結果をサーバ (ウイルスログ) に送信しました。",
+        "ja": "処理結果をサーバ (ウイルスログ)に送信しました。",
         "en": "Sent the cleanup results to the server (virus log).",
     },
     "clean.queued": {
@@ -203,7 +225,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{id}  {at}  {threat}  {path}  (SHA-256 {sha256})",
     },
     "quarantine.restored": {
-        "ja": "隔離 ID {id} のファイルを {path} に復元しました (SHA-256 を確認済み)。",
+        "ja": "隔離 ID {id}のファイルを {path}に復元しました (SHA-256を確認済み)。",
         "en": "Restored the file quarantined as {id} to {path} (SHA-256 verified).",
     },
     # --- heartbeat, outbreak prevention ------------------------------------------------
@@ -216,11 +238,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "the client's own folders",
     },
     "heartbeat.policy_deploy": {
-        "ja": "大規模感染予防ポリシー #{id} を適用し、サーバに報告しました。",
+        "ja": "大規模感染予防ポリシー #{id}を適用し、サーバに報告しました。",
         "en": "Applied outbreak prevention policy #{id} and reported it to the server.",
     },
     "heartbeat.policy_release": {
-        "ja": "大規模感染予防ポリシー #{id} を解除し、サーバに報告しました。",
+        "ja": "大規模感染予防ポリシー #{id}を解除し、サーバに報告しました。",
         "en": "Released outbreak prevention policy #{id} and reported it to the server.",
     },
     "heartbeat.policy_unusable": {
@@ -230,20 +252,20 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "heartbeat.cleanup_ran": {
         "ja": (
-            "サーバからのウイルス感染復旧の要求 #{id} を実行しました "
+            "サーバからのウイルス感染復旧の要求 #{id}を実行しました "
             "(処理したファイル: {count})。"
         ),
         "en": "Ran the server's damage cleanup request #{id} ({count} file(s) handled).",
     },
     "heartbeat.cleanup_failed": {
-        "ja": "サーバからのウイルス感染復旧の要求 #{id} を実行できませんでした: {message}",
+        "ja": "サーバからのウイルス感染復旧の要求 #{id}を実行できませんでした: {message}",
         "en": "Could not run the server's damage cleanup request #{id}: {message}",
     },
     "outbreak.scope": {
         "ja": (
-            "C/S Sec. はポリシーを記録・表示し、適用/解除をサーバに報告します。"
+            "C/S Sec.はポリシーを記録・表示し、適用/解除をサーバに報告します。"
             "ポートの遮断やファイルへのアクセス拒否は行いません (ファイアウォールは設定しません)。"
-            "拒否された共有フォルダ・ファイルへの書き込みは、リアルタイム検索 (watch) "
+            "拒否された共有フォルダ・ファイルへの書き込みは、リアルタイム検索 (watch)"
             "がポリシー違反として記録します。"
         ),
         "en": (
@@ -254,7 +276,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     # --- watch ------------------------------------------------------------------------
     "watch.on": {
-        "ja": "リアルタイム検索を実行しています (監視フォルダ: {folders})。Ctrl-C で終了します。",
+        "ja": "リアルタイム検索を実行しています (監視フォルダ: {folders})。Ctrl-Cで終了します。",
         "en": "Real-time scan is running (folders: {folders}). Press Ctrl-C to stop.",
     },
     "watch.off": {
@@ -269,15 +291,15 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "watch.no_folders": {"ja": "{message}", "en": "{message}"},
     "watch.missing_folder": {
-        "ja": "監視フォルダ {path} がないため監視できません。",
+        "ja": "監視フォルダ {path}がないため監視できません。",
         "en": "Cannot watch {path}: no such folder.",
     },
     "watch.detected": {
-        "ja": "{path}: {threat} を検出しました (リアルタイム検索、パターン バージョン {version})",
+        "ja": "{path}: {threat}を検出しました (リアルタイム検索、パターン バージョン {version})",
         "en": "{path}: {threat} FOUND (real-time scan, pattern version {version})",
     },
     "watch.violation": {
-        "ja": "大規模感染予防ポリシー違反: {path} への書き込み ({rule}) を記録しました。",
+        "ja": "大規模感染予防ポリシー違反: {path}への書き込み ({rule})を記録しました。",
         "en": "Outbreak prevention policy violation: write to {path} ({rule}) logged.",
     },
     "watch.heartbeat_failed": {
@@ -285,16 +307,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Heartbeat failed; continuing with the last known settings: {message}",
     },
     "watch.policy_deploy": {
-        "ja": "大規模感染予防ポリシー #{id} を適用しました。",
+        "ja": "大規模感染予防ポリシー #{id}を適用しました。",
         "en": "Outbreak prevention policy #{id} applied.",
     },
     "watch.policy_release": {
-        "ja": "大規模感染予防ポリシー #{id} が解除されました。",
+        "ja": "大規模感染予防ポリシー #{id}が解除されました。",
         "en": "Outbreak prevention policy #{id} released.",
     },
     "watch.cleanup_ran": {
         "ja": (
-            "サーバからのウイルス感染復旧の要求 #{id} を実行しました "
+            "サーバからのウイルス感染復旧の要求 #{id}を実行しました "
             "(処理したファイル: {count})。"
         ),
         "en": "Ran the server's damage cleanup request #{id} ({count} file(s) handled).",
@@ -310,7 +332,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Real-time scan (server setting): {value} (folders: {folders}, as of {at})",
     },
     "status.realtime_unknown": {
-        "ja": "リアルタイム検索 (サーバの設定): 未取得 (cssec client heartbeat で取得します)",
+        "ja": "リアルタイム検索 (サーバの設定): 未取得 (cssec client heartbeatで取得します)",
         "en": "Real-time scan (server setting): not known yet (cssec client heartbeat asks)",
     },
     "status.outbreak_none": {
@@ -345,7 +367,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ja": "  アクセスを拒否するファイル: {value}",
         "en": "  Files denied access: {value}",
     },
-    "status.outbreak_scope": {"ja": "  注意: {scope}", "en": "  Note: {scope}"},
+    "status.outbreak_scope": {"ja": "  注意：{scope}", "en": "  Note: {scope}"},
     "status.violations": {
         "ja": "ポリシー違反の記録: {count} 件 (最新: {last})",
         "en": "Policy violations logged: {count} (latest: {last})",
@@ -355,7 +377,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "Quarantined files: {count}",
     },
     "status.detections": {
-        "ja": "未処理の検出: {count} 件 (cssec client clean で処理します)",
+        "ja": "未処理の検出: {count} 件 (cssec client cleanで処理します)",
         "en": "Detections not cleaned: {count} (cssec client clean cleans them)",
     },
     "yes": {"ja": "済み", "en": "yes"},

@@ -13,7 +13,7 @@ CHECK_FAILED = {
 WRONG_KIND: dict[Kind, dict[str, str]] = {
     "activation_code": {
         "ja": "これはレジストレーションキーです。アクティベーションコード"
-        " (XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX) を入力してください",
+        " (XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)を入力してください",
         "en": "this is a registration key; enter the activation code"
         " (XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)",
     },
@@ -24,7 +24,7 @@ WRONG_KIND: dict[Kind, dict[str, str]] = {
     },
 }
 UNKNOWN_VERSION_TYPE = {"ja": "製品種別が不明です", "en": "the version type is unknown"}
-NO_SEATS = {"ja": "ライセンス数が 0 です", "en": "the seat count is 0"}
+NO_SEATS = {"ja": "ライセンス数が 0です", "en": "the seat count is 0"}
 MAC_FAILED = {"ja": "発行されたコードと一致しません", "en": "it matches no issued code"}
 
 
@@ -45,7 +45,7 @@ def wrong_length(expected: int, got: int) -> dict[str, str]:
 
 def unsupported_version(version: int) -> dict[str, str]:
     return {
-        "ja": f"形式のバージョン {version} には対応していません。ソフトウェアを更新してください",
+        "ja": f"形式のバージョン {version}には対応していません。ソフトウェアを更新してください",
         "en": f"format version {version} is not supported; update the software",
     }
 

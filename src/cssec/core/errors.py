@@ -102,7 +102,7 @@ class WrongProduct(CssecError):
 
 class InvalidRegistrationKey(CssecError):
     code = "invalid_registration_key"
-    message_ja = "無効なレジストレーションキーです ({detail_ja})。使用許諾契約書に記載のキー (XX-XXXX-XXXX-XXXX-XXXX) をご確認ください。"
+    message_ja = "無効なレジストレーションキーです ({detail_ja})。使用許諾契約書に記載のキー (XX-XXXX-XXXX-XXXX-XXXX)をご確認ください。"
     message_en = "Invalid registration key ({detail_en}). Check the key printed on your license agreement (XX-XXXX-XXXX-XXXX-XXXX)."
 
 
@@ -125,8 +125,8 @@ class LicenseExpired(CssecError):
     status = 403
     message_ja = (
         "{operation_ja}はできません。ライセンスの有効期限と更新猶予期間が終了しています。"
-        "ご契約を更新したうえで、[運用管理] → [製品ライセンス] → [新規入力] で"
-        "新しいアクティベーションコードを入力するか、[ステータスをオンラインで確認] を押してください。"
+        "ご契約を更新したうえで、[運用管理] → [製品ライセンス] → [新規入力]で"
+        "新しいアクティベーションコードを入力するか、[ステータスをオンラインで確認]を押してください。"
     )
     message_en = (
         "{operation_en} is refused: the license and its grace period have ended. "
@@ -180,7 +180,7 @@ class VendorUnreachable(CssecError):
             if cause.startswith("TLS certificate not trusted"):
                 cause_ja = (
                     "証明書を検証できません。システムのCAストア、SSL_CERT_FILE、"
-                    "--vendor-ca-file を確認してください"
+                    "--vendor-ca-fileを確認してください"
                 )
                 return self.message_ja.format(**{**self.fields, "cause": cause_ja})
         return super().message(lang)

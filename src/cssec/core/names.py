@@ -41,8 +41,8 @@ class InvalidName(CssecError, ValueError):
     code = "invalid_name"
     status = 422
     message_ja = (
-        "{field_ja}に使用できない文字 ({character}) が含まれています。"
-        "制御文字と双方向テキストの制御文字 (U+202A〜U+202E、U+2066〜U+2069) を除いて、"
+        "{field_ja}に使用できない文字 ({character})が含まれています。"
+        "制御文字と双方向テキストの制御文字 (U+202A〜U+202E、U+2066〜U+2069)を除いて、"
         "入力し直してください。"
     )
     message_en = (

@@ -149,17 +149,17 @@ _OPERATION_LABELS: dict[Operation, dict[str, str]] = {
         "en": "Remote install of a C/S Sec. client",
     },
     Operation.CLIENT_INSTALL_AUTOPCC: {
-        "ja": "AutoPcc による C/S Sec. クライアントのインストール",
+        "ja": "AutoPccによる C/S Sec. クライアントのインストール",
         "en": "Install of a C/S Sec. client with AutoPcc",
     },
     Operation.WEBMANAGER_VIEW: {"ja": "Web マネージャの閲覧", "en": "Viewing the Web manager"},
     Operation.LOG_APPEND_VIRUS: {"ja": "ウイルスログへの追記", "en": "Appending to the virus log"},
     Operation.LOG_APPEND_UPDATE_SERVER: {
-        "ja": "アップデートログ (サーバ) への追記",
+        "ja": "アップデートログ (サーバ)への追記",
         "en": "Appending to the update log (server)",
     },
     Operation.LOG_APPEND_UPDATE_CLIENT: {
-        "ja": "アップデートログ (クライアント) への追記",
+        "ja": "アップデートログ (クライアント)への追記",
         "en": "Appending to the update log (client)",
     },
     Operation.LOG_APPEND_SYSTEM_EVENT: {
@@ -206,8 +206,8 @@ def distribution_operation(component: Component) -> Operation:
 
 _HOW_TO_RENEW = {
     "ja": (
-        "ご契約を更新したうえで、[運用管理] → [製品ライセンス] → [新規入力] で新しい"
-        "アクティベーションコードを入力するか、[ステータスをオンラインで確認] を押してください。"
+        "ご契約を更新したうえで、[運用管理] → [製品ライセンス] → [新規入力]で新しい"
+        "アクティベーションコードを入力するか、[ステータスをオンラインで確認]を押してください。"
     ),
     "en": (
         "Renew the contract, then enter the new activation code under Administration → "
@@ -262,7 +262,7 @@ class Decision:
 
 _AFTER_REVOCATION = {
     "ja": (
-        "法人お問合せ窓口にお問い合わせのうえ、[運用管理] → [製品ライセンス] → [新規入力] で"
+        "法人お問合せ窓口にお問い合わせのうえ、[運用管理] → [製品ライセンス] → [新規入力]で"
         "新しいアクティベーションコードを入力してください。"
     ),
     "en": (

@@ -23,6 +23,7 @@ from cssec.server.licensing.errors import NotInstalled
 from cssec.server.licensing.scheduler import LicenseScheduler
 from cssec.server.logs.gate import TZ_INFO_KEY
 from cssec.server.logs.retention import LogMaintenance
+from cssec.server.models.accounts import LOGIN_THROTTLE
 from cssec.server.monitoring import install_monitoring
 from cssec.server.settings import ServerSettings
 from cssec.server.storage.datadir import DataDir, open_database
@@ -40,6 +41,7 @@ from cssec.web.http import (
     install_error_handlers,
 )
 from cssec.web.i18n import Catalogs
+from cssec.web.lockout_db import DbLoginThrottle
 from cssec.web.ratelimit import RateLimiter
 
 STATIC_DIR = Path(__file__).parent / "webmanager" / "static"
@@ -83,6 +85,7 @@ def create_app(
         vendor_transport=vendor_transport,
         vendor_tls=VendorTls.load(data),
         limiter=RateLimiter(settings.rate_limit_storage),
+        unknown_names=DbLoginThrottle(engine, LOGIN_THROTTLE, scope="webmanager"),
     )
     scheduler = LicenseScheduler(
         ctx.license_env(), retry_base=timedelta(minutes=settings.check_retry_minutes)

@@ -34,7 +34,8 @@ class ServerContext:
     """The CA and the plain-HTTP allowance recorded at install (server.tls.vendor)."""
     limiter: RateLimiter = field(default_factory=RateLimiter)
     unknown_names: UnknownNameLockout = field(default_factory=UnknownNameLockout)
-    """Login failures of names without an account (memory only; see accounts.auth)."""
+    """Login failures of every name (`create_app` puts them in the database:
+    `cssec.web.lockout_db`; the default, in memory, is for contexts that never log in)."""
 
     def vendor(self) -> VendorClient:
         """A client for one piece of work, speaking the current request's language."""

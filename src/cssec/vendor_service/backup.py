@@ -41,8 +41,8 @@ class PostgresTargetRequired(CssecError):
     code = "restore_database_required"
     status = 400
     message_ja = (
-        "このバックアップのデータベースは PostgreSQL です。復元先の空のデータベースを "
-        "CSSEC_VENDOR_DATABASE_URL で指定してから、もう一度実行してください。"
+        "このバックアップのデータベースは PostgreSQLです。復元先の空のデータベースを "
+        "CSSEC_VENDOR_DATABASE_URLで指定してから、もう一度実行してください。"
     )
     message_en = (
         "This backup's database is PostgreSQL. Point CSSEC_VENDOR_DATABASE_URL at an empty "
@@ -54,7 +54,7 @@ class NothingToBackUp(CssecError):
     code = "backup_source_missing"
     status = 404
     message_ja = (
-        "{path} にはベンダーサービスのデータ (データベースと鍵) がありません。--data で"
+        "{path}にはベンダーサービスのデータ (データベースと鍵)がありません。--dataで"
         "バックアップするデータディレクトリを指定してください。"
     )
     message_en = (

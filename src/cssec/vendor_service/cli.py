@@ -247,7 +247,7 @@ def _parse_day(ctx: typer.Context, text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        ja = f"日付 {text!r} を YYYY-MM-DD 形式で指定してください。"
+        ja = f"日付 {text!r}を YYYY-MM-DD 形式で指定してください。"
         en = f"give the date {text!r} as YYYY-MM-DD."
         message = ja if choose_language(ctx) == "ja" else en
         raise typer.BadParameter(message, ctx=ctx, param_hint="--start") from exc

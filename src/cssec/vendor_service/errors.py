@@ -7,7 +7,7 @@ from cssec.core.errors import CssecError, RevokedActivationCode
 
 class UnknownProduct(CssecError):
     code = "unknown_product"
-    message_ja = "製品「{product}」はカタログにありません。CS または DCS を指定してください。"
+    message_ja = "製品「{product}」はカタログにありません。CS または DCSを指定してください。"
     message_en = "Product {product!r} is not in the catalog. Use CS or DCS."
 
 
@@ -71,7 +71,7 @@ class UnknownComponent(CssecError):
     code = "unknown_component"
     message_ja = (
         "コンポーネント「{component}」はありません。virus_pattern、damage_cleanup_template、"
-        "spyware_pattern、scan_engine のいずれかを指定してください。"
+        "spyware_pattern、scan_engineのいずれかを指定してください。"
     )
     message_en = (
         "There is no component {component!r}. Use virus_pattern, damage_cleanup_template, "
@@ -96,7 +96,7 @@ class ComponentUnchanged(CssecError):
     code = "component_unchanged"
     status = 409
     message_ja = (
-        "このファイルは{component_ja}の現在のバージョン ({version}) と同じです。"
+        "このファイルは{component_ja}の現在のバージョン ({version})と同じです。"
         "新しいファイルを指定してください。"
     )
     message_en = (
@@ -109,7 +109,7 @@ class ActivationCodeRequired(CssecError):
     code = "activation_code_required"
     status = 401
     message_ja = (
-        "アクティベーションコードがありません。ActiveUpdate のファイルを取得するには "
+        "アクティベーションコードがありません。ActiveUpdateのファイルを取得するには "
         "X-Cssec-Activation-Code ヘッダーにアクティベーションコードを指定してください。"
     )
     message_en = (
@@ -134,7 +134,7 @@ class BulkOutputExists(CssecError):
     code = "output_exists"
     status = 409
     message_ja = (
-        "出力先のファイル {path} は既に存在します。以前のバッチを上書きしないよう、"
+        "出力先のファイル {path}は既に存在します。以前のバッチを上書きしないよう、"
         "別のファイル名を指定してください。"
     )
     message_en = (
@@ -146,7 +146,7 @@ class BulkOutputExists(CssecError):
 class OutboxMessageNotFound(CssecError):
     code = "outbox_message_not_found"
     status = 404
-    message_ja = "配信メッセージ #{outbox_id} はありません。配信ログの一覧から選び直してください。"
+    message_ja = "配信メッセージ #{outbox_id}はありません。配信ログの一覧から選び直してください。"
     message_en = "There is no outgoing message #{outbox_id}. Pick one from the delivery log."
 
 
@@ -154,7 +154,7 @@ class InvalidWebhookEndpoint(CssecError):
     code = "invalid_webhook_endpoint"
     status = 422
     message_ja = (
-        "Webhook の送信先を登録できませんでした: {detail_ja} 直して、もう一度登録してください。"
+        "Webhookの送信先を登録できませんでした: {detail_ja} 直して、もう一度登録してください。"
     )
     message_en = "The webhook endpoint was not added: {detail_en} Correct it and add it again."
 
@@ -163,7 +163,7 @@ class WebhookEndpointNotFound(CssecError):
     code = "webhook_endpoint_not_found"
     status = 404
     message_ja = (
-        "Webhook の送信先 #{endpoint_id} はありません。"
+        "Webhookの送信先 #{endpoint_id}はありません。"
         "`cssec vendor webhook list` で確認してください。"
     )
     message_en = "There is no webhook endpoint #{endpoint_id}. See `cssec vendor webhook list`."

@@ -37,7 +37,7 @@ KEY_FILES = ("hmac.json", "signing.json")
 _RESTORE_JA = (
     "鍵を作り直すと、発行済みのコードも、サーバが登録した公開鍵も使えなくなるため、起動を"
     "中止しました。`cssec vendor restore BACKUP --data DIR` でバックアップ (鍵とデータベース"
-    "の組) を新しいデータディレクトリに復元し、そのディレクトリで起動してください。"
+    "の組)を新しいデータディレクトリに復元し、そのディレクトリで起動してください。"
 )
 _RESTORE_EN = (
     "Making new keys would invalidate every issued code and the public keys servers have "
@@ -64,7 +64,7 @@ class VendorKeysMismatch(CssecError):
     code = "vendor_keys_mismatch"
     status = 500
     message_ja = (
-        "ベンダーの鍵ファイル ({path}) がデータベースと一致しません ({detail})。" + _RESTORE_JA
+        "ベンダーの鍵ファイル ({path})がデータベースと一致しません ({detail})。" + _RESTORE_JA
     )
     message_en = (
         "The vendor's key files ({path}) do not match its database ({detail}). " + _RESTORE_EN

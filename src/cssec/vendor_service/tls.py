@@ -14,7 +14,7 @@ class VendorTlsInvalid(CssecError):
     code = "tls_certificate_invalid"
     message_ja = (
         "TLS 証明書または秘密鍵を使用できません ({detail})。"
-        "--tls-cert と --tls-key に、対応する有効期限内の PEM ファイル (パスフレーズなし) を"
+        "--tls-certと--tls-keyに、対応する有効期限内の PEM ファイル (パスフレーズなし)を"
         "指定してください。"
     )
     message_en = (

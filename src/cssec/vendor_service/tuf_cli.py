@@ -26,7 +26,7 @@ DataOption = typer.Option(None, "--data", help="Data directory.", file_okay=Fals
 class TufRootRefused(CssecError):
     code = "tuf_root_refused"
     status = 400
-    message_ja = "TUF のルートを作成できません: {detail}"
+    message_ja = "TUFのルートを作成できません: {detail}"
     message_en = "The TUF root cannot be made: {detail}"
 
 

@@ -48,7 +48,7 @@ CHUNK = 1 << 20
 class BackupExists(CssecError):
     code = "backup_exists"
     status = 409
-    message_ja = "{path} は既にあります。上書きしないため、別のファイル名を指定してください。"
+    message_ja = "{path}は既にあります。上書きしないため、別のファイル名を指定してください。"
     message_en = "{path} already exists; it is never overwritten. Choose another file name."
 
 
@@ -56,8 +56,8 @@ class RestoreTargetNotEmpty(CssecError):
     code = "restore_target_not_empty"
     status = 409
     message_ja = (
-        "{path} は空ではありません。使用中のデータを上書きしないため、復元は新しいディレクトリか"
-        "空のディレクトリにだけ行います。別の --data を指定してください。"
+        "{path}は空ではありません。使用中のデータを上書きしないため、復元は新しいディレクトリか"
+        "空のディレクトリにだけ行います。別の --dataを指定してください。"
     )
     message_en = (
         "{path} is not empty. A restore never overwrites data in use: give a new or empty "
@@ -69,7 +69,7 @@ class BackupInvalid(CssecError):
     code = "backup_invalid"
     status = 400
     message_ja = (
-        "バックアップ {path} を復元できません ({detail})。ファイルが壊れているか、別の種類の"
+        "バックアップ {path}を復元できません ({detail})。ファイルが壊れているか、別の種類の"
         "バックアップです。正しいバックアップファイルを指定してください。"
     )
     message_en = (
@@ -82,9 +82,9 @@ class DatabaseBackupUnsupported(CssecError):
     code = "backup_unsupported"
     status = 501
     message_ja = (
-        "PostgreSQL のデータベースをバックアップ・復元するには {tool} が必要ですが、PATH に"
-        "見つかりません。PostgreSQL のクライアントツールをインストールするか、データベースは"
-        "PostgreSQL の手順 (pg_dump / pg_restore) で別にバックアップしてください。"
+        "PostgreSQLのデータベースをバックアップ・復元するには {tool}が必要ですが、PATHに"
+        "見つかりません。PostgreSQLのクライアントツールをインストールするか、データベースは"
+        "PostgreSQLの手順 (pg_dump / pg_restore)で別にバックアップしてください。"
     )
     message_en = (
         "Backing up or restoring a PostgreSQL database needs {tool}, which is not on PATH. "
@@ -96,7 +96,7 @@ class DatabaseBackupUnsupported(CssecError):
 class DatabaseToolFailed(CssecError):
     code = "backup_database_failed"
     status = 500
-    message_ja = "{tool} が失敗しました ({detail})。接続先と権限を確認してください。"
+    message_ja = "{tool}が失敗しました ({detail})。接続先と権限を確認してください。"
     message_en = "{tool} failed ({detail}). Check the connection and its permissions."
 
 

@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,7 +36,7 @@ _HTTP_MESSAGES = {
     "ja": {
         400: (
             "リクエストの本文を読み取れません。"
-            "UTF-8 の JSON (またはフォーム) で送り直してください。"
+            "UTF-8の JSON (またはフォーム)で送り直してください。"
         ),
         403: "この操作は許可されていません。",
         404: "見つかりません。",
@@ -124,11 +124,26 @@ async def _render_fault(page: ErrorPage, request: Request, refusal: CssecError) 
     return response
 
 
+HtmlRefusal = Callable[[Request, CssecError], Awaitable[Response | None]]
+
+
+def _html_refusal(page_of: Callable[[str], ErrorPage | None]) -> HtmlRefusal:
+    async def html_refusal(request: Request, exc: CssecError) -> Response | None:
+        """`exc` as the path's error page for a browser, or None (then JSON): for the
+        refusals answered outside the routes (`BodySizeLimitMiddleware`'s 413)."""
+        page = page_of(request.url.path)
+        if page is None or "text/html" not in request.headers.get("accept", ""):
+            return None
+        return await _render_fault(page, request, exc)
+
+    return html_refusal
+
+
 API_PREFIXES = ("/api/", "/openapi.json")
 """Paths that always answer JSON, whatever `pages` says."""
 
 
-def install_error_handlers(
+def install_error_handlers(  # noqa: PLR0915 - one handler per kind of error, side by side
     app: FastAPI,
     *,
     service: Mapping[str, str] | None = None,
@@ -228,6 +243,7 @@ def install_error_handlers(
             return page
         return JSONResponse(fault(request, "internal_error"), status_code=500)
 
+    app.state.html_refusal = _html_refusal(_page)
     app.add_exception_handler(CssecError, on_cssec_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
@@ -337,7 +353,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await self._reject(send)
+                    await self._reject(scope, send)
                     return
         received = 0
         response_started = False
@@ -352,7 +368,7 @@ class BodySizeLimitMiddleware:
                     # Answer now: frameworks may turn the exception below into their own 400.
                     if not response_started and not rejected:
                         rejected = True
-                        await self._reject(send)
+                        await self._reject(scope, send)
                     raise _TooLargeError
             return message
 
@@ -367,8 +383,21 @@ class BodySizeLimitMiddleware:
         with contextlib.suppress(_TooLargeError):
             await self.app(scope, limited_receive, tracking_send)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        """413: the app's HTML error page for a browser on a page path (install_error_handlers'
+        `html_refusal`), else JSON."""
         lang = current_language.get()
+        app = scope.get("app")
+        html_refusal = getattr(getattr(app, "state", None), "html_refusal", None)
+        if html_refusal is not None:
+            # Outside the session middleware: the page renders as for a visitor.
+            request = Request({**scope, "session": {}})
+            messages = {k: _HTTP_MESSAGES[k][413] for k in ("ja", "en")}
+            refusal = http_refusal(413, "request_too_large", messages)
+            page = await html_refusal(request, refusal)
+            if page is not None:
+                await page({**scope, "session": {}}, _no_body, send)
+                return
         body = json.dumps(
             {"code": "request_too_large", "message": _HTTP_MESSAGES[lang][413]},
             ensure_ascii=False,
@@ -388,6 +417,10 @@ class BodySizeLimitMiddleware:
 
 class _TooLargeError(Exception):
     pass
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
 
 
 def client_ip(request: Request) -> str:

@@ -70,9 +70,9 @@ class MetricsForbidden(CssecError):
     code = "metrics_forbidden"
     status = 403
     message_ja = (
-        "メトリクスはこのホスト (ループバック) から、またはメトリクス用トークン "
-        "(Authorization: Bearer) を付けた場合にだけ読めます。"
-        "{setting} を設定し、そのトークンを送ってください。"
+        "メトリクスはこのホスト (ループバック)から、またはメトリクス用トークン "
+        "(Authorization: Bearer)を付けた場合にだけ読めます。"
+        "{setting}を設定し、そのトークンを送ってください。"
     )
     message_en = (
         "Metrics can be read only from this host (loopback) or with the metrics token "

@@ -47,3 +47,25 @@ async def test_guesses_from_one_address_never_lock_the_admin_out_from_another(
 
         clock.advance(timedelta(minutes=16))
         assert (await _login(attacker, PASSWORD)).headers["location"] == "/dashboard"
+
+
+async def test_the_lockout_survives_a_restart_of_the_server(
+    servers: ServerFactory, desk: Desk, clock: FakeClock
+) -> None:
+    """The counts are in the server's database: restarting the Web manager (a new app on
+    the same data directory) does not forgive the guesses."""
+    settings = await servers.install(activation_code=desk.contract().codes["CS"])
+    first = servers.open(settings)
+    transport = httpx.ASGITransport(app=first.app, client=("127.0.0.2", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://server.test") as guesser:
+        for i in range(5):
+            assert (await _login(guesser, f"guess {i}")).headers["location"].startswith("/login")
+    first.app.state.server.engine.dispose()
+
+    restarted = servers.open(settings)
+    transport = httpx.ASGITransport(app=restarted.app, client=("127.0.0.2", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://server.test") as guesser:
+        refused = await _login(guesser, PASSWORD)
+        assert refused.headers["location"].startswith("/login"), "still locked after restart"
+        clock.advance(timedelta(minutes=16))
+        assert (await _login(guesser, PASSWORD)).headers["location"] == "/dashboard"

@@ -88,6 +88,10 @@ async def test_web_install_token_is_single_use(servers: ServerFactory, desk: Des
     stored = _rows(server, InstallToken)
     assert len(stored) == 1
     assert token not in stored[0].token_hash
+    [issued] = server.events("client.install_token_web")
+    for said in (issued.message_ja, issued.message_en):  # no raw ISO time (docs/style-ja.md)
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", said), said
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d \(UTC\)", said), said
     response = await _enroll(server, "web", token)
     assert response.status_code == 200, response.text
     body = response.json()

@@ -142,7 +142,7 @@ async def test_thirty_clients_on_twenty_five_seats(
     for path in ("/dashboard", "/clients", "/logs/system-events", "/admin/mail"):
         other = await server.client.get(path)
         assert 'data-banner="seats"' in other.text, path
-        assert "使用数 (30) がライセンス数 (25) を超えています" in text_of(other.text), path
+        assert "使用数 (30)がライセンス数 (25)を超えています" in text_of(other.text), path
     dashboard = await server.client.get("/dashboard")
     assert "30 / 25" in text_of(dashboard.text)
     assert 'data-seats="over"' in dashboard.text

@@ -3,6 +3,7 @@ fake clock across expiry, grace and renewal, online and offline."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -317,6 +318,9 @@ async def test_clock_set_back_cannot_revive_a_license(
     assert (await server.api("GET", "/api/v1/licenses")).json()[0]["status"] == "expired"
     [event] = server.events("clock.rollback")
     assert event.level == "warning"
+    for said in (event.message_ja, event.message_en):  # no raw ISO time (docs/style-ja.md)
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", said), said
+        assert said.count(":00 (UTC)") == 2, said
     await server.login()
     page = await server.client.get("/admin/licenses")
     assert "システム時刻が 1 日以上戻されています" in page.text

@@ -341,3 +341,53 @@ async def test_the_backup_carries_the_identity_key_and_a_pending_request(
     restored_server = servers.open(server.settings.model_copy(update={"data_dir": restored.root}))
     _import(restored_server, _respond(desk, clock, request))
     assert restored_server.slot().expires_on == new_end
+
+
+async def test_racing_imports_of_one_response_apply_it_once(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, network: SwitchableTransport
+) -> None:
+    """The CLI and the Web manager importing the same response at once (threads, each on its
+    own database connection): exactly one applies it, the others find it imported."""
+    import threading  # noqa: PLC0415
+
+    server, contract = await _offline_server(servers, desk, network)
+    new_end = desk.renew(contract.registration_key)
+    response = _respond(desk, clock, _request(server))
+    racers = 4
+    start = threading.Barrier(racers)
+    results: list[Any] = []
+
+    def race() -> None:
+        start.wait()
+        results.append(_import(server, response))
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == racers
+    assert sorted(r.already_imported for r in results) == [False] + [True] * (racers - 1)
+    assert len(server.events("license.renewed_by_file")) == 1
+    assert server.slot().expires_on == new_end
+    with server.app.state.server.license_env().sessionmaker() as session:
+        [row] = session.scalars(select(LicenseRequest)).all()
+        assert row.imported_at is not None
+        assert row.response_sha256
+
+
+async def test_a_refused_import_leaves_the_request_pending(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, network: SwitchableTransport
+) -> None:
+    server, contract = await _offline_server(servers, desk, network)
+    old_response = _respond(desk, clock, _request(server))
+    clock.advance(timedelta(days=1))
+    desk.renew(contract.registration_key)
+    _import(server, _respond(desk, clock, _request(server)))
+    with pytest.raises(UntrustedStatement):
+        _import(server, old_response)
+    with server.app.state.server.license_env().sessionmaker() as session:
+        pending = session.scalars(
+            select(LicenseRequest).where(LicenseRequest.imported_at.is_(None))
+        ).all()
+        assert len(pending) == 1, "the refused response's request can still be answered"

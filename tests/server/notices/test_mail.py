@@ -194,7 +194,7 @@ async def test_reminders_across_the_expiry_each_once_in_the_admins_language(
 
     assert await at(end - timedelta(days=91)) == []
     [ninety] = await at(end - timedelta(days=90))
-    assert ninety.subject == f"[C/S Sec.] C/S Sec. の有効期限まであと 90 日です ({end})"
+    assert ninety.subject == f"[C/S Sec.] C/S Sec.の有効期限まであと 90 日です ({end})"
     assert "ステータスをオンラインで確認" in ninety.body
     assert ninety.recipients == ["admin@example.jp", "sec@example.jp"]
     assert await at(end - timedelta(days=89)) == []
@@ -212,8 +212,8 @@ async def test_reminders_across_the_expiry_each_once_in_the_admins_language(
 
     [grace] = await at(end + timedelta(days=1))
     ends = grace_end(end, 30)
-    assert grace.subject == "[C/S Sec.] C/S Sec. が更新猶予期間に入りました (あと 29 日)"
-    assert f"猶予期間は {ends} に終わります" in grace.body
+    assert grace.subject == "[C/S Sec.] C/S Sec.が更新猶予期間に入りました (あと 29 日)"
+    assert f"猶予期間は {ends}に終わります" in grace.body
     assert await at(end + timedelta(days=2)) == []
 
     # The administrator switches to English: the next notice comes in English.
@@ -271,7 +271,7 @@ async def test_seats_exceeded_mail(servers: ServerFactory, desk: Desk, inbox: In
     assert inbox.take() == []
     await enroll(server, "pc-25")
     [mail] = inbox.take()
-    assert mail.subject == "[C/S Sec.] C/S Sec. の使用数がライセンス数を超えています (26 / 25)"
+    assert mail.subject == "[C/S Sec.] C/S Sec.の使用数がライセンス数を超えています (26 / 25)"
     assert "クライアントのインストールや保護は引き続き動作します" in mail.body
     await enroll(server, "pc-26")
     assert inbox.take() == [], "once per crossing"

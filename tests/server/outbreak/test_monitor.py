@@ -113,7 +113,7 @@ async def test_threshold_window_cooldown_and_acknowledge(
     assert ack.headers["location"] == "/dashboard"
     page = await server.client.get("/logs/outbreak-alerts")
     assert page.text.count('data-status="acknowledged"') == 1
-    assert "admin が確認済み" in page.text
+    assert "adminが確認済み" in page.text
     second = _alerts(server)[1].id
     token = csrf_of(page.text)
     await server.client.post(
@@ -219,6 +219,9 @@ def test_mail_message_is_bilingual_utf8() -> None:
     assert "アウトブレークの可能性があります" in body["ja"]
     assert "Possible outbreak: 12 detections on 3 clients within 60 min" in body["en"]
     assert all("Eicar_test_file: 12" in text for text in body.values())
+    raised = f"{alert.raised_at:%Y-%m-%d %H:%M:%S}\n"
+    assert f"発生日時 (UTC): {raised}" in body["ja"]
+    assert f"Raised at (UTC): {raised}" in body["en"]
     config = SmtpConfig(
         host="mail.example.jp",
         port=25,

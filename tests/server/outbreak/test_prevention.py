@@ -54,7 +54,7 @@ async def test_set_deploy_apply_release_in_every_state(
     assert "大規模感染予防" in text_of(page.text)
 
     shown = await _policy(s)
-    assert "大規模感染予防ポリシー #1 を保存しました" in shown
+    assert "大規模感染予防ポリシー #1を保存しました" in shown
     assert "139, 445, 3389" in shown
     assert (await s.heartbeat())["outbreak_policy"] is None, "saved is not deployed"
 
@@ -123,7 +123,7 @@ async def test_refusals_say_what_to_do(servers: ServerFactory, desk: Desk) -> No
     shown = await _post(s, "/release", {"scope": "all"})
     assert "解除する大規模感染予防ポリシーがありません" in shown
     shown = await _post(s, "/policy", {"block_ports": "70000"})
-    assert "ポート番号は 1～65535 の整数で指定してください (70000)" in shown
+    assert "ポート番号は 1～65535の整数で指定してください (70000)" in shown
     shown = await _post(s, "/policy", {"block_ports": "", "deny_files": "  "})
     assert "いずれかを指定してください" in shown
     assert 'data-testid="no-policy"' in (await s.server.client.get(PAGE)).text

@@ -49,7 +49,7 @@ async def _request(s: Setup, paths: str = "") -> None:
     cid = s.client_id()
     confirm = await s.server.client.get(f"/clients/{cid}/cleanup")
     assert confirm.status_code == 200
-    assert "pc-01 でウイルス感染復旧を実行しますか" in text_of(confirm.text)
+    assert "pc-01でウイルス感染復旧を実行しますか" in text_of(confirm.text)
     queued = await s.post_form(
         f"/clients/{cid}/cleanup", {"paths": paths}, page=f"/clients/{cid}/cleanup"
     )
@@ -135,7 +135,7 @@ async def test_no_dcs_license_is_refused_with_the_reason(
     confirm = await s.server.client.get(f"/clients/{cid}/cleanup")
     assert confirm.status_code == 303
     listing = text_of((await s.server.client.get("/clients")).text)
-    assert "ウイルス感染復旧サービス (Damage Cleanup Services) のライセンスがありません" in listing
+    assert "ウイルス感染復旧サービス (Damage Cleanup Services)のライセンスがありません" in listing
     queued = await s.post_form(f"/clients/{cid}/cleanup", {"paths": ""})
     assert queued.status_code == 303
     assert _requests(s) == []

@@ -103,7 +103,7 @@ async def test_bad_folders_and_unknown_clients_are_refused_with_a_reason(
     assert "リアルタイム検索の対象フォルダに誤りがあります" in page
     missing = await s.post_form("/clients/999/realtime", {"on": "0", "keep_folders": "1"})
     assert missing.status_code == 303
-    assert "クライアント 999 が見つかりません" in text_of(
+    assert "クライアント 999が見つかりません" in text_of(
         (await s.server.client.get("/clients")).text
     )
     forged = await s.server.client.post(

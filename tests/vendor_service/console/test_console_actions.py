@@ -86,7 +86,7 @@ def test_renew_rejects_bad_months_and_bad_csrf(
     csrf = token(admin, url)
     bad = admin.post(url, data={"csrf_token": csrf, "months": "0"})
     assert bad.status_code == 422
-    assert "1〜120 の数字を入力してください" in bad.text
+    assert "1〜120の数字を入力してください" in bad.text
     forged = admin.post(
         url,
         data={

@@ -23,7 +23,7 @@ def test_new_contract_refuses_a_spoofing_customer_name(app: FastAPI, admin: Test
     }
     refused = admin.post(url, data=form)
     assert refused.status_code == 422
-    assert "顧客名に使用できない文字 (U+202E) が含まれています" in refused.text
+    assert "顧客名に使用できない文字 (U+202E)が含まれています" in refused.text
     english = admin.post(
         url, data={**form, "customer": "Sample\x1bCorp"}, headers={"Accept-Language": "en"}
     )

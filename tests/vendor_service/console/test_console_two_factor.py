@@ -230,3 +230,32 @@ def test_cli_reset_2fa(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> Non
     unknown = runner.invoke(cli, ["user", "reset-2fa", "nobody", "--data", str(data)])
     assert unknown.exit_code == 1
     assert unknown.stderr.startswith("error: unknown_user:")
+
+
+def test_the_session_cookie_does_not_carry_the_setup_secret(
+    staff: TestClient, clock: FakeClock
+) -> None:
+    """The cookie is signed, not encrypted: whoever reads it (a proxy log, a stolen
+    cookie) must not learn the TOTP secret being enrolled."""
+    import base64  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    page = staff.get("/console/account/two-factor")
+    found = _SECRET.search(page.text)
+    assert found
+    secret = found.group(1)
+    again = _SECRET.search(staff.get("/console/account/two-factor").text)
+    assert again
+    assert again.group(1) == secret, "the same secret until enrolment ends"
+    cookie = staff.cookies.get("cssec_console")
+    assert cookie
+    payload = cookie.split(".")[0]
+    session = json.loads(base64.b64decode(payload + "=" * (-len(payload) % 4)))
+    assert secret not in cookie
+    assert secret not in json.dumps(session)
+    assert base64.b32decode(secret).hex() not in json.dumps(session)
+    code = pyotp.TOTP(secret).at(clock.now())
+    done = staff.post(
+        "/console/account/two-factor", data={"code": code, "csrf_token": csrf_of(page.text)}
+    )
+    assert done.status_code == 200, done.text

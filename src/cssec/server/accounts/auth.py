@@ -48,11 +48,15 @@ def authenticate(
 
     A name without an account gets the answers an account would."""
     user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    password_hash = user.password_hash if user is not None else None
+    # End the read (SQLite: BEGIN IMMEDIATE holds the write lock) before the throttle,
+    # which counts in the database on its own connection.
+    session.rollback()
     attempt = attempt_login(
         throttle,
         username,
         source,
-        user.password_hash if user is not None else None,
+        password_hash,
         password,
         now=now,
         rule=rule,
@@ -72,8 +76,8 @@ def authenticate(
             kind="auth.account_locked",
             message={
                 "ja": (
-                    f"{source} からのログインの失敗が続いたため、{source} からアカウント "
-                    f"{user.username} へのログインを一時的にロックしました"
+                    f"{source}からのログインの失敗が続いたため、{source}からアカウント "
+                    f"{user.username}へのログインを一時的にロックしました"
                     "(ほかの接続元からのログインには影響しません)。"
                 ),
                 "en": (

@@ -20,7 +20,7 @@ import ipaddress
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from sqlalchemy import select, update
@@ -137,18 +137,19 @@ def issue_install_token(
             expires_at=expires_at,
         )
     )
+    until = f"{expires_at.astimezone(UTC):%Y-%m-%d %H:%M} (UTC)"
     add_event(
         session,
         at=now,
         level=Level.INFO,
         kind=f"client.install_token_{route.value}",
         message={
-            "ja": f"{actor} がクライアントのインストールトークン ({route.value}"
+            "ja": f"{actor}がクライアントのインストールトークン ({route.value}"
             + (f"、ホスト {host}" if host else "")
-            + f") を発行しました。有効期限: {expires_at.isoformat(timespec='minutes')}",
+            + f")を発行しました。有効期限: {until}。",
             "en": f"{actor} issued a client install token ({route.value}"
             + (f", host {host}" if host else "")
-            + f"), valid until {expires_at.isoformat(timespec='minutes')}.",
+            + f"), valid until {until}.",
         },
         details={"route": route.value, "hostname": host, "actor": actor},
     )
@@ -245,7 +246,7 @@ def enroll_client(
         level=Level.INFO,
         kind="client.enrolled",
         message={
-            "ja": f"クライアント {request.hostname} ({request.ip}) をインストールしました"
+            "ja": f"クライアント {request.hostname} ({request.ip})をインストールしました"
             f" (経路: {request.route.value})。",
             "en": f"Client {request.hostname} ({request.ip}) installed"
             f" (route: {request.route.value}).",

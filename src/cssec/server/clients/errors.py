@@ -5,7 +5,7 @@ from __future__ import annotations
 from cssec.core.errors import CssecError
 
 _REISSUE_JA = (
-    "Web マネージャの [クライアント] → [Web インストール] または [リモートインストール] で"
+    "Web マネージャの [クライアント] → [Web インストール] または [リモートインストール]で"
     "新しいインストールトークンを発行し、表示されたコマンドで再度インストールしてください。"
 )
 
@@ -28,7 +28,7 @@ class InstallTokenInvalid(CssecError):
 class InstallTokenExpired(CssecError):
     code = "install_token_expired"
     status = 403
-    message_ja = "インストールトークンの有効期限 ({expires_at}) が過ぎています。" + _REISSUE_JA
+    message_ja = "インストールトークンの有効期限 ({expires_at})が過ぎています。" + _REISSUE_JA
     message_en = "The install token expired at {expires_at}. " + _REISSUE_EN
 
 
@@ -37,7 +37,7 @@ class InstallTokenWrongHost(CssecError):
     status = 403
     message_ja = (
         "このリモートインストール用トークンはホスト {expected} 用です (このコンピュータは "
-        "{actual})。{expected} でコマンドを実行するか、"
+        "{actual})。{expected}でコマンドを実行するか、"
         "このコンピュータ用のトークンを発行してください。"
     )
     message_en = (
@@ -50,9 +50,9 @@ class AutoPccNotAllowed(CssecError):
     code = "autopcc_not_allowed"
     status = 403
     message_ja = (
-        "トークンなしのインストール (AutoPcc) はサーバと同じネットワーク内からのみ受け付けます "
-        "(接続元 {ip})。Web マネージャの [クライアント] → [Web インストール] でトークンを発行し、"
-        "--token を付けてインストールしてください。"
+        "トークンなしのインストール (AutoPcc)はサーバと同じネットワーク内からのみ受け付けます "
+        "(接続元 {ip})。Web マネージャの [クライアント] → [Web インストール]でトークンを発行し、"
+        "--tokenを付けてインストールしてください。"
     )
     message_en = (
         "Installs without a token (AutoPcc) are accepted from the server's own networks only "
@@ -65,7 +65,7 @@ class ClientNotFound(CssecError):
     code = "client_not_found"
     status = 404
     message_ja = (
-        "クライアント {client} が見つかりません。アンインストールされた可能性があります。"
+        "クライアント {client}が見つかりません。アンインストールされた可能性があります。"
         "クライアント一覧を開き直してください。"
     )
     message_en = (

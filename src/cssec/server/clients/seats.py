@@ -60,7 +60,7 @@ def _exceeded(
         kind="seats.exceeded",
         message={
             "ja": (
-                f"{name['ja']} の使用数 ({used}) がライセンス数 ({slot.seats}) を超えました"
+                f"{name['ja']}の使用数 ({used})がライセンス数 ({slot.seats})を超えました"
                 f" (過去 {window_days} 日以内に接続したクライアント)。クライアントのインストールは"
                 "引き続き可能です。使用していないクライアントを削除するか、ライセンス数を追加してください。"
             ),
@@ -78,16 +78,16 @@ def _exceeded(
         kind="seats.exceeded",
         at=now,
         subject={
-            "ja": f"{name['ja']} の使用数がライセンス数を超えています ({used} / {slot.seats})",
+            "ja": f"{name['ja']}の使用数がライセンス数を超えています ({used} / {slot.seats})",
             "en": f"{name['en']}: clients in use exceed the seats ({used} / {slot.seats})",
         },
         body={
             "ja": (
-                f"{name['ja']} の使用数 (過去 {window_days} 日以内に接続したクライアント) が "
-                f"{used} 台になり、ライセンス数 {slot.seats} を超えました。\n"
+                f"{name['ja']}の使用数 (過去 {window_days} 日以内に接続したクライアント)が "
+                f"{used} 台になり、ライセンス数 {slot.seats}を超えました。\n"
                 "クライアントのインストールや保護は引き続き動作します。"
                 "使用していないクライアントを "
-                "Webマネージャの [クライアント] → [クライアント一覧] から削除するか、"
+                "Webマネージャの [クライアント] → [クライアント一覧]から削除するか、"
                 "販売代理店または"
                 "法人お問合せ窓口にライセンス数の追加をご相談ください。\n"
             ),
@@ -111,7 +111,7 @@ def _within(session: Session, slot: LicenseSlot, used: int, now: datetime) -> No
         kind="seats.within",
         message={
             "ja": (
-                f"{name['ja']} の使用数 ({used}) がライセンス数 ({slot.seats}) 以内に戻りました。"
+                f"{name['ja']}の使用数 ({used})がライセンス数 ({slot.seats}) 以内に戻りました。"
             ),
             "en": f"{name['en']}: {used} clients in use, within the {slot.seats} seats again.",
         },
@@ -158,7 +158,7 @@ def remove_client(session: Session, client_id: int, *, actor: str, now: datetime
         kind="client.removed",
         message={
             "ja": (
-                f"クライアント {client.hostname} を削除しました (実行者: {actor})。ログは残ります。"
+                f"クライアント {client.hostname}を削除しました (実行者: {actor})。ログは残ります。"
             ),
             "en": f"Client {client.hostname} removed by {actor}; its log entries are kept.",
         },

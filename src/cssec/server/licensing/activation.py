@@ -463,7 +463,7 @@ def _apply_statement(
         }
         message = {
             "ja": (
-                f"{name['ja']} のステータスをオンラインで確認しました: "
+                f"{name['ja']}のステータスをオンラインで確認しました: "
                 f"有効期限 {new} {changed['ja']}。"
             ),
             "en": f"Checked {name['en']} online: expires {new} {changed['en']}.",
@@ -524,7 +524,7 @@ def _apply_revocation(
             kind="license.revoked",
             message={
                 "ja": (
-                    f"{name['ja']} のアクティベーションコードは"
+                    f"{name['ja']}のアクティベーションコードは"
                     "ライセンスサーバで失効処理されています"
                     f" (失効日時 {proof.revoked_at:%Y-%m-%d %H:%M} UTC)。"
                     "コンポーネントのダウンロードと配信は停止しました。"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -68,7 +68,8 @@ def observe_time(session: Session, now: datetime) -> TimeView:
         changed = True
     if view.rolled_back and info.rollback_logged_for != info.latest_seen:
         info.rollback_logged_for = info.latest_seen
-        seen = info.latest_seen.isoformat(timespec="seconds")
+        seen = f"{info.latest_seen.astimezone(UTC):%Y-%m-%d %H:%M:%S} (UTC)"
+        current = f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} (UTC)"
         add_event(
             session,
             at=now,
@@ -76,12 +77,12 @@ def observe_time(session: Session, now: datetime) -> TimeView:
             kind="clock.rollback",
             message={
                 "ja": (
-                    f"システム時刻が戻されました (現在 {now.isoformat(timespec='seconds')}、"
+                    f"システム時刻が戻されました (現在 {current}、"
                     f"これまでの最新 {seen})。ライセンスの状態は最新の時刻で判定します。"
-                    "サーバの時刻設定 (NTP) を確認してください。"
+                    "サーバの時刻設定 (NTP)を確認してください。"
                 ),
                 "en": (
-                    f"The system clock was set back (now {now.isoformat(timespec='seconds')}, "
+                    f"The system clock was set back (now {current}, "
                     f"latest seen {seen}). License state is judged by the latest time seen. "
                     "Check the server's time settings (NTP)."
                 ),

@@ -12,7 +12,7 @@ class UntrustedStatement(CssecError):
     status = 502
     message_ja = (
         "ライセンスサーバの応答を検証できませんでした ({reason})。"
-        "現在のライセンスは変更されていません。ネットワーク経路 (プロキシ) を確認し、"
+        "現在のライセンスは変更されていません。ネットワーク経路 (プロキシ)を確認し、"
         "解決しない場合は法人お問合せ窓口にお問い合わせください。"
     )
     message_en = (
@@ -25,7 +25,7 @@ class AlreadyInstalled(CssecError):
     code = "already_installed"
     status = 409
     message_ja = (
-        "{path} にはすでにインストールされています。別のデータディレクトリを指定するか、"
+        "{path}にはすでにインストールされています。別のデータディレクトリを指定するか、"
         "既存のサーバをそのまま使用してください。"
     )
     message_en = (
@@ -37,7 +37,7 @@ class AlreadyInstalled(CssecError):
 class DataDirNotEmpty(CssecError):
     code = "data_dir_not_empty"
     status = 409
-    message_ja = "{path} は空ではありません。空のディレクトリか、存在しないパスを指定してください。"
+    message_ja = "{path}は空ではありません。空のディレクトリか、存在しないパスを指定してください。"
     message_en = "{path} is not empty. Give an empty directory or a path that does not exist yet."
 
 
@@ -45,8 +45,8 @@ class NotInstalled(CssecError):
     code = "not_installed"
     status = 500
     message_ja = (
-        "{path} にサーバがインストールされていません。"
-        "先に cssec server install を実行してください。"
+        "{path}にサーバがインストールされていません。"
+        "先に cssec server installを実行してください。"
     )
     message_en = "No server is installed in {path}. Run cssec server install first."
 
@@ -59,7 +59,7 @@ class VendorKeyRequired(CssecError):
     message_ja = (
         "ライセンスサーバの公開鍵を確認する手段がありません。ライセンスサーバの運営者から"
         "別経路で受け取った鍵の指紋 (--vendor-key-fingerprint sha256:…) または鍵ファイル "
-        "(--vendor-keys-file) を指定してください。"
+        "(--vendor-keys-file)を指定してください。"
     )
     message_en = (
         "There is no way to check the license service's public key. Give the key's fingerprint "
@@ -74,8 +74,8 @@ class UntrustedVendorKey(CssecError):
     code = "untrusted_vendor_key"
     status = 502
     message_ja = (
-        "ライセンスサーバの公開鍵が、信頼済みの鍵 ({expected}) と一致しません。何も変更されて"
-        "いません。接続先の URL と、鍵の指紋をライセンスサーバの運営者から正しく受け取ったかを"
+        "ライセンスサーバの公開鍵が、信頼済みの鍵 ({expected})と一致しません。何も変更されて"
+        "いません。接続先の URLと、鍵の指紋をライセンスサーバの運営者から正しく受け取ったかを"
         "確認してください (通信経路での改ざんの可能性があります)。"
     )
     message_en = (

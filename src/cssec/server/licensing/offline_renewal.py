@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cssec.core.errors import CssecError
 from cssec.core.license import Product
@@ -286,23 +286,51 @@ def import_response(env: LicenseEnv, data: bytes, *, actor: str) -> ImportOutcom
         return ImportOutcome(already_imported=True, imported_at=request.imported_at)
     keys = _vendor_keys(env, response)
     verified = _verify_all(response, keys, server_id=server_id, request=request)
-    outcomes: list[CheckOutcome] = []
-    for product, code, result in verified:
-        if isinstance(result, CodeRevoked):
-            _apply_revocation(env, product, code, result, actor=actor)
-            outcomes.append(CheckOutcome(product=product, ok=False, error=result))
-        else:
-            outcomes.append(
-                _apply_statement(env, product, code, result, actor=actor, via_file=True)
-            )
     now = env.clock.now()
-    with env.sessionmaker() as session, session.begin():
-        row = session.get(LicenseRequest, request.id)
-        assert row is not None
-        row.imported_at = now
-        row.imported_by = actor[:64]
-        row.response_sha256 = response.digest
+    if not _claim(env, request.id, now=now, actor=actor, digest=response.digest):
+        with env.sessionmaker() as session:
+            imported_at = session.scalar(
+                select(LicenseRequest.imported_at).where(LicenseRequest.id == request.id)
+            )
+        return ImportOutcome(already_imported=True, imported_at=imported_at)
+    outcomes: list[CheckOutcome] = []
+    try:
+        for product, code, result in verified:
+            if isinstance(result, CodeRevoked):
+                _apply_revocation(env, product, code, result, actor=actor)
+                outcomes.append(CheckOutcome(product=product, ok=False, error=result))
+            else:
+                outcomes.append(
+                    _apply_statement(env, product, code, result, actor=actor, via_file=True)
+                )
+    except BaseException:  # e.g. a stale statement: the request stays pending, as before
+        _release(env, request.id, digest=response.digest)
+        raise
     return ImportOutcome(already_imported=False, outcomes=outcomes, imported_at=now)
+
+
+def _claim(env: LicenseEnv, request_id: int, *, now: datetime, actor: str, digest: str) -> bool:
+    """Mark the request imported if it still is pending, in one conditional UPDATE: of
+    imports racing (the CLI and the Web manager, two uploads), exactly one gets True and
+    applies the response; the others find it imported and change nothing."""
+    with env.sessionmaker() as session, session.begin():
+        claimed = session.execute(
+            update(LicenseRequest)
+            .where(LicenseRequest.id == request_id, LicenseRequest.imported_at.is_(None))
+            .values(imported_at=now, imported_by=actor[:64], response_sha256=digest)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(claimed, "rowcount", 0) == 1)
+
+
+def _release(env: LicenseEnv, request_id: int, *, digest: str) -> None:
+    with env.sessionmaker() as session, session.begin():
+        session.execute(
+            update(LicenseRequest)
+            .where(LicenseRequest.id == request_id, LicenseRequest.response_sha256 == digest)
+            .values(imported_at=None, imported_by=None, response_sha256=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 __all__ = [

@@ -136,7 +136,7 @@ def _log_catch_up(
         kind="license.check_caught_up",
         message={
             "ja": (
-                f"{names['ja']} の定期確認 ({first} 以降の {len(missed)} 回分) が、"
+                f"{names['ja']}の定期確認 ({first} 以降の {len(missed)} 回分)が、"
                 "サーバの停止またはオフラインのため実行されていませんでした。今から確認します。"
             ),
             "en": (

@@ -144,7 +144,7 @@ def update_log_settings(
         level=Level.INFO,
         kind="logs.settings_changed",
         message={
-            "ja": f"{actor} がログの保存期間を変更しました ({text('ja')})。",
+            "ja": f"{actor}がログの保存期間を変更しました ({text('ja')})。",
             "en": f"{actor} changed the log retention ({text('en')}).",
         },
         details={"actor": actor, "before": dict(before), "after": dict(checked)},

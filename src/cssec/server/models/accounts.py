@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cssec.server.models.base import Base, UTCDateTime
+from cssec.web.lockout_db import throttle_tables
 
 
 class User(Base):
@@ -37,3 +38,7 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+LOGIN_THROTTLE = throttle_tables(Base.metadata)
+"""The Web manager's login failure counts (`cssec.web.lockout_db`): kept across restarts."""

@@ -28,9 +28,9 @@ EXPIRY_STAGES = (90, 60, 30)
 _RENEW = {
     "ja": (
         "ご契約を更新してください。インターネットに接続できる環境では、更新後に Webマネージャの "
-        "[運用管理] → [製品ライセンス] で [ステータスをオンラインで確認] を押すと有効期限が"
+        "[運用管理] → [製品ライセンス]で [ステータスをオンラインで確認]を押すと有効期限が"
         "延長されます (自動の確認も行われます)。接続できない環境では、法人お問合せ窓口から"
-        "新しいアクティベーションコードを入手し、[新規入力] から入力してください。"
+        "新しいアクティベーションコードを入手し、[新規入力]から入力してください。"
     ),
     "en": (
         "Renew the contract. With Internet access, press Check status online under "
@@ -56,14 +56,14 @@ def _expiring(view: SlotView, stage: int) -> tuple[dict[str, str], dict[str, str
     name = {lang: view.product.name_in(lang) for lang in ("ja", "en")}
     expiry, days = view.expires_on.isoformat(), view.days_to_expiry
     subject = {
-        "ja": f"{name['ja']} の有効期限まであと {days} 日です ({expiry})",
+        "ja": f"{name['ja']}の有効期限まであと {days} 日です ({expiry})",
         "en": f"{name['en']} expires in {days} day(s) ({expiry})",
     }
     body = {
         "ja": (
-            f"{name['ja']} の有効期限は {expiry} です (あと {days} 日、{stage} 日前のお知らせ)。\n"
+            f"{name['ja']}の有効期限は {expiry}です (あと {days} 日、{stage} 日前のお知らせ)。\n"
             f"有効期限を過ぎると {view.grace_days} 日間の更新猶予期間に入り、"
-            f"猶予期間が終わる {view.grace_end.isoformat()} の翌日から次の機能が停止します: "
+            f"猶予期間が終わる {view.grace_end.isoformat()}の翌日から次の機能が停止します: "
             f"{_stopped('ja')}。\n\n{_RENEW['ja']}\n"
         ),
         "en": (
@@ -84,13 +84,13 @@ def _grace(view: SlotView) -> tuple[dict[str, str], dict[str, str]]:
         view.days_to_grace_end,
     )
     subject = {
-        "ja": f"{name['ja']} が更新猶予期間に入りました (あと {days} 日)",
+        "ja": f"{name['ja']}が更新猶予期間に入りました (あと {days} 日)",
         "en": f"{name['en']} is in its grace period ({days} day(s) left)",
     }
     body = {
         "ja": (
-            f"{name['ja']} の有効期限 ({expiry}) が過ぎ、更新猶予期間に入りました。"
-            f"猶予期間は {end} に終わります (あと {days} 日)。その翌日から次の機能が停止します: "
+            f"{name['ja']}の有効期限 ({expiry})が過ぎ、更新猶予期間に入りました。"
+            f"猶予期間は {end}に終わります (あと {days} 日)。その翌日から次の機能が停止します: "
             f"{_stopped('ja')}。\n\n{_RENEW['ja']}\n"
         ),
         "en": (
@@ -106,12 +106,12 @@ def _expired(view: SlotView) -> tuple[dict[str, str], dict[str, str]]:
     name = {lang: view.product.name_in(lang) for lang in ("ja", "en")}
     expiry, end = view.expires_on.isoformat(), view.grace_end.isoformat()
     subject = {
-        "ja": f"{name['ja']} の契約期間が終了しました",
+        "ja": f"{name['ja']}の契約期間が終了しました",
         "en": f"{name['en']} has expired",
     }
     body = {
         "ja": (
-            f"{name['ja']} の契約期間が終了しました (有効期限 {expiry}、猶予期間は {end} に終了)。"
+            f"{name['ja']}の契約期間が終了しました (有効期限 {expiry}、猶予期間は {end}に終了)。"
             f"次の機能は停止しています: {_stopped('ja')}。\n"
             "ウイルス検索やクライアントのインストール、ログの記録などは引き続き利用できますが、"
             "パターンファイルが更新されないため感染の危険性が高まります。\n\n"
@@ -132,16 +132,16 @@ def _failing(row: LicenseSlot, product: Product) -> tuple[dict[str, str], dict[s
     n, cause = row.consecutive_failures, row.last_error or "-"
     last = row.last_success.strftime("%Y-%m-%d %H:%M UTC") if row.last_success else "-"
     subject = {
-        "ja": f"{name['ja']} のオンライン確認が {n} 回続けて失敗しています",
+        "ja": f"{name['ja']}のオンライン確認が {n} 回続けて失敗しています",
         "en": f"The online check of {name['en']} failed {n} times in a row",
     }
     body = {
         "ja": (
-            f"{name['ja']} のステータスをライセンスサーバに {n} 回続けて確認できませんでした "
+            f"{name['ja']}のステータスをライセンスサーバに {n} 回続けて確認できませんでした "
             f"(最後の原因: {cause}、最後に成功した確認: {last})。"
             "現在のライセンスは変更されていません。\n"
             "サーバのインターネット接続、プロキシの設定、ライセンスサーバへの到達性を確認してください。"
-            "詳しくはシステムイベントログの license.check_failed を参照してください。\n"
+            "詳しくはシステムイベントログの license.check_failedを参照してください。\n"
         ),
         "en": (
             f"The status of {name['en']} could not be checked with the license service {n} "

@@ -136,12 +136,12 @@ def validate_mail_form(form: MailForm) -> None:
     if any(c in host for c in " /\n\r") or len(host) > 255:
         raise _invalid("SMTP サーバ名が正しくありません。", "the SMTP server name is not valid.")
     if not 1 <= form.smtp_port <= 65535:
-        raise _invalid("SMTP ポートは 1 から 65535 です。", "the SMTP port is 1 to 65535.")
+        raise _invalid("SMTP ポートは 1から65535です。", "the SMTP port is 1 to 65535.")
     if form.security not in {s.value for s in Security}:
         raise _invalid("暗号化の方式を選んでください。", "choose the connection security.")
     if not 1 <= form.failure_threshold <= 100:
         raise _invalid(
-            "通知するまでの失敗回数は 1 から 100 です。",
+            "通知するまでの失敗回数は 1から100です。",
             "the failures before a notice are 1 to 100.",
         )
     to = recipients_of(form.recipients)

@@ -311,9 +311,9 @@ def mail_failed_event(
         kind="mail.send_failed",
         message={
             "ja": (
-                f"管理者へのメール ({what}) を送信できませんでした (SMTP サーバ {server}: "
+                f"管理者へのメール ({what})を送信できませんでした (SMTP サーバ {server}: "
                 f"{cause})。{hint['ja']}{then['ja']}"
-                "[運用管理] → [メール通知] の設定と SMTP サーバを確認してください。"
+                "[運用管理] → [メール通知]の設定と SMTP サーバを確認してください。"
                 "ライセンスやその他の動作には影響ありません。"
             ),
             "en": (

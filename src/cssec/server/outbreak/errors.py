@@ -34,7 +34,7 @@ class NoClientsChosen(CssecError):
     status = 422
     message_ja = (
         "対象のクライアントがありません。"
-        "クライアントを選択するか、[すべてのクライアント] を選んでください。"
+        "クライアントを選択するか、[すべてのクライアント]を選んでください。"
     )
     message_en = "No client to act on. Select clients, or choose All clients."
 
@@ -43,7 +43,7 @@ class OutbreakPolicyMismatch(CssecError):
     code = "outbreak_policy_mismatch"
     status = 409
     message_ja = (
-        "報告されたポリシー {policy_id} ({action}) は、このクライアントに現在指示されている"
+        "報告されたポリシー {policy_id} ({action})は、このクライアントに現在指示されている"
         "ものではありません。ハートビートを送信して最新の指示を受け取ってください。"
     )
     message_en = (

@@ -95,13 +95,13 @@ def validate(form: MonitorForm) -> MonitorForm:
     )
     for value, low, high, ja, en in ranges:
         if not low <= value <= high:
-            raise _invalid(f"{ja}は {low}〜{high} です。", f"{en} must be {low} to {high}.")
+            raise _invalid(f"{ja}は {low}〜{high}です。", f"{en} must be {low} to {high}.")
     url = form.webhook_url.strip()
     if url:
         parts = urlsplit(url)
         if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > 500:
             raise _invalid(
-                "Webhook の URL は http:// または https:// で始まる URL です。",
+                "Webhookの URLは http:// または https:// で始まる URLです。",
                 "the webhook URL must be an http:// or https:// URL.",
             )
     to = recipients(form.mail_to)
@@ -148,7 +148,7 @@ def update_monitor(
         level=Level.INFO,
         kind="outbreak.monitor_settings",
         message={
-            "ja": f"{actor} がアウトブレークモニタを設定しました ({on['ja']}: "
+            "ja": f"{actor}がアウトブレークモニタを設定しました ({on['ja']}: "
             f"{form.window_minutes} 分以内に {form.min_clients} 台以上で"
             f" {form.min_detections} 件以上)。",
             "en": f"{actor} set the outbreak monitor ({on['en']}: {form.min_detections} or "
@@ -286,7 +286,7 @@ def acknowledge_alert(
             level=Level.INFO,
             kind="outbreak.acknowledged",
             message={
-                "ja": f"{actor} がアウトブレークの警告 (#{alert.id}) を確認済みにしました。",
+                "ja": f"{actor}がアウトブレークの警告 (#{alert.id})を確認済みにしました。",
                 "en": f"{actor} acknowledged outbreak alert #{alert.id}.",
             },
             details={"alert": alert.id, "actor": actor},

@@ -14,7 +14,7 @@ recipients are the outbreak monitor's own when it names them, else those of 運�
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -63,18 +63,19 @@ def alert_notice(alert: OutbreakAlert) -> tuple[dict[str, str], dict[str, str]]:
     message = alert_message(alert)
     threats = "\n".join(f"  {name}: {count}" for name, count in alert.threats.items())
     hosts = ", ".join(alert.hostnames)
+    raised = f"{alert.raised_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
     subject = {
         "ja": f"アウトブレーク警告 #{alert.id}",
         "en": f"Outbreak alert #{alert.id}",
     }
     body = {
         "ja": (
-            f"{message['ja']}\n\n警告: #{alert.id}\n発生日時 (UTC): {_z(alert.raised_at)}\n"
+            f"{message['ja']}\n\n警告: #{alert.id}\n発生日時 (UTC): {raised}\n"
             f"検出数: {alert.detections}\nクライアント数: {alert.clients}\n"
             f"ウイルス:\n{threats}\nホスト: {hosts}\n"
         ),
         "en": (
-            f"{message['en']}\n\nAlert: #{alert.id}\nRaised at (UTC): {_z(alert.raised_at)}\n"
+            f"{message['en']}\n\nAlert: #{alert.id}\nRaised at (UTC): {raised}\n"
             f"Detections: {alert.detections}\nClients: {alert.clients}\n"
             f"Threats:\n{threats}\nHosts: {hosts}\n"
         ),
@@ -170,8 +171,8 @@ def _record(
                 level=Level.ERROR,
                 kind="outbreak.notify_failed",
                 message={
-                    "ja": f"アウトブレークの警告 #{alert_id} を通知できませんでした: {what}。"
-                    "[アウトブレークモニタ] の Webhook / SMTP の設定と接続先を確認してください。",
+                    "ja": f"アウトブレークの警告 #{alert_id}を通知できませんでした: {what}。"
+                    "[アウトブレークモニタ]の Webhook / SMTPの設定と接続先を確認してください。",
                     "en": f"Outbreak alert #{alert_id} could not be sent: {what}. Check the "
                     "webhook and SMTP settings of the outbreak monitor and the receiver.",
                 },

@@ -74,7 +74,7 @@ def _ports(value: str | Iterable[int | str]) -> list[int]:
         text = str(raw).strip()
         if isinstance(raw, bool) or not text.isdigit() or not 1 <= int(text) <= 65535:
             raise InvalidOutbreakPolicy(
-                detail_ja=f"ポート番号は 1～65535 の整数で指定してください ({text[:20]})",
+                detail_ja=f"ポート番号は 1～65535の整数で指定してください ({text[:20]})",
                 detail_en=f"ports are whole numbers from 1 to 65535 ({text[:20]})",
             )
         if int(text) not in ports:
@@ -133,7 +133,7 @@ def set_policy(
         level=Level.INFO,
         kind="outbreak_prevention.set",
         message={
-            "ja": f"{actor} が大規模感染予防ポリシー #{policy.id} を設定しました"
+            "ja": f"{actor}が大規模感染予防ポリシー #{policy.id}を設定しました"
             f" (共有フォルダ {len(draft.deny_write_shares)} 件、ポート {len(draft.block_ports)}"
             f" 件、ファイル {len(draft.deny_files)} 件)。",
             "en": f"{actor} set outbreak prevention policy #{policy.id}"
@@ -207,7 +207,7 @@ def deploy_policy(
         level=Level.WARNING,
         kind="outbreak_prevention.deployed",
         message={
-            "ja": f"{actor} が大規模感染予防ポリシー #{policy.id} を配信しました:"
+            "ja": f"{actor}が大規模感染予防ポリシー #{policy.id}を配信しました:"
             f" {scope['ja'] if scope else hosts} ({len(clients)} 台)。",
             "en": f"{actor} deployed outbreak prevention policy #{policy.id} to"
             f" {scope['en'] if scope else hosts} ({len(clients)} clients).",
@@ -247,7 +247,7 @@ def release_policy(
         level=Level.INFO,
         kind="outbreak_prevention.released",
         message={
-            "ja": f"{actor} が大規模感染予防を解除しました: {hosts} ({len(chosen)} 台)。",
+            "ja": f"{actor}が大規模感染予防を解除しました: {hosts} ({len(chosen)} 台)。",
             "en": f"{actor} released outbreak prevention on: {hosts} ({len(chosen)} clients).",
         },
         details={"clients": [c.uid for c in chosen], "all": client_ids is None, "actor": actor},
@@ -319,7 +319,7 @@ def record_applied(
         level=Level.INFO if applied else Level.ERROR,
         kind=f"outbreak_prevention.{action}_{'applied' if applied else 'failed'}",
         message={
-            "ja": f"クライアント {client.hostname} が大規模感染予防ポリシー #{policy_id} を"
+            "ja": f"クライアント {client.hostname}が大規模感染予防ポリシー #{policy_id}を"
             f"{verb[0]}{suffix_ja}",
             "en": f"Client {client.hostname} {verb[1]} outbreak prevention policy"
             f" #{policy_id}{suffix_en}",

@@ -109,7 +109,7 @@ def request_cleanup(
         level=Level.INFO,
         kind="cleanup.requested",
         message={
-            "ja": f"{actor} がウイルス感染復旧の実行を依頼しました: {hosts}",
+            "ja": f"{actor}がウイルス感染復旧の実行を依頼しました: {hosts}",
             "en": f"{actor} requested Damage Cleanup on: {hosts}",
         },
         details={
@@ -190,7 +190,7 @@ def record_cleanup_result(
         level=Level.WARNING if failed else Level.INFO,
         kind="cleanup.completed",
         message={
-            "ja": f"クライアント {client.hostname} でウイルス感染復旧を実行しました"
+            "ja": f"クライアント {client.hostname}でウイルス感染復旧を実行しました"
             f" (隔離 {summary['quarantined']}、削除 {summary['deleted']}、"
             f"通知のみ {summary['reported']}、失敗 {failed})。",
             "en": f"Damage Cleanup ran on client {client.hostname}"

@@ -12,8 +12,8 @@ class DcsNotLicensed(CssecError):
     code = "dcs_not_licensed"
     status = 403
     message_ja = (
-        "ウイルス感染復旧サービス (Damage Cleanup Services) のライセンスがありません。"
-        "[運用管理] → [製品ライセンス] で、製品「ウイルス感染復旧サービス」の"
+        "ウイルス感染復旧サービス (Damage Cleanup Services)のライセンスがありません。"
+        "[運用管理] → [製品ライセンス]で、製品「ウイルス感染復旧サービス」の"
         "アクティベーションコードを入力してから、もう一度実行してください。"
     )
     message_en = (
@@ -26,7 +26,7 @@ class CleanupRequestNotFound(CssecError):
     code = "cleanup_request_not_found"
     status = 404
     message_ja = (
-        "ウイルス感染復旧の依頼 {request_id} はこのクライアント宛てのものではありません。"
+        "ウイルス感染復旧の依頼 {request_id}はこのクライアント宛てのものではありません。"
         "依頼番号を付けずに結果を送信するか、サーバの最新の依頼を受け取り直してください。"
     )
     message_en = (

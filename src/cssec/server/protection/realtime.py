@@ -160,7 +160,7 @@ def set_client_realtime(
         level=Level.INFO,
         kind="realtime.client_set",
         message={
-            "ja": f"{actor} がリアルタイム検索を {_describe(setting, 'ja')} にしました: {hosts}",
+            "ja": f"{actor}がリアルタイム検索を {_describe(setting, 'ja')}にしました: {hosts}",
             "en": f"{actor} set real-time scan {_describe(setting, 'en')} for: {hosts}",
         },
         details={
@@ -199,8 +199,8 @@ def set_realtime_defaults(
         level=Level.INFO,
         kind="realtime.default_set",
         message={
-            "ja": f"{actor} が新しいクライアントのリアルタイム検索の既定値を"
-            f" {_describe(setting, 'ja')} にしました。",
+            "ja": f"{actor}が新しいクライアントのリアルタイム検索の既定値を"
+            f" {_describe(setting, 'ja')}にしました。",
             "en": f"{actor} set the real-time scan default for new clients to"
             f" {_describe(setting, 'en')}.",
         },

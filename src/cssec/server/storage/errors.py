@@ -18,7 +18,7 @@ class DataDiskFull(CssecError):
     code = "data_disk_full"
     status = 507
     message_ja = (
-        "データディレクトリ ({path}) のあるディスクがいっぱいのため、処理を保存できませんでした"
+        "データディレクトリ ({path})のあるディスクがいっぱいのため、処理を保存できませんでした"
         " (保存できなかった変更は適用されていません)。空き容量を確保してから、"
         "もう一度実行してください。"
     )
@@ -35,7 +35,7 @@ class DataDirUnusable(CssecError):
     code = "data_dir_error"
     status = 500
     message_ja = (
-        "データディレクトリ ({path}) のデータベースまたはファイルを読み書きできませんでした "
+        "データディレクトリ ({path})のデータベースまたはファイルを読み書きできませんでした "
         "({detail})。ディスクの状態とアクセス権を確認してから、もう一度実行してください。"
     )
     message_en = (

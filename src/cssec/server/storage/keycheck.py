@@ -49,7 +49,7 @@ class ServerKeysMismatch(CssecError):
     code = "server_keys_mismatch"
     status = 500
     message_ja = (
-        "ベンダー公開鍵のファイル ({path}) がデータベースの記録と一致しないため起動できません"
+        "ベンダー公開鍵のファイル ({path})がデータベースの記録と一致しないため起動できません"
         " ({detail})。" + _RESTORE_JA
     )
     message_en = (
@@ -62,7 +62,7 @@ class ServerIdentityKeyMismatch(CssecError):
     code = "server_identity_key_mismatch"
     status = 500
     message_ja = (
-        "サーバ識別鍵のファイル ({path}) が、保留中のライセンス更新要求に署名した鍵と"
+        "サーバ識別鍵のファイル ({path})が、保留中のライセンス更新要求に署名した鍵と"
         "一致しないため起動できません ({detail})。" + _RESTORE_JA
     )
     message_en = (

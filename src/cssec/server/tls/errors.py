@@ -9,7 +9,7 @@ class CertificateInvalid(CssecError):
     code = "tls_certificate_invalid"
     message_ja = (
         "TLS 証明書または秘密鍵を使用できません ({detail})。"
-        "--tls-cert と --tls-key に、対応する有効期限内の PEM ファイル (パスフレーズなし) を"
+        "--tls-certと--tls-keyに、対応する有効期限内の PEM ファイル (パスフレーズなし)を"
         "指定してください。"
     )
     message_en = (
@@ -21,8 +21,8 @@ class CertificateInvalid(CssecError):
 class CertificateMissing(CssecError):
     code = "tls_certificate_missing"
     message_ja = (
-        "{path} に TLS 証明書がありません。cssec server cert renew --data {data} で作成するか、"
-        "平文の HTTP で動かす場合は --insecure-http を指定してください。"
+        "{path}に TLS 証明書がありません。cssec server cert renew --data {data}で作成するか、"
+        "平文の HTTPで動かす場合は --insecure-httpを指定してください。"
     )
     message_en = (
         "There is no TLS certificate at {path}. Create one with 'cssec server cert renew "
@@ -33,10 +33,10 @@ class CertificateMissing(CssecError):
 class InsecureVendorUrl(CssecError):
     code = "insecure_vendor_url"
     message_ja = (
-        "ライセンスサーバのアドレス {url} は平文の HTTP です。"
+        "ライセンスサーバのアドレス {url}は平文の HTTPです。"
         "https:// のアドレスを指定してください。"
-        "平文の HTTP は、ループバック (127.0.0.0/8、::1、localhost) のライセンスサーバか、"
-        "インストール時に --insecure-http を指定した場合だけ使えます。"
+        "平文の HTTPは、ループバック (127.0.0.0/8、::1、localhost)のライセンスサーバか、"
+        "インストール時に --insecure-httpを指定した場合だけ使えます。"
     )
     message_en = (
         "The license service address {url} is plain HTTP. Give an https:// address. Plain "
@@ -48,7 +48,7 @@ class InsecureVendorUrl(CssecError):
 class VendorCaInvalid(CssecError):
     code = "vendor_ca_invalid"
     message_ja = (
-        "ライセンスサーバの CA ファイル {path} を使用できません ({detail})。"
+        "ライセンスサーバの CA ファイル {path}を使用できません ({detail})。"
         "PEM 形式の CA 証明書を指定してください。"
     )
     message_en = (

@@ -43,7 +43,7 @@ CAUSES: dict[str, tuple[str, str]] = {
         "a file could not be stored (disk space or permissions)",
     ),
     "stale_metadata": (
-        "ActiveUpdate の署名付きメタデータの有効期限が切れています (更新が止められている"
+        "ActiveUpdateの署名付きメタデータの有効期限が切れています (更新が止められている"
         "可能性があります)",
         "ActiveUpdate's signed metadata has expired (updates may be being frozen)",
     ),
@@ -58,7 +58,7 @@ CAUSES: dict[str, tuple[str, str]] = {
         "the signed metadata could not be verified (signatures, consistency or contents)",
     ),
     "not_configured": (
-        "ライセンスサーバの URL が設定されていません",
+        "ライセンスサーバの URLが設定されていません",
         "no license service URL is configured",
     ),
 }
@@ -97,7 +97,7 @@ class ComponentsUnavailable(CssecError):
     status = 503
     message_ja = (
         "C/S Sec. サーバにはまだコンポーネントがありません。サーバ管理者が "
-        "[アップデート] → [コンポーネント] で [今すぐアップデート] を実行してから、"
+        "[アップデート] → [コンポーネント]で [今すぐアップデート]を実行してから、"
         "もう一度お試しください。"
     )
     message_en = (

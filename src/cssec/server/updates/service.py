@@ -271,9 +271,9 @@ async def update_components(
 def _held(serial: int, versions: dict[Component, int]) -> UpdateOutcome:
     message = {
         "ja": (
-            f"ロールバックしたコンポーネント (シリアル {serial}) は自動では再適用しません。"
+            f"ロールバックしたコンポーネント (シリアル {serial})は自動では再適用しません。"
             "新しいバージョンが公開されると適用します。すぐに適用するには "
-            "[今すぐアップデート] を押してください。"
+            "[今すぐアップデート]を押してください。"
         ),
         "en": (
             f"The rolled-back components (serial {serial}) are not applied again "

@@ -9,7 +9,7 @@ counts the days left; expired, it lists what has stopped."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import RESTRICTED_AFTER_GRACE, Operation, decide
@@ -25,10 +25,10 @@ DANGER_FROM_DAYS = 30
 _RENEW_BEFORE = {
     "ja": (
         "ご契約を更新してください。インターネットに接続できる環境では、更新後に"
-        "[ステータスをオンラインで確認] を押すと有効期限が延長されます"
+        "[ステータスをオンラインで確認]を押すと有効期限が延長されます"
         " (有効期限の 90・60・30・1 日前と当日の 0 時にも自動で確認します)。"
         "接続できない環境では、法人お問合せ窓口から新しいアクティベーションコードを入手し、"
-        "[新規入力] から入力してください。"
+        "[新規入力]から入力してください。"
     ),
     "en": (
         "Renew the contract. With Internet access, press Check status online after renewing "
@@ -81,7 +81,7 @@ def license_banner(slot: SlotView) -> Banner | None:
                 {
                     "ja": (
                         f"有効期限を過ぎると {slot.grace_days} 日間の更新猶予期間に入ります。"
-                        f"猶予期間が終わる {grace_end} の翌日から、次の機能が停止します。"
+                        f"猶予期間が終わる {grace_end}の翌日から、次の機能が停止します。"
                     ),
                     "en": (
                         f"After the expiry a {slot.grace_days}-day grace period begins; the day "
@@ -184,7 +184,7 @@ def revoked_banner(slot: SlotView) -> Banner:
 def clock_banner(time: TimeView) -> Banner | None:
     if not time.rolled_back:
         return None
-    seen = time.latest_seen.isoformat(timespec="minutes")
+    seen = f"{time.latest_seen.astimezone(UTC):%Y-%m-%d %H:%M}"
     return Banner(
         level="danger",
         title={
@@ -194,9 +194,9 @@ def clock_banner(time: TimeView) -> Banner | None:
         body=[
             {
                 "ja": (
-                    f"これまでに確認した最新の時刻は {seen} (UTC) です。"
+                    f"これまでに確認した最新の時刻は {seen} (UTC)です。"
                     "ライセンスの状態はこの時刻で判定されるため、時刻を戻しても"
-                    "ライセンスは延長されません。サーバの時刻設定 (NTP) を確認してください。"
+                    "ライセンスは延長されません。サーバの時刻設定 (NTP)を確認してください。"
                 ),
                 "en": (
                     f"The latest time this server has seen is {seen} (UTC). License state is "
@@ -221,7 +221,7 @@ def seats_banner(slot: SlotView, window_days: int) -> Banner | None:
         level="warning",
         kind="seats",
         title={
-            "ja": f"{name['ja']} の使用数 ({used}) がライセンス数 ({seats}) を超えています。",
+            "ja": f"{name['ja']}の使用数 ({used})がライセンス数 ({seats})を超えています。",
             "en": f"{name['en']}: {used} clients in use exceed the {seats} licensed seats.",
         },
         body=[
@@ -229,7 +229,7 @@ def seats_banner(slot: SlotView, window_days: int) -> Banner | None:
                 "ja": (
                     f"使用数は過去 {window_days} 日以内にサーバに接続したクライアントの数です。"
                     "クライアントのインストールは席数にかかわらず引き続き可能です。"
-                    "使用していないクライアントを [クライアント一覧] から削除するか、"
+                    "使用していないクライアントを [クライアント一覧]から削除するか、"
                     "ライセンス数の追加を販売代理店または法人お問合せ窓口にご相談ください。"
                 ),
                 "en": (

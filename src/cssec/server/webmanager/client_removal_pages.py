@@ -68,7 +68,7 @@ async def remove(
         request,
         "success",
         {
-            "ja": f"クライアント {hostname} を削除しました。ログは残っています。",
+            "ja": f"クライアント {hostname}を削除しました。ログは残っています。",
             "en": f"Client {hostname} removed; its log entries are kept.",
         },
     )

@@ -116,7 +116,7 @@ async def purge_now(
                 "warning",
                 {
                     "ja": "削除は実行していません。"
-                    "[削除してよい] にチェックを入れてから実行してください。",
+                    "[削除してよい]にチェックを入れてから実行してください。",
                     "en": "Nothing was deleted. Tick the confirmation box, then purge again.",
                 },
             )

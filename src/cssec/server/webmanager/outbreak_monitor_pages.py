@@ -124,7 +124,7 @@ async def acknowledge(
         ),
         back=back,
         done=lambda _: {
-            "ja": f"アウトブレークの警告 #{alert_id} を確認済みにしました。",
+            "ja": f"アウトブレークの警告 #{alert_id}を確認済みにしました。",
             "en": f"Outbreak alert #{alert_id} acknowledged.",
         },
     )

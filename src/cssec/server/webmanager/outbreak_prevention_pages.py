@@ -80,8 +80,8 @@ async def save_policy(
         save,
         back=PAGE_URL,
         done=lambda policy_id: {
-            "ja": f"大規模感染予防ポリシー #{policy_id} を保存しました。"
-            "クライアントに適用するには [配信] を押してください。",
+            "ja": f"大規模感染予防ポリシー #{policy_id}を保存しました。"
+            "クライアントに適用するには [配信]を押してください。",
             "en": f"Saved outbreak prevention policy #{policy_id}. Press Deploy to apply it "
             "on clients.",
         },

@@ -170,7 +170,7 @@ async def activate(  # noqa: PLR0917  (FastAPI maps each form field to an argume
                 "ja": (
                     "ライセンスサーバで確認できなかったため、コードの形式と有効期限で受け付けました。"
                     "この旨はシステムイベントログに記録されています。接続が回復したら "
-                    "[ステータスをオンラインで確認] を押してください。"
+                    "[ステータスをオンラインで確認]を押してください。"
                 ),
                 "en": (
                     "The license service could not confirm the code, so it was accepted on its "

@@ -125,7 +125,7 @@ async def set_realtime(
     def done(result: tuple[str, RealtimeSetting]) -> dict[str, str]:
         host, setting = result
         return {
-            "ja": f"{host} のリアルタイム検索を{'オン' if setting.on else 'オフ'}にしました。"
+            "ja": f"{host}のリアルタイム検索を{'オン' if setting.on else 'オフ'}にしました。"
             "次のハートビートでクライアントに反映されます。",
             "en": f"Real-time scan on {host} is now {'on' if setting.on else 'off'}; the "
             "client picks it up at its next heartbeat.",
@@ -224,7 +224,7 @@ async def cleanup_request(
         queue,
         back=CLIENTS_URL,
         done=lambda host: {
-            "ja": f"{host} にウイルス感染復旧の実行を依頼しました。"
+            "ja": f"{host}にウイルス感染復旧の実行を依頼しました。"
             "次のハートビートでクライアントが実行し、結果はウイルスログに記録されます。",
             "en": f"Damage Cleanup was requested on {host}. The client runs it at its next "
             "heartbeat; the results land in the virus log.",

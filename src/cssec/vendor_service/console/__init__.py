@@ -37,9 +37,10 @@ from cssec.vendor_service.console.web import (
     gettext,
     render,
 )
+from cssec.vendor_service.models import LOGIN_THROTTLE
 from cssec.vendor_service.runtime import Vendor
 from cssec.web.i18n import Catalogs, current_language
-from cssec.web.lockout import LoginThrottle
+from cssec.web.lockout_db import DbLoginThrottle
 
 SESSION_COOKIE = "cssec_console"
 SESSION_MAX_AGE = 12 * 3600
@@ -74,8 +75,11 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     catalogs = Catalogs(LOCALE_DIR)
     app.state.console_catalogs = catalogs
     app.state.console_templates = build_environment(catalogs)
-    app.state.console_logins = LoginThrottle()
-    app.state.console_second_factors = LoginThrottle()  # second_factor.CODE_BACKOFF
+    # In the database: every worker counts the same failures, and a restart keeps them.
+    app.state.console_logins = DbLoginThrottle(vendor.engine, LOGIN_THROTTLE, scope="console")
+    app.state.console_second_factors = DbLoginThrottle(  # second_factor.CODE_BACKOFF
+        vendor.engine, LOGIN_THROTTLE, scope="console-2fa"
+    )
     app.include_router(auth.router)
     app.include_router(second_factor.router)
     app.include_router(pages.router)

@@ -37,6 +37,7 @@ from cssec.vendor_service.console.web import (
 )
 from cssec.vendor_service.models import User
 from cssec.vendor_service.services import record_audit, transaction
+from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.two_factor import is_enrolled
 from cssec.web.http import client_ip
 from cssec.web.i18n import LANGUAGES
@@ -71,21 +72,23 @@ def authenticate(
     The failure that refuses a source for a real account is audited as user.locked. Owns
     its transaction.
     """
-    with transaction(session):
+    with read_transaction(session):
         user = session.scalar(select(User).where(User.name == name)) if name else None
-        attempt = attempt_login(
-            throttle,
-            name,
-            source,
-            user.password_hash if user else None,
-            password,
-            now=now,
-            rule=lockout_rule(),
-        )
-        if user is None:
-            return None
-        if attempt.outcome is Outcome.SIGNED_IN:
-            return StaffUser(id=user.id, name=user.name, role=user.role)
+    # Outside any transaction: the throttle counts in the database on its own connection.
+    attempt = attempt_login(
+        throttle,
+        name,
+        source,
+        user.password_hash if user else None,
+        password,
+        now=now,
+        rule=lockout_rule(),
+    )
+    if user is None:
+        return None
+    if attempt.outcome is Outcome.SIGNED_IN:
+        return StaffUser(id=user.id, name=user.name, role=user.role)
+    with transaction(session):
         if attempt.locked and attempt.retry_after is not None:
             until = now + timedelta(seconds=attempt.retry_after)
             record_audit(

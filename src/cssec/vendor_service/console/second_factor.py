@@ -10,7 +10,10 @@ address and per account; every form checks the CSRF token.
 
 from __future__ import annotations
 
+import base64
+import hmac
 import logging
+import secrets
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -202,12 +205,28 @@ def _who(request: Request) -> tuple[StaffUser, dict[str, Any] | None] | None:
     return None
 
 
+def _setup_secret(request: Request, user: StaffUser, *, create: bool) -> str | None:
+    """The TOTP secret being enrolled. The session cookie (signed, but readable by whoever
+    holds it) carries only a random nonce; the secret is an HMAC of it, the user's id and
+    the console's session secret, so the cookie alone does not give the secret away."""
+    nonce = request.session.get(SETUP_KEY)
+    if not isinstance(nonce, str) or len(nonce) != _SETUP_NONCE_CHARS:
+        if not create:
+            return None
+        nonce = request.session[SETUP_KEY] = secrets.token_hex(_SETUP_NONCE_CHARS // 2)
+    key = vendor_of(request).session_secret.encode("utf-8")
+    mac = hmac.new(key, f"cssec-console-totp-setup\0{user.id}\0{nonce}".encode(), "sha256")
+    return base64.b32encode(mac.digest()[:20]).decode("ascii")  # 160 bits, 32 characters
+
+
+_SETUP_NONCE_CHARS = 32
+
+
 def _setup_page(
     request: Request, user: StaffUser, error: str | None, status: int = 200
 ) -> Response:
-    secret = request.session.get(SETUP_KEY)
-    if not isinstance(secret, str):
-        secret = request.session[SETUP_KEY] = two_factor.new_secret()
+    secret = _setup_secret(request, user, create=True)
+    assert secret is not None
     uri = two_factor.provisioning_uri(secret, user.name)
     qr = segno.make(uri, error="m").svg_inline(scale=4, title="QR")
     return render(
@@ -260,8 +279,8 @@ def two_factor_enrol(request: Request, code: Form128 = "", csrf_token: Form128 =
         return _expired(request)
     user, pending = who
     _limit(request, user.id, "2fa-enrol")
-    secret = request.session.get(SETUP_KEY)
-    if not isinstance(secret, str):
+    secret = _setup_secret(request, user, create=False)
+    if secret is None:
         return redirect(SETUP)
     vendor = vendor_of(request)
     try:

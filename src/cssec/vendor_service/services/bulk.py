@@ -200,7 +200,7 @@ def csv_header(products: Sequence[str]) -> str:
 def _check_count(count: int) -> None:
     if isinstance(count, bool) or not 1 <= count <= MAX_BULK_COUNT:
         raise InvalidContractTerms(
-            detail_ja=f"発行数は 1〜{MAX_BULK_COUNT:,} で指定してください",
+            detail_ja=f"発行数は 1〜{MAX_BULK_COUNT:,}で指定してください",
             detail_en=f"the count must be 1 to {MAX_BULK_COUNT:,}",
         )
 

@@ -71,13 +71,13 @@ def _check_terms(customer: str, seats: int, months: int, start: date) -> None:
         )
     if isinstance(seats, bool) or not 1 <= seats <= MAX_SEATS:
         raise _terms_error(
-            f"ライセンス数は 1〜{MAX_SEATS} で指定してください",
+            f"ライセンス数は 1〜{MAX_SEATS}で指定してください",
             f"seats must be 1 to {MAX_SEATS}",
         )
     _check_months(months)
     if start < EXPIRY_EPOCH or term_end(start, months) > LAST_END:
         raise _terms_error(
-            f"契約期間は {EXPIRY_EPOCH}〜{LAST_END} の範囲で指定してください",
+            f"契約期間は {EXPIRY_EPOCH}〜{LAST_END}の範囲で指定してください",
             f"the term must lie within {EXPIRY_EPOCH} to {LAST_END}",
         )
 
@@ -191,7 +191,7 @@ def issue_contract(
 
 def _check_contact(email: str | None, language: str | None) -> str | None:
     if language is not None and language not in {"ja", "en"}:
-        raise _terms_error("言語は ja か en で指定してください", "the language must be ja or en")
+        raise _terms_error("言語は ja か enで指定してください", "the language must be ja or en")
     if email is None:
         return None
     email = email.strip()
@@ -234,7 +234,7 @@ def renew_contract(
         new_end = term_end(previous + timedelta(days=1), months)
         if new_end > LAST_END:
             raise _terms_error(
-                f"契約終了日は {LAST_END} より後にできません",
+                f"契約終了日は {LAST_END}より後にできません",
                 f"the contract cannot end after {LAST_END}",
             )
         contract.ends_on = new_end
@@ -289,7 +289,7 @@ def change_contact(
     is written when nothing changes)."""
     contact = _check_contact(contact_email, language)
     if language not in {"ja", "en"}:
-        raise _terms_error("言語は ja か en で指定してください", "the language must be ja or en")
+        raise _terms_error("言語は ja か enで指定してください", "the language must be ja or en")
     with transaction(session):
         found = resolve(session, key_or_code, keys=keys)
         contract = session.get(Contract, found.contract.id, populate_existing=True)

@@ -121,7 +121,7 @@ def inspect_code(session: Session, text: str, *, keys: Keyring | None = None) ->
             found,
             verdict="revoked",
             reason="revoked",
-            detail={"ja": f"{when} に失効 (理由: {why})", "en": f"revoked {when} (reason: {why})"},
+            detail={"ja": f"{when}に失効 (理由: {why})", "en": f"revoked {when} (reason: {why})"},
             revoked_at=row.revoked_at,
             revoke_reason=row.revoke_reason,
         )
@@ -129,11 +129,11 @@ def inspect_code(session: Session, text: str, *, keys: Keyring | None = None) ->
     grace = product.default_grace_days if product is not None else 30
     if code_verdict(code, today=today, grace_days=grace) is Verdict.EXPIRED:
         last = grace_end(code.expires_on, grace)
-        ja = f"有効期限 {code.expires_on} と猶予期間 ({last} まで) が終了しています"
+        ja = f"有効期限 {code.expires_on}と猶予期間 ({last}まで)が終了しています"
         en = f"its expiry {code.expires_on} and grace period (to {last}) have passed"
         if row.contract.ends_on > code.expires_on:
             ja += (
-                f"。契約は {row.contract.ends_on} まで更新済みです。"
+                f"。契約は {row.contract.ends_on}まで更新済みです。"
                 "新しいコードを発行するか、オンラインでステータスを確認してください"
             )
             en += (

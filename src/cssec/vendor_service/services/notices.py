@@ -231,8 +231,8 @@ def notice_text(due: Milestone, facts: dict[str, Any], grace: int, lang: str) ->
     if due.days_left is None:
         subject = f"【C/S Sec.】更新猶予期間が終了しました (契約番号 {cid})"
         lead = (
-            f"C/S Sec. のライセンス契約 (契約番号 {cid}) は {end} に終了し、"
-            f"{after} で更新猶予期間も終了しました。"
+            f"C/S Sec.のライセンス契約 (契約番号 {cid})は {end}に終了し、"
+            f"{after}で更新猶予期間も終了しました。"
             "パターンファイルなどのコンポーネントの配信とアップデートは停止しています。"
             "ウイルス検索、クライアントのインストール、ログは引き続きご利用いただけます。"
         )
@@ -240,8 +240,8 @@ def notice_text(due: Milestone, facts: dict[str, Any], grace: int, lang: str) ->
         when = "本日" if due.days_left == 0 else f"あと {due.days_left} 日"
         subject = f"【C/S Sec.】ライセンス契約の終了日が近づいています ({when}、{end})"
         lead = (
-            f"C/S Sec. のライセンス契約 (契約番号 {cid}) は {end} に終了します ({when})。"
-            f"終了日の後 {grace} 日間 ({after} まで) は更新猶予期間で、"
+            f"C/S Sec.のライセンス契約 (契約番号 {cid})は {end}に終了します ({when})。"
+            f"終了日の後 {grace} 日間 ({after}まで)は更新猶予期間で、"
             "その後はパターンファイルなどのコンポーネントの配信とアップデートが停止します。"
         )
     body = (

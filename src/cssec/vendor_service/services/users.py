@@ -28,7 +28,7 @@ def add_user(
         )
     if role not in ROLES:
         raise InvalidUser(
-            detail_ja="ロールは staff か admin です", detail_en="the role is staff or admin"
+            detail_ja="ロールは staff か adminです", detail_en="the role is staff or admin"
         )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUser(

@@ -82,10 +82,10 @@ def check_url(url: str) -> str:
         host = parts.hostname or ""
         _port = parts.port
     except ValueError as exc:
-        raise _invalid("URL が正しくありません。", "the URL is not valid.") from exc
+        raise _invalid("URLが正しくありません。", "the URL is not valid.") from exc
     if len(url) > 2000 or not host or parts.username or parts.password:
         raise _invalid(
-            "URL が正しくありません （ユーザー名やパスワードは含められません）。",
+            "URLが正しくありません （ユーザー名やパスワードは含められません）。",
             "the URL is not valid (it may not carry a user name or password).",
         )
     if parts.scheme == "https":
@@ -93,7 +93,7 @@ def check_url(url: str) -> str:
     if parts.scheme == "http" and _loopback(host):
         return url
     raise _invalid(
-        "URL は https:// で始めてください (http:// はこのマシン上の受信先にのみ使えます)。",
+        "URLは https:// で始めてください (http:// はこのマシン上の受信先にのみ使えます)。",
         "the URL must start with https:// (http:// only for a receiver on this machine).",
     )
 
@@ -117,7 +117,7 @@ def check_secret(secret: str) -> str:
         raw = b""
     if not MIN_SECRET_BYTES <= len(raw) <= MAX_SECRET_BYTES:
         raise _invalid(
-            "シークレットは whsec_ に続けて 24〜64 バイトの乱数を base64 で書いたものにしてください"
+            "シークレットは whsec_ に続けて 24〜64 バイトの乱数を base64で書いたものにしてください"
             " (例: whsec_ と `openssl rand -base64 32` の出力)。",
             "the secret must be whsec_ followed by 24 to 64 random bytes in base64 "
             "(e.g. whsec_ and the output of `openssl rand -base64 32`).",
