@@ -85,3 +85,14 @@ def test_status_shows_local_times_and_json_keeps_iso(
     assert data["license"]["received_at"] == "2026-12-03T07:00:00Z"
     assert data["outbreak_policy"]["issued_at"] == "2026-05-01T09:00:00Z"
     assert ISO.match(data["updated_at"])
+
+
+def test_quarantine_list_shows_local_time(
+    installed: Path, tmp_path: Path, marker: bytes, cli: Cli, tokyo: None
+) -> None:
+    target = tmp_path / "spy.bin"
+    target.write_bytes(marker)
+    assert cli("clean", str(target), "--dir", str(installed), lang="ja").exit_code == 0
+    [line] = cli("quarantine", "list", "--dir", str(installed), lang="ja").stdout.splitlines()
+    assert not ISO.search(line), line
+    assert re.search(r"  \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}  ", line), line

@@ -12,10 +12,9 @@ import typer
 
 from cssec.client.cleanup import CleanupOutcome, clean_files
 from cssec.client.cli_common import DIR_OPTION, fail, lang_of, system_clock
-from cssec.client.messages import text
+from cssec.client.messages import local_time, text
 from cssec.client.quarantine import list_quarantine, restore
 from cssec.client.state import ClientState
-from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError
 
 quarantine_app = typer.Typer(
@@ -83,7 +82,7 @@ def quarantine_list(ctx: typer.Context, directory: Path = DIR_OPTION) -> None:
             "quarantine.entry",
             lang,
             id=record.id,
-            at=format_timestamp(record.at),
+            at=local_time(record.at),
             threat=record.threat,
             path=record.original_path,
             sha256=record.sha256,

@@ -26,9 +26,11 @@ timing tells nothing. Names are counted whether or not an account has them (keye
 hash of the name exactly as the account lookup compares it): the answers never tell which
 names exist. An IPv6 source counts per /64, what one host can pick its addresses from.
 
-The counts live in memory, bounded (the least recently failed are forgotten first): they
-protect a running service, and a restart forgives them. Each process keeps its own, so a
-vendor serving with N workers allows up to N times the failures before a lock.
+`LoginThrottle` keeps the counts in memory, bounded (the least recently failed are
+forgotten first): each process its own, and a restart forgives them. The apps use
+`cssec.web.lockout_db.DbLoginThrottle`, the same rules with the counts in their database,
+so a vendor serving with N workers allows no more failures than one, and a restart keeps
+them.
 """
 
 from __future__ import annotations

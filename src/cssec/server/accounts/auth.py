@@ -5,8 +5,9 @@ at logout and a token read from the database is useless).
 The lockout is `cssec.web.lockout`: counted per (name, source address), so somebody
 guessing `admin`'s password from one address never locks the administrator out from
 another, with a per-name ceiling that only delays. A name without an account is counted
-by the same rule (in memory, like every name), so neither the answers (401 login_failed,
-then 429 account_locked) nor the work done tell an outsider which names exist."""
+by the same rule, so neither the answers (401 login_failed, then 429 account_locked) nor
+the work done tell an outsider which names exist. The counts are in the database
+(`cssec.web.lockout_db`): a restart keeps them."""
 
 from __future__ import annotations
 
