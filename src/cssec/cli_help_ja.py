@@ -170,9 +170,7 @@ HELP_JA: dict[str, str] = {
         "バックアップを新しいまたは空のデータディレクトリに復元します（使用中のものには復元"
         "しません）。"
     ),
-    "An archive written by `cssec server backup`.": (
-        "cssec server backupで書き出したアーカイブ。"
-    ),
+    "An archive written by `cssec server backup`.": ("cssec server backupで書き出したアーカイブ。"),
     "License slots of an installed server.": "インストール済みサーバのライセンス。",
     "Show the license slots (state computed now).": (
         "ライセンスを表示します（状態は現在時刻で判定）。"
@@ -296,9 +294,7 @@ HELP_JA: dict[str, str] = {
         "せん）。PostgreSQLのダンプは CSSEC_VENDOR_DATABASE_URL"
         "が指す空のデータベースに復元します。"
     ),
-    "An archive written by `cssec vendor backup`.": (
-        "cssec vendor backupで書き出したアーカイブ。"
-    ),
+    "An archive written by `cssec vendor backup`.": ("cssec vendor backupで書き出したアーカイブ。"),
     "Contracts and their registration keys.": ("契約とレジストレーションキー。"),
     "Issue a contract. Prints its codes, then (last line) its registration key.": (
         "契約を発行します。アクティベーションコードを表示し、"

@@ -41,7 +41,7 @@ class TufTampering:
     def rewrite(self, path: str, body: bytes) -> bytes:
         if not path.startswith(self.prefix):
             return body
-        name = path[len(self.prefix):]
+        name = path[len(self.prefix) :]
         if self.recording:
             self.captured.setdefault(name, body)
         if self.mode in ("rollback", "freeze") and name == "timestamp.json":

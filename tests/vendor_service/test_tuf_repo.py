@@ -138,8 +138,9 @@ def test_root_ceremony_publish_and_a_tuf_client(
     assert info is not None
     assert info.custom["version"] == 2
     assert Path(updater.download_target(info)).read_bytes() == VIRUS_V2
-    assert any("/targets/virus_pattern/" + info.hashes["sha256"] in u
-               for u in updater._fetcher.urls)  # type: ignore[attr-defined]
+    assert any(
+        "/targets/virus_pattern/" + info.hashes["sha256"] in u for u in updater._fetcher.urls
+    )  # type: ignore[attr-defined]
 
 
 def _timestamp(client: TestClient, code: str) -> Timestamp:
@@ -221,9 +222,7 @@ def test_every_tuf_path_is_license_gated(
             assert words in refused.json()["message"]
 
 
-def test_root_keys_inside_the_data_directory_are_refused(
-    app: FastAPI, tmp_path: Path
-) -> None:
+def test_root_keys_inside_the_data_directory_are_refused(app: FastAPI, tmp_path: Path) -> None:
     data = _vendor(app).settings.data_dir
     inside = data / "root-keys"
     result = CliRunner().invoke(cli_app, ["keys", "root", "init", "--out", str(inside)])

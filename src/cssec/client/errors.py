@@ -233,8 +233,7 @@ UPDATE_METADATA_CAUSES: dict[str, tuple[str, str]] = {
     ),
     "bad_metadata": (
         "署名付き更新情報を検証できませんでした（署名、組み合わせ、内容）",
-        "the signed update information could not be verified (signatures, consistency "
-        "or contents)",
+        "the signed update information could not be verified (signatures, consistency or contents)",
     ),
     "hash_mismatch": (
         "ダウンロードしたファイルが署名付き更新情報のハッシュと一致しません",

@@ -211,8 +211,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     "clean.queued": {
         "ja": "サーバに接続できないため、処理結果を保存しました。次回の接続時に送信します。",
         "en": (
-            "The server is unreachable; the cleanup results are saved and will be sent "
-            "next time."
+            "The server is unreachable; the cleanup results are saved and will be sent next time."
         ),
     },
     "clean.not_reported": {
@@ -252,8 +251,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "heartbeat.cleanup_ran": {
         "ja": (
-            "サーバからのウイルス感染復旧の要求 #{id}を実行しました "
-            "(処理したファイル: {count})。"
+            "サーバからのウイルス感染復旧の要求 #{id}を実行しました (処理したファイル: {count})。"
         ),
         "en": "Ran the server's damage cleanup request #{id} ({count} file(s) handled).",
     },
@@ -316,8 +314,7 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     "watch.cleanup_ran": {
         "ja": (
-            "サーバからのウイルス感染復旧の要求 #{id}を実行しました "
-            "(処理したファイル: {count})。"
+            "サーバからのウイルス感染復旧の要求 #{id}を実行しました (処理したファイル: {count})。"
         ),
         "en": "Ran the server's damage cleanup request #{id} ({count} file(s) handled).",
     },

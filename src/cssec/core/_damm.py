@@ -71,13 +71,16 @@ def damm_ok(n: int) -> bool:
 
     OR-ing the popcounts before testing bit 0 tests every parity at once.
     """
-    return not (
-        (n & M0).bit_count()
-        | (n & M1).bit_count()
-        | (n & M2).bit_count()
-        | (n & M3).bit_count()
-        | (n & M4).bit_count()
-    ) & 1
+    return (
+        not (
+            (n & M0).bit_count()
+            | (n & M1).bit_count()
+            | (n & M2).bit_count()
+            | (n & M3).bit_count()
+            | (n & M4).bit_count()
+        )
+        & 1
+    )
 
 
 def with_check(n: int, length: int) -> str:

@@ -66,7 +66,9 @@ class ExpiredActivationCode(CssecError):
 class RevokedActivationCode(CssecError):
     code = "revoked_activation_code"
     status = 403
-    message_ja = "このアクティベーションコードは失効しています。法人お問合せ窓口にお問い合わせください。"
+    message_ja = (
+        "このアクティベーションコードは失効しています。法人お問合せ窓口にお問い合わせください。"
+    )
     message_en = "This activation code has been revoked. Contact corporate support."
 
 

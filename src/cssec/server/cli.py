@@ -470,9 +470,7 @@ def license_request(
     language = choose_language(ctx, lang)
     written = write_request(_open_env(data), actor="cli")
     out.write_bytes(written.data)
-    typer.echo(
-        f"request: {out}" if language == "en" else f"更新要求ファイルを作成しました: {out}"
-    )
+    typer.echo(f"request: {out}" if language == "en" else f"更新要求ファイルを作成しました: {out}")
 
 
 @license_app.command("import")

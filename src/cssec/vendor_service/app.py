@@ -123,9 +123,7 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
     # Around every request, hot or not; language outermost so even a 413 speaks it.
     app.front = LanguageMiddleware(
         SecurityHeadersMiddleware(
-            metrics.middleware(
-                BodySizeLimitMiddleware(dispatch, max_bytes=settings.max_body_bytes)
-            )
+            metrics.middleware(BodySizeLimitMiddleware(dispatch, max_bytes=settings.max_body_bytes))
         )
     )
     return app

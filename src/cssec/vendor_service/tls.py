@@ -23,9 +23,7 @@ class VendorTlsInvalid(CssecError):
     )
 
 
-def serving_files(
-    cert: Path | None, key: Path | None, *, now: datetime
-) -> tuple[str, str] | None:
+def serving_files(cert: Path | None, key: Path | None, *, now: datetime) -> tuple[str, str] | None:
     """(certificate, key) for uvicorn, checked; None when neither is given."""
     if cert is None and key is None:
         return None

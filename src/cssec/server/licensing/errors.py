@@ -45,8 +45,7 @@ class NotInstalled(CssecError):
     code = "not_installed"
     status = 500
     message_ja = (
-        "{path}にサーバがインストールされていません。"
-        "先に cssec server installを実行してください。"
+        "{path}にサーバがインストールされていません。先に cssec server installを実行してください。"
     )
     message_en = "No server is installed in {path}. Run cssec server install first."
 

@@ -25,6 +25,8 @@ NONCE_BYTES = 18
 def new_nonce() -> str:
     """A fresh random value for one status request (144 bits, URL-safe)."""
     return secrets.token_urlsafe(NONCE_BYTES)
+
+
 MAX_GRACE_DAYS = 3650
 
 

@@ -246,7 +246,7 @@ def seats_banner(slot: SlotView, window_days: int) -> Banner | None:
 
 
 def components_stale_banner(since: datetime | None, now: datetime, tz: tzinfo) -> Banner | None:
-    """"Components stale since …": the TUF timestamp this server last verified expired at
+    """ "Components stale since …": the TUF timestamp this server last verified expired at
     `since` and nothing fresher arrived (ActiveUpdate unreachable, or updates being frozen).
     After the grace period the license banner says what is refused; this one stays."""
     if since is None or since > now:

@@ -460,9 +460,7 @@ def _new_targets(
             "version": row.version,
             "published_at": format_timestamp(row.published_at),
         }
-        targets[path] = TargetFile(
-            row.size, {"sha256": row.sha256}, path, {"custom": custom}
-        )
+        targets[path] = TargetFile(row.size, {"sha256": row.sha256}, path, {"custom": custom})
     targets.update(delta_targets(session, rows))  # deltas/<pattern>/<from>-<to>
     envelope = current_manifest(session)
     manifest = canonical_json(envelope)

@@ -324,9 +324,7 @@ def issue_status_statement(
         raise refusal from None
     standing = standing_at(code, facts, now_utc(session))
     if log is not None:
-        return answer_status(
-            standing, server_id, keyring, log, nonce=nonce, seats_used=seats_used
-        )
+        return answer_status(standing, server_id, keyring, log, nonce=nonce, seats_used=seats_used)
     envelope = sign_statement(_statement(standing, server_id, nonce), keyring.signing_key)
     row = _check_row(standing, server_id, seats_used=seats_used)
     with core_transaction(session) as connection:
