@@ -252,6 +252,15 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             str(vendor_dir),
         )
         registration_key = out.strip().splitlines()[-1].strip()
+        # The console requires a second factor: the demo enrols its admin as an operator
+        # would (`vendor user enrol-2fa`) and prints the secret for an authenticator app.
+        totp = dict(
+            line.split(": ", 1)
+            for line in demo.run(
+                "vendor", "user", "enrol-2fa", "support", "--data", str(vendor_dir)
+            ).splitlines()
+            if ": " in line
+        )
         demo.start(
             "vendor",
             "vendor",
@@ -329,7 +338,12 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
         "server_cert": str(server_dir / "tls-cert.pem"),
         "vendor_cert": str(vendor_cert_file),
         "server_admin": {"user": "admin", "password": admin_password},
-        "console_staff": {"user": "support", "password": staff_password},
+        "console_staff": {
+            "user": "support",
+            "password": staff_password,
+            "totp_secret": totp["totp secret"],
+            "totp_uri": totp["totp uri"],
+        },
         "registration_key": registration_key,
         "clients": [str(root / "client-1"), str(root / "client-2")],
     }
@@ -348,6 +362,7 @@ def _print_summary(console: Console, root: Path, summary: dict[str, Any]) -> Non
     table.add_row("Web manager", f"{server_url}/  admin / {admin}")
     table.add_row("Server certificate", fingerprint)
     table.add_row("Support desk", f"{vendor_url}/console/  support / {staff}")
+    table.add_row("Support desk TOTP", summary["console_staff"]["totp_secret"])
     table.add_row("Vendor certificate", summary["vendor_cert"])
     table.add_row("Registration key", summary["registration_key"])
     table.add_row("Clients", ", ".join(summary["clients"]))
@@ -357,6 +372,8 @@ def _print_summary(console: Console, root: Path, summary: dict[str, Any]) -> Non
     # Unwrapped, to compare with what a browser shows for https://127.0.0.1:…
     console.print(f"Server certificate: {fingerprint}", soft_wrap=True)
     console.print(f"Web manager: {server_url}/", soft_wrap=True)
+    # The authenticator app's entry for the support desk (or type the secret in).
+    console.print(f"Support desk TOTP: {summary['console_staff']['totp_uri']}", soft_wrap=True)
     # Unwrapped too, so that it runs as printed when pasted into a shell.
     cssec = printed_command()
     client_dir = shlex.quote(str(root / "client-1"))

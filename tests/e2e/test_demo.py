@@ -58,6 +58,9 @@ def test_demo_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
             login = vendor.get("/console/login")
             assert login.status_code == 200
             assert "csrf_token" in login.text
+        # The console requires a second factor; the demo's admin has one, printed.
+        assert demo["console_staff"]["totp_uri"].startswith("otpauth://totp/")
+        assert len(demo["console_staff"]["totp_secret"]) == 32
 
         for client_dir in demo["clients"]:
             status = subprocess.run(
@@ -76,4 +79,5 @@ def test_demo_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
     assert process.returncode == 0, out.decode(errors="replace")[-2000:]
     assert f"Server certificate: {demo['server_fingerprint']}".encode() in out
     assert f"{demo['server_url']}/".encode() in out
+    assert f"Support desk TOTP: {demo['console_staff']['totp_uri']}".encode() in out
     assert b"Stopping" in out

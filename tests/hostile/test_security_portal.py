@@ -70,6 +70,7 @@ def _settings(tmp_path: Path, mailbox: Mailbox, **extra: Any) -> VendorSettings:
         "portal_url": PUBLIC,
         "background_jobs": False,
         "portal_signin_rate_limit": "1000/minute",
+        "console_require_totp": False,  # the console is signed in by password here
     }
     values.update(extra)
     return VendorSettings(**values)

@@ -39,6 +39,7 @@ def vendor_app(tmp_path: Path, clock: FakeClock) -> Iterator[FastAPI]:
         data_dir=tmp_path / "vendor",
         registration_rate_limit="10000/minute",
         status_rate_limit="10000/minute",
+        console_require_totp=False,  # the seat tests sign the desk in by password
     )
     app = create_vendor_app(settings, clock=clock)
     yield app

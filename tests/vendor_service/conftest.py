@@ -78,6 +78,9 @@ def settings(tmp_path: Path, database_url: str | None) -> VendorSettings:
         rate_limit_storage="memory://",
         registration_rate_limit="1000/minute",
         status_rate_limit="1000/minute",
+        # Opted out so the console fixtures sign in by password; the default (on) and
+        # the opt-out's warning are tested in console/test_console_totp_policy.py.
+        console_require_totp=False,
     )
 
 

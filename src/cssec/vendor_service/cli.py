@@ -617,3 +617,23 @@ def user_reset_2fa(
 
     _run(data, lambda s: reset(s, name, actor=_actor()))
     typer.echo(f"second factor reset: {name}")
+
+
+@user_app.command("enrol-2fa")
+def user_enrol_2fa(
+    name: str = typer.Argument(..., help="Login name."),
+    data: Path | None = DataOption,
+) -> None:
+    """Give a staff member a second factor from the shell (a first administrator, the
+    demo): prints the TOTP secret, its otpauth:// URI and ten recovery codes, once. Hand
+    them over privately; the console asks for a code from the next login on, and every
+    session of the user opened before ends."""
+    from cssec.core.clock import SystemClock  # noqa: PLC0415
+    from cssec.vendor_service.services.two_factor import enroll_issued  # noqa: PLC0415
+
+    issued = _run(
+        data, lambda s: enroll_issued(s, name, now=SystemClock().now(), actor=_actor())
+    )
+    typer.echo(f"totp secret: {issued.secret}")
+    typer.echo(f"totp uri: {issued.uri}")
+    typer.echo(f"recovery codes: {' '.join(issued.recovery_codes)}")

@@ -103,9 +103,10 @@ class VendorSettings(BaseSettings):
     """Send the console's session cookie over HTTPS only (set it behind a TLS proxy;
     `serve --tls-cert` sets it itself)."""
 
-    console_require_totp: bool = False
-    """Require every staff member to sign in to the console with a second factor (TOTP):
-    one not enrolled yet enrols right after the password (services.two_factor)."""
+    console_require_totp: bool = True
+    """Require every staff member, admins first, to sign in to the console with a second
+    factor (TOTP): one not enrolled yet enrols right after the password and can reach no
+    other page before (services.two_factor). Turning it off is warned about at start."""
 
     trusted_proxies: str | None = None
     """Addresses or networks of the reverse proxies (e.g. nginx terminating TLS) whose

@@ -21,6 +21,9 @@ user's sessions in other browsers end with it). Every form carries the session's
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -42,6 +45,7 @@ from cssec.vendor_service.runtime import Vendor
 from cssec.web.i18n import Catalogs, current_language
 from cssec.web.lockout_db import DbLoginThrottle
 
+log = logging.getLogger(__name__)
 SESSION_COOKIE = "cssec_console"
 SESSION_MAX_AGE = 12 * 3600
 
@@ -72,6 +76,8 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
         webhooks,
     )
 
+    if not vendor.settings.console_require_totp:
+        warn_totp_off()
     catalogs = Catalogs(LOCALE_DIR)
     app.state.console_catalogs = catalogs
     app.state.console_templates = build_environment(catalogs)
@@ -98,6 +104,23 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
         same_site="lax",
         https_only=vendor.settings.console_https_only,
     )
+
+
+TOTP_OFF_WARNING = (
+    "CSSEC_VENDOR_CONSOLE_REQUIRE_TOTP is off: console staff, admins included, sign in with "
+    "a password alone. Turn it back on (unset it) unless another factor guards the console. / "
+    "CSSEC_VENDOR_CONSOLE_REQUIRE_TOTPがオフです。管理者を含むコンソールのスタッフがパスワード"
+    "だけでログインできます。別の認証でコンソールを守っていない限り、オンに戻してください"
+    " (設定を削除)。"
+)
+
+
+def warn_totp_off() -> None:
+    """The opt-out, said at start: in the log, and on stderr when the log goes elsewhere
+    (without a handler, logging's last resort already writes it to stderr)."""
+    log.warning(TOTP_OFF_WARNING)
+    if log.hasHandlers():
+        print(f"warning: {TOTP_OFF_WARNING}", file=sys.stderr)  # noqa: T201
 
 
 class ConsoleSessionMiddleware(SessionMiddleware):

@@ -3,9 +3,11 @@
 After a correct password, a staff member with a second factor is not signed in: the
 session holds only a pending sign-in (who, the password fingerprint, when, where to go),
 good for `PENDING_SECONDS`, and `/console/login/second-factor` asks for a TOTP or recovery
-code (`services.two_factor`). With `console_require_totp`, one not enrolled yet is sent to
-enrolment instead and signed in once it is confirmed. Code attempts are rate-limited per
-address and per account; every form checks the CSRF token.
+code (`services.two_factor`). With `console_require_totp` (the default), one not enrolled
+yet is sent to enrolment instead, can reach nothing else, and is signed in once it is
+confirmed. Enrolling ends every other session of the user (a password-only one opened
+before included); the enrolling browser goes on in a fresh session. Code attempts are
+rate-limited per address and per account; every form checks the CSRF token.
 """
 
 from __future__ import annotations
@@ -298,7 +300,13 @@ def two_factor_enrol(request: Request, code: Form128 = "", csrf_token: Form128 =
     target = f"{PREFIX}/"
     if pending is not None:
         target = next_page(str(pending.get("next", "")))
-        start_session(request, user, str(pending["pwf"]))
+    # Enrolling ended every session of the user (its epoch moved); this browser, which
+    # proved the new factor, goes on in a fresh one.
+    with vendor.session() as session:
+        row = session.get(User, user.id)
+        assert row is not None
+        fingerprint = session_fingerprint(row)
+    start_session(request, user, fingerprint)
     return render(
         request,
         "two_factor_codes.html",

@@ -23,7 +23,7 @@ from cssec.core.errors import CssecError
 from cssec.core.license import PRODUCT_NAMES, STATE_LABELS, LicenseState, Product
 from cssec.vendor_service.models import User
 from cssec.vendor_service.runtime import Vendor
-from cssec.vendor_service.services import formatted_code
+from cssec.vendor_service.services import formatted_code, two_factor
 from cssec.web.i18n import Catalogs, current_language
 from cssec.web.pages import LoginRequired, pick, render_page, safe_next, template_loader
 from cssec.web.security import constant_time_equal
@@ -118,6 +118,10 @@ def current_user(request: Request) -> StaffUser | None:
             session_fingerprint(user),
             str(request.session.get(SESSION_FINGERPRINT, "")),
         ):
+            _sign_out(request, "changed")
+            return None
+        if two_factor.must_enrol(user, require_totp=vendor.settings.console_require_totp):
+            # A password-only session from before the policy: the next login enrols.
             _sign_out(request, "changed")
             return None
         found = StaffUser(id=user.id, name=user.name, role=user.role)

@@ -8,6 +8,12 @@ step is not later than the last one accepted is refused: a code seen over a shou
 a log cannot be used again. Ten recovery codes, shown once at enrolment and stored as
 argon2 hashes, each sign in once when the phone is lost. An administrator resets a lost
 second factor with `cssec vendor user reset-2fa NAME`, which also ends the user's sessions.
+
+Enrolling and removing a factor both bump `User.session_epoch`: every console session of
+the user opened before (a password-only one, or one a thief holds) fails its fingerprint
+check from its next request; the browser that enrolled is signed in again by the caller.
+`cssec vendor user enrol-2fa NAME` (`enroll_issued`) enrols from the shell, for a first
+administrator or the demo, and prints the secret once.
 """
 
 from __future__ import annotations
@@ -155,6 +161,7 @@ def enroll(
         user.totp_secret = secret
         user.totp_enabled_at = now
         user.totp_last_step = step
+        user.session_epoch = user.session_epoch + 1  # every session opened before ends
         session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
         session.add_all(RecoveryCode(user_id=user_id, code_hash=h, created_at=now) for h in hashes)
         record_audit(
@@ -166,6 +173,59 @@ def enroll(
             after={"enrolled": True, "recovery_codes": RECOVERY_CODE_COUNT},
         )
     return codes
+
+
+class SecondFactorPresent(CssecError):
+    code = "second_factor_present"
+    status = 409
+    message_ja = (
+        "ユーザー「{name}」はすでに確認コード (二要素認証)を登録しています。登録し直すには、"
+        "`cssec vendor user reset-2fa {name}` で解除してから、もう一度実行してください。"
+    )
+    message_en = (
+        "{name} already has a second factor. To enrol a new one, remove it with "
+        "`cssec vendor user reset-2fa {name}`, then run the command again."
+    )
+
+
+@dataclass(frozen=True)
+class IssuedSecondFactor:
+    """What `enroll_issued` hands the operator once: the secret, its otpauth:// URI (the
+    QR code's content) and the recovery codes."""
+
+    secret: str
+    uri: str
+    recovery_codes: list[str]
+
+
+def enroll_issued(session: Session, name: str, *, now: datetime, actor: str) -> IssuedSecondFactor:
+    """Enrol `name` with a fresh secret, from the shell (the operator proves nothing: they
+    hold the database already). SecondFactorPresent when the user has one: the shell never
+    silently replaces a factor. UnknownUser when there is no such user."""
+    with transaction(session):
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise UnknownUser(name=name)
+        if is_enrolled(user):
+            raise SecondFactorPresent(name=name)
+        user_id = user.id
+    secret = new_secret()
+    code = pyotp.TOTP(secret).at(now)
+    try:
+        codes = enroll(
+            session, user_id, secret=secret, code=code, now=now, actor=actor, replace=False
+        )
+    except AlreadyEnrolled:
+        raise SecondFactorPresent(name=name) from None
+    return IssuedSecondFactor(
+        secret=secret, uri=provisioning_uri(secret, name), recovery_codes=codes
+    )
+
+
+def must_enrol(user: User, *, require_totp: bool) -> bool:
+    """Whether `user` must have a second factor before using the console: everyone, while
+    the console requires TOTP (the default; `console_require_totp`)."""
+    return require_totp and not is_enrolled(user)
 
 
 @dataclass(frozen=True)
@@ -258,11 +318,15 @@ def reset(session: Session, name: str, *, actor: str) -> None:
 __all__ = [
     "AlreadyEnrolled",
     "InvalidSecondFactor",
+    "IssuedSecondFactor",
     "SecondFactor",
+    "SecondFactorPresent",
     "UnknownUser",
     "enroll",
+    "enroll_issued",
     "is_enrolled",
     "matching_step",
+    "must_enrol",
     "new_secret",
     "provisioning_uri",
     "reset",
