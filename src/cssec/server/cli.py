@@ -344,7 +344,7 @@ def serve(
     The certificate is the data directory's (made at install; `cssec server cert renew`
     replaces it), read when serving starts: restart after a renewal."""
     from cssec.server.app import create_app  # noqa: PLC0415 - only this command needs the server
-    from cssec.web.serving import run  # noqa: PLC0415 - uvicorn, with TCP_NODELAY
+    from cssec.web.serving import HttpLimits, run  # noqa: PLC0415 - uvicorn, with TCP_NODELAY
 
     settings = _settings(data)
     if not DataDir(settings.data_dir).is_installed():
@@ -359,7 +359,8 @@ def serve(
         if error is None:  # pragma: no cover - STORAGE_ERRORS are all explained
             raise
         raise Fault(error) from None
-    run(application, host=host, port=port, log_level="info", tls=tls)
+    limits = HttpLimits.of(settings)
+    run(application, host=host, port=port, log_level="info", tls=tls, limits=limits)
 
 
 @app.command()

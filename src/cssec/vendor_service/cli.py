@@ -147,9 +147,12 @@ def serve(  # noqa: PLR0917  (Typer maps each parameter to an option)
         settings = settings.model_copy(update={"console_https_only": True})
         os.environ["CSSEC_VENDOR_CONSOLE_HTTPS_ONLY"] = "true"  # for --workers N
     proxies = settings.trusted_proxies
+    limits = serving.HttpLimits.of(settings)  # read deadlines, keep-alive, concurrency
     if workers == 1:
         web_app = create_app(settings)
-        serving.run(web_app, host=host, port=port, tls=tls, trusted_proxies=proxies)
+        serving.run(
+            web_app, host=host, port=port, tls=tls, trusted_proxies=proxies, limits=limits
+        )
         return
     # Migrate and create the keys once, here, before the workers race to do it.
     with _vendor(data):
@@ -166,6 +169,7 @@ def serve(  # noqa: PLR0917  (Typer maps each parameter to an option)
             factory=True,
             tls=tls,
             trusted_proxies=proxies,
+            limits=limits,
         )
 
 

@@ -92,6 +92,21 @@ class VendorSettings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     """Request bodies above this are refused with 413."""
 
+    http_head_timeout: float = Field(default=10.0, gt=0, le=300)
+    """Seconds a client has to send a request's line and headers (from connecting, or from
+    the first byte of the next request on a kept-alive connection); then it is closed."""
+
+    http_body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    """Seconds within which a request body must bring 1 KiB more (or end); then the
+    connection is closed, so a body trickled a byte at a time cannot hold it."""
+
+    http_keep_alive: int = Field(default=5, ge=1, le=300)
+    """Seconds an idle keep-alive connection stays open between two requests."""
+
+    http_max_concurrency: int = Field(default=200, ge=1, le=100_000)
+    """Connections or requests in flight per worker process beyond which requests are
+    answered 503 at once (`cssec.web.serving.HttpLimits`)."""
+
     metrics_token: SecretStr | None = None
     """Bearer token that lets a non-loopback caller read /metrics (cssec.web.metrics);
     unset: only this host can."""
