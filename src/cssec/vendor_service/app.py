@@ -163,6 +163,9 @@ def _include_routers(app: FastAPI, vendor: Vendor) -> None:
     from cssec.vendor_service.api import router as api_router  # noqa: PLC0415
 
     app.include_router(api_router)
+    from cssec.vendor_service.api.admin import install_admin_api  # noqa: PLC0415
+
+    install_admin_api(app, vendor)
     from cssec.vendor_service.activeupdate.api import router as activeupdate_router  # noqa: PLC0415
 
     app.include_router(activeupdate_router, prefix="/api/v1")

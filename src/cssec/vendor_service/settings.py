@@ -57,6 +57,9 @@ class VendorSettings(BaseSettings):
     activeupdate_rate_limit: str = "120/minute"
     """Per-IP limit on each ActiveUpdate endpoint (manifest; files), counted separately."""
 
+    admin_api_rate_limit: str = "600/minute"
+    """Per-token limit on the admin API (/api/v1/admin/), every route counted together."""
+
     activeupdate_entitlement_ttl: float = Field(default=60.0, ge=0, le=3600)
     """Seconds an ActiveUpdate entitlement (a code's contract end, grace, not revoked) is
     cached per worker. A revocation, or a contract edit that ends it sooner, reaches the

@@ -1,0 +1,176 @@
+"""The audit log (read, filter) and the seat usage servers report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+
+from cssec.vendor_service.api.admin.conventions import (
+    IdPath,
+    decode_cursor,
+    documented,
+    encode_cursor,
+    next_by_id,
+    not_found,
+    scoped,
+    vendor_of,
+)
+from cssec.vendor_service.api.admin.schemas import AuditOut, OverSeatsOut, Page, ServerUsageOut
+from cssec.vendor_service.console.usage import ServerUsage, contract_usage, contracts_over_seats
+from cssec.vendor_service.models import AuditEntry, Contract
+from cssec.vendor_service.services._context import read_transaction
+from cssec.vendor_service.services.tokens import Principal
+
+router = APIRouter()
+Cursor = Annotated[str | None, Query(max_length=200)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Filter = Annotated[str | None, Query(max_length=200)]
+
+
+def _entry(row: AuditEntry) -> AuditOut:
+    return AuditOut(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        target=row.target,
+        before=row.before,
+        after=row.after,
+    )
+
+
+@router.get(
+    "/audit",
+    tags=["admin: audit"],
+    response_model=Page[AuditOut],
+    summary="Read the audit log",
+    description="Newest first. Filters (exact): actor (token:<name>, console:<user> …), "
+    "action (contract.renewed …), target (contract:12, code:<code> …); since/until bound "
+    "the time.",
+    responses=documented(),
+)
+def audit(  # noqa: PLR0917  (FastAPI maps each query parameter to an argument)
+    request: Request,
+    _principal: Annotated[Principal, Depends(scoped("audit:read"))],
+    actor: Filter = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    target: Filter = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[AuditOut]:
+    after = decode_cursor(cursor, "id")
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
+    if after is not None:
+        query = query.where(AuditEntry.id < after)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if target:
+        query = query.where(AuditEntry.target == target)
+    if since is not None and since.tzinfo is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None and until.tzinfo is not None:
+        query = query.where(AuditEntry.at < until)
+    with vendor_of(request).session() as session, read_transaction(session):
+        rows = list(session.scalars(query))
+    return Page[AuditOut](
+        items=[_entry(r) for r in rows[:limit]], next_cursor=next_by_id(rows, limit)
+    )
+
+
+@router.get(
+    "/audit/{entry_id}",
+    tags=["admin: audit"],
+    response_model=AuditOut,
+    summary="Read one audit entry",
+    responses=documented(),
+)
+def audit_entry(
+    entry_id: IdPath,
+    request: Request,
+    _principal: Annotated[Principal, Depends(scoped("audit:read"))],
+) -> AuditOut:
+    with vendor_of(request).session() as session, read_transaction(session):
+        row = session.get(AuditEntry, entry_id)
+        if row is None:
+            raise not_found("監査ログ", "audit entry", f"#{entry_id}")
+        return _entry(row)
+
+
+@router.get(
+    "/usage/over-seats",
+    tags=["admin: usage"],
+    response_model=Page[OverSeatsOut],
+    summary="Contracts whose servers report more clients than seats",
+    description="The largest excess first (a conversation for sales, never a refusal).",
+    responses=documented(),
+)
+def over_seats(
+    request: Request,
+    _principal: Annotated[Principal, Depends(scoped("usage:read"))],
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[OverSeatsOut]:
+    offset = decode_cursor(cursor, "offset") or 0
+    vendor = vendor_of(request)
+    vendor.status_log.flush()  # this worker's queued status checks
+    with vendor.session() as session, read_transaction(session):
+        found = contracts_over_seats(session)
+        page = [
+            OverSeatsOut(
+                contract_id=o.contract.id,
+                customer=o.contract.customer.name,
+                seats=o.contract.seats,
+                seats_used=o.seats_used,
+                servers=[_usage(s) for s in o.servers],
+            )
+            for o in found[offset : offset + limit]
+        ]
+    more = len(found) > offset + limit
+    return Page[OverSeatsOut](
+        items=page, next_cursor=encode_cursor({"offset": offset + limit}) if more else None
+    )
+
+
+def _usage(report: ServerUsage) -> ServerUsageOut:
+    return ServerUsageOut(
+        contract_id=report.contract_id,
+        server_id=report.server_id,
+        seats_used=report.seats_used,
+        reported_at=report.at,
+    )
+
+
+@router.get(
+    "/contracts/{contract_id}/usage",
+    tags=["admin: usage"],
+    response_model=Page[ServerUsageOut],
+    summary="A contract's seat usage, per server",
+    description="Each server's latest report (clients in use in the last 30 days), newest first.",
+    responses=documented(),
+)
+def usage(
+    contract_id: IdPath,
+    request: Request,
+    _principal: Annotated[Principal, Depends(scoped("usage:read"))],
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[ServerUsageOut]:
+    offset = decode_cursor(cursor, "offset") or 0
+    vendor = vendor_of(request)
+    vendor.status_log.flush()
+    with vendor.session() as session, read_transaction(session):
+        if session.get(Contract, contract_id) is None:
+            raise not_found("契約", "contract", f"#{contract_id}")
+        reports = contract_usage(session, contract_id)
+    more = len(reports) > offset + limit
+    return Page[ServerUsageOut](
+        items=[_usage(r) for r in reports[offset : offset + limit]],
+        next_cursor=encode_cursor({"offset": offset + limit}) if more else None,
+    )

@@ -1,0 +1,336 @@
+"""Customers and contracts: create, read, list and search, renew, change the contact.
+
+Renewing and changing the contact are updates: they need If-Match with the contract's
+ETag (428 without it, 412 when someone changed the contract since it was read), so two
+clerks, or a clerk and a billing system, never overwrite each other unseen.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from cssec.core.license import license_state
+from cssec.vendor_service import services
+from cssec.vendor_service.api.admin.conventions import (
+    MAX_ID,
+    IdempotencyKey,
+    IdPath,
+    IfMatch,
+    check_if_match,
+    decode_cursor,
+    documented,
+    etag_of,
+    idempotent,
+    next_by_id,
+    not_found,
+    scoped,
+    vendor_of,
+)
+from cssec.vendor_service.api.admin.schemas import (
+    CodeOut,
+    ContactIn,
+    ContactOut,
+    ContractIn,
+    ContractOut,
+    CustomerOut,
+    CustomerRef,
+    Page,
+    RenewIn,
+)
+from cssec.vendor_service.models import Contract, Customer, ProductRow
+from cssec.vendor_service.services._context import read_transaction, today_utc
+from cssec.vendor_service.services.tokens import Principal
+
+router = APIRouter(tags=["admin: contracts"])
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (default 50).")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="next_cursor of the previous page.")
+]
+Search = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="A registration key or activation code (any typing), else part of the "
+        "customer's name.",
+    ),
+]
+
+
+def _code_status(row: Any) -> str:
+    if row.revoked_at is not None:
+        return "revoked"
+    return "replaced" if row.replaced_by is not None else "current"
+
+
+def _state(session: Session, contract: Contract) -> str:
+    cs = session.get(ProductRow, "CS")
+    grace = cs.default_grace_days if cs is not None else 30
+    return license_state(contract.ends_on, grace, today_utc(session)).value
+
+
+def contract_out(session: Session, contract: Contract) -> ContractOut:
+    """The contract as the API shows it, with its ETag computed over all of it."""
+    codes = [
+        CodeOut(
+            product=row.product,
+            activation_code=services.formatted_code(row),
+            serial=row.serial or row.id,
+            seats=row.seats,
+            expires_on=row.expires_on,
+            issued_at=row.issued_at,
+            status=_code_status(row),
+            revoked_at=row.revoked_at,
+            revoke_reason=row.revoke_reason,
+        )
+        for row in contract.activation_codes
+        if row.text is not None
+    ]
+    key = contract.registration_key
+    fields: dict[str, Any] = {
+        "id": contract.id,
+        "customer": CustomerRef(id=contract.customer.id, name=contract.customer.name),
+        "seats": contract.seats,
+        "starts_on": contract.starts_on,
+        "ends_on": contract.ends_on,
+        "state": _state(session, contract),
+        "products": contract.product_codes,
+        "registration_key": services.formatted_key(key) if key and key.text else None,
+        "contact": ContactOut(
+            email=getattr(contract, "contact_email", contract.customer.contact_email),
+            language=getattr(contract, "contact_language", contract.customer.language),
+        ),
+        "codes": codes,
+        "created_at": contract.created_at,
+        "updated_at": contract.updated_at,
+    }
+    shown = {
+        k: (v.model_dump(mode="json") if hasattr(v, "model_dump") else v)
+        for k, v in fields.items()
+        if k != "state"
+    }
+    shown["codes"] = [c.model_dump(mode="json") for c in codes]
+    return ContractOut(**fields, etag=etag_of(shown))
+
+
+def _load(session: Session, contract_id: int) -> Contract:
+    contract = session.scalar(
+        select(Contract)
+        .where(Contract.id == contract_id)
+        .options(selectinload(Contract.activation_codes), selectinload(Contract.products))
+        .execution_options(populate_existing=True)
+    )
+    if contract is None:
+        raise not_found("契約", "contract", f"#{contract_id}")
+    return contract
+
+
+def read_contract(request: Request, contract_id: int) -> ContractOut:
+    with vendor_of(request).session() as session, read_transaction(session):
+        return contract_out(session, _load(session, contract_id))
+
+
+def _with_etag(status: int, contract: ContractOut) -> tuple[int, ContractOut, dict[str, str]]:
+    return status, contract, {"ETag": contract.etag}
+
+
+@router.post(
+    "/contracts",
+    status_code=201,
+    response_model=ContractOut,
+    summary="Create a contract",
+    description="A new contract with its registration key and one activation code per "
+    "product (`cssec vendor contract new`). Audited as contract.created by token:<name>.",
+    responses=documented(),
+)
+def create_contract(
+    body: ContractIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(scoped("contracts:write"))],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    def work() -> tuple[int, ContractOut, dict[str, str]]:
+        with vendor_of(request).session() as session:
+            issued = services.issue_contract(
+                session,
+                customer=body.customer,
+                seats=body.seats,
+                months=body.months,
+                start=body.start,
+                with_dcs=body.with_dcs,
+                contact_email=body.contact_email,
+                language=body.language,
+                actor=principal.actor,
+            )
+        out = read_contract(request, issued.contract_id)
+        status, model, headers = _with_etag(201, out)
+        return status, model, {**headers, "Location": f"{request.url.path}/{out.id}"}
+
+    return idempotent(request, principal, idempotency_key, body, work)
+
+
+@router.get(
+    "/contracts",
+    response_model=Page[ContractOut],
+    summary="List and search contracts",
+    description="Newest first. `q`: a registration key or activation code finds its contract; "
+    "anything else matches part of the customer's name.",
+    responses=documented(),
+)
+def list_contracts(
+    request: Request,
+    _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
+    q: Search = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[ContractOut]:
+    after = decode_cursor(cursor, "id")
+    with vendor_of(request).session() as session, read_transaction(session):
+        query = select(Contract).order_by(Contract.id.desc()).limit(limit + 1)
+        if after is not None:
+            query = query.where(Contract.id < after)
+        if customer_id is not None:
+            query = query.where(Contract.customer_id == customer_id)
+        if q is not None and q.strip():
+            found = [c.id for c in services.search_contracts(session, q, limit=10_000)]
+            query = query.where(Contract.id.in_(found))
+        rows = list(session.scalars(query))
+        items = [contract_out(session, c) for c in rows[:limit]]
+    return Page[ContractOut](items=items, next_cursor=next_by_id(rows, limit))
+
+
+@router.get(
+    "/contracts/{contract_id}",
+    response_model=ContractOut,
+    summary="Read a contract",
+    description="With its codes, registration key and contact; the ETag header is what an "
+    "update sends back in If-Match.",
+    responses=documented(),
+)
+def get_contract(
+    contract_id: IdPath,
+    request: Request,
+    _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
+) -> JSONResponse:
+    out = read_contract(request, contract_id)
+    return JSONResponse(out.model_dump(mode="json"), headers={"ETag": out.etag})
+
+
+@router.post(
+    "/contracts/{contract_id}/renew",
+    response_model=ContractOut,
+    summary="Renew a contract",
+    description="Moves the end `months` later, counted from the current end "
+    "(`cssec vendor contract renew`). Online servers pick it up at their next status check; "
+    "offline ones need a replacement code. Needs If-Match. Audited as contract.renewed.",
+    responses=documented(409, 412, 428),
+)
+def renew(  # noqa: PLR0917  (FastAPI maps each parameter)
+    contract_id: IdPath,
+    body: RenewIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(scoped("contracts:write"))],
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    def work() -> tuple[int, ContractOut, dict[str, str]]:
+        check_if_match(if_match, read_contract(request, contract_id).etag)
+        with vendor_of(request).session() as session:
+            services.renew_contract(session, contract_id, months=body.months, actor=principal.actor)
+        return _with_etag(200, read_contract(request, contract_id))
+
+    return idempotent(request, principal, idempotency_key, body, work)
+
+
+@router.put(
+    "/contracts/{contract_id}/contact",
+    response_model=ContractOut,
+    summary="Change a contract's contact",
+    description="Where and in which language its notices are mailed, and who signs into the "
+    "portal for it. Needs If-Match. Audited when something changes.",
+    responses=documented(412, 428),
+)
+def change_contact(
+    contract_id: IdPath,
+    body: ContactIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(scoped("contracts:write"))],
+    if_match: IfMatch = None,
+) -> JSONResponse:
+    check_if_match(if_match, read_contract(request, contract_id).etag)
+    with vendor_of(request).session() as session:
+        services.change_contact(
+            session,
+            contract_id,
+            contact_email=body.email,
+            language=body.language,
+            actor=principal.actor,
+        )
+    out = read_contract(request, contract_id)
+    return JSONResponse(out.model_dump(mode="json"), headers={"ETag": out.etag})
+
+
+# --- Customers -------------------------------------------------------------------------------
+
+
+def _customer_out(session: Session, person: Customer) -> CustomerOut:
+    ids = list(
+        session.scalars(
+            select(Contract.id).where(Contract.customer_id == person.id).order_by(Contract.id)
+        )
+    )
+    return CustomerOut(
+        id=person.id, name=person.name, created_at=person.created_at, contract_ids=ids
+    )
+
+
+@router.get(
+    "/customers",
+    response_model=Page[CustomerOut],
+    summary="List and search customers",
+    description="Newest first; `q` matches part of the name. A customer is a label: each "
+    "contract has its own contact.",
+    responses=documented(),
+)
+def list_customers(
+    request: Request,
+    _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[CustomerOut]:
+    after = decode_cursor(cursor, "id")
+    with vendor_of(request).session() as session, read_transaction(session):
+        query = select(Customer).order_by(Customer.id.desc()).limit(limit + 1)
+        if after is not None:
+            query = query.where(Customer.id < after)
+        if q is not None and q.strip():
+            text = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Customer.name.ilike(f"%{text}%", escape="\\"))
+        rows = list(session.scalars(query))
+        items = [_customer_out(session, c) for c in rows[:limit]]
+    return Page[CustomerOut](items=items, next_cursor=next_by_id(rows, limit))
+
+
+@router.get(
+    "/customers/{customer_id}",
+    response_model=CustomerOut,
+    summary="Read a customer",
+    responses=documented(),
+)
+def get_customer(
+    customer_id: IdPath,
+    request: Request,
+    _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
+) -> CustomerOut:
+    with vendor_of(request).session() as session, read_transaction(session):
+        person = session.get(Customer, customer_id)
+        if person is None:
+            raise not_found("顧客", "customer", f"#{customer_id}")
+        return _customer_out(session, person)
