@@ -300,13 +300,15 @@ HELP_JA: dict[str, str] = {
         "契約を発行します。アクティベーションコードを表示し、"
         "最後の行にレジストレーションキーを表示します。"
     ),
-    "Customer (company) name.": ("お客様（会社）名。"),
+    "Customer (company) name: a label, shared by no access.": (
+        "お客様（会社）名。表示用の名前で、同じ名前の契約どうしでアクセスは共有されません。"
+    ),
     "Licensed seats (clients).": ("ライセンス数（クライアント数）。"),
     "Term length in months.": ("契約期間（月数）。"),
     "First day, YYYY-MM-DD (default: today, UTC).": ("開始日 YYYY-MM-DD（既定: 今日、UTC）。"),
     "Include Damage Cleanup Services.": ("ウイルス感染復旧サービスを含めます。"),
-    "Where the contract's notices (end coming) are mailed.": (
-        "契約のお知らせ（期間終了の案内）を送るメールアドレス。"
+    "This contract's own contact: its notices, and its portal sign-in.": (
+        "この契約だけの連絡先。お知らせの送り先で、この契約のポータルにサインインできます。"
     ),
     "Language of those mails (default ja).": ("そのメールの言語（既定: ja）。"),
     "Move the contract's end later; online servers see it at their next status check.": (

@@ -4,11 +4,11 @@ nothing, and by a signed-in customer who wants another customer's contract.
 The real vendor app (SQLite, fake clock) mails the sign-in links through a real SMTP sink
 (aiosmtpd). Already covered in tests/vendor_service/portal/ and not repeated: the same
 page whatever key/address pair is typed (test_the_answer_is_the_same_whatever_was_typed),
-the per-address and per-key rate limits of a real key, a forged token on the sign-in and
-link forms, sign-out ending copies of the cookie, idle timeout, the portal cookie not being
-the console's, links only to loopback without a public URL, another customer's request
-file refused. Here: the answer's headers and cookies and the rate limit for keys that do
-not exist, a link raced, reused after sign-out, a planted cookie, every URL of another
+the per-address rate limit of a real key, a forged token on the sign-in and link forms,
+sign-out ending copies of the cookie, idle timeout, the portal cookie not being the
+console's, links only to loopback without a public URL, another customer's request file
+refused. Here: the answer's headers and cookies, no per-key limit for keys that exist or
+not, a link raced, reused after sign-out, a planted cookie, every URL of another
 customer's contract, every form with another session's token, hostile uploads, markup in
 the customer's name and address on every page and in the PDF, `next=` and Host headers.
 """
@@ -192,9 +192,12 @@ def test_existing_and_unknown_keys_answer_alike_in_status_body_headers_and_cooki
     assert [m["To"] for m in mailbox.received()] == ([CONTACT] if email == CONTACT else [])
 
 
-def test_the_per_key_limit_trips_alike_for_keys_that_do_not_exist(
+def test_no_key_is_limited_alike_for_keys_that_exist_or_not_only_the_source_is(
     tmp_path: Path, mailbox: Mailbox, clock: FakeClock
 ) -> None:
+    """Issue 22 item 3: a count per key let anyone who knew a key lock its contact out, so
+    there is none (tests/vendor_service/test_contract_contacts.py has the twenty-address
+    attack); the per-source limit trips alike for real and unknown keys."""
     application = create_app(
         _settings(tmp_path, mailbox, portal_signin_rate_limit="3/minute"), clock=clock
     )
@@ -202,13 +205,20 @@ def test_the_per_key_limit_trips_alike_for_keys_that_do_not_exist(
         real_key = _issue(application, "株式会社ひがいしゃ", CONTACT).registration_key
 
         def statuses(key: str, base: int) -> list[int]:
-            # A fresh address each time: only the per-key limit can trip.
+            # A fresh address each time: only a per-key limit could trip.
             return [
                 _ask(_client(application, f"203.0.113.{base + i}"), key, ATTACKER).status_code
                 for i in range(5)
             ]
 
-        real, unknown = statuses(real_key, 10), statuses(_unknown_key(), 50)
+        assert statuses(real_key, 10) == statuses(_unknown_key(), 50) == [200] * 5
+
+        def from_one_source(key: str, ip: str) -> list[int]:
+            client = _client(application, ip)
+            return [_ask(client, key, ATTACKER).status_code for _ in range(5)]
+
+        real = from_one_source(real_key, "203.0.113.98")
+        unknown = from_one_source(_unknown_key(), "203.0.113.99")
         assert real == unknown == [200, 200, 200, 429, 429]
         refused = _ask(_client(application, "203.0.113.99"), _unknown_key(), ATTACKER)
         assert refused.headers.get("retry-after")

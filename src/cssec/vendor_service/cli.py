@@ -207,7 +207,9 @@ def restore(
 @contract_app.command("new")
 def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
     ctx: typer.Context,
-    customer: str = typer.Option(..., "--customer", help="Customer (company) name."),
+    customer: str = typer.Option(
+        ..., "--customer", help="Customer (company) name: a label, shared by no access."
+    ),
     seats: int = typer.Option(..., "--seats", help="Licensed seats (clients)."),
     months: int = typer.Option(12, "--months", help="Term length in months."),
     start: str | None = typer.Option(
@@ -216,7 +218,9 @@ def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
     with_dcs: bool = typer.Option(False, "--with-dcs", help="Include Damage Cleanup Services."),
     data: Path | None = DataOption,
     contact_email: str | None = typer.Option(
-        None, "--contact-email", help="Where the contract's notices (end coming) are mailed."
+        None,
+        "--contact-email",
+        help="This contract's own contact: its notices, and its portal sign-in.",
     ),
     language: Language | None = typer.Option(
         None, "--language", case_sensitive=False, help="Language of those mails (default ja)."

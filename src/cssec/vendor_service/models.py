@@ -82,14 +82,20 @@ class ProductRow(Base):
 
 
 class Customer(Base):
+    """A customer name, as a label to search and list by: it grants no access. The contact
+    that receives notices and signs into the portal belongs to each contract
+    (`Contract.contact_email`); the two columns below are kept only for old readers and
+    are no longer read (migration b2c3d4e5f6a8 moved them onto the contracts)."""
+
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     company: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    """Unused since b2c3d4e5f6a8 (see `Contract.contact_email`)."""
     language: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")
-    """ja or en: the language of the notices mailed to the contact (services.notices)."""
+    """Unused since b2c3d4e5f6a8 (see `Contract.contact_language`)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     contracts: Mapped[list[Contract]] = relationship(back_populates="customer")
@@ -106,6 +112,12 @@ class Contract(Base):
     """The contract's current end; a renewal moves it. Codes keep the end they were issued with."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    """This contract's own contact: where its notices go and who signs into the portal for it
+    (with its registration key). None: the address given at its latest registration, if any
+    (`services.notices.contact_of`). Never shared with another contract of the customer."""
+    contact_language: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")
+    """ja or en: the language of the notices mailed to the contact (services.notices)."""
 
     customer: Mapped[Customer] = relationship(back_populates="contracts")
     products: Mapped[list[ContractProduct]] = relationship(
@@ -336,7 +348,7 @@ class PortalSignIn(Base):
     """SHA-256 (hex) of the link's token."""
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
-    """The contract whose registration key was given."""
+    """The contract whose registration key was given: the only contract the session shows."""
     email: Mapped[str | None] = mapped_column(String(254))
     """The contact address the link went to (None when nothing was sent)."""
     language: Mapped[str] = mapped_column(String(8))
@@ -346,6 +358,7 @@ class PortalSignIn(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     session_hash: Mapped[str | None] = mapped_column(String(64))
+    """Informative only (the contract's customer); never grants access."""
     """SHA-256 (hex) of the session key in the portal cookie, set when the link is used."""
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -187,8 +187,9 @@ class VendorSettings(BaseSettings):
     hosts only (anything else could carry a forged Host header into the mail)."""
 
     portal_signin_rate_limit: str = "5/minute;20/hour"
-    """Sign-in link requests on the portal, per client address and, separately, per
-    registration key."""
+    """Sign-in link requests on the portal, per client address (never per key: anyone who
+    knows a key could then lock its contact out; the contact's mailbox is protected by
+    sending at most one pending link at a time)."""
 
     portal_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
     """How long an e-mailed portal sign-in link works (once)."""

@@ -1,7 +1,8 @@
 """The contract's notice contact: where and in which language (ja, en) the vendor mails
 the contract's notices (90/60/30/0 days before the end, grace end). Staff and admins may
 change it (it changes no entitlement); the form checks the CSRF token, the service writes
-the audit row (customer.contact_changed)."""
+the audit row (contract.contact_changed). The contact is the contract's own: no other
+contract of the customer changes."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def contact_form(request: Request, user: User, contract_id: int) -> Response:
         if contract is None:
             raise not_found(request)
         form = {
-            "contact_email": contract.customer.contact_email or "",
-            "language": contract.customer.language,
+            "contact_email": contract.contact_email or "",
+            "language": contract.contact_language,
         }
         return render(
             request, "contact.html", user=user, active="search", contract=contract,

@@ -65,7 +65,7 @@ def license_file_answer(
         with vendor.session() as session:
             if viewer_contract(session, viewer, contract_id) is None:
                 raise not_found(request)
-            answer = respond_to_license_request(session, viewer, data)
+            answer = respond_to_license_request(session, viewer, data, contract_id=contract_id)
     except CssecError as exc:
         if exc.status == 404:
             raise

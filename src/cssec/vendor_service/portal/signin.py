@@ -2,7 +2,9 @@
 
 `POST /portal/signin` answers the same page ("if the key and address match, a link is on
 its way") whatever was typed, after the same work (`services.portal.request_sign_in`);
-the mail goes out after the response, so its time is not in the answer either. The link
+the mail goes out after the response, so its time is not in the answer either. Requests
+are counted per source address, never per key: wrong addresses cost their sender only,
+and the link goes only to the contract's stored contact. The link
 opens a page with one button: mail scanners that fetch every link in a message do not
 use it up, and signing in stays a POST with the CSRF token.
 """
@@ -18,7 +20,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
-from cssec.core.codes import normalize
 from cssec.core.errors import CssecError, InvalidRegistrationKey
 from cssec.vendor_service.errors import PortalNotConfigured
 from cssec.vendor_service.mailer import build_mail, send_mail, smtp_config
@@ -145,9 +146,11 @@ def ask_for_link(
     if errors:
         return render(request, "signin.html", viewer=None, form=form, errors=errors,
                       status_code=422)  # fmt: skip
+    # Per source address only: a count per key would let anyone who knows a key lock its
+    # contact out. The contact's mailbox is protected by request_sign_in (one pending
+    # link at a time per contract), and a wrong address mails nobody.
     for limit in _limits(vendor.settings.portal_signin_rate_limit):
         vendor.limiter.hit(limit, "portal-signin-ip", source)
-        vendor.limiter.hit(limit, "portal-signin-key", normalize(form["registration_key"]))
     try:
         with vendor.session() as session:
             link = request_sign_in(

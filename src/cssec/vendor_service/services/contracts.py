@@ -105,10 +105,12 @@ def issue_contract(
 ) -> IssuedContract:
     """A new contract with its registration key and one activation code per product.
 
-    The customer is found by exact name or created. `start` defaults to today (UTC); the
-    end is the last day of the term. `contact_email` and `language` (ja, en), when
-    given, are stored on the customer: where and in which language the contract notices
-    are mailed. Audited as contract.created, and emitted as the webhook of that name.
+    The customer is found by exact name or created: a label to search and list by, which
+    grants nothing. `start` defaults to today (UTC); the end is the last day of the term.
+    `contact_email` and `language` (ja, en), when given, are this contract's own contact:
+    where and in which language its notices are mailed, and who may sign into the portal
+    for it (with its registration key). No other contract of the customer changes.
+    Audited as contract.created, and emitted as the webhook of that name.
     """
     keyring = keyring_of(session, keys)
     customer = customer.strip()
@@ -126,12 +128,10 @@ def issue_contract(
         if person is None:
             person = Customer(name=customer, created_at=now)
             session.add(person)
-        if contact_email is not None:
-            person.contact_email = contact
-        if language is not None:
-            person.language = language
         contract = Contract(
             customer=person,
+            contact_email=contact,
+            contact_language=language or "ja",
             seats=seats,
             starts_on=start,
             ends_on=term_end(start, months),
@@ -171,6 +171,8 @@ def issue_contract(
                 "products": list(codes),
                 "registration_key": issued.registration_key,
                 "codes": codes,
+                "contact_email": contact,
+                "language": contract.contact_language,
             },
         )
         emit_event(
@@ -283,30 +285,33 @@ def change_contact(
     actor: str,
     keys: Keyring | None = None,
 ) -> ContactChange:
-    """Set where and in which language (ja, en) the contract's notices are mailed: its
-    customer's contact address (empty: none, the address given at the latest registration
-    is used) and language. Audited as customer.contact_changed on the contract (nothing
-    is written when nothing changes)."""
+    """Set this contract's own contact: where and in which language (ja, en) its notices
+    are mailed, and who may sign into the portal for it (empty: none set; the address given
+    at its latest registration is used). Nothing else changes: the customer's other
+    contracts keep their contacts, and open portal sessions of a replaced address end at
+    their next request. Audited as contract.contact_changed on the contract (nothing is
+    written when nothing changes)."""
     contact = _check_contact(contact_email, language)
     if language not in {"ja", "en"}:
         raise _terms_error("言語は ja か enで指定してください", "the language must be ja or en")
     with transaction(session):
         found = resolve(session, key_or_code, keys=keys)
-        contract = session.get(Contract, found.contract.id, populate_existing=True)
+        contract = session.get(
+            Contract, found.contract.id, with_for_update=True, populate_existing=True
+        )
         assert contract is not None
-        person = session.get(Customer, contract.customer_id, with_for_update=True)
-        assert person is not None
-        before = {"contact_email": person.contact_email, "language": person.language}
+        before = {"contact_email": contract.contact_email, "language": contract.contact_language}
         after = {"contact_email": contact, "language": language}
         if before != after:
-            person.contact_email = contact
-            person.language = language
+            contract.contact_email = contact
+            contract.contact_language = language
+            contract.updated_at = now_utc(session)
             record_audit(
                 session,
                 actor=actor,
-                action="customer.contact_changed",
+                action="contract.contact_changed",
                 target=f"contract:{contract.id}",
-                before={"customer": person.name, **before},
-                after={"customer": person.name, **after},
+                before={"customer": contract.customer.name, **before},
+                after={"customer": contract.customer.name, **after},
             )
-    return ContactChange(contract.id, person.name, before, after)
+    return ContactChange(contract.id, contract.customer.name, before, after)

@@ -133,9 +133,11 @@ def _recorded(session: Session, contract_id: int, kind: str, occasion: str) -> b
 
 
 def contact_of(session: Session, contract: Contract) -> str | None:
-    """The customer's contact address, else the one given at the latest registration."""
-    if contract.customer.contact_email:
-        return contract.customer.contact_email
+    """The contract's own contact address, else the one given at its latest registration
+    (by the holder of its registration key). Never another contract's, nor the customer's:
+    a customer name groups contracts for search and grants nothing."""
+    if contract.contact_email:
+        return contract.contact_email
     return session.scalar(
         select(Registration.contact_email)
         .where(Registration.contract_id == contract.id)
@@ -175,7 +177,7 @@ def _notify(
     else:
         emit_event(session, "license.expired", facts, contract_id=contract.id)
     if to is not None:
-        lang = "en" if customer.language == "en" else "ja"
+        lang = "en" if contract.contact_language == "en" else "ja"
         subject, body = notice_text(due, facts, grace, lang)
         enqueue(
             session,

@@ -1,18 +1,27 @@
 """The customer portal's use cases: e-mailed sign-in links, portal sessions, what a signed-in
 customer may see, and the new activation code an offline site needs after a renewal.
 
-Sign-in: the customer gives a registration key and the contract's contact e-mail
-(`notices.contact_of`: the customer's address, else the one of the latest registration).
-`request_sign_in` answers the same whatever was given: it parses the key, runs the same
-two queries, makes a token and stores a row in every case; only when key and address
-match does the row name the customer, and only then is there a mail to send (the caller
-sends it after the response). The link works once, for `link_minutes`; only the SHA-256
-of its token is stored (a 256-bit random token needs no slow hash). Using it
-(`redeem_sign_in`) opens a session whose key goes in the portal cookie, again stored
-hashed; it ends after `SESSION_IDLE` unused, `SESSION_MAX` in all, or at sign-out.
+Sign-in is for one contract: the customer gives its registration key and its contact
+e-mail (`notices.contact_of`: the contract's own contact, else the address of its latest
+registration; never the customer's, which is a label). `request_sign_in` answers the
+same whatever was given: it parses the key, runs the same queries, makes a token and
+stores a row in every case; only when key and address match does the row name the
+contract, and only then is there a mail to send (the caller sends it after the
+response), to the stored contact address and nowhere else. The link works once, for
+`link_minutes`; only the SHA-256 of its token is stored (a 256-bit random token needs no
+slow hash). Using it (`redeem_sign_in`) opens a session whose key goes in the portal
+cookie, again stored hashed; it ends after `SESSION_IDLE` unused, `SESSION_MAX` in all, or
+at sign-out.
 
-A signed-in customer sees the contracts of their customer record whose contact address
-is the one they signed in with, nothing else.
+Flooding: a wrong address costs its sender only (the caller throttles per source
+address; nothing is counted per key, so nobody can use a key to lock its contact out).
+A right pair mails the contact at most once per `resend_after` while that link is
+unused: the contact always holds a working link (`resend_after` is shorter than a link's
+lifetime), and a flood from many addresses sends no more than that.
+
+A session shows the contract whose key signed it in, and only while the address it signed
+in with is still that contract's contact (staff changing the contact ends it at the next
+request). A contact of several contracts signs in to each with its own key.
 """
 
 from __future__ import annotations
@@ -79,6 +88,13 @@ class SignInLink:
     expires_at: datetime
 
 
+def resend_interval(link_lifetime: timedelta) -> timedelta:
+    """How long a right pair waits before the contact is mailed another link while the
+    last one is unused: a third of a link's lifetime (at least a minute), so the last one
+    mailed still has two thirds of its life when a new one is held back."""
+    return max(timedelta(minutes=1), link_lifetime / 3)
+
+
 def request_sign_in(
     session: Session,
     registration_key: str,
@@ -112,23 +128,38 @@ def request_sign_in(
         contract, customer = (
             (found[0], found[1]) if found is not None and check.ok else (None, None)
         )
-        # Always the second query too (the registration's address), whatever the first found.
+        cid = contract.id if contract is not None else -1
+        # Always the second and third queries too, whatever the first found.
         fallback = session.scalar(
             select(Registration.contact_email)
-            .where(Registration.contract_id == (contract.id if contract is not None else -1))
+            .where(Registration.contract_id == cid)
             .order_by(Registration.last_at.desc(), Registration.id.desc())
             .limit(1)
         )
-        contact = (customer.contact_email if customer is not None else None) or fallback
-        matched = constant_time_equal(digest(normalize_email(contact or "")), wanted)
+        contact = normalize_email(
+            (contract.contact_email if contract is not None else None) or fallback or ""
+        )
+        matched = constant_time_equal(digest(contact), wanted)
         matched = matched and contract is not None and bool(contact)
-        recipient = normalize_email(contact or "") if matched else None
+        pending = session.scalar(
+            select(PortalSignIn.id)
+            .where(
+                PortalSignIn.contract_id == cid,
+                PortalSignIn.email == contact,
+                PortalSignIn.used_at.is_(None),
+                PortalSignIn.created_at > now - resend_interval(link_lifetime),
+                PortalSignIn.expires_at > now,
+            )
+            .limit(1)
+        )
+        send = matched and pending is None
+        recipient = contact if send else None
         lang = language if language in {"ja", "en"} else "ja"
         session.add(
             PortalSignIn(
                 token_hash=digest(token),
-                customer_id=customer.id if matched and customer is not None else None,
-                contract_id=contract.id if matched and contract is not None else None,
+                customer_id=customer.id if send and customer is not None else None,
+                contract_id=contract.id if send and contract is not None else None,
                 email=recipient,
                 language=lang,
                 source=source[:64],
@@ -137,7 +168,7 @@ def request_sign_in(
             )
         )
         session.execute(delete(PortalSignIn).where(PortalSignIn.created_at < now - KEEP))
-        name = customer.name if matched and customer is not None else None
+        name = customer.name if send and customer is not None else None
     return SignInLink(
         token=token,
         recipient=recipient,
@@ -149,10 +180,11 @@ def request_sign_in(
 
 @dataclass(frozen=True)
 class PortalViewer:
-    """A signed-in customer: the session's row, the customer and the address used."""
+    """A signed-in customer: the session's row, the one contract it is for, and the address
+    used (that contract's contact when the session was opened)."""
 
     sign_in_id: int
-    customer_id: int
+    contract_id: int
     email: str
 
     @property
@@ -182,9 +214,9 @@ def redeem_sign_in(session: Session, token: str) -> PortalGrant:
             row is None
             or row.used_at is not None
             or row.expires_at <= now
-            or row.customer_id is None
             or row.contract_id is None
             or not row.email
+            or not _still_contact(session, row.contract_id, row.email)
         ):
             raise PortalLinkInvalid()
         row.used_at = now
@@ -198,14 +230,15 @@ def redeem_sign_in(session: Session, token: str) -> PortalGrant:
             before=None,
             after={"source": row.source},
         )
-        viewer = PortalViewer(sign_in_id=row.id, customer_id=row.customer_id, email=row.email)
+        viewer = PortalViewer(sign_in_id=row.id, contract_id=row.contract_id, email=row.email)
         contract_id = row.contract_id
     return PortalGrant(viewer=viewer, session_key=session_key, contract_id=contract_id)
 
 
 def portal_viewer(session: Session, sign_in_id: int, session_key: str) -> PortalViewer | None:
-    """The customer of a portal session, or None when it is unknown, ended, idle too long
-    or too old (and it is then ended for good). Notes the visit. Owns its transaction."""
+    """The customer of a portal session, or None when it is unknown, ended, idle too long,
+    too old, or its address is no longer the contract's contact (and it is then ended for
+    good). Notes the visit. Owns its transaction."""
     with transaction(session):
         now = now_utc(session)
         row = session.get(PortalSignIn, sign_in_id, with_for_update=True)
@@ -214,17 +247,21 @@ def portal_viewer(session: Session, sign_in_id: int, session_key: str) -> Portal
             or row.session_hash is None
             or not constant_time_equal(row.session_hash, digest(session_key))
             or row.ended_at is not None
-            or row.customer_id is None
+            or row.contract_id is None
             or not row.email
         ):
             return None
         assert row.used_at is not None
         assert row.last_seen_at is not None
-        if now - row.last_seen_at > SESSION_IDLE or now - row.used_at > SESSION_MAX:
+        if (
+            now - row.last_seen_at > SESSION_IDLE
+            or now - row.used_at > SESSION_MAX
+            or not _still_contact(session, row.contract_id, row.email)
+        ):
             row.ended_at = now
             return None
         row.last_seen_at = now
-        return PortalViewer(sign_in_id=row.id, customer_id=row.customer_id, email=row.email)
+        return PortalViewer(sign_in_id=row.id, contract_id=row.contract_id, email=row.email)
 
 
 def end_portal_session(session: Session, sign_in_id: int) -> None:
@@ -235,19 +272,22 @@ def end_portal_session(session: Session, sign_in_id: int) -> None:
             row.ended_at = now_utc(session)
 
 
+def _still_contact(session: Session, contract_id: int, email: str) -> bool:
+    contract = session.get(Contract, contract_id)
+    if contract is None:
+        return False
+    contact = normalize_email(contact_of(session, contract) or "")
+    return bool(contact) and constant_time_equal(contact, normalize_email(email))
+
+
 def viewer_contracts(session: Session, viewer: PortalViewer) -> list[Contract]:
-    """The contracts a signed-in customer may see: their customer's contracts whose
-    contact address is the one they signed in with, newest end first."""
-    contracts = session.scalars(
-        select(Contract)
-        .where(Contract.customer_id == viewer.customer_id)
-        .order_by(Contract.ends_on.desc(), Contract.id.desc())
-    )
-    return [
-        c
-        for c in contracts
-        if constant_time_equal(normalize_email(contact_of(session, c) or ""), viewer.email)
-    ]
+    """The contracts a signed-in customer may see: the one whose key signed them in, while
+    the address they signed in with is still its contact; nothing else (not the other
+    contracts of a customer of the same name, nor other contracts of the same contact)."""
+    contract = session.get(Contract, viewer.contract_id)
+    if contract is None or not _still_contact(session, contract.id, viewer.email):
+        return []
+    return [contract]
 
 
 def viewer_contract(session: Session, viewer: PortalViewer, contract_id: int) -> Contract | None:
@@ -299,13 +339,18 @@ def issue_code_for_offline_site(
     )
 
 
-def respond_to_license_request(session: Session, viewer: PortalViewer, data: bytes) -> bytes:
+def respond_to_license_request(
+    session: Session, viewer: PortalViewer, data: bytes, *, contract_id: int | None = None
+) -> bytes:
     """Air-gapped renewal by file from the portal: the signed response to a server's
     request file (`services.offline_renewal.respond`, audited as the customer), when every
     code it names belongs to one of the customer's contracts (LicenseRequestNotYours
-    otherwise; InvalidLicenseRequest for a file that is not a valid request)."""
+    otherwise; InvalidLicenseRequest for a file that is not a valid request). `contract_id`
+    given (the page's contract): every code must be of that contract."""
     request = parse_request(data)
     mine = {c.id for c in viewer_contracts(session, viewer)}
+    if contract_id is not None:
+        mine &= {contract_id}
     for requested in request.codes:
         try:
             _parsed, row = find_activation_code(session, requested.activation_code)
