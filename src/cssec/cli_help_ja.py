@@ -521,3 +521,27 @@ TYPER_JA: dict[str, str] = {
     "DEPRECATED_STRING": "(非推奨) ",
     "ERRORS_PANEL_TITLE": "エラー",
 }
+    # cssec vendor token (admin API tokens)
+    "Admin API tokens: create (shown once), list, revoke.": (
+        "管理APIのトークン: 作成（一度だけ表示）、一覧、取り消し。"
+    ),
+    (
+        "Comma-separated: contracts:read, contracts:write, codes:read, codes:write, "
+        "codes:revoke, bulk:write, usage:read, webhooks:read, webhooks:write, audit:read."
+    ): (
+        "カンマ区切り: contracts:read、contracts:write、codes:read、codes:write、"
+        "codes:revoke、bulk:write、usage:read、webhooks:read、webhooks:write、audit:read。"
+    ),
+    "Days until it stops working (default: never).": "有効な日数（既定: 無期限）。",
+    "Every token: name, status, scopes, expiry, last use (never the token).": (
+        "すべてのトークン: 名前、状態、スコープ、有効期限、最終使用日時"
+        "（トークン自体は表示しません）。"
+    ),
+    "Its name; the audit log shows token:NAME.": "名前。監査ログには token:名前 と記録されます。",
+    "Make a token; the last line is the token itself, shown this once.": (
+        "トークンを作成します。最後の行がトークンで、表示はこの一度だけです。"
+    ),
+    "Stop a token at once (its calls get 401 api_token_revoked).": (
+        "トークンをただちに無効にします（以後の呼び出しは 401 api_token_revoked）。"
+    ),
+    "The token's name (see `token list`).": "トークンの名前（token listで確認）。",

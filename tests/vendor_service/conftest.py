@@ -25,7 +25,8 @@ _TABLES = (
     "audit_log, status_checks, registrations, activation_codes, registration_keys, "
     "contract_products, contracts, customers, users, component_versions, "
     "delivery_attempts, outbox, webhook_endpoints, contract_notices, tuf_metadata, "
-    "portal_sign_ins, login_throttle_sources, login_throttle_failures"
+    "portal_sign_ins, login_throttle_sources, login_throttle_failures, "
+    "idempotency_records, api_tokens, bulk_jobs"
 )
 
 

@@ -31,6 +31,7 @@ from cssec.vendor_service.runtime import Vendor, open_vendor
 from cssec.vendor_service.settings import VendorSettings
 from cssec.vendor_service.tuf_cli import keys_root_app, tuf_app
 
+from cssec.vendor_service.token_cli import token_app
 
 class VendorKeysUnusable(CssecError):
     code = "vendor_keys_error"
@@ -71,6 +72,7 @@ keys_app.add_typer(keys_root_app, name="root")
 app.add_typer(tuf_app, name="tuf")
 
 DATA_HELP = "Data directory (default: ~/.local/share/cssec/vendor or $XDG_DATA_HOME)."
+app.add_typer(token_app, name="token")
 DataOption = typer.Option(None, "--data", help=DATA_HELP, file_okay=False)
 
 T = TypeVar("T")

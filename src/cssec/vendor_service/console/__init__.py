@@ -72,6 +72,7 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
         offline_renewal,
         pages,
         second_factor,
+        tokens,
         usage,
         webhooks,
     )
@@ -94,6 +95,7 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     app.include_router(offline_renewal.router)
     app.include_router(usage.router)
     app.include_router(webhooks.router)
+    app.include_router(tokens.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_middleware(
         ConsoleSessionMiddleware,

@@ -102,8 +102,8 @@ def contract_out(session: Session, contract: Contract) -> ContractOut:
         "products": contract.product_codes,
         "registration_key": services.formatted_key(key) if key and key.text else None,
         "contact": ContactOut(
-            email=getattr(contract, "contact_email", contract.customer.contact_email),
-            language=getattr(contract, "contact_language", contract.customer.language),
+            email=contract.contact_email,
+            language=contract.contact_language,
         ),
         "codes": codes,
         "created_at": contract.created_at,

@@ -1,0 +1,108 @@
+"""`cssec vendor token create|list|revoke`: the admin API's tokens, on the vendor host.
+
+The token is printed once, on the last line of `create`, and never again (only its hash
+is kept). Scopes: see `cssec.vendor_service.services.tokens.SCOPES`.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from cssec.vendor_service.runtime import open_vendor
+from cssec.vendor_service.services.tokens import (
+    SCOPES,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
+from cssec.vendor_service.settings import VendorSettings
+
+token_app = typer.Typer(
+    no_args_is_help=True, help="Admin API tokens: create (shown once), list, revoke."
+)
+DataOption = typer.Option(None, "--data", help="Data directory.", file_okay=False)
+
+
+def _settings(data: Path | None) -> VendorSettings:
+    return VendorSettings(data_dir=data) if data is not None else VendorSettings()
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _days(text: str | None) -> int | None:
+    if text is None:
+        return None
+    digits = text.strip().lower().removesuffix("d")
+    if not digits.isdecimal():
+        raise typer.BadParameter("give a number of days, e.g. 90 or 90d", param_hint="--expires")
+    return int(digits)
+
+
+def _when(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ") if at is not None else "-"
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Option(..., "--name", help="Its name; the audit log shows token:NAME."),
+    scope: str = typer.Option(..., "--scope", help="Comma-separated: " + ", ".join(SCOPES) + "."),
+    expires: str | None = typer.Option(
+        None, "--expires", help="Days until it stops working (default: never)."
+    ),
+    data: Path | None = DataOption,
+) -> None:
+    """Make a token; the last line is the token itself, shown this once."""
+    days = _days(expires)
+    vendor = open_vendor(_settings(data))
+    try:
+        with vendor.session() as session:
+            made = create_token(
+                session, name=name, scopes=scope.split(","), expires_in_days=days, actor=_actor()
+            )
+    finally:
+        vendor.close()
+    typer.echo(f"token {made.view.name}: scopes {','.join(made.view.scopes)}")
+    typer.echo(f"expires: {_when(made.view.expires_at)}")
+    typer.echo("Shown once; keep it in your integration's secret store:", err=True)
+    typer.echo(made.token)
+
+
+@token_app.command("list")
+def token_list(data: Path | None = DataOption) -> None:
+    """Every token: name, status, scopes, expiry, last use (never the token)."""
+    vendor = open_vendor(_settings(data))
+    try:
+        with vendor.session() as session:
+            views = list_tokens(session)
+        now = vendor.clock.now()
+    finally:
+        vendor.close()
+    for view in views:
+        typer.echo(
+            f"{view.name}  {view.status(now)}  {view.hint}…  scopes={','.join(view.scopes)}  "
+            f"expires={_when(view.expires_at)}  last_used={_when(view.last_used_at)}"
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: str = typer.Argument(..., help="The token's name (see `token list`)."),
+    data: Path | None = DataOption,
+) -> None:
+    """Stop a token at once (its calls get 401 api_token_revoked)."""
+    vendor = open_vendor(_settings(data))
+    try:
+        with vendor.session() as session:
+            view = revoke_token(session, name, actor=_actor())
+    finally:
+        vendor.close()
+    typer.echo(f"revoked token {view.name} at {_when(view.revoked_at)}")
