@@ -327,9 +327,13 @@ HELP_JA: dict[str, str] = {
     "CS or DCS (default: the given code's product, else CS).": (
         "CS または DCS（既定: 指定したコードの製品、なければ CS）。"
     ),
-    "Revoke an activation code: status checks and registration refuse it from now on.": (
-        "アクティベーションコードを失効させます。以後、"
-        "ステータス確認と登録はこのコードを拒否します。"
+    "Revoke an activation code and every older code of its contract's product that it "
+    "superseded (listed first, oldest first): status checks, ActiveUpdate and registration "
+    "refuse them from now on. Newer codes stay valid. Last line: revoked: CODE.": (
+        "アクティベーションコードと、同じ契約の同じ製品でそれより前に発行された (このコードに"
+        "置き換えられた) コードをすべて失効させます (対象を古い順に先に表示します)。以後、"
+        "ステータス確認、ActiveUpdate、登録はこれらのコードを拒否します。新しいコードは有効な"
+        "ままです。最後の行: revoked: CODE。"
     ),
     "The activation code to revoke.": ("失効させるアクティベーションコード。"),
     "Why (kept in the audit log).": ("理由（監査ログに残ります）。"),

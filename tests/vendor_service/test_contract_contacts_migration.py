@@ -138,7 +138,9 @@ def test_contacts_move_onto_contracts_without_widening_access(engine: Engine) ->
     # Down again: the customers' columns were never touched.
     _migrate(engine, BEFORE, down=True)
     with engine.connect() as c:
-        kept = {row[0]: row[1] for row in c.execute(text("SELECT id, contact_email FROM customers"))}
+        kept = {
+            row[0]: row[1] for row in c.execute(text("SELECT id, contact_email FROM customers"))
+        }
         columns = c.execute(text("SELECT * FROM contracts")).keys()
     assert kept[3] == " E1@Example.co.jp "
     assert "contact_email" not in columns

@@ -154,8 +154,8 @@ def test_each_audited_action_queues_its_event_in_the_same_transaction(vendor: Ve
         ("contract.renewed", 1),
         ("code.reissued", 1),
         ("code.reissued", 1),
-        ("code.revoked", 1),
-        ("code.revoked", 2),
+        # revoking the newest code covers the two it superseded: one event per code
+        *[("code.revoked", 1), ("code.revoked", 2)] * 3,
     ]
     payload = rows[0].payload
     assert payload["type"] == "contract.created"

@@ -62,10 +62,9 @@ def test_every_event_is_retried_after_a_500_across_a_restart_and_verified(
             )
             renewed = services.renew_contract(session, issued.contract_id, actor="t")
             spare = services.issue_replacement_code(session, issued.contract_id, actor="t")
-            services.revoke_code(session, spare, actor="t", reason="test")
-            services.issue_status_statement(
-                session, issued.codes["CS"], server_id="srv-1", seats_used=30
-            )
+            # The older code: revoking the newer one would revoke both (code lineage).
+            services.revoke_code(session, issued.codes["CS"], actor="t", reason="test")
+            services.issue_status_statement(session, spare, server_id="srv-1", seats_used=30)
         vendor.status_log.flush()
         vendor = _fail_then_restart(settings, clock, receiver, vendor, 5)
 

@@ -294,14 +294,43 @@ def code_reissue(
     typer.echo(code)
 
 
+def _covered_lines(preview: services.RevocationPreview, lang: str) -> list[str]:
+    """The codes a revocation covers, oldest first, one line each (what `code revoke` prints
+    before it revokes them)."""
+    ja = lang == "ja"
+    count = len(preview.codes)
+    en_head = f"This revocation covers ({count}, oldest first):"
+    lines = [f"この失効の対象 ({count} 件、古い順):" if ja else en_head]
+    for c in preview.codes:
+        if c.revoked_at is not None:
+            when = c.revoked_at.strftime("%Y-%m-%d %H:%M UTC")
+            state = f"失効済み ({when})" if ja else f"already revoked ({when})"
+        else:
+            state = "有効 → 失効" if ja else "live -> revoked"
+        given = (" ← 指定のコード" if ja else " <- the given code") if c.is_target else ""
+        contract = f"契約 #{c.contract_id}" if ja else f"contract #{c.contract_id}"
+        expiry = f"有効期限 {c.expires_on}" if ja else f"expires {c.expires_on}"
+        lines.append(
+            f"  {c.code}  {c.product}  {contract} ({c.customer})  {expiry}  {state}{given}"
+        )
+    return lines
+
+
 @code_app.command("revoke")
 def code_revoke(
+    ctx: typer.Context,
     code: str = typer.Argument(..., help="The activation code to revoke."),
     reason: str = typer.Option("", "--reason", help="Why (kept in the audit log)."),
     data: Path | None = DataOption,
 ) -> None:
-    """Revoke an activation code: status checks and registration refuse it from now on."""
-    _run(data, lambda s: services.revoke_code(s, code, actor=_actor(), reason=reason))
+    """Revoke an activation code and every older code of its contract's product that it
+    superseded (listed first, oldest first): status checks, ActiveUpdate and registration
+    refuse them from now on. Newer codes stay valid. Last line: revoked: CODE."""
+    with _vendor(data) as vendor, vendor.session() as session:
+        preview = services.revocation_preview(session, code)
+        for line in _covered_lines(preview, choose_language(ctx)):
+            typer.echo(line)
+        services.revoke_code(session, code, actor=_actor(), reason=reason)
     typer.echo(f"revoked: {code}")
 
 
@@ -333,6 +362,8 @@ def code_inspect(
         ("revoked_at", found.revoked_at),
         ("revoke_reason", found.revoke_reason),
         ("replaced_by", found.replaced_by),
+        ("superseded_by", _superseded(found, lang)),
+        ("covered_by", found.covered_by),
         ("contract", found.contract_id),
         ("customer", found.customer),
         ("contract_end", found.contract_end),
@@ -344,6 +375,17 @@ def code_inspect(
             typer.echo(f"{name + ':':<16}{value}")
     if found.verdict != "valid":
         raise typer.Exit(NEGATIVE)
+
+
+def _superseded(found: services.CodeInspection, lang: str) -> str | None:
+    """The newer code of the lineage and whether it is revoked (revoking it covered this one)."""
+    if found.superseded_by is None:
+        return None
+    if found.superseded_by_revoked:
+        state = "失効済み" if lang == "ja" else "revoked"
+    else:
+        state = "有効" if lang == "ja" else "not revoked"
+    return f"{found.superseded_by} ({state})"
 
 
 @keys_app.command("public")

@@ -172,6 +172,17 @@ class ActivationCodeRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     replaced_by: Mapped[int | None] = mapped_column(ForeignKey("activation_codes.id"))
+    """The code registration hands out instead of this one (set while this one was current)."""
+    lineage_id: Mapped[int | None] = mapped_column(ForeignKey("activation_codes.id"), index=True)
+    """The first code of this contract's product, which every code of the product shares (the
+    first code's own id; None only between insert and the flush that sets it, as `text`)."""
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activation_codes.id"), index=True, unique=True
+    )
+    """The code of the lineage issued just before this one (None for the first): revoking
+    this code revokes that one too, and so on back to the first. Unique: a chain, not a tree."""
+    covered_by_id: Mapped[int | None] = mapped_column(ForeignKey("activation_codes.id"))
+    """Set when this code was revoked because a newer code of its lineage was: that code."""
 
     contract: Mapped[Contract] = relationship(back_populates="activation_codes")
 

@@ -30,6 +30,7 @@ from cssec.vendor_service.console.web import (
 from cssec.vendor_service.errors import RevocationNeedsAdmin
 from cssec.vendor_service.models import ActivationCodeRow, Contract
 from cssec.vendor_service.services.contracts import MAX_MONTHS, MAX_SEATS
+from cssec.vendor_service.services.lineage import preview_of_row
 from cssec.web.i18n import current_language
 from cssec.web.pages import check_csrf, flash, redirect
 
@@ -313,6 +314,7 @@ def revoke_form(request: Request, user: User, code_id: int) -> Response:
         return render(
             request, "revoke.html", user=user, row=row, code=services.formatted_code(row),
             contract=row.contract, step="form", reason="", error=None,
+            preview=preview_of_row(session, row),
         )  # fmt: skip
 
 
@@ -332,9 +334,10 @@ def revoke(  # noqa: PLR0917
         row = _code_row(request, session, code_id)
         code = services.formatted_code(row)
         contract_id = row.contract_id
+        preview = preview_of_row(session, row)
         page: dict[str, Any] = {
             "user": user, "row": row, "code": code, "contract": row.contract,
-            "reason": reason.strip(),
+            "reason": reason.strip(), "preview": preview,
         }  # fmt: skip
         if not reason.strip():
             error = gettext(request, "Enter why the code is revoked (it goes into the audit log).")
@@ -346,7 +349,7 @@ def revoke(  # noqa: PLR0917
             return render(
                 request, "revoke.html", step="confirm", error=error, status_code=422, **page
             )
-        if row.revoked_at is not None:
+        if not preview.to_revoke:
             flash(request, "info", gettext(request, "This code was already revoked."))
             return redirect(f"{PREFIX}/contracts/{contract_id}")
         try:
@@ -356,5 +359,13 @@ def revoke(  # noqa: PLR0917
                 request, "revoke.html", step="form", error=_error_text(exc),
                 status_code=422, **page,
             )  # fmt: skip
-    flash(request, "success", gettext(request, "Activation code %(code)s revoked.", code=code))
+    older = sum(1 for c in preview.to_revoke if not c.is_target)
+    done_text = gettext(request, "Activation code %(code)s revoked.", code=code)
+    if older:
+        done_text = gettext(
+            request,
+            "Activation code %(code)s revoked, with %(count)s older code(s) it superseded.",
+            code=code, count=older,
+        )  # fmt: skip
+    flash(request, "success", done_text)
     return redirect(f"{PREFIX}/contracts/{contract_id}")

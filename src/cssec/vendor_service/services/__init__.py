@@ -46,6 +46,13 @@ from cssec.vendor_service.services.issuance import (
     revoke_code,
 )
 from cssec.vendor_service.services.keys import rotate_keys
+from cssec.vendor_service.services.lineage import (
+    CoveredCode,
+    RevocationPreview,
+    lineage_of,
+    revocation_preview,
+    superseded_by,
+)
 from cssec.vendor_service.services.lookup import (
     Resolved,
     find_activation_code,
@@ -90,10 +97,12 @@ __all__ = [
     "CodeInspection",
     "CodeStanding",
     "ContactChange",
+    "CoveredCode",
     "IssuedCode",
     "IssuedContract",
     "RenewedContract",
     "Resolved",
+    "RevocationPreview",
     "Standing",
     "add_months",
     "add_user",
@@ -116,6 +125,7 @@ __all__ = [
     "issue_registration_key_row",
     "issue_replacement_code",
     "issue_status_statement",
+    "lineage_of",
     "list_audit",
     "list_messages",
     "list_products",
@@ -131,9 +141,11 @@ __all__ = [
     "renew_contract",
     "replace_code_row",
     "resolve",
+    "revocation_preview",
     "revoke_code",
     "rotate_keys",
     "search_contracts",
+    "superseded_by",
     "term_end",
     "transaction",
 ]

@@ -160,6 +160,7 @@ class BatchTerms:
                         "contract_id": contract_ids,
                         "product": Same(product.code),
                         "serial": serials,
+                        "lineage_id": serials,  # each code starts its product's lineage
                         "kid": Same(key.kid),
                         "text": texts,
                         "seats": Same(self.seats),

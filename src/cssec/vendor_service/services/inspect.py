@@ -24,6 +24,7 @@ from cssec.core.license import grace_end, license_state
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.models import ActivationCodeRow, Contract, ProductRow, RegistrationKeyRow
 from cssec.vendor_service.services._context import keyring_of, today_utc
+from cssec.vendor_service.services.lineage import superseded_by
 from cssec.vendor_service.services.lookup import formatted_code, formatted_key, guess_kind
 
 InspectVerdict = Literal["valid", "invalid", "expired", "revoked"]
@@ -57,6 +58,12 @@ class CodeInspection:
     revoke_reason: str | None = None
     replaced_by: str | None = None
     """Formatted code that replaced this one (it stays valid online)."""
+    superseded_by: str | None = None
+    """Formatted code of the lineage issued after this one (`services.lineage`)."""
+    superseded_by_revoked: bool | None = None
+    """Whether that code is revoked (revoking it revoked this one too)."""
+    covered_by: str | None = None
+    """Formatted code whose revocation revoked this one (None: revoked on its own)."""
     contract_id: int | None = None
     customer: str | None = None
     contract_end: date | None = None
@@ -114,17 +121,15 @@ def inspect_code(session: Session, text: str, *, keys: Keyring | None = None) ->
     if row.replaced_by is not None:
         replacement = session.get(ActivationCodeRow, row.replaced_by)
         found = replace(found, replaced_by=formatted_code(replacement) if replacement else None)
-    if row.revoked_at is not None:
-        when = row.revoked_at.strftime("%Y-%m-%d %H:%M UTC")
-        why = row.revoke_reason or "-"
-        return replace(
+    newer = superseded_by(session, row)
+    if newer is not None:
+        found = replace(
             found,
-            verdict="revoked",
-            reason="revoked",
-            detail={"ja": f"{when}に失効 (理由: {why})", "en": f"revoked {when} (reason: {why})"},
-            revoked_at=row.revoked_at,
-            revoke_reason=row.revoke_reason,
+            superseded_by=formatted_code(newer),
+            superseded_by_revoked=newer.revoked_at is not None,
         )
+    if row.revoked_at is not None:
+        return _revoked(session, found, row)
     product = session.get(ProductRow, row.product)
     grace = product.default_grace_days if product is not None else 30
     if code_verdict(code, today=today, grace_days=grace) is Verdict.EXPIRED:
@@ -142,6 +147,31 @@ def inspect_code(session: Session, text: str, *, keys: Keyring | None = None) ->
             )
         return replace(found, verdict="expired", reason="expired", detail={"ja": ja, "en": en})
     return found
+
+
+def _revoked(session: Session, found: CodeInspection, row: ActivationCodeRow) -> CodeInspection:
+    assert row.revoked_at is not None
+    when = row.revoked_at.strftime("%Y-%m-%d %H:%M UTC")
+    why = row.revoke_reason or "-"
+    detail = {"ja": f"{when}に失効 (理由: {why})", "en": f"revoked {when} (reason: {why})"}
+    covering = session.get(ActivationCodeRow, row.covered_by_id) if row.covered_by_id else None
+    covered_by = formatted_code(covering) if covering is not None else None
+    if covering is not None and covered_by is not None:
+        why = covering.revoke_reason or "-"
+        detail = {
+            "ja": f"{when}に失効 (新しいコード {covered_by} の失効に含まれます。理由: {why})",
+            "en": f"revoked {when} (covered by the revocation of the newer code {covered_by}; "
+            f"reason: {why})",
+        }
+    return replace(
+        found,
+        verdict="revoked",
+        reason="revoked",
+        detail=detail,
+        revoked_at=row.revoked_at,
+        revoke_reason=row.revoke_reason,
+        covered_by=covered_by,
+    )
 
 
 def _inspect_key(session: Session, text: str, keyring: Keyring, today: date) -> CodeInspection:

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from cssec.core.codes import encode_activation_code, encode_registration_key
-from cssec.core.errors import InvalidActivationCode
 from cssec.core.license import Product
 from cssec.vendor_service.errors import (
     InvalidContractTerms,
@@ -25,20 +24,25 @@ from cssec.vendor_service.models import ActivationCodeRow, Contract, Registratio
 from cssec.vendor_service.services._context import keyring_of, now_utc, transaction
 from cssec.vendor_service.services.audit import record_audit
 from cssec.vendor_service.services.catalog import get_product
-from cssec.vendor_service.services.lookup import (
-    find_activation_code,
-    formatted_code,
-    guess_kind,
-    resolve,
+from cssec.vendor_service.services.lineage import (
+    RevocationPreview,
+    covered_rows,
+    find_revocable,
+    preview_of_row,
 )
+from cssec.vendor_service.services.lookup import formatted_code, resolve
 from cssec.vendor_service.services.webhooks import emit_event
 
 
 def issue_code_row(
     session: Session, contract: Contract, product: str, *, keyring: Keyring, now: datetime
 ) -> ActivationCodeRow:
-    """A new activation code for `contract`'s product: its current seats and end."""
+    """A new activation code for `contract`'s product: its current seats and end.
+
+    It joins the product's lineage (`services.lineage`): it supersedes the product's newest
+    code, whatever that one's state, or starts the lineage when it is the first."""
     mac_key = keyring.current_mac_key
+    predecessor = latest_code_row(contract, product)
     row = ActivationCodeRow(
         contract=contract,
         product=product,
@@ -46,9 +50,13 @@ def issue_code_row(
         seats=contract.seats,
         expires_on=contract.ends_on,
         issued_at=now,
+        supersedes_id=predecessor.id if predecessor is not None else None,
+        lineage_id=predecessor.lineage_id if predecessor is not None else None,
     )
     session.add(row)
     session.flush()
+    if row.lineage_id is None:
+        row.lineage_id = row.id
     try:
         code = encode_activation_code(
             product=Product(product),
@@ -77,6 +85,12 @@ def issue_registration_key_row(
     row.text = key.text
     session.flush()
     return row
+
+
+def latest_code_row(contract: Contract, product: str) -> ActivationCodeRow | None:
+    """The product's newest code (its lineage's last), whatever its state."""
+    rows = [r for r in contract.activation_codes if r.product == product]
+    return max(rows, key=lambda r: r.id) if rows else None
 
 
 def current_code_rows(contract: Contract) -> dict[str, ActivationCodeRow]:
@@ -175,39 +189,73 @@ def revoke_code(
     actor: str,
     reason: str = "",
     keys: Keyring | None = None,
-) -> None:
-    """Revoke an activation code: status checks then answer revoked_activation_code and
-    registration no longer hands it out. Revoking a revoked code changes nothing."""
-    if guess_kind(code) != "activation_code":
-        raise InvalidActivationCode(
-            detail_ja="レジストレーションキーは失効できません。アクティベーションコードを指定してください",
-            detail_en="a registration key cannot be revoked; give an activation code",
-            reason="wrong_kind",
-            position=None,
-        )
+) -> RevocationPreview:
+    """Revoke an activation code and every code of its lineage it superseded
+    (`services.lineage`): status checks then answer revoked_activation_code for each, and
+    registration no longer hands them out. Returns what it covered (the preview, taken
+    under the contract's row lock, with the revocation times now set).
+
+    One transaction: each newly revoked row gets revoked_at, a reason (a covered row's names
+    the covering code, and `covered_by_id` points at it), one `code.revoked` audit row and
+    one `code.revoked` event (delivered after commit). Codes already revoked keep their own
+    revocation; revoking an already revoked code revokes only what it covers that is still
+    live (nothing, when everything is revoked already)."""
+    keyring = keyring_of(session, keys)
     with transaction(session):
-        _parsed, row = find_activation_code(session, code, keys=keys)
-        if row.revoked_at is not None:
-            return
-        row.revoked_at = now_utc(session)
-        row.revoke_reason = reason.strip()[:1000] or None
-        record_audit(
-            session,
-            actor=actor,
-            action="code.revoked",
-            target=f"code:{row.text}",
-            before={"revoked_at": None},
-            after={"revoked_at": row.revoked_at.isoformat(), "reason": row.revoke_reason},
-        )
-        emit_event(
-            session,
-            "code.revoked",
-            {
-                "contract_id": row.contract_id,
-                "customer": row.contract.customer.name,
-                "product": row.product,
-                "serial": row.serial,
-                "reason": row.revoke_reason,
-            },
-            contract_id=row.contract_id,
-        )
+        row = find_revocable(session, code, keys=keyring)
+        # Reissues lock the contract too: a code issued meanwhile is never half-covered.
+        session.get(Contract, row.contract_id, with_for_update=True, populate_existing=True)
+        session.refresh(row)
+        covered = covered_rows(session, row)
+        now = now_utc(session)
+        target_text = formatted_code(row)
+        why = reason.strip()[:1000] or None
+        for each in covered:
+            if each.revoked_at is not None:
+                continue
+            each.revoked_at = now
+            if each.id == row.id:
+                each.revoke_reason = why
+            else:
+                each.covered_by_id = row.id
+                each.revoke_reason = covered_reason(target_text, why)
+            _record_revocation(session, each, actor=actor, covering=row)
+        session.flush()
+        preview = preview_of_row(session, row)
+    return preview
+
+
+def covered_reason(covering: str, reason: str | None) -> str:
+    """The reason stored on a code revoked by a newer code's revocation (it names that code:
+    stored text, shown as is in either language, so both are in it)."""
+    text = f"{covering} の失効に含まれる / covered by the revocation of {covering}"
+    return f"{text}: {reason}"[:1000] if reason else text
+
+
+def _record_revocation(
+    session: Session, row: ActivationCodeRow, *, actor: str, covering: ActivationCodeRow
+) -> None:
+    assert row.revoked_at is not None
+    after: dict[str, object] = {
+        "revoked_at": row.revoked_at.isoformat(),
+        "reason": row.revoke_reason,
+    }
+    data: dict[str, object] = {
+        "contract_id": row.contract_id,
+        "customer": row.contract.customer.name,
+        "product": row.product,
+        "serial": row.serial,
+        "reason": row.revoke_reason,
+    }
+    if row.id != covering.id:
+        after["covered_by"] = formatted_code(covering)
+        data["covered_by_serial"] = covering.serial
+    record_audit(
+        session,
+        actor=actor,
+        action="code.revoked",
+        target=f"code:{row.text}",
+        before={"revoked_at": None},
+        after=after,
+    )
+    emit_event(session, "code.revoked", data, contract_id=row.contract_id)
