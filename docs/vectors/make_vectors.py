@@ -21,6 +21,7 @@ import hashlib
 import hmac as hmac_mod
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -213,6 +214,22 @@ def _fails(structure: str | None, full: str | None) -> Callable[[dict[str, Any]]
     return check
 
 
+def _fold_table() -> dict[str, Any]:
+    """Every code point normalisation skips, and every non-ASCII one it reads as a symbol."""
+    from cssec.core._symbols import _fold_char  # noqa: PLC0415
+
+    skip, symbols = [], {}
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        value = _fold_char(chr(cp))
+        if value == -1:
+            skip.append(f"{cp:04X}")
+        elif value >= 0 and cp >= 0x80:
+            symbols[f"{cp:04X}"] = ALPHABET[value]
+    return {"unicode_version": unicodedata.unidata_version, "skip": skip, "symbols": symbols}
+
+
 def codes_file(keys: dict[str, Any]) -> dict[str, Any]:
     c = Cases("codes", keys)
     key1, key2 = MacKey(1, HMAC[1]), MacKey(2, HMAC[2])
@@ -374,6 +391,7 @@ def codes_file(keys: dict[str, Any]) -> dict[str, Any]:
         "rk-valid": codes_mod._rk_mac_input(rk).hex(),
     }
     return {
+        "fold": _fold_table(),
         "description": (
             "Registration keys and activation codes. expect.structure: what a server checks "
             "offline (parse: characters, length, check symbol, version, ranges, expected "
