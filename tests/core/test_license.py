@@ -15,6 +15,7 @@ from cssec.core.license import (
     VersionType,
     grace_end,
     license_state,
+    slot_license_state,
 )
 
 EXPIRY = date(2025, 6, 30)
@@ -106,5 +107,44 @@ def test_every_label_exists(lang: str) -> None:
 
 
 def test_values_are_the_wire_values() -> None:
-    assert [s.value for s in LicenseState] == ["activated", "grace_period", "expired", "revoked"]
+    assert [s.value for s in LicenseState] == [
+        "activated",
+        "grace_period",
+        "expired",
+        "revoked",
+        "rejected",
+        "unconfirmed",
+    ]
     assert [p.value for p in Product] == ["CS", "DCS"]
+
+
+D = date(2027, 3, 31)
+
+
+@pytest.mark.parametrize(
+    ("today", "revoked", "rejected", "confirmed", "expected"),
+    [
+        (D, True, True, False, LicenseState.REVOKED),
+        (D, False, True, True, LicenseState.REJECTED),
+        (D + timedelta(days=400), False, True, True, LicenseState.REJECTED),
+        (D + timedelta(days=31), False, False, False, LicenseState.EXPIRED),
+        (D + timedelta(days=1), False, False, False, LicenseState.GRACE_PERIOD),
+        (D, False, False, False, LicenseState.UNCONFIRMED),
+        (D, False, False, True, LicenseState.ACTIVATED),
+    ],
+)
+def test_slot_state_precedence(
+    today: date, revoked: bool, rejected: bool, confirmed: bool, expected: LicenseState
+) -> None:
+    """revoked > rejected > expired > grace_period > unconfirmed > activated: the dates win
+    over "unconfirmed", which replaces only "activated"."""
+    state = slot_license_state(
+        D, 30, today, revoked=revoked, rejected=rejected, confirmed=confirmed
+    )
+    assert state is expected
+
+
+def test_new_state_labels() -> None:
+    assert LicenseState.REJECTED.label("ja") == "無効（ライセンスサーバの回答）"
+    assert LicenseState.REJECTED.label("en") == "Refused by the license server"
+    assert "未確認" in LicenseState.UNCONFIRMED.label("ja")

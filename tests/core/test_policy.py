@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from cssec.core.errors import LicenseExpired
-from cssec.core.license import LicenseState
+from cssec.core.errors import LicenseExpired, LicenseRejected, LicenseRevoked
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import (
+    GOVERNED,
     POLICY_TABLE,
     RESTRICTED_AFTER_GRACE,
     Component,
     Decision,
     Operation,
     decide,
+    decide_all,
     distribution_operation,
+    stopped_operations,
 )
+
+CS = Product.CS
+DCS = Product.DCS
 
 # Written out by hand from the FAQ rather than derived from the module under test.
 BLOCKED_AFTER_GRACE = {
@@ -45,6 +51,18 @@ ALWAYS_ALLOWED = {
     "outbreak_prevention_release",
 }
 PAIRS = [(state, op) for state in LicenseState for op in Operation]
+TRIPLES = [
+    (product, state, op) for product in Product for state in LicenseState for op in Operation
+]
+LAPSED = {LicenseState.EXPIRED, LicenseState.REVOKED, LicenseState.REJECTED}
+REASONS = {
+    LicenseState.EXPIRED: "license_expired",
+    LicenseState.REVOKED: "license_revoked",
+    LicenseState.REJECTED: "license_rejected",
+}
+# Damage Cleanup Services' license governs only handing its template to clients: the FAQ
+# lists running the cleanup among what keeps working after a lapse.
+DCS_GOVERNS = {"distribute_damage_cleanup_template"}
 LANGS = ("ja", "en")
 
 
@@ -59,25 +77,26 @@ def test_the_contract_spelling_names_the_same_members() -> None:
         assert Operation(op.value) is op
 
 
-def test_table_covers_every_pair_and_nothing_else() -> None:
-    assert set(POLICY_TABLE) == set(PAIRS)
-    assert len(POLICY_TABLE) == len(LicenseState) * len(Operation)
+def test_table_covers_every_triple_and_nothing_else() -> None:
+    assert set(POLICY_TABLE) == set(TRIPLES)
+    assert len(POLICY_TABLE) == len(Product) * len(LicenseState) * len(Operation)
 
 
 def test_table_is_read_only() -> None:
     with pytest.raises(TypeError):
-        POLICY_TABLE[LicenseState.EXPIRED, Operation.SCAN_NOW] = None  # type: ignore[index]
+        POLICY_TABLE[CS, LicenseState.EXPIRED, Operation.SCAN_NOW] = None  # type: ignore[index]
 
 
-@pytest.mark.parametrize(("state", "op"), PAIRS)
-def test_decision(state: LicenseState, op: Operation) -> None:
-    decision = decide(state, op)
-    assert decision is POLICY_TABLE[state, op]
-    assert (decision.state, decision.operation) == (state, op)
-    lapsed = state in (LicenseState.EXPIRED, LicenseState.REVOKED)
-    blocked = lapsed and op.value in BLOCKED_AFTER_GRACE
+@pytest.mark.parametrize(("product", "state", "op"), TRIPLES)
+def test_decision(product: Product, state: LicenseState, op: Operation) -> None:
+    decision = decide(product, state, op)
+    assert decision is POLICY_TABLE[product, state, op]
+    assert (decision.product, decision.state, decision.operation) == (product, state, op)
+    governs = BLOCKED_AFTER_GRACE if product is CS else DCS_GOVERNS
+    blocked = state in LAPSED and op.value in governs
     assert decision.allowed is not blocked
-    assert decision.reason == ("license_expired" if blocked else "allowed")
+    assert decision.reason == (REASONS[state] if blocked else "allowed")
+    assert {o.value for o in GOVERNED[product]} == governs
     for lang in LANGS:
         assert decision.message[lang].strip()
         assert op.label(lang) in decision.message[lang]
@@ -86,11 +105,14 @@ def test_decision(state: LicenseState, op: Operation) -> None:
 
 
 @pytest.mark.parametrize("op", list(Operation))
-@pytest.mark.parametrize("state", [LicenseState.ACTIVATED, LicenseState.GRACE_PERIOD])
+@pytest.mark.parametrize(
+    "state", [LicenseState.ACTIVATED, LicenseState.UNCONFIRMED, LicenseState.GRACE_PERIOD]
+)
 def test_everything_is_allowed_before_the_grace_period_ends(
     state: LicenseState, op: Operation
 ) -> None:
-    decision = decide(state, op)
+    """Unconfirmed refuses nothing: the FAQ's offline activation stays as it was."""
+    decision = decide(CS, state, op)
     assert decision.allowed
     decision.raise_if_refused()
 
@@ -98,9 +120,9 @@ def test_everything_is_allowed_before_the_grace_period_ends(
 def test_a_revoked_code_refuses_what_expiry_refuses_and_says_why() -> None:
     """A revocation stops exactly what the end of grace stops, and everything the FAQ keeps
     working after expiry keeps working; the refusal names the revocation, not an expiry."""
-    blocked = {op.value for op in Operation if not decide(LicenseState.REVOKED, op).allowed}
+    blocked = {op.value for op in Operation if not decide(CS, LicenseState.REVOKED, op).allowed}
     assert blocked == BLOCKED_AFTER_GRACE
-    refusal = decide(LicenseState.REVOKED, Operation.CLIENT_MANUAL_UPDATE)
+    refusal = decide(CS, LicenseState.REVOKED, Operation.CLIENT_MANUAL_UPDATE)
     assert "失効" in refusal.message["ja"]
     assert "revoked" in refusal.message["en"]
     assert "法人お問合せ窓口" in refusal.remedy["ja"]
@@ -108,15 +130,67 @@ def test_a_revoked_code_refuses_what_expiry_refuses_and_says_why() -> None:
     assert LicenseState.REVOKED.label("ja") == "失効"
 
 
+@pytest.mark.parametrize("product", list(Product))
+@pytest.mark.parametrize(
+    ("state", "cls", "word_ja", "word_en"),
+    [
+        (LicenseState.REVOKED, LicenseRevoked, "失効", "revoked"),
+        (LicenseState.REJECTED, LicenseRejected, "無効", "not valid"),
+    ],
+)
+def test_revoked_and_rejected_refusals_name_themselves_never_expiry(
+    product: Product, state: LicenseState, cls: type[LicenseExpired], word_ja: str, word_en: str
+) -> None:
+    """Reproduction 5: a revoked (or refused) license's refusals say so, and the way out is
+    the support desk and a new code the license server confirms, never "renew"/"expired"."""
+    for op in stopped_operations(product, state):
+        with pytest.raises(cls) as caught:
+            decide(product, state, op).raise_if_refused()
+        error = caught.value
+        assert error.code == REASONS[state]
+        ja, en = error.message("ja"), error.message("en")
+        assert word_ja in ja
+        assert word_en in en
+        assert product.name_in("ja") in ja
+        assert product.name_in("en") in en
+        assert "法人お問合せ窓口" in ja
+        assert "confirms" in en
+        for expiry in ("有効期限", "猶予期間", "期限切れ", "契約期間終了"):
+            assert expiry not in ja
+        for expiry in ("expired", "expiry", "grace"):
+            assert expiry not in en.lower()
+
+
+def test_dcs_lapse_never_refuses_a_cs_operation() -> None:
+    for state in LAPSED:
+        assert stopped_operations(DCS, state) == [Operation.DISTRIBUTE_DAMAGE_CLEANUP_TEMPLATE]
+        both = {CS: LicenseState.ACTIVATED, DCS: state}
+        for op in Operation:
+            decision = decide_all(both, op)
+            if op is Operation.DISTRIBUTE_DAMAGE_CLEANUP_TEMPLATE:
+                assert not decision.allowed
+                assert decision.product is DCS
+            else:
+                assert decision.allowed, op
+
+
+def test_decide_all_names_cs_first_and_needs_a_cs_slot() -> None:
+    both = {CS: LicenseState.REVOKED, DCS: LicenseState.EXPIRED}
+    refusal = decide_all(both, Operation.DISTRIBUTE_DAMAGE_CLEANUP_TEMPLATE)
+    assert (refusal.product, refusal.reason) == (CS, "license_revoked")
+    assert not decide_all({}, Operation.CLIENT_MANUAL_UPDATE).allowed
+    assert decide_all({}, Operation.SCAN_NOW).allowed
+
+
 def test_exact_blocked_set_after_grace() -> None:
-    blocked = {op.value for op in Operation if not decide(LicenseState.EXPIRED, op).allowed}
+    blocked = {op.value for op in Operation if not decide(CS, LicenseState.EXPIRED, op).allowed}
     assert blocked == BLOCKED_AFTER_GRACE
     assert {op.value for op in RESTRICTED_AFTER_GRACE} == BLOCKED_AFTER_GRACE
 
 
 @pytest.mark.parametrize("op", sorted(RESTRICTED_AFTER_GRACE))
 def test_refusal_names_the_way_out(op: Operation) -> None:
-    remedy = decide(LicenseState.EXPIRED, op).remedy
+    remedy = decide(CS, LicenseState.EXPIRED, op).remedy
     assert "ご契約を更新" in remedy["ja"]
     assert "[運用管理] → [製品ライセンス] → [新規入力]" in remedy["ja"]
     assert "ステータスをオンラインで確認" in remedy["ja"]
@@ -127,7 +201,7 @@ def test_refusal_names_the_way_out(op: Operation) -> None:
 
 def test_grace_period_warns_to_renew_soon() -> None:
     for op in Operation:
-        remedy = decide(LicenseState.GRACE_PERIOD, op).remedy
+        remedy = decide(CS, LicenseState.GRACE_PERIOD, op).remedy
         assert "更新猶予期間" in remedy["ja"]
         assert "grace period" in remedy["en"]
         assert "Check status online" in remedy["en"]
@@ -135,19 +209,19 @@ def test_grace_period_warns_to_renew_soon() -> None:
 
 def test_activated_needs_no_remedy() -> None:
     for op in Operation:
-        assert decide(LicenseState.ACTIVATED, op).remedy == {"ja": "", "en": ""}
+        assert decide(CS, LicenseState.ACTIVATED, op).remedy == {"ja": "", "en": ""}
 
 
 def test_expired_but_allowed_still_urges_renewal() -> None:
     for op in Operation:
-        decision = decide(LicenseState.EXPIRED, op)
+        decision = decide(CS, LicenseState.EXPIRED, op)
         if decision.allowed:
             assert "Renew the contract" in decision.remedy["en"]
 
 
 @pytest.mark.parametrize("op", sorted(RESTRICTED_AFTER_GRACE))
 def test_raise_if_refused(op: Operation) -> None:
-    decision = decide(LicenseState.EXPIRED, op)
+    decision = decide(CS, LicenseState.EXPIRED, op)
     with pytest.raises(LicenseExpired) as caught:
         decision.raise_if_refused()
     error = caught.value
@@ -196,12 +270,12 @@ def test_each_component_has_its_distribution_operation() -> None:
 
 def test_unknown_pair_fails_loudly() -> None:
     with pytest.raises(KeyError):
-        decide("expired", "format_disk")  # type: ignore[arg-type]
+        decide(CS, "expired", "format_disk")  # type: ignore[arg-type]
 
 
 def test_plain_strings_find_the_same_decision() -> None:
     # StrEnum members hash like their values, so a state read back from the database
     # as a plain string decides the same way.
-    decision = decide("expired", "scan_now")  # type: ignore[arg-type]
-    assert decision == decide(LicenseState.EXPIRED, Operation.SCAN_NOW)
+    decision = decide("CS", "expired", "scan_now")  # type: ignore[arg-type]
+    assert decision == decide(CS, LicenseState.EXPIRED, Operation.SCAN_NOW)
     assert isinstance(decision, Decision)

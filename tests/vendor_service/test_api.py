@@ -241,8 +241,21 @@ def test_status_errors(app: FastAPI, client: TestClient) -> None:
     )  # fmt: skip
     a, b = _status(client, forged.formatted), _status(client, unissued.formatted)
     assert a.status_code == b.status_code == 400
-    assert a.json() == b.json()
+    # Forged and unissued are answered alike; each carries a signed "invalid" statement
+    # bound to its own code (the only difference, with the signature).
+    signed_a, signed_b = a.json().pop("refusal"), b.json().pop("refusal")
+    body_a, body_b = a.json(), b.json()
+    body_a.pop("refusal")
+    body_b.pop("refusal")
+    assert body_a == body_b
     assert a.json()["reason"] == "mac_failed"
+    for signed, sent in ((signed_a, forged), (signed_b, unissued)):
+        statement = signed["statement"]
+        assert (statement["state"], statement["activation_code"]) == ("invalid", sent.text)
+        assert statement["reason"] == "mac_failed"
+        assert "contract_id" not in statement
+        assert "customer" not in statement
+        assert signed["alg"] == "ed25519"
     key_instead = _status(client, issued.registration_key)
     assert key_instead.status_code == 400
     assert key_instead.json()["reason"] == "wrong_kind"

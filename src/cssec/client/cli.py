@@ -274,7 +274,7 @@ def _print_license(data: dict[str, Any] | None, lang: str) -> None:
             received_at=local_time(data["received_at"]),
         )
     )
-    if data["state"] in {LicenseState.EXPIRED, LicenseState.REVOKED}:
+    if data["state"] in {LicenseState.EXPIRED, LicenseState.REVOKED, LicenseState.REJECTED}:
         typer.echo(text("status.license_ask", lang))
 
 

@@ -145,12 +145,97 @@ class LicenseExpired(CssecError):
         "then enter a new activation code or check the status online."
     )
 
+    needs: ClassVar[frozenset[str]] = frozenset({"operation_ja", "operation_en"})
+    """The fields the templates interpolate; without them, the generic sentence."""
+    other_product_ja: ClassVar[str] = (
+        "{operation_ja}はできません。{product_ja}のライセンスの有効期限と更新猶予期間が"
+        "終了しています。ご契約を更新したうえで、[運用管理] → [製品ライセンス]の{product_ja}の"
+        "[新規入力]で新しいアクティベーションコードを入力するか、[ステータスをオンラインで確認]を"
+        "押してください。"
+    )
+    other_product_en: ClassVar[str] = (
+        "{operation_en} is refused: the {product_en} license and its grace period have ended. "
+        "Renew the contract, then enter a new {product_en} activation code under "
+        "Administration → Product License → Enter new code, or press Check status online."
+    )
+
     def message(self, lang: str = "ja") -> str:
-        named = {"operation_ja", "operation_en"} <= self.fields.keys()
+        named = self.needs <= self.fields.keys()
+        en = lang.lower().startswith("en")
         if self._override is None and not named:
-            en = lang.lower().startswith("en")
             return self.generic_message_en if en else self.generic_message_ja
+        if (
+            self._override is None
+            and type(self).code == LicenseExpired.code
+            and self.fields.get("product", "CS") != "CS"
+            and {"product_ja", "product_en"} <= self.fields.keys()
+        ):
+            # Damage Cleanup Services' own lapse: name it, or it reads as C/S Sec.'s.
+            return (self.other_product_en if en else self.other_product_ja).format(**self.fields)
         return super().message(lang)
+
+
+_CONFIRMED_WAY_OUT_JA = (
+    "法人お問合せ窓口にお問い合わせのうえ、ライセンスサーバで確認できる新しい"
+    "アクティベーションコードを[運用管理] → [製品ライセンス] → [新規入力]で入力してください"
+    "（入力時にライセンスサーバで確認されてから有効になります）。"
+)
+_CONFIRMED_WAY_OUT_EN = (
+    "Contact corporate support, then enter a new activation code that the license server "
+    "confirms under Administration → Product License → Enter new code (it takes effect once "
+    "the license server has confirmed it)."
+)
+
+
+class LicenseRevoked(LicenseExpired):
+    """A policy refusal because the vendor signed that the slot's code was revoked.
+
+    A subclass of LicenseExpired only so that every handler of a policy refusal (the
+    client's "refused, not failed", the update log) treats it alike; its code and its words
+    are its own and never speak of expiry."""
+
+    code = "license_revoked"
+    needs = frozenset({"operation_ja", "operation_en", "product_ja", "product_en"})
+    message_ja = (
+        "{operation_ja}はできません。{product_ja}のアクティベーションコードは"
+        "ライセンスサーバで失効処理されています。" + _CONFIRMED_WAY_OUT_JA
+    )
+    message_en = (
+        "{operation_en} is refused: the license server has revoked the {product_en} "
+        "activation code. " + _CONFIRMED_WAY_OUT_EN
+    )
+    generic_message_ja: ClassVar[str] = (
+        "アクティベーションコードがライセンスサーバで失効処理されているため実行できません。"
+        + _CONFIRMED_WAY_OUT_JA
+    )
+    generic_message_en: ClassVar[str] = (
+        "Refused: the license server has revoked the activation code. " + _CONFIRMED_WAY_OUT_EN
+    )
+
+
+class LicenseRejected(LicenseExpired):
+    """A policy refusal because the vendor signed that the slot's code is not one it issued
+    (unknown, or its MAC fails). See LicenseRevoked on the base class."""
+
+    code = "license_rejected"
+    needs = frozenset({"operation_ja", "operation_en", "product_ja", "product_en"})
+    message_ja = (
+        "{operation_ja}はできません。{product_ja}のアクティベーションコードは"
+        "ライセンスサーバで無効と回答されました（発行されていないコードです）。"
+        + _CONFIRMED_WAY_OUT_JA
+    )
+    message_en = (
+        "{operation_en} is refused: the license server answered that the {product_en} "
+        "activation code is not valid (it never issued it). " + _CONFIRMED_WAY_OUT_EN
+    )
+    generic_message_ja: ClassVar[str] = (
+        "アクティベーションコードがライセンスサーバで無効と回答されたため実行できません。"
+        + _CONFIRMED_WAY_OUT_JA
+    )
+    generic_message_en: ClassVar[str] = (
+        "Refused: the license server answered that the activation code is not valid. "
+        + _CONFIRMED_WAY_OUT_EN
+    )
 
 
 class VendorUnreachable(CssecError):

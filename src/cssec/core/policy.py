@@ -1,10 +1,24 @@
-"""What each license state allows: one precomputed table, decided in O(1).
+"""What each product's license state allows: one precomputed table, decided in O(1).
 
 The FAQ lists what stops once the grace period is over (distributing the four
 components, a client's manual update, ActiveUpdate downloads) and what keeps working
 (scanning, cleanup, installs, the Web manager, logs, outbreak tools). Every place that
-must refuse asks `decide` instead of comparing states itself, so the rule lives here once
-and each refusal carries the same reason and the same way out.
+must refuse asks `decide` (one product) or `decide_all` (every slot a server holds)
+instead of comparing states itself, so the rule lives here once and each refusal carries
+the same reason and the same way out.
+
+What each product's license governs (`GOVERNED`):
+
+- C/S Sec. governs every restriction the FAQ lists (`RESTRICTED_AFTER_GRACE`).
+- Damage Cleanup Services governs only handing its template to clients
+  (`distribute_damage_cleanup_template`). The FAQ lists running Damage Cleanup among
+  what keeps working after a lapse, so a DCS lapse or revocation never stops a C/S Sec.
+  operation. The template's download from ActiveUpdate is authorized by the C/S Sec.
+  code (one signed manifest for all four components), so it stays under C/S Sec.
+
+States and what they refuse (for the operations the product governs): activated,
+unconfirmed and grace_period refuse nothing; expired (`license_expired`), revoked
+(`license_revoked`) and rejected (`license_rejected`) refuse them all.
 """
 
 from __future__ import annotations
@@ -14,11 +28,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from cssec.core.errors import LicenseExpired
-from cssec.core.license import LicenseState
+from cssec.core.errors import LicenseExpired, LicenseRejected, LicenseRevoked
+from cssec.core.license import LicenseState, Product
 
 REASON_ALLOWED = "allowed"
 REASON_LICENSE_EXPIRED = "license_expired"
+REASON_LICENSE_REVOKED = "license_revoked"
+REASON_LICENSE_REJECTED = "license_rejected"
 
 
 def _lang(lang: str) -> str:
@@ -199,6 +215,20 @@ RESTRICTED_AFTER_GRACE: frozenset[Operation] = frozenset(
 """The FAQ's 制限される動作: everything that brings new components in or hands them out."""
 
 
+GOVERNED: Mapping[Product, frozenset[Operation]] = MappingProxyType(
+    {
+        Product.CS: RESTRICTED_AFTER_GRACE,
+        Product.DCS: frozenset({Operation.DISTRIBUTE_DAMAGE_CLEANUP_TEMPLATE}),
+    }
+)
+"""The operations each product's license can refuse (see the module docstring)."""
+
+LAPSED_STATES: frozenset[LicenseState] = frozenset(
+    {LicenseState.EXPIRED, LicenseState.REVOKED, LicenseState.REJECTED}
+)
+"""The states in which a product refuses what it governs."""
+
+
 def distribution_operation(component: Component) -> Operation:
     """The operation that hands `component` to clients, so callers never build names."""
     return _DISTRIBUTION[component]
@@ -230,10 +260,35 @@ _STALE_WARNING = {
 _NO_REMEDY = {"ja": "", "en": ""}
 
 
+_AFTER_REVOCATION = {
+    "ja": (
+        "法人お問合せ窓口にお問い合わせのうえ、ライセンスサーバで確認できる新しい"
+        "アクティベーションコードを[運用管理] → [製品ライセンス] → [新規入力]で入力してください。"
+        "ライセンスサーバで確認されてから有効になります。"
+    ),
+    "en": (
+        "Contact corporate support, then enter a new activation code that the license server "
+        "confirms under Administration → Product License → Enter new code; it takes effect "
+        "once the license server has confirmed it."
+    ),
+}
+_UNCONFIRMED_NOTE = {
+    "ja": (
+        "このコードはまだライセンスサーバで確認されていません。接続できるようになったら"
+        "[ステータスをオンラインで確認]を押してください。"
+    ),
+    "en": (
+        "This code has not yet been confirmed by the license server. Press Check status "
+        "online once the server can reach it."
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The answer for one (state, operation): shared, precomputed, never mutated."""
+    """The answer for one (product, state, operation): shared, precomputed, never mutated."""
 
+    product: Product
     operation: Operation
     state: LicenseState
     allowed: bool
@@ -247,69 +302,91 @@ class Decision:
     def remedy_in(self, lang: str) -> str:
         return self.remedy[_lang(lang)]
 
-    def raise_if_refused(self) -> None:
-        """Turn a refusal into the one error every app maps to HTTP 403 `license_expired`."""
-        if self.allowed:
-            return
-        raise LicenseExpired(
+    def error(self) -> LicenseExpired:
+        """The refusal as the one error every app maps to HTTP 403 with `reason` as its code
+        (`license_expired`, `license_revoked`, `license_rejected`)."""
+        cls = _ERRORS.get(self.reason, LicenseExpired)
+        return cls(
             operation=self.operation.value,
             state=self.state.value,
+            product=self.product.value,
+            product_ja=self.product.name_in("ja"),
+            product_en=self.product.name_in("en"),
             operation_ja=self.operation.label("ja"),
             operation_en=self.operation.label("en"),
             reason=dict(self.message),
         )
 
+    def raise_if_refused(self) -> None:
+        if not self.allowed:
+            raise self.error()
 
-_AFTER_REVOCATION = {
-    "ja": (
-        "法人お問合せ窓口にお問い合わせのうえ、[運用管理] → [製品ライセンス] → [新規入力]で"
-        "新しいアクティベーションコードを入力してください。"
-    ),
-    "en": (
-        "Contact corporate support, then enter a new activation code under Administration → "
-        "Product License → Enter new code."
-    ),
+
+_ERRORS: dict[str, type[LicenseExpired]] = {
+    REASON_LICENSE_EXPIRED: LicenseExpired,
+    REASON_LICENSE_REVOKED: LicenseRevoked,
+    REASON_LICENSE_REJECTED: LicenseRejected,
 }
 
 
-def _build(state: LicenseState, op: Operation) -> Decision:
-    ja, en = op.label("ja"), op.label("en")
+def _refused_because(product: Product, state: LicenseState) -> tuple[str, dict[str, str]]:
+    """The reason code and the sentence's second half for a lapsed state."""
+    ja, en = product.name_in("ja"), product.name_in("en")
     if state is LicenseState.REVOKED:
-        refused = op in RESTRICTED_AFTER_GRACE
+        return REASON_LICENSE_REVOKED, {
+            "ja": f"{ja}のアクティベーションコードはライセンスサーバで失効処理されています。",
+            "en": f"the license server has revoked the {en} activation code.",
+        }
+    if state is LicenseState.REJECTED:
+        return REASON_LICENSE_REJECTED, {
+            "ja": f"{ja}のアクティベーションコードはライセンスサーバで無効と回答されました。",
+            "en": f"the license server answered that the {en} activation code is not valid.",
+        }
+    if product is Product.CS:
+        return REASON_LICENSE_EXPIRED, {
+            "ja": "ライセンスの有効期限と更新猶予期間が終了しています。",
+            "en": "the license and its grace period have ended.",
+        }
+    return REASON_LICENSE_EXPIRED, {
+        "ja": f"{ja}のライセンスの有効期限と更新猶予期間が終了しています。",
+        "en": f"the {en} license and its grace period have ended.",
+    }
+
+
+def _remedy(state: LicenseState) -> dict[str, str]:
+    if state in (LicenseState.REVOKED, LicenseState.REJECTED):
+        return dict(_AFTER_REVOCATION)
+    if state is LicenseState.EXPIRED:
+        return dict(_HOW_TO_RENEW)
+    if state is LicenseState.GRACE_PERIOD:
+        return {lang: f"{_GRACE_WARNING[lang]} {_HOW_TO_RENEW[lang]}" for lang in ("ja", "en")}
+    if state is LicenseState.UNCONFIRMED:
+        return dict(_UNCONFIRMED_NOTE)
+    return dict(_NO_REMEDY)
+
+
+def _build(product: Product, state: LicenseState, op: Operation) -> Decision:
+    ja, en = op.label("ja"), op.label("en")
+    refused = state in LAPSED_STATES and op in GOVERNED[product]
+    if refused:
+        reason, because = _refused_because(product, state)
         return Decision(
-            operation=op,
-            state=state,
-            allowed=not refused,
-            reason=REASON_LICENSE_EXPIRED if refused else REASON_ALLOWED,
-            message={
-                "ja": f"{ja}はできません。アクティベーションコードが失効しています。"
-                if refused
-                else f"{ja}を実行できます ({state.label('ja')})。",
-                "en": f"{en} is refused: the activation code has been revoked."
-                if refused
-                else f"{en} is allowed ({state.label('en')}).",
-            },
-            remedy=dict(_AFTER_REVOCATION),
-        )
-    if state is LicenseState.EXPIRED and op in RESTRICTED_AFTER_GRACE:
-        return Decision(
+            product=product,
             operation=op,
             state=state,
             allowed=False,
-            reason=REASON_LICENSE_EXPIRED,
+            reason=reason,
             message={
-                "ja": f"{ja}はできません。ライセンスの有効期限と更新猶予期間が終了しています。",
-                "en": f"{en} is refused: the license and its grace period have ended.",
+                "ja": f"{ja}はできません。{because['ja']}",
+                "en": f"{en} is refused: {because['en']}",
             },
-            remedy=dict(_HOW_TO_RENEW),
+            remedy=_remedy(state),
         )
-    if state is LicenseState.ACTIVATED:
-        remedy = dict(_NO_REMEDY)
-    elif state is LicenseState.GRACE_PERIOD:
-        remedy = {lang: f"{_GRACE_WARNING[lang]} {_HOW_TO_RENEW[lang]}" for lang in ("ja", "en")}
-    else:
-        remedy = {lang: f"{_STALE_WARNING[lang]} {_HOW_TO_RENEW[lang]}" for lang in ("ja", "en")}
+    remedy = _remedy(state)
+    if state in LAPSED_STATES and product is Product.CS:
+        remedy = {lang: f"{_STALE_WARNING[lang]} {remedy[lang]}" for lang in ("ja", "en")}
     return Decision(
+        product=product,
         operation=op,
         state=state,
         allowed=True,
@@ -322,12 +399,46 @@ def _build(state: LicenseState, op: Operation) -> Decision:
     )
 
 
-POLICY_TABLE: Mapping[tuple[LicenseState, Operation], Decision] = MappingProxyType(
-    {(state, op): _build(state, op) for state in LicenseState for op in Operation}
+POLICY_TABLE: Mapping[tuple[Product, LicenseState, Operation], Decision] = MappingProxyType(
+    {
+        (product, state, op): _build(product, state, op)
+        for product in Product
+        for state in LicenseState
+        for op in Operation
+    }
 )
 _TABLE = dict(POLICY_TABLE)
 
 
-def decide(state: LicenseState, operation: Operation) -> Decision:
-    """Look the pair up in the table; unknown values fail loudly with KeyError."""
-    return _TABLE[state, operation]
+def decide(product: Product, state: LicenseState, operation: Operation) -> Decision:
+    """Look the triple up in the table; unknown values fail loudly with KeyError."""
+    return _TABLE[product, state, operation]
+
+
+def decide_all(states: Mapping[Product, LicenseState], operation: Operation) -> Decision:
+    """One operation on a server holding these slots: refused if any product that governs
+    it refuses it (the refusal names that product, C/S Sec. first); otherwise C/S Sec.'s
+    answer. A product without a slot governs nothing, except C/S Sec., without which nothing
+    it governs is allowed (no license, no updates)."""
+    cs = states.get(Product.CS, LicenseState.EXPIRED)
+    first = decide(Product.CS, cs, operation)
+    if not first.allowed:
+        return first
+    for product, state in states.items():
+        if product is Product.CS:
+            continue
+        decision = decide(product, state, operation)
+        if not decision.allowed:
+            return decision
+    return first
+
+
+def stopped_operations(product: Product, state: LicenseState) -> list[Operation]:
+    """What this product's slot in this state refuses, in the FAQ's order: the banner's
+    list of stopped functions is exactly this."""
+    return [op for op in Operation if not decide(product, state, op).allowed]
+
+
+def governed_operations(product: Product) -> list[Operation]:
+    """What would stop if this product's license lapsed, in the FAQ's order."""
+    return [op for op in Operation if op in GOVERNED[product]]

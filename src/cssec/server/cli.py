@@ -29,6 +29,7 @@ from cssec.server.licensing.activation import LicenseEnv, activate_code, check_s
 from cssec.server.licensing.clockguard import server_info
 from cssec.server.licensing.errors import NotInstalled
 from cssec.server.licensing.install import InstallRequest, install_server, read_password_file
+from cssec.server.licensing.refusals import applied_refusal_message
 from cssec.server.licensing.trust import load_trust
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.licensing.view import SlotView, read_licenses
@@ -209,6 +210,8 @@ def _print_slots(slots: list[SlotView], lang: str, *, as_json: bool) -> None:
         )
         for label, value in zip(labels, values, strict=True):
             typer.echo(f"{label}: {value}")
+        if slot.state_note is not None:
+            typer.echo(slot.state_note[lang])
 
 
 @app.command()
@@ -422,6 +425,10 @@ def license_check_online(
     env = _open_env(data)
     outcomes = _run(check_status_online(env, actor="cli"))
     _print_licenses(env, language, as_json=False)
+    for outcome in outcomes:
+        if outcome.applied is not None:
+            message = applied_refusal_message(outcome.product, outcome.applied)
+            typer.echo(message[language], err=True)
     failed = [o for o in outcomes if o.error is not None]
     if failed and failed[0].error is not None:
         raise failed[0].error

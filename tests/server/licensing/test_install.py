@@ -91,6 +91,7 @@ async def test_online_install_with_activation_code(servers: ServerFactory, desk:
             "version_type": "製品版",
             "activation_code": contract.codes["CS"],
             "status": "activated",
+            "stopped": [],
             "expires_on": contract.end.isoformat(),
             "seats": 25,
             "seats_used": 0,

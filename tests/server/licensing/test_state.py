@@ -15,7 +15,7 @@ from tests.helpers.server import Desk, ServerFactory
 
 from cssec.core import policy
 from cssec.core.clock import FakeClock
-from cssec.core.license import LicenseState, grace_end
+from cssec.core.license import LicenseState, Product, grace_end
 from cssec.core.policy import Decision, Operation
 from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.client_logs import add_connection
@@ -24,14 +24,14 @@ from cssec.server.logs.events import Level, add_event
 SRC = Path(__file__).resolve().parents[3] / "src" / "cssec"
 
 
-class AskedTable(dict[tuple[LicenseState, Operation], Decision]):
-    """The policy table, recording which (state, operation) pairs the gates ask for."""
+class AskedTable(dict[tuple[Product, LicenseState, Operation], Decision]):
+    """The policy table, recording which (product, state, operation) triples the gates ask."""
 
     def __init__(self, table: Any) -> None:
         super().__init__(table)
-        self.asked: list[tuple[LicenseState, Operation]] = []
+        self.asked: list[tuple[Product, LicenseState, Operation]] = []
 
-    def __getitem__(self, key: tuple[LicenseState, Operation]) -> Decision:
+    def __getitem__(self, key: tuple[Product, LicenseState, Operation]) -> Decision:
         self.asked.append(key)
         return super().__getitem__(key)
 
@@ -58,7 +58,7 @@ async def test_a_clock_set_back_after_the_grace_period_does_not_revive_the_log_g
             message={"ja": "追記", "en": "appended"},
         )
         session.commit()
-    assert table.asked == [(LicenseState.EXPIRED, Operation.LOG_APPEND_SYSTEM_EVENT)]
+    assert table.asked == [(Product.CS, LicenseState.EXPIRED, Operation.LOG_APPEND_SYSTEM_EVENT)]
 
     table.asked.clear()
     with sessions() as session:
@@ -66,7 +66,9 @@ async def test_a_clock_set_back_after_the_grace_period_does_not_revive_the_log_g
             session, at=clock.now(), client=None, ip="127.0.0.1", action="test", status="ok"
         )
         session.rollback()
-    assert table.asked == [(LicenseState.EXPIRED, Operation.LOG_APPEND_CONNECTION_STATUS)]
+    assert table.asked == [
+        (Product.CS, LicenseState.EXPIRED, Operation.LOG_APPEND_CONNECTION_STATUS)
+    ]
 
 
 async def test_without_a_later_time_seen_the_state_follows_the_clock(
@@ -77,7 +79,8 @@ async def test_without_a_later_time_seen_the_state_follows_the_clock(
     tz = server.app.state.server.tz
     sessions = server.app.state.server.sessionmaker
     for day, state in [
-        (slot.expires_on, LicenseState.ACTIVATED),
+        # Installed offline: never confirmed by the vendor, so "unconfirmed" until expiry.
+        (slot.expires_on, LicenseState.UNCONFIRMED),
         (slot.expires_on + timedelta(days=1), LicenseState.GRACE_PERIOD),
         (grace_end(slot.expires_on, slot.grace_days) + timedelta(days=1), LicenseState.EXPIRED),
     ]:
@@ -101,7 +104,8 @@ def _computes_state(path: Path) -> bool:
     return any(
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name | ast.Attribute)
-        and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "license_state"
+        and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
+        in ("license_state", "slot_license_state")
         for node in ast.walk(tree)
     )
 

@@ -96,8 +96,8 @@ def virus_log(
     now = ctx.clock.now()
     with ctx.sessionmaker() as session:
         state = cs_license_state(session, now=now, tz=ctx.tz)
-        decide(state, SCAN_OPERATIONS[body.scan_type]).raise_if_refused()
-        decide(state, Operation.LOG_APPEND_VIRUS).raise_if_refused()
+        decide(Product.CS, state, SCAN_OPERATIONS[body.scan_type]).raise_if_refused()
+        decide(Product.CS, state, Operation.LOG_APPEND_VIRUS).raise_if_refused()
         add_virus_entries(
             session,
             client,
@@ -127,7 +127,7 @@ def heartbeat(request: Request, client: ClientDep, body: HeartbeatIn) -> Heartbe
     now = ctx.clock.now()
     with ctx.sessionmaker() as session:
         state = cs_license_state(session, now=now, tz=ctx.tz)
-        decide(state, Operation.LOG_APPEND_CONNECTION_STATUS).raise_if_refused()
+        decide(Product.CS, state, Operation.LOG_APPEND_CONNECTION_STATUS).raise_if_refused()
         record_heartbeat(
             session,
             client.id,

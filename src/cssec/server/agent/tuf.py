@@ -28,10 +28,10 @@ from fastapi.responses import Response
 
 from cssec.core.delta import DeltaError, delta_hashes
 from cssec.core.errors import NotFound
-from cssec.core.policy import Component, Operation, decide, distribution_operation
+from cssec.core.policy import Component, Operation, distribution_operation
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import LICENSE_EXPIRED, agent_router
-from cssec.server.licensing.state import cs_license_state
+from cssec.server.licensing.state import license_decision
 from cssec.server.updates import tuf_mirror
 from cssec.server.updates.service import Installed, read_installed
 from cssec.server.updates.store import ComponentStore
@@ -46,8 +46,8 @@ _NOT_HELD = {"description": "not_found: this server does not hold that file"}
 def _gate(request: Request, operation: Operation) -> None:
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        state = cs_license_state(session, now=ctx.clock.now(), tz=ctx.tz)
-    decide(state, operation).raise_if_refused()
+        decision = license_decision(session, operation, now=ctx.clock.now(), tz=ctx.tz)
+    decision.raise_if_refused()
 
 
 def _installed(request: Request) -> Installed:

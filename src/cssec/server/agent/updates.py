@@ -19,10 +19,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cssec.core.errors import NotFound
-from cssec.core.policy import Component, Operation, decide, distribution_operation
+from cssec.core.policy import Component, Operation, distribution_operation
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import agent_router
-from cssec.server.licensing.state import cs_license_state
+from cssec.server.licensing.state import check_license, cs_license_state
 from cssec.server.logs.update_logs import UpdateResult, add_client_log
 from cssec.server.updates.errors import ComponentsUnavailable
 from cssec.server.updates.service import read_installed
@@ -49,8 +49,7 @@ def get_manifest(request: Request, client: ClientDep) -> JSONResponse:
     """Verify it with the vendor keys received at enrollment (core.components.verify_manifest)."""
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        state = cs_license_state(session, now=ctx.clock.now(), tz=ctx.tz)
-        decide(state, Operation.CLIENT_MANUAL_UPDATE).raise_if_refused()
+        check_license(session, Operation.CLIENT_MANUAL_UPDATE, now=ctx.clock.now(), tz=ctx.tz)
         installed = read_installed(session)
     if installed.envelope is None:
         raise ComponentsUnavailable()
@@ -103,8 +102,7 @@ def get_file(
         raise NotFound() from None
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
-        state = cs_license_state(session, now=ctx.clock.now(), tz=ctx.tz)
-        decide(state, distribution_operation(chosen)).raise_if_refused()
+        check_license(session, distribution_operation(chosen), now=ctx.clock.now(), tz=ctx.tz)
         installed = read_installed(session)
     store = ComponentStore(ctx.data.root)
     for manifest in (installed.current, installed.previous):

@@ -31,7 +31,17 @@ class License(BaseModel):
     product_name: str = Field(description="In the request's language")
     version_type: str = Field(description="In the request's language (製品版 / Full version)")
     activation_code: str = Field(description="XX-XXXX-XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
-    status: Literal["activated", "grace_period", "expired", "revoked"]
+    status: Literal[
+        "activated", "grace_period", "expired", "revoked", "rejected", "unconfirmed"
+    ] = Field(
+        description="`unconfirmed`: accepted offline on its format and check character, not "
+        "yet confirmed by the license server (refuses nothing). `revoked` / `rejected`: the "
+        "license server signed that the code is revoked / not one it issued."
+    )
+    stopped: list[str] = Field(
+        description="The operations this slot refuses now (core.policy), the same list the "
+        "Web manager's banner shows and the gates enforce; empty while nothing is refused."
+    )
     expires_on: date
     seats: int = Field(description="Seats of the license (clients it covers)")
     seats_used: int = Field(

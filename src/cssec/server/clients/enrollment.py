@@ -28,14 +28,14 @@ from sqlalchemy.orm import Session
 
 from cssec.core.install_tokens import join_install_token, split_install_token
 from cssec.core.names import HOST_NAME, check_name
-from cssec.core.policy import Operation, decide
+from cssec.core.policy import Operation
 from cssec.server.clients.errors import (
     AutoPccNotAllowed,
     InstallTokenExpired,
     InstallTokenInvalid,
     InstallTokenWrongHost,
 )
-from cssec.server.licensing.state import cs_license_state
+from cssec.server.licensing.state import check_license
 from cssec.server.logs.client_logs import add_connection
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import Client, ConnectionLogEntry, InstallToken
@@ -215,7 +215,7 @@ def enroll_client(
 ) -> Enrolled:
     """A new client and its token, or the CssecError saying why not (nothing written)."""
     check_name(request.hostname, HOST_NAME)
-    decide(cs_license_state(session, now=now, tz=tz), request.route.operation).raise_if_refused()
+    check_license(session, request.route.operation, now=now, tz=tz)
     token_row: InstallToken | None = None
     if request.route is Route.AUTOPCC:
         if not in_networks(request.ip, autopcc_networks):

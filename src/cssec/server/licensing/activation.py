@@ -22,6 +22,7 @@ from cssec.core.codes import parse_activation_code
 from cssec.core.errors import (
     CssecError,
     ExpiredActivationCode,
+    InvalidActivationCode,
     RevokedActivationCode,
     VendorUnreachable,
 )
@@ -30,6 +31,13 @@ from cssec.core.signing import VerifyingKey, follow_endorsements
 from cssec.server.clients.seats import DEFAULT_SEAT_WINDOW_DAYS, seats_used
 from cssec.server.licensing.clockguard import observe_time, server_info
 from cssec.server.licensing.errors import UntrustedStatement, VendorKeyRequired
+from cssec.server.licensing.refusals import (
+    CONFIRMED_STATES,
+    CodeRejected,
+    apply_rejection,
+    confirmation_required,
+    held_refusal,
+)
 from cssec.server.licensing.replacement import (
     ConfirmationRequired,
     Replacement,
@@ -43,6 +51,7 @@ from cssec.server.licensing.statements import (
     VerifiedStatement,
     new_nonce,
     verify_envelope,
+    verify_rejection,
     verify_revocation,
 )
 from cssec.server.licensing.trust import VendorTrust, chain_endorsements, pin_keys
@@ -78,6 +87,8 @@ class CheckOutcome:
     error: CssecError | None = None
     old_expiry: date | None = None
     new_expiry: date | None = None
+    applied: str | None = None
+    """"revoked" or "rejected" when the vendor's signed refusal was applied to the slot."""
 
 
 def _name(product: Product) -> dict[str, str]:
@@ -211,7 +222,8 @@ async def fetch_statement(
 ) -> VerifiedStatement:
     """The vendor's statement for `code`, verified and bound to a fresh nonce. A revoked
     code's refusal with a valid signed revocation raises CodeRevoked; without one it stays
-    the vendor's plain refusal (a failed check that changes nothing). `seats_used` (the
+    the vendor's plain refusal (a failed check that changes nothing); likewise a code the
+    vendor did not issue, with a signed "invalid" statement, raises CodeRejected. `seats_used` (the
     clients in use) goes along for the vendor's history; it changes nothing here."""
     pinned = await trusted_keys(env, vendor)
     nonce = new_nonce()
@@ -226,6 +238,17 @@ async def fetch_statement(
         keys = await keys_for(env, vendor, pinned, proof)
         raise CodeRevoked(
             verify_revocation(
+                proof, keys, activation_code=code, server_id=server_id, product=product,
+                nonce=nonce,
+            )
+        ) from None  # fmt: skip
+    except InvalidActivationCode as refused:
+        proof = refused.fields.get("refusal")
+        if proof is None:
+            raise  # a bare refusal: a failed check that changes nothing
+        keys = await keys_for(env, vendor, pinned, proof)
+        raise CodeRejected(
+            verify_rejection(
                 proof, keys, activation_code=code, server_id=server_id, product=product,
                 nonce=nonce,
             )
@@ -299,7 +322,10 @@ async def enter_code(
     Order: the code's own structure and check character; then the vendor's signed status
     (whose contract end wins, since an online renewal keeps the code); when the vendor
     cannot be reached or its answer cannot be trusted, the code's encoded expiry, logged
-    as not confirmed online. A refusal changes nothing and is logged. A code that would
+    as not confirmed online, unless the product's slot holds the vendor's signed
+    revocation or rejection: then only the vendor's signed activated / grace answer for the
+    new code lets it in, and anything else is refused (`VendorConfirmationRequired`). A
+    refusal changes nothing and is logged. A code that would
     lower a live license (earlier expiry, fewer seats, another contract: `replacement`)
     raises ConfirmationRequired, changing nothing, unless `confirm`; a confirmed one is
     logged as a warning.
@@ -317,6 +343,8 @@ async def enter_code(
         _record_refusal(env, error, text=text, product=product, actor=actor)
         raise error
     code = check.value
+    with env.sessionmaker() as session:
+        held = held_refusal(find_slot(session, code.product))
 
     statement: VerifiedStatement | None = None
     unconfirmed: CssecError | None = None
@@ -338,6 +366,10 @@ async def enter_code(
             raise
     else:
         unconfirmed = VendorUnreachable(cause="no license service configured")
+    if held is not None and (statement is None or statement.vendor_state not in CONFIRMED_STATES):
+        error = _unconfirmed_refusal(code.product, held, statement, unconfirmed)
+        _record_refusal(env, error, text=text, product=product, actor=actor)
+        raise error
 
     expires_on = statement.contract_end if statement else code.expires_on
     grace_days = statement.grace_days if statement else DEFAULT_GRACE_DAYS
@@ -366,6 +398,22 @@ async def enter_code(
         )
         session.flush()
         return Activation(slot_view(slot, today, used=used), replacement)
+
+
+def _unconfirmed_refusal(
+    product: Product,
+    held: str,
+    statement: VerifiedStatement | None,
+    unconfirmed: CssecError | None,
+) -> CssecError:
+    """Why a code for a slot holding the vendor's signed refusal is not let in: the vendor
+    could not confirm it (`VendorConfirmationRequired`), or it signed a state that is not
+    activated or grace (the code's contract has ended)."""
+    if unconfirmed is not None or statement is None:
+        return confirmation_required(
+            product, held, unconfirmed or VendorUnreachable(cause="unknown")
+        )
+    return ExpiredActivationCode(expires_on=statement.contract_end.isoformat())
 
 
 UNCHANGED = {
@@ -449,6 +497,7 @@ def _apply_statement(
         slot.seats = statement.seats
         slot.version_type = statement.version_type.value
         slot.confirmed_online = True
+        slot.rejected_at = None  # the vendor now vouches for the very code it had refused
         slot.statement = statement.envelope
         slot.statement_issued_at = statement.issued_at
         slot.last_success = now
@@ -578,7 +627,16 @@ async def check_status_online(
                 outcomes.append(_apply_statement(env, product, code, statement, actor=actor))
             except CodeRevoked as revoked:
                 _apply_revocation(env, product, code, revoked, actor=actor)
-                outcomes.append(CheckOutcome(product=product, ok=False, error=revoked))
+                outcomes.append(
+                    CheckOutcome(product=product, ok=False, error=revoked, applied="revoked")
+                )
+            except CodeRejected as rejected:
+                apply_rejection(
+                    env.sessionmaker, product, code, rejected, now=env.clock.now(), actor=actor
+                )
+                outcomes.append(
+                    CheckOutcome(product=product, ok=False, error=rejected, applied="rejected")
+                )
             except CssecError as exc:
                 _record_failure(env, product, code, exc, actor=actor)
                 outcomes.append(CheckOutcome(product=product, ok=False, error=exc))

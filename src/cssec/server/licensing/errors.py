@@ -45,9 +45,14 @@ class NotInstalled(CssecError):
     code = "not_installed"
     status = 500
     message_ja = (
-        "{path}にサーバがインストールされていません。先に cssec server installを実行してください。"
+        "{path}にサーバがインストールされていません。インストール済みのデータディレクトリを "
+        "--data DIR または環境変数 CSSEC_SERVER_DATA_DIR で指定するか、先に「cssec server "
+        "install」を実行してください。"
     )
-    message_en = "No server is installed in {path}. Run cssec server install first."
+    message_en = (
+        "No server is installed in {path}. Name the installed data directory with --data DIR "
+        "or CSSEC_SERVER_DATA_DIR, or run `cssec server install` first."
+    )
 
 
 class VendorKeyRequired(CssecError):
@@ -81,4 +86,28 @@ class UntrustedVendorKey(CssecError):
         "The license service's public keys do not match the trusted key ({expected}). Nothing "
         "was changed. Check the vendor URL and that the fingerprint came from the license "
         "service's operator (the connection may have been tampered with)."
+    )
+
+
+class VendorConfirmationRequired(CssecError):
+    """A new code for a product whose slot holds the vendor's signed revocation or
+    rejection, entered while the vendor could not confirm it: refused, nothing changed.
+    Without this, a self-made code typed in while the vendor is unreachable would undo a
+    revocation."""
+
+    code = "vendor_confirmation_required"
+    status = 409
+    message_ja = (
+        "{product_ja}のアクティベーションコードはライセンスサーバで{held_ja}ため、新しいコードは"
+        "ライセンスサーバで確認できたときにだけ有効になります。今回は確認できませんでした"
+        "（{cause_ja}）。何も変更していません。ライセンスサーバに接続できることを確認して、"
+        "もう一度アクティベートしてください。インターネットに接続できない環境の場合や、"
+        "新しいコードが必要な場合は、法人お問合せ窓口にお問い合わせください。"
+    )
+    message_en = (
+        "The license server has {held_en} the {product_en} activation code, so a new code takes "
+        "effect only once the license server confirms it. It could not be confirmed this time "
+        "({cause_en}). Nothing was changed. Make sure the server can reach the license "
+        "server and activate again. Without Internet access, or for a new code, contact "
+        "corporate support."
     )

@@ -33,7 +33,7 @@ __all__ = [
     "terms_of_slot",
 ]
 
-LIVE_STATES = (LicenseState.ACTIVATED, LicenseState.GRACE_PERIOD)
+LIVE_STATES = (LicenseState.ACTIVATED, LicenseState.UNCONFIRMED, LicenseState.GRACE_PERIOD)
 
 FIELD_LABELS = {
     "product": {"ja": "製品", "en": "Product"},

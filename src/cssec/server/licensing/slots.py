@@ -45,6 +45,7 @@ def store_slot(
         return slot
     if slot.activation_code != code.text:
         slot.revoked_at = None  # a revocation is of one code; another code starts afresh
+        slot.rejected_at = None
     slot.activation_code = code.text
     slot.activated_at = now
     slot.last_attempt = now if statement else None

@@ -151,3 +151,64 @@ def verify_revocation(
         revoked_at=revoked_at.astimezone(UTC),
         envelope=dict(envelope),
     )
+
+
+REJECTION_STATES = frozenset({"invalid", "unknown"})
+"""What a vendor signs about a well-formed code it did not issue."""
+
+
+@dataclass(frozen=True)
+class VerifiedRejection:
+    """The vendor's signed word, for this server, this code and this request, that the code
+    is not one it issued (state "invalid" or "unknown")."""
+
+    product: Product
+    activation_code: str
+    vendor_state: str
+    issued_at: datetime
+    envelope: dict[str, Any]
+
+
+def verify_rejection(
+    envelope: object,
+    keys: Mapping[str, VerifyingKey],
+    *,
+    activation_code: str,
+    server_id: str,
+    product: Product,
+    nonce: str,
+) -> VerifiedRejection:
+    """A rejection the server may act on, or UntrustedStatement: the signature with a pinned
+    key, then the same bindings as a status statement (version, nonce, code, server,
+    product) and a state in REJECTION_STATES. It carries no contract terms to check."""
+    if not isinstance(envelope, Mapping):
+        raise UntrustedStatement(reason="malformed_statement")
+    check = verify_statement(envelope, keys)
+    if not check.ok or check.statement is None:
+        raise UntrustedStatement(reason=check.reason or "bad_signature")
+    st = check.statement
+    if st.get("nonce") != nonce:
+        raise UntrustedStatement(reason="nonce_mismatch" if "nonce" in st else "nonce_missing")
+    if st.get("v") != STATEMENT_VERSION:
+        raise UntrustedStatement(reason="unsupported_statement_version")
+    if st.get("activation_code") != activation_code:
+        raise UntrustedStatement(reason="activation_code_mismatch")
+    if st.get("server_id") != server_id:
+        raise UntrustedStatement(reason="server_id_mismatch")
+    if st.get("product") != product.value:
+        raise UntrustedStatement(reason="product_mismatch")
+    if st.get("state") not in REJECTION_STATES:
+        raise UntrustedStatement(reason="not_a_rejection")
+    try:
+        issued_at = datetime.fromisoformat(str(st["issued_at"]).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        raise UntrustedStatement(reason="malformed_statement") from None
+    if issued_at.tzinfo is None:
+        raise UntrustedStatement(reason="malformed_statement")
+    return VerifiedRejection(
+        product=product,
+        activation_code=activation_code,
+        vendor_state=str(st["state"]),
+        issued_at=issued_at.astimezone(UTC),
+        envelope=dict(envelope),
+    )

@@ -69,6 +69,7 @@ _PASSED_FIELDS = (
     "operation_en",
     "state",
     "revocation",
+    "refusal",
 )
 
 

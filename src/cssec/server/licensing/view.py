@@ -17,6 +17,7 @@ from cssec.core.license import (
     VersionType,
     grace_end,
 )
+from cssec.core.policy import stopped_operations
 from cssec.server.clients.seats import DEFAULT_SEAT_WINDOW_DAYS, seats_used
 from cssec.server.licensing.clockguard import TimeView, observe_time
 from cssec.server.licensing.state import slot_state
@@ -24,6 +25,42 @@ from cssec.server.models import LicenseSlot
 
 PRODUCT_ORDER = (Product.CS, Product.DCS)
 WARN_DAYS_BEFORE = 90
+
+
+STATE_NOTES: dict[LicenseState, dict[str, str]] = {
+    LicenseState.UNCONFIRMED: {
+        "ja": (
+            "このアクティベーションコードはライセンスサーバでまだ確認されていません"
+            "（コードの形式とチェック文字で受け付けました）。接続できるようになったら"
+            "[ステータスをオンラインで確認]を押してください。"
+        ),
+        "en": (
+            "This activation code has not yet been confirmed by the license server (it was "
+            "accepted on its format and check character). Press Check status online once the "
+            "server can reach it."
+        ),
+    },
+    LicenseState.REVOKED: {
+        "ja": (
+            "ライセンスサーバが署名付きで失効を回答しました。新しいコードはライセンスサーバで"
+            "確認されてから有効になります。"
+        ),
+        "en": (
+            "The license server signed that this code is revoked. A new code takes effect "
+            "once the license server confirms it."
+        ),
+    },
+    LicenseState.REJECTED: {
+        "ja": (
+            "ライセンスサーバが署名付きで、このコードを発行していないと回答しました。"
+            "新しいコードはライセンスサーバで確認されてから有効になります。"
+        ),
+        "en": (
+            "The license server signed that it never issued this code. A new code takes "
+            "effect once the license server confirms it."
+        ),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +102,13 @@ class SlotView:
 
     @property
     def expiry_near(self) -> bool:
-        return self.state is LicenseState.ACTIVATED and self.days_to_expiry <= WARN_DAYS_BEFORE
+        live = self.state in (LicenseState.ACTIVATED, LicenseState.UNCONFIRMED)
+        return live and self.days_to_expiry <= WARN_DAYS_BEFORE
+
+    @property
+    def state_note(self) -> dict[str, str] | None:
+        """What the state means for the administrator, beside it on 製品ライセンス."""
+        return STATE_NOTES.get(self.state)
 
     def to_api(self, lang: str) -> dict[str, Any]:
         """The DESIGN.md shape, labels in the request's language."""
@@ -75,6 +118,7 @@ class SlotView:
             "version_type": self.version_type.label(lang),
             "activation_code": self.formatted_code,
             "status": self.state.value,
+            "stopped": [op.value for op in stopped_operations(self.product, self.state)],
             "expires_on": self.expires_on.isoformat(),
             "seats": self.seats,
             "seats_used": self.seats_used,

@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy.orm import Session
 
 from cssec.core.clock import zone
+from cssec.core.license import Product
 from cssec.core.policy import Operation, decide
 from cssec.server.licensing.state import cs_license_state
 
@@ -25,4 +26,4 @@ def check_log_append(session: Session, operation: Operation, at: datetime) -> No
     """Raise the policy's refusal when appending to that log is not allowed at `at`."""
     tz = session.info.get(TZ_INFO_KEY)
     state = cs_license_state(session, now=at, tz=tz if isinstance(tz, tzinfo) else zone(None))
-    decide(state, operation).raise_if_refused()
+    decide(Product.CS, state, operation).raise_if_refused()

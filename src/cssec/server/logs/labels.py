@@ -38,6 +38,10 @@ EVENT_KIND_LABELS: dict[str, Label] = {
     "license.check_failed": {"ja": "オンライン確認の失敗", "en": "Online check failed"},
     "license.check_caught_up": {"ja": "確認の再実行", "en": "Missed check run"},
     "license.revoked": {"ja": "ライセンスの失効", "en": "License revoked"},
+    "license.rejected": {
+        "ja": "ライセンスの無効（ライセンスサーバの回答）",
+        "en": "License refused by the license server",
+    },
     "license.request_written": {"ja": "更新要求ファイルの作成", "en": "Renewal request written"},
     "license.renewed_by_file": {"ja": "更新応答ファイルの取り込み", "en": "Renewal file imported"},
     "clock.rollback": {"ja": "時刻の巻き戻し", "en": "Clock set back"},
@@ -152,6 +156,11 @@ CONNECTION_RESULT_LABELS: dict[str, Label] = {
     },
     "rate_limited": {"ja": "要求が多すぎます", "en": "Too many requests"},
     "license_expired": {"ja": "ライセンスの期限切れ", "en": "License expired"},
+    "license_revoked": {"ja": "ライセンスの失効", "en": "License revoked"},
+    "license_rejected": {
+        "ja": "ライセンスの無効（ライセンスサーバの回答）",
+        "en": "License refused by the license server",
+    },
 }
 CONNECTION_OK = ("ok", "online")
 

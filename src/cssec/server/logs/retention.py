@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock
 from cssec.core.errors import CssecError
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
 from cssec.server.background import ClockLoop, Sleep
 from cssec.server.licensing.state import cs_license_state
@@ -120,7 +120,7 @@ def update_log_settings(
     actor: str,
 ) -> LogManagementSettings:
     """Save the retentions (every log must be given); commits with a system event."""
-    decide(state, Operation.LOG_SETTINGS_CHANGE).raise_if_refused()
+    decide(Product.CS, state, Operation.LOG_SETTINGS_CHANGE).raise_if_refused()
     checked = {kind: _check_days(kind, days[kind]) for kind in LogKind}
     row = _stored(session)
     before = retention(row)
@@ -175,7 +175,7 @@ def purge_logs(
     """Delete entries older than each log's age in days (default: its retention; logs kept
     forever are skipped; an explicit 0 deletes every entry). Commits with a system event
     naming the counts, which the purge itself never deletes."""
-    decide(state, Operation.LOG_SETTINGS_CHANGE).raise_if_refused()
+    decide(Product.CS, state, Operation.LOG_SETTINGS_CHANGE).raise_if_refused()
     if older_than is None:
         ages = {k: v for k, v in retention(read_log_settings(session)).items() if v > 0}
     else:

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Component, Operation, decide
 from cssec.server.logs.gate import check_log_append
 from cssec.server.models import ClientUpdateLog, ServerUpdateLog
@@ -70,6 +70,18 @@ CLIENT_MESSAGES: dict[str, dict[str, str]] = {
         "ライセンスを更新してください。",
         "en": "The server refused to distribute components because the license has expired. "
         "Renew the license.",
+    },
+    "license_revoked": {
+        "ja": "ライセンスサーバでアクティベーションコードが失効処理されているため、サーバが"
+        "コンポーネントの配信を拒否しました。法人お問合せ窓口にお問い合わせください。",
+        "en": "The server refused to distribute components because the license server revoked "
+        "the activation code. Contact corporate support.",
+    },
+    "license_rejected": {
+        "ja": "ライセンスサーバがアクティベーションコードを無効と回答したため、サーバが"
+        "コンポーネントの配信を拒否しました。法人お問合せ窓口にお問い合わせください。",
+        "en": "The server refused to distribute components because the license server refused "
+        "the activation code. Contact corporate support.",
     },
     "server_unreachable": {
         "ja": "クライアントがサーバに接続できませんでした。",
@@ -171,7 +183,7 @@ def add_client_log(
     message_params: dict[str, Any] | None = None,
 ) -> ClientUpdateLog:
     # Always allowed; asked anyway so the policy table stays the one place.
-    decide(state, Operation.LOG_APPEND_UPDATE_CLIENT).raise_if_refused()
+    decide(Product.CS, state, Operation.LOG_APPEND_UPDATE_CLIENT).raise_if_refused()
     row = ClientUpdateLog(
         at=at,
         client_id=client_id[:64],

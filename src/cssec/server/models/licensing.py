@@ -55,6 +55,9 @@ class LicenseSlot(Base):
     # Set only from the vendor's signed, nonce-bound "revoked" statement for this very code;
     # cleared when another code is activated.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set only from the vendor's signed, nonce-bound "invalid" answer for this very code (a
+    # code it never issued); cleared when another code is activated.
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # When the clients seen lately first exceeded `seats` (None: within the seats); one
     # system event and one mail per crossing (clients.seats).
     seats_over_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

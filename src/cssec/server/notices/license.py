@@ -179,7 +179,7 @@ def record_license_notices(
     for row in session.scalars(select(LicenseSlot).order_by(LicenseSlot.id)).all():
         view = slot_view(row, today)
         product, expiry = view.product, view.expires_on.isoformat()
-        if view.state is LicenseState.ACTIVATED:
+        if view.state in (LicenseState.ACTIVATED, LicenseState.UNCONFIRMED):
             stage = expiry_stage(view.days_to_expiry)
             if stage is not None:
                 key = f"license.expiring:{product.value}:{expiry}:{stage}"

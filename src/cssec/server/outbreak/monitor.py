@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cssec.core.errors import CssecError, NotFound
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import OutbreakAlert, OutbreakMonitorSettings, VirusLogEntry
@@ -123,7 +123,7 @@ def update_monitor(
     session: Session, form: MonitorForm, *, now: datetime, state: LicenseState, actor: str
 ) -> OutbreakMonitorSettings:
     """Save the settings; commits with a system event."""
-    decide(state, Operation.OUTBREAK_MONITOR).raise_if_refused()
+    decide(Product.CS, state, Operation.OUTBREAK_MONITOR).raise_if_refused()
     form = validate(form)
     row = session.get(OutbreakMonitorSettings, 1)
     if row is None:
@@ -173,7 +173,7 @@ def latest_alert(session: Session) -> OutbreakAlert | None:
 def check_outbreak(session: Session, *, now: datetime, state: LicenseState) -> OutbreakAlert | None:
     """Evaluate the window ending `now` after virus-log entries were committed; raise and
     commit an alert (with its system event) when the threshold is crossed anew."""
-    decide(state, Operation.OUTBREAK_MONITOR).raise_if_refused()
+    decide(Product.CS, state, Operation.OUTBREAK_MONITOR).raise_if_refused()
     settings = read_monitor(session)
     if not settings.enabled:
         return None
@@ -273,7 +273,7 @@ def list_alerts(
 def acknowledge_alert(
     session: Session, alert_id: int, *, now: datetime, state: LicenseState, actor: str
 ) -> OutbreakAlert:
-    decide(state, Operation.OUTBREAK_MONITOR).raise_if_refused()
+    decide(Product.CS, state, Operation.OUTBREAK_MONITOR).raise_if_refused()
     alert = session.get(OutbreakAlert, alert_id)
     if alert is None:
         raise NotFound()

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
 from cssec.server.clients.errors import ClientNotFound
 from cssec.server.logs.events import Level, add_event
@@ -123,7 +123,7 @@ def set_policy(
     session: Session, draft: PolicyDraft, *, state: LicenseState, now: datetime, actor: str
 ) -> OutbreakPolicy:
     """Save a new policy (not deployed yet); one system event; commits."""
-    decide(state, Operation.OUTBREAK_PREVENTION_SET).raise_if_refused()
+    decide(Product.CS, state, Operation.OUTBREAK_PREVENTION_SET).raise_if_refused()
     policy = OutbreakPolicy(created_at=now, created_by=actor, **_summary(draft))
     session.add(policy)
     session.flush()
@@ -184,7 +184,7 @@ def deploy_policy(
     actor: str,
 ) -> int:
     """Deploy the current policy to the clients (None: all); one event; commits."""
-    decide(state, Operation.OUTBREAK_PREVENTION_DEPLOY).raise_if_refused()
+    decide(Product.CS, state, Operation.OUTBREAK_PREVENTION_DEPLOY).raise_if_refused()
     policy = current_policy(session)
     if policy is None:
         raise NoOutbreakPolicy()
@@ -232,7 +232,7 @@ def release_policy(
     actor: str,
 ) -> int:
     """Release outbreak prevention on the clients (None: every client it is deployed to)."""
-    decide(state, Operation.OUTBREAK_PREVENTION_RELEASE).raise_if_refused()
+    decide(Product.CS, state, Operation.OUTBREAK_PREVENTION_RELEASE).raise_if_refused()
     clients = _targets(session, client_ids)
     existing = _assignments(session, (c.id for c in clients))
     chosen = [c for c in clients if c.id in existing and existing[c.id].action == DEPLOY]
@@ -271,7 +271,7 @@ def heartbeat_outbreak(
         return None
     if row.action == RELEASE and row.applied:
         return None
-    if not decide(state, ACTION_OPERATIONS[row.action]).allowed:
+    if not decide(Product.CS, state, ACTION_OPERATIONS[row.action]).allowed:
         return None
     policy = session.get(OutbreakPolicy, row.policy_id)
     if policy is None:
@@ -296,7 +296,7 @@ def record_applied(
     now: datetime,
 ) -> OutbreakAssignment:
     """What the client did with its instruction; one event; commits."""
-    decide(state, ACTION_OPERATIONS[action]).raise_if_refused()
+    decide(Product.CS, state, ACTION_OPERATIONS[action]).raise_if_refused()
     row = session.scalars(
         select(OutbreakAssignment).where(OutbreakAssignment.client_id == client.id)
     ).first()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
 from cssec.server.clients.errors import ClientNotFound
-from cssec.server.licensing.state import cs_license_state
+from cssec.server.licensing.state import check_license, cs_license_state
 from cssec.server.licensing.view import read_licenses
 from cssec.server.logs.client_logs import Detection, add_virus_entries
 from cssec.server.logs.events import Level, add_event
@@ -68,7 +68,7 @@ def dcs_licensed(session: Session, *, now: datetime, tz: tzinfo) -> bool:
 def check_cleanup_allowed(session: Session, *, now: datetime, tz: tzinfo) -> LicenseState:
     """The C/S Sec. state, or the refusal: the policy first, then the DCS slot."""
     state = cs_license_state(session, now=now, tz=tz)
-    decide(state, Operation.DAMAGE_CLEANUP_RUN).raise_if_refused()
+    decide(Product.CS, state, Operation.DAMAGE_CLEANUP_RUN).raise_if_refused()
     if not dcs_licensed(session, now=now, tz=tz):
         raise DcsNotLicensed()
     return state
@@ -131,7 +131,7 @@ def heartbeat_cleanups(
     session: Session, client_id: int, *, state: LicenseState, dcs: bool, now: datetime
 ) -> list[dict[str, Any]]:
     """The requests to hand the client now, marked delivered. The caller commits."""
-    if not dcs or not decide(state, Operation.DAMAGE_CLEANUP_RUN).allowed:
+    if not dcs or not decide(Product.CS, state, Operation.DAMAGE_CLEANUP_RUN).allowed:
         return []
     rows = session.scalars(
         select(CleanupRequest)
@@ -165,7 +165,7 @@ def record_cleanup_result(
     """Land the results in the virus log and finish the request; commits. False when the
     request was already finished (nothing written again)."""
     check_cleanup_allowed(session, now=now, tz=tz)
-    decide(cs_license_state(session, now=now, tz=tz), Operation.LOG_APPEND_VIRUS).raise_if_refused()
+    check_license(session, Operation.LOG_APPEND_VIRUS, now=now, tz=tz)
     request: CleanupRequest | None = None
     if request_id is not None:
         request = session.get(CleanupRequest, request_id)

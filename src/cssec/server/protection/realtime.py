@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
 from cssec.server.clients.errors import ClientNotFound
 from cssec.server.logs.events import Level, add_event
@@ -118,7 +118,7 @@ def heartbeat_realtime(
     if running is not None:
         row.running = running
         row.running_reported_at = now
-    allowed = decide(state, Operation.REALTIME_SCAN).allowed
+    allowed = decide(Product.CS, state, Operation.REALTIME_SCAN).allowed
     return RealtimeSetting(on=row.realtime_scan and allowed, folders=row.realtime_folders)
 
 
@@ -142,7 +142,7 @@ def set_client_realtime(
 ) -> list[Client]:
     """Set the switch of the given clients; one system event; commits."""
     if setting.on:
-        decide(state, Operation.REALTIME_SCAN).raise_if_refused()
+        decide(Product.CS, state, Operation.REALTIME_SCAN).raise_if_refused()
     clients = list(session.scalars(select(Client).where(Client.id.in_(list(client_ids)))))
     missing = set(client_ids) - {c.id for c in clients}
     if missing:
@@ -180,7 +180,7 @@ def set_realtime_defaults(
     """Change the default for new clients; existing clients keep theirs. Returns how many
     clients were pinned to the old defaults. One system event; commits."""
     if setting.on:
-        decide(state, Operation.REALTIME_SCAN).raise_if_refused()
+        decide(Product.CS, state, Operation.REALTIME_SCAN).raise_if_refused()
     have = select(ClientRealtime.client_id)
     unpinned = list(session.scalars(select(Client.id).where(Client.id.not_in(have))))
     for client_id in unpinned:

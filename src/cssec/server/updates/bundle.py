@@ -42,6 +42,7 @@ from tuf.ngclient import FetcherInterface, Updater
 from cssec.core.codes import parse_activation_code
 from cssec.core.components import Manifest
 from cssec.core.errors import CssecError
+from cssec.core.license import Product
 from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import VerifyingKey, follow_endorsements, verify_statement
 from cssec.server.licensing.activation import LicenseEnv
@@ -289,7 +290,7 @@ async def import_bundle(env: LicenseEnv, data: bytes, *, actor: str) -> UpdateOu
     with env.sessionmaker() as session:
         state = cs_license_state(session, now=now, tz=env.tz)
         current = versions_of(read_installed(session).current)
-    decision = decide(state, Operation.ACTIVEUPDATE_DOWNLOAD)
+    decision = decide(Product.CS, state, Operation.ACTIVEUPDATE_DOWNLOAD)
     if not decision.allowed:
         message = {
             lang: f"{decision.message_in(lang)} {decision.remedy_in(lang)}" for lang in ("ja", "en")

@@ -189,7 +189,7 @@ def _log(
 
 def _failure(error: CssecError, versions: dict[Component, int]) -> UpdateOutcome:
     if isinstance(error, LicenseExpired):
-        result, cause = UpdateResult.REFUSED, "license_expired"
+        result, cause = UpdateResult.REFUSED, error.code
     elif isinstance(error, ComponentUpdateFailed):
         result, cause = UpdateResult.FAILED, error.cause
     else:
@@ -211,7 +211,7 @@ async def update_components(
         installed = read_installed(session)
     current_versions = versions_of(installed.current)
     poll = trigger == "schedule"
-    decision = decide(state, Operation.ACTIVEUPDATE_DOWNLOAD)
+    decision = decide(Product.CS, state, Operation.ACTIVEUPDATE_DOWNLOAD)
     if not decision.allowed:
         refused = refusal(decision)
         message = {

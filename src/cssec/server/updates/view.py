@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cssec.core.components import ComponentVersion, format_timestamp
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Component, Decision, Operation, decide
 from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.update_logs import latest_server_log
@@ -93,6 +93,6 @@ def read_overview(
         can_roll_back=installed.previous is not None,
         last_log=latest_server_log(session),
         state=state,
-        download=decide(state, Operation.ACTIVEUPDATE_DOWNLOAD),
+        download=decide(Product.CS, state, Operation.ACTIVEUPDATE_DOWNLOAD),
         stale_since=since if since is not None and since <= now else None,
     )

@@ -2,6 +2,11 @@
 what to do; and the seat count when it is over the seats. Bilingual dicts, picked by the
 page's language.
 
+The list of stopped functions is `core.policy.stopped_operations(product, state)`, the very
+table the gates ask, so a banner can never claim a stop the gates do not make (a Damage
+Cleanup Services revocation names only its template's distribution). The header badge
+comes from the same banner and names the product whose license lapsed.
+
 Before the expiry the banner follows the reminder stages of the mails (90, 60 and 30 days
 ahead, `notices.license.expiry_stage`): a warning from 90 days, danger from 30. In grace it
 counts the days left; expired, it lists what has stopped."""
@@ -12,7 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from cssec.core.license import LicenseState, Product
-from cssec.core.policy import RESTRICTED_AFTER_GRACE, Operation, decide
+from cssec.core.policy import (
+    RESTRICTED_AFTER_GRACE,
+    Operation,
+    decide,
+    governed_operations,
+    stopped_operations,
+)
 from cssec.server.licensing.clockguard import TimeView
 from cssec.server.licensing.view import SlotView
 from cssec.server.notices.license import expiry_stage
@@ -48,6 +59,10 @@ class Banner:
     items_title: dict[str, str]
     kind: str = "license"
     """What it is about, for the page (data-banner): license, seats, clock."""
+    badge: dict[str, str] | None = None
+    """The header's short word for a lapsed license, naming the product (None: no badge)."""
+    badge_id: str = ""
+    """The badge's data-testid."""
 
 
 def _ops(ops: list[Operation]) -> list[dict[str, str]]:
@@ -55,17 +70,47 @@ def _ops(ops: list[Operation]) -> list[dict[str, str]]:
 
 
 def stopped_by(slot: SlotView) -> list[Operation]:
-    """What stops when this slot lapses: the C/S Sec. license gates every distribution and
-    update (core.policy); Damage Cleanup Services' own license, only its template."""
-    if slot.product is Product.DCS:
-        return [Operation.DISTRIBUTE_DAMAGE_CLEANUP_TEMPLATE]
-    return RESTRICTED
+    """What this slot refuses now (`core.policy.stopped_operations`) or, while it still
+    allows everything, what would stop when it lapses (`core.policy.governed_operations`):
+    the C/S Sec. license gates every distribution and update; Damage Cleanup Services' own
+    license, only its template's distribution."""
+    stopped = stopped_operations(slot.product, slot.state)
+    return stopped or governed_operations(slot.product)
+
+
+_BADGES = {
+    LicenseState.REVOKED: {"ja": "失効", "en": "revoked"},
+    LicenseState.REJECTED: {"ja": "無効", "en": "refused"},
+    LicenseState.EXPIRED: {"ja": "契約期間終了", "en": "expired"},
+}
+
+
+def badge_of(product: Product, state: LicenseState) -> tuple[dict[str, str] | None, str]:
+    """The header badge for a lapsed slot: "ライセンス失効" / "License revoked" for C/S Sec.
+    (as before), the product named for Damage Cleanup Services."""
+    word = _BADGES.get(state)
+    if word is None:
+        return None, ""
+    if product is Product.CS:
+        if state is LicenseState.REVOKED:
+            return {"ja": "ライセンス失効", "en": "License revoked"}, "revoked-badge"
+        return (
+            {"ja": f"ライセンス{word['ja']}", "en": f"License {word['en']}"},
+            f"license-badge-{state.value}",
+        )
+    return (
+        {
+            "ja": f"{product.name_in('ja')}: {word['ja']}",
+            "en": f"{product.name_in('en')} {word['en']}",
+        },
+        f"license-badge-{product.value}-{state.value}",
+    )
 
 
 def license_banner(slot: SlotView) -> Banner | None:
     name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
     expiry, grace_end = slot.expires_on.isoformat(), slot.grace_end.isoformat()
-    if slot.state is LicenseState.ACTIVATED:
+    if slot.state in (LicenseState.ACTIVATED, LicenseState.UNCONFIRMED):
         stage = expiry_stage(slot.days_to_expiry)
         if stage is None:
             return None
@@ -98,7 +143,9 @@ def license_banner(slot: SlotView) -> Banner | None:
         )
     if slot.state is LicenseState.REVOKED:
         return revoked_banner(slot)
-    remedy = decide(slot.state, RESTRICTED[0]).remedy
+    if slot.state is LicenseState.REJECTED:
+        return rejected_banner(slot)
+    remedy = decide(slot.product, slot.state, governed_operations(slot.product)[0]).remedy
     if slot.state is LicenseState.GRACE_PERIOD:
         days = slot.days_to_grace_end
         return Banner(
@@ -146,6 +193,8 @@ def license_banner(slot: SlotView) -> Banner | None:
         ],
         items=_ops(stopped_by(slot)),
         items_title={"ja": "停止している機能", "en": "Stopped"},
+        badge=badge_of(slot.product, slot.state)[0],
+        badge_id=badge_of(slot.product, slot.state)[1],
     )
 
 
@@ -165,19 +214,63 @@ def revoked_banner(slot: SlotView) -> Banner:
                 "ja": (
                     "ライセンスサーバがこのコードを失効させたため、次の機能を停止しました。"
                     "ウイルス検索やクライアントのインストール、ログの記録などは引き続き利用できます。"
-                    "法人お問合せ窓口にお問い合わせのうえ、新しいアクティベーションコードを"
-                    "[製品ライセンス]の[新規入力]から入力してください。"
+                    "法人お問合せ窓口にお問い合わせのうえ、ライセンスサーバで確認できる新しい"
+                    "アクティベーションコードを[製品ライセンス]の[新規入力]から入力してください"
+                    "（ライセンスサーバで確認されてから有効になります）。"
                 ),
                 "en": (
                     "The license service revoked this code, so the following have stopped. "
                     "Scanning, client installs, logging and the rest keep working. Contact "
-                    "corporate support, then enter a new activation code with Enter new code on "
-                    "the Product License page."
+                    "corporate support, then enter a new activation code that the license server "
+                    "confirms with Enter new code on the Product License page (it takes effect "
+                    "once the license server has confirmed it)."
                 ),
             }
         ],
-        items=_ops(RESTRICTED),
+        items=_ops(stopped_operations(slot.product, LicenseState.REVOKED)),
         items_title={"ja": "停止している機能", "en": "Stopped"},
+        badge=badge_of(slot.product, LicenseState.REVOKED)[0],
+        badge_id=badge_of(slot.product, LicenseState.REVOKED)[1],
+    )
+
+
+def rejected_banner(slot: SlotView) -> Banner:
+    """The vendor signed that it never issued the code (licensing.refusals): what stopped
+    and the way out, a new code the license server confirms."""
+    name = {"ja": slot.product.name_in("ja"), "en": slot.product.name_in("en")}
+    return Banner(
+        level="danger",
+        kind="license-rejected",
+        title={
+            "ja": (
+                f"{name['ja']}のアクティベーションコードは、ライセンスサーバで無効と"
+                "回答されました。"
+            ),
+            "en": f"The license server refused the {name['en']} activation code.",
+        },
+        body=[
+            {
+                "ja": (
+                    "ライセンスサーバは、このコードを発行していないと署名付きで回答しました。"
+                    "そのため次の機能を停止しました。ウイルス検索やクライアントのインストール、"
+                    "ログの記録などは引き続き利用できます。法人お問合せ窓口にお問い合わせのうえ、"
+                    "ライセンスサーバで確認できる新しいアクティベーションコードを[製品ライセンス]の"
+                    "[新規入力]から入力してください（ライセンスサーバで確認されてから有効に"
+                    "なります）。"
+                ),
+                "en": (
+                    "The license server signed that it never issued this code, so the "
+                    "following have stopped. Scanning, client installs, logging and the rest "
+                    "keep working. Contact corporate support, then enter a new activation code "
+                    "that the license server confirms with Enter new code on the Product "
+                    "License page (it takes effect once the license server has confirmed it)."
+                ),
+            }
+        ],
+        items=_ops(stopped_operations(slot.product, LicenseState.REJECTED)),
+        items_title={"ja": "停止している機能", "en": "Stopped"},
+        badge=badge_of(slot.product, LicenseState.REJECTED)[0],
+        badge_id=badge_of(slot.product, LicenseState.REJECTED)[1],
     )
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Select
 
 from cssec.core.errors import CssecError
+from cssec.core.license import Product
 from cssec.core.policy import Operation, decide
 from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.client_logs import connection_query, virus_query
@@ -154,7 +155,7 @@ def _csv(request: Request, key: str, query: Select[object]) -> StreamingResponse
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
         state = cs_license_state(session, now=ctx.clock.now(), tz=ctx.tz)
-    decide(state, Operation.WEBMANAGER_VIEW).raise_if_refused()
+    decide(Product.CS, state, Operation.WEBMANAGER_VIEW).raise_if_refused()
     sheet = SHEETS[key]
     stamp = ctx.clock.now().astimezone(ctx.tz).strftime("%Y%m%d-%H%M%S")
     # The page's own column headers, translated now (the body streams after this returns).

@@ -14,6 +14,7 @@ from cssec.core.errors import CsrfFailed, CssecError, VendorUnreachable, WrongPr
 from cssec.core.license import Product
 from cssec.server.licensing.activation import check_status_online, enter_code, unchanged_note
 from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.refusals import applied_refusal_message
 from cssec.server.licensing.replacement import ConfirmationRequired
 from cssec.server.licensing.view import read_licenses
 from cssec.server.logs.events import list_events
@@ -212,6 +213,8 @@ async def check_online(
                     + (f" (was {old})." if moved else " (unchanged)."),
                 },
             )
+        elif outcome.applied is not None:
+            flash(request, "danger", applied_refusal_message(outcome.product, outcome.applied))
         else:
             error = outcome.error or VendorUnreachable(cause="unknown")
             flash(

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from cssec.core.license import Product
 from cssec.core.policy import Operation, decide
 from cssec.server.context import ServerContext
 from cssec.server.licensing.state import cs_license_state
@@ -114,7 +115,7 @@ def render(request: Request, name: str, *, user: User | None, **context: Any) ->
             window = ctx.settings.seat_window_days
             licenses = read_licenses(session, now=now, tz=ctx.tz, seat_window_days=window)
             state = cs_license_state(session, now=now, tz=ctx.tz)
-        decide(state, Operation.WEBMANAGER_VIEW).raise_if_refused()
+        decide(Product.CS, state, Operation.WEBMANAGER_VIEW).raise_if_refused()
         banners = [b for b in [clock_banner(licenses.time)] if b is not None]
         banners += [b for b in (license_banner(s) for s in licenses.slots) if b is not None]
         banners += [b for b in (seats_banner(s, window) for s in licenses.slots) if b]

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion
 from cssec.core.errors import CssecError, LicenseExpired, NotFound
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
 from cssec.vendor_service.activeupdate.services import (
     authorize_download,
@@ -121,7 +121,7 @@ def _example(error: CssecError) -> dict[str, Any]:
 
 def _license_expired_example() -> dict[str, Any]:
     try:
-        decide(LicenseState.EXPIRED, Operation.ACTIVEUPDATE_DOWNLOAD).raise_if_refused()
+        decide(Product.CS, LicenseState.EXPIRED, Operation.ACTIVEUPDATE_DOWNLOAD).raise_if_refused()
     except LicenseExpired as refused:
         return _example(refused)
     raise AssertionError("the policy must refuse ActiveUpdate after the grace period")

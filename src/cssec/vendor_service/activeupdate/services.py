@@ -30,6 +30,7 @@ from cssec.core.components import (
     sha256_hex,
 )
 from cssec.core.errors import CssecError, NotFound
+from cssec.core.license import Product
 from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import sign_statement
 from cssec.vendor_service.activeupdate.models import ComponentVersionRow
@@ -353,7 +354,7 @@ def entitle(
     """The verdict on facts just read from the database: LicenseExpired once the contract's
     end plus grace has passed on `now`'s date; else the standing, its facts cached."""
     standing = standing_at(code, facts, now)
-    decide(standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).raise_if_refused()
+    decide(Product.CS, standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).raise_if_refused()
     store.entitlements.put(code.text, facts, now)
     return standing
 
@@ -375,6 +376,6 @@ def cached_entitlement(
     if facts is None:
         return None
     standing = standing_at(check.value, facts, now)
-    if not decide(standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).allowed:
+    if not decide(Product.CS, standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).allowed:
         return None
     return standing

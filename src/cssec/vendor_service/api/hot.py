@@ -58,8 +58,10 @@ from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.status import (
     CodeFacts,
     RevokedCode,
+    UnknownCode,
     answer_status,
     code_facts_from_row,
+    invalid_refusal,
     revocation_refusal,
     standing_at,
     verify_code,
@@ -149,6 +151,11 @@ def _status_handler(vendor: Vendor, reader: HotReader) -> ASGIHandler:
             keyring = vendor.keyring
             try:
                 code, facts = await _read_facts(reader, body.activation_code, vendor)
+            except UnknownCode as unknown:
+                raise invalid_refusal(
+                    unknown, server_id=body.server_id, nonce=body.nonce, keyring=keyring,
+                    now=vendor.clock.now(),
+                ) from None  # fmt: skip
             except RevokedCode as revoked:
                 refusal = revocation_refusal(
                     revoked, server_id=body.server_id, nonce=body.nonce, keyring=keyring,

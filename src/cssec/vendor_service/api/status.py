@@ -37,7 +37,9 @@ router = APIRouter(tags=["status"])
         **error_responses(
             (
                 400,
-                "Malformed (typo), or not a code we issued (reason `mac_failed`).",
+                "Malformed (typo), or not a code we issued (reason `mac_failed`). For a "
+                "well-formed code we did not issue, the body's `refusal` is a signed "
+                "statement with state `invalid`, bound to the server, the code and the nonce.",
                 ["invalid_activation_code", "mac_failed"],
             ),
             (

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from cssec.core.codes import ActivationCode, CodeCheck, check_activation_code
-from cssec.core.errors import RevokedActivationCode
+from cssec.core.errors import CssecError, InvalidActivationCode, RevokedActivationCode
 from cssec.core.license import LicenseState, grace_end, license_state
 from cssec.core.signing import sign_statement
 from cssec.vendor_service.keyring import Keyring
@@ -131,6 +131,17 @@ class RevokedCode(RevokedActivationCode):
         self.revoked_at = revoked_at
 
 
+class UnknownCode(InvalidActivationCode):
+    """A well-formed code (its check character is right) that we did not issue: its MAC
+    fails, or no row holds it (the two are answered alike). Carries the parsed code so a
+    status answer can sign that it is invalid (`invalid_refusal`); its body is the plain
+    `invalid_activation_code` refusal (reason "mac_failed")."""
+
+    def __init__(self, code: ActivationCode, refusal: CssecError) -> None:
+        super().__init__(**refusal.fields)
+        self.activation_code = code
+
+
 @dataclass(frozen=True, slots=True)
 class Standing:
     """`CodeFacts` of a verified code, and its state at `now` (the vendor's UTC date)."""
@@ -170,10 +181,10 @@ def code_facts_from_row(
     row), however it was read (`cssec.vendor_service.hotdb` reads it without SQLAlchemy)."""
     assert check.value is not None
     if not check.ok:
-        raise check.to_error()
+        raise UnknownCode(check.value, check.to_error())
     if row is None:
         # Checked against no keys, the code fails exactly as a forged one does.
-        raise check_activation_code(text, {}).to_error()
+        raise UnknownCode(check.value, check_activation_code(text, {}).to_error())
     code_id, product, revoked_at, ends_on, seats, customer, version_type, grace, contract = row
     facts = CodeFacts(code_id, product, version_type, ends_on, grace, seats, customer, contract)
     if revoked_at is not None:
@@ -274,6 +285,35 @@ def revocation_refusal(
     )
 
 
+INVALID_STATE = "invalid"
+
+
+def invalid_refusal(
+    unknown: UnknownCode, *, server_id: str, nonce: str | None, keyring: Keyring, now: datetime
+) -> InvalidActivationCode:
+    """The refusal of a status check for a well-formed code we did not issue, carrying a
+    signed statement (`refusal`) with state "invalid", bound to the server, the code and the
+    request's nonce: what a server may act on (the slot shows 無効 / rejected), where a bare
+    `invalid_activation_code` could come from anyone on the path. Nothing is recorded: the
+    history holds checks of codes we issued. The statement names no contract, so it tells
+    the asker nothing it did not send."""
+    code = unknown.activation_code
+    statement: dict[str, Any] = {
+        "v": STATEMENT_VERSION,
+        "activation_code": code.text,
+        "server_id": server_id,
+        "product": code.product.value,
+        "state": INVALID_STATE,
+        "reason": str(unknown.fields.get("reason", "mac_failed")),
+        "issued_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if nonce is not None:
+        statement["nonce"] = nonce
+    return InvalidActivationCode(
+        **unknown.fields, refusal=sign_statement(statement, keyring.signing_key)
+    )
+
+
 def issue_status_statement(
     session: Session,
     activation_code: str,
@@ -293,8 +333,9 @@ def issue_status_statement(
     grace, the state on today's UTC date, seats, the customer and the contract's id (a server
     compares it when a code is replaced: another contract needs confirming). A contract past
     its grace still gets a statement (state "expired"): the server needs the truth. Raises
-    InvalidActivationCode (typo, or reason "mac_failed" for anything we did not issue) and
-    RevokedActivationCode (with a signed "revoked" statement: `revocation_refusal`).
+    InvalidActivationCode (a typo; or reason "mac_failed" for a well-formed code we did not
+    issue, with a signed "invalid" statement: `invalid_refusal`) and RevokedActivationCode
+    (with a signed "revoked" statement: `revocation_refusal`).
 
     The check is recorded through the session's `StatusLog` (`session.info["status_log"]`,
     set by `Vendor.sessionmaker`: written behind in batches, see `status_log`), or, for a
@@ -309,6 +350,10 @@ def issue_status_statement(
     try:
         with single_read(session) as connection:
             code, facts = read_code_facts(connection, activation_code, check)
+    except UnknownCode as unknown:
+        raise invalid_refusal(
+            unknown, server_id=server_id, nonce=nonce, keyring=keyring, now=now_utc(session)
+        ) from None
     except RevokedCode as revoked:
         now = now_utc(session)
         if log is not None:
