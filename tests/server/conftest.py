@@ -40,6 +40,8 @@ def vendor_app(tmp_path: Path, clock: FakeClock) -> Iterator[FastAPI]:
         registration_rate_limit="10000/minute",
         status_rate_limit="10000/minute",
         console_require_totp=False,  # the seat tests sign the desk in by password
+        webhook_allowed_targets="127.0.0.1",  # the loopback webhook receiver, named
+        webhook_allow_http=True,
     )
     app = create_vendor_app(settings, clock=clock)
     yield app

@@ -82,6 +82,10 @@ def settings(tmp_path: Path, database_url: str | None) -> VendorSettings:
         # Opted out so the console fixtures sign in by password; the default (on) and
         # the opt-out's warning are tested in console/test_console_totp_policy.py.
         console_require_totp=False,
+        # The webhook tests post to loopback receivers (tests/helpers/webhook_receiver.py),
+        # named here as an operator would; the default refuses them (test_webhook_targets).
+        webhook_allowed_targets="127.0.0.1",
+        webhook_allow_http=True,
     )
 
 

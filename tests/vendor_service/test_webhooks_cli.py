@@ -42,6 +42,8 @@ def cli(
     tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., tuple[int, str, str]]:
     monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.setenv("CSSEC_VENDOR_WEBHOOK_ALLOWED_TARGETS", "127.0.0.1")  # the receiver
+    monkeypatch.setenv("CSSEC_VENDOR_WEBHOOK_ALLOW_HTTP", "true")
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     if database_url is None:
@@ -108,8 +110,9 @@ def test_two_processes_send_each_notice_once(
     _truncate(postgres_url)
     with smtp_sink() as mailbox:
         settings = VendorSettings(
-            data_dir=tmp_path / "vendor", database_url=postgres_url, background_jobs=False
-        )
+            data_dir=tmp_path / "vendor", database_url=postgres_url, background_jobs=False,
+            webhook_allowed_targets="127.0.0.1", webhook_allow_http=True,
+        )  # fmt: skip
         vendor = open_vendor(settings)
         try:
             today = datetime.now(UTC).date()
@@ -127,6 +130,8 @@ def test_two_processes_send_each_notice_once(
             env = {
                 **os.environ,
                 "CSSEC_VENDOR_DATABASE_URL": postgres_url,
+                "CSSEC_VENDOR_WEBHOOK_ALLOWED_TARGETS": "127.0.0.1",  # the receiver
+                "CSSEC_VENDOR_WEBHOOK_ALLOW_HTTP": "true",
                 "CSSEC_VENDOR_SMTP_HOST": mailbox.host,
                 "CSSEC_VENDOR_SMTP_PORT": str(mailbox.port),
                 "CSSEC_VENDOR_SMTP_SECURITY": "none",

@@ -30,6 +30,8 @@ from cssec.vendor_service.keycheck import check_keys_match, ensure_keys_present
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.services._context import READ_ONLY
 from cssec.vendor_service.services.status_log import StatusLog
+from cssec.vendor_service.services.webhook_targets import SESSION_KEY as WEBHOOK_POLICY_KEY
+from cssec.vendor_service.services.webhook_targets import TargetPolicy
 from cssec.vendor_service.settings import VendorSettings
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
 from cssec.web.ratelimit import RateLimiter
@@ -169,6 +171,7 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
             "activeupdate": activeupdate,
             "status_log": status_log,
             LIFETIMES_KEY: Lifetimes.from_settings(settings),
+            WEBHOOK_POLICY_KEY: TargetPolicy.from_settings(settings),
         },
     )
     try:

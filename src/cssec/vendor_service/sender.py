@@ -4,6 +4,9 @@ outside any transaction, then logs each attempt (`services.outbox.record_attempt
 A 2xx answer delivers a webhook; anything else (another status, a timeout, a refused
 connection, a TLS failure) is a failed attempt, retried on the outbox's back-off.
 Redirects are not followed: an endpoint that moved answers 3xx until its URL is updated.
+A target the policy refuses (`services.webhook_targets`: an internal address, a metadata
+name, plain http) is logged "refused by policy" with the reason, and nothing is connected
+to; the post goes to the address that was checked (`webhook_transport`).
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from cssec.vendor_service.services.outbox import (
     claim_due,
     record_attempt,
 )
+from cssec.vendor_service.services.webhook_targets import TargetPolicy, TargetRefused, policy_of
 from cssec.vendor_service.services.webhooks import signed_headers, webhook_body
+from cssec.vendor_service.webhook_transport import webhook_client
 
 log = logging.getLogger(__name__)
 BATCH = 50
 USER_AGENT = "cssec-vendor-webhooks/1"
+REFUSED_BY_POLICY = "refused by policy"
 
 
 @dataclass(frozen=True)
@@ -59,17 +65,18 @@ class _Snapshot:
     secret: str | None
 
 
-def deliver_due(vendor: Vendor, *, limit: int = BATCH) -> list[Delivery]:
-    """Claim up to `limit` due messages and attempt each once."""
+def deliver_due(
+    vendor: Vendor, *, limit: int = BATCH, policy: TargetPolicy | None = None
+) -> list[Delivery]:
+    """Claim up to `limit` due messages and attempt each once. Webhooks go only where
+    `policy` (the vendor's by default) allows, to the address it checked."""
     with vendor.session() as session:
         ids = claim_due(session, limit=limit)
+        policy = policy if policy is not None else policy_of(session)
     if not ids:
         return []
-    with httpx.Client(
-        timeout=vendor.settings.webhook_timeout,
-        follow_redirects=False,
-        headers={"user-agent": USER_AGENT},
-    ) as client:
+    timeout = vendor.settings.webhook_timeout
+    with webhook_client(policy, timeout=timeout, user_agent=USER_AGENT) as client:
         return [deliver_message(vendor, outbox_id, client=client) for outbox_id in ids]
 
 
@@ -135,6 +142,8 @@ def _post(
     headers = signed_headers(message.secret, message.message_id, message.body, vendor.clock.now())
     try:
         response = client.post(message.url, content=message.body.encode(), headers=headers)
+    except TargetRefused as exc:  # before any connection: the log says why, not what answered
+        return None, f"{REFUSED_BY_POLICY}: {exc.detail_en}"[:500]
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= response.status_code < 300:

@@ -165,6 +165,16 @@ class VendorSettings(BaseSettings):
     webhook_timeout: float = Field(default=10.0, gt=0, le=120)
     """Seconds a webhook endpoint has to answer before the attempt counts as failed."""
 
+    webhook_allowed_targets: str = ""
+    """Comma-separated addresses, networks (CIDR) and host names that webhooks may be
+    posted to although they are not public (loopback, private, link-local, unique-local,
+    metadata names: refused otherwise, `services.webhook_targets`), e.g.
+    "10.20.0.0/16,hooks.corp.example"."""
+
+    webhook_allow_http: bool = False
+    """Allow plain http:// webhook URLs to targets named in `webhook_allowed_targets` (a
+    demo or a test receiver); off: https only."""
+
     tuf_timestamp_expiry_hours: int = Field(default=24, ge=1, le=24 * 366)
     """Hours a TUF timestamp.json is valid (ActiveUpdate, `activeupdate.tuf_repo`). The
     service re-signs it when less than half is left; a server that sees nothing fresher for

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +37,7 @@ from cssec.vendor_service.models import OutboxMessage, WebhookEndpoint
 from cssec.vendor_service.services._context import now_utc, transaction
 from cssec.vendor_service.services.audit import record_audit
 from cssec.vendor_service.services.outbox import WEBHOOK, cancel_pending, enqueue
+from cssec.vendor_service.services.webhook_targets import TargetPolicy, TargetRefused, policy_of
 
 EVENTS = (
     "contract.created",
@@ -50,7 +50,6 @@ EVENTS = (
 )
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
 MIN_SECRET_BYTES, MAX_SECRET_BYTES = 24, 64
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
 @dataclass(frozen=True)
@@ -74,13 +73,15 @@ def _invalid(ja: str, en: str) -> InvalidWebhookEndpoint:
     return InvalidWebhookEndpoint(detail_ja=ja, detail_en=en)
 
 
-def check_url(url: str) -> str:
-    """https, or plain http to a loopback host only (a receiver on the same machine)."""
+def check_url(url: str, policy: TargetPolicy | None = None) -> str:
+    """An https URL to a public host, or a target the operator named
+    (`services.webhook_targets`). A name that does not resolve yet is accepted: every
+    delivery checks it again."""
     url = url.strip()
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        _port = parts.port
+        port = parts.port
     except ValueError as exc:
         raise _invalid("URLが正しくありません。", "the URL is not valid.") from exc
     if len(url) > 2000 or not host or parts.username or parts.password:
@@ -88,23 +89,15 @@ def check_url(url: str) -> str:
             "URLが正しくありません （ユーザー名やパスワードは含められません）。",
             "the URL is not valid (it may not carry a user name or password).",
         )
-    if parts.scheme == "https":
-        return url
-    if parts.scheme == "http" and _loopback(host):
-        return url
-    raise _invalid(
-        "URLは https:// で始めてください (http:// はこのマシン上の受信先にのみ使えます)。",
-        "the URL must start with https:// (http:// only for a receiver on this machine).",
-    )
-
-
-def _loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
+    policy = policy if policy is not None else TargetPolicy()
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        try:
+            policy.check(parts.scheme, host, port or (80 if parts.scheme == "http" else 443))
+        except OSError:
+            policy.check_scheme(parts.scheme, listed=policy.listed(host))
+    except TargetRefused as exc:
+        raise _invalid(exc.detail_ja, exc.detail_en) from None
+    return url
 
 
 def check_secret(secret: str) -> str:
@@ -158,9 +151,11 @@ def add_webhook_endpoint(
     events: list[str],
     description: str | None = None,
     actor: str,
+    policy: TargetPolicy | None = None,
 ) -> EndpointView:
-    """Register an endpoint. Audited as webhook.added (with the secret's fingerprint only)."""
-    url = check_url(url)
+    """Register an endpoint. Audited as webhook.added (with the secret's fingerprint only).
+    The URL must pass `policy` (the vendor's, from the session, by default)."""
+    url = check_url(url, policy if policy is not None else policy_of(session))
     secret = check_secret(secret)
     chosen = check_events(events)
     note = (description or "").strip()[:200] or None
