@@ -5,6 +5,54 @@ shows these when the output language is Japanese; a text missing here stays Engl
 from __future__ import annotations
 
 HELP_JA: dict[str, str] = {
+    # --force, backups authenticated with backup.key, second factor from the shell
+    "Replace an existing file (a link is replaced, not followed).": (
+        "既存のファイルを置き換えます（シンボリックリンクはたどらず、リンク自体を置き換えます）。"
+    ),
+    "Back up the database, the keys, the certificate and the components into one archive "
+    "(safe while `serve` runs), authenticated with the data directory's backup.key (made at "
+    "the first backup, never in the archive: keep a copy of it apart; restore needs it).": (
+        "データベース、鍵、証明書、コンポーネントを1つのアーカイブにバックアップします"
+        "（serveの実行中でも安全）。アーカイブはデータディレクトリのbackup.keyで認証されます"
+        "（最初のバックアップで作成。アーカイブには含まれません。復元に必要なので、"
+        "バックアップとは別の場所に控えを保管してください）。"
+    ),
+    "Restore a backup into a new or empty data directory (never over one in use), once it "
+    "proves authentic under --key-file; nothing is extracted before.": (
+        "バックアップを新しいデータディレクトリか空のデータディレクトリに復元します（使用中の"
+        "ものには上書きしません）。--key-fileの鍵で正しいと確認できるまで、何も展開しません。"
+    ),
+    "The backed-up server's backup.key (its data directory; kept apart).": (
+        "バックアップしたサーバのbackup.key（データディレクトリにあるもの。別に保管した控え）。"
+    ),
+    "Back up the database, the keys and the ActiveUpdate files into one archive (safe while "
+    "`serve` runs; PostgreSQL needs pg_dump on PATH), authenticated with keys/backup.key "
+    "(made at the first backup, never in the archive: keep a copy of it apart; restore needs "
+    "it).": (
+        "データベース、鍵、ActiveUpdateのファイルを1つのアーカイブにバックアップします"
+        "（serveの実行中でも安全。PostgreSQLではPATHにpg_dumpが必要）。アーカイブは"
+        "keys/backup.keyで認証されます（最初のバックアップで作成。アーカイブには含まれません。"
+        "復元に必要なので、バックアップとは別の場所に控えを保管してください）。"
+    ),
+    "Restore a backup into a new or empty data directory (never over one in use), once it "
+    "proves authentic under --key-file (nothing is extracted before); a PostgreSQL dump goes "
+    "into the empty database CSSEC_VENDOR_DATABASE_URL names.": (
+        "バックアップを新しいデータディレクトリか空のデータディレクトリに復元します（使用中の"
+        "ものには上書きしません）。--key-fileの鍵で正しいと確認できるまで、何も展開しません。"
+        "PostgreSQLのダンプは、CSSEC_VENDOR_DATABASE_URLが指す空のデータベースに読み込みます。"
+    ),
+    "The backed-up service's keys/backup.key (kept apart from the backups).": (
+        "バックアップしたサービスのkeys/backup.key（バックアップとは別に保管した控え）。"
+    ),
+    "Give a staff member a second factor from the shell (a first administrator, the demo): "
+    "prints the TOTP secret, its otpauth:// URI and ten recovery codes, once. Hand them over "
+    "privately; the console asks for a code from the next login on, and every session of the "
+    "user opened before ends.": (
+        "スタッフに二要素認証（確認コード）を登録します（最初の管理者やデモ用）。TOTPの"
+        "シークレット、otpauth:// URI、10個のリカバリーコードを一度だけ表示します。本人に"
+        "安全な方法で渡してください。次回のログインから確認コードが必要になり、それまでに"
+        "開いていたそのユーザーのセッションはすべて終了します。"
+    ),
     # cssec
     "C/S Sec. licensing: the vendor service, the on-site server and its clients.": (
         "C/S Sec.のライセンス管理: ライセンスサービス、社内に置くサーバとそのクライアント。"

@@ -58,7 +58,7 @@ def test_postgresql_backup_restores_into_an_empty_database(
     assert "database/database.pgdump" in {m["name"] for m in manifest["members"]}
 
     target = VendorSettings(data_dir=tmp_path / "b", database_url=target_url)
-    restore_vendor(tmp_path / "pg.backup", target)
+    restore_vendor(tmp_path / "pg.backup", target, key_file=tmp_path / "a" / "keys" / "backup.key")
     restored = open_vendor(target)  # the key check passes: same keys, same codes
     try:
         with restored.session() as session:

@@ -23,6 +23,7 @@ import typer
 from cssec.clikit import LANG_HELP, Fault, Language, boundary, choose_language
 from cssec.core.clock import SystemClock, zone
 from cssec.core.errors import CssecError
+from cssec.outfile import OutputExists, write_new_file
 from cssec.server.cli_admin import admin_app
 from cssec.server.cli_cert import cert_app
 from cssec.server.licensing.activation import LicenseEnv, activate_code, check_status_online
@@ -64,6 +65,10 @@ DataOption = Annotated[
 ]
 LangOption = Annotated[
     Language | None, typer.Option("--lang", case_sensitive=False, help=LANG_HELP)
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Replace an existing file (a link is replaced, not followed)."),
 ]
 
 
@@ -373,13 +378,17 @@ def backup(
         Path, typer.Option("--out", help="Archive to write; must not exist (mode 0600).")
     ],
     data: DataOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Back up the database, the keys, the certificate and the components into one archive
-    (safe while `serve` runs)."""
+    (safe while `serve` runs), authenticated with the data directory's backup.key (made at
+    the first backup, never in the archive: keep a copy of it apart; restore needs it)."""
     from cssec.server.storage.backup import backup_server  # noqa: PLC0415
 
-    manifest = backup_server(_settings(data), out, now=SystemClock().now())
+    settings = _settings(data)
+    manifest = backup_server(settings, out, now=SystemClock().now(), force=force)
     typer.echo(f"backup: {out} ({len(manifest['members'])} files)")
+    typer.echo(f"backup key (restore --key-file): {DataDir(settings.data_dir).backup_key}")
 
 
 @app.command()
@@ -387,13 +396,22 @@ def backup(
 def restore(
     archive: Annotated[Path, typer.Argument(help="An archive written by `cssec server backup`.")],
     data: DataOption = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="The backed-up server's backup.key (its data directory; kept apart).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Restore a backup into a new or empty data directory (never over one in use)."""
+    """Restore a backup into a new or empty data directory (never over one in use), once
+    it proves authentic under --key-file; nothing is extracted before."""
     from cssec.server.storage.backup import restore_server  # noqa: PLC0415
     from cssec.server.storage.keycheck import check_server_keys  # noqa: PLC0415
 
     settings = _settings(data)
-    restored = restore_server(archive, settings.data_dir)
+    restored = restore_server(archive, settings.data_dir, key_file=key_file)
     engine, _sessions = open_database(DataDir(settings.data_dir))  # migrates to this version
     try:
         check_server_keys(DataDir(settings.data_dir), engine)
@@ -470,14 +488,17 @@ def license_request(
     out: Annotated[Path, typer.Option("--out", help="Where to write REQ.json.", dir_okay=False)],
     data: DataOption = None,
     lang: LangOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Write a renewal request signed by this server, for a license service it cannot
     reach: answer it with `cssec vendor license respond` (or the portal), then import."""
     from cssec.server.licensing.offline_renewal import write_request  # noqa: PLC0415
 
     language = choose_language(ctx, lang)
+    if not force and (out.exists() or out.is_symlink()):
+        raise OutputExists(path=str(out))  # before the request is recorded
     written = write_request(_open_env(data), actor="cli")
-    out.write_bytes(written.data)
+    write_new_file(out, written.data, mode=0o644, force=force)
     typer.echo(f"request: {out}" if language == "en" else f"更新要求ファイルを作成しました: {out}")
 
 

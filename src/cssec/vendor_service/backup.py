@@ -4,7 +4,8 @@ Backed up: the database (SQLite through the online backup API, so `serve` keeps 
 PostgreSQL through `pg_dump` when it is on PATH, refused with a clear message otherwise),
 the keys (`keys/`: HMAC and signing keys, endorsements, the console's session secret),
 the published ActiveUpdate files, and the non-secret settings in effect (recorded in the
-manifest for the operator; settings come from CSSEC_VENDOR_*, not from the archive).
+manifest for the operator; settings come from CSSEC_VENDOR_*, not from the archive); never
+`keys/backup.key`, which authenticates the archive and a restore is given (--key-file).
 
 Restored: into a new or empty data directory only; a PostgreSQL dump is loaded into the
 database CSSEC_VENDOR_DATABASE_URL names (it must be empty). The restored service opens
@@ -24,15 +25,18 @@ from cssec.web.backup import (
     BackupPlan,
     Restored,
     libpq_url,
+    load_or_create_key,
     pg_dump,
     pg_restore,
     read_backup,
+    read_key,
     skip_names,
     sqlite_dump,
     write_backup,
 )
 
 KIND = "vendor"
+KEY_FILE = "keys/backup.key"
 SQLITE_FILES = ("vendor.db", "vendor.db-wal", "vendor.db-shm", "vendor.db-journal")
 SECRET_SETTINGS = frozenset({"data_dir", "database_url", "session_secret", "metrics_token"})
 
@@ -68,8 +72,11 @@ def _settings_record(settings: VendorSettings) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def backup_vendor(settings: VendorSettings, out: Path, *, now: datetime) -> dict[str, Any]:
-    """Write the vendor's backup to `out`; returns the manifest."""
+def backup_vendor(
+    settings: VendorSettings, out: Path, *, now: datetime, force: bool = False
+) -> dict[str, Any]:
+    """Write the vendor's backup to `out`, authenticated with keys/backup.key (made at the
+    first backup; never in the archive); returns the manifest."""
     root = settings.data_dir
     if not (root / "keys" / "hmac.json").is_file() or (
         settings.database_url is None and not (root / "vendor.db").is_file()
@@ -79,20 +86,28 @@ def backup_vendor(settings: VendorSettings, out: Path, *, now: datetime) -> dict
         database, dump = "sqlite", sqlite_dump(root / "vendor.db")
     else:
         database, dump = "postgresql", pg_dump(libpq_url(database_url(settings)))
+    skip_files = skip_names(root, SQLITE_FILES, prefixes=(".",))
+    key_file = root / KEY_FILE
     plan = BackupPlan(
         kind=KIND,
         data_dir=root,
         database=database,
         dump=dump,
-        skip=skip_names(root, SQLITE_FILES, prefixes=(".",)),
+        skip=lambda path: path == key_file or skip_files(path),
         settings=_settings_record(settings),
+        key=load_or_create_key(key_file),
     )
-    return write_backup(plan, out, now=now)
+    return write_backup(plan, out, now=now, force=force)
 
 
-def restore_vendor(archive: Path, settings: VendorSettings) -> Restored:
-    """Restore `archive` into `settings.data_dir` (new or empty)."""
-    restored = read_backup(archive, kind=KIND, target=settings.data_dir)
+def restore_vendor(archive: Path, settings: VendorSettings, *, key_file: Path | None) -> Restored:
+    """Restore `archive` into `settings.data_dir` (new or empty) once it proves authentic
+    under the key in `key_file` (the backed-up service's keys/backup.key, kept)."""
+    key = read_key(key_file) if key_file is not None else None
+    restored = read_backup(
+        archive, kind=KIND, target=settings.data_dir, key=key,
+        key_name=f"<data>/{KEY_FILE}", key_path=KEY_FILE,
+    )  # fmt: skip
     dump = restored.database_file
     if dump is not None:
         try:

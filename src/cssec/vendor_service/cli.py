@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from cssec.clikit import LANG_HELP, NEGATIVE, Language, boundary, choose_language
 from cssec.core.errors import CssecError
 from cssec.core.signing import VerifyingKey
+from cssec.outfile import OutputExists, write_new_file
 from cssec.vendor_service import services
 from cssec.vendor_service.keycheck import KeysUnavailable
 from cssec.vendor_service.keyring import KeyringError
@@ -74,6 +75,9 @@ app.add_typer(tuf_app, name="tuf")
 DATA_HELP = "Data directory (default: ~/.local/share/cssec/vendor or $XDG_DATA_HOME)."
 app.add_typer(token_app, name="token")
 DataOption = typer.Option(None, "--data", help=DATA_HELP, file_okay=False)
+ForceOption = typer.Option(
+    False, "--force", help="Replace an existing file (a link is replaced, not followed)."
+)
 
 T = TypeVar("T")
 
@@ -179,28 +183,36 @@ def serve(  # noqa: PLR0917  (Typer maps each parameter to an option)
 def backup(
     out: Path = typer.Option(..., "--out", help="Archive to write; must not exist (mode 0600)."),
     data: Path | None = DataOption,
+    force: bool = ForceOption,
 ) -> None:
     """Back up the database, the keys and the ActiveUpdate files into one archive (safe while
-    `serve` runs; PostgreSQL needs pg_dump on PATH)."""
+    `serve` runs; PostgreSQL needs pg_dump on PATH), authenticated with keys/backup.key (made
+    at the first backup, never in the archive: keep a copy of it apart; restore needs it)."""
     from cssec.core.clock import SystemClock  # noqa: PLC0415
-    from cssec.vendor_service.backup import backup_vendor  # noqa: PLC0415
+    from cssec.vendor_service.backup import KEY_FILE, backup_vendor  # noqa: PLC0415
 
     settings = _settings(data)
-    manifest = backup_vendor(settings, out, now=SystemClock().now())
+    manifest = backup_vendor(settings, out, now=SystemClock().now(), force=force)
     typer.echo(f"backup: {out} ({len(manifest['members'])} files, {manifest['database']})")
+    typer.echo(f"backup key (restore --key-file): {settings.data_dir / KEY_FILE}")
 
 
 @app.command()
 def restore(
     archive: Path = typer.Argument(..., help="An archive written by `cssec vendor backup`."),
     data: Path | None = DataOption,
-) -> None:
-    """Restore a backup into a new or empty data directory (never over one in use); a
-    PostgreSQL dump goes into the empty database CSSEC_VENDOR_DATABASE_URL names."""
+    key_file: Path | None = typer.Option(
+        None, "--key-file", dir_okay=False,
+        help="The backed-up service's keys/backup.key (kept apart from the backups).",
+    ),
+) -> None:  # fmt: skip
+    """Restore a backup into a new or empty data directory (never over one in use), once it
+    proves authentic under --key-file (nothing is extracted before); a PostgreSQL dump goes
+    into the empty database CSSEC_VENDOR_DATABASE_URL names."""
     from cssec.vendor_service.backup import restore_vendor  # noqa: PLC0415
 
     settings = _settings(data)
-    restored = restore_vendor(archive, settings)
+    restored = restore_vendor(archive, settings, key_file=key_file)
     with _vendor(data):  # migrates, and checks the restored keys against the database
         pass
     typer.echo(f"restored: {restored.data_dir} (backup of {restored.manifest['created_at']})")
@@ -537,6 +549,7 @@ def component_bundle(
     code: str = typer.Option(..., "--code", help="The site's activation code."),
     out: Path = typer.Option(..., "--out", help="The bundle file to write.", dir_okay=False),
     data: Path | None = DataOption,
+    force: bool = ForceOption,
 ) -> None:
     """Write a signed component bundle (TUF metadata + files) for an air-gapped site, if
     its contract allows ActiveUpdate as an online download would; the site imports it with
@@ -546,10 +559,10 @@ def component_bundle(
         make_bundle,
     )
 
+    if not force and (out.exists() or out.is_symlink()):
+        raise OutputExists(path=str(out))  # before the bundle is made and audited
     bundle = _run(data, lambda s: make_bundle(s, code, actor=_actor()))
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_bytes(bundle.data)
-    tmp.replace(out)
+    write_new_file(out, bundle.data, mode=0o644, force=force)
     typer.echo(f"bundle: {bundle_summary(bundle)}")
     typer.echo(f"written to: {out}")
 
@@ -645,15 +658,18 @@ def license_respond(
                                         dir_okay=False, readable=True),
     out: Path = typer.Option(..., "--out", help="Where to write RESP.json.", dir_okay=False),
     data: Path | None = DataOption,
+    force: bool = ForceOption,
 ) -> None:  # fmt: skip
     """Answer a server's renewal request (`cssec server license request`) with the signed
     statements of its codes, for `cssec server license import` on the air-gapped server."""
     from cssec.vendor_service.services.offline_renewal import respond  # noqa: PLC0415
 
+    if not force and (out.exists() or out.is_symlink()):
+        raise OutputExists(path=str(out))  # before the response is recorded
     raw = request_file.read_bytes()
     with _vendor(data) as vendor, vendor.session() as session:
         answer = respond(session, raw, actor=_actor(), now=vendor.clock.now())
-    out.write_bytes(answer)
+    write_new_file(out, answer, mode=0o644, force=force)
     typer.echo(f"response: {out}")
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import secrets
 import threading
 from collections.abc import Iterator, Mapping
@@ -221,7 +222,8 @@ class Keyring:
     def _file_lock(self) -> Iterator[None]:
         """Serialises creation and rotation between processes (CLI next to `serve`)."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with (self.directory / ".lock").open("a") as handle:
+        fd = os.open(self.directory / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as handle:  # 0600: nothing in keys/ is for anyone else
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
                 yield

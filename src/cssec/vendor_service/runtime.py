@@ -9,7 +9,6 @@ each ActiveUpdate component on a fresh service.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from cssec.vendor_service.services.webhook_targets import SESSION_KEY as WEBHOOK
 from cssec.vendor_service.services.webhook_targets import TargetPolicy
 from cssec.vendor_service.settings import VendorSettings
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
+from cssec.web.filemodes import GROUP_READABLE, create_private, secure_data_dir
 from cssec.web.ratelimit import RateLimiter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -135,13 +135,21 @@ def _session_secret(settings: VendorSettings) -> str:
     return path.read_text().strip()
 
 
+def secure_vendor_dir(root: Path) -> None:
+    """The data directory's modes (`cssec.web.filemodes`): 0600 files in 0700 directories,
+    but for the root (0710 allowed) and activeupdate/ (0750, files 0640): nginx, in the
+    service's group, sends the ActiveUpdate files (deploy/systemd/cssec-vendor.service)."""
+    secure_data_dir(root, root_mode=0o710, shared={"activeupdate": GROUP_READABLE})
+
+
 def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vendor:
     """Create the data directory, migrate the database to head and open the keys."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secure_vendor_dir(settings.data_dir)
     url = database_url(settings)
     if settings.database_url is None:
         # Created private before SQLite opens it; its -wal and -shm files inherit the mode.
-        os.close(os.open(settings.data_dir / "vendor.db", os.O_CREAT | os.O_WRONLY, 0o600))
+        create_private(settings.data_dir / "vendor.db")
     engine = _engine(settings, url)
     actual_clock: Clock = clock or SystemClock()
     try:

@@ -40,6 +40,11 @@ def test_backup_while_serving_then_restore_and_carry_on(tmp_path: Path) -> None:
         assert again.returncode == 1
         assert "backup_exists" in again.stderr
         code = stack.contract.codes["CS"]
+        # Files at rest (issue 22): the live server's database and its WAL are private.
+        for name in ("server.db", "server.db-wal", "server.db-shm", "backup.key"):
+            path = stack.server_dir / name
+            assert not path.exists() or stat.S_IMODE(path.stat().st_mode) == 0o600, name
+        assert stat.S_IMODE(stack.server_dir.stat().st_mode) == 0o700
 
     for archive in (vendor_backup, server_backup):
         assert stat.S_IMODE(archive.stat().st_mode) == 0o600
@@ -53,14 +58,29 @@ def test_backup_while_serving_then_restore_and_carry_on(tmp_path: Path) -> None:
 
     fresh = tmp_path / "fresh"
     restored_vendor, restored_server = fresh / "vendor", fresh / "server"
-    done = run_cssec("vendor", "restore", str(vendor_backup), "--data", str(restored_vendor))
+    # The archive does not carry its key: a restore without it is refused, nothing placed.
+    keyless = run_cssec("server", "restore", str(server_backup), "--data", str(restored_server))
+    assert keyless.returncode == 1
+    assert "backup_key_required" in keyless.stderr
+    assert not restored_server.exists()
+    vendor_key = ["--key-file", str(vendor_dir / "keys" / "backup.key")]
+    server_key = ["--key-file", str(stack.server_dir / "backup.key")]
+    done = run_cssec(
+        "vendor", "restore", str(vendor_backup), "--data", str(restored_vendor), *vendor_key
+    )
     assert done.returncode == 0, done.stderr
-    done = run_cssec("server", "restore", str(server_backup), "--data", str(restored_server))
+    done = run_cssec(
+        "server", "restore", str(server_backup), "--data", str(restored_server), *server_key
+    )
     assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE((restored_server / "server.db").stat().st_mode) == 0o600
+    assert stat.S_IMODE((restored_server / "backup.key").stat().st_mode) == 0o600
     assert stat.S_IMODE((restored_vendor / "keys" / "hmac.json").stat().st_mode) == 0o600
     assert stat.S_IMODE(restored_server.stat().st_mode) == 0o700
 
-    over = run_cssec("server", "restore", str(server_backup), "--data", str(restored_server))
+    over = run_cssec(
+        "server", "restore", str(server_backup), "--data", str(restored_server), *server_key
+    )
     assert over.returncode == 1
     assert "restore_target_not_empty" in over.stderr
 

@@ -328,7 +328,7 @@ async def test_the_backup_carries_the_identity_key_and_a_pending_request(
     archive = server.settings.data_dir.parent / "backup.tar"
     backup_server(server.settings, archive, now=clock.now())
     restored = DataDir(server.settings.data_dir.parent / "restored")
-    restore_server(archive, restored.root)
+    restore_server(archive, restored.root, key_file=server.settings.data_dir / "backup.key")
     assert (
         restored.identity_key.read_bytes() == server.app.state.server.data.identity_key.read_bytes()
     )

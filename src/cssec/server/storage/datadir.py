@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cssec.core.signing import VerifyingKey, write_secret_file
 from cssec.server.storage.tempfiles import create_temp, sweep_stale
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
+from cssec.web.filemodes import create_private, secure_data_dir
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
@@ -30,6 +31,12 @@ class DataDir:
     @property
     def session_secret(self) -> Path:
         return self.root / "session.key"
+
+    @property
+    def backup_key(self) -> Path:
+        """The key that authenticates this server's backups (HMAC-SHA256, 0600). Never in a
+        backup: a restore is given it with --key-file."""
+        return self.root / "backup.key"
 
     @property
     def vendor_keys(self) -> Path:
@@ -173,6 +180,8 @@ def sqlite_engine(path: Path) -> Engine:
     second writer wait for the busy timeout instead of failing when its read transaction
     would have to become a write one; every transaction here is short.
     """
+    if path.parent.is_dir():
+        create_private(path)  # 0600 before SQLite opens it: its -wal and -shm follow
     engine = make_engine(sqlite_url(path))
 
     @event.listens_for(engine, "connect")
@@ -187,7 +196,10 @@ def sqlite_engine(path: Path) -> Engine:
 
 
 def open_database(data_dir: DataDir) -> tuple[Engine, sessionmaker[Session]]:
-    """Engine and session factory on an installed data directory, migrated to head."""
+    """Engine and session factory on an installed data directory, migrated to head. The
+    directory's file modes are checked first (`cssec.web.filemodes`: loose ones fixed and
+    logged, another owner's files refused)."""
+    secure_data_dir(data_dir.root)
     engine = data_dir.engine()
     upgrade_to_head(engine, MIGRATIONS)
     return engine, sessionmaker(engine, expire_on_commit=False)
