@@ -116,6 +116,15 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _pad_bits(signature: str) -> str:
+    """The same bytes with the 4 unused bits of the last base64 character set to 1."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    if signature[-2:] != "==":
+        raise AssertionError("a 64-byte signature ends with ==")
+    last = alphabet.index(signature[-3])
+    return signature[:-3] + alphabet[last | 0b1111] + "=="
+
+
 def resign(envelope: dict[str, Any], label: str) -> dict[str, Any]:
     """The envelope's statement signed again by `label` (a well-signed variant)."""
     return sign_statement(envelope["statement"], ED[label])
@@ -473,6 +482,24 @@ def _status_statement(
     return statement
 
 
+def _rejection(code: str) -> dict[str, Any]:
+    """What the vendor signs for a well-formed code it did not issue
+    (`vendor_service.services.status.invalid_refusal`)."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from cssec.vendor_service.services.status import UnknownCode, invalid_refusal  # noqa: PLC0415
+
+    parsed = codes_mod.parse_activation_code(code).value
+    assert parsed is not None
+    refusal = codes_mod.check_activation_code(code, {}).to_error()
+    keyring: Any = SimpleNamespace(signing_key=ED["vendor-1"])
+    answer = invalid_refusal(
+        UnknownCode(parsed, refusal), server_id=SERVER_ID, nonce=NONCE, keyring=keyring, now=NOW
+    )
+    statement: dict[str, Any] = answer.fields["refusal"]["statement"]
+    return statement
+
+
 def _sample_codes() -> tuple[str, str]:
     key1 = MacKey(1, HMAC[1])
     cs = encode_activation_code(
@@ -533,6 +560,10 @@ def envelopes_file(keys: dict[str, Any]) -> dict[str, Any]:
           envelope=variant(lambda e: e.update(signature=_b64(bytes(63)))), context=ctx)  # fmt: skip
     c.add("signature-unpadded", "base64 without its padding", "malformed_signature",
           envelope=variant(lambda e: e.update(signature=e["signature"].rstrip("="))),
+          context=ctx)  # fmt: skip
+    c.add("signature-nonzero-pad-bits",
+          "unused bits of the last base64 character set: the same 64 bytes, accepted", None,
+          envelope=variant(lambda e: e.update(signature=_pad_bits(e["signature"]))),
           context=ctx)  # fmt: skip
     c.add("tampered-field", "seats changed after signing", "bad_signature",
           envelope=variant(lambda e: e["statement"].update(seats=250)), context=ctx)  # fmt: skip
@@ -635,14 +666,36 @@ def status_file(keys: dict[str, Any]) -> dict[str, Any]:
         {**rev, "server_id": "srv-other"}, expect_revocation=True)  # fmt: skip
     add("revocation-forged", "signed by a key not pinned", "unknown_kid", rev,
         label="outsider", expect_revocation=True)  # fmt: skip
+    # Rejections: the vendor's signed "not a code we issued" (state invalid), no contract.
+    forged = raw_activation_code(serial=999, secret=_seed("not-the-vendor"))
+    rej = _rejection(forged)
+    rctx = {"activation_code": forged, "expect_rejection": True}
+    add("rejection-valid", "a well-formed code the vendor did not issue", None, rej, **rctx)
+    add("rejection-unknown-state", "state unknown is a rejection too", None,
+        {**rej, "state": "unknown"}, **rctx)  # fmt: skip
+    add("rejection-not-rejected", "a plain statement offered as a rejection",
+        "not_a_rejection", st, expect_rejection=True)  # fmt: skip
+    add("rejection-replayed", "a rejection captured for another request", "nonce_mismatch",
+        {**rej, "nonce": OTHER_NONCE}, **rctx)  # fmt: skip
+    add("rejection-other-code", "a rejection of another code", "activation_code_mismatch",
+        rej, expect_rejection=True)  # fmt: skip
+    add("rejection-no-issued-at", "without issued_at", "malformed_statement",
+        {k: v for k, v in rej.items() if k != "issued_at"}, **rctx)  # fmt: skip
+    add("rejection-forged", "signed by a key not pinned", "unknown_kid", rej,
+        label="outsider", **rctx)  # fmt: skip
+    c.add("rejection-not-object", "the refusal's proof is not an object",
+          "malformed_statement", envelope="signed", context={**ctx, **rctx})  # fmt: skip
+    c.add("revocation-not-object", "the refusal's proof is not an object",
+          "malformed_statement", envelope=[], context={**ctx, "expect_revocation": True})  # fmt: skip
     return {
         "description": (
-            "Status statements and revocations as a server checks them "
+            "Status statements, revocations and rejections as a server checks them "
             "(server.licensing.statements): the envelope, then the binding to the request "
             "(context: the code and product of the slot, this server's id, the nonce it "
             "sent, the kids it pinned; last_issued_at: the issued_at of the statement the "
-            "slot already holds). expect_revocation: the answer is a refusal that carries "
-            "a revocation."
+            "slot already holds). expect_revocation / expect_rejection: the answer is a "
+            "refusal that carries a revocation (state revoked) or a rejection (state invalid "
+            "or unknown)."
         ),
         "cases": c.items,
     }
@@ -1090,7 +1143,7 @@ def webhooks_file(keys: dict[str, Any]) -> dict[str, Any]:
          "data": {"contract_id": 1001, "ends_on": "2028-12-31", "customer": "株式会社テスト"}},
         ensure_ascii=False, separators=(",", ":"), sort_keys=True,
     )  # fmt: skip
-    msg_id = "01JEPX3V8Q6W2Y9ZK4T7M5N0RC"
+    msg_id = "msg_" + _seed("webhook-id")[:16].hex()
     headers = signed_headers(secret, msg_id, body, NOW)
     now = int(NOW.timestamp())
     ctx = {"secret": secret, "now": now}

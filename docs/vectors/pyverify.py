@@ -110,11 +110,15 @@ def verify_envelope_case(case: Mapping[str, Any], keys_file: Mapping[str, Any]) 
 
 
 def verify_status_case(case: Mapping[str, Any], keys_file: Mapping[str, Any]) -> Verdict:
-    """`server.licensing.statements.verify_envelope` (or `verify_revocation` when the
-    context expects one), then the server's staleness rule (`_apply_statement`: a statement
-    older than the one the slot holds is refused)."""
+    """`server.licensing.statements.verify_envelope` (or `verify_revocation`,
+    `verify_rejection` when the context expects one), then the server's staleness rule
+    (`_apply_statement`: a statement older than the one the slot holds is refused)."""
     from cssec.server.licensing.errors import UntrustedStatement  # noqa: PLC0415
-    from cssec.server.licensing.statements import verify_envelope, verify_revocation  # noqa: PLC0415
+    from cssec.server.licensing.statements import (  # noqa: PLC0415
+        verify_envelope,
+        verify_rejection,
+        verify_revocation,
+    )
 
     ctx = case["context"]
     keys = vendor_keys(keys_file, ctx["keys"])
@@ -125,6 +129,9 @@ def verify_status_case(case: Mapping[str, Any], keys_file: Mapping[str, Any]) ->
         "nonce": ctx["nonce"],
     }
     try:
+        if ctx.get("expect_rejection"):
+            rejection = verify_rejection(case["envelope"], keys, **common)
+            return {"ok": True, "reason": None, "state": rejection.vendor_state}
         if ctx.get("expect_revocation"):
             revocation = verify_revocation(case["envelope"], keys, **common)
             return {

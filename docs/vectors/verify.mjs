@@ -377,8 +377,9 @@ class Refused extends Error {
   }
 }
 
-// Steps 1-7 of §4 (step 8 for revocations); the statement's facts or Refused.
-function verifyStatus(envelope, keys, ctx, { revocation = false } = {}) {
+// Steps 0-7 of §4 (step 8 for revocations; 7' for rejections); the facts or Refused.
+function verifyStatus(envelope, keys, ctx, { revocation = false, rejection = false } = {}) {
+  if ((revocation || rejection) && !isObject(envelope)) throw new Refused("malformed_statement");
   const checked = verifyEnvelope(envelope, keys);
   if (!checked.ok) throw new Refused(checked.reason);
   const st = checked.statement;
@@ -389,6 +390,12 @@ function verifyStatus(envelope, keys, ctx, { revocation = false } = {}) {
   if (st.activation_code !== ctx.activation_code) throw new Refused("activation_code_mismatch");
   if (st.server_id !== ctx.server_id) throw new Refused("server_id_mismatch");
   if (st.product !== ctx.product) throw new Refused("product_mismatch");
+  if (rejection) {
+    if (st.state !== "invalid" && st.state !== "unknown") throw new Refused("not_a_rejection");
+    const issuedAt = parseDateTime(st.issued_at);
+    if (issuedAt === null) throw new Refused("malformed_statement");
+    return { st, issuedAt };
+  }
   const contractEnd = parseDate(st.contract_end);
   const issuedAt = parseDateTime(st.issued_at);
   if (
@@ -413,7 +420,9 @@ function checkStatus(c, keys) {
   try {
     const facts = verifyStatus(c.envelope, vendorKeys(keys, ctx.keys), ctx, {
       revocation: Boolean(ctx.expect_revocation),
+      rejection: Boolean(ctx.expect_rejection),
     });
+    if (ctx.expect_rejection) return { ok: true, reason: null, state: facts.st.state };
     if (ctx.expect_revocation) return { ok: true, reason: null, revoked_at: isoSecond(facts.revokedAt) };
     if (ctx.last_issued_at != null && facts.issuedAt < parseDateTime(ctx.last_issued_at)) {
       return { ok: false, reason: "stale_statement" };
