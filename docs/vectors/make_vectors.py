@@ -20,6 +20,7 @@ import copy
 import hashlib
 import hmac as hmac_mod
 import json
+import math
 import sys
 import unicodedata
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 HERE = Path(__file__).resolve().parent
@@ -623,6 +624,7 @@ def status_file(keys: dict[str, Any]) -> dict[str, Any]:
     add("nonce-missing", "a statement with no nonce where one was sent", "nonce_missing",
         _status_statement(code=cs, nonce=None))  # fmt: skip
     st = _status_statement(code=cs)
+    add("nonce-null", "nonce present but null", "nonce_mismatch", {**st, "nonce": None})
     add("unsupported-version", "v 2", "unsupported_statement_version", {**st, "v": 2})
     add("other-code", "about another code", "activation_code_mismatch",
         _status_statement(code=dcs, product="DCS"))  # fmt: skip
@@ -791,6 +793,8 @@ def requests_file(keys: dict[str, Any]) -> dict[str, Any]:
     c.add("valid-reformatted", "whitespace changed on the way: same digest",
           lambda v: v["ok"] and v["request_sha256"] == digest,
           file=json.dumps(json.loads(text), separators=(",", ":")))  # fmt: skip
+    c.add("valid-bom", "saved with a UTF-8 byte order mark",
+          lambda v: v["ok"] and v["request_sha256"] == digest, file="\ufeff" + text)  # fmt: skip
     c.add("not-json", "not JSON", "not_json", file=text[:-20])
     c.add("tampered-seats", "seats_used changed after signing", "bad_signature",
           file=_edit_json(text, lambda b: b["statement"].update(seats_used=1)))  # fmt: skip
@@ -876,6 +880,11 @@ def responses_file(keys: dict[str, Any]) -> dict[str, Any]:
     c.add("digest-not-hex", "request_sha256 in upper case", "malformed",
           file=_edit_json(response(good), lambda b: b.update(
               request_sha256=b["request_sha256"].upper())), context=ctx)  # fmt: skip
+    c.add("keys-not-list", "keys is an object", "malformed",
+          file=_edit_json(response(good), lambda b: b.update(keys={})), context=ctx)  # fmt: skip
+    c.add("keys-absent", "no keys and no endorsements: they default to empty", None,
+          file=_edit_json(response(good), lambda b: [b.pop("keys"), b.pop("endorsements")]),
+          context=ctx)  # fmt: skip
     c.add("no-statements", "an empty statement list", "malformed",
           file=_edit_json(response(good), lambda b: b.update(statements=[])), context=ctx)  # fmt: skip
     c.add("other-server", "the response names another server", "license_response_wrong_server",
@@ -961,6 +970,47 @@ def _deterministic_es256(renewal: dict[str, Any], key: ec.EllipticCurvePrivateKe
     renewal["signature"] = _b64(signature)
 
 
+def _prime(label: str, bits: int) -> int:
+    """The first probable prime (Miller-Rabin, 32 fixed bases) at or after a seeded start."""
+    start = int.from_bytes(hashlib.shake_256(label.encode()).digest(bits // 8), "big")
+    n = start | (1 << (bits - 1)) | (1 << (bits - 2)) | 1
+    bases = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71,
+             73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131]  # fmt: skip
+    small = math.prod(b for b in range(3, 2000, 2) if all(b % f for f in range(3, b, 2)))
+    while True:
+        if math.gcd(n, small) != 1:
+            n += 2
+            continue
+        d, r = n - 1, 0
+        while d % 2 == 0:
+            d, r = d // 2, r + 1
+        for a in bases:
+            x = pow(a, d, n)
+            if x in (1, n - 1):
+                continue
+            for _ in range(r - 1):
+                x = pow(x, 2, n)
+                if x == n - 1:
+                    break
+            else:
+                break
+        else:
+            if (n - 1) % 65537:
+                return n
+        n += 2
+
+
+def _rsa_key(label: str) -> rsa.RSAPrivateKey:
+    """A 2048-bit RSA key derived from a label (RSA keys cannot be made from a seed)."""
+    p, q = _prime(f"{label}/p", 1024), _prime(f"{label}/q", 1024)
+    e = 65537
+    d = pow(e, -1, (p - 1) * (q - 1))
+    numbers = rsa.RSAPrivateNumbers(
+        p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q)
+    )
+    return numbers.private_key()
+
+
 def cert_renewals_file(keys: dict[str, Any]) -> dict[str, Any]:
     c = Cases("cert_renewals", keys)
     k0 = ed25519.Ed25519PrivateKey.from_private_bytes(_seed("cert/0"))
@@ -1018,14 +1068,31 @@ def cert_renewals_file(keys: dict[str, Any]) -> dict[str, Any]:
     c.add("wrong-signer", "renewal 1 → 2 replaced by one the new key signed about itself",
           "no_chain", renewals=[r01, broken(r12, lambda r: r.update(
               signature=self_signed["signature"], alg="EdDSA"))], context=ctx)  # fmt: skip
+    k3 = _rsa_key("cert/3")
+    c3 = _certificate("server.example", k3.public_key(), "vectors issuer", ca, 1003)
+    fp3 = certificate_fingerprint(
+        x509.load_pem_x509_certificate(c3).public_bytes(serialization.Encoding.DER)
+    )
+    r30 = sign_renewal(_pem(k3), c3, c0, at=datetime(2026, 12, 1, tzinfo=UTC))
+    if r30["alg"] != "RS256":
+        raise AssertionError("RSA renewal not RS256")
+    rsa_ctx = {"pinned": fp3, "presented": fp[0]}
+    c.add("rs256-link", "an RSA certificate (3) renewed to cert 0 (RS256)", reached(0),
+          renewals=[r30], context=rsa_ctx)  # fmt: skip
+    c.add("rs256-tampered", "the RS256 renewal's new_cert swapped for cert 2 and its "
+          "fingerprint", "no_chain", renewals=[broken(r30, lambda r: r["renewal"].update(
+              new_cert=c2.decode(), new_fingerprint=fp[2]))],
+          context={"pinned": fp3, "presented": fp[2]})  # fmt: skip
+    c.add("rs256-as-es256", "alg ES256 over the RSA certificate's key", "no_chain",
+          renewals=[broken(r30, lambda r: r.update(alg="ES256"))], context=rsa_ctx)  # fmt: skip
     return {
         "description": (
             "TLS certificate renewals of a C/S Sec. server (core.certs.follow_renewals): "
             "whether a chain leads from the pinned fingerprint to the presented one. "
             "The ES256 signature here is RFC 6979 deterministic; cssec's own are randomised."
         ),
-        "certificates": {"0": c0.decode(), "1": c1.decode(), "2": c2.decode()},
-        "fingerprints": {"0": fp[0], "1": fp[1], "2": fp[2]},
+        "certificates": {"0": c0.decode(), "1": c1.decode(), "2": c2.decode(), "3": c3.decode()},
+        "fingerprints": {"0": fp[0], "1": fp[1], "2": fp[2], "3": fp3},
         "cases": c.items,
     }
 
