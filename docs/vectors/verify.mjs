@@ -40,7 +40,9 @@ function compareKeys(a, b) {
 const SHORT_ESCAPES = { 8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r", 34: '\\"', 92: "\\\\" };
 
 function canonicalString(s) {
-  if (!s.isWellFormed()) throw new NotCanonical("unpaired surrogate");
+  // In a u-flag regex a surrogate pair is one code point: this matches unpaired ones only
+  // (String.prototype.isWellFormed is newer than Debian 12's Node 18).
+  if (/[\uD800-\uDFFF]/u.test(s)) throw new NotCanonical("unpaired surrogate");
   let out = '"';
   for (const ch of s) {
     const cp = ch.codePointAt(0);
