@@ -5,9 +5,9 @@
 `issue_bulk_contracts` (one transaction, one audit row, the CSV appearing only after the
 commit, as from the CLI), and records the outcome. Progress (contracts done of the total)
 is held in that worker's memory and shown by it; other workers show the job's recorded
-status until it ends. A worker that stops mid-batch leaves the job "running" forever
-with nothing issued (the batch's transaction rolls back); `fail_orphaned_jobs` marks
-those failed at the next start.
+status until it ends. Limit, stated: a worker that stops mid-batch leaves its job
+"running" with nothing issued (the batch's transaction rolls back, no CSV appears); start
+the batch again.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -71,21 +71,6 @@ def start_bulk_job(session: Session, terms: BulkTerms, *, actor: str) -> BulkJob
         session.add(job)
         session.flush()
     return job
-
-
-def fail_orphaned_jobs(session: Session) -> int:
-    """Jobs queued or running when their worker stopped: nothing of them was committed."""
-    with transaction(session):
-        result = session.execute(
-            update(BulkJob)
-            .where(BulkJob.status.in_([QUEUED, RUNNING]))
-            .values(
-                status=FAILED,
-                finished_at=now_utc(session),
-                error={"code": "interrupted", "message": "the service stopped during the batch"},
-            )
-        )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class BulkJobRunner:
@@ -184,7 +169,3 @@ def list_bulk_jobs(session: Session, *, after_id: int | None, limit: int) -> lis
     if after_id is not None:
         query = query.where(BulkJob.id < after_id)
     return list(session.scalars(query))
-
-
-def finished_at(job: BulkJob) -> datetime | None:
-    return job.finished_at

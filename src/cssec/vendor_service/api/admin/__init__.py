@@ -11,6 +11,7 @@ app's `{code, message}` with a stable code.
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from cssec.vendor_service.api.admin import audit, bulk, codes, contracts, webhooks
 from cssec.vendor_service.runtime import Vendor
@@ -37,8 +38,13 @@ TAGS = [
 ]
 
 
+def _operation_id(route: APIRoute) -> str:
+    """admin_<function name>: stable ids the OpenAPI links (and client generators) use."""
+    return f"admin_{route.name}"
+
+
 def build_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX)
+    router = APIRouter(prefix=PREFIX, generate_unique_id_function=_operation_id)
     for part in (contracts, codes, bulk, audit, webhooks):
         router.include_router(part.router)
     return router

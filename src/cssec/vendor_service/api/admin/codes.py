@@ -20,6 +20,7 @@ from cssec.vendor_service.api.admin.conventions import (
     IdPath,
     documented,
     idempotent,
+    linked,
     scoped,
     vendor_of,
 )
@@ -34,6 +35,7 @@ from cssec.vendor_service.api.admin.schemas import (
 )
 from cssec.vendor_service.api_errors import InsufficientScope
 from cssec.vendor_service.services._context import read_transaction
+from cssec.vendor_service.services.lineage import revocation_preview
 from cssec.vendor_service.services.tokens import Principal
 
 router = APIRouter(tags=["admin: codes"])
@@ -51,8 +53,6 @@ CodePath = Annotated[
 
 def preview_of(session: Session, code: str) -> RevocationPreviewOut:
     """`services.lineage.revocation_preview`: the code and the codes it superseded."""
-    from cssec.vendor_service.services.lineage import revocation_preview  # noqa: PLC0415
-
     with read_transaction(session):
         found = revocation_preview(session, code)
         codes = [
@@ -78,7 +78,16 @@ def preview_of(session: Session, code: str) -> RevocationPreviewOut:
     description="A new activation code carrying the contract's current end, for an offline "
     "renewal (`cssec vendor code reissue`). The previous code stays valid online; "
     "registration hands out the new one. Audited as code.reissued.",
-    responses=documented(409),
+    responses={
+        **documented(409),
+        **linked(
+            201,
+            inspect={"code": "$response.body#/activation_code"},
+            preview={"code": "$response.body#/activation_code"},
+            revoke={"code": "$response.body#/activation_code"},
+            get_contract={"contract_id": "$response.body#/contract_id"},
+        ),
+    },
 )
 def reissue(
     contract_id: IdPath,

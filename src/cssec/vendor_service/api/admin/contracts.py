@@ -26,6 +26,7 @@ from cssec.vendor_service.api.admin.conventions import (
     documented,
     etag_of,
     idempotent,
+    linked,
     next_by_id,
     not_found,
     scoped,
@@ -47,6 +48,7 @@ from cssec.vendor_service.services._context import read_transaction, today_utc
 from cssec.vendor_service.services.tokens import Principal
 
 router = APIRouter(tags=["admin: contracts"])
+ETAG = "$response.header.ETag"
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (default 50).")]
 Cursor = Annotated[
@@ -146,7 +148,21 @@ def _with_etag(status: int, contract: ContractOut) -> tuple[int, ContractOut, di
     summary="Create a contract",
     description="A new contract with its registration key and one activation code per "
     "product (`cssec vendor contract new`). Audited as contract.created by token:<name>.",
-    responses=documented(),
+    responses={
+        **documented(),
+        **linked(
+            201,
+            get_contract={"contract_id": "$response.body#/id"},
+            renew={"contract_id": "$response.body#/id", "header.If-Match": ETAG},
+            change_contact={"contract_id": "$response.body#/id", "header.If-Match": ETAG},
+            reissue={"contract_id": "$response.body#/id"},
+            usage={"contract_id": "$response.body#/id"},
+            get_customer={"customer_id": "$response.body#/customer/id"},
+            inspect={"code": "$response.body#/codes/0/activation_code"},
+            preview={"code": "$response.body#/codes/0/activation_code"},
+            revoke={"code": "$response.body#/codes/0/activation_code"},
+        ),
+    },
 )
 def create_contract(
     body: ContractIn,

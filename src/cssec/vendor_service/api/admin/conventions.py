@@ -272,5 +272,16 @@ def documented(*extra: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+def linked(status: int, **targets: dict[str, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI links from the `status` answer to other operations (by operation id, each
+    with its parameters as runtime expressions): what a client, or schemathesis's
+    stateful tests, can call next with the values this answer holds."""
+    links = {
+        name: {"operationId": f"admin_{name}", "parameters": parameters}
+        for name, parameters in targets.items()
+    }
+    return {status: {"links": links}}
+
+
 def not_found(what_ja: str, what_en: str, ref: object) -> AdminNotFound:
     return AdminNotFound(what_ja=what_ja, what_en=what_en, ref=str(ref))

@@ -16,6 +16,7 @@ from cssec.vendor_service.api.admin.conventions import (
     documented,
     encode_cursor,
     idempotent,
+    linked,
     next_by_id,
     not_found,
     scoped,
@@ -72,7 +73,7 @@ def _delivery(row: OutboxMessage) -> DeliveryOut:
     summary="Add a webhook endpoint",
     description="Events posted to URL, signed as Standard Webhooks says with the secret "
     "(write-only: never shown again). Events: " + ", ".join(services.WEBHOOK_EVENTS) + ".",
-    responses=documented(),
+    responses={**documented(), **linked(201, remove={"endpoint_id": "$response.body#/id"})},
 )
 def add(
     body: WebhookIn,
