@@ -32,7 +32,7 @@ import cssec
 from cssec.client.cli import app as client_cli
 from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion, Manifest, sha256_hex
 from cssec.core.errors import NotAuthenticated, NotFound
-from cssec.core.license import LicenseState
+from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Component, Operation, decide, distribution_operation
 from cssec.core.signing import SigningKey, sign_statement
 from cssec.web.http import LanguageMiddleware, install_error_handlers
@@ -182,13 +182,13 @@ def build_peer_app(peer: AgentPeer) -> FastAPI:
     @app.get("/api/v1/agent/manifest")
     async def manifest(request: Request) -> dict[str, Any]:
         _authorize(peer, request)
-        decide(peer.license_state, Operation.CLIENT_MANUAL_UPDATE).raise_if_refused()
+        decide(Product.CS, peer.license_state, Operation.CLIENT_MANUAL_UPDATE).raise_if_refused()
         return peer.manifest_envelope()
 
     @app.get("/api/v1/agent/files/{component}/{sha256}")
     async def files(request: Request, component: Component, sha256: str) -> Response:
         _authorize(peer, request)
-        decide(peer.license_state, distribution_operation(component)).raise_if_refused()
+        decide(Product.CS, peer.license_state, distribution_operation(component)).raise_if_refused()
         data = peer.files.get(sha256)
         if data is None:
             raise NotFound

@@ -28,26 +28,29 @@ from tests.helpers.updates import activeupdate_calls, installed
 
 from cssec.core import policy
 from cssec.core.errors import LicenseExpired
-from cssec.core.license import LicenseState
-from cssec.core.policy import Component, Decision, Operation, decide
+from cssec.core.license import LicenseState, Product
+from cssec.core.policy import Component, Decision, Operation, decide, decide_all
 from cssec.server.models import ConnectionLogEntry, ServerUpdateLog
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "cssec"
 Probe = Callable[["Walk"], Awaitable[bool]]
 
 
-class SpyTable(dict[tuple[LicenseState, Operation], Decision]):
+Key = tuple[Product, LicenseState, Operation]
+
+
+class SpyTable(dict[Key, Decision]):
     """The policy table, recording what is asked and flipping at most one entry."""
 
     def __init__(self, table: Any) -> None:
         super().__init__(table)
-        self.asked: set[tuple[LicenseState, Operation]] = set()
-        self.flip: tuple[LicenseState, Operation] | None = None
+        self.asked: set[Key] = set()
+        self.flip: set[Key] = set()
 
-    def __getitem__(self, key: tuple[LicenseState, Operation]) -> Decision:
+    def __getitem__(self, key: Key) -> Decision:
         self.asked.add(key)
         decision = super().__getitem__(key)
-        if key == self.flip:
+        if key in self.flip:
             return dataclasses.replace(decision, allowed=not decision.allowed)
         return decision
 
@@ -143,7 +146,7 @@ def _install_probe(route: str) -> Probe:
         token = None
         if route != "autopcc":
             with_real_table = policy._TABLE.flip  # type: ignore[attr-defined]
-            policy._TABLE.flip = None  # type: ignore[attr-defined]
+            policy._TABLE.flip = set()  # type: ignore[attr-defined]
             token = await _issue_token(w, route, hostname)
             policy._TABLE.flip = with_real_table  # type: ignore[attr-defined]
             assert token
@@ -275,19 +278,21 @@ async def test_every_operation_follows_the_policy_table(
     monkeypatch.setattr(policy, "_TABLE", spy)
     wrong: list[str] = []
     for op in Operation:
-        expected = decide(chosen, op).allowed
+        # Both slots (C/S Sec. and Damage Cleanup Services) share the contract's state.
+        expected = decide_all({p: chosen for p in Product}, op).allowed
         spy.asked.clear()
-        spy.flip = None
+        spy.flip = set()
         done = await PROBES[op](walk)
         if done != expected:
             wrong.append(f"{op.value}: performed={done}, policy allows={expected}")
-        if (chosen, op) not in spy.asked:
+        if (Product.CS, chosen, op) not in spy.asked:
             wrong.append(f"{op.value}: the endpoint never asked the policy table")
-        spy.flip = (chosen, op)
+        # Flip every product's entry that agrees with the outcome: the outcome flips.
+        spy.flip = {(p, chosen, op) for p in Product if decide(p, chosen, op).allowed == expected}
         flipped = await PROBES[op](walk)
         if flipped != (not expected):
             wrong.append(f"{op.value}: with the table entry flipped, performed={flipped}")
-    spy.flip = None
+    spy.flip = set()
     assert wrong == []
 
 

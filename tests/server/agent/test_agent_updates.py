@@ -34,7 +34,7 @@ from cssec.clikit import error_line
 from cssec.core.clock import FakeClock
 from cssec.core.components import sha256_hex, verify_manifest
 from cssec.core.errors import LicenseExpired
-from cssec.core.license import LicenseState, grace_end
+from cssec.core.license import LicenseState, Product, grace_end
 from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import VerifyingKey
 from cssec.server import cli
@@ -368,7 +368,7 @@ async def test_client_status_shows_the_license_the_server_reports(
 def test_cli_refusal_is_one_line_in_one_language() -> None:
     """`cssec server components update` after the grace period: the refusal is printed as
     `error: license_expired: <message>` in the chosen language only (never "ja / en")."""
-    refused = refusal(decide(LicenseState.EXPIRED, Operation.ACTIVEUPDATE_DOWNLOAD))
+    refused = refusal(decide(Product.CS, LicenseState.EXPIRED, Operation.ACTIVEUPDATE_DOWNLOAD))
     english = error_line(refused, "en")
     assert english.startswith("error: license_expired: ")
     assert not any("\u3040" <= ch <= "\u30ff" for ch in english), english

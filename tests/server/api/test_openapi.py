@@ -39,6 +39,7 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "version_type",
         "activation_code",
         "status",
+        "stopped",
         "expires_on",
         "seats",
         "seats_used",
@@ -48,4 +49,6 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "grace_period",
         "expired",
         "revoked",
+        "rejected",
+        "unconfirmed",
     ]
