@@ -1,5 +1,7 @@
 """The customer portal (/portal/): a customer signs in with the contract's registration key
-and contact e-mail by a one-time link sent by mail, then sees their contracts (products,
+and that contract's own contact e-mail by a one-time link sent by mail, then sees that
+contract and no other (a customer name grants nothing; a contact of several contracts
+signs in to each with its key): its products,
 activation codes, expiry and grace, seats and each server's reported usage, status
 checks, the audit of what was done on the contract), takes the new activation code an
 offline site needs after a renewal (audited as done by the customer), and prints or
