@@ -1208,6 +1208,103 @@ def bundles_file(keys: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# --- manifests.json ---------------------------------------------------------------------
+
+
+def manifests_file(keys: dict[str, Any]) -> dict[str, Any]:
+    from cssec.core.components import ComponentVersion, Manifest  # noqa: PLC0415
+    from cssec.core.policy import Component  # noqa: PLC0415
+
+    c = Cases("manifests", keys)
+    published = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    manifest = Manifest(
+        serial=12,
+        issued_at=NOW,
+        components={
+            comp: ComponentVersion(
+                comp, i + 3, hashlib.sha256(comp.value.encode()).hexdigest(), 1000 + i, published
+            )
+            for i, comp in enumerate(Component)
+        },
+    )
+    base = manifest.to_statement()
+    ctx = {"keys": [kid("vendor-1")]}
+
+    def signed(change: Callable[[dict[str, Any]], None] | None = None, label: str = "vendor-1"
+               ) -> dict[str, Any]:  # fmt: skip
+        statement = copy.deepcopy(base)
+        if change is not None:
+            change(statement)
+        return sign_statement(statement, ED[label])
+
+    def entry(name: str, **fields: Any) -> Callable[[dict[str, Any]], None]:
+        return lambda st: st["components"][name].update(fields)
+
+    def drop(name: str, field: str) -> Callable[[dict[str, Any]], None]:
+        return lambda st: st["components"][name].pop(field)
+
+    def fails(reason: str, detail: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda v: v["reason"] == reason and v["detail"] == detail
+
+    c.add("valid", "the four components, signed", None, envelope=signed(), context=ctx)
+    c.add("valid-unknown-fields", "an unknown field and an unknown component are ignored",
+          None, envelope=signed(lambda st: st.update(note="x") or st["components"].update(
+              extra_component={"version": 1})), context=ctx)  # fmt: skip
+    c.add("forged", "signed by a key not held", fails("unknown_kid", "signature"),
+          envelope=signed(label="outsider"), context=ctx)  # fmt: skip
+    tampered = signed()
+    tampered["statement"]["components"]["virus_pattern"]["sha256"] = "0" * 64
+    c.add("tampered-sha256", "a file's hash replaced after signing",
+          fails("bad_signature", "signature"), envelope=tampered, context=ctx)  # fmt: skip
+    c.add("version-2", "v 2", fails("unsupported_format", "v"),
+          envelope=signed(lambda st: st.update(v=2)), context=ctx)  # fmt: skip
+    c.add("version-true", "v true is not the integer 1", fails("unsupported_format", "v"),
+          envelope=signed(lambda st: st.update(v=True)), context=ctx)  # fmt: skip
+    c.add("wrong-kind", "a status statement's kind", fails("wrong_kind", "kind"),
+          envelope=signed(lambda st: st.update(kind="status")), context=ctx)  # fmt: skip
+    c.add("serial-missing", "no serial", fails("missing_field", "serial"),
+          envelope=signed(lambda st: st.pop("serial")), context=ctx)  # fmt: skip
+    c.add("serial-negative", "serial -1", fails("bad_field", "serial"),
+          envelope=signed(lambda st: st.update(serial=-1)), context=ctx)  # fmt: skip
+    c.add("issued-at-naive", "issued_at without an offset", fails("bad_field", "issued_at"),
+          envelope=signed(lambda st: st.update(issued_at="2026-12-07T12:00:00")),
+          context=ctx)  # fmt: skip
+    c.add("components-not-object", "components is a list", fails("bad_field", "components"),
+          envelope=signed(lambda st: st.update(components=[])), context=ctx)  # fmt: skip
+    c.add("component-missing", "no spyware_pattern",
+          fails("missing_component", "components.spyware_pattern"),
+          envelope=signed(lambda st: st["components"].pop("spyware_pattern")),
+          context=ctx)  # fmt: skip
+    c.add("sha256-upper-case", "sha256 in upper case",
+          fails("bad_field", "components.virus_pattern.sha256"),
+          envelope=signed(entry("virus_pattern", sha256="A" * 64)), context=ctx)  # fmt: skip
+    c.add("sha256-missing", "an entry without sha256",
+          fails("missing_field", "components.scan_engine.sha256"),
+          envelope=signed(drop("scan_engine", "sha256")), context=ctx)  # fmt: skip
+    c.add("version-zero", "component version 0",
+          fails("bad_field", "components.damage_cleanup_template.version"),
+          envelope=signed(entry("damage_cleanup_template", version=0)), context=ctx)  # fmt: skip
+    c.add("size-too-large", "a 256 MiB + 1 file",
+          fails("bad_field", "components.virus_pattern.size"),
+          envelope=signed(entry("virus_pattern", size=268435457)), context=ctx)  # fmt: skip
+    c.add("size-boolean", "size true", fails("bad_field", "components.virus_pattern.size"),
+          envelope=signed(entry("virus_pattern", size=True)), context=ctx)  # fmt: skip
+    c.add("published-at-missing", "an entry without published_at",
+          fails("missing_field", "components.scan_engine.published_at"),
+          envelope=signed(drop("scan_engine", "published_at")), context=ctx)  # fmt: skip
+    c.add("first-bad-field-wins", "two bad fields: the first in the documented order",
+          fails("bad_field", "components.virus_pattern.sha256"),
+          envelope=signed(lambda st: st["components"]["virus_pattern"].update(
+              sha256="x", version=0)), context=ctx)  # fmt: skip
+    return {
+        "description": (
+            "ActiveUpdate manifests (core.components.verify_manifest): the envelope, then the "
+            "schema; expect.detail names the field (signature for an envelope refusal)."
+        ),
+        "cases": c.items,
+    }
+
+
 # --- webhooks.json ----------------------------------------------------------------------
 
 
@@ -1280,6 +1377,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "cert_renewals": cert_renewals_file,
     "install_tokens": install_tokens_file,
     "bundles": bundles_file,
+    "manifests": manifests_file,
     "webhooks": webhooks_file,
 }
 

@@ -320,6 +320,25 @@ def verify_bundle_case(case: Mapping[str, Any], keys_file: Mapping[str, Any]) ->
     return {"ok": True, "reason": None}
 
 
+# --- ActiveUpdate manifests ------------------------------------------------------------
+
+
+def verify_manifest_case(case: Mapping[str, Any], keys_file: Mapping[str, Any]) -> Verdict:
+    """`core.components.verify_manifest`: the envelope, then the manifest's schema."""
+    from cssec.core.components import verify_manifest  # noqa: PLC0415
+
+    check = verify_manifest(case["envelope"], vendor_keys(keys_file, case["context"]["keys"]))
+    if not check.ok or check.value is None:
+        return {"ok": False, "reason": check.error, "detail": check.detail}
+    manifest = check.value
+    return {
+        "ok": True,
+        "reason": None,
+        "serial": manifest.serial,
+        "versions": {c.value: v.version for c, v in manifest.components.items()},
+    }
+
+
 # --- webhooks ---------------------------------------------------------------------------
 
 WEBHOOK_TOLERANCE_SECONDS = 5 * 60
@@ -362,6 +381,7 @@ VERIFIERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Verdict]] 
     "cert_renewals": verify_cert_renewals,
     "install_tokens": split_token_case,
     "bundles": verify_bundle_case,
+    "manifests": verify_manifest_case,
     "webhooks": verify_webhook_case,
 }
 """Vector file stem → the verifier of its cases."""

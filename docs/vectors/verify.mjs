@@ -17,7 +17,7 @@ const DIR = process.argv[2] ?? dirname(fileURLToPath(import.meta.url));
 const FILES = [
   "codes", "canonical_json", "envelopes", "status_statements", "endorsements",
   "license_requests", "license_responses", "cert_renewals", "install_tokens", "bundles",
-  "webhooks",
+  "manifests", "webhooks",
 ];
 
 // --- §2 canonical JSON ------------------------------------------------------------------
@@ -714,6 +714,71 @@ function checkBundle(c, keys) {
   return { ok: true, reason: null };
 }
 
+// --- §9 manifests ----------------------------------------------------------------------
+
+const COMPONENTS = ["virus_pattern", "damage_cleanup_template", "spyware_pattern", "scan_engine"];
+const MAX_INT63 = 2n ** 63n - 1n;
+
+class ManifestRefused extends Error {
+  constructor(reason, detail) {
+    super(reason);
+    this.reason = reason;
+    this.detail = detail;
+  }
+}
+
+function manifestField(obj, name, where) {
+  if (!(name in obj)) throw new ManifestRefused("missing_field", where + name);
+  return obj[name];
+}
+
+// Integers within [min, max]; JSON.parse gives doubles, so beyond 2^53 only a bound check.
+function manifestInt(value, where, min, max) {
+  const ok = typeof value === "number" && Number.isInteger(value) &&
+    BigInt(Math.trunc(value)) >= min && BigInt(Math.trunc(value)) <= max;
+  if (!ok) throw new ManifestRefused("bad_field", where);
+  return value;
+}
+
+function manifestTime(value, where) {
+  if (typeof value !== "string" || value.length === 0 || cpLength(value) > 64 ||
+      parseDateTime(value) === null) {
+    throw new ManifestRefused("bad_field", where);
+  }
+}
+
+function checkManifest(c, keys) {
+  const checked = verifyEnvelope(c.envelope, vendorKeys(keys, c.context.keys));
+  if (!checked.ok) return { ok: false, reason: checked.reason, detail: "signature" };
+  const st = checked.statement;
+  try {
+    if (st.v !== 1) throw new ManifestRefused("unsupported_format", "v");
+    if (st.kind !== "activeupdate_manifest") throw new ManifestRefused("wrong_kind", "kind");
+    const serial = manifestInt(manifestField(st, "serial", ""), "serial", 0n, MAX_INT63);
+    manifestTime(manifestField(st, "issued_at", ""), "issued_at");
+    const entries = manifestField(st, "components", "");
+    if (!isObject(entries)) throw new ManifestRefused("bad_field", "components");
+    const versions = {};
+    for (const name of COMPONENTS) {
+      const where = `components.${name}.`;
+      if (!(name in entries)) throw new ManifestRefused("missing_component", `components.${name}`);
+      const entry = entries[name];
+      if (!isObject(entry)) throw new ManifestRefused("bad_field", `components.${name}`);
+      const sha = manifestField(entry, "sha256", where);
+      if (typeof sha !== "string" || !/^[0-9a-f]{64}$/.test(sha)) {
+        throw new ManifestRefused("bad_field", where + "sha256");
+      }
+      versions[name] = manifestInt(manifestField(entry, "version", where), where + "version", 1n, MAX_INT63);
+      manifestInt(manifestField(entry, "size", where), where + "size", 0n, 268435456n);
+      manifestTime(manifestField(entry, "published_at", where), where + "published_at");
+    }
+    return { ok: true, reason: null, serial, versions };
+  } catch (e) {
+    if (e instanceof ManifestRefused) return { ok: false, reason: e.reason, detail: e.detail };
+    throw e;
+  }
+}
+
 // --- §10 webhooks -----------------------------------------------------------------------
 
 function checkWebhook(c) {
@@ -757,6 +822,7 @@ const CHECKS = {
   cert_renewals: checkRenewals,
   install_tokens: checkInstallToken,
   bundles: checkBundle,
+  manifests: checkManifest,
   webhooks: checkWebhook,
 };
 
