@@ -162,6 +162,12 @@ HELP_JA: dict[str, str] = {
         "--tls-keyを使い）、クライアントが照合するフィンガープリントを表示します。"
     ),
     "The vendor service's URL.": "ライセンスサービスのURL。",
+    "The name the server lists this client by (default: host name).": (
+        "サーバのクライアント一覧に表示される名前（既定: ホスト名）。"
+    ),
+    "The vendor service's URL (online installs; optional with --offline).": (
+        "ライセンスサービスのURL（オンラインインストール用。--offline では省略可）。"
+    ),
     "File whose first line is the password.": "1行目がパスワードのファイル。",
     "Data directory (default: per-user).": "データディレクトリ（既定: ユーザーごと）。",
     "XX-XXXX-XXXX-XXXX-XXXX (online).": "XX-XXXX-XXXX-XXXX-XXXX（オンライン登録）。",
@@ -317,6 +323,21 @@ HELP_JA: dict[str, str] = {
     ),
     "Data directory (default: ~/.local/share/cssec/vendor or $XDG_DATA_HOME).": (
         "データディレクトリ（既定: ~/.local/share/cssec/vendor または $XDG_DATA_HOME）。"
+    ),
+    "Data directory (default: $CSSEC_VENDOR_DATA_DIR, else ~/.local/share/cssec/vendor or "
+    "$XDG_DATA_HOME).": (
+        "データディレクトリ（既定: $CSSEC_VENDOR_DATA_DIR、なければ ~/.local/share/cssec/vendor "
+        "または $XDG_DATA_HOME）。"
+    ),
+    "Data directory (default: $CSSEC_VENDOR_DATA_DIR).": (
+        "データディレクトリ（既定: $CSSEC_VENDOR_DATA_DIR）。"
+    ),
+    "Create the vendor's data directory: database, keys, version 1 of each component "
+    "(`serve` does the same; the other commands never make a database where nobody chose "
+    "one). Safe on a directory in use: it only migrates.": (
+        "ライセンスサービスのデータディレクトリ（データベース、鍵、各コンポーネントのバージョン1）を"
+        "作成します（`serve` も同じことをします。ほかのコマンドは、誰も選んでいない場所に"
+        "データベースを作りません）。使用中のディレクトリに実行しても移行だけを行います。"
     ),
     "Address to listen on.": ("待ち受けるアドレス。"),
     "Port to listen on.": ("待ち受けるポート。"),

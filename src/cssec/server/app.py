@@ -34,6 +34,7 @@ from cssec.server.webmanager import routers as webmanager_routers
 from cssec.server.webmanager.error_pages import error_page
 from cssec.server.webmanager.templating import LOCALE_DIR, build_templates
 from cssec.server.webmanager.updates_pages import BUNDLE_UPLOAD_MAX, BUNDLE_URL
+from cssec.web.apidocs import api_docs_router
 from cssec.web.http import (
     BodySizeLimitMiddleware,
     LanguageMiddleware,
@@ -123,7 +124,7 @@ def create_app(
             "`X-CSRF-Token` on POST)."
         ),
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # /api/docs: api_docs_router, Swagger UI from the package, no CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -142,7 +143,7 @@ def create_app(
     app.include_router(licenses_api)
     for router in agent_routers:
         app.include_router(router)
-    for router in webmanager_routers:
+    for router in [*webmanager_routers, api_docs_router(app.title, docs_url="/api/docs")]:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -18,6 +18,7 @@ from cssec.vendor_service.feedwatch import FeedWatch
 from cssec.vendor_service.runtime import Vendor, open_vendor
 from cssec.vendor_service.scheduler import BackgroundJobs
 from cssec.vendor_service.settings import VendorSettings
+from cssec.web.apidocs import install_api_docs
 from cssec.web.http import (
     BodySizeLimitMiddleware,
     LanguageMiddleware,
@@ -99,7 +100,10 @@ def create_app(settings: VendorSettings, *, clock: Clock | None = None) -> FastA
         lifespan=lifespan,
         # No OpenTelemetry here: skips FastAPI's per-request check for a configured provider.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,  # install_api_docs: Swagger UI from the package, not a CDN
+        redoc_url=None,
     )
+    install_api_docs(app, docs_url="/docs")
     app.state.vendor = vendor
     from cssec.vendor_service.console import PREFIX, error_page  # noqa: PLC0415
     from cssec.vendor_service.portal import PREFIX as PORTAL  # noqa: PLC0415

@@ -276,13 +276,13 @@ class LanguageMiddleware:
 
 
 # Pages use one stylesheet from their own origin and no script, inline style or frame;
-# forms post to their own origin. FastAPI's /docs and /redoc pages load Swagger UI and
-# ReDoc from a CDN with inline script, so they go without this policy.
+# forms post to their own origin. A response that sets its own policy keeps it: the API
+# reference (`cssec.web.apidocs`) adds its script, from this origin too. No page names
+# another origin.
 CONTENT_SECURITY_POLICY = (
     b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     b"frame-ancestors 'none'; base-uri 'none'"
 )
-_NO_CSP_PATHS = ("/docs", "/redoc")
 
 
 HSTS = b"max-age=31536000"
@@ -302,7 +302,6 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         is_static = scope["path"].startswith("/static/")
-        with_csp = not scope["path"].startswith(_NO_CSP_PATHS)
         # Over HTTPS (directly, or behind a trusted TLS proxy): browsers stay on HTTPS.
         with_hsts = scope.get("scheme") == "https"
 
@@ -315,8 +314,7 @@ class SecurityHeadersMiddleware:
                 ]
                 if not is_static:
                     extra += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
-                if with_csp:
-                    extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
+                extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
                 if with_hsts:
                     extra.append((b"strict-transport-security", HSTS))
                 names = {name.lower() for name, _ in message.get("headers", [])}
