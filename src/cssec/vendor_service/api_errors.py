@@ -186,10 +186,12 @@ class BulkJobNotFinished(CssecError):
     code = "bulk_job_not_finished"
     status = 409
     message_ja = (
-        "一括発行 #{job_id} はまだ完了していません（状態: {job_status}）。"
-        "完了してから結果を取得してください。"
+        "一括発行 #{job_id} の結果はありません（状態: {job_status}）。queued・running "
+        "なら完了を待ってから取得してください。failed なら何も発行されていません。"
+        "error の内容を確認し、もう一度開始してください。"
     )
     message_en = (
-        "Bulk batch #{job_id} has not finished (status: {job_status}). Fetch the result "
-        "once it is done."
+        "Bulk batch #{job_id} has no result (status: {job_status}). If it is queued or "
+        "running, fetch the result once it is done; if it failed, nothing was issued: read "
+        "its error and start it again."
     )

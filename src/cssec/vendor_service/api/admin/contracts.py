@@ -43,6 +43,7 @@ from cssec.vendor_service.api.admin.schemas import (
     Page,
     RenewIn,
 )
+from cssec.vendor_service.api_errors import PreconditionRequired
 from cssec.vendor_service.models import Contract, Customer, ProductRow
 from cssec.vendor_service.services._context import read_transaction, today_utc
 from cssec.vendor_service.services.tokens import Principal
@@ -120,16 +121,27 @@ def contract_out(session: Session, contract: Contract) -> ContractOut:
     return ContractOut(**fields, etag=etag_of(shown))
 
 
-def _load(session: Session, contract_id: int) -> Contract:
-    contract = session.scalar(
+def _load(session: Session, contract_id: int, *, lock: bool = False) -> Contract:
+    query = (
         select(Contract)
         .where(Contract.id == contract_id)
         .options(selectinload(Contract.activation_codes), selectinload(Contract.products))
         .execution_options(populate_existing=True)
     )
+    contract = session.scalar(query.with_for_update(of=Contract) if lock else query)
     if contract is None:
         raise not_found("契約", "contract", f"#{contract_id}")
     return contract
+
+
+def check_locked(session: Session, contract_id: int, if_match: str | None) -> None:
+    """If-Match against the contract as it is now, in the transaction the update then
+    continues (the use case commits it): the row stays locked from this check to the
+    update's commit, so no other change can slip in between (SQLite: the write lock,
+    taken at BEGIN)."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired()
+    check_if_match(if_match, contract_out(session, _load(session, contract_id, lock=True)).etag)
 
 
 def read_contract(request: Request, contract_id: int) -> ContractOut:
@@ -256,8 +268,8 @@ def renew(  # noqa: PLR0917  (FastAPI maps each parameter)
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     def work() -> tuple[int, ContractOut, dict[str, str]]:
-        check_if_match(if_match, read_contract(request, contract_id).etag)
         with vendor_of(request).session() as session:
+            check_locked(session, contract_id, if_match)
             services.renew_contract(session, contract_id, months=body.months, actor=principal.actor)
         return _with_etag(200, read_contract(request, contract_id))
 
@@ -279,8 +291,8 @@ def change_contact(
     principal: Annotated[Principal, Depends(scoped("contracts:write"))],
     if_match: IfMatch = None,
 ) -> JSONResponse:
-    check_if_match(if_match, read_contract(request, contract_id).etag)
     with vendor_of(request).session() as session:
+        check_locked(session, contract_id, if_match)
         services.change_contact(
             session,
             contract_id,

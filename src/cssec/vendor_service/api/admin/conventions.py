@@ -3,6 +3,9 @@ Idempotency-Key, and the error answers the OpenAPI document declares.
 
 Tokens only: the API reads the Authorization header and never a cookie (the console's
 cookie is scoped to /console anyway), so no browser can be tricked into calling it.
+
+If-Match is compared with the ETag of the contract read, locked, in the transaction the
+update then runs in (`contracts.check_locked`): nothing can change it in between.
 """
 
 from __future__ import annotations
