@@ -140,8 +140,12 @@ def test_independent_node_verifier_fails_on_corrupted_vectors(tmp_path: Path) ->
     copy = tmp_path / "vectors"
     shutil.copytree(VECTORS, copy, ignore=shutil.ignore_patterns("*.py", "*.mjs", "__pycache__"))
     damaged = _corrupt(copy)
+    codes = json.loads((copy / "codes.json").read_text("utf-8"))
+    codes["fold"]["symbols"]["FF21"] = "B"  # full-width A said to read as B
+    (copy / "codes.json").write_text(json.dumps(codes), "utf-8")
     result = _node(copy)
     assert result.returncode == 1, result.stdout
     for case in damaged:
         assert f"DISAGREE {case}:" in result.stderr, (case, result.stderr)
+    assert "DISAGREE codes.fold U+FF21:" in result.stderr
     assert "disagreement(s) over" in result.stderr
