@@ -13,14 +13,17 @@ import base64
 import ipaddress
 import os
 import socket
+import ssl
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
+from tests.helpers.smtp_sink import TestCA
 from tests.helpers.webhook_receiver import verify_at_fake_time, webhook_receiver
 from typer.testing import CliRunner
 
@@ -40,6 +43,7 @@ from cssec.vendor_service.services.webhook_targets import (
 )
 from cssec.vendor_service.services.webhooks import check_url
 from cssec.vendor_service.settings import VendorSettings
+from cssec.vendor_service.webhook_transport import PinnedTransport
 
 SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
 PUBLIC_V4, PUBLIC_V6 = "93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"
@@ -325,3 +329,65 @@ def test_cli_webhook_add_refuses_the_metadata_address_in_japanese_and_english(
         assert "invalid_webhook_endpoint" in result.stderr
         assert reason in result.stderr
         assert "CSSEC_VENDOR_WEBHOOK_ALLOWED_TARGETS" in result.stderr
+
+
+# --- HTTPS to a pinned address -------------------------------------------------------------
+
+
+@contextmanager
+def _https_receiver(context: ssl.SSLContext) -> Iterator[tuple[int, list[str], list[str]]]:
+    """A TLS receiver on 127.0.0.1: yields its port, the server names (SNI) clients sent
+    and the Host headers of the posts it answered."""
+    names: list[str] = []
+    hosts: list[str] = []
+
+    def server_name(_sock: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+        names.append(name or "")
+
+    context.sni_callback = server_name
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            hosts.append(self.headers.get("host", ""))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], names, hosts
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_https_to_the_pinned_address_keeps_the_hosts_name_for_sni_and_the_certificate(
+    tmp_path: Path,
+) -> None:
+    """Connected to 127.0.0.1, the TLS handshake still names hooks.example.test and the
+    certificate is checked against that name: one for another name is refused."""
+    ca = TestCA(tmp_path / "ca")
+    trust = ssl.create_default_context(cafile=str(ca.ca_file))
+    policy = TargetPolicy.parse("127.0.0.1", resolver=_answers(["127.0.0.1"]))
+    with (
+        _https_receiver(ca.server_context(("hooks.example.test",))) as (port, names, hosts),
+        httpx.Client(transport=PinnedTransport(policy, verify=trust)) as client,
+    ):
+        url = f"https://hooks.example.test:{port}/hooks"
+        assert client.post(url, content=b"{}").status_code == 204
+    assert names == ["hooks.example.test"]
+    assert hosts == [f"hooks.example.test:{port}"]
+    with (
+        _https_receiver(ca.server_context(("other.example.test",))) as (port, names, hosts),
+        httpx.Client(transport=PinnedTransport(policy, verify=trust)) as client,
+        pytest.raises(httpx.ConnectError, match="certificate"),
+    ):
+        client.post(f"https://hooks.example.test:{port}/hooks", content=b"{}")
+    assert hosts == []

@@ -14,6 +14,8 @@ address, and must not carry one host's TLS session to another host on the same a
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 
 from cssec.vendor_service.services.webhook_targets import TargetPolicy
@@ -24,8 +26,10 @@ DEFAULT_PORTS = {"https": 443, "http": 80}
 class PinnedTransport(httpx.HTTPTransport):
     """Connects each request to the address `policy` checked for its host."""
 
-    def __init__(self, policy: TargetPolicy) -> None:
-        super().__init__(trust_env=False, limits=httpx.Limits(max_keepalive_connections=0))
+    def __init__(self, policy: TargetPolicy, *, verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(
+            verify=verify, trust_env=False, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         self.policy = policy
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
