@@ -18,10 +18,12 @@ customer runs today without a person deciding it. `cssec vendor code revoke NEWE
 again on an already revoked code, lists and revokes the older codes it covers.
 
 Three nullable columns with no default (PostgreSQL: catalog-only, no table rewrite),
-then two UPDATEs with correlated subqueries over the contract_id index: one pass over
-activation_codes, which takes its rows' locks for that long on a live database (seconds
-for a million codes). SQLite adds the columns with ALTER TABLE (no table copy: the table
-is referenced by status_checks, and a batch copy would drop it with foreign keys on).
+then one UPDATE … FROM a window over the table (one sort, one pass; SQLite 3.33+), then
+the foreign keys (PostgreSQL: one validation pass) and two indexes. It rewrites every code
+row and holds the table until the migration commits: measured with 250,000 codes on a
+shared 2-core machine, about 10 s on PostgreSQL and 5-7 s on SQLite, during which status
+checks and ActiveUpdate database reads wait (run it in a quiet hour). SQLite adds the columns with ALTER TABLE (no table copy: the table is
+referenced by status_checks, and a batch copy would drop it with foreign keys on).
 
 Revision ID: a1b2c3d4e5f7
 Revises: c5d6e7f8a9b0
@@ -42,39 +44,34 @@ depends_on: str | Sequence[str] | None = None
 
 _COLUMNS = ("lineage_id", "supersedes_id", "covered_by_id")
 
-_FILL_LINEAGE = """
-UPDATE activation_codes SET lineage_id = (
-    SELECT MIN(first.id) FROM activation_codes AS first
-    WHERE first.contract_id = activation_codes.contract_id
-      AND first.product = activation_codes.product
-)
-"""
-_FILL_SUPERSEDES = """
-UPDATE activation_codes SET supersedes_id = (
-    SELECT MAX(older.id) FROM activation_codes AS older
-    WHERE older.contract_id = activation_codes.contract_id
-      AND older.product = activation_codes.product
-      AND older.id < activation_codes.id
-)
+_FILL = """
+UPDATE activation_codes SET lineage_id = chain.first_id, supersedes_id = chain.previous_id
+FROM (
+    SELECT id,
+           MIN(id) OVER (PARTITION BY contract_id, product) AS first_id,
+           LAG(id) OVER (PARTITION BY contract_id, product ORDER BY id) AS previous_id
+    FROM activation_codes
+) AS chain
+WHERE activation_codes.id = chain.id
 """
 
 
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for name in _COLUMNS:
-        fk = op.f(f"fk_activation_codes_{name}_activation_codes")
         if sqlite:
             # ALTER TABLE … ADD COLUMN … REFERENCES: SQLite allows it for a NULL default, and
             # Alembic only offers a table copy, which would drop a referenced table.
             op.execute(
                 f"ALTER TABLE activation_codes ADD COLUMN {name} INTEGER "
-                f"CONSTRAINT {fk} REFERENCES activation_codes (id)"
+                f"CONSTRAINT {_fk(name)} REFERENCES activation_codes (id)"
             )
         else:
             op.add_column("activation_codes", sa.Column(name, sa.Integer(), nullable=True))
-            op.create_foreign_key(fk, "activation_codes", "activation_codes", [name], ["id"])
-    op.execute(_FILL_LINEAGE)
-    op.execute(_FILL_SUPERSEDES)
+    op.execute(_FILL)
+    if not sqlite:  # after the fill: one validation pass instead of a check per row
+        for name in _COLUMNS:
+            op.create_foreign_key(_fk(name), "activation_codes", "activation_codes", [name], ["id"])
     op.create_index(
         op.f("ix_activation_codes_lineage_id"), "activation_codes", ["lineage_id"], unique=False
     )
@@ -86,9 +83,19 @@ def upgrade() -> None:
     )
 
 
+def _fk(name: str) -> str:
+    return str(op.f(f"fk_activation_codes_{name}_activation_codes"))
+
+
 def downgrade() -> None:
     op.drop_index(op.f("ix_activation_codes_supersedes_id"), table_name="activation_codes")
     op.drop_index(op.f("ix_activation_codes_lineage_id"), table_name="activation_codes")
-    with op.batch_alter_table("activation_codes", schema=None) as batch_op:
+    if op.get_bind().dialect.name == "sqlite":
+        # ALTER TABLE … DROP COLUMN (SQLite 3.35+) takes a column-level REFERENCES with it;
+        # a batch copy would drop the table that status_checks references.
         for name in reversed(_COLUMNS):
-            batch_op.drop_column(name)
+            op.execute(f"ALTER TABLE activation_codes DROP COLUMN {name}")
+        return
+    for name in reversed(_COLUMNS):
+        op.drop_constraint(_fk(name), "activation_codes", type_="foreignkey")
+        op.drop_column("activation_codes", name)
