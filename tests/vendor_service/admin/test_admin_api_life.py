@@ -160,6 +160,12 @@ def test_a_contract_life_through_the_admin_api(
     assert ("code.reissued", f"contract:{contract_id}") in actions
     assert sum(a == "code.revoked" for a, _t in actions) == 2
     assert sum(a == "contract.created" for a, _t in actions) == 1  # the retry issued nothing
+    assert ("api.read", f"{API}/contracts/{contract_id}") in actions  # reads too
+    refusals = api.client.get(
+        f"{API}/audit", params={"action": "api.refused", "limit": 200}, headers=bearer(api.token)
+    ).json()["items"]
+    assert len(refusals) == len(api.refused)
+    assert all(e["actor"].startswith("token:lacks-") for e in refusals)
 
     # The console shows the same state.
     page = console.get(f"/console/contracts/{contract_id}")

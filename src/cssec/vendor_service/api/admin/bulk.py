@@ -163,7 +163,7 @@ def get_job(
 def result(
     job_id: IdPath,
     request: Request,
-    principal: Annotated[Principal, Depends(scoped("bulk:write"))],
+    principal: Annotated[Principal, Depends(scoped("bulk:write", audit_read=False))],
 ) -> Response:
     runner = runner_of(request)
     with vendor_of(request).session() as session:

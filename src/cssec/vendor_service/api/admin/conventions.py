@@ -14,7 +14,6 @@ import base64
 import binascii
 import hashlib
 import json
-import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -39,12 +38,10 @@ from cssec.vendor_service.api_errors import (
     PreconditionRequired,
 )
 from cssec.vendor_service.runtime import Vendor
-from cssec.vendor_service.services import idempotency
+from cssec.vendor_service.services import idempotency, record_audit, transaction
 from cssec.vendor_service.services.tokens import Principal, authenticate_token
 from cssec.web.http import client_ip, error_response
 from cssec.web.i18n import current_language
-
-log = logging.getLogger(__name__)
 
 BEARER = HTTPBearer(
     auto_error=False,
@@ -80,16 +77,36 @@ def _principal(
     return principal
 
 
-def scoped(scope: str) -> Callable[..., Principal]:
-    """A dependency: the caller's principal, when its token holds `scope`."""
+def scoped(scope: str, *, audit_read: bool = True) -> Callable[..., Principal]:
+    """A dependency: the caller's principal, when its token holds `scope`.
+
+    Every call with a valid token is in the audit log under token:<name>: a change by the
+    use case's own row (contract.renewed, code.revoked …), a read as api.read (the path
+    and query: who looked at which keys and contacts), a call outside the token's scopes
+    as api.refused. `audit_read=False` for a read that writes its own row."""
 
     def _check(principal: Annotated[Principal, Depends(_principal)], request: Request) -> Principal:
         if scope not in principal.scopes:
+            _audit(request, principal, "api.refused", {"scope": scope})
             raise InsufficientScope(name=principal.name, scope=scope)
-        log.info("admin api %s %s by %s", request.method, request.url.path, principal.actor)
+        if audit_read and request.method == "GET":
+            _audit(request, principal, "api.read", {})
         return principal
 
     return _check
+
+
+def _audit(request: Request, principal: Principal, action: str, after: dict[str, Any]) -> None:
+    query = request.url.query
+    with vendor_of(request).session() as session, transaction(session):
+        record_audit(
+            session,
+            actor=principal.actor,
+            action=action,
+            target=request.url.path,
+            before=None,
+            after={"method": request.method, **({"query": query[:500]} if query else {}), **after},
+        )
 
 
 # --- Cursors --------------------------------------------------------------------------------
