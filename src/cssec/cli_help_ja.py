@@ -579,21 +579,6 @@ HELP_JA: dict[str, str] = {
     ),
     "The server's REQ.json.": ("サーバの REQ.json。"),
     "Where to write RESP.json.": ("RESP.jsonの書き出し先。"),
-}
-
-# Typer's and Click's own words in `--help` (typer.rich_utils constants and the usage
-# prefix), by the name `cssec.clikit` sets them under.
-TYPER_JA: dict[str, str] = {
-    "USAGE_PREFIX": "使い方: ",
-    "ARGUMENTS_PANEL_TITLE": "引数",
-    "OPTIONS_PANEL_TITLE": "オプション",
-    "COMMANDS_PANEL_TITLE": "コマンド",
-    "REQUIRED_LONG_STRING": "[必須]",
-    "DEFAULT_STRING": "[既定: {}]",
-    "ENVVAR_STRING": "[環境変数: {}]",
-    "DEPRECATED_STRING": "(非推奨) ",
-    "ERRORS_PANEL_TITLE": "エラー",
-}
     # cssec vendor token (admin API tokens)
     "Admin API tokens: create (shown once), list, revoke.": (
         "管理APIのトークン: 作成（一度だけ表示）、一覧、取り消し。"
@@ -618,3 +603,18 @@ TYPER_JA: dict[str, str] = {
         "トークンをただちに無効にします（以後の呼び出しは 401 api_token_revoked）。"
     ),
     "The token's name (see `token list`).": "トークンの名前（token listで確認）。",
+}
+
+# Typer's and Click's own words in `--help` (typer.rich_utils constants and the usage
+# prefix), by the name `cssec.clikit` sets them under.
+TYPER_JA: dict[str, str] = {
+    "USAGE_PREFIX": "使い方: ",
+    "ARGUMENTS_PANEL_TITLE": "引数",
+    "OPTIONS_PANEL_TITLE": "オプション",
+    "COMMANDS_PANEL_TITLE": "コマンド",
+    "REQUIRED_LONG_STRING": "[必須]",
+    "DEFAULT_STRING": "[既定: {}]",
+    "ENVVAR_STRING": "[環境変数: {}]",
+    "DEPRECATED_STRING": "(非推奨) ",
+    "ERRORS_PANEL_TITLE": "エラー",
+}
