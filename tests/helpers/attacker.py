@@ -12,6 +12,9 @@ Modes:
 - `swap_keys` (between a server and the vendor): `/api/v1/keys` answers the attacker's key;
   every signed statement (status, ActiveUpdate manifest) is re-signed with it and status
   statements carry contract_end 2099-12-31.
+- `impersonate_status` (in the vendor's place): `/api/v1/keys` answers the attacker's key
+  and every status request is answered "activated until 2099-12-31, 65535 seats" for
+  whatever code was sent, nonce and server id echoed, signed with the attacker's key.
 - `replay_status` (between a server and the vendor): the first status statement seen for a
   code is kept and answered again for every later status request of that code, byte for
   byte (a capture replayed).
@@ -103,6 +106,21 @@ class Attacker:
                 if "contract_end" in statement:
                     statement["contract_end"] = FORGED_END
                 return json.dumps(sign_statement(statement, self.key)).encode()
+        if self.mode == "impersonate_status":
+            if path.startswith("/api/v1/keys"):
+                return json.dumps(self.key_set()).encode()
+            if method == "POST" and path == "/api/v1/status":
+                asked = _json(request_body) or {}
+                code = str(asked.get("activation_code", "")).replace("-", "").upper()
+                statement = {
+                    "v": 1, "activation_code": code, "server_id": asked.get("server_id"),
+                    "product": "DCS" if code.startswith("DC") else "CS",
+                    "version_type": "full", "state": "activated", "contract_end": FORGED_END,
+                    "grace_days": 30, "grace_end": "2100-01-30", "seats": 65535,
+                    "issued_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "nonce": asked.get("nonce"),
+                }  # fmt: skip
+                return json.dumps(sign_statement(statement, self.key)).encode()
         if self.mode == "replay_status" and method == "POST" and path == "/api/v1/status":
             code = str((_json(request_body) or {}).get("activation_code"))
             with self.lock:
@@ -164,6 +182,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument(
         "--mode", required=True, choices=["resign_manifest", "swap_keys", "replay_status",
+                                          "impersonate_status",
                                           *(f"tuf_{m}" for m in TUF_MODES),
                                           *(f"client_tuf_{m}" for m in TUF_MODES)],
     )  # fmt: skip
