@@ -27,8 +27,10 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, NoReturn
+from pathlib import Path
+from typing import Any, ClassVar, Literal, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -203,6 +205,70 @@ def explain_fault(exc: BaseException) -> CssecError | None:
     return None
 
 
+DataSource = Literal["option", "environment", "default"]
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """The data directory a command works on, and who chose it: `--data`, the part's
+    environment variable (CSSEC_VENDOR_DATA_DIR, CSSEC_SERVER_DATA_DIR: what the demo
+    prints), or nobody (the per-user default)."""
+
+    path: Path
+    source: DataSource
+    variable: str
+
+    def note(self, lang: str) -> str | None:
+        """The stderr line saying which directory is used when `--data` did not say it."""
+        if self.source == "option":
+            return None
+        if self.source == "environment":
+            if lang == "ja":
+                return f"データディレクトリ: {self.path}（環境変数 {self.variable}）"
+            return f"data directory: {self.path} (from {self.variable})"
+        if lang == "ja":
+            return (
+                f"データディレクトリ: {self.path}（既定。--data DIR または環境変数 "
+                f"{self.variable} で変更できます）"
+            )
+        return f"data directory: {self.path} (the default; --data DIR or {self.variable} chooses)"
+
+
+def choose_data_dir(given: Path | None, *, variable: str, default: Path) -> DataChoice:
+    """`--data` if given, else the environment variable, else `default`."""
+    if given is not None:
+        return DataChoice(given, "option", variable)
+    from_env = os.environ.get(variable, "").strip()
+    if from_env:
+        return DataChoice(Path(from_env).expanduser(), "environment", variable)
+    return DataChoice(default, "default", variable)
+
+
+def say_data_dir(ctx: Any, choice: DataChoice) -> None:
+    """Print `choice.note` on stderr in the invocation's language (nothing after --data)."""
+    note = choice.note(choose_language(ctx) if ctx is not None else language_from_env(os.environ))
+    if note is not None:
+        typer.echo(note, err=True)
+
+
+class DataDirNotChosen(CssecError):
+    """Nobody chose this directory and it holds nothing: a command there would act on a
+    new, empty vendor or server that the person never meant."""
+
+    code = "data_dir_not_chosen"
+    status = 400
+    message_ja = (
+        "既定のデータディレクトリ {path} には{part}のデータがありません。使うデータディレクトリを "
+        "--data DIR または環境変数 {variable} で指定してください（デモは起動時に表示します）。"
+        "ここに新しく作る場合は「{init}」を実行してください。"
+    )
+    message_en = (
+        "The default data directory {path} holds no {part_en}. Choose the data directory with "
+        "--data DIR or {variable} (the demo prints it when it starts); to make a new one here, "
+        "run `{init}`."
+    )
+
+
 Explain = Callable[[BaseException], "CssecError | None"]
 
 
@@ -352,6 +418,8 @@ __all__ = [
     "NEGATIVE",
     "SUCCESS",
     "Boundary",
+    "DataChoice",
+    "DataDirNotChosen",
     "DatabaseFault",
     "DiskFull",
     "Fault",
@@ -359,6 +427,7 @@ __all__ = [
     "OsFailure",
     "PermissionDenied",
     "boundary",
+    "choose_data_dir",
     "choose_language",
     "error_line",
     "explain_fault",
@@ -367,4 +436,5 @@ __all__ = [
     "localize_help",
     "one_line",
     "refuse",
+    "say_data_dir",
 ]

@@ -30,6 +30,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from cssec.demo_mail import MailCatcher
 from cssec.lifecycle import terminate_as_interrupt
 
 CSSEC = [sys.executable, "-m", "cssec"]
@@ -51,12 +52,21 @@ class DemoError(Exception):
     pass
 
 
+DEMO_CUSTOMER = "デモ商事株式会社"
+DEMO_CONTACT = "joho-system@demo-shoji.example"
+"""The demo contract's contact: the address that signs in to the customer portal (its mail
+arrives on the demo's received-mail page)."""
+DEMO_CLIENTS = ("demo-pc-01", "demo-pc-02")
+
+
 @dataclass
 class Demo:
     root: Path
     console: Console
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     clients: list[Path] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)
+    """CSSEC_* settings of the demo's processes (the vendor's mail server and portal URL)."""
 
     def heartbeats(self) -> None:
         """Each client says it is up, as an installed client's service would."""
@@ -115,6 +125,7 @@ class Demo:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.pop("CSSEC_VENDOR_DATABASE_URL", None)  # the demo is SQLite only
+        env.update(self.settings)
         return env
 
 
@@ -170,8 +181,9 @@ def run_demo(directory: Path | None = None, *, vendor_port: int = 0, server_port
     # SIGTERM (systemd, `kill`) takes the way out Ctrl-C takes: the children are stopped.
     with terminate_as_interrupt(), demo_directory(directory) as root:
         demo = Demo(root=root, console=console)
+        mail = MailCatcher(root / "mail").start()
         try:
-            _set_up(demo, vendor_port or free_port(), server_port or free_port())
+            _set_up(demo, vendor_port or free_port(), server_port or free_port(), mail)
             if directory is None:
                 console.print(
                     f"[bold]Ctrl-C stops everything and deletes {root}[/bold] "
@@ -195,6 +207,7 @@ def run_demo(directory: Path | None = None, *, vendor_port: int = 0, server_port
             console.file.flush()
         finally:
             demo.stop()
+            mail.stop()
         if directory is not None:
             console.print(f"Stopped. The data and logs are in {root}", soft_wrap=True)
 
@@ -211,11 +224,20 @@ def _vendor_certificate(root: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
+def _set_up(demo: Demo, vendor_port: int, server_port: int, mail: MailCatcher) -> None:
     root, console = demo.root, demo.console
     vendor_dir, server_dir = root / "vendor", root / "server"
     vendor_url = f"https://127.0.0.1:{vendor_port}"
     server_url = f"https://127.0.0.1:{server_port}"
+    # The vendor mails through the demo's catcher (sign-in links, notices), and puts its own
+    # address in the portal's links.
+    demo.settings.update(
+        CSSEC_VENDOR_SMTP_HOST="127.0.0.1",
+        CSSEC_VENDOR_SMTP_PORT=str(mail.smtp_port),
+        CSSEC_VENDOR_SMTP_SECURITY="none",
+        CSSEC_VENDOR_SMTP_SENDER="licenses@cssec-demo.example",
+        CSSEC_VENDOR_PORTAL_URL=vendor_url,
+    )
     vendor_cert_file, vendor_key_file = _vendor_certificate(root)
     staff_password = secrets.token_urlsafe(12)
     admin_password = secrets.token_urlsafe(12)
@@ -244,14 +266,24 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             "contract",
             "new",
             "--customer",
-            "デモ商事株式会社",
+            DEMO_CUSTOMER,
             "--seats",
             "25",
             "--with-dcs",
+            "--contact-email",
+            DEMO_CONTACT,
             "--data",
             str(vendor_dir),
         )
         registration_key = out.strip().splitlines()[-1].strip()
+        # The offline TUF root (kept beside, not inside, the data): bundles can then be made
+        # for an offline site (docs/journeys.md, section 5).
+        root_keys = root / "tuf-root-keys"
+        demo.run("vendor", "keys", "root", "init", "--out", str(root_keys))
+        demo.run(
+            "vendor", "tuf", "root", "install", "--root-keys", str(root_keys),
+            "--data", str(vendor_dir),
+        )  # fmt: skip
         # The console requires a second factor: the demo enrols its admin as an operator
         # would (`vendor user enrol-2fa`) and prints the secret for an authenticator app.
         totp = dict(
@@ -295,6 +327,10 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             registration_key,
             "--admin-password-file",
             str(password_file),
+            "--company",
+            DEMO_CUSTOMER,
+            "--contact-email",
+            DEMO_CONTACT,
             "--vendor-key-fingerprint",
             vendor_fingerprint,
             "--vendor-ca-file",
@@ -322,10 +358,10 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
             f"{server_url}/login", demo.processes, verify=trusting(server_dir / "tls-cert.pem")
         )
     with console.status("Two clients: install and update …"):
-        for name in ("client-1", "client-2"):
+        for name, hostname in zip(("client-1", "client-2"), DEMO_CLIENTS, strict=True):
             demo.run(
                 "client", "install", "--server", server_url, "--fingerprint", fingerprint,
-                "--dir", str(root / name),
+                "--dir", str(root / name), "--hostname", hostname,
             )  # fmt: skip
             demo.run("client", "update", "--dir", str(root / name))
             demo.clients.append(root / name)
@@ -346,6 +382,13 @@ def _set_up(demo: Demo, vendor_port: int, server_port: int) -> None:
         },
         "registration_key": registration_key,
         "clients": [str(root / "client-1"), str(root / "client-2")],
+        "client_names": list(DEMO_CLIENTS),
+        "portal_url": f"{vendor_url}/portal/",
+        "portal_contact": DEMO_CONTACT,
+        "mail_url": mail.url,
+        "smtp": f"127.0.0.1:{mail.smtp_port}",
+        "vendor_data": str(vendor_dir),
+        "server_data": str(server_dir),
     }
     summary_file = root / "demo.json"
     summary_file.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -363,15 +406,28 @@ def _print_summary(console: Console, root: Path, summary: dict[str, Any]) -> Non
     table.add_row("Server certificate", fingerprint)
     table.add_row("Support desk", f"{vendor_url}/console/  support / {staff}")
     table.add_row("Support desk TOTP", summary["console_staff"]["totp_secret"])
+    table.add_row(
+        "Customer portal",
+        f"{summary['portal_url']}  {summary['registration_key']} / {summary['portal_contact']}",
+    )
+    table.add_row("Received mail", summary["mail_url"])
     table.add_row("Vendor certificate", summary["vendor_cert"])
     table.add_row("Registration key", summary["registration_key"])
-    table.add_row("Clients", ", ".join(summary["clients"]))
+    table.add_row(
+        "Clients",
+        ", ".join(
+            f"{name} ({path})"
+            for name, path in zip(summary["client_names"], summary["clients"], strict=True)
+        ),
+    )
     table.add_row("Data and logs", str(root))
     table.add_row("All of the above", str(root / "demo.json"))
     console.print(table)
     # Unwrapped, to compare with what a browser shows for https://127.0.0.1:…
     console.print(f"Server certificate: {fingerprint}", soft_wrap=True)
     console.print(f"Web manager: {server_url}/", soft_wrap=True)
+    console.print(f"Customer portal: {summary['portal_url']}", soft_wrap=True)
+    console.print(f"Received mail: {summary['mail_url']}", soft_wrap=True)
     # The authenticator app's entry for the support desk (or type the secret in).
     console.print(f"Support desk TOTP: {summary['console_staff']['totp_uri']}", soft_wrap=True)
     # Unwrapped too, so that it runs as printed when pasted into a shell.
@@ -380,3 +436,16 @@ def _print_summary(console: Console, root: Path, summary: dict[str, Any]) -> Non
     console.print("Try (a scan of this client's files, then its status):", soft_wrap=True)
     console.print(f"  {cssec} client scan PATH --dir {client_dir}", soft_wrap=True, markup=False)
     console.print(f"  {cssec} client status --dir {client_dir}", soft_wrap=True, markup=False)
+    # Another terminal's `cssec vendor …` / `cssec server …` then act on this demo.
+    console.print("In another terminal, to work on this demo without --data:", soft_wrap=True)
+    for variable, key in (
+        ("CSSEC_VENDOR_DATA_DIR", "vendor_data"),
+        ("CSSEC_SERVER_DATA_DIR", "server_data"),
+    ):
+        line = f"  export {variable}={shlex.quote(summary[key])}"
+        console.print(line, soft_wrap=True, markup=False)
+    console.print(
+        "The journeys (an offline site beside this one, the portal, the support desk): "
+        "docs/journeys.md",
+        soft_wrap=True,
+    )

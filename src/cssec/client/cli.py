@@ -101,6 +101,9 @@ def install(  # noqa: PLR0917  (Typer maps each parameter to an option)
     insecure_http: bool = typer.Option(
         False, "--insecure-http", help="Allow plain HTTP to a server on another computer."
     ),
+    hostname: str | None = typer.Option(
+        None, "--hostname", help="The name the server lists this client by (default: host name)."
+    ),
 ) -> None:
     """Install this client from a C/S Sec. server and fetch its components.
 
@@ -119,6 +122,7 @@ def install(  # noqa: PLR0917  (Typer maps each parameter to an option)
             lang=lang,
             fingerprint=fingerprint,
             insecure_http=insecure_http,
+            hostname=hostname,
         )
     except CssecError as exc:
         _fail(exc.message(lang), error=exc)

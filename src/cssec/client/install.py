@@ -133,14 +133,16 @@ def install_client(
     transport: httpx.BaseTransport | None = None,
     fingerprint: str | None = None,
     insecure_http: bool = False,
+    hostname: str | None = None,
 ) -> InstallOutcome:
     """Check the certificate, enroll (raises the server's error when refused), save
-    client.json, then update."""
+    client.json, then update. `hostname`: the name the server lists this client by
+    (default: the computer's host name)."""
     server_url = check_server_url(server_url)
     secret, in_token = split_install_token(install_token) if install_token else (None, None)
     expected = _fingerprint(fingerprint, in_token)
     pin = _pin(server_url, expected, insecure_http=insecure_http, transport=transport)
-    hostname = socket.gethostname()
+    hostname = hostname or socket.gethostname()
     with AgentClient(
         server_url, lang=lang, transport=transport, pin=pin, insecure_http=insecure_http
     ) as anonymous:

@@ -17,10 +17,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
+import click
 import httpx
 import typer
 
-from cssec.clikit import LANG_HELP, Fault, Language, boundary, choose_language
+from cssec.clikit import (
+    LANG_HELP,
+    Fault,
+    Language,
+    boundary,
+    choose_data_dir,
+    choose_language,
+    say_data_dir,
+)
 from cssec.core.clock import SystemClock, zone
 from cssec.core.errors import CssecError
 from cssec.outfile import OutputExists, write_new_file
@@ -34,7 +43,7 @@ from cssec.server.licensing.refusals import applied_refusal_message
 from cssec.server.licensing.trust import load_trust
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.licensing.view import SlotView, read_licenses
-from cssec.server.settings import ServerSettings
+from cssec.server.settings import ServerSettings, default_data_dir
 from cssec.server.storage.datadir import DataDir, open_database
 from cssec.server.storage.errors import STORAGE_ERRORS, storage_error
 from cssec.server.tls.certificate import prepare_certificate, serving_files
@@ -148,9 +157,17 @@ def _settings(data: Path | None) -> ServerSettings:
     return ServerSettings(data_dir=data) if data is not None else ServerSettings()
 
 
+def _chosen(data: Path | None) -> Path:
+    """`--data`, else CSSEC_SERVER_DATA_DIR, else the per-user default, said on stderr when
+    `--data` did not say it (a server is made only by `install`, never by another command)."""
+    choice = choose_data_dir(data, variable="CSSEC_SERVER_DATA_DIR", default=default_data_dir())
+    say_data_dir(click.get_current_context(silent=True), choice)
+    return choice.path
+
+
 def _open_env(data: Path | None) -> LicenseEnv:
     """The installed server's license environment (NotInstalled when there is none)."""
-    return _env(_settings(data))
+    return _env(_settings(_chosen(data)))
 
 
 def _env(settings: ServerSettings) -> LicenseEnv:
@@ -224,10 +241,16 @@ def _print_slots(slots: list[SlotView], lang: str, *, as_json: bool) -> None:
 def install(
     ctx: typer.Context,
     *,
-    vendor_url: Annotated[str, typer.Option("--vendor-url", help="The vendor service's URL.")],
     admin_password_file: Annotated[
         Path, typer.Option("--admin-password-file", help="File whose first line is the password.")
     ],
+    vendor_url: Annotated[
+        str,
+        typer.Option(
+            "--vendor-url",
+            help="The vendor service's URL (online installs; optional with --offline).",
+        ),
+    ] = "",
     data: DataOption = None,
     registration_key: Annotated[
         str | None, typer.Option("--registration-key", help="XX-XXXX-XXXX-XXXX-XXXX (online).")
@@ -298,7 +321,7 @@ def install(
     here, never from whatever answers first. Makes the server's TLS certificate (or takes
     --tls-cert/--tls-key) and prints its fingerprint, which clients pin."""
     language = choose_language(ctx, lang)
-    settings = _settings(data)
+    settings = _settings(_chosen(data))
     password = read_password_file(admin_password_file)
     trust = load_trust(fingerprints=vendor_key_fingerprint or (), keys_file=vendor_keys_file)
     tls = prepare_certificate(
@@ -354,7 +377,7 @@ def serve(
     from cssec.server.app import create_app  # noqa: PLC0415 - only this command needs the server
     from cssec.web.serving import HttpLimits, run  # noqa: PLC0415 - uvicorn, with TCP_NODELAY
 
-    settings = _settings(data)
+    settings = _settings(_chosen(data))
     if not DataDir(settings.data_dir).is_installed():
         raise NotInstalled(path=str(settings.data_dir))
     tls = None if insecure_http else serving_files(DataDir(settings.data_dir))

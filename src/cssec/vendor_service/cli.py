@@ -26,13 +26,14 @@ from cssec.core.errors import CssecError
 from cssec.core.signing import VerifyingKey
 from cssec.outfile import OutputExists, write_new_file
 from cssec.vendor_service import services
+from cssec.vendor_service.cli_data import vendor_settings
 from cssec.vendor_service.keycheck import KeysUnavailable
 from cssec.vendor_service.keyring import KeyringError
 from cssec.vendor_service.runtime import Vendor, open_vendor
 from cssec.vendor_service.settings import VendorSettings
+from cssec.vendor_service.token_cli import token_app
 from cssec.vendor_service.tuf_cli import keys_root_app, tuf_app
 
-from cssec.vendor_service.token_cli import token_app
 
 class VendorKeysUnusable(CssecError):
     code = "vendor_keys_error"
@@ -71,9 +72,12 @@ component_app = typer.Typer(no_args_is_help=True, help="ActiveUpdate components:
 app.add_typer(component_app, name="component")
 keys_app.add_typer(keys_root_app, name="root")
 app.add_typer(tuf_app, name="tuf")
-
-DATA_HELP = "Data directory (default: ~/.local/share/cssec/vendor or $XDG_DATA_HOME)."
 app.add_typer(token_app, name="token")
+
+DATA_HELP = (
+    "Data directory (default: $CSSEC_VENDOR_DATA_DIR, else ~/.local/share/cssec/vendor or "
+    "$XDG_DATA_HOME)."
+)
 DataOption = typer.Option(None, "--data", help=DATA_HELP, file_okay=False)
 ForceOption = typer.Option(
     False, "--force", help="Replace an existing file (a link is replaced, not followed)."
@@ -91,8 +95,10 @@ def main(
     choose_language(ctx, lang)
 
 
-def _settings(data: Path | None) -> VendorSettings:
-    return VendorSettings(data_dir=data) if data is not None else VendorSettings()
+def _settings(data: Path | None, *, creating: bool = False) -> VendorSettings:
+    """`--data`, else CSSEC_VENDOR_DATA_DIR, else the default (said on stderr); only
+    `creating` commands make a database in a default directory (cli_data)."""
+    return vendor_settings(data, creating=creating)
 
 
 def _actor() -> str:
@@ -103,9 +109,9 @@ def _actor() -> str:
 
 
 @contextmanager
-def _vendor(data: Path | None) -> Iterator[Vendor]:
+def _vendor(data: Path | None, *, creating: bool = False) -> Iterator[Vendor]:
     """The opened vendor; its faults (OS, database, key files) reach cssec.clikit's line."""
-    vendor = open_vendor(_settings(data))
+    vendor = open_vendor(_settings(data, creating=creating))
     try:
         yield vendor
     finally:
@@ -147,7 +153,7 @@ def serve(  # noqa: PLR0917  (Typer maps each parameter to an option)
     from cssec.vendor_service.tls import serving_files  # noqa: PLC0415
     from cssec.web import serving  # noqa: PLC0415
 
-    settings = _settings(data)
+    settings = _settings(data, creating=True)
     tls = serving_files(tls_cert, tls_key, now=SystemClock().now())
     if tls is not None:  # the console's session cookie only over HTTPS
         settings = settings.model_copy(update={"console_https_only": True})
@@ -161,7 +167,7 @@ def serve(  # noqa: PLR0917  (Typer maps each parameter to an option)
         )
         return
     # Migrate and create the keys once, here, before the workers race to do it.
-    with _vendor(data):
+    with _vendor(settings.data_dir, creating=True):
         pass
     os.environ["CSSEC_VENDOR_DATA_DIR"] = str(settings.data_dir)
     from cssec.web.metrics import multiprocess_dir  # noqa: PLC0415
@@ -211,11 +217,23 @@ def restore(
     into the empty database CSSEC_VENDOR_DATABASE_URL names."""
     from cssec.vendor_service.backup import restore_vendor  # noqa: PLC0415
 
-    settings = _settings(data)
+    settings = _settings(data, creating=True)
     restored = restore_vendor(archive, settings, key_file=key_file)
-    with _vendor(data):  # migrates, and checks the restored keys against the database
+    # Migrates, and checks the restored keys against the database.
+    with _vendor(settings.data_dir, creating=True):
         pass
     typer.echo(f"restored: {restored.data_dir} (backup of {restored.manifest['created_at']})")
+
+
+@app.command()
+def init(data: Path | None = DataOption) -> None:
+    """Create the vendor's data directory: database, keys, version 1 of each component
+    (`serve` does the same; the other commands never make a database where nobody chose
+    one). Safe on a directory in use: it only migrates."""
+    with _vendor(data, creating=True) as vendor:
+        postgres = vendor.settings.database_url is not None
+    where = "PostgreSQL (CSSEC_VENDOR_DATABASE_URL)" if postgres else str(vendor.settings.data_dir)
+    typer.echo(f"vendor data: {where}")
 
 
 @contract_app.command("new")

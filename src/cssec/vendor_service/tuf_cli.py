@@ -12,15 +12,17 @@ from pathlib import Path
 import typer
 
 from cssec.core.errors import CssecError
+from cssec.vendor_service.cli_data import vendor_settings
 from cssec.vendor_service.runtime import open_vendor
-from cssec.vendor_service.settings import VendorSettings
 
 keys_root_app = typer.Typer(no_args_is_help=True, help="The offline TUF root keys.")
 tuf_app = typer.Typer(no_args_is_help=True, help="ActiveUpdate as a TUF repository.")
 tuf_root_app = typer.Typer(no_args_is_help=True, help="The TUF root.json.")
 tuf_app.add_typer(tuf_root_app, name="root")
 
-DataOption = typer.Option(None, "--data", help="Data directory.", file_okay=False)
+DataOption = typer.Option(
+    None, "--data", help="Data directory (default: $CSSEC_VENDOR_DATA_DIR).", file_okay=False
+)
 
 
 class TufRootRefused(CssecError):
@@ -74,7 +76,7 @@ def root_install(
         root_keys_dir_is_served,
     )
 
-    settings = VendorSettings(data_dir=data) if data is not None else VendorSettings()
+    settings = vendor_settings(data)
     for directory in (root_keys, old_root_keys):
         if directory is not None and root_keys_dir_is_served(directory, settings.data_dir):
             raise TufRootRefused(

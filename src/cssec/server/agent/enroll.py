@@ -51,6 +51,7 @@ class EnrollOut(BaseModel):
             "description": "invalid_install_token / install_token_expired / "
             "install_token_wrong_host / autopcc_not_allowed"
         },
+        409: {"description": "vendor_keys_not_pinned (offline, keys not imported yet)"},
         422: {"description": "invalid_name (the host name) / validation_error"},
         429: {"description": "rate_limited"},
     },
@@ -80,6 +81,7 @@ def enroll(request: Request, body: EnrollIn, background: BackgroundTasks) -> Enr
                 now=now,
                 tz=ctx.tz,
                 autopcc_networks=ctx.settings.autopcc_networks,
+                vendor_keys_pinned=bool(ctx.data.read_vendor_keys()),
             )
         except CssecError as exc:
             session.rollback()

@@ -26,6 +26,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cssec.core.errors import CssecError
 from cssec.core.install_tokens import join_install_token, split_install_token
 from cssec.core.names import HOST_NAME, check_name
 from cssec.core.policy import Operation
@@ -42,6 +43,28 @@ from cssec.server.models import Client, ConnectionLogEntry, InstallToken
 from cssec.web.security import constant_time_equal, new_token
 
 TOKEN_BYTES = 32
+
+
+class VendorKeysNotPinned(CssecError):
+    """A server installed offline with only the vendor key's fingerprint holds no key yet:
+    a client could verify no component, so it is not installed half-way."""
+
+    code = "vendor_keys_not_pinned"
+    status = 409
+    message_ja = (
+        "このC/S Sec. サーバはライセンスサーバの公開鍵をまだ保持していないため、クライアントを"
+        "インストールできません（鍵の指紋だけでオフラインインストールしたサーバです）。"
+        "サーバ管理者が「cssec server license request --out REQ.json」で更新要求ファイルを"
+        "作り、法人お問合せ窓口から受け取った応答ファイルを「cssec server license import "
+        "RESP.json」で取り込んでから、もう一度インストールしてください。"
+    )
+    message_en = (
+        "This C/S Sec. server holds none of the license service's public keys yet, so no client "
+        "can be installed (it was installed offline with the key's fingerprint only). The "
+        "server's administrator writes a request with `cssec server license request --out "
+        "REQ.json`, imports the support desk's answer with `cssec server license import "
+        "RESP.json`, then install again."
+    )
 
 
 class Route(StrEnum):
@@ -212,10 +235,16 @@ def enroll_client(
     now: datetime,
     tz: tzinfo,
     autopcc_networks: Iterable[str],
+    vendor_keys_pinned: bool = True,
 ) -> Enrolled:
-    """A new client and its token, or the CssecError saying why not (nothing written)."""
+    """A new client and its token, or the CssecError saying why not (nothing written).
+
+    `vendor_keys_pinned`: whether the server holds a vendor key to hand the client (it
+    does not after an offline install by fingerprint, until a response file is imported)."""
     check_name(request.hostname, HOST_NAME)
     check_license(session, request.route.operation, now=now, tz=tz)
+    if not vendor_keys_pinned:
+        raise VendorKeysNotPinned()
     token_row: InstallToken | None = None
     if request.route is Route.AUTOPCC:
         if not in_networks(request.ip, autopcc_networks):

@@ -26,7 +26,12 @@ from sqlalchemy.orm import Session
 from cssec.core.certs import summarize
 from cssec.core.clock import Clock
 from cssec.core.codes import ActivationCode, parse_activation_code, parse_registration_key
-from cssec.core.errors import ExpiredActivationCode, ValidationFailed, VendorUnreachable
+from cssec.core.errors import (
+    CssecError,
+    ExpiredActivationCode,
+    ValidationFailed,
+    VendorUnreachable,
+)
 from cssec.core.license import DEFAULT_GRACE_DAYS, LicenseState, Product, license_state
 from cssec.core.signing import VerifyingKey, load_or_create_signing_key, write_secret_file
 from cssec.server.licensing.errors import AlreadyInstalled, DataDirNotEmpty, VendorKeyRequired
@@ -51,10 +56,29 @@ MODE_JA = {"online": "オンライン", "offline": "オフライン"}
 MIN_PASSWORD_LENGTH = 8
 
 
+class VendorUrlRequired(CssecError):
+    """An online install has nobody to ask for its codes and keys."""
+
+    code = "vendor_url_required"
+    status = 400
+    message_ja = (
+        "オンラインでのインストールにはライセンスサーバのURLが必要です。--vendor-url URL を"
+        "指定してください。インターネットに接続できない環境では、--offline "
+        "--activation-code CODE --vendor-keys-file F でインストールできます。"
+    )
+    message_en = (
+        "An online install needs the license service's URL: give --vendor-url URL. A site "
+        "without a connection installs with --offline --activation-code CODE "
+        "--vendor-keys-file F instead."
+    )
+
+
 @dataclass(frozen=True)
 class InstallRequest:
     data_dir: Path
     vendor_url: str
+    """The license service's URL; "" for an offline install that was given none (the
+    server then never calls it: renewal by new codes and response files only)."""
     admin_password: str = field(repr=False)
     registration_key: str | None = None
     activation_code: str | None = None
@@ -214,9 +238,12 @@ async def install_server(
         )
     target = request.data_dir.expanduser().absolute()
     check_target(target)
+    if not request.offline and not request.vendor_url:
+        raise VendorUrlRequired()
     if not request.trust:
         raise VendorKeyRequired()
-    request.vendor_tls.check(request.vendor_url)
+    if request.vendor_url:
+        request.vendor_tls.check(request.vendor_url)
     now = clock.now()
     tls = request.tls or prepare_certificate(now=now)
     server_id = str(uuid.uuid4())

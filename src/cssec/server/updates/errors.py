@@ -97,12 +97,14 @@ class ComponentsUnavailable(CssecError):
     status = 503
     message_ja = (
         "C/S Sec. サーバにはまだコンポーネントがありません。サーバ管理者が "
-        "[アップデート] → [コンポーネント]で [今すぐアップデート]を実行してから、"
-        "もう一度お試しください。"
+        "[アップデート] → [コンポーネント]で [今すぐアップデート]を実行する（インターネットに"
+        "接続できないサーバでは、法人お問合せ窓口から受け取ったコンポーネントバンドルを同じ画面の"
+        "[バンドルを取り込む]で取り込む）まで待ってから、もう一度お試しください。"
     )
     message_en = (
         "The C/S Sec. server has no components yet. Ask the administrator to run "
-        "Updates → Components → Update now, then try again."
+        "Updates → Components → Update now (a server without Internet access imports the "
+        "component bundle from the support desk on the same page), then try again."
     )
 
 

@@ -69,12 +69,15 @@ class BundleUnavailable(CssecError):
     status = 409
     message_ja = (
         "ActiveUpdateのTUFルートがまだ作成されていないため、コンポーネントバンドルを作成できま"
-        "せん。`cssec vendor keys root init`と`cssec vendor tuf root install`でルートを作成"
-        "してから、もう一度実行してください。"
+        "せん。ルート鍵を「cssec vendor keys root init --out ROOT_KEYS」でデータディレクトリの"
+        "外（できればオフラインの媒体）に作り、「cssec vendor tuf root install --root-keys "
+        "ROOT_KEYS --data DIR」でルートを登録してから、もう一度実行してください。"
     )
     message_en = (
-        "No component bundle can be made: ActiveUpdate has no TUF root yet. Create one with "
-        "`cssec vendor keys root init` and `cssec vendor tuf root install`, then run this again."
+        "No component bundle can be made: ActiveUpdate has no TUF root yet. Make the root keys "
+        "outside the data directory (on offline media if you can) with `cssec vendor keys root "
+        "init --out ROOT_KEYS`, install the root with `cssec vendor tuf root install "
+        "--root-keys ROOT_KEYS --data DIR`, then run this again."
     )
 
 
