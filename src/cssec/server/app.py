@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from cssec.core.clock import Clock, SystemClock, zone
 from cssec.server.accounts.auth import purge_sessions
 from cssec.server.agent import routers as agent_routers
+from cssec.server.api.clients import router as clients_api
 from cssec.server.api.licenses import router as licenses_api
 from cssec.server.context import ServerContext
 from cssec.server.licensing.clockguard import server_info
@@ -137,11 +138,10 @@ def create_app(
         app,
         service=SERVICE,
         pages={"/": error_page},  # HTML for browsers; /api/ always answers JSON
-        challenges={"/api/v1/licenses": BASIC_CHALLENGE},
+        challenges={"/api/v1/licenses": BASIC_CHALLENGE, "/api/v1/clients": BASIC_CHALLENGE},
     )
 
-    app.include_router(licenses_api)
-    for router in agent_routers:
+    for router in [licenses_api, clients_api, *agent_routers]:
         app.include_router(router)
     for router in [*webmanager_routers, api_docs_router(app.title, docs_url="/api/docs")]:
         app.include_router(router)

@@ -12,6 +12,7 @@ async def test_openapi_describes_the_license_api(servers: ServerFactory, desk: D
         "/api/v1/licenses",
         "/api/v1/licenses/activation-code",
         "/api/v1/licenses/check-online",
+        "/api/v1/clients",
         "/api/v1/agent/enroll",
         "/api/v1/agent/heartbeat",
         "/api/v1/agent/virus-log",

@@ -169,9 +169,17 @@ def list_connections(
 
 
 def list_clients(
-    session: Session, *, page: int = 1, per_page: int = PER_PAGE, hostname: str = ""
+    session: Session,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    hostname: str = "",
+    uids: list[str] | None = None,
 ) -> Page[Client]:
+    """`uids`: only these clients (None: every client)."""
     query = select(Client)
+    if uids is not None:
+        query = query.where(Client.uid.in_(uids))
     if hostname:
         query = query.where(Client.hostname.ilike(like(hostname), escape="\\"))
     return _paged(session, query, [Client.hostname, Client.id], page, per_page)

@@ -180,7 +180,7 @@ SHEETS: dict[str, Sheet] = {
 }
 
 
-def _line(cells: Sequence[Any]) -> str:
+def csv_line(cells: Sequence[Any]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow([safe_cell(c) for c in cells])
     return buffer.getvalue()
@@ -201,7 +201,7 @@ def stream_csv(
     repeat nor shift the pages)."""
     lang = "en" if lang == "en" else "ja"
     entity = query.column_descriptions[0]["entity"]
-    yield (BOM + _line([translate(h) for h in sheet.headers])).encode("utf-8")
+    yield (BOM + csv_line([translate(h) for h in sheet.headers])).encode("utf-8")
     last_id: int | None = None
     fmt = _time(tz)
     while True:
@@ -212,5 +212,5 @@ def stream_csv(
             rows = list(session.scalars(page).all())
         if not rows:
             return
-        yield "".join(_line(sheet.cells(r, lang, fmt)) for r in rows).encode("utf-8")
+        yield "".join(csv_line(sheet.cells(r, lang, fmt)) for r in rows).encode("utf-8")
         last_id = rows[-1].id

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from cssec.core.names import InvalidName
+from cssec.core.policy import Component
+from cssec.server.clients.components import OUTDATED_HOURS, client_components
 from cssec.server.clients.enrollment import (
     IssuedToken,
     Route,
@@ -26,6 +28,7 @@ from cssec.server.clients.enrollment import (
 )
 from cssec.server.logs.client_logs import list_clients
 from cssec.server.logs.labels import ROUTE_LABELS
+from cssec.server.logs.update_logs import RESULT_LABELS
 from cssec.server.models import User
 from cssec.server.tls.certificate import current_fingerprint
 from cssec.server.webmanager.deps import require_user
@@ -82,12 +85,19 @@ async def clients_page(
     user: Annotated[User, Depends(require_user)],
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     host: Annotated[str, Query(max_length=HOSTNAME_MAX)] = "",
+    outdated: Annotated[bool, Query()] = False,
 ) -> Response:
     ctx = ctx_of(request)
     now = ctx.clock.now()
     offline_after = timedelta(minutes=ctx.settings.client_offline_minutes)
     with ctx.sessionmaker() as session:
-        result = list_clients(session, page=page, hostname=host.strip())
+        components = {c.uid: c for c in client_components(session)}
+        only = (
+            [uid for uid, c in components.items() if c.outdated(now, hours=OUTDATED_HOURS)]
+            if outdated
+            else None
+        )
+        result = list_clients(session, page=page, hostname=host.strip(), uids=only)
         extras = clients_extras(session, [c.id for c in result.rows])
     online = {c.id: is_online(c, now=now, offline_after=offline_after) for c in result.rows}
     return render(
@@ -98,6 +108,12 @@ async def clients_page(
         result=result,
         online=online,
         host=host.strip(),
+        outdated=outdated,
+        outdated_hours=OUTDATED_HOURS,
+        components=components,
+        component_kinds=list(Component),
+        result_labels=RESULT_LABELS,
+        now=now,
         offline_minutes=ctx.settings.client_offline_minutes,
         route_labels=ROUTE_LABELS,
         **extras,
