@@ -29,7 +29,7 @@ from cssec.vendor_service.console.web import (
 )
 from cssec.vendor_service.errors import RevocationNeedsAdmin
 from cssec.vendor_service.models import ActivationCodeRow, Contract
-from cssec.vendor_service.services.contracts import MAX_MONTHS, MAX_SEATS
+from cssec.vendor_service.services.contracts import MAX_MONTHS, MAX_SEATS, check_contact
 from cssec.vendor_service.services.lineage import preview_of_row
 from cssec.web.i18n import current_language
 from cssec.web.pages import check_csrf, flash, redirect
@@ -65,7 +65,8 @@ def _confirmed(value: str) -> bool:
 def new_contract_form(request: Request, user: User) -> Response:
     require_permission(request, user, "contract.new")
     today = vendor_of(request).clock.now().date()
-    form = {"customer": "", "seats": "", "months": "12", "start": today.isoformat(), "with_dcs": ""}
+    form = {"customer": "", "seats": "", "months": "12", "start": today.isoformat(), "with_dcs": "",
+            "contact_email": "", "language": "ja"}  # fmt: skip
     return render(
         request, "contract_new.html", user=user, active="new", step="form", form=form, errors={}
     )
@@ -83,6 +84,8 @@ def new_contract(  # noqa: PLR0917  (FastAPI maps each form field to a parameter
     confirm: Short = "",
     edit: Short = "",
     csrf_token: Csrf = "",
+    contact_email: Annotated[str, Form(max_length=300)] = "",
+    language: Short = "ja",
 ) -> Response:
     require_permission(request, user, "contract.new")
     check_csrf(request, csrf_token)
@@ -93,8 +96,14 @@ def new_contract(  # noqa: PLR0917  (FastAPI maps each form field to a parameter
         "months": months.strip(),
         "start": start.strip(),
         "with_dcs": "yes" if with_dcs else "",
+        "contact_email": contact_email.strip(),
+        "language": language if language in {"ja", "en"} else "ja",
     }
     errors: dict[str, str] = {}
+    try:  # this contract's own contact (optional): its notices and its portal sign-in
+        check_contact(form["contact_email"], form["language"])
+    except CssecError as exc:
+        errors["contact_email"] = _error_text(exc)
     if not form["customer"]:
         errors["customer"] = gettext(request, "Enter the customer's name.")
     else:
@@ -134,6 +143,8 @@ def new_contract(  # noqa: PLR0917  (FastAPI maps each form field to a parameter
                 months=month_count,
                 start=start_on,
                 with_dcs=bool(with_dcs),
+                contact_email=form["contact_email"] or None,
+                language=form["language"],
                 actor=user.actor,
             )
     except CssecError as exc:

@@ -116,7 +116,7 @@ def issue_contract(
     customer = customer.strip()
     start = start if start is not None else today_utc(session)
     _check_terms(customer, seats, months, start)
-    contact = _check_contact(contact_email, language)
+    contact = check_contact(contact_email, language)
     with transaction(session):
         now = now_utc(session)
         products = [get_product(session, "CS")]
@@ -191,7 +191,9 @@ def issue_contract(
     return issued
 
 
-def _check_contact(email: str | None, language: str | None) -> str | None:
+def check_contact(email: str | None, language: str | None) -> str | None:
+    """The contact address as stored (stripped; None for none), or InvalidContractTerms
+    naming what is wrong with it or with the language (ja, en)."""
     if language is not None and language not in {"ja", "en"}:
         raise _terms_error("言語は ja か enで指定してください", "the language must be ja or en")
     if email is None:
@@ -291,7 +293,7 @@ def change_contact(
     contracts keep their contacts, and open portal sessions of a replaced address end at
     their next request. Audited as contract.contact_changed on the contract (nothing is
     written when nothing changes)."""
-    contact = _check_contact(contact_email, language)
+    contact = check_contact(contact_email, language)
     if language not in {"ja", "en"}:
         raise _terms_error("言語は ja か enで指定してください", "the language must be ja or en")
     with transaction(session):
