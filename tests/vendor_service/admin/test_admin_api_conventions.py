@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 from tests.vendor_service.admin.conftest import MakeToken, bearer
 
 from cssec.vendor_service import services
 from cssec.vendor_service.services.status_log import StatusLog
+from cssec.vendor_service.settings import VendorSettings
 
 API = "/api/v1/admin"
 NEW = {"customer": "株式会社コンベンション", "seats": 3}
@@ -212,3 +215,24 @@ def test_the_openapi_document_describes_every_admin_operation(app: FastAPI) -> N
             assert "Idempotency-Key" in names, label
         if method in {"put"} or path.endswith("/renew"):
             assert {"412", "428"} <= set(op["responses"]), label
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_reads_answer_while_a_writer_holds_the_database(
+    app: FastAPI, make_token: MakeToken, settings: VendorSettings
+) -> None:
+    """As during a bulk batch on SQLite: the write lock is taken for a long transaction.
+    Reads (and their audit rows, queued) do not wait for it; the rows land after it."""
+    client, auth = _client(app), bearer(make_token(name="poller"))
+    contract = client.post(f"{API}/contracts", json=NEW, headers=auth).json()
+    holder = sqlite3.connect(settings.data_dir / "vendor.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        read = client.get(f"{API}/contracts/{contract['id']}", headers=auth)
+        assert read.status_code == 200
+        assert read.json()["id"] == contract["id"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    audit = client.get(f"{API}/audit", params={"action": "api.read"}, headers=auth).json()
+    assert f"{API}/contracts/{contract['id']}" in [e["target"] for e in audit["items"]]

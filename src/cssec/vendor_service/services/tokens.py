@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -227,9 +228,12 @@ def revoke_token(session: Session, name: str, *, actor: str) -> TokenView:
     return view
 
 
-def authenticate_token(session: Session, token: str) -> Principal:
+def authenticate_token(
+    session: Session, token: str, *, touch: Callable[[int, datetime], None] | None = None
+) -> Principal:
     """The principal of a presented token, or InvalidApiToken / ApiTokenExpired /
-    ApiTokenRevoked. Notes the last use (at most once a minute)."""
+    ApiTokenRevoked. Notes the last use (at most once a minute): through `touch(token_id,
+    at)` when given (the API queues it, `services.api_activity`), else at once."""
     digest = token_hash(token)
     now = now_utc(session)
     with read_transaction(session):
@@ -242,7 +246,11 @@ def authenticate_token(session: Session, token: str) -> Principal:
         raise ApiTokenRevoked(name=found.name, revoked_at=found.revoked_at.isoformat())
     if found.expires_at is not None and found.expires_at <= now:
         raise ApiTokenExpired(name=found.name, expired_at=found.expires_at.isoformat())
-    if found.last_used_at is None or now - found.last_used_at >= TOUCH_EVERY:
+    if found.last_used_at is not None and now - found.last_used_at < TOUCH_EVERY:
+        pass
+    elif touch is not None:
+        touch(found.id, now)
+    else:
         with transaction(session):
             session.execute(
                 update(ApiToken).where(ApiToken.id == found.id).values(last_used_at=now)

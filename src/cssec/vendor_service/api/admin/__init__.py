@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from cssec.vendor_service.api.admin import audit, bulk, codes, contracts, webhooks
 from cssec.vendor_service.runtime import Vendor
+from cssec.vendor_service.services.api_activity import ActivityLog
 from cssec.vendor_service.services.bulk_jobs import BulkJobRunner
 
 PREFIX = "/api/v1/admin"
@@ -51,8 +52,10 @@ def build_router() -> APIRouter:
 
 
 def install_admin_api(app: FastAPI, vendor: Vendor) -> None:
-    """Mount the admin API and its bulk job runner (`app.state.bulk_jobs`)."""
+    """Mount the admin API, its bulk job runner (`app.state.bulk_jobs`) and the writer of
+    its callers' activity (`app.state.api_activity`)."""
     app.state.bulk_jobs = BulkJobRunner(vendor.sessionmaker, vendor.settings.data_dir / "bulk")
+    app.state.api_activity = ActivityLog(vendor.sessionmaker)
     app.include_router(build_router())
     app.openapi_tags = [*(app.openapi_tags or []), *TAGS]
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from cssec.vendor_service.api.admin.conventions import (
     IdPath,
+    activity_of,
     decode_cursor,
     documented,
     encode_cursor,
@@ -77,6 +78,7 @@ def audit(  # noqa: PLR0917  (FastAPI maps each query parameter to an argument)
         query = query.where(AuditEntry.at >= since)
     if until is not None and until.tzinfo is not None:
         query = query.where(AuditEntry.at < until)
+    activity_of(request).flush()  # the reads and refusals queued so far, this one included
     with vendor_of(request).session() as session, read_transaction(session):
         rows = list(session.scalars(query))
     return Page[AuditOut](

@@ -38,7 +38,8 @@ from cssec.vendor_service.api_errors import (
     PreconditionRequired,
 )
 from cssec.vendor_service.runtime import Vendor
-from cssec.vendor_service.services import idempotency, record_audit, transaction
+from cssec.vendor_service.services import idempotency
+from cssec.vendor_service.services.api_activity import ActivityLog
 from cssec.vendor_service.services.tokens import Principal, authenticate_token
 from cssec.web.http import client_ip, error_response
 from cssec.web.i18n import current_language
@@ -68,7 +69,9 @@ def _principal(
         raise ApiTokenRequired()
     try:
         with vendor.session() as session:
-            principal = authenticate_token(session, credentials.credentials)
+            principal = authenticate_token(
+                session, credentials.credentials, touch=activity_of(request).touch
+            )
     except (InvalidApiToken, ApiTokenExpired, ApiTokenRevoked):
         vendor.limiter.hit(REFUSED_LIMIT, "admin-api-bad-token", client_ip(request))
         raise
@@ -97,16 +100,21 @@ def scoped(scope: str, *, audit_read: bool = True) -> Callable[..., Principal]:
 
 
 def _audit(request: Request, principal: Principal, action: str, after: dict[str, Any]) -> None:
+    """Queued, not written in the request (`services.api_activity`: a read never waits
+    for the write lock)."""
     query = request.url.query
-    with vendor_of(request).session() as session, transaction(session):
-        record_audit(
-            session,
-            actor=principal.actor,
-            action=action,
-            target=request.url.path,
-            before=None,
-            after={"method": request.method, **({"query": query[:500]} if query else {}), **after},
-        )
+    activity_of(request).audit(
+        at=vendor_of(request).clock.now(),
+        actor=principal.actor,
+        action=action,
+        target=request.url.path,
+        after={"method": request.method, **({"query": query[:500]} if query else {}), **after},
+    )
+
+
+def activity_of(request: Request) -> ActivityLog:
+    activity: ActivityLog = request.app.state.api_activity
+    return activity
 
 
 # --- Cursors --------------------------------------------------------------------------------
