@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.errors import CssecError, InvalidActivationCode
-from cssec.core.license import Product
+from cssec.core.license import LicenseState, Product
+from cssec.core.policy import stopped_operations
 from cssec.server.licensing.errors import VendorConfirmationRequired
 from cssec.server.licensing.slots import find_slot
 from cssec.server.licensing.statements import VerifiedRejection
@@ -62,7 +63,7 @@ def confirmation_required(
     product: Product, held: str, cause: CssecError
 ) -> VendorConfirmationRequired:
     """The refusal of an unconfirmed code entered on a slot holding a signed refusal."""
-    cause_en = cause.message("en")
+    said = _CAUSES.get(cause.code, {"ja": cause.code, "en": cause.code})
     return VendorConfirmationRequired(
         product=product.value,
         product_ja=product.name_in("ja"),
@@ -71,9 +72,21 @@ def confirmation_required(
         held_ja=_HELD[held]["ja"],
         held_en=_HELD[held]["en"],
         cause=cause.code,
-        cause_ja=cause.message("ja").rstrip("。"),
-        cause_en=cause_en.rstrip("."),
+        cause_ja=said["ja"],
+        cause_en=said["en"],
     )
+
+
+_CAUSES = {
+    "vendor_unreachable": {
+        "ja": "ライセンスサーバに接続できません",
+        "en": "the license server could not be reached",
+    },
+    "untrusted_statement": {
+        "ja": "応答をライセンスサーバの鍵で検証できません",
+        "en": "the answer could not be verified with the license server's key",
+    },
+}
 
 
 def apply_rejection(
@@ -131,30 +144,35 @@ def apply_rejection(
 
 def applied_refusal_message(product: Product, applied: str) -> dict[str, str]:
     """What a check that applied the vendor's signed refusal did, for the flash and the CLI:
-    never "could not check" (the check did reach the vendor, and the license changed)."""
+    never "could not check" (the check did reach the vendor, and the license changed). What
+    stopped is the policy's list for that product and state (`stopped_operations`), the same
+    list as the banner's."""
     ja, en = product.name_in("ja"), product.name_in("en")
+    state = LicenseState.REVOKED if applied == "revoked" else LicenseState.REJECTED
+    stopped = stopped_operations(product, state)
     if applied == "revoked":
         what = {
             "ja": f"{ja}: ライセンスサーバは、このアクティベーションコードが失効処理されていると"
-            "署名付きで回答しました。ライセンスの状態を「失効」にし、コンポーネントの配信と"
-            "アップデートのうち、このライセンスで提供されるものを停止しました。",
+            "署名付きで回答しました。ライセンスの状態を「失効」にしました。",
             "en": f"{en}: the license server signed that this activation code is revoked. The "
-            "license is now Revoked, and the distribution and updates this license provides "
-            "have stopped.",
+            "license is now Revoked.",
         }
     else:
         what = {
             "ja": f"{ja}: ライセンスサーバは、このアクティベーションコードを発行していないと"
-            "署名付きで回答しました。ライセンスの状態を「無効（ライセンスサーバの回答）」にし、"
-            "コンポーネントの配信とアップデートのうち、このライセンスで提供されるものを停止しました。",
+            "署名付きで回答しました。ライセンスの状態を「無効（ライセンスサーバの回答）」に"
+            "しました。",
             "en": f"{en}: the license server signed that it never issued this activation code. "
-            "The license is now Refused by the license server, and the distribution and "
-            "updates this license provides have stopped.",
+            "The license is now Refused by the license server.",
         }
+    halted = {
+        "ja": "停止した機能: " + "、".join(op.label("ja") for op in stopped) + "。",
+        "en": "Stopped: " + ", ".join(op.label("en") for op in stopped) + ".",
+    }
     way_out = {
         "ja": "法人お問合せ窓口にお問い合わせのうえ、ライセンスサーバで確認できる新しい"
         "アクティベーションコードを[新規入力]から入力してください。",
         "en": "Contact corporate support, then enter a new activation code that the license "
         "server confirms with Enter new code.",
     }
-    return {lang: f"{what[lang]} {way_out[lang]}" for lang in ("ja", "en")}
+    return {lang: f"{what[lang]} {halted[lang]} {way_out[lang]}" for lang in ("ja", "en")}
