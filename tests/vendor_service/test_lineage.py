@@ -178,14 +178,19 @@ def test_a_registration_key_is_refused_as_such(vendor: Vendor) -> None:
 )
 @given(
     length=st.integers(min_value=1, max_value=5),
-    steps=st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=3),
+    steps=st.lists(
+        st.one_of(st.just("reissue"), st.integers(min_value=0, max_value=6)),
+        min_size=1,
+        max_size=5,
+    ),
     registration=st.booleans(),
 )
 def test_revoking_code_k_revokes_exactly_codes_0_to_k(
-    vendor: Vendor, length: int, steps: list[int], registration: bool
+    vendor: Vendor, length: int, steps: list[str | int], registration: bool
 ) -> None:
-    """For random lineages (reissues, and a registration after a renewal as the last step),
-    each revocation of code k revokes exactly codes 0..k; newer codes stay live."""
+    """For random lineages (reissues, a registration after a renewal, and reissues after a
+    revocation, as an admin may), each revocation of code k revokes exactly codes 0..k that
+    were live; newer codes stay live; codes revoked before keep their own revocation."""
     issued = _contract(vendor)
     codes = [issued.codes["CS"]]
     for _ in range(length - 1):
@@ -204,10 +209,17 @@ def test_revoking_code_k_revokes_exactly_codes_0_to_k(
         codes.append(registered[0].activation_code)
     expected: set[int] = set()
     for step in steps:
-        k = step % len(codes)
+        if step == "reissue":
+            codes.append(_reissue(vendor, codes[-1]))
+            continue
+        k = int(step) % len(codes)
+        before = {c: r.revoked_at for c, r in zip(codes, _rows(vendor, codes), strict=True)}
         with vendor.session() as session:
             done = services.revoke_code(session, codes[k], actor="t", reason="property")
         assert [c.code for c in done.codes] == codes[: k + 1]
         expected |= set(range(k + 1))
         rows = _rows(vendor, codes)
         assert {i for i, r in enumerate(rows) if r.revoked_at is not None} == expected
+        for code, row in zip(codes, rows, strict=True):
+            if before[code] is not None:
+                assert row.revoked_at == before[code]
