@@ -76,6 +76,15 @@ def test_lists_page_with_an_opaque_cursor(app: FastAPI, make_token: MakeToken) -
     bad = client.get(f"{API}/contracts", params={"cursor": "not-a-cursor"}, headers=auth)
     assert bad.status_code == 400
     assert bad.json()["code"] == "invalid_cursor"
+    by_name = client.get(
+        f"{API}/contracts", params={"q": "コンベンション", "limit": 3}, headers=auth
+    )
+    assert [c["id"] for c in by_name.json()["items"]] == sorted(made, reverse=True)[:3]
+    assert client.get(f"{API}/contracts", params={"q": "100%"}, headers=auth).json()["items"] == []
+    one = client.get(f"{API}/contracts/{made[2]}", headers=auth).json()
+    typed = one["codes"][0]["activation_code"].replace("-", "").lower()  # as a person types it
+    by_code = client.get(f"{API}/contracts", params={"q": typed}, headers=auth).json()["items"]
+    assert [c["id"] for c in by_code] == [made[2]]
     customers = client.get(f"{API}/customers", params={"q": "コンベンション"}, headers=auth)
     assert customers.json()["items"][0]["contract_ids"] == sorted(made)
 

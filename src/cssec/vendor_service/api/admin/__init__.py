@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from cssec.vendor_service.api.admin import audit, bulk, codes, contracts, webhooks
+from cssec.vendor_service.api.admin import audit, bulk, codes, contracts, customers, webhooks
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services.api_activity import ActivityLog
 from cssec.vendor_service.services.bulk_jobs import BulkJobRunner
@@ -46,7 +46,7 @@ def _operation_id(route: APIRoute) -> str:
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX, generate_unique_id_function=_operation_id)
-    for part in (contracts, codes, bulk, audit, webhooks):
+    for part in (contracts, customers, codes, bulk, audit, webhooks):
         router.include_router(part.router)
     return router
 

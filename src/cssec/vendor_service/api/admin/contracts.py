@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
+from cssec.core.codes import parse_activation_code, parse_registration_key
 from cssec.core.license import license_state
 from cssec.vendor_service import services
 from cssec.vendor_service.api.admin.conventions import (
@@ -38,14 +39,20 @@ from cssec.vendor_service.api.admin.schemas import (
     ContactOut,
     ContractIn,
     ContractOut,
-    CustomerOut,
     CustomerRef,
     Page,
     RenewIn,
 )
 from cssec.vendor_service.api_errors import PreconditionRequired
-from cssec.vendor_service.models import Contract, Customer, ProductRow
+from cssec.vendor_service.models import (
+    ActivationCodeRow,
+    Contract,
+    Customer,
+    ProductRow,
+    RegistrationKeyRow,
+)
 from cssec.vendor_service.services._context import read_transaction, today_utc
+from cssec.vendor_service.services.lookup import guess_kind
 from cssec.vendor_service.services.tokens import Principal
 
 router = APIRouter(tags=["admin: contracts"])
@@ -202,6 +209,32 @@ def create_contract(
     return idempotent(request, principal, idempotency_key, body, work)
 
 
+_WHOLE = (
+    selectinload(Contract.activation_codes),
+    selectinload(Contract.products),
+    selectinload(Contract.registration_key),
+    joinedload(Contract.customer),
+)
+"""What `contract_out` reads, loaded with the page (not one query per contract)."""
+
+
+def _matching(query: Select[Contract], text: str) -> Select[Contract]:
+    """The console's search (`services.search_contracts`) as a filter that pages: a
+    registration key or activation code (any typing; no MAC check, staff may look anything
+    up) finds its contract, anything else matches part of the customer's name."""
+    if guess_kind(text) == "registration_key":
+        key = parse_registration_key(text).value
+        if key is not None:
+            return query.join(RegistrationKeyRow).where(RegistrationKeyRow.text == key.text)
+    else:
+        code = parse_activation_code(text).value
+        if code is not None:
+            owner = select(ActivationCodeRow.contract_id).where(ActivationCodeRow.text == code.text)
+            return query.where(Contract.id.in_(owner.scalar_subquery()))
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return query.join(Customer).where(Customer.name.ilike(pattern, escape="\\"))
+
+
 @router.get(
     "/contracts",
     response_model=Page[ContractOut],
@@ -226,9 +259,8 @@ def list_contracts(
         if customer_id is not None:
             query = query.where(Contract.customer_id == customer_id)
         if q is not None and q.strip():
-            found = [c.id for c in services.search_contracts(session, q, limit=10_000)]
-            query = query.where(Contract.id.in_(found))
-        rows = list(session.scalars(query))
+            query = _matching(query, q.strip())
+        rows = list(session.scalars(query.options(*_WHOLE)))
         items = [contract_out(session, c) for c in rows[:limit]]
     return Page[ContractOut](items=items, next_cursor=next_by_id(rows, limit))
 
@@ -302,63 +334,3 @@ def change_contact(
         )
     out = read_contract(request, contract_id)
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": out.etag})
-
-
-# --- Customers -------------------------------------------------------------------------------
-
-
-def _customer_out(session: Session, person: Customer) -> CustomerOut:
-    ids = list(
-        session.scalars(
-            select(Contract.id).where(Contract.customer_id == person.id).order_by(Contract.id)
-        )
-    )
-    return CustomerOut(
-        id=person.id, name=person.name, created_at=person.created_at, contract_ids=ids
-    )
-
-
-@router.get(
-    "/customers",
-    response_model=Page[CustomerOut],
-    summary="List and search customers",
-    description="Newest first; `q` matches part of the name. A customer is a label: each "
-    "contract has its own contact.",
-    responses=documented(),
-)
-def list_customers(
-    request: Request,
-    _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
-) -> Page[CustomerOut]:
-    after = decode_cursor(cursor, "id")
-    with vendor_of(request).session() as session, read_transaction(session):
-        query = select(Customer).order_by(Customer.id.desc()).limit(limit + 1)
-        if after is not None:
-            query = query.where(Customer.id < after)
-        if q is not None and q.strip():
-            text = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(Customer.name.ilike(f"%{text}%", escape="\\"))
-        rows = list(session.scalars(query))
-        items = [_customer_out(session, c) for c in rows[:limit]]
-    return Page[CustomerOut](items=items, next_cursor=next_by_id(rows, limit))
-
-
-@router.get(
-    "/customers/{customer_id}",
-    response_model=CustomerOut,
-    summary="Read a customer",
-    responses=documented(),
-)
-def get_customer(
-    customer_id: IdPath,
-    request: Request,
-    _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
-) -> CustomerOut:
-    with vendor_of(request).session() as session, read_transaction(session):
-        person = session.get(Customer, customer_id)
-        if person is None:
-            raise not_found("顧客", "customer", f"#{customer_id}")
-        return _customer_out(session, person)
