@@ -1,7 +1,9 @@
 """`cssec vendor token create|list|revoke`: the admin API's tokens, on the vendor host.
 
 The token is printed once, on the last line of `create`, and never again (only its hash
-is kept). Scopes: see `cssec.vendor_service.services.tokens.SCOPES`.
+is kept). Scopes: see `cssec.vendor_service.services.tokens.SCOPES`. The data directory
+is chosen as for every `cssec vendor` command (`cli_data`): none of these makes a
+database where nobody chose one.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from cssec.vendor_service.cli_data import vendor_settings
 from cssec.vendor_service.runtime import open_vendor
 from cssec.vendor_service.services.tokens import (
     SCOPES,
@@ -19,16 +22,13 @@ from cssec.vendor_service.services.tokens import (
     list_tokens,
     revoke_token,
 )
-from cssec.vendor_service.settings import VendorSettings
 
 token_app = typer.Typer(
     no_args_is_help=True, help="Admin API tokens: create (shown once), list, revoke."
 )
-DataOption = typer.Option(None, "--data", help="Data directory.", file_okay=False)
-
-
-def _settings(data: Path | None) -> VendorSettings:
-    return VendorSettings(data_dir=data) if data is not None else VendorSettings()
+DataOption = typer.Option(
+    None, "--data", help="Data directory (default: $CSSEC_VENDOR_DATA_DIR).", file_okay=False
+)
 
 
 def _actor() -> str:
@@ -62,7 +62,7 @@ def token_create(
 ) -> None:
     """Make a token; the last line is the token itself, shown this once."""
     days = _days(expires)
-    vendor = open_vendor(_settings(data))
+    vendor = open_vendor(vendor_settings(data))
     try:
         with vendor.session() as session:
             made = create_token(
@@ -79,7 +79,7 @@ def token_create(
 @token_app.command("list")
 def token_list(data: Path | None = DataOption) -> None:
     """Every token: name, status, scopes, expiry, last use (never the token)."""
-    vendor = open_vendor(_settings(data))
+    vendor = open_vendor(vendor_settings(data))
     try:
         with vendor.session() as session:
             views = list_tokens(session)
@@ -99,7 +99,7 @@ def token_revoke(
     data: Path | None = DataOption,
 ) -> None:
     """Stop a token at once (its calls get 401 api_token_revoked)."""
-    vendor = open_vendor(_settings(data))
+    vendor = open_vendor(vendor_settings(data))
     try:
         with vendor.session() as session:
             view = revoke_token(session, name, actor=_actor())
