@@ -36,6 +36,7 @@ from cssec.vendor_service.console import (
     offline_renewal,
     pages,
     second_factor,
+    tokens,
     usage,
     webhooks,
 )
@@ -117,7 +118,8 @@ def _console_routes(method: str, contract: IssuedContract) -> list[str]:
     """Every console page (from the console's routers, so new pages are covered too)."""
     skip = {"/console/login", "/console/login/second-factor", "/console/language"}
     paths = []
-    modules = (actions, auth, contact, offline_renewal, pages, second_factor, usage, webhooks)
+    modules = (actions, auth, contact, offline_renewal, pages, second_factor, tokens, usage,
+               webhooks)  # fmt: skip
     for route in (r for m in modules for r in m.router.routes):
         if not isinstance(route, APIRoute) or method not in route.methods:
             continue

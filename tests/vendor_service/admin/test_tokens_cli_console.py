@@ -130,3 +130,21 @@ def test_console_page_is_for_admins_only(app: FastAPI, console: TestClient) -> N
     assert staff.get("/console/").status_code == 200
     assert staff.get("/console/api-tokens").status_code == 403
     assert "api-tokens" not in staff.get("/console/").text
+
+
+def test_console_token_forms_refuse_a_missing_or_forged_csrf_token(
+    app: FastAPI, console: TestClient, make_token: MakeToken
+) -> None:
+    make_token(name="kept")
+    for token in ("", "forged"):
+        made = console.post(
+            "/console/api-tokens",
+            data={"name": "sneaky", "scopes": ["audit:read"], "csrf_token": token},
+        )
+        assert made.status_code == 403
+        revoked = console.post("/console/api-tokens/kept/revoke", data={"csrf_token": token})
+        assert revoked.status_code == 403
+    with app.state.vendor.session() as session:
+        rows = {r.name: r for r in session.scalars(select(ApiToken))}
+    assert set(rows) == {"kept"}
+    assert rows["kept"].revoked_at is None
