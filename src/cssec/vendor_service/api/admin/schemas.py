@@ -173,9 +173,32 @@ class InspectionOut(BaseModel):
     verdict: Literal["valid", "invalid", "expired", "revoked"] = Field(examples=["valid"])
     reason: str | None = Field(examples=[None])
     detail: dict[str, str] = Field(examples=[{}])
+    position: int | None = Field(
+        default=None, description="Where a typo is (1-based).", examples=[None]
+    )
     formatted: str | None = Field(examples=[_CODE])
     product: str | None = Field(examples=["CS"])
+    seats: int | None = Field(default=None, examples=[25])
+    expires_on: date | None = Field(default=None, examples=["2027-12-06"])
+    serial: int | None = Field(default=None, examples=[1042])
+    kid: int | None = Field(default=None, examples=[1])
+    issued_at: datetime | None = Field(default=None, examples=[_AT])
+    revoked_at: datetime | None = Field(default=None, examples=[None])
+    revoke_reason: str | None = Field(default=None, examples=[None])
+    replaced_by: str | None = Field(
+        default=None, description="The code that replaced this one.", examples=[None]
+    )
+    superseded_by: str | None = Field(default=None, examples=[None])
+    covered_by: str | None = Field(
+        default=None,
+        description="The newer code whose revocation revoked this one.",
+        examples=[None],
+    )
     contract_id: int | None = Field(examples=[12])
+    customer: str | None = Field(default=None, examples=["株式会社サンプル"])
+    contract_end: date | None = Field(default=None, examples=["2027-12-06"])
+    contract_state: str | None = Field(default=None, examples=["activated"])
+    products: list[str] = Field(default=[], examples=[["CS", "DCS"]])
 
 
 # --- Bulk, usage, webhooks, audit -----------------------------------------------------------
