@@ -67,6 +67,8 @@ def test_renew_reissue_revoke_inspect(cli) -> None:  # type: ignore[no-untyped-d
     assert rc == 1
     assert "verdict:        invalid" in out
     assert "check_failed" in out
+    where = len(code)
+    assert f"{where}文字目の" in out or f"character {where}," in out, "the one typo, and where"
 
 
 def test_refusals_are_one_line_on_stderr(cli) -> None:  # type: ignore[no-untyped-def]

@@ -6,9 +6,10 @@ from cssec.core._symbols import Kind
 from cssec.core.license import Product
 
 EMPTY = {"ja": "何も入力されていません", "en": "nothing was entered"}
+# Not "a typo": a made-up code fails the check symbol just the same (see core.code_typos).
 CHECK_FAILED = {
-    "ja": "1文字の入力誤りか、隣り合う2文字の入れ替わりがあります",
-    "en": "one character is mistyped or two are swapped",
+    "ja": "チェック文字が一致しません。書類のコードと1文字ずつ見比べてください",
+    "en": "its check character does not match; compare it with the document letter by letter",
 }
 WRONG_KIND: dict[Kind, dict[str, str]] = {
     "activation_code": {

@@ -135,6 +135,11 @@ def symbol_values(text: str) -> list[int] | BadCharacter:
     return values
 
 
+def symbol_positions(text: str) -> list[int]:
+    """1-based position, in the text as typed, of every symbol (separators skipped)."""
+    return [position for position, ch in enumerate(text, 1) if _symbol_value(ch) >= 0]
+
+
 def first_symbol_position(text: str) -> int:
     """1-based position of the first symbol, where the product prefix starts as typed."""
     for position, ch in enumerate(text, 1):

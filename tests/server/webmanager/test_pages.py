@@ -196,6 +196,13 @@ async def test_mistyped_code_goes_back_to_the_form_with_the_reason(
     assert "6" in form.text
     assert f'value="{typo}"' in form.text, "the typed code comes back to be fixed"
 
+    # Without the vendor's key the check symbol cannot tell a typo from a made-up code.
+    substituted = code[:20] + ("Z" if code[20] != "Z" else "Y") + code[21:]
+    response = await server.activate_form(substituted)
+    form = await server.client.get(response.headers["location"])
+    assert "チェック文字が一致しません" in form.text
+    assert "入力誤り" not in form.text
+
     wrong = await server.activate_form(contract.codes["DCS"], product="CS")
     form = await server.client.get(wrong.headers["location"])
     # Product names, and where that code goes, never "DCS 用です (CS 用ではありません)".

@@ -114,7 +114,15 @@ def test_inspect_tells_valid_typo_and_revoked(
 
     typo = admin.get("/console/inspect", params={"code": _typo(code)})
     assert "verdict-invalid" in typo.text
-    assert "入力誤り" in typo.text
+    # Exactly one change gives a code made with our key: named, with where.
+    assert f"9文字目の「{_typo(code)[8]}」は「{code[8]}」の入力誤りです" in typo.text
+    assert f"<mark>{_typo(code)[8]}</mark>" in typo.text
+
+    made_up = "CS-" + "-".join(["7K3M", "Q8RT2", "WX4YZ", "H6JN9", "PQ3RS", "T5VW8"])
+    invented = admin.get("/console/inspect", params={"code": made_up})
+    assert "verdict-invalid" in invented.text
+    assert "正しいコードではありません" in invented.text
+    assert "入力誤り" not in invented.text, "a made-up code is invalid, not a typo"
 
     bad_char = admin.get("/console/inspect", params={"code": code[:5] + "!" + code[6:]})
     assert "verdict-invalid" in bad_char.text

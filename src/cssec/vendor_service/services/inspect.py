@@ -1,8 +1,9 @@
 """What the support desk sees about a code or key: kind, product, expiry, verdict and why.
 
-Checks run in order and the first failure is the answer: the format (typo: where and
-what), the MAC ("not issued by us"), the issue record, revocation, then expiry. Staff may
-learn what outsiders may not, so "MAC fine but never issued" is told apart here.
+Checks run in order and the first failure is the answer: the format (a typo, where and
+what, only when exactly one edit gives a code made with our key: `core.code_typos`), the
+MAC ("not issued by us"), the issue record, revocation, then expiry. Staff may learn what
+outsiders may not, so "MAC fine but never issued" is told apart here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cssec.core.code_typos import check_with_typo
 from cssec.core.codes import (
     Verdict,
     check_activation_code,
@@ -92,7 +94,9 @@ def inspect_code(session: Session, text: str, *, keys: Keyring | None = None) ->
     today = today_utc(session)
     if guess_kind(text) == "registration_key":
         return _inspect_key(session, text, keyring, today)
-    check = check_activation_code(text, keyring.mac_secrets)
+    check = check_with_typo(
+        check_activation_code(text, keyring.mac_secrets), text, keyring.mac_secrets
+    )
     code = check.value
     found = CodeInspection(text=text, kind="activation_code", verdict="valid")
     if code is not None:
@@ -175,7 +179,9 @@ def _revoked(session: Session, found: CodeInspection, row: ActivationCodeRow) ->
 
 
 def _inspect_key(session: Session, text: str, keyring: Keyring, today: date) -> CodeInspection:
-    check = check_registration_key(text, keyring.mac_secrets)
+    check = check_with_typo(
+        check_registration_key(text, keyring.mac_secrets), text, keyring.mac_secrets
+    )
     key = check.value
     found = CodeInspection(text=text, kind="registration_key", verdict="valid")
     if key is not None:
