@@ -70,14 +70,17 @@ def test_offline_install_then_show(tmp_path: Path, password_file: Path) -> None:
             "product_name": "C/S Sec.",
             "version_type": "製品版",
             "activation_code": code,
-            "status": "activated",
+            # Installed offline: accepted on its structure and check character only.
+            "status": "unconfirmed",
+            "stopped": [],
             "expires_on": "2031-03-31",
             "seats": 10,
             "seats_used": 0,
         }
     ]
     table = runner.invoke(cli.app, ["license", "show", "--data", str(tmp_path / "srv")])
-    assert "アクティベート済み" in table.stdout
+    assert "アクティベート済み（ライセンスサーバで未確認）" in table.stdout
+    assert "ライセンスサーバでまだ確認されていません" in table.stdout
 
 
 def test_refusals_are_one_line_on_stderr(tmp_path: Path, password_file: Path, desk: Desk) -> None:

@@ -508,10 +508,19 @@ def license_activate(
 @_boundary
 def license_request(
     ctx: typer.Context,
+    *,
     out: Annotated[Path, typer.Option("--out", help="Where to write REQ.json.", dir_okay=False)],
     data: DataOption = None,
     lang: LangOption = None,
     force: ForceOption = False,
+    code: Annotated[
+        str | None,
+        typer.Option(
+            "--code",
+            help="A new activation code to have confirmed by file (in place of its "
+            "product's current code); importing the response puts it in effect.",
+        ),
+    ] = None,
 ) -> None:
     """Write a renewal request signed by this server, for a license service it cannot
     reach: answer it with `cssec vendor license respond` (or the portal), then import."""
@@ -520,7 +529,7 @@ def license_request(
     language = choose_language(ctx, lang)
     if not force and (out.exists() or out.is_symlink()):
         raise OutputExists(path=str(out))  # before the request is recorded
-    written = write_request(_open_env(data), actor="cli")
+    written = write_request(_open_env(data), actor="cli", new_code=code)
     write_new_file(out, written.data, mode=0o644, force=force)
     typer.echo(f"request: {out}" if language == "en" else f"更新要求ファイルを作成しました: {out}")
 

@@ -20,6 +20,11 @@ from tests.helpers.server import Desk, Server, ServerFactory, SwitchableTranspor
 from cssec.core.codes import MacKey, encode_activation_code
 from cssec.core.license import Product
 from cssec.core.signing import sign_statement
+from cssec.server.licensing.activation import activate_code
+from cssec.server.licensing.errors import VendorConfirmationRequired
+from cssec.server.licensing.offline_renewal import import_response, write_request
+from cssec.vendor_service.services import issue_replacement_code
+from cssec.vendor_service.services.offline_renewal import respond
 
 Edit = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -181,3 +186,31 @@ async def test_a_dcs_revocation_flash_and_banner_name_only_the_template(
     assert listed["CS"]["status"] == "activated"
     assert listed["DCS"]["status"] == "revoked"
     assert listed["DCS"]["stopped"] == ["distribute_damage_cleanup_template"]
+
+
+async def test_an_air_gapped_server_takes_a_new_code_by_a_signed_response_file(
+    servers: ServerFactory, desk: Desk, network: SwitchableTransport, clock: Any
+) -> None:
+    """The offline way out of a held refusal: `license request --code NEW`, the vendor's
+    response, `license import`: the new code takes effect on the vendor's signed word."""
+    contract = desk.contract()
+    server = await servers.start(activation_code=contract.codes["CS"])
+    desk.revoke(contract.codes["CS"])
+    await server.api("POST", "/api/v1/licenses/check-online")
+    assert server.slot().revoked_at is not None
+    with desk.vendor.session() as session:
+        new = issue_replacement_code(
+            session, contract.codes["CS"], actor="test", lift_revocation=True
+        )
+    network.mode = "down"
+    env = server.app.state.server.license_env()
+    with pytest.raises(VendorConfirmationRequired, match="license request --code"):
+        await activate_code(env, new, actor="test", confirm=True)
+    request = write_request(env, actor="test", new_code=new).data
+    with desk.vendor.session() as session:
+        response = respond(session, request, actor="desk:test", now=clock.now())
+    outcome = import_response(env, response, actor="test")
+    assert [o.ok for o in outcome.outcomes] == [True]
+    slot = server.slot()
+    assert (slot.activation_code, slot.revoked_at) == (new.replace("-", ""), None)
+    assert slot.confirmed_online

@@ -101,13 +101,17 @@ class VendorConfirmationRequired(CssecError):
         "{product_ja}のアクティベーションコードはライセンスサーバで{held_ja}ため、新しいコードは"
         "ライセンスサーバで確認できたときにだけ有効になります。今回は確認できませんでした"
         "（{cause_ja}）。何も変更していません。ライセンスサーバに接続できることを確認して、"
-        "もう一度アクティベートしてください。インターネットに接続できない環境の場合や、"
-        "新しいコードが必要な場合は、法人お問合せ窓口にお問い合わせください。"
+        "もう一度アクティベートしてください。インターネットに接続できない環境では、"
+        "「cssec server license request --code 新しいコード --out REQ.json」で要求ファイルを作り、"
+        "法人お問合せ窓口から受け取った応答ファイルを「cssec server license import」で"
+        "取り込んでください。新しいコードは法人お問合せ窓口から入手できます。"
     )
     message_en = (
         "The license server has {held_en} the {product_en} activation code, so a new code takes "
         "effect only once the license server confirms it. It could not be confirmed this time "
         "({cause_en}). Nothing was changed. Make sure the server can reach the license "
-        "server and activate again. Without Internet access, or for a new code, contact "
-        "corporate support."
+        "server and activate again. Without Internet access, write a request with "
+        "`cssec server license request --code NEW_CODE --out REQ.json` and import corporate "
+        "support's response with `cssec server license import`. Corporate support issues new "
+        "codes."
     )

@@ -22,7 +22,8 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from cssec.core.errors import CssecError
+from cssec.core.codes import parse_activation_code
+from cssec.core.errors import CssecError, ExpiredActivationCode
 from cssec.core.license import Product
 from cssec.core.license_files import (
     InvalidLicenseResponse,
@@ -44,6 +45,8 @@ from cssec.server.licensing.activation import (
 )
 from cssec.server.licensing.clockguard import observe_time, server_info
 from cssec.server.licensing.errors import UntrustedStatement
+from cssec.server.licensing.refusals import CONFIRMED_STATES
+from cssec.server.licensing.slots import activation_event, find_slot, store_slot
 from cssec.server.licensing.statements import (
     VerifiedStatement,
     new_nonce,
@@ -139,8 +142,20 @@ class ImportOutcome:
         return " ".join([head, *parts])
 
 
-def write_request(env: LicenseEnv, *, actor: str) -> WrittenRequest:
-    """Sign a request for every slot and remember its nonce; NoLicenseToRenew without one."""
+def write_request(env: LicenseEnv, *, actor: str, new_code: str | None = None) -> WrittenRequest:
+    """Sign a request for every slot and remember its nonce; NoLicenseToRenew without one.
+
+    `new_code`: a code to have confirmed by file (`cssec server license request --code`),
+    asked for in place of its product's current code. It is how an air-gapped server whose
+    slot holds the vendor's signed revocation or rejection takes a new code (activating it
+    offline is refused: `refusals`); importing the response applies it only on the vendor's
+    signed activated / grace answer for it."""
+    entered = None
+    if new_code is not None:
+        check = parse_activation_code(new_code)
+        if not check.ok or check.value is None:
+            raise check.to_error()
+        entered = check.value
     key = load_or_create_signing_key(env.data.identity_key)
     now = env.clock.now()
     with env.sessionmaker() as session:
@@ -150,7 +165,11 @@ def write_request(env: LicenseEnv, *, actor: str) -> WrittenRequest:
         slots = session.scalars(select(LicenseSlot).order_by(LicenseSlot.id)).all()
         if not slots:
             raise NoLicenseToRenew()
-        codes = tuple(RequestedCode(slot.product, slot.activation_code) for slot in slots)
+        current = {slot.product: slot.activation_code for slot in slots}
+        if entered is not None:
+            current[entered.product.value] = entered.text
+        codes = tuple(RequestedCode(product, code) for product, code in current.items())
+        new = {entered.product.value} if entered is not None else set()
         nonce = new_nonce()
         data, digest = build_request(
             key,
@@ -165,7 +184,11 @@ def write_request(env: LicenseEnv, *, actor: str) -> WrittenRequest:
                 nonce=nonce,
                 request_sha256=digest,
                 server_kid=key.kid,
-                codes=[{"product": c.product, "activation_code": c.activation_code} for c in codes],
+                codes=[
+                    {"product": c.product, "activation_code": c.activation_code}
+                    | ({"new": True} if c.product in new else {})
+                    for c in codes
+                ],
                 created_at=now,
                 created_by=actor[:64],
             )
@@ -294,9 +317,12 @@ def import_response(env: LicenseEnv, data: bytes, *, actor: str) -> ImportOutcom
             )
         return ImportOutcome(already_imported=True, imported_at=imported_at)
     outcomes: list[CheckOutcome] = []
+    new_codes = {c["activation_code"] for c in request.codes if c.get("new")}
     try:
         for product, code, result in verified:
-            if isinstance(result, CodeRevoked):
+            if code in new_codes:
+                outcomes.append(apply_new_code(env, product, code, result, actor=actor))
+            elif isinstance(result, CodeRevoked):
                 _apply_revocation(env, product, code, result, actor=actor)
                 outcomes.append(CheckOutcome(product=product, ok=False, error=result))
             else:
@@ -342,3 +368,31 @@ __all__ = [
     "import_response",
     "write_request",
 ]
+
+
+def apply_new_code(
+    env: LicenseEnv,
+    product: Product,
+    code: str,
+    result: VerifiedStatement | CodeRevoked,
+    *,
+    actor: str,
+) -> CheckOutcome:
+    """A code asked for by file (`write_request(new_code=…)`), put into its slot only on the
+    vendor's signed activated / grace answer for it (the file is the vendor's confirmation);
+    any other answer leaves the slot as it is and is reported."""
+    if isinstance(result, CodeRevoked):
+        return CheckOutcome(product=product, ok=False, error=result)
+    if result.vendor_state not in CONFIRMED_STATES:
+        error = ExpiredActivationCode(expires_on=result.contract_end.isoformat())
+        return CheckOutcome(product=product, ok=False, error=error)
+    check = parse_activation_code(code, product=product)
+    assert check.value is not None  # parsed when the request was written
+    now = env.clock.now()
+    with env.sessionmaker() as session, session.begin():
+        current = find_slot(session, product)
+        previous = current.activation_code if current is not None else None
+        old = current.expires_on if current is not None else None
+        slot = store_slot(session, code=check.value, statement=result, now=now)
+        activation_event(session, slot, now=now, actor=actor, previous_code=previous)
+    return CheckOutcome(product=product, ok=True, old_expiry=old, new_expiry=result.contract_end)
