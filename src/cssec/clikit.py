@@ -74,7 +74,13 @@ def choose_language(ctx: typer.Context, option: str | None = None) -> str:
         meta[_LANG_KEY] = Language(option).value
     elif _LANG_KEY not in meta:
         meta[_LANG_KEY] = language_from_env(os.environ)
+    _CURRENT[_LANG_KEY] = str(meta[_LANG_KEY])
     return str(meta[_LANG_KEY])
+
+
+_CURRENT: dict[str, str] = {}
+"""The language the running invocation chose last, for code that has no context at hand
+(`say_data_dir` deep in a command)."""
 
 
 def one_line(text: str) -> str:
@@ -244,9 +250,9 @@ def choose_data_dir(given: Path | None, *, variable: str, default: Path) -> Data
     return DataChoice(default, "default", variable)
 
 
-def say_data_dir(ctx: Any, choice: DataChoice) -> None:
+def say_data_dir(choice: DataChoice) -> None:
     """Print `choice.note` on stderr in the invocation's language (nothing after --data)."""
-    note = choice.note(choose_language(ctx) if ctx is not None else language_from_env(os.environ))
+    note = choice.note(_CURRENT.get(_LANG_KEY) or language_from_env(os.environ))
     if note is not None:
         typer.echo(note, err=True)
 

@@ -85,7 +85,9 @@ class Session:
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+def session(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Session]:
     base = tmp_path_factory.mktemp("journeys")
     cwd = base / "work"
     cwd.mkdir()
@@ -113,9 +115,13 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
         if running.browser is not None:
             running.browser.close()
             running.playwright.stop()
-        print("\njourney wall times:", file=sys.__stdout__)
-        for name, seconds in running.timings.items():
-            print(f"  journey {name}: {seconds:.1f} s", file=sys.__stdout__)
+        # Through the terminal reporter: shown whether the tests passed or not.
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"journey {name}: {seconds:.1f} s" for name, seconds in running.timings.items()]
+        total = sum(running.timings.values())
+        for line in ["", "journey wall times:", *lines, f"journeys in all: {total:.1f} s"]:
+            if reporter is not None:
+                reporter.write_line(line)
 
 
 def _group_alive(pgid: int) -> bool:

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
-import click
 import httpx
 import typer
 
@@ -157,11 +156,12 @@ def _settings(data: Path | None) -> ServerSettings:
     return ServerSettings(data_dir=data) if data is not None else ServerSettings()
 
 
-def _chosen(data: Path | None) -> Path:
+def _chosen(data: Path | None, *, install: bool = False) -> Path:
     """`--data`, else CSSEC_SERVER_DATA_DIR, else the per-user default, said on stderr when
     `--data` did not say it (a server is made only by `install`, never by another command)."""
     choice = choose_data_dir(data, variable="CSSEC_SERVER_DATA_DIR", default=default_data_dir())
-    say_data_dir(click.get_current_context(silent=True), choice)
+    if install or DataDir(choice.path).is_installed():  # else NotInstalled names it, one line
+        say_data_dir(choice)
     return choice.path
 
 
@@ -321,7 +321,7 @@ def install(
     here, never from whatever answers first. Makes the server's TLS certificate (or takes
     --tls-cert/--tls-key) and prints its fingerprint, which clients pin."""
     language = choose_language(ctx, lang)
-    settings = _settings(_chosen(data))
+    settings = _settings(_chosen(data, install=True))
     password = read_password_file(admin_password_file)
     trust = load_trust(fingerprints=vendor_key_fingerprint or (), keys_file=vendor_keys_file)
     tls = prepare_certificate(

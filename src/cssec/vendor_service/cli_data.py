@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
 from cssec.clikit import DataDirNotChosen, choose_data_dir, say_data_dir
 from cssec.vendor_service.settings import VendorSettings, default_data_dir
 
@@ -22,15 +20,15 @@ def vendor_settings(data: Path | None, *, creating: bool = False) -> VendorSetti
     """The settings for `data` (None: the environment or the default), after the note on
     stderr; DataDirNotChosen for a default directory without a database, unless `creating`."""
     choice = choose_data_dir(data, variable=VARIABLE, default=default_data_dir())
-    say_data_dir(click.get_current_context(silent=True), choice)
     settings = VendorSettings(data_dir=choice.path)
     fresh = settings.database_url is None and not (choice.path / "vendor.db").exists()
     if fresh and choice.source == "default" and not creating:
-        raise DataDirNotChosen(
+        raise DataDirNotChosen(  # names the directory itself: the refusal stays one line
             path=str(choice.path),
             part="ライセンスサービス",
             part_en="license service",
             variable=VARIABLE,
             init="cssec vendor init",
         )
+    say_data_dir(choice)
     return settings
