@@ -21,12 +21,13 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy.orm import Session
 
-from cssec.clikit import LANG_HELP, NEGATIVE, Language, boundary, choose_language
+from cssec.clikit import LANG_HELP, NEGATIVE, Language, boundary, choose_language, say
 from cssec.core.errors import CssecError
 from cssec.core.signing import VerifyingKey
 from cssec.outfile import OutputExists, write_new_file
 from cssec.vendor_service import services
 from cssec.vendor_service.cli_data import vendor_settings
+from cssec.vendor_service.cli_output import contract_summary, inspection_rows, table_lines
 from cssec.vendor_service.keycheck import KeysUnavailable
 from cssec.vendor_service.keyring import KeyringError
 from cssec.vendor_service.runtime import Vendor, open_vendor
@@ -199,8 +200,11 @@ def backup(
 
     settings = _settings(data)
     manifest = backup_vendor(settings, out, now=SystemClock().now(), force=force)
-    typer.echo(f"backup: {out} ({len(manifest['members'])} files, {manifest['database']})")
-    typer.echo(f"backup key (restore --key-file): {settings.data_dir / KEY_FILE}")
+    files, database = len(manifest["members"]), manifest["database"]
+    typer.echo(say(f"バックアップ: {out}（{files} ファイル、{database}）",
+                   f"backup: {out} ({files} files, {database})"))  # fmt: skip
+    typer.echo(say(f"バックアップの鍵（restore --key-file に指定）: {settings.data_dir / KEY_FILE}",
+                   f"backup key (restore --key-file): {settings.data_dir / KEY_FILE}"))  # fmt: skip
 
 
 @app.command()
@@ -222,7 +226,9 @@ def restore(
     # Migrates, and checks the restored keys against the database.
     with _vendor(settings.data_dir, creating=True):
         pass
-    typer.echo(f"restored: {restored.data_dir} (backup of {restored.manifest['created_at']})")
+    made = restored.manifest["created_at"]
+    typer.echo(say(f"復元しました: {restored.data_dir}（{made} のバックアップ）",
+                   f"restored: {restored.data_dir} (backup of {made})"))  # fmt: skip
 
 
 @app.command()
@@ -233,7 +239,7 @@ def init(data: Path | None = DataOption) -> None:
     with _vendor(data, creating=True) as vendor:
         postgres = vendor.settings.database_url is not None
     where = "PostgreSQL (CSSEC_VENDOR_DATABASE_URL)" if postgres else str(vendor.settings.data_dir)
-    typer.echo(f"vendor data: {where}")
+    typer.echo(say(f"ライセンスサービスのデータ: {where}", f"vendor data: {where}"))
 
 
 @contract_app.command("new")
@@ -274,10 +280,9 @@ def contract_new(  # noqa: PLR0917  (Typer maps each parameter to an option)
             actor=_actor(),
         ),
     )
-    typer.echo(f"contract: {issued.contract_id}  customer: {issued.customer}")
-    typer.echo(f"seats: {issued.seats}")
-    typer.echo(f"term: {issued.start} .. {issued.end}")
-    for product, code in issued.codes.items():
+    for line in contract_summary(issued, choose_language(ctx)):
+        typer.echo(line)
+    for product, code in issued.codes.items():  # one spelling in every language (cli_output)
         typer.echo(f"activation code {product}: {code}")
     typer.echo(issued.registration_key)
 
@@ -303,7 +308,10 @@ def contract_renew(
     renewed = _run(
         data, lambda s: services.renew_contract(s, key_or_code, months=months, actor=_actor())
     )
-    typer.echo(f"contract {renewed.contract_id}: {renewed.previous_end} -> {renewed.end}")
+    typer.echo(say(
+        f"契約番号 {renewed.contract_id} の終了日: {renewed.previous_end} → {renewed.end}",
+        f"contract {renewed.contract_id}: {renewed.previous_end} -> {renewed.end}",
+    ))  # fmt: skip
 
 
 @code_app.command("reissue")
@@ -355,13 +363,14 @@ def code_revoke(
 ) -> None:
     """Revoke an activation code and every older code of its contract's product that it
     superseded (listed first, oldest first): status checks, ActiveUpdate and registration
-    refuse them from now on. Newer codes stay valid. Last line: revoked: CODE."""
+    refuse them from now on. Newer codes stay valid. Last line: revoked: CODE (in Japanese
+    失効させました: CODE)."""
     with _vendor(data) as vendor, vendor.session() as session:
         preview = services.revocation_preview(session, code)
         for line in _covered_lines(preview, choose_language(ctx)):
             typer.echo(line)
         services.revoke_code(session, code, actor=_actor(), reason=reason)
-    typer.echo(f"revoked: {code}")
+    typer.echo(say(f"失効させました: {code}", f"revoked: {code}"))
 
 
 @code_app.command("inspect")
@@ -376,46 +385,10 @@ def code_inspect(
     lines are printed either way); 2 for a usage error or a fault."""
     found = _run(data, lambda s: services.inspect_code(s, code))
     lang = choose_language(ctx)
-    rows: list[tuple[str, Any]] = [
-        ("kind", found.kind),
-        ("verdict", found.verdict),
-        ("reason", found.reason),
-        ("detail", found.detail.get(lang) if found.detail else None),
-        ("position", found.position),
-        ("code", found.formatted),
-        ("product", found.product),
-        ("seats", found.seats),
-        ("expires_on", found.expires_on),
-        ("serial", found.serial),
-        ("kid", found.kid),
-        ("issued_at", found.issued_at),
-        ("revoked_at", found.revoked_at),
-        ("revoke_reason", found.revoke_reason),
-        ("replaced_by", found.replaced_by),
-        ("superseded_by", _superseded(found, lang)),
-        ("covered_by", found.covered_by),
-        ("contract", found.contract_id),
-        ("customer", found.customer),
-        ("contract_end", found.contract_end),
-        ("contract_state", found.contract_state),
-        ("products", ", ".join(found.products) if found.products else None),
-    ]
-    for name, value in rows:
-        if value is not None:
-            typer.echo(f"{name + ':':<16}{value}")
+    for line in table_lines(inspection_rows(found, lang), lang):
+        typer.echo(line)
     if found.verdict != "valid":
         raise typer.Exit(NEGATIVE)
-
-
-def _superseded(found: services.CodeInspection, lang: str) -> str | None:
-    """The newer code of the lineage and whether it is revoked (revoking it covered this one)."""
-    if found.superseded_by is None:
-        return None
-    if found.superseded_by_revoked:
-        state = "失効済み" if lang == "ja" else "revoked"
-    else:
-        state = "有効" if lang == "ja" else "not revoked"
-    return f"{found.superseded_by} ({state})"
 
 
 @keys_app.command("public")
@@ -487,13 +460,19 @@ def keys_bulk(  # noqa: PLR0917  (Typer maps each parameter to an option)
             )  # fmt: skip
     finally:
         bar.stop()
-    ids = issued.contract_ids
-    typer.echo(f"contracts: {issued.count} (ids {ids[0]}..{ids[-1]})")
-    typer.echo(f"customer: {issued.customer}")
-    typer.echo(f"seats: {issued.seats}  products: {', '.join(issued.products)}")
-    typer.echo(f"term: {issued.start} .. {issued.end}")
-    typer.echo(f"csv: {issued.out}")
-    typer.echo(f"sha256: {issued.sha256}")
+    ids, products = issued.contract_ids, ", ".join(issued.products)
+    lines = (
+        (f"契約数: {issued.count}（契約番号 {ids[0]}〜{ids[-1]}）",
+         f"contracts: {issued.count} (ids {ids[0]}..{ids[-1]})"),
+        (f"顧客: {issued.customer}", f"customer: {issued.customer}"),
+        (f"ライセンス数: {issued.seats}  製品: {products}",
+         f"seats: {issued.seats}  products: {products}"),
+        (f"契約期間: {issued.start} 〜 {issued.end}", f"term: {issued.start} .. {issued.end}"),
+        (f"CSVファイル: {issued.out}", f"csv: {issued.out}"),
+        (f"SHA-256: {issued.sha256}", f"sha256: {issued.sha256}"),
+    )  # fmt: skip
+    for ja, en in lines:
+        typer.echo(say(ja, en))
 
 
 @user_app.command("add")
@@ -516,7 +495,9 @@ def user_add(
         data,
         lambda s: services.add_user(s, name=name, password=password, role=role, actor=_actor()),
     )
-    typer.echo(f"user: {user.name} ({user.role})")
+    role = {"staff": "担当者", "admin": "管理者"}.get(user.role, user.role)
+    typer.echo(say(f"アカウントを作成しました: {user.name}（{role}）",
+                   f"user: {user.name} ({user.role})"))  # fmt: skip
 
 
 @component_app.command("publish")
@@ -528,14 +509,23 @@ def component_publish(
         ..., help="The component file (YARA rules or JSON).", exists=True, dir_okay=False,
         readable=True,
     ),
+    rollout: str | None = typer.Option(
+        None, "--rollout", help="Staged rollout rings in percent, e.g. 1,10,50,100.",
+    ),
+    step_hours: int = typer.Option(24, "--step-hours", help="Hours between rings."),
     data: Path | None = DataOption,
 ) -> None:  # fmt: skip
     """Publish FILE as the next version of component NAME (checked first: YARA compiles,
-    the JSON parses); servers get it at their next hourly ActiveUpdate poll."""
+    the JSON parses); servers get it at their next hourly ActiveUpdate poll, or ring by
+    ring with --rollout (see `component rollout`)."""
     from cssec.vendor_service.activeupdate import publish_component  # noqa: PLC0415
+    from cssec.vendor_service.activeupdate.cli_rollout import plan_of  # noqa: PLC0415
 
     content = file.read_bytes()
-    published = _run(data, lambda s: publish_component(s, name, content, actor=_actor()))
+    plan = plan_of(rollout, step_hours)
+    published = _run(
+        data, lambda s: publish_component(s, name, content, actor=_actor(), rollout=plan)
+    )
     version = published.component_version
     typer.echo(
         f"published {version.component.value} version {version.version} "
@@ -688,7 +678,7 @@ def license_respond(
     with _vendor(data) as vendor, vendor.session() as session:
         answer = respond(session, raw, actor=_actor(), now=vendor.clock.now())
     write_new_file(out, answer, mode=0o644, force=force)
-    typer.echo(f"response: {out}")
+    typer.echo(say(f"更新応答ファイルを作成しました: {out}", f"response: {out}"))
 
 
 @user_app.command("reset-2fa")
@@ -702,7 +692,7 @@ def user_reset_2fa(
     from cssec.vendor_service.services.two_factor import reset  # noqa: PLC0415
 
     _run(data, lambda s: reset(s, name, actor=_actor()))
-    typer.echo(f"second factor reset: {name}")
+    typer.echo(say(f"二要素認証を解除しました: {name}", f"second factor reset: {name}"))
 
 
 @user_app.command("enrol-2fa")
@@ -723,3 +713,12 @@ def user_enrol_2fa(
     typer.echo(f"totp secret: {issued.secret}")
     typer.echo(f"totp uri: {issued.uri}")
     typer.echo(f"recovery codes: {' '.join(issued.recovery_codes)}")
+
+
+def _register_rollout_commands() -> None:
+    from cssec.vendor_service.activeupdate.cli_rollout import rollout_app  # noqa: PLC0415
+
+    component_app.add_typer(rollout_app, name="rollout")
+
+
+_register_rollout_commands()

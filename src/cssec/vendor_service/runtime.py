@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock, SystemClock
 from cssec.core.signing import SigningKey, write_secret_file
+from cssec.vendor_service.activeupdate.health import SESSION_KEY as ROLLOUT_HEALTH_KEY
+from cssec.vendor_service.activeupdate.health import HealthPolicy
 from cssec.vendor_service.activeupdate.lifetimes import SESSION_KEY as LIFETIMES_KEY
 from cssec.vendor_service.activeupdate.lifetimes import Lifetimes
 from cssec.vendor_service.activeupdate.services import ensure_seed_components
@@ -180,6 +182,10 @@ def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vend
             "status_log": status_log,
             LIFETIMES_KEY: Lifetimes.from_settings(settings),
             WEBHOOK_POLICY_KEY: TargetPolicy.from_settings(settings),
+            ROLLOUT_HEALTH_KEY: HealthPolicy.from_settings(settings),
+            "rollout_operators": tuple(
+                a.strip() for a in (settings.operators_mail or "").split(",") if a.strip()
+            ),
         },
     )
     try:

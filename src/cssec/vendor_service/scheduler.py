@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cssec.vendor_service.mailer import smtp_config
 from cssec.vendor_service.runtime import Vendor
@@ -32,13 +32,21 @@ log = logging.getLogger(__name__)
 class WorkDone:
     notices: list[PlannedNotice]
     deliveries: list[Delivery]
+    rollouts: list[str] = field(default_factory=list)
 
 
 def run_scheduled_work(vendor: Vendor) -> WorkDone:
-    """Plan today's notices (committed), then deliver every message that is due."""
+    """Plan today's notices (committed), move the staged rollouts along (or halt them on
+    failing health: `activeupdate.rollout_service`), then deliver every message that is due."""
+    from cssec.vendor_service.activeupdate.rollout_service import (  # noqa: PLC0415
+        advance_rollouts,
+    )
+
     with vendor.session() as session:
         notices = plan_notices(session, mail=smtp_config(vendor.settings) is not None)
-    return WorkDone(notices=notices, deliveries=deliver_all_due(vendor))
+    with vendor.session() as session:
+        rollouts = advance_rollouts(session)
+    return WorkDone(notices=notices, deliveries=deliver_all_due(vendor), rollouts=rollouts)
 
 
 class BackgroundJobs:

@@ -191,6 +191,31 @@ class VendorSettings(BaseSettings):
     """Days a root.json signed by `cssec vendor tuf root install` is valid; sign the next
     one (the offline keys' ceremony) well before."""
 
+    rollout_min_clients: int = Field(default=50, ge=1, le=1_000_000)
+    """Clients reporting on a rolling version before its health is judged (50: with fewer,
+    one broken PC would be 2 % of the sample and halt a sound release)."""
+
+    rollout_max_load_failure_excess: float = Field(default=0.02, ge=0, le=1)
+    """Halt when the share of clients failing to load the new version exceeds the previous
+    version's by this (0.02: a sound pattern loads everywhere; 2 points over the previous
+    version's disk and memory noise is a broken file, not bad luck)."""
+
+    rollout_max_scan_error_excess: float = Field(default=0.02, ge=0, le=1)
+    """Halt when the share of scans ending in an error (or a crashed scanner) exceeds the
+    previous version's by this."""
+
+    rollout_surge_factor: float = Field(default=5.0, ge=1, le=1000)
+    """Halt when detections or quarantines per client-hour reach this many times the
+    previous version's (5: a new pattern that finds much more is a false positive far more
+    often than an outbreak; outbreaks are seen across versions)."""
+
+    rollout_health_min_interval_seconds: int = Field(default=300, ge=1, le=86_400)
+    """A server's health reports are taken at most this often (more are answered 429)."""
+
+    operators_mail: str | None = None
+    """Addresses (comma-separated) of the vendor's operators, mailed when a rollout halts
+    by itself (needs the SMTP settings); unset: the event, the audit row and the webhook only."""
+
     portal_url: str | None = None
     """The customer portal's public address as customers reach it (https://licenses.example.com),
     put in the e-mailed sign-in links. Unset: the address of the request, for loopback

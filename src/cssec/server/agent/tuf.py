@@ -97,7 +97,9 @@ def _manifest_file(request: Request, sha256: str) -> bytes | None:
         serial = json.loads(data)["statement"]["serial"]
     except (ValueError, KeyError, TypeError):
         return None
-    return data if isinstance(serial, int) and serial <= current.serial else None
+    # Only the set it distributes: a newer one is withheld, and so is an older one while it
+    # holds a staged rollout's candidate set (its clients then take that set from it).
+    return data if isinstance(serial, int) and serial == current.serial else None
 
 
 @router.get(

@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from cssec.core.components import ComponentVersion, Manifest
 from cssec.core.errors import CssecError, LicenseExpired, VendorUnreachable
 from cssec.core.license import Product
 from cssec.core.policy import Component, Decision, Operation, decide
+from cssec.core.rollout import bucket, effective_bucket
 from cssec.server.licensing.activation import LicenseEnv, keys_for, trusted_keys
 from cssec.server.licensing.clockguard import server_info
 from cssec.server.licensing.state import cs_license_state
@@ -35,8 +36,12 @@ from cssec.server.logs.update_logs import UpdateResult, add_server_log
 from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSlot
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
 from cssec.server.updates.fetch import Fetched, fetch_files, fetch_manifest
+from cssec.server.updates.rollout_timing import rollout_timing
 from cssec.server.updates.store import ComponentStore
 from cssec.server.updates.tuf_events import note_staleness
+
+if TYPE_CHECKING:
+    from cssec.server.updates.tuf_client import Candidate
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,7 @@ async def update_components(
         return _log(env, trigger=trigger, actor=actor, outcome=outcome, poll=poll)
     store = ComponentStore(env.data.root)
     store.sweep()  # what a killed update left; prune sweeps again after the switch
+    rolling: Component | None = None
     try:
         async with env.vendor() as vendor:
             try:
@@ -247,9 +253,15 @@ async def update_components(
                     current=installed.current, learn_keys=learn,
                 )  # fmt: skip
             else:
-                manifest, envelope = await tuf.manifest(
-                    keys, current=installed.current, learn_keys=learn
-                )
+                candidate = await tuf.rollout(keys, learn_keys=learn)
+                if candidate is not None and _takes(candidate, installed, env, server_id, now):
+                    manifest, envelope = candidate.manifest, candidate.envelope
+                    rolling = Component(candidate.rule.component)
+                else:  # a server on a set newer than the current one keeps it (rollouts)
+                    current = installed.current if candidate is None else None
+                    manifest, envelope = await tuf.manifest(
+                        keys, current=current, learn_keys=learn
+                    )
             held = installed.held_serial
             if honour_hold and held is not None and manifest.serial <= held:
                 outcome = _held(manifest.serial, current_versions)
@@ -259,13 +271,27 @@ async def update_components(
                     vendor, manifest, activation_code=code, server_id=server_id, store=store
                 )
             else:
-                files = await tuf.files(manifest, store, held=installed.current)
+                files = await tuf.files(
+                    manifest, store, held=installed.current, rolling=rolling
+                )
         _write_files(store, manifest, files)
     except CssecError as exc:
         outcome = _failure(exc, current_versions)
         note_staleness(env, now=env.clock.now())
         return _log(env, trigger=trigger, actor=actor, outcome=outcome, poll=poll)
     return _apply(env, manifest, envelope, files, trigger=trigger, actor=actor, poll=poll)
+
+
+def _takes(
+    candidate: Candidate, installed: Installed, env: LicenseEnv, server_id: str, now: datetime
+) -> bool:
+    """Whether this server takes a staged rollout's candidate set: it already holds it, or
+    the signed rule admits its bucket at `now` (`core.rollout`; the administrator's
+    early/standard/late choice moves the bucket)."""
+    if installed.current is not None and installed.current.serial == candidate.manifest.serial:
+        return True
+    place = effective_bucket(bucket(server_id), rollout_timing(env.data.root))
+    return candidate.rule.admits(place, now)
 
 
 def _held(serial: int, versions: dict[Component, int]) -> UpdateOutcome:

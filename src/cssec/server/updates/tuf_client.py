@@ -32,6 +32,7 @@ import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -43,6 +44,7 @@ from tuf.ngclient import FetcherInterface, Updater
 from cssec.core.components import COMPONENT_FILENAMES, Manifest, verify_manifest
 from cssec.core.errors import CssecError, NotFound, VendorUnreachable
 from cssec.core.policy import Component
+from cssec.core.rollout import RolloutRule, RolloutRuleError
 from cssec.core.signing import VerifyingKey, verify_statement
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.updates.errors import ComponentUpdateFailed
@@ -56,6 +58,8 @@ from cssec.server.updates.tuf_mirror import (
 TUF_DIR = "tuf"
 BASE = "/api/v1/tuf/"
 MANIFEST_TARGET = "activeupdate/manifest.json"
+ROLLOUT_DIR = "rollout"
+ROLLOUT_MANIFEST_TARGET = "rollout/manifest.json"
 ENDORSEMENT_KIND = "tuf_root"
 MAX_ROOT_BYTES = 512_000
 
@@ -70,6 +74,15 @@ def metadata_dir(data_root: Path) -> Path:
 def holds_root(data_root: Path) -> bool:
     """Whether this server already trusts a TUF root (then TUF is the only way)."""
     return (metadata_dir(data_root) / "root.json").exists()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A staged rollout's candidate set, as the signed targets describe it."""
+
+    rule: RolloutRule
+    manifest: Manifest
+    envelope: dict[str, Any]
 
 
 class _Refused(exceptions.DownloadError):
@@ -193,8 +206,50 @@ class TufSession:
             raise ComponentUpdateFailed("stale_manifest", detail)
         return manifest, envelope
 
+    async def rollout(
+        self, keys: Mapping[str, VerifyingKey], *, learn_keys: LearnKeys
+    ) -> Candidate | None:
+        """The staged rollout the targets carry, if any: its signed rule (`core.rollout`)
+        and the candidate set's manifest, verified as `manifest` is, its rolling component
+        checked against `rollout/<component>/<file>`. None without one."""
+        info = await self._run(lambda: self.updater.get_targetinfo(ROLLOUT_MANIFEST_TARGET))
+        if info is None:
+            return None
+        try:
+            rule = RolloutRule.from_custom(info.custom.get("rollout"))
+        except RolloutRuleError as exc:
+            raise ComponentUpdateFailed("bad_metadata", str(exc)) from None
+        _info, data = await self._target(ROLLOUT_MANIFEST_TARGET)
+        try:
+            envelope = json.loads(data)
+        except ValueError:
+            raise ComponentUpdateFailed("bad_manifest", "rollout: not JSON") from None
+        keys = await learn_keys(envelope)
+        check = verify_manifest(envelope, keys)
+        if check.value is None or not isinstance(envelope, dict):
+            raise ComponentUpdateFailed("bad_manifest", f"rollout: {check.error} {check.detail}")
+        manifest = check.value
+        rolling = Component(rule.component)
+        for component in Component:
+            where = component.value
+            if component is rolling:
+                where = f"{ROLLOUT_DIR}/{component.value}"
+            tinfo = await self._info(f"{where}/{COMPONENT_FILENAMES[component]}")
+            entry = manifest.components[component]
+            if (tinfo.length, tinfo.hashes.get("sha256")) != (entry.size, entry.sha256):
+                detail = f"rollout {component.value}: the targets and the manifest disagree"
+                raise ComponentUpdateFailed("bad_metadata", detail)
+        if manifest.components[rolling].version != rule.version:
+            raise ComponentUpdateFailed("bad_metadata", "rollout: rule and manifest disagree")
+        return Candidate(rule, manifest, envelope)
+
     async def files(
-        self, manifest: Manifest, store: ComponentStore | None, *, held: Manifest | None = None
+        self,
+        manifest: Manifest,
+        store: ComponentStore | None,
+        *,
+        held: Manifest | None = None,
+        rolling: Component | None = None,
     ) -> dict[Component, bytes]:
         """Every component file `store` lacks, through TUF (length and hash checked before
         anything is kept), then checked to work as its component. With `held` (the set
@@ -214,7 +269,10 @@ class TufSession:
                 before = held.components.get(component)
                 data = await fetch_by_delta(self, store, before, version)
             if data is None:
-                _info, data = await self._target(f"{component.value}/{version.filename}")
+                where = component.value
+                if component is rolling:
+                    where = f"{ROLLOUT_DIR}/{component.value}"
+                _info, data = await self._target(f"{where}/{version.filename}")
                 if before is not None and component in PATTERNS:  # for the clients at N
                     await keep_for_clients(self, self.work_dir.parent.parent, before, version)
             invalid = validate_component(component, data)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cssec.vendor_service.models import Base, UTCDateTime
@@ -57,3 +57,63 @@ class TufMetadataRow(Base):
     root_version: Mapped[int] = mapped_column(Integer)
     endorsement: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rollout_rev: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """On targets rows: the rollouts' revision (`rollouts.rollout_rev`) they carry."""
+
+
+class ComponentRolloutRow(Base):
+    """A staged rollout of the version row `version_id` (`rollouts.py`).
+
+    `state`: active (rings advancing, or halted), completed (every server takes it: it is
+    then simply the current version), superseded (a newer version of the component was
+    published), pulled (`pulled_version` republished the previous content). `rev` grows
+    with every change of any rollout (the highest one tells the TUF repository to sign a
+    new targets version).
+    """
+
+    __tablename__ = "component_rollouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, unique=True)
+    component: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    previous_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rings: Mapped[list[int]] = mapped_column(JSON)
+    step_hours: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ring: Mapped[int] = mapped_column(Integer, default=0)
+    halted: Mapped[bool] = mapped_column(Boolean, default=False)
+    halted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    halt_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    pulled_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rev: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class ComponentHealthRow(Base):
+    """What one server last reported about one component version: its clients' counts,
+    cumulative since that server installed it (so a repeated or replayed report never adds
+    up twice), and the server's rollout bucket when it reported."""
+
+    __tablename__ = "component_health"
+    __table_args__ = (UniqueConstraint("server_id", "component", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_id: Mapped[str] = mapped_column(String(64))
+    component: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[int] = mapped_column(Integer)
+    """The server's effective bucket x 100 (0..9999)."""
+    clients: Mapped[int] = mapped_column(Integer)
+    loaded: Mapped[int] = mapped_column(Integer)
+    load_failures: Mapped[int] = mapped_column(Integer)
+    scans: Mapped[int] = mapped_column(Integer)
+    scan_errors: Mapped[int] = mapped_column(Integer)
+    crashes: Mapped[int] = mapped_column(Integer)
+    detections: Mapped[int] = mapped_column(Integer)
+    quarantines: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[int] = mapped_column(Integer)
+    """Client-hours the counts cover (the surge check compares per hour)."""
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -34,6 +34,12 @@ from cssec.core.license import Product
 from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import sign_statement
 from cssec.vendor_service.activeupdate.models import ComponentVersionRow
+from cssec.vendor_service.activeupdate.rollouts import (
+    RolloutPlan,
+    begin_rollout,
+    check_publish,
+    withheld_ids,
+)
 from cssec.vendor_service.activeupdate.store import SHA256_HEX, ActiveUpdateStore
 from cssec.vendor_service.activeupdate.validate import parse_component_name, validate_component_file
 from cssec.vendor_service.errors import ComponentFileUnavailable, ComponentUnchanged
@@ -137,6 +143,7 @@ def publish_component(
     *,
     actor: str,
     store: ActiveUpdateStore | None = None,
+    rollout: RolloutPlan | None = None,
 ) -> Published:
     """Add the next version of component `name` with the file `data`.
 
@@ -144,6 +151,9 @@ def publish_component(
     `core.components`): else InvalidComponentFile. UnknownComponent for a bad name,
     ComponentUnchanged when `data` is already the current version (publishing an older
     file again is allowed: that is a rollback, as a new version).
+
+    With `rollout`, the version reaches servers ring by ring (`rollouts.py`); without, every
+    server at its next poll. RolloutInProgress while another component is rolling out.
     """
     component = parse_component_name(name)
     validate_component_file(component, data)
@@ -159,9 +169,14 @@ def publish_component(
                 component_en=component.label("en"),
                 version=current.version,
             )
+        check_publish(session, component)
         active.blobs.put(data)  # before the row commits: a row never names a missing file
         version = 1 if current is None else current.version + 1
+        stable = {r.component: r for r in _current_rows(session)}.get(component.value)
         row = _add_version(session, component, data, version=version, actor=actor, previous=current)
+        if rollout is not None:
+            previous = None if stable is None else stable.version
+            begin_rollout(session, row, previous_version=previous, plan=rollout, actor=actor)
         notify_published(session, row.id)  # every node, once this commits (PostgreSQL)
     active.cache.clear()
     active.mark_published(row.id)  # after the commit: other processes re-read the serial
@@ -224,24 +239,27 @@ def list_component_versions(
     return [to_component_version(r) for r in rows if r.component in order]
 
 
-_SERIAL = select(func.max(ComponentVersionRow.__table__.c.id))
+_ID = ComponentVersionRow.__table__.c.id
+_SERIAL = select(func.max(_ID)).where(_ID.not_in(withheld_ids()))
 
 
 def manifest_serial(session: Session) -> int | None:
-    """The highest row id: the serial of the manifest a request would get now (one Core
-    query on the primary key's index, read on every request so a publish by any process
-    counts at once)."""
+    """The highest row id outside a rollout that never completed (`rollouts.withheld_ids`):
+    the serial of the manifest a request would get now (one Core query on the primary key's
+    index, read on every request so a publish by any process counts at once)."""
     serial: int | None = session.connection().execute(_SERIAL).scalar()
     return serial
 
 
 def _current_rows(session: Session) -> list[ComponentVersionRow]:
-    """The newest version of each component, in one statement (one consistent snapshot)."""
+    """The newest version of each component that every server takes (a version still
+    rolling out, halted, superseded or pulled is not), in one statement."""
     newest = (
         select(
             ComponentVersionRow.component.label("component"),
             func.max(ComponentVersionRow.version).label("version"),
         )
+        .where(ComponentVersionRow.id.not_in(withheld_ids()))
         .group_by(ComponentVersionRow.component)
         .subquery()
     )
@@ -379,3 +397,19 @@ def cached_entitlement(
     if not decide(Product.CS, standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).allowed:
         return None
     return standing
+
+
+def candidate_manifest(session: Session, version_id: int) -> dict[str, Any]:
+    """The signed manifest of the set a rollout offers: the current set with the rolling
+    version in place of its component (serial: the rolling row's id, above the current
+    set's). Not cached: signed once per targets version."""
+    row = session.get(ComponentVersionRow, version_id)
+    if row is None:
+        raise NotFound()
+    rows = {r.component: r for r in _current_rows(session)}
+    rows[row.component] = row
+    if any(c.value not in rows for c in Component):
+        raise ComponentFileUnavailable()
+    components = {c: to_component_version(rows[c.value]) for c in Component}
+    manifest = Manifest(serial=row.id, issued_at=now_utc(session), components=components)
+    return sign_statement(manifest.to_statement(), keyring_of(session).signing_key)

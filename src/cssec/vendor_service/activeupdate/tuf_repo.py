@@ -62,9 +62,11 @@ from cssec.core.signing import SigningKey, canonical_json, sign_statement, write
 from cssec.vendor_service.activeupdate.deltas import delta_targets
 from cssec.vendor_service.activeupdate.lifetimes import Lifetimes, lifetimes_of
 from cssec.vendor_service.activeupdate.models import ComponentVersionRow, TufMetadataRow
+from cssec.vendor_service.activeupdate.rollouts import active_rollout, rollout_rev, rule_of
 from cssec.vendor_service.activeupdate.services import (
     _current_rows,
     _serialise_publishes,
+    candidate_manifest,
     current_manifest,
     manifest_serial,
     store_of,
@@ -75,6 +77,8 @@ from cssec.vendor_service.services._context import keyring_of, now_utc, transact
 ROLES = ("root", "targets", "snapshot", "timestamp")
 ONLINE_ROLES = ("targets", "snapshot", "timestamp")
 MANIFEST_TARGET = "activeupdate/manifest.json"
+ROLLOUT_DIR = "rollout"
+ROLLOUT_MANIFEST_TARGET = "rollout/manifest.json"
 ROOT_KEYS_FILE = "root-keys.json"
 ENDORSEMENT_KIND = "tuf_root"
 
@@ -352,11 +356,12 @@ def needs_sync(session: Session, *, lifetimes: Lifetimes | None = None) -> bool:
         return False
     now = now_utc(session)
     serial = manifest_serial(session)
+    rev = rollout_rev(session)
     for role in ONLINE_ROLES:
         row = _latest(session, role)
         if row is None or row.root_version != root.version or _renew(row, now, lifetimes):
             return True
-        if role == "targets" and row.serial != serial:
+        if role == "targets" and (row.serial != serial or (row.rollout_rev or 0) != rev):
             return True
     return False
 
@@ -390,6 +395,7 @@ def _sync(
     if (
         targets is None
         or targets.serial != serial
+        or (targets.rollout_rev or 0) != rollout_rev(session)
         or targets.root_version != root.version
         or _renew(targets, now, lifetimes)
     ):
@@ -469,6 +475,7 @@ def _new_targets(
     targets[MANIFEST_TARGET] = TargetFile(
         len(manifest), {"sha256": sha}, MANIFEST_TARGET, {"custom": {"serial": serial}}
     )
+    targets.update(_rollout_targets(session))
     md: Metadata[Targets] = Metadata(
         Targets(
             version=1 if previous is None else previous.version + 1,
@@ -477,7 +484,39 @@ def _new_targets(
         )
     )
     md.sign(signer)
-    return _add_row(session, md, now=now, serial=serial, root_version=root_version)
+    added = _add_row(session, md, now=now, serial=serial, root_version=root_version)
+    added.rollout_rev = rollout_rev(session)
+    return added
+
+
+def _rollout_targets(session: Session) -> dict[str, TargetFile]:
+    """The active rollout's candidate set, if any: `rollout/manifest.json` (the signed
+    manifest of the candidate set; custom: its serial and the rule, `core.rollout`) and
+    `rollout/<component>/<file>`, the rolling version's file."""
+    rollout = active_rollout(session)
+    if rollout is None:
+        return {}
+    row = session.get(ComponentVersionRow, rollout.version_id)
+    if row is None:
+        return {}
+    component = Component(row.component)
+    envelope = candidate_manifest(session, row.id)
+    body = canonical_json(envelope)
+    sha = store_of(session).blobs.put(body)
+    rule = rule_of(rollout).to_custom()
+    custom = {"serial": row.id, "rollout": rule}
+    file_path = f"{ROLLOUT_DIR}/{component.value}/{COMPONENT_FILENAMES[component]}"
+    file_custom = {
+        "component": component.value,
+        "version": row.version,
+        "published_at": format_timestamp(row.published_at),
+    }
+    return {
+        ROLLOUT_MANIFEST_TARGET: TargetFile(
+            len(body), {"sha256": sha}, ROLLOUT_MANIFEST_TARGET, {"custom": custom}
+        ),
+        file_path: TargetFile(row.size, {"sha256": row.sha256}, file_path, {"custom": file_custom}),
+    }
 
 
 def root_keys_dir_is_served(root_dir: Path, data_dir: Path) -> bool:

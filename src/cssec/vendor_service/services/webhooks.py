@@ -47,6 +47,7 @@ EVENTS = (
     "license.expiring",
     "license.expired",
     "seats.exceeded",
+    "component.rollout_halted",
 )
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
 MIN_SECRET_BYTES, MAX_SECRET_BYTES = 24, 64
