@@ -279,7 +279,7 @@ async def test_every_operation_follows_the_policy_table(
     wrong: list[str] = []
     for op in Operation:
         # Both slots (C/S Sec. and Damage Cleanup Services) share the contract's state.
-        expected = decide_all({p: chosen for p in Product}, op).allowed
+        expected = decide_all(dict.fromkeys(Product, chosen), op).allowed
         spy.asked.clear()
         spy.flip = set()
         done = await PROBES[op](walk)

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from tests.helpers.server import Desk, Server, ServerFactory, SwitchableTransport, csrf_of
 
 from cssec.core.clock import FakeClock
-from cssec.core.errors import InvalidActivationCode
 from cssec.core.license_files import InvalidLicenseRequest, InvalidLicenseResponse
 from cssec.server.licensing.errors import UntrustedStatement
 from cssec.server.licensing.offline_renewal import (
@@ -228,10 +227,11 @@ async def test_the_vendor_refuses_a_tampered_or_foreign_request(
     with pytest.raises(InvalidLicenseRequest) as garbage:
         _respond(desk, clock, b"\xff not json")
     assert garbage.value.code == "invalid_license_request"
-    # A code the vendor never issued: a foreign MAC, refused like an online check.
+    # A code the vendor never issued (a foreign MAC): answered as an online check is, with
+    # the vendor's signed "invalid" (issue 21), recorded in no history.
     other = await servers.start(activation_code=_foreign(), offline=True)
-    with pytest.raises(InvalidActivationCode):
-        _respond(desk, clock, _request(other))
+    answered = json.loads(_respond(desk, clock, _request(other)))
+    assert [s["statement"]["state"] for s in answered["statements"]] == ["invalid"]
     with desk.vendor.session() as session:
         assert session.scalars(select(StatusCheck)).all() == []
 

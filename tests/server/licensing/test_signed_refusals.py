@@ -214,3 +214,23 @@ async def test_an_air_gapped_server_takes_a_new_code_by_a_signed_response_file(
     slot = server.slot()
     assert (slot.activation_code, slot.revoked_at) == (new.replace("-", ""), None)
     assert slot.confirmed_online
+
+
+async def test_a_response_file_carries_the_vendors_signed_invalid(
+    servers: ServerFactory, desk: Desk, network: SwitchableTransport, clock: Any
+) -> None:
+    """Air-gapped, a self-made code is accepted (unconfirmed); the response file to the next
+    request carries the vendor's signed "invalid", and importing it makes the slot rejected."""
+    contract = desk.contract()
+    server = await servers.start(activation_code=contract.codes["CS"])
+    network.mode = "down"
+    env = server.app.state.server.license_env()
+    forged = self_made()
+    await activate_code(env, forged, actor="test", confirm=True)
+    request = write_request(env, actor="test").data
+    with desk.vendor.session() as session:
+        response = respond(session, request, actor="desk:test", now=clock.now())
+    outcome = import_response(env, response, actor="test")
+    assert [(o.ok, o.applied) for o in outcome.outcomes] == [(False, "rejected")]
+    assert server.slot().rejected_at is not None
+    assert len(server.events("license.rejected")) == 1

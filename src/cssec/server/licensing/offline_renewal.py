@@ -45,12 +45,14 @@ from cssec.server.licensing.activation import (
 )
 from cssec.server.licensing.clockguard import observe_time, server_info
 from cssec.server.licensing.errors import UntrustedStatement
-from cssec.server.licensing.refusals import CONFIRMED_STATES
+from cssec.server.licensing.refusals import CONFIRMED_STATES, CodeRejected, apply_rejection
 from cssec.server.licensing.slots import activation_event, find_slot, store_slot
 from cssec.server.licensing.statements import (
+    REJECTION_STATES,
     VerifiedStatement,
     new_nonce,
     verify_envelope,
+    verify_rejection,
     verify_revocation,
 )
 from cssec.server.licensing.trust import VendorTrust, chain_endorsements, pin_keys
@@ -244,7 +246,7 @@ def _vendor_keys(env: LicenseEnv, response: LicenseResponseFile) -> dict[str, Ve
     return keys
 
 
-Verified = tuple[Product, str, VerifiedStatement | CodeRevoked]
+Verified = tuple[Product, str, VerifiedStatement | CodeRevoked | CodeRejected]
 
 
 def _verify_all(
@@ -267,7 +269,13 @@ def _verify_all(
         if statement is None or statement.get("request_sha256") != request.request_sha256:
             raise InvalidLicenseResponse(reason="request_mismatch")
         try:
-            if statement.get("state") == "revoked":
+            if statement.get("state") in REJECTION_STATES:
+                rejection = verify_rejection(
+                    envelope, keys, activation_code=code, server_id=server_id,
+                    product=product, nonce=request.nonce,
+                )  # fmt: skip
+                verified.append((product, code, CodeRejected(rejection)))
+            elif statement.get("state") == "revoked":
                 revocation = verify_revocation(
                     envelope, keys, activation_code=code, server_id=server_id,
                     product=product, nonce=request.nonce,
@@ -322,6 +330,13 @@ def import_response(env: LicenseEnv, data: bytes, *, actor: str) -> ImportOutcom
         for product, code, result in verified:
             if code in new_codes:
                 outcomes.append(apply_new_code(env, product, code, result, actor=actor))
+            elif isinstance(result, CodeRejected):
+                apply_rejection(
+                    env.sessionmaker, product, code, result, now=env.clock.now(), actor=actor
+                )
+                outcomes.append(
+                    CheckOutcome(product=product, ok=False, error=result, applied="rejected")
+                )
             elif isinstance(result, CodeRevoked):
                 _apply_revocation(env, product, code, result, actor=actor)
                 outcomes.append(CheckOutcome(product=product, ok=False, error=result))
@@ -374,14 +389,14 @@ def apply_new_code(
     env: LicenseEnv,
     product: Product,
     code: str,
-    result: VerifiedStatement | CodeRevoked,
+    result: VerifiedStatement | CodeRevoked | CodeRejected,
     *,
     actor: str,
 ) -> CheckOutcome:
     """A code asked for by file (`write_request(new_code=…)`), put into its slot only on the
     vendor's signed activated / grace answer for it (the file is the vendor's confirmation);
     any other answer leaves the slot as it is and is reported."""
-    if isinstance(result, CodeRevoked):
+    if isinstance(result, CodeRevoked | CodeRejected):
         return CheckOutcome(product=product, ok=False, error=result)
     if result.vendor_state not in CONFIRMED_STATES:
         error = ExpiredActivationCode(expires_on=result.contract_end.isoformat())

@@ -6,7 +6,9 @@ for each of its codes the same status statement an online check gets
 (`services.status`), bound to the request by its nonce and digest, and records each in the
 status-check history as a check of that server (with the seats it reported) and the whole
 answer in the audit log. A revoked code is answered with the signed "revoked" statement an
-online check gets, so the server marks it 失効 the same way.
+online check gets, so the server marks it 失効 the same way; a well-formed code we did not
+issue, with the signed "invalid" statement (`status.invalid_refusal`), so the server marks
+it 無効 (rejected) the same way.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from cssec.vendor_service.services.audit import record_audit
 from cssec.vendor_service.services.status import (
     REVOKED_STATE,
     RevokedCode,
+    UnknownCode,
     _check_row,
     _statement,
+    invalid_refusal,
     read_code_facts,
     standing_at,
     verify_code,
@@ -42,8 +46,9 @@ AUDIT_ACTION = "license.offline_responded"
 def respond(session: Session, request_bytes: bytes, *, actor: str, now: datetime) -> bytes:
     """The response file's bytes for a request file's bytes, or a CssecError:
     InvalidLicenseRequest (not a request, altered, unsigned), InvalidActivationCode for a
-    code we did not issue. Owns its transaction; `now` dates the statements and the
-    history rows (the vendor's UTC time)."""
+    mistyped code. A well-formed code we did not issue is answered with a signed "invalid"
+    statement bound to the request (no history row). Owns its transaction; `now` dates the
+    statements and the history rows (the vendor's UTC time)."""
     request = parse_request(request_bytes)
     now = now.astimezone(UTC)
     keyring = keyring_of(session)
@@ -58,6 +63,17 @@ def respond(session: Session, request_bytes: bytes, *, actor: str, now: datetime
                 revoked_at: datetime | None = None
             except RevokedCode as revoked:
                 code, facts, revoked_at = revoked.activation_code, revoked.facts, revoked.revoked_at
+            except UnknownCode as unknown:
+                if unknown.activation_code.product.value != requested.product:
+                    raise InvalidLicenseRequest(reason="wrong_product") from None
+                refusal = invalid_refusal(
+                    unknown, server_id=request.server_id, nonce=request.nonce, keyring=keyring,
+                    now=now, request_sha256=request.digest,
+                )  # fmt: skip
+                statements.append(refusal.fields["refusal"])
+                summary.append({"product": requested.product, "code": unknown.activation_code.text,
+                                "state": "invalid"})  # fmt: skip
+                continue
             if facts.product != requested.product:
                 raise InvalidLicenseRequest(reason="wrong_product")
             standing = standing_at(code, facts, now)

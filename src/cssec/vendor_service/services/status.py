@@ -289,7 +289,13 @@ INVALID_STATE = "invalid"
 
 
 def invalid_refusal(
-    unknown: UnknownCode, *, server_id: str, nonce: str | None, keyring: Keyring, now: datetime
+    unknown: UnknownCode,
+    *,
+    server_id: str,
+    nonce: str | None,
+    keyring: Keyring,
+    now: datetime,
+    request_sha256: str | None = None,
 ) -> InvalidActivationCode:
     """The refusal of a status check for a well-formed code we did not issue, carrying a
     signed statement (`refusal`) with state "invalid", bound to the server, the code and the
@@ -309,6 +315,8 @@ def invalid_refusal(
     }
     if nonce is not None:
         statement["nonce"] = nonce
+    if request_sha256 is not None:  # an air-gapped response file's (`offline_renewal`)
+        statement["request_sha256"] = request_sha256
     return InvalidActivationCode(
         **unknown.fields, refusal=sign_statement(statement, keyring.signing_key)
     )
