@@ -168,14 +168,64 @@ async def test_settings_keep_the_password_secret_and_send_a_test_mail(
     assert 'value="127.0.0.1"' in (await server.client.get("/admin/mail")).text
 
 
-async def test_invalid_settings_are_refused(
+def _beside(page: str, field: str) -> str:
+    """The error shown right after the field's input, or "" when there is none."""
+    after = page.split(f'name="{field}"', 1)[1].split("</td>", 1)[0]
+    if 'class="field-error"' not in after:
+        return ""
+    return text_of(after.split('class="field-error"', 1)[1].split("</span>", 1)[0])
+
+
+async def test_invalid_settings_are_refused_beside_the_field_keeping_the_form(
     servers: ServerFactory, desk: Desk, inbox: Inbox
 ) -> None:
     server, _end = await _server(servers, desk, inbox)
-    response = await _configure(server, inbox.port, recipients="not an address")
-    assert response.status_code == 303
+    response = await _configure(
+        server, inbox.port, smtp_host="smtp.example.jp", sender="not an address"
+    )
+    assert response.status_code == 422
+    page = response.text
+    assert "送信元のメールアドレスが正しくありません" in _beside(page, "sender")
+    assert "保存されていません" in text_of(page)
+    # Every other field stays as typed; only the wrong one is marked.
+    assert 'value="smtp.example.jp"' in page
+    assert f'value="{inbox.port}"' in page
+    assert 'value="admin@example.jp, sec@example.jp"' in page
+    assert 'value="not an address"' in page
+    assert _beside(page, "smtp_host") == ""
+    assert 'aria-describedby="sender-error"' in page
+    assert SECRET not in page, "a typed password is never sent back"
+    assert 'data-testid="password-retype"' in page
+    # Nothing was saved.
+    saved = (await server.client.get("/admin/mail")).text
+    assert 'value="127.0.0.1"' in saved
+    assert 'value="cssec-server@example.jp"' in saved
+
+
+async def test_a_sender_alone_is_not_saved_as_working_mail(
+    servers: ServerFactory, desk: Desk
+) -> None:
+    contract = desk.contract()
+    server = await servers.start(activation_code=contract.codes["CS"])
+    await server.login()
     page = await server.client.get("/admin/mail")
-    assert "宛先のメールアドレスが正しくありません" in text_of(page.text)
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "smtp_host": "",
+        "smtp_port": "25",
+        "security": "none",
+        "sender": "cssec-server@example.jp",
+        "recipients": "",
+        "failure_threshold": "3",
+    }
+    response = await server.client.post("/admin/mail", data=form)
+    assert response.status_code == 422
+    assert "SMTP サーバを入力してください" in _beside(response.text, "smtp_host")
+    assert "宛先を入力してください" in _beside(response.text, "recipients")
+    assert 'value="cssec-server@example.jp"' in response.text
+    after = await server.client.get("/admin/mail")
+    assert "保存しました" not in text_of(after.text)
+    assert 'value="cssec-server@example.jp"' not in after.text
 
 
 async def test_reminders_across_the_expiry_each_once_in_the_admins_language(

@@ -131,38 +131,72 @@ def _invalid(ja: str, en: str) -> InvalidMailSetting:
     return InvalidMailSetting(detail_ja=ja, detail_en=en)
 
 
-def validate_mail_form(form: MailForm) -> None:
+FieldErrors = dict[str, dict[str, str]]
+"""Form field name -> the ja/en phrase shown beside it."""
+
+
+def mail_form_errors(form: MailForm) -> FieldErrors:
+    """Every field that is wrong, each with its own phrase, so the form can say it beside
+    the field and keep the rest as typed. Empty when the form can be saved."""
+    errors: FieldErrors = {}
+
+    def bad(field: str, ja: str, en: str) -> None:
+        errors.setdefault(field, {"ja": ja, "en": en})
+
     host = form.smtp_host.strip()
+    sender = form.sender.strip()
+    to = recipients_of(form.recipients)
     if any(c in host for c in " /\n\r") or len(host) > 255:
-        raise _invalid("SMTP サーバ名が正しくありません。", "the SMTP server name is not valid.")
+        bad("smtp_host", "SMTP サーバ名が正しくありません。", "the SMTP server name is not valid.")
     if not 1 <= form.smtp_port <= 65535:
-        raise _invalid("SMTP ポートは 1から65535です。", "the SMTP port is 1 to 65535.")
+        bad("smtp_port", "SMTP ポートは 1から65535です。", "the SMTP port is 1 to 65535.")
     if form.security not in {s.value for s in Security}:
-        raise _invalid("暗号化の方式を選んでください。", "choose the connection security.")
+        bad("security", "暗号化の方式を選んでください。", "choose the connection security.")
     if not 1 <= form.failure_threshold <= 100:
-        raise _invalid(
+        bad(
+            "failure_threshold",
             "通知するまでの失敗回数は 1から100です。",
             "the failures before a notice are 1 to 100.",
         )
-    to = recipients_of(form.recipients)
     if any(not _address(a) for a in to) or len(form.recipients) > 1000:
-        raise _invalid(
+        bad(
+            "recipients",
             "宛先のメールアドレスが正しくありません (複数はカンマ区切り)。",
             "a recipient address is not valid (separate several with commas).",
         )
-    if form.sender.strip() and not _address(form.sender.strip()):
-        raise _invalid(
-            "送信元のメールアドレスが正しくありません。", "the sender address is not valid."
+    if sender and not _address(sender):
+        bad(
+            "sender",
+            "送信元のメールアドレスが正しくありません。",
+            "the sender address is not valid.",
         )
-    if (host or to) and not (host and to and form.sender.strip()):
-        raise _invalid(
-            "メールで通知するには SMTP サーバ、送信元アドレス、宛先をすべて入力してください。",
-            "to send mail, give the SMTP server, the sender address and the recipients.",
-        )
-    if len(form.username) > 255 or len(form.password) > 255:
-        raise _invalid(
-            "ユーザー名またはパスワードが長すぎます。", "the login or password is too long."
-        )
+    if host or to or sender:
+        # Anything given means mail is wanted: then nothing it needs may be missing.
+        for field, value, ja, en in (
+            ("smtp_host", host, "SMTP サーバを入力してください。", "enter the SMTP server."),
+            ("sender", sender, "送信元アドレスを入力してください。", "enter the sender address."),
+            ("recipients", to, "宛先を入力してください。", "enter the recipients."),
+        ):
+            if not value:
+                bad(field, ja, en)
+    if len(form.username) > 255:
+        bad("username", "ユーザー名が長すぎます。", "the login is too long.")
+    if len(form.password) > 255:
+        bad("password", "パスワードが長すぎます。", "the password is too long.")
+    return errors
+
+
+def mail_form_refusal(errors: FieldErrors) -> InvalidMailSetting:
+    """One refusal naming every wrong field's phrase, for callers without a form."""
+    return _invalid(
+        " ".join(e["ja"] for e in errors.values()), " ".join(e["en"] for e in errors.values())
+    )
+
+
+def validate_mail_form(form: MailForm) -> None:
+    errors = mail_form_errors(form)
+    if errors:
+        raise mail_form_refusal(errors)
 
 
 def save_mail_settings(

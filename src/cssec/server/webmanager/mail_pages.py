@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from typing import Annotated
+from types import SimpleNamespace
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import Response
@@ -15,12 +16,14 @@ from cssec.server.models import User
 from cssec.server.notices.mailer import (
     DEFAULT_FAILURE_THRESHOLD,
     DEFAULT_PORTS,
+    FieldErrors,
     MailForm,
     MailNotConfigured,
     Security,
     admin_language,
     build_mail,
     describe_failure,
+    mail_form_errors,
     read_mail_settings,
     save_mail_settings,
     send_mail,
@@ -65,6 +68,19 @@ def _int(value: str, default: int) -> int:
 
 @router.get(MAIL_URL)
 async def mail_page(request: Request, user: UserDep) -> Response:
+    return _page(request, user)
+
+
+def _page(
+    request: Request,
+    user: User,
+    *,
+    typed: Any = None,
+    errors: FieldErrors | None = None,
+    password_typed: bool = False,
+) -> Response:
+    """The page with the saved settings, or with what was typed and the error beside each
+    wrong field (422) when a save was refused."""
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
         settings = read_mail_settings(session)
@@ -75,11 +91,14 @@ async def mail_page(request: Request, user: UserDep) -> Response:
         "mail_settings.html",
         user=user,
         active="mail",
-        settings=settings,
+        settings=settings if typed is None else typed,
         has_password=bool(settings.password),
+        errors=errors or {},
+        password_typed=password_typed,
         securities=[s.value for s in Security],
         notices=notices,
         undelivered=sum(n.state in {"retrying", "failed"} for n in notices),
+        status_code=422 if errors else 200,
     )
 
 
@@ -114,6 +133,20 @@ async def save_mail(
     )
 
     forget_password = forget_stored == "1"
+    if (refused := csrf_refusal(request, csrf_token, MAIL_URL)) is not None:
+        return refused
+    errors = mail_form_errors(form)
+    if errors:
+        typed = SimpleNamespace(
+            smtp_host=smtp_host,
+            smtp_port=smtp_port,
+            security=security,
+            username=username,
+            sender=sender,
+            recipients=recipients,
+            failure_threshold=failure_threshold,
+        )
+        return _page(request, user, typed=typed, errors=errors, password_typed=bool(password))
 
     def save(scope: FormScope) -> None:
         save_mail_settings(
