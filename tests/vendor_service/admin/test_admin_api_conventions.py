@@ -245,3 +245,28 @@ def test_reads_answer_while_a_writer_holds_the_database(
         holder.close()
     audit = client.get(f"{API}/audit", params={"action": "api.read"}, headers=auth).json()
     assert f"{API}/contracts/{contract['id']}" in [e["target"] for e in audit["items"]]
+
+
+def test_control_characters_are_refused_not_stored(app: FastAPI, make_token: MakeToken) -> None:
+    """PostgreSQL refuses NUL in text outright: every free-text input says 422 first."""
+    client, auth = _client(app), bearer(make_token())
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    asked = [
+        client.get(f"{API}/contracts", params={"q": "a\x00b"}, headers=auth),
+        client.get(f"{API}/customers", params={"q": "\x00"}, headers=auth),
+        client.get(f"{API}/audit", params={"actor": "\x00", "target": "t\x00"}, headers=auth),
+        client.get(f"{API}/codes/a%00b", headers=auth),
+        client.post(f"{API}/contracts", json={**NEW, "contact_email": "a\x00@b.jp"}, headers=auth),
+        client.post(
+            f"{API}/webhooks",
+            json={
+                "url": "https://h.example/",
+                "secret": secret,
+                "events": ["code.revoked"],
+                "description": "\x00",
+            },
+            headers=auth,
+        ),
+    ]
+    assert [r.status_code for r in asked] == [422] * len(asked)
+    assert {r.json()["code"] for r in asked} == {"validation_error"}

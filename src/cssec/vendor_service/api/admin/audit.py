@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from cssec.vendor_service.api.admin.conventions import (
     IdPath,
+    QueryText,
     activity_of,
     decode_cursor,
     documented,
@@ -28,7 +29,7 @@ from cssec.vendor_service.services.tokens import Principal
 router = APIRouter()
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=200)]
-Filter = Annotated[str | None, Query(max_length=200)]
+Filter = QueryText
 
 
 def _entry(row: AuditEntry) -> AuditOut:
@@ -57,7 +58,7 @@ def audit(  # noqa: PLR0917  (FastAPI maps each query parameter to an argument)
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("audit:read"))],
     actor: Filter = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[QueryText, Query(max_length=64)] = None,
     target: Filter = None,
     since: datetime | None = None,
     until: datetime | None = None,

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from cssec.vendor_service import services
@@ -33,6 +34,7 @@ from cssec.vendor_service.api.admin.schemas import (
     RevokedOut,
     RevokeIn,
 )
+from cssec.vendor_service.api.schemas import _code_text
 from cssec.vendor_service.api_errors import InsufficientScope
 from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.lineage import revocation_preview
@@ -42,6 +44,7 @@ router = APIRouter(tags=["admin: codes"])
 
 CodePath = Annotated[
     str,
+    AfterValidator(_code_text),
     Path(
         min_length=1,
         max_length=100,

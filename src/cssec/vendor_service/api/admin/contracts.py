@@ -22,6 +22,7 @@ from cssec.vendor_service.api.admin.conventions import (
     IdempotencyKey,
     IdPath,
     IfMatch,
+    QueryText,
     check_if_match,
     decode_cursor,
     documented,
@@ -63,9 +64,8 @@ Cursor = Annotated[
     str | None, Query(max_length=200, description="next_cursor of the previous page.")
 ]
 Search = Annotated[
-    str | None,
+    QueryText,
     Query(
-        max_length=200,
         description="A registration key or activation code (any typing), else part of the "
         "customer's name.",
     ),

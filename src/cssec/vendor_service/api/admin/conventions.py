@@ -17,13 +17,13 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from cssec.core.errors import CssecError, RateLimited
-from cssec.vendor_service.api.schemas import EXAMPLES, ErrorBody
+from cssec.vendor_service.api.schemas import EXAMPLES, ErrorBody, _plain_text
 from cssec.vendor_service.api_errors import (
     AdminNotFound,
     ApiTokenExpired,
@@ -53,6 +53,15 @@ REFUSED_LIMIT = "30/minute"
 """Per client address: presented tokens that are not valid."""
 MAX_ID = 2**31 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _text_or_none(value: str | None) -> str | None:
+    """Query text goes into SQL: no control characters (PostgreSQL refuses NUL outright)."""
+    return None if value is None else _plain_text(value)
+
+
+QueryText = Annotated[str | None, Query(max_length=200), AfterValidator(_text_or_none)]
+"""A free-text query parameter (search, filters): 422 on control characters."""
 
 
 def vendor_of(request: Request) -> Vendor:

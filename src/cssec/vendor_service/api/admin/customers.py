@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cssec.vendor_service.api.admin.conventions import (
     IdPath,
+    QueryText,
     decode_cursor,
     documented,
     next_by_id,
@@ -52,7 +53,7 @@ def _customer_out(session: Session, person: Customer) -> CustomerOut:
 def list_customers(
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: QueryText = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[CustomerOut]:

@@ -13,6 +13,8 @@ T = TypeVar("T")
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_trimmed)]
 Reason = Annotated[str, Field(max_length=1000), AfterValidator(_plain_text)]
+Plain = AfterValidator(_plain_text)
+"""No control characters in what is stored (PostgreSQL refuses NUL outright)."""
 KeyOrCode = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_trimmed)]
 
 _KEY = "7Q-4M2X-9KDV-R3NB-8WT5"
@@ -97,7 +99,7 @@ class ContractIn(Strict):
     months: int = Field(default=12, ge=1, le=120, examples=[12])
     start: date | None = Field(default=None, description="Default: today (UTC).", examples=[None])
     with_dcs: bool = Field(default=False, description="Damage Cleanup Services too.")
-    contact_email: Annotated[str, Field(max_length=254)] | None = Field(
+    contact_email: Annotated[str, Field(max_length=254), Plain] | None = Field(
         default=None, examples=["it@example.co.jp"]
     )
     language: Literal["ja", "en"] | None = Field(default=None, examples=["ja"])
@@ -108,7 +110,7 @@ class RenewIn(Strict):
 
 
 class ContactIn(Strict):
-    email: Annotated[str, Field(max_length=254)] = Field(
+    email: Annotated[str, Field(max_length=254), Plain] = Field(
         description="Empty: none (the address of the latest registration is used).",
         examples=["it@example.co.jp"],
     )
@@ -253,17 +255,19 @@ class OverSeatsOut(BaseModel):
 
 
 class WebhookIn(Strict):
-    url: Annotated[str, Field(min_length=1, max_length=2000)] = Field(
+    url: Annotated[str, Field(min_length=1, max_length=2000), Plain] = Field(
         examples=["https://billing.example.com/hooks/cssec"]
     )
-    secret: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+    secret: Annotated[str, Field(min_length=1, max_length=200), Plain] = Field(
         description="whsec_ and 24 to 64 random bytes in base64; write-only.",
         examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
     )
-    events: list[Annotated[str, Field(max_length=64)]] = Field(
+    events: list[Annotated[str, Field(max_length=64), Plain]] = Field(
         min_length=1, max_length=32, examples=[["contract.renewed", "code.revoked"]]
     )
-    description: Annotated[str, Field(max_length=200)] = Field(default="", examples=["billing"])
+    description: Annotated[str, Field(max_length=200), Plain] = Field(
+        default="", examples=["billing"]
+    )
 
 
 class WebhookOut(BaseModel):
