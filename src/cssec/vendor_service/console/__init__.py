@@ -16,7 +16,10 @@ SameSite=Lax, HTTPS-only when `console_https_only`), renewed on login, signed ou
 30 idle minutes, a password change or a logout. The cookie carries a fingerprint of the
 user's password hash and `User.session_epoch`, checked against the database on every
 request; logout bumps the epoch, so a copy of the cookie stops working too (and the
-user's sessions in other browsers end with it). Every form carries the session's CSRF token.
+user's sessions in other browsers end with it), and so do enrolling and removing a second
+factor (`services.two_factor`). While `console_require_totp` is on (the default), a user
+without a second factor has no session at all: the password leads to enrolment only.
+Every form carries the session's CSRF token.
 """
 
 from __future__ import annotations
