@@ -247,8 +247,11 @@ def test_reads_answer_while_a_writer_holds_the_database(
     assert f"{API}/contracts/{contract['id']}" in [e["target"] for e in audit["items"]]
 
 
-def test_control_characters_are_refused_not_stored(app: FastAPI, make_token: MakeToken) -> None:
-    """PostgreSQL refuses NUL in text outright: every free-text input says 422 first."""
+def test_unusable_input_is_refused_before_it_reaches_the_database(
+    app: FastAPI, make_token: MakeToken
+) -> None:
+    """PostgreSQL refuses NUL in text outright, and a date past what a code encodes once
+    overflowed a term's end: each is a 422 naming the field, never a 500."""
     client, auth = _client(app), bearer(make_token())
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     asked = [
@@ -267,6 +270,15 @@ def test_control_characters_are_refused_not_stored(app: FastAPI, make_token: Mak
             },
             headers=auth,
         ),
+        # Dates no code can carry, and instants out of range or without a time zone.
+        client.post(f"{API}/contracts", json={**NEW, "start": "9999-12-31"}, headers=auth),
+        client.post(
+            f"{API}/bulk-batches",
+            json={"count": 1, "seats": 1, "start": "9999-12-31"},
+            headers=auth,
+        ),
+        client.get(f"{API}/audit", params={"since": "0001-01-01T00:00:00+01:00"}, headers=auth),
+        client.get(f"{API}/audit", params={"until": "2026-01-01T00:00:00"}, headers=auth),
     ]
     assert [r.status_code for r in asked] == [422] * len(asked)
     assert {r.json()["code"] for r in asked} == {"validation_error"}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AfterValidator
 from sqlalchemy import select
 
 from cssec.vendor_service.api.admin.conventions import (
@@ -30,6 +31,24 @@ router = APIRouter()
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Filter = QueryText
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("give a time zone (Z or +09:00)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+
+
+Moment = Annotated[
+    datetime | None,
+    Query(description="ISO 8601 with a time zone, e.g. 2026-12-01T00:00:00+09:00."),
+    AfterValidator(_utc),
+]
 
 
 def _entry(row: AuditEntry) -> AuditOut:
@@ -60,8 +79,8 @@ def audit(  # noqa: PLR0917  (FastAPI maps each query parameter to an argument)
     actor: Filter = None,
     action: Annotated[QueryText, Query(max_length=64)] = None,
     target: Filter = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[AuditOut]:
@@ -75,9 +94,9 @@ def audit(  # noqa: PLR0917  (FastAPI maps each query parameter to an argument)
         query = query.where(AuditEntry.action == action)
     if target:
         query = query.where(AuditEntry.target == target)
-    if since is not None and since.tzinfo is not None:
+    if since is not None:
         query = query.where(AuditEntry.at >= since)
-    if until is not None and until.tzinfo is not None:
+    if until is not None:
         query = query.where(AuditEntry.at < until)
     activity_of(request).flush()  # the reads and refusals queued so far, this one included
     with vendor_of(request).session() as session, read_transaction(session):

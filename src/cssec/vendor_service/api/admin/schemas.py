@@ -13,6 +13,8 @@ T = TypeVar("T")
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_trimmed)]
 Reason = Annotated[str, Field(max_length=1000), AfterValidator(_plain_text)]
+StartDay = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2179, 6, 6))]
+"""What an activation code can encode (core.codes); the term's end is checked too."""
 Plain = AfterValidator(_plain_text)
 """No control characters in what is stored (PostgreSQL refuses NUL outright)."""
 KeyOrCode = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_trimmed)]
@@ -97,7 +99,9 @@ class ContractIn(Strict):
     )
     seats: int = Field(ge=1, le=0xFFFF, examples=[25])
     months: int = Field(default=12, ge=1, le=120, examples=[12])
-    start: date | None = Field(default=None, description="Default: today (UTC).", examples=[None])
+    start: StartDay | None = Field(
+        default=None, description="Default: today (UTC).", examples=[None]
+    )
     with_dcs: bool = Field(default=False, description="Damage Cleanup Services too.")
     contact_email: Annotated[str, Field(max_length=254), Plain] | None = Field(
         default=None, examples=["it@example.co.jp"]
@@ -210,7 +214,7 @@ class BulkIn(Strict):
     count: int = Field(ge=1, le=1_000_000, examples=[500])
     seats: int = Field(ge=1, le=0xFFFF, examples=[5])
     months: int = Field(default=12, ge=1, le=120, examples=[12])
-    start: date | None = Field(default=None, examples=[None])
+    start: StartDay | None = Field(default=None, examples=[None])
     with_dcs: bool = False
     customer: Text200 | None = Field(
         default=None,
