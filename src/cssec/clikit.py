@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Literal, NoReturn
 import typer
 from typer.core import TyperGroup
 
+from cssec.cli_usage import is_usage_error, usage_line
 from cssec.core.errors import CssecError
 
 SUCCESS = 0
@@ -81,6 +82,17 @@ def choose_language(ctx: typer.Context, option: str | None = None) -> str:
 _CURRENT: dict[str, str] = {}
 """The language the running invocation chose last, for code that has no context at hand
 (`say_data_dir` deep in a command)."""
+
+
+def current_language() -> str:
+    """The language of the running invocation (see `choose_language`), for output code
+    that has no context at hand."""
+    return _CURRENT.get(_LANG_KEY) or language_from_env(os.environ)
+
+
+def say(ja: str, en: str) -> str:
+    """`ja` or `en`, whichever the running invocation speaks."""
+    return ja if current_language() == "ja" else en
 
 
 def one_line(text: str) -> str:
@@ -235,7 +247,7 @@ class DataChoice:
         if lang == "ja":
             return (
                 f"データディレクトリ: {self.path}（既定。--data DIR または環境変数 "
-                f"{self.variable} で変更できます）"
+                f"{self.variable}で変更できます）"
             )
         return f"data directory: {self.path} (the default; --data DIR or {self.variable} chooses)"
 
@@ -265,7 +277,7 @@ class DataDirNotChosen(CssecError):
     status = 400
     message_ja = (
         "既定のデータディレクトリ {path} には{part}のデータがありません。使うデータディレクトリを "
-        "--data DIR または環境変数 {variable} で指定してください（デモは起動時に表示します）。"
+        "--data DIR または環境変数 {variable}で指定してください（デモは起動時に表示します）。"
         "ここに新しく作る場合は「{init}」を実行してください。"
     )
     message_en = (
@@ -310,6 +322,8 @@ def localize_help(command: Any, lang: str, catalog: Mapping[str, str] | None = N
     _localize_help_option(command, catalog.get(HELP_OPTION_TEXT) if lang == "ja" else None)
     _localize_usage(command, lang)
     _localize_typer_words(lang)
+    _fold_long_help()
+    _name_failing_command(command)
     for sub in (getattr(command, "commands", None) or {}).values():
         if not isinstance(sub, Boundary):  # a Boundary localizes itself when it parses
             localize_help(sub, lang, catalog)
@@ -338,6 +352,48 @@ def _localize_typer_words(lang: str) -> None:
             continue
         _TYPER_EN.setdefault(name, getattr(rich_utils, name))
         setattr(rich_utils, name, wanted.get(name, _TYPER_EN[name]))
+
+
+def _name_failing_command(command: Any) -> None:
+    """A usage error Typer's parser raises may not know its command; the command that
+    parsed notes its path on the error, so the one line can say where the help is."""
+    if "make_context" in command.__dict__ or not hasattr(command, "make_context"):
+        return
+    made_by_click = command.make_context
+
+    def make_context(
+        info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
+        try:
+            return made_by_click(info_name, args, parent=parent, **extra)
+        except Exception as exc:
+            if is_usage_error(exc) and not hasattr(exc, "cssec_command_path"):
+                above = getattr(parent, "command_path", None)
+                exc.cssec_command_path = f"{above} {info_name}" if above else info_name  # type: ignore[attr-defined]
+            raise
+
+    command.make_context = make_context
+
+
+def _fold_long_help() -> None:
+    """Typer's help tables cut a line they cannot break with "…"; a Japanese sentence has no
+    space to break at, so every one of them lost its end at 80 columns. Its texts fold
+    instead (they wrap at the column edge; nothing is cut)."""
+    from rich.text import Text  # noqa: PLC0415 - the help path only
+    from typer import rich_utils  # noqa: PLC0415
+
+    made_by_typer = rich_utils._make_rich_text  # the one hook Typer offers
+    if getattr(made_by_typer, "_cssec_folds", False):
+        return
+
+    def folding(**kwargs: Any) -> Any:
+        made = made_by_typer(**kwargs)
+        if isinstance(made, Text):
+            made.overflow = "fold"
+        return made
+
+    folding._cssec_folds = True  # type: ignore[attr-defined]
+    rich_utils._make_rich_text = folding
 
 
 def _localize_usage(command: Any, lang: str) -> None:
@@ -386,8 +442,16 @@ class Boundary(TyperGroup):
     def make_context(
         self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
     ) -> Any:
+        if parent is None:  # a new invocation: its whole line decides (a --lang anywhere)
+            _CURRENT[_LANG_KEY] = help_language(list(args))
         localize_help(self, help_language(list(args), parent))
-        return super().make_context(info_name, args, parent=parent, **extra)
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:
+            if not is_usage_error(exc):
+                raise
+            where = f"{parent.command_path} {info_name}" if parent is not None else info_name
+            self._usage_exit(exc, where)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -397,10 +461,19 @@ class Boundary(TyperGroup):
         except CssecError as exc:
             self._exit(ctx, exc, NEGATIVE)
         except Exception as exc:
+            if is_usage_error(exc):
+                sub = ctx.invoked_subcommand
+                self._usage_exit(exc, f"{ctx.command_path} {sub}" if sub else ctx.command_path)
             error = type(self).explain(exc)
             if error is None:
                 raise
             self._exit(ctx, error, FAULT)
+
+    @staticmethod
+    def _usage_exit(error: BaseException, where: str | None) -> NoReturn:
+        """Typer's usage error (several English lines in a box) as our one line, exit 2."""
+        typer.echo(usage_line(error, current_language(), where), err=True)
+        raise typer.Exit(FAULT) from None
 
     @staticmethod
     def _exit(ctx: Any, error: CssecError, status: int) -> NoReturn:

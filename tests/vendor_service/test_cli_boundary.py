@@ -93,7 +93,8 @@ def _issue(data: Path, *args: str) -> list[str]:
 
 
 def _inspect(data: Path, code: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["code", "inspect", code, "--data", str(data)])
+    """In English: its keys are the stable ones a script reads (Japanese labels otherwise)."""
+    result = runner.invoke(app, ["--lang", "en", "code", "inspect", code, "--data", str(data)])
     return result.exit_code, result.stdout
 
 

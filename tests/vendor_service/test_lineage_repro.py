@@ -9,6 +9,7 @@ directory (SQLite, and PostgreSQL when configured).
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -136,7 +137,7 @@ def test_revoking_the_replacement_revokes_its_predecessor_everywhere(
     assert "有効 → 失効" in listed[1]
     assert new in listed[2]
     assert "指定のコード" in listed[2]
-    assert listed[-1] == f"revoked: {new}"
+    assert listed[-1] == f"失効させました: {new}"
     clock.advance(timedelta(seconds=ENTITLEMENT_TTL))
 
     # POST /api/v1/status: a signed "revoked" statement for OLD, bound to the nonce.
@@ -152,9 +153,9 @@ def test_revoking_the_replacement_revokes_its_predecessor_everywhere(
     # code inspect OLD: revoked, covered by NEW's revocation.
     rc, out, _ = cli("code", "inspect", old, ok=False)
     assert rc == 1
-    assert "verdict:        revoked" in out
-    assert f"covered_by:     {new}" in out
-    assert f"superseded_by:  {new} (失効済み)" in out
+    assert re.search(r"^判定: +失効$", out, re.MULTILINE), out
+    assert re.search(rf"^まとめて失効させたコード: +{new}$", out, re.MULTILINE), out
+    assert re.search(rf"^後継のコード: +{new} \(失効済み\)$", out, re.MULTILINE), out
     assert f"新しいコード {new} の失効に含まれます" in out
     assert "契約解除" in out
 

@@ -21,9 +21,9 @@ from cssec.client.errors import InvalidFingerprint, ServerError
 from cssec.client.state import ClientConfig, ClientState
 from cssec.client.updater import UpdateOutcome, update_components
 from cssec.core.clock import Clock
-from cssec.core.errors import CssecError, ValidationFailed
+from cssec.core.errors import CssecError, Phrase, ValidationFailed
 from cssec.core.install_tokens import split_install_token
-from cssec.core.signing import parse_fingerprint
+from cssec.core.signing import FingerprintFormatError, parse_fingerprint
 
 if TYPE_CHECKING:
     import httpx
@@ -47,7 +47,12 @@ def check_server_url(server_url: str) -> str:
     except (httpx.InvalidURL, TypeError):
         url = None
     if url is None or url.scheme not in {"http", "https"} or not url.host:
-        raise ValidationFailed(detail=f"--server must be an http(s) URL, not {server_url!r}")
+        raise ValidationFailed(
+            detail=Phrase(
+                f"--server には http(s):// で始まるURLを指定してください（指定: {server_url!r}）",
+                f"--server must be an http(s) URL, not {server_url!r}",
+            )
+        )
     return str(url).rstrip("/")
 
 
@@ -87,11 +92,14 @@ def _fingerprint(given: str | None, in_token: str | None) -> str | None:
         return in_token
     try:
         fingerprint = parse_fingerprint(given)
-    except ValueError as exc:
-        raise InvalidFingerprint(detail=str(exc)) from None
+    except FingerprintFormatError as exc:
+        raise InvalidFingerprint(detail=Phrase(exc.ja, exc.en)) from None
     if in_token is not None and in_token != fingerprint:
         raise ValidationFailed(
-            detail=f"--fingerprint {fingerprint} differs from the install token's {in_token}"
+            detail=Phrase(
+                f"--fingerprint {fingerprint} がインストールトークンの指紋 {in_token} と異なります",
+                f"--fingerprint {fingerprint} differs from the install token's {in_token}",
+            )
         )
     return fingerprint
 

@@ -11,6 +11,30 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
+class Phrase:
+    """A field of an error message said in both languages (a detail computed where the
+    error is raised), so that a Japanese message never carries an English aside."""
+
+    __slots__ = ("en", "ja")
+
+    def __init__(self, ja: str, en: str) -> None:
+        self.ja = ja
+        self.en = en
+
+    def in_(self, lang: str) -> str:
+        return self.en if lang.lower().startswith("en") else self.ja
+
+    def __str__(self) -> str:
+        return self.en
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.ja!r}, {self.en!r})"
+
+
+def _said(fields: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {k: v.in_(lang) if isinstance(v, Phrase) else v for k, v in fields.items()}
+
+
 class CssecError(Exception):
     code: ClassVar[str] = "error"
     status: ClassVar[int] = 400
@@ -27,13 +51,13 @@ class CssecError(Exception):
             return self._override
         template = self.message_en if lang.lower().startswith("en") else self.message_ja
         try:
-            return template.format(**self.fields)
+            return template.format(**_said(self.fields, lang))
         except (KeyError, IndexError):
             return template
 
     def to_dict(self, lang: str = "ja") -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
-        body.update({k: v for k, v in self.fields.items() if k not in body})
+        body.update({k: v for k, v in _said(self.fields, lang).items() if k not in body})
         return body
 
 

@@ -64,17 +64,35 @@ FINGERPRINT_PREFIX = "sha256:"
 _FINGERPRINT_HEX = 64
 
 
+class FingerprintFormatError(ValueError):
+    """What is wrong with a fingerprint, in Japanese (`ja`) and English (`en`, the str)."""
+
+    def __init__(self, ja: str, en: str) -> None:
+        super().__init__(en)
+        self.ja = ja
+        self.en = en
+
+
 def parse_fingerprint(text: str) -> str:
     """`sha256:<64 hex>` in its one spelling (lower case, no separators); accepts upper case
-    and colon- or space-separated hex as printed by other tools. ValueError says what is wrong."""
+    and colon- or space-separated hex as printed by other tools. FingerprintFormatError (a
+    ValueError) says what is wrong, in both languages."""
     value = text.strip()
     if not value.lower().startswith(FINGERPRINT_PREFIX):
-        raise ValueError("a fingerprint starts with 'sha256:'")
+        raise FingerprintFormatError(
+            "先頭が sha256: ではありません", "a fingerprint starts with 'sha256:'"
+        )
     digits = value[len(FINGERPRINT_PREFIX) :].replace(":", "").replace(" ", "").lower()
     if len(digits) != _FINGERPRINT_HEX:
-        raise ValueError(f"a SHA-256 fingerprint has 64 hex digits, not {len(digits)}")
+        raise FingerprintFormatError(
+            f"16進数が{len(digits)}桁です",
+            f"a SHA-256 fingerprint has 64 hex digits, not {len(digits)}",
+        )
     if any(ch not in "0123456789abcdef" for ch in digits):
-        raise ValueError("a fingerprint has only hex digits after 'sha256:'")
+        raise FingerprintFormatError(
+            "sha256: の後に16進数以外の文字があります",
+            "a fingerprint has only hex digits after 'sha256:'",
+        )
     return FINGERPRINT_PREFIX + digits
 
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cssec.core.errors import ValidationFailed
+from cssec.core.errors import Phrase, ValidationFailed
 from cssec.core.signing import (
+    FingerprintFormatError,
     VerifyingKey,
     follow_endorsements,
     parse_fingerprint,
@@ -86,8 +87,11 @@ def load_trust(
     for text in fingerprints:
         try:
             parsed.append(parse_fingerprint(text))
-        except ValueError as exc:
-            raise ValidationFailed(detail=f"--vendor-key-fingerprint {text!r}: {exc}") from None
+        except FingerprintFormatError as exc:
+            said = f"--vendor-key-fingerprint {text!r}"
+            raise ValidationFailed(
+                detail=Phrase(f"{said}: {exc.ja}", f"{said}: {exc.en}")
+            ) from None
     keys = read_keys_file(keys_file) if keys_file is not None else []
     if not parsed and not keys and builtin is not None and builtin.is_file():
         keys = read_keys_file(builtin)
