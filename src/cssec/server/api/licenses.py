@@ -127,7 +127,10 @@ async def list_licenses(
             "description": (
                 "confirmation_required: the code would lower a live license; the body's "
                 "`changes` ([{field, before, after, worse}]) say how. Send again with "
-                '`"confirm": true` to replace it anyway.'
+                '`"confirm": true` to replace it anyway. vendor_confirmation_required: the '
+                "product's slot holds the license server's signed revocation or refusal, and "
+                "the new code could not be confirmed by it (unreachable, or an answer that "
+                "does not verify); nothing changed."
             ),
         },
     },
@@ -150,6 +153,14 @@ async def post_activation_code(
     response_model=list[License],
     responses={
         **ERRORS,
+        400: {
+            "model": ApiError,
+            "description": (
+                "invalid_activation_code with reason rejected_by_vendor: the license server "
+                "signed that it never issued a slot's code; that slot is now `rejected` (see "
+                "`licenses`). A 403 revoked_activation_code is the same for a revocation."
+            ),
+        },
         502: {
             "model": ApiError,
             "description": (
