@@ -410,15 +410,16 @@ def keys_public(
         return
     typer.echo(json.dumps(jwks, indent=2))
     for key in keys:
-        typer.echo(f"fingerprint {key.kid}: {key.fingerprint}", err=True)
+        typer.echo(say(f"鍵 {key.kid} のフィンガープリント: {key.fingerprint}",
+                       f"fingerprint {key.kid}: {key.fingerprint}"), err=True)  # fmt: skip
 
 
 @keys_app.command("rotate")
 def keys_rotate(data: Path | None = DataOption) -> None:
     """Add new HMAC and signing keys and make them current; the old ones stay trusted."""
     mac_kid, signing_kid = _run(data, lambda s: services.rotate_keys(s, actor=_actor()))
-    typer.echo(f"hmac kid: {mac_kid}")
-    typer.echo(f"signing kid: {signing_kid}")
+    typer.echo(say(f"HMAC鍵の番号: {mac_kid}", f"hmac kid: {mac_kid}"))
+    typer.echo(say(f"署名鍵の番号: {signing_kid}", f"signing kid: {signing_kid}"))
 
 
 @keys_app.command("bulk")
@@ -610,9 +611,11 @@ def webhook_add(
             actor=_actor(),
         ),
     )
-    typer.echo(f"webhook {view.id}: {view.url}")
-    typer.echo(f"events: {', '.join(view.events)}")
-    typer.echo(f"secret: {view.secret_fingerprint}")
+    events = ", ".join(view.events)
+    typer.echo(say(f"Webhook {view.id}: {view.url}", f"webhook {view.id}: {view.url}"))
+    typer.echo(say(f"イベント: {events}", f"events: {events}"))
+    typer.echo(say(f"シークレットの指紋: {view.secret_fingerprint}",
+                   f"secret: {view.secret_fingerprint}"))  # fmt: skip
 
 
 @webhook_app.command("list")
@@ -636,7 +639,10 @@ def webhook_remove(
     cancelled = _run(
         data, lambda s: services.remove_webhook_endpoint(s, endpoint_id, actor=_actor())
     )
-    typer.echo(f"removed webhook {endpoint_id} ({cancelled} undelivered messages cancelled)")
+    typer.echo(say(
+        f"Webhook {endpoint_id} を削除しました（未配信 {cancelled} 件を取り消しました）",
+        f"removed webhook {endpoint_id} ({cancelled} undelivered messages cancelled)",
+    ))  # fmt: skip
 
 
 @notices_app.command("run")
@@ -650,10 +656,14 @@ def notices_run(data: Path | None = DataOption) -> None:
         done = run_scheduled_work(vendor)
     for notice in done.notices:
         to = notice.recipient or "-"
-        typer.echo(f"notice {notice.kind} contract {notice.contract_id} -> {to}")
+        typer.echo(say(f"お知らせ {notice.kind}: 契約番号 {notice.contract_id} → {to}",
+                       f"notice {notice.kind} contract {notice.contract_id} -> {to}"))  # fmt: skip
     delivered = sum(1 for d in done.deliveries if d.ok)
-    typer.echo(f"notices: {len(done.notices)}  delivered: {delivered}  "
-               f"failed attempts: {len(done.deliveries) - delivered}")  # fmt: skip
+    failed = len(done.deliveries) - delivered
+    typer.echo(say(
+        f"お知らせ: {len(done.notices)} 件  配信: {delivered} 件  失敗した試行: {failed} 件",
+        f"notices: {len(done.notices)}  delivered: {delivered}  failed attempts: {failed}",
+    ))  # fmt: skip
 
 
 license_app = typer.Typer(no_args_is_help=True, help="Air-gapped renewal by file.")

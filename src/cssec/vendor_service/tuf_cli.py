@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from cssec.clikit import say
 from cssec.core.errors import CssecError
 from cssec.vendor_service.cli_data import vendor_settings
 from cssec.vendor_service.runtime import open_vendor
@@ -51,9 +52,10 @@ def root_init(
     except RootKeyError as exc:
         raise TufRootRefused(detail=str(exc)) from None
     for kid in kids:
-        typer.echo(f"root key: {kid}")
-    typer.echo(f"threshold: {threshold} of {keys}")
-    typer.echo(f"written to: {out}")
+        typer.echo(say(f"ルート鍵: {kid}", f"root key: {kid}"))
+    typer.echo(say(f"必要な署名: {keys} 個のうち {threshold} 個",
+                   f"threshold: {threshold} of {keys}"))  # fmt: skip
+    typer.echo(say(f"書き出し先: {out}", f"written to: {out}"))
 
 
 @tuf_root_app.command("install")
@@ -92,4 +94,5 @@ def root_install(
         raise TufRootRefused(detail=str(exc)) from None
     finally:
         vendor.close()
-    typer.echo(f"root.json version {version} installed")
+    typer.echo(say(f"root.json のバージョン {version} を登録しました",
+                   f"root.json version {version} installed"))  # fmt: skip
