@@ -30,9 +30,11 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
         message = await receive()
         size += len(message.get("body", b""))
         more = message.get("more_body", False)
+    body = str(size).encode()
     await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain")]})  # fmt: skip
-    await send({"type": "http.response.body", "body": str(size).encode()})
+                "headers": [(b"content-type", b"text/plain"),
+                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +50,19 @@ def test_a_head_sent_one_line_at_a_time_is_cut_off_within_the_head_timeout(port:
         )
     assert closed is not None, "a client trickling header lines was never cut off"
     assert closed >= LIMITS.head_timeout * 0.9  # its deadline, not an early refusal
+
+
+def test_the_next_request_on_a_kept_connection_has_the_same_deadline(port: int) -> None:
+    """After one whole request, the second trickles in: uvicorn's keep-alive timer stops
+    at its first byte, so it is this deadline that ends it."""
+    with connect(port) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b"\r\n\r\n0"):
+            answer += sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 200")
+        closed = seconds_until_closed(sock, b"GET / HTTP/1.1\r\n", b"X-Slow: 1\r\n")
+    assert closed is not None, "the second request's trickled head was never cut off"
 
 
 def test_a_connection_that_sends_nothing_is_closed_within_the_head_timeout(port: int) -> None:

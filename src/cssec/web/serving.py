@@ -127,15 +127,17 @@ class NoDelayH11Protocol(H11Protocol):
         self._arm(self._head_timeout)  # the first request's head, from the connection
 
     def data_received(self, data: bytes) -> None:
-        if self.conn.their_state is h11.IDLE and self._read_deadline is None:
-            self._arm(self._head_timeout)  # the next request on a kept-alive connection
+        starting = self.conn.their_state is h11.IDLE and self._read_deadline is None
         super().data_received(data)
         state = self.conn.their_state
         if state is h11.SEND_BODY:
             self._body_progress += len(data)
             if not self._reading_body or self._body_progress >= BODY_PROGRESS:
                 self._arm(self._body_timeout, body=True)
-        elif state is not h11.IDLE:  # the request is in (or the connection is ending)
+        elif state is h11.IDLE:
+            if starting:  # the next request on a kept-alive connection, its head unfinished
+                self._arm(self._head_timeout)
+        else:  # the request is in (or the connection is ending)
             self._disarm()
 
     def connection_lost(self, exc: Exception | None) -> None:
