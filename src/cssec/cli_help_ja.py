@@ -166,7 +166,7 @@ HELP_JA: dict[str, str] = {
         "サーバのクライアント一覧に表示される名前（既定: ホスト名）。"
     ),
     "The vendor service's URL (online installs; optional with --offline).": (
-        "ライセンスサービスのURL（オンラインインストール用。--offline では省略可）。"
+        "ライセンスサービスのURL（オンラインインストール用。--offlineでは省略可）。"
     ),
     "File whose first line is the password.": "1行目がパスワードのファイル。",
     "Data directory (default: per-user).": "データディレクトリ（既定: ユーザーごと）。",

@@ -115,13 +115,23 @@ def session(
         if running.browser is not None:
             running.browser.close()
             running.playwright.stop()
-        # Through the terminal reporter: shown whether the tests passed or not.
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        lines = [f"journey {name}: {seconds:.1f} s" for name, seconds in running.timings.items()]
-        total = sum(running.timings.values())
-        for line in ["", "journey wall times:", *lines, f"journeys in all: {total:.1f} s"]:
-            if reporter is not None:
-                reporter.write_line(line)
+        _report(request, running.timings)
+
+
+def _report(request: pytest.FixtureRequest, timings: dict[str, float]) -> None:
+    """Each journey's wall time on the terminal, whether the tests passed or not (past
+    pytest's output capture, as its own reporting does)."""
+    lines = [f"journey {name}: {seconds:.1f} s" for name, seconds in timings.items()]
+    lines += [f"journeys in all: {sum(timings.values()):.1f} s"]
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print("\n".join(lines))
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        for line in lines:
+            reporter.write_line(line)
 
 
 def _group_alive(pgid: int) -> bool:

@@ -61,7 +61,7 @@ def test_offline_install_then_show(tmp_path: Path, password_file: Path) -> None:
     code = foreign_code(expires_on=date(2031, 3, 31))
     result = _install(tmp_path / "srv", password_file, "--activation-code", code, "--offline")
     assert result.exit_code == 0, result.output
-    assert "server id:" in result.stdout
+    assert "サーバID: " in result.stdout  # LANG=ja_JP.UTF-8: the labels are Japanese
     shown = runner.invoke(cli.app, ["license", "show", "--data", str(tmp_path / "srv"), "--json"])
     assert shown.exit_code == 0
     assert json.loads(shown.stdout) == [

@@ -13,6 +13,7 @@ import asyncio
 import functools
 import json
 import logging
+import shlex
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -350,12 +351,29 @@ def install(
             timeout_seconds=settings.vendor_timeout_seconds,
         )
     )
-    typer.echo(f"installed: {result.data_dir}")
-    typer.echo(f"server id: {result.server_id}")
-    typer.echo(f"tls fingerprint: {result.tls_fingerprint}")
+    labels = _INSTALLED[language]
+    typer.echo(f"{labels[0]}{result.data_dir}")
+    typer.echo(f"{labels[1]}{result.server_id}")
+    typer.echo(f"{labels[2]}{result.tls_fingerprint}")
     _print_slots(result.slots, language, as_json=False)
     for product in result.skipped:
-        typer.echo(f"skipped {product}: its contract has ended", err=True)
+        skipped = {"ja": f"{product}は契約期間が終了しているため登録しませんでした。",
+                   "en": f"skipped {product}: its contract has ended"}  # fmt: skip
+        typer.echo(skipped[language], err=True)
+    if offline:  # what an offline site does next (docs/journeys.md, section 5)
+        typer.echo(_OFFLINE_NEXT[language].format(data=shlex.quote(str(result.data_dir))))
+
+
+_INSTALLED = {
+    "ja": ("インストール先: ", "サーバID: ", "サーバ証明書のフィンガープリント: "),
+    "en": ("installed: ", "server id: ", "tls fingerprint: "),
+}
+_OFFLINE_NEXT = {
+    "ja": "次の手順：法人お問合せ窓口から受け取ったコンポーネントバンドルを取り込むと、"
+    "クライアントをアップデートできます（cssec server components import FILE --data {data}）。",
+    "en": "Next: import the component bundle from the support desk so that clients can update "
+    "(cssec server components import FILE --data {data}).",
+}
 
 
 @app.command()

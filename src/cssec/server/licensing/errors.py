@@ -46,7 +46,7 @@ class NotInstalled(CssecError):
     status = 500
     message_ja = (
         "{path}にサーバがインストールされていません。インストール済みのデータディレクトリを "
-        "--data DIR または環境変数 CSSEC_SERVER_DATA_DIR で指定するか、先に「cssec server "
+        "--data DIR または環境変数 CSSEC_SERVER_DATA_DIRで指定するか、先に「cssec server "
         "install」を実行してください。"
     )
     message_en = (
