@@ -535,8 +535,9 @@ HELP_JA: dict[str, str] = {
         "選んだイベントをシークレットで署名してURLに送信します（シークレットは二度と表示しませ"
         "ん）。"
     ),
-    "https:// URL (http:// only for a loopback host).": (
-        "https:// のURL（http:// はループバックのホストだけ）。"
+    "https:// URL of a public host (others: CSSEC_VENDOR_WEBHOOK_ALLOWED_TARGETS).": (
+        "公開ホストの https:// のURL"
+        "（それ以外はCSSEC_VENDOR_WEBHOOK_ALLOWED_TARGETSに書いたものだけ）。"
     ),
     (
         "Comma-separated: contract.created, contract.renewed, code.reissued, code.revoked, "

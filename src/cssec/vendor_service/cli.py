@@ -586,7 +586,9 @@ app.add_typer(notices_app, name="notices")
 
 @webhook_app.command("add")
 def webhook_add(
-    url: str = typer.Argument(..., help="https:// URL (http:// only for a loopback host)."),
+    url: str = typer.Argument(
+        ..., help="https:// URL of a public host (others: CSSEC_VENDOR_WEBHOOK_ALLOWED_TARGETS)."
+    ),
     events: str = typer.Option(
         ..., "--events", help="Comma-separated: " + ", ".join(services.WEBHOOK_EVENTS) + "."
     ),

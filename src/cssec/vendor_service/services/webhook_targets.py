@@ -127,7 +127,7 @@ def _site_local(address: IPAddress) -> bool:
 def _refused(what: str, kind: str) -> TargetRefused:
     ja, en = _CLASSES[kind]
     return TargetRefused(
-        f"{what} は{ja}です。送信先にするには、管理者が {ALLOW_SETTING} に"
+        f"{what}は{ja}です。送信先にするには、管理者が{ALLOW_SETTING}に"
         "そのアドレス・ネットワーク・ホスト名を書いてください。",
         f"{what} is {en}. To post there, the operator names the address, its network or "
         f"the host in {ALLOW_SETTING}.",
@@ -209,8 +209,8 @@ class TargetPolicy:
         if scheme == "https" or (scheme == "http" and self.allow_http and listed):
             return
         raise TargetRefused(
-            "URLは https:// で始めてください (http:// は、CSSEC_VENDOR_WEBHOOK_ALLOW_HTTP を"
-            f"有効にしたデモ・試験環境で、{ALLOW_SETTING} に書いた送信先にのみ使えます)。",
+            "URLは https:// で始めてください (http:// は、CSSEC_VENDOR_WEBHOOK_ALLOW_HTTPを"
+            f"有効にしたデモ・試験環境で、{ALLOW_SETTING}に書いた送信先にのみ使えます)。",
             "the URL must start with https:// (http:// only where CSSEC_VENDOR_WEBHOOK_ALLOW_HTTP "
             f"is on, for a demo or a test receiver named in {ALLOW_SETTING}).",
         )
