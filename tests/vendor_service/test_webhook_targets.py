@@ -391,3 +391,29 @@ def test_https_to_the_pinned_address_keeps_the_hosts_name_for_sni_and_the_certif
     ):
         client.post(f"https://hooks.example.test:{port}/hooks", content=b"{}")
     assert hosts == []
+
+
+def test_an_internationalised_name_is_judged_in_the_form_it_is_resolved_in() -> None:
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> Sequence[str]:
+        asked.append(host)
+        return ["10.0.0.1"]
+
+    with pytest.raises(InvalidWebhookEndpoint, match="private address"):
+        check_url("https://bücher.example/hooks", TargetPolicy(resolver=resolver))
+    assert asked == ["xn--bcher-kva.example"]
+    named = TargetPolicy.parse("bücher.example", resolver=resolver)
+    assert check_url("https://bücher.example/hooks", named)
+
+
+def test_a_name_that_cannot_be_resolved_fails_the_attempt_and_nothing_else() -> None:
+    """A label too long for DNS: added (it is checked again at delivery), then each
+    attempt fails as a connection error, logged like any other."""
+    url = f"https://{'a' * 70}.example/hooks"
+    assert check_url(url, STRICT) == url
+    with (
+        httpx.Client(transport=PinnedTransport(STRICT)) as client,
+        pytest.raises(httpx.ConnectError),
+    ):
+        client.post(url, content=b"{}")

@@ -34,7 +34,7 @@ class PinnedTransport(httpx.HTTPTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        host = url.host
+        host = url.raw_host.decode("ascii")  # an internationalised name in its xn-- form
         try:
             addresses = self.policy.check(url.scheme, host, url.port or DEFAULT_PORTS[url.scheme])
         except KeyError:

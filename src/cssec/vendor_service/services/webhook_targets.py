@@ -136,7 +136,10 @@ def _refused(what: str, kind: str) -> TargetRefused:
 
 def default_resolver(host: str, port: int) -> list[str]:
     """The system resolver: every address `host` has (IPv4 and IPv6), in its order."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as exc:  # a label too long or empty: no such name
+        raise OSError(f"{host}: {exc}") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -169,7 +172,7 @@ class TargetPolicy:
             try:
                 networks.append(ipaddress.ip_network(item.strip("[]"), strict=False))
             except ValueError:
-                hosts.add(item.lower().rstrip("."))
+                hosts.add(ascii_host(item).lower().rstrip("."))
         return cls(allow_http, tuple(networks), frozenset(hosts), resolver)
 
     @classmethod
@@ -179,7 +182,9 @@ class TargetPolicy:
     def check(self, scheme: str, host: str, port: int) -> list[IPAddress]:
         """The addresses to connect to for `host`, every one checked. TargetRefused when
         the policy refuses the target (a name that resolves to both a public and an
-        internal address is refused whole); OSError when the name does not resolve."""
+        internal address is refused whole); OSError when the name does not resolve.
+        An internationalised name is judged in its ASCII (IDNA) form, as it is resolved."""
+        host = ascii_host(host)
         self.check_name(host)
         literal = _literal(host)
         if literal is not None:
@@ -238,6 +243,18 @@ def policy_of(session: Session) -> TargetPolicy:
     session gets the default one, which names nothing."""
     found = session.info.get(SESSION_KEY)
     return found if isinstance(found, TargetPolicy) else TargetPolicy()
+
+
+def ascii_host(host: str) -> str:
+    """`host` as it goes on the wire: an internationalised name in IDNA (xn--) form."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise TargetRefused(
+            f"ホスト名 {host!r}が正しくありません。", f"the host name {host!r} is not valid."
+        ) from None
 
 
 def _literal(host: str) -> IPAddress | None:
