@@ -325,6 +325,10 @@ def ready_engine(state: ClientState) -> tuple[ScanEngine, dict[Component, Loaded
     components, notes = load_components(state)
     engine = ScanEngine.from_components(components)
     engine.load_warnings.extend(notes)
+    if state.is_installed():
+        from cssec.client.health import note_engine  # noqa: PLC0415
+
+        note_engine(state, engine, components)  # the vendor's rollouts hear of failures
     if not any(c in components for c in PATTERN_COMPONENTS) or not engine.has_rules:
         problems = notes + [f"{i.path}: {i.detail}" for i in engine.load_issues]
         reason = "; ".join(problems) if components else "no components installed"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from cssec import __version__
 from cssec.client.agent import AgentClient
 from cssec.client.errors import ServerError
+from cssec.client.health import health_status
 from cssec.client.outbreak import (
     OutbreakPolicy,
     PolicyChange,
@@ -123,7 +124,9 @@ def send_heartbeat(
 
     from cssec.client.wire import HeartbeatIn  # noqa: PLC0415
 
-    raw = agent.heartbeat(status_body(state, realtime_running=realtime_running))
+    status = status_body(state, realtime_running=realtime_running)
+    status["component_health"] = health_status(state, clock.now())
+    raw = agent.heartbeat(status)
     try:
         answer = HeartbeatIn.model_validate(raw)
     except ValidationError as exc:

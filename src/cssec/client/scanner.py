@@ -22,6 +22,7 @@ from cssec.client.cleanup import (
 )
 from cssec.client.engine import Detection, ScanReport, ready_engine
 from cssec.client.errors import ScanTargetMissing
+from cssec.client.health import note_scan
 from cssec.client.install import agent_for
 from cssec.client.reports import Delivery, flush_outbox, send_or_queue
 from cssec.client.state import ClientState
@@ -87,6 +88,8 @@ def scan_now(
         raise ScanTargetMissing(path=str(target))
     engine, components = ready_engine(state)
     outcome = ScanNowOutcome(report=engine.scan(target))
+    if state.is_installed():
+        note_scan(state, outcome.report)
     detections = outcome.report.detections
     if cleanup and detections:
         template = load_template(components)

@@ -23,6 +23,7 @@ from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.client_logs import Detection, add_virus_entries
 from cssec.server.models import LicenseSlot
 from cssec.server.outbreak.notify import watch_virus_log
+from cssec.server.updates.health import record_client_health
 from cssec.server.webmanager.templating import ctx_of
 
 router = agent_router()
@@ -138,6 +139,9 @@ def heartbeat(request: Request, client: ClientDep, body: HeartbeatIn) -> Heartbe
         extras = heartbeat_extras(
             session, client.id, status=body.status_fields(), now=now, tz=ctx.tz
         )
+        record_client_health(
+            session, client.id, body.status_fields().get("component_health"), now=now
+        )  # for the vendor's staged rollouts (server.updates.health)
         slot = session.scalars(
             select(LicenseSlot).where(LicenseSlot.product == Product.CS.value)
         ).first()

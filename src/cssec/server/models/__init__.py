@@ -19,6 +19,7 @@ from cssec.server.models.accounts import User, WebSession
 from cssec.server.models.base import NAMING, Base, UTCDateTime
 from cssec.server.models.clients import Client, InstallToken
 from cssec.server.models.components import ComponentManifestRow, ComponentStatus
+from cssec.server.models.health import ClientComponentHealth
 from cssec.server.models.licensing import LicenseRequest, LicenseSlot, ServerInfo
 from cssec.server.models.logs import (
     ClientUpdateLog,
@@ -42,6 +43,7 @@ __all__ = [
     "Base",
     "CleanupRequest",
     "Client",
+    "ClientComponentHealth",
     "ClientRealtime",
     "ClientUpdateLog",
     "ComponentManifestRow",

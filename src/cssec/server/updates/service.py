@@ -36,12 +36,16 @@ from cssec.server.logs.update_logs import UpdateResult, add_server_log
 from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSlot
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
 from cssec.server.updates.fetch import Fetched, fetch_files, fetch_manifest
+from cssec.server.updates.health import send_health
 from cssec.server.updates.rollout_timing import rollout_timing
 from cssec.server.updates.store import ComponentStore
 from cssec.server.updates.tuf_events import note_staleness
 
 if TYPE_CHECKING:
-    from cssec.server.updates.tuf_client import Candidate
+    from collections.abc import Mapping
+
+    from cssec.core.signing import VerifyingKey
+    from cssec.server.updates.tuf_client import Candidate, LearnKeys, TufSession
 
 
 @dataclass(frozen=True)
@@ -253,15 +257,9 @@ async def update_components(
                     current=installed.current, learn_keys=learn,
                 )  # fmt: skip
             else:
-                candidate = await tuf.rollout(keys, learn_keys=learn)
-                if candidate is not None and _takes(candidate, installed, env, server_id, now):
-                    manifest, envelope = candidate.manifest, candidate.envelope
-                    rolling = Component(candidate.rule.component)
-                else:  # a server on a set newer than the current one keeps it (rollouts)
-                    current = installed.current if candidate is None else None
-                    manifest, envelope = await tuf.manifest(
-                        keys, current=current, learn_keys=learn
-                    )
+                manifest, envelope, rolling = await _choose(
+                    tuf, keys, learn, installed, env, server_id, now
+                )
             held = installed.held_serial
             if honour_hold and held is not None and manifest.serial <= held:
                 outcome = _held(manifest.serial, current_versions)
@@ -271,15 +269,34 @@ async def update_components(
                     vendor, manifest, activation_code=code, server_id=server_id, store=store
                 )
             else:
-                files = await tuf.files(
-                    manifest, store, held=installed.current, rolling=rolling
-                )
+                files = await tuf.files(manifest, store, held=installed.current, rolling=rolling)
+                await send_health(env, vendor, code=code, server_id=server_id, now=now)
         _write_files(store, manifest, files)
     except CssecError as exc:
         outcome = _failure(exc, current_versions)
         note_staleness(env, now=env.clock.now())
         return _log(env, trigger=trigger, actor=actor, outcome=outcome, poll=poll)
     return _apply(env, manifest, envelope, files, trigger=trigger, actor=actor, poll=poll)
+
+
+async def _choose(  # noqa: PLR0917  (the update's state, passed on)
+    tuf: TufSession,
+    keys: Mapping[str, VerifyingKey],
+    learn: LearnKeys,
+    installed: Installed,
+    env: LicenseEnv,
+    server_id: str,
+    now: datetime,
+) -> tuple[Manifest, dict[str, Any], Component | None]:
+    """The set to install: a staged rollout's candidate set when this server takes it
+    (`_takes`), else the current set. A server holding a set newer than the current one
+    (a candidate it took, now halted or superseded) keeps it: no stale_manifest then."""
+    candidate = await tuf.rollout(keys, learn_keys=learn)
+    if candidate is not None and _takes(candidate, installed, env, server_id, now):
+        return candidate.manifest, candidate.envelope, Component(candidate.rule.component)
+    current = installed.current if candidate is None else None
+    manifest, envelope = await tuf.manifest(keys, current=current, learn_keys=learn)
+    return manifest, envelope, None
 
 
 def _takes(

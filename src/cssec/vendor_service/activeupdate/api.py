@@ -296,3 +296,51 @@ def _etag_matches(if_none_match: str | None, sha256: str) -> bool:
 
 
 __all__ = ["ManifestRequest", "ManifestResponse", "manifest_envelope", "router"]
+
+
+@router.post(
+    "/health",
+    summary="A server's component health report, for staged rollouts",
+    description=(
+        "`{activation_code, report}`: the report is a statement signed with the server's "
+        "identity key (`core.health_report`), at most 16 KiB, at most one per server every "
+        "`rollout_health_min_interval_seconds` (429 otherwise). The key is pinned per server "
+        "id at its first report. Answers how many version entries were taken (0: a replay)."
+    ),
+    dependencies=[Depends(rate_limit("activeupdate_health", "activeupdate_rate_limit"))],
+)
+async def post_health(
+    request: Request, vendor: Annotated[Vendor, Depends(get_vendor)]
+) -> dict[str, int]:
+    import json  # noqa: PLC0415
+
+    from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
+
+    from cssec.core.health_report import MAX_BODY_BYTES  # noqa: PLC0415
+    from cssec.vendor_service.activeupdate.health_intake import (  # noqa: PLC0415
+        take_health_report,
+    )
+    from cssec.vendor_service.activeupdate.rollout_errors import (  # noqa: PLC0415
+        HealthReportRefused,
+    )
+    from cssec.vendor_service.activeupdate.rollout_service import (  # noqa: PLC0415
+        judge_rollouts,
+    )
+
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise HealthReportRefused(detail=f"more than {MAX_BODY_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+        code, report = str(body["activation_code"]), body["report"]
+    except (ValueError, KeyError, TypeError):
+        raise HealthReportRefused(detail="not {activation_code, report}") from None
+
+    def work() -> int:
+        with vendor.session() as session:
+            taken = take_health_report(session, code, report)
+            if taken:
+                judge_rollouts(session)
+            return taken
+
+    return {"taken": await run_in_threadpool(lambda: vendor.retrying(work))}

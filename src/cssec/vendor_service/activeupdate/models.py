@@ -117,3 +117,18 @@ class ComponentHealthRow(Base):
     hours: Mapped[int] = mapped_column(Integer)
     """Client-hours the counts cover (the surge check compares per hour)."""
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HealthReporter(Base):
+    """The identity key a server's health reports are signed with: pinned at its first
+    report (an entitled activation code is needed for that), so no other server can later
+    speak for it; and when it last reported (the rate bound, and replays refused)."""
+
+    __tablename__ = "health_reporters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kid: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_report_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_issued_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -243,3 +243,23 @@ def check_health(session: Session, row: ComponentRolloutRow, *, policy: Any) -> 
         else health_of(session, row.component, row.previous_version)
     )
     return judge(new, old, policy)
+
+
+def judge_rollouts(session: Session) -> list[str]:
+    """Halt, at once, an active rollout whose health now fails (after a health report);
+    the scheduler's `advance_rollouts` does the same and moves the rings."""
+    done: list[str] = []
+    policy = policy_of(session)
+    with transaction(session):
+        for row in list_rollouts(session):
+            if row.state != ACTIVE or row.halted:
+                continue
+            verdict = check_health(session, row, policy=policy)
+            if not verdict.ok:
+                _serialise_publishes(session)
+                set_halted(session, row, halted=True, actor="system:rollout", reason=verdict.reason)
+                _announce_halt(session, row, automatic=True)
+                done.append(f"{row.component} v{row.version}: halted ({verdict.reason})")
+    if done:
+        _changed(session)
+    return done

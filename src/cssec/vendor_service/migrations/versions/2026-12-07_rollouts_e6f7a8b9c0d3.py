@@ -1,6 +1,6 @@
 """Staged rollouts of components and the servers' health reports (issue 24).
 
-On a live database: two new tables, empty, and one nullable column on tuf_metadata
+On a live database: three new tables, empty, and one nullable column on tuf_metadata
 (existing rows keep NULL: the next sync signs a targets version with the rollouts'
 revision). Downgrading drops every rollout and health report: a version still rolling out
 then becomes current for every server at the next sync.
@@ -71,6 +71,17 @@ def upgrade() -> None:
             "server_id", "component", "version", name=op.f("uq_component_health_server_id")
         ),
     )
+    op.create_table(
+        "health_reporters",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("server_id", sa.String(length=64), nullable=False),
+        sa.Column("kid", sa.String(length=64), nullable=False),
+        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_report_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_health_reporters")),
+        sa.UniqueConstraint("server_id", name=op.f("uq_health_reporters_server_id")),
+    )
     with op.batch_alter_table("tuf_metadata", schema=None) as batch_op:
         batch_op.add_column(sa.Column("rollout_rev", sa.Integer(), nullable=True))
 
@@ -78,6 +89,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("tuf_metadata", schema=None) as batch_op:
         batch_op.drop_column("rollout_rev")
+    op.drop_table("health_reporters")
     op.drop_table("component_health")
     with op.batch_alter_table("component_rollouts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_component_rollouts_rev"))
