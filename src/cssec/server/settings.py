@@ -79,9 +79,11 @@ class ServerSettings(BaseSettings):
     connection is closed, so a body trickled a byte at a time cannot hold it."""
     http_keep_alive: int = Field(default=5, ge=1, le=300)
     """Seconds an idle keep-alive connection stays open between two requests."""
-    http_max_concurrency: int = Field(default=200, ge=1, le=100_000)
-    """Connections or requests in flight beyond which requests are answered 503 at once
-    (`cssec.web.serving.HttpLimits`)."""
+    http_max_concurrency: int = Field(default=1000, ge=1, le=100_000)
+    """Connections (idle kept-alive ones included) or requests in flight beyond which
+    requests are answered 503 at once (`cssec.web.serving.HttpLimits`). Each client agent
+    keeps its connection about 5 s after a heartbeat a minute, so some 1/12 of the
+    clients are connected at any time: 1000 serves about 10,000."""
 
     @field_validator("autopcc_networks")
     @classmethod
