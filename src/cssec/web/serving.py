@@ -16,8 +16,11 @@ descriptor) for ever. The protocol arms a deadline for the whole request head, f
 connection's (or the next request's) first byte, and an idle deadline while a body
 arrives, and closes the connection when either passes (nginx's client_header_timeout and
 client_body_timeout, here whatever the front). Another server was considered: hypercorn
-has read timeouts too, but the bench figures, the head-with-body write and the graceful
-stop are measured on uvicorn; a small subclass keeps them.
+has a --read-timeout, but it is per read, restarted by every header line, so a line sent a
+little faster than it still holds the connection for ever; what ends a trickle is a
+deadline for the whole head and a minimum pace for the body. And the bench figures, the
+head-with-body write and the graceful stop are measured on uvicorn; a small subclass keeps
+them.
 
 `run()` is what `cssec vendor serve` and `cssec server serve` use, and the benches serve
 both the vendor and the bare baseline through `python -m cssec.web.serving`, so a figure
