@@ -445,7 +445,39 @@ def _print_summary(console: Console, root: Path, summary: dict[str, Any]) -> Non
         line = f"  export {variable}={shlex.quote(summary[key])}"
         console.print(line, soft_wrap=True, markup=False)
     console.print(
-        "The journeys (an offline site beside this one, the portal, the support desk): "
-        "docs/journeys.md",
+        "An offline server beside this one (no vendor URL; a bundle brings its components):",
         soft_wrap=True,
     )
+    for line in offline_recipe(cssec, root, summary):
+        console.print(f"  {line}", soft_wrap=True, markup=False)
+    console.print(
+        "The journeys (the offline site in full, the portal, the support desk): docs/journeys.md",
+        soft_wrap=True,
+    )
+
+
+def offline_recipe(cssec: str, root: Path, summary: dict[str, Any]) -> list[str]:
+    """Shell lines that install an offline server from this demo's vendor, as the support
+    desk and a site's administrator would (docs/journeys.md, section 5): the vendor's key
+    file, a code for the site, a component bundle. Paths are absolute: paste anywhere."""
+
+    def q(path: Path | str) -> str:
+        return shlex.quote(str(path))
+
+    vendor = f"--data {q(summary['vendor_data'])}"
+    offline, keys, bundle = (
+        root / "offline-server",
+        root / "vendor-keys.json",
+        root / "offline.bundle",
+    )
+    key = q(summary["registration_key"])
+    return [
+        f"{cssec} vendor keys public {vendor} > {q(keys)}",
+        f"CODE=$({cssec} vendor code reissue {key} --product CS {vendor} | tail -n 1)",
+        f'{cssec} server install --data {q(offline)} --offline --activation-code "$CODE" '
+        f"--vendor-keys-file {q(keys)} --admin-password-file {q(root / 'admin-password.txt')} "
+        "--hostname 127.0.0.1",
+        f'{cssec} vendor component bundle --code "$CODE" --out {q(bundle)} {vendor}',
+        f"{cssec} server components import {q(bundle)} --data {q(offline)}",
+        f"{cssec} server serve --data {q(offline)} --port 8444",
+    ]

@@ -91,6 +91,16 @@ def test_demo_starts_everything_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
         f"export CSSEC_SERVER_DATA_DIR={demo['server_data']}",
     ):
         assert line in printed, printed[-3000:]
+    # The printed recipe of an offline server works as printed (serving it aside).
+    lines = printed.split("An offline server beside this one", 1)[1].splitlines()[1:7]
+    assert lines[-1].strip().endswith("--port 8444"), lines
+    recipe = "\n".join(line.strip() for line in lines[:-1])
+    made = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + recipe],
+        capture_output=True, text=True, check=False, env=env, cwd=root,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert (root / "offline-server").is_dir()
 
     assert f"Server certificate: {demo['server_fingerprint']}".encode() in out
     assert f"{demo['server_url']}/".encode() in out
