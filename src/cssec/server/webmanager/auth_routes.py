@@ -15,7 +15,7 @@ from cssec.server.webmanager.deps import SESSION_USER_KEY, session_user, sign_in
 from cssec.server.webmanager.forms import csrf_refusal, refuse
 from cssec.server.webmanager.templating import ctx_of, next_page, render
 from cssec.web.http import client_ip
-from cssec.web.i18n import LANG_COOKIE, LANGUAGES
+from cssec.web.i18n import LANG_COOKIE, LANGUAGES, negotiate
 from cssec.web.pages import check_csrf, flash, redirect, set_language_cookie
 from cssec.web.security import CSRF_SESSION_KEY, new_token
 
@@ -60,12 +60,17 @@ async def login(
     request.session[CSRF_SESSION_KEY] = new_token()
     response = redirect(target)
     chosen = request.cookies.get(LANG_COOKIE)
-    if user.language is None and chosen in LANGUAGES:
-        # Picked on the login page before signing in: remember it for this user.
-        with ctx.sessionmaker() as session:
-            set_language(session, user.id, chosen)
-    elif user.language in LANGUAGES:
-        set_language_cookie(response, user.language, secure=ctx.settings.cookie_secure)
+    if chosen in LANGUAGES:
+        # This browser's choice stands: the account's default never overrides it.
+        if user.language is None:
+            with ctx.sessionmaker() as session:
+                set_language(session, user.id, chosen)
+    else:
+        # A browser that never chose: the account's default, else what it asks for,
+        # pinned to this browser so a later click elsewhere does not move it.
+        lang = user.language if user.language in LANGUAGES else None
+        lang = negotiate(request.headers.get("accept-language"), lang)
+        set_language_cookie(response, lang, secure=ctx.settings.cookie_secure)
     return response
 
 
@@ -100,6 +105,8 @@ async def switch_language(
     if lang not in LANGUAGES:
         return redirect(target)
     if user is not None:
+        # The account's default (its notice mails, a browser that has not chosen yet);
+        # another browser's session keeps its own cookie.
         with ctx.sessionmaker() as session:
             set_language(session, user.id, lang)
     response = redirect(target)
