@@ -1,17 +1,24 @@
 """The license certificate (ライセンス証書): what a contract entitles the customer to, as a
 printable page and as a PDF, with a QR code of each activation code.
 
-The PDF is drawn with ReportLab and its built-in Japanese CID font (HeiseiKakuGo-W5: the
-reader supplies the glyphs, so no font file ships with cssec); the QR codes are segno's,
-drawn module by module as vector squares, so they print sharp at any size.
+The PDF is drawn with ReportLab in a TrueType font embedded in it (a subset of the glyphs
+used), so every reader shows the same letters at the same widths and text copied or
+extracted from it reads back exactly: IPA P Gothic for the text and the fixed-pitch IPA
+Gothic for codes (Debian's fonts-ipafont-gothic; `FONT_CANDIDATES` lists where they are
+looked for). Without either, ReportLab's built-in Japanese CID font is the last resort
+(not embedded: a reader substitutes its own font and may space letters wrongly), and a
+warning says so. The QR codes are segno's, drawn module by module as vector squares, so
+they print sharp at any size.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import logging
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import segno
 from markupsafe import Markup
@@ -19,6 +26,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import Session
 
@@ -27,8 +35,23 @@ from cssec.vendor_service.console.queries import grace_days
 from cssec.vendor_service.models import Contract
 from cssec.vendor_service.services import current_code_rows, formatted_code, formatted_key
 
-FONT = "HeiseiKakuGo-W5"
-MONO = "Courier-Bold"
+log = logging.getLogger(__name__)
+
+FONT_DIRS = (
+    Path("/usr/share/fonts/opentype/ipafont-gothic"),
+    Path("/usr/share/fonts/truetype/ipafont-gothic"),
+    Path("/usr/share/fonts/opentype/ipaexfont-gothic"),
+    Path("/usr/share/fonts/truetype/ipaexfont-gothic"),
+    Path("/usr/share/fonts/ipa-pgothic"),
+    Path("/usr/share/fonts/ipa-gothic"),
+)
+FONT_CANDIDATES = {
+    "text": ("ipagp.ttf", "ipaexg.ttf", "ipag.ttf"),
+    "mono": ("ipag.ttf",),
+}
+"""TrueType files (not OpenType/CFF, which ReportLab cannot embed) by role, best first."""
+FALLBACK_FONT = "HeiseiKakuGo-W5"
+FALLBACK_MONO = "Courier-Bold"
 
 
 @dataclass(frozen=True)
@@ -138,9 +161,32 @@ LABELS = {
 }
 
 
+def _font_file(role: str) -> Path | None:
+    for name in FONT_CANDIDATES[role]:
+        for folder in FONT_DIRS:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
 @functools.cache
-def _register_fonts() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+def _register_fonts() -> tuple[str, str]:
+    """The (text, mono) font names to draw with, registered once."""
+    text_file, mono_file = _font_file("text"), _font_file("mono")
+    if text_file is None:
+        log.warning(
+            "no Japanese TrueType font found (install fonts-ipafont-gothic): the "
+            "certificate PDF uses a font it does not embed / 日本語 TrueType フォントが"
+            "ありません (fonts-ipafont-gothic を導入してください)。"
+            "証書 PDF はフォントを埋め込めません"
+        )
+        pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+        return FALLBACK_FONT, FALLBACK_MONO
+    pdfmetrics.registerFont(TTFont("CssecText", str(text_file)))
+    if mono_file is None:
+        return "CssecText", "CssecText"
+    pdfmetrics.registerFont(TTFont("CssecMono", str(mono_file)))
+    return "CssecText", "CssecMono"
 
 
 def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
@@ -167,10 +213,10 @@ def _draw_qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None
 
 def certificate_pdf(cert: Certificate, *, lang: str) -> bytes:
     """The certificate as a one-page A4 PDF in `lang` (ja or en)."""
-    _register_fonts()
+    font, mono = _register_fonts()
     text = LABELS["en" if lang == "en" else "ja"]
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font)
     canvas.setTitle(f"{text['title']} #{cert.contract_id}")
     canvas.setAuthor("cssec")
     width, height = A4
@@ -179,9 +225,9 @@ def certificate_pdf(cert: Certificate, *, lang: str) -> bytes:
     canvas.setFillColorRGB(0.06, 0.24, 0.43)
     canvas.rect(0, height - 14 * mm, width, 14 * mm, stroke=0, fill=1)
     canvas.setFillColorRGB(0, 0, 0)
-    canvas.setFont(FONT, 22)
+    canvas.setFont(font, 22)
     canvas.drawString(left, top, text["title"])
-    canvas.setFont(FONT, 11)
+    canvas.setFont(font, 11)
     canvas.drawString(left, top - 8 * mm, text["product"])
 
     rows = [
@@ -195,16 +241,16 @@ def certificate_pdf(cert: Certificate, *, lang: str) -> bytes:
     ]
     y = top - 22 * mm
     for label, value in rows:
-        canvas.setFont(FONT, 10)
+        canvas.setFont(font, 10)
         canvas.setFillColorRGB(0.37, 0.42, 0.48)
         canvas.drawString(left, y, label)
         canvas.setFillColorRGB(0, 0, 0)
-        canvas.setFont(MONO if label == text["registration_key"] else FONT, 12)
+        canvas.setFont(mono if label == text["registration_key"] else font, 12)
         canvas.drawString(left + 55 * mm, y, value)
         y -= 9 * mm
 
     y -= 4 * mm
-    canvas.setFont(FONT, 14)
+    canvas.setFont(font, 14)
     canvas.drawString(left, y, text["codes"])
     y -= 6 * mm
     qr_size = 38 * mm
@@ -212,16 +258,16 @@ def certificate_pdf(cert: Certificate, *, lang: str) -> bytes:
         y -= qr_size
         canvas.setStrokeColorRGB(0.87, 0.89, 0.92)
         canvas.rect(left - 3 * mm, y - 3 * mm, width - 2 * left + 6 * mm, qr_size + 6 * mm)
-        canvas.setFont(FONT, 12)
+        canvas.setFont(font, 12)
         canvas.drawString(left, y + qr_size - 7 * mm, code.product_name)
-        canvas.setFont(MONO, 13)
+        canvas.setFont(mono, 13)
         canvas.drawString(left, y + qr_size - 16 * mm, code.code)
-        canvas.setFont(FONT, 10)
+        canvas.setFont(font, 10)
         canvas.drawString(left, y + qr_size - 25 * mm, f"{text['expires']}: {code.expires_on}")
         _draw_qr(canvas, code.code, width - left - qr_size, y, qr_size)
         y -= 10 * mm
 
-    canvas.setFont(FONT, 9)
+    canvas.setFont(font, 9)
     canvas.setFillColorRGB(0.37, 0.42, 0.48)
     canvas.drawString(left, 24 * mm, text["note"])
     canvas.drawString(left, 19 * mm, text["note2"])
