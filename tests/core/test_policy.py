@@ -238,11 +238,16 @@ def test_raise_if_refused(op: Operation) -> None:
     assert body["operation"] == op.value
 
 
-def test_license_expired_without_an_operation_reads_well() -> None:
-    error = LicenseExpired()
+@pytest.mark.parametrize("cls", [LicenseExpired, LicenseRevoked, LicenseRejected])
+def test_license_refusals_without_an_operation_read_well(cls: type[LicenseExpired]) -> None:
+    error = cls()
     for lang in LANGS:
         assert "{" not in error.message(lang)
         assert error.message(lang).strip()
+    # Named but without the product (an older server's body): still no braces.
+    named = cls(operation_ja="配信", operation_en="Distributing")
+    for lang in LANGS:
+        assert "{" not in named.message(lang)
 
 
 def test_labels_are_distinct_and_non_empty() -> None:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from cssec import __version__
 from cssec.client import errors as client_errors
 from cssec.core import errors as core_errors
-from cssec.core.errors import CssecError, LicenseExpired, NotAuthenticated, RateLimited
+from cssec.core.errors import (
+    CssecError,
+    LicenseExpired,
+    LicenseRejected,
+    LicenseRevoked,
+    NotAuthenticated,
+    RateLimited,
+)
 from cssec.core.policy import Component
 
 if TYPE_CHECKING:
@@ -39,6 +46,11 @@ def _error_classes() -> dict[str, type[CssecError]]:
 
 
 ERROR_CLASSES = _error_classes()
+_AT_SERVER: dict[type[CssecError], type[CssecError]] = {
+    LicenseExpired: client_errors.LicenseExpiredAtServer,
+    LicenseRevoked: client_errors.LicenseRevokedAtServer,
+    LicenseRejected: client_errors.LicenseRejectedAtServer,
+}
 
 
 def error_from_response(response: httpx.Response) -> CssecError:
@@ -52,8 +64,9 @@ def error_from_response(response: httpx.Response) -> CssecError:
         fields = {k: v for k, v in body.items() if k not in {"code", "message"}}
         fields["status_code"] = response.status_code
         cls = ERROR_CLASSES.get(body["code"])
-        if cls is LicenseExpired:  # said to the PC's user, not with the server's menus
-            return client_errors.LicenseExpiredAtServer(**fields)
+        at_server = _AT_SERVER.get(cls) if cls is not None else None
+        if at_server is not None:  # said to the PC's user, not with the server's menus
+            return at_server(**fields)
         generic = {NotAuthenticated.message_ja, NotAuthenticated.message_en}
         if cls is NotAuthenticated and (not isinstance(message, str) or message in generic):
             return client_errors.ClientNotRecognised(**fields)

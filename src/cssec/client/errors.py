@@ -7,7 +7,13 @@ stable code and a message in the user's language that says what to do next.
 from __future__ import annotations
 
 from cssec.client.messages import local_time
-from cssec.core.errors import CssecError, LicenseExpired, NotAuthenticated
+from cssec.core.errors import (
+    CssecError,
+    LicenseExpired,
+    LicenseRejected,
+    LicenseRevoked,
+    NotAuthenticated,
+)
 
 
 class ServerUnreachable(CssecError):
@@ -312,6 +318,48 @@ class LicenseExpiredAtServer(LicenseExpired):
         "管理者にお問い合わせください。"
     )
     generic_message_en = "Refused: the C/S Sec. license has expired. Ask your administrator."
+
+
+class LicenseRevokedAtServer(LicenseRevoked):
+    """The server's refusal because the license server revoked its code, told to the person
+    at this PC (the server's own message names Web manager menus)."""
+
+    message_ja = (
+        "{operation_ja}はできません。{product_ja}のアクティベーションコードはライセンスサーバで"
+        "失効処理されています。管理者にお問い合わせください。"
+    )
+    message_en = (
+        "{operation_en} is refused: the license server has revoked the {product_en} "
+        "activation code. Ask your administrator."
+    )
+    generic_message_ja = (
+        "アクティベーションコードがライセンスサーバで失効処理されているため、実行できません。"
+        "管理者にお問い合わせください。"
+    )
+    generic_message_en = (
+        "Refused: the license server has revoked the activation code. Ask your administrator."
+    )
+
+
+class LicenseRejectedAtServer(LicenseRejected):
+    """The server's refusal because the license server refused its code (never issued), told
+    to the person at this PC."""
+
+    message_ja = (
+        "{operation_ja}はできません。{product_ja}のアクティベーションコードはライセンスサーバで"
+        "無効と回答されました。管理者にお問い合わせください。"
+    )
+    message_en = (
+        "{operation_en} is refused: the license server refused the {product_en} activation "
+        "code. Ask your administrator."
+    )
+    generic_message_ja = (
+        "アクティベーションコードがライセンスサーバで無効と回答されたため、実行できません。"
+        "管理者にお問い合わせください。"
+    )
+    generic_message_en = (
+        "Refused: the license server refused the activation code. Ask your administrator."
+    )
 
 
 class ScanTargetMissing(CssecError):

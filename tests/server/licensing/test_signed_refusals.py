@@ -234,3 +234,19 @@ async def test_a_response_file_carries_the_vendors_signed_invalid(
     assert [(o.ok, o.applied) for o in outcome.outcomes] == [(False, "rejected")]
     assert server.slot().rejected_at is not None
     assert len(server.events("license.rejected")) == 1
+
+
+async def test_the_scheduler_asks_about_an_unconfirmed_code_the_next_tick(
+    servers: ServerFactory, desk: Desk, network: SwitchableTransport
+) -> None:
+    """A self-made code claiming 2099 is not left until 90 days before 2099: while it is
+    unconfirmed, the automatic check runs daily, and the vendor's signed answer rejects it."""
+    contract = desk.contract()
+    server = await servers.start(activation_code=contract.codes["CS"])
+    network.mode = "down"
+    env = server.app.state.server.license_env()
+    await activate_code(env, self_made(), actor="test", confirm=True)
+    network.mode = "up"
+    await server.scheduler.run_due_checks()
+    assert server.slot().rejected_at is not None
+    assert len(server.events("license.rejected")) == 1
