@@ -216,7 +216,8 @@ def certificate_pdf(cert: Certificate, *, lang: str) -> bytes:
     font, mono = _register_fonts()
     text = LABELS["en" if lang == "en" else "ja"]
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font)
+    # The initial font would otherwise be Helvetica, a font the PDF names but never embeds.
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font)  # type: ignore[arg-type]
     canvas.setTitle(f"{text['title']} #{cert.contract_id}")
     canvas.setAuthor("cssec")
     width, height = A4
