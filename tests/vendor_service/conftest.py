@@ -26,7 +26,8 @@ _TABLES = (
     "contract_products, contracts, customers, users, component_versions, "
     "delivery_attempts, outbox, webhook_endpoints, contract_notices, tuf_metadata, "
     "portal_sign_ins, login_throttle_sources, login_throttle_failures, "
-    "idempotency_records, api_tokens, bulk_jobs"
+    "idempotency_records, api_tokens, bulk_jobs, component_rollouts, component_health, "
+    "health_reporters"
 )
 
 
