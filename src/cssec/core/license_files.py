@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cssec.core.errors import CssecError
+from cssec.core.errors import CssecError, Phrase
 from cssec.core.signing import (
     SigningKey,
     VerifyingKey,
@@ -58,34 +58,76 @@ _SERVER_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-class InvalidLicenseRequest(CssecError):
+# Why a renewal file was refused, for a person (`reason` stays the machine's word).
+FILE_CAUSES: dict[str, tuple[str, str]] = {
+    "empty": ("ファイルが空です", "the file is empty"),
+    "too_large": ("ファイルが大きすぎます", "the file is too large"),
+    "not_json": ("JSON形式のファイルではありません", "it is not a JSON file"),
+    "malformed": ("必要な項目が欠けているか、形式が違います", "a field is missing or malformed"),
+    "not_a_request": ("更新要求ファイルではありません", "it is not a renewal request file"),
+    "not_a_response": ("更新応答ファイルではありません", "it is not a renewal response file"),
+    "unsupported_version": (
+        "このバージョンでは読めない形式です",
+        "its format version is not supported",
+    ),
+    "no_codes": ("アクティベーションコードが含まれていません", "it holds no activation code"),
+    "bad_public_key": ("公開鍵が正しくありません", "its public key is not valid"),
+    "wrong_product": (
+        "契約にない製品のコードが含まれています",
+        "it holds a code of a product the contract does not have",
+    ),
+    "product_mismatch": (
+        "応答の製品が要求と一致しません",
+        "a product of the response does not match the request",
+    ),
+    "request_mismatch": (
+        "このサーバが作成した更新要求への応答ではありません",
+        "it does not answer a request this server made",
+    ),
+}
+_UNVERIFIED = ("署名を検証できません", "its signature does not verify")
+
+
+def file_cause(reason: object) -> Phrase:
+    """A refusal reason in words; a reason from the signature check reads as one."""
+    ja, en = FILE_CAUSES.get(str(reason), _UNVERIFIED)
+    return Phrase(ja, en)
+
+
+class _FileRefusal(CssecError):
+    def __init__(self, message: str | None = None, /, **fields: Any) -> None:
+        fields.setdefault("cause", file_cause(fields.get("reason")))
+        super().__init__(message, **fields)
+
+
+class InvalidLicenseRequest(_FileRefusal):
     """What the vendor says of a request file it cannot use."""
 
     code = "invalid_license_request"
     status = 400
     message_ja = (
-        "ライセンス更新要求ファイルを読み取れませんでした（{reason}）。"
-        "サーバで `cssec server license request` を実行し直し、作成されたファイルを"
+        "ライセンス更新要求ファイルを読み取れませんでした（{cause}）。"
+        "サーバで cssec server license request を実行し直し、作成されたファイルを"
         "そのまま持ち込んでください。"
     )
     message_en = (
-        "The license request file could not be used ({reason}). Run `cssec server license "
-        "request` on the server again and bring the file it writes unchanged."
+        "The license request file could not be used ({cause}). Run cssec server license "
+        "request on the server again and bring the file it writes unchanged."
     )
 
 
-class InvalidLicenseResponse(CssecError):
+class InvalidLicenseResponse(_FileRefusal):
     """What the server says of a response file it cannot use (malformed or altered)."""
 
     code = "invalid_license_response"
     status = 400
     message_ja = (
-        "ライセンス更新応答ファイルを検証できませんでした（{reason}）。現在のライセンスは"
+        "ライセンス更新応答ファイルを検証できませんでした（{cause}）。現在のライセンスは"
         "変更されていません。ライセンスサーバで作成された応答ファイルを、そのまま"
         "取り込んでください。"
     )
     message_en = (
-        "The license response file could not be verified ({reason}). The current license is "
+        "The license response file could not be verified ({cause}). The current license is "
         "unchanged. Import the response file the license service wrote, unchanged."
     )
 

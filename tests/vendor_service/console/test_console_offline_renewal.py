@@ -78,4 +78,5 @@ def test_a_bad_file_is_explained_on_the_page(
         headers={"Accept-Language": "en"},
     )
     assert refused.status_code == 400
-    assert "could not be used (bad_signature)" in refused.text
+    assert "could not be used (its signature does not verify)" in refused.text
+    assert "bad_signature" not in refused.text

@@ -196,5 +196,6 @@ def test_audit_entry_page_shows_before_and_after(
     assert page.status_code == 200
     assert "契約更新" in page.text
     assert contract.end.isoformat() in page.text
-    assert "cli:test" in page.text
+    assert "コマンドライン（test）" in page.text  # who, as a person reads it
+    assert "cli:test" not in page.text
     assert admin.get("/console/audit/99999").status_code == 404

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cssec.core.license import Product
+from cssec.core.plural import count_en
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import Client, LicenseSlot
 from cssec.server.notices.service import record_notice
@@ -113,7 +114,8 @@ def _within(session: Session, slot: LicenseSlot, used: int, now: datetime) -> No
             "ja": (
                 f"{name['ja']}の使用数 ({used})がライセンス数 ({slot.seats}) 以内に戻りました。"
             ),
-            "en": f"{name['en']}: {used} clients in use, within the {slot.seats} seats again.",
+            "en": f"{name['en']}: {count_en(used, 'client')} in use, within the "
+            f"{count_en(slot.seats, 'seat')} again.",
         },
         details={"product": product.value, "seats": slot.seats, "used": used},
     )

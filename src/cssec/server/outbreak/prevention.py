@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cssec.core.license import LicenseState, Product
+from cssec.core.plural import count_en
 from cssec.core.policy import Operation, decide
 from cssec.server.clients.errors import ClientNotFound
 from cssec.server.logs.events import Level, add_event
@@ -137,8 +138,9 @@ def set_policy(
             f" (共有フォルダ {len(draft.deny_write_shares)} 件、ポート {len(draft.block_ports)}"
             f" 件、ファイル {len(draft.deny_files)} 件)。",
             "en": f"{actor} set outbreak prevention policy #{policy.id}"
-            f" ({len(draft.deny_write_shares)} shared folders, {len(draft.block_ports)} ports,"
-            f" {len(draft.deny_files)} files).",
+            f" ({count_en(len(draft.deny_write_shares), 'shared folder')},"
+            f" {count_en(len(draft.block_ports), 'port')},"
+            f" {count_en(len(draft.deny_files), 'file')}).",
         },
         details={"policy": policy.id, **_summary(draft), "actor": actor},
     )
@@ -210,7 +212,7 @@ def deploy_policy(
             "ja": f"{actor}が大規模感染予防ポリシー #{policy.id}を配信しました:"
             f" {scope['ja'] if scope else hosts} ({len(clients)} 台)。",
             "en": f"{actor} deployed outbreak prevention policy #{policy.id} to"
-            f" {scope['en'] if scope else hosts} ({len(clients)} clients).",
+            f" {scope['en'] if scope else hosts} ({count_en(len(clients), 'client')}).",
         },
         details={
             "policy": policy.id,
@@ -248,7 +250,8 @@ def release_policy(
         kind="outbreak_prevention.released",
         message={
             "ja": f"{actor}が大規模感染予防を解除しました: {hosts} ({len(chosen)} 台)。",
-            "en": f"{actor} released outbreak prevention on: {hosts} ({len(chosen)} clients).",
+            "en": f"{actor} released outbreak prevention on: {hosts}"
+            f" ({count_en(len(chosen), 'client')}).",
         },
         details={"clients": [c.uid for c in chosen], "all": client_ids is None, "actor": actor},
     )

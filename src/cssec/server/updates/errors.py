@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cssec.core.errors import CssecError
+import re
+
+from cssec.core.errors import CssecError, Phrase
 
 # cause → (ja, en): why an update attempt failed, as the update log and the refusal say it.
 CAUSES: dict[str, tuple[str, str]] = {
@@ -64,26 +66,39 @@ CAUSES: dict[str, tuple[str, str]] = {
 }
 
 
+_ENGLISH_PROSE = re.compile(r"[A-Za-z]+ [A-Za-z]+")
+
+
+def aside(detail: str) -> Phrase:
+    """The technical detail in parentheses: none when there is none (never 「（-）」), and
+    in Japanese none when it is English prose (a TUF or OS message; the error's `detail`
+    field and the English message keep it)."""
+    if not detail:
+        return Phrase("", "")
+    ja = "" if _ENGLISH_PROSE.search(detail) else f"（{detail}）"
+    return Phrase(ja, f" ({detail})")
+
+
 class ComponentUpdateFailed(CssecError):
     """An update attempt failed; nothing was switched."""
 
     code = "component_update_failed"
     status = 502
     message_ja = (
-        "コンポーネントのアップデートに失敗しました: {cause_ja} ({detail})。"
+        "コンポーネントのアップデートに失敗しました: {cause_ja}{aside}。"
         "現在のコンポーネントはそのまま使用されます。ネットワークとプロキシの設定、"
         "ディスクの空き容量を確認し、もう一度アップデートしてください。解決しない場合は"
         "法人お問合せ窓口にお問い合わせください。"
     )
     message_en = (
-        "The component update failed: {cause_en} ({detail}). The current components stay in "
+        "The component update failed: {cause_en}{aside}. The current components stay in "
         "use. Check the network and proxy settings and the free disk space, then update "
         "again; if it persists, contact corporate support."
     )
 
     def __init__(self, cause: str, detail: str = "") -> None:
         ja, en = CAUSES.get(cause, (cause, cause))
-        super().__init__(cause=cause, cause_ja=ja, cause_en=en, detail=detail or "-")
+        super().__init__(cause=cause, cause_ja=ja, cause_en=en, detail=detail, aside=aside(detail))
 
     @property
     def cause(self) -> str:
@@ -150,19 +165,19 @@ class BundleRefused(CssecError):
     code = "bundle_refused"
     status = 400
     message_ja = (
-        "コンポーネントバンドルを取り込めませんでした: {cause_ja}（{detail}）。"
+        "コンポーネントバンドルを取り込めませんでした: {cause_ja}{aside}。"
         "現在のコンポーネントはそのまま使用されます。法人お問合せ窓口に、このサーバの"
         "アクティベーションコード用の新しいバンドルを依頼して、取り込み直してください。"
     )
     message_en = (
-        "The component bundle was not imported: {cause_en} ({detail}). The current "
+        "The component bundle was not imported: {cause_en}{aside}. The current "
         "components stay in use. Ask corporate support for a new bundle for this server's "
         "activation code, then import it."
     )
 
     def __init__(self, cause: str, detail: str = "") -> None:
         ja, en = BUNDLE_CAUSES.get(cause) or CAUSES.get(cause, (cause, cause))
-        super().__init__(cause=cause, cause_ja=ja, cause_en=en, detail=detail or "-")
+        super().__init__(cause=cause, cause_ja=ja, cause_en=en, detail=detail, aside=aside(detail))
 
     @property
     def cause(self) -> str:

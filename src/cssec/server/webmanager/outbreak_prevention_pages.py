@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from cssec.core.plural import count_en
 from cssec.server.models import User
 from cssec.server.outbreak.prevention import (
     client_states,
@@ -115,7 +116,8 @@ async def deploy(
         done=lambda count: {
             "ja": f"大規模感染予防ポリシーを {count} 台のクライアントに配信しました。"
             "各クライアントは次のハートビートで適用します。",
-            "en": f"Deployed the outbreak prevention policy to {count} clients; each applies "
+            "en": f"Deployed the outbreak prevention policy to {count_en(count, 'client')}; "
+            "each applies "
             "it at its next heartbeat.",
         },
     )
@@ -144,7 +146,8 @@ async def release(
         done=lambda count: {
             "ja": f"{count} 台のクライアントで大規模感染予防を解除しました。"
             "各クライアントは次のハートビートで解除します。",
-            "en": f"Released outbreak prevention on {count} clients; each lifts it at its "
+            "en": f"Released outbreak prevention on {count_en(count, 'client')}; each lifts it "
+            "at its "
             "next heartbeat.",
         },
     )

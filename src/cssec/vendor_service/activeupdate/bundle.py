@@ -41,6 +41,7 @@ from tuf.api.metadata import Metadata, Snapshot, Targets, Timestamp
 from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError
 from cssec.core.signing import canonical_json, sign_statement
+from cssec.vendor_service.activeupdate.bundle_refusals import for_the_desk
 from cssec.vendor_service.activeupdate.deltas import DELTA_DIR
 from cssec.vendor_service.activeupdate.services import authorize_download, store_of
 from cssec.vendor_service.activeupdate.tuf_repo import (
@@ -96,10 +97,14 @@ def make_bundle(session: Session, activation_code: str, *, actor: str) -> Bundle
     """The bundle for the site holding `activation_code` (see the module docstring).
 
     Refused as an online download would be (InvalidActivationCode, RevokedActivationCode,
-    LicenseExpired after grace); BundleUnavailable before `cssec vendor tuf root install`.
+    LicenseExpired after grace; said to the support desk: bundle_refusals);
+    BundleUnavailable before `cssec vendor tuf root install`.
     Written to the audit log (`component.bundled`)."""
-    with read_transaction(session):
-        standing = authorize_download(session, activation_code)
+    try:
+        with read_transaction(session):
+            standing = authorize_download(session, activation_code)
+    except CssecError as exc:
+        raise for_the_desk(exc) from None
     sync_repository(session)  # a fresh timestamp (and the latest publish) in the bundle
     keyring = keyring_of(session)
     blobs = store_of(session).blobs

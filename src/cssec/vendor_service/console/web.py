@@ -184,6 +184,46 @@ def state_label(state: str) -> str:
     return labels["en" if current_language.get() == "en" else "ja"]
 
 
+_ACTOR_KINDS: dict[str, tuple[str, str]] = {
+    "cli": ("コマンドライン", "Command line"),
+    "console": ("コンソール", "Console"),
+    "token": ("管理APIのトークン", "Admin API token"),
+    "api": ("API", "API"),
+    "bulk": ("一括発行", "Bulk issue"),
+    "portal": ("顧客ポータル", "Customer portal"),
+    "customer": ("顧客ポータル", "Customer portal"),
+    "server": ("サーバ", "Server"),
+    "system": ("自動処理", "Automatic"),
+}
+_SYSTEM_TASKS: dict[str, tuple[str, str]] = {"rollout": ("段階配信", "staged rollout")}
+
+
+def actor_label(actor: str) -> str:
+    """Who did it, as a person reads it: `cli:root` → 「コマンドライン（root）」."""
+    en = current_language.get() == "en"
+    kind, _, name = actor.partition(":")
+    if kind not in _ACTOR_KINDS:
+        return actor
+    label = _ACTOR_KINDS[kind][1 if en else 0]
+    if kind == "system" and name in _SYSTEM_TASKS:
+        name = _SYSTEM_TASKS[name][1 if en else 0]
+    if not name:
+        return label
+    return f"{label} ({name})" if en else f"{label}（{name}）"
+
+
+def readable(key: str, value: Any) -> Any:
+    """An audit value with its product codes named (`products: CS DCS` read as names)."""
+    if key in {"products", "product"}:
+        if isinstance(value, str):
+            return product_name(value)
+        if isinstance(value, list | tuple):
+            return [product_name(v) if isinstance(v, str) else v for v in value]
+    if key == "codes" and isinstance(value, dict):
+        return {product_name(k): v for k, v in value.items()}
+    return value
+
+
 def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
@@ -200,6 +240,8 @@ def build_environment(catalogs: Catalogs) -> jinja2.Environment:
     env.globals["ngettext"] = catalogs.ngettext
     env.globals["product_name"] = product_name
     env.globals["state_label"] = state_label
+    env.globals["actor_label"] = actor_label
+    env.globals["readable"] = readable
     env.globals["pick"] = pick
     env.globals["prefix"] = PREFIX
     env.globals["language_action"] = f"{PREFIX}/language"

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from cssec.core.errors import CssecError
-from cssec.core.license import grace_end
+from cssec.core.license import Product, grace_end
 from cssec.vendor_service.console.queries import change_lines, contract_page, contract_state
 from cssec.vendor_service.console.usage import contract_usage
 from cssec.vendor_service.models import ActivationCodeRow, Contract
@@ -140,7 +140,11 @@ def download_code(request: Request, viewer: Viewer, contract_id: int, code_id: i
             [
                 gettext(request, "C/S Sec. activation code"),
                 gettext(request, "Customer: %(name)s", name=contract.customer.name),
-                gettext(request, "Product: %(product)s", product=product),
+                gettext(
+                    request,
+                    "Product: %(product)s",
+                    product=Product(product).name_in(current_language.get()),
+                ),
                 gettext(request, "Expires: %(date)s", date=row.expires_on.isoformat()),
                 "",
                 formatted_code(row),

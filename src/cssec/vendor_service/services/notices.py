@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cssec.core.license import grace_end
+from cssec.core.plural import count_en
 from cssec.vendor_service.models import (
     Contract,
     ContractNotice,
@@ -215,7 +216,7 @@ def notice_text(due: Milestone, facts: dict[str, Any], grace: int, lang: str) ->
                 "working."
             )
         else:
-            when = "today" if due.days_left == 0 else f"in {due.days_left} days"
+            when = "today" if due.days_left == 0 else f"in {count_en(due.days_left, 'day')}"
             subject = f"[C/S Sec.] Your license contract ends {when} ({end})"
             lead = (
                 f"Your C/S Sec. license contract #{cid} ends on {end} ({when}). After that, a "
