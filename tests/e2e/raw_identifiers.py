@@ -1,6 +1,8 @@
 """Walking every page a browser reaches from a start page and finding raw identifiers
-(`license.check_failed`, `revoked_activation_code`) in its visible text outside `<code>`.
-Used by the Chromium test of the demo (test_demo_browser.py)."""
+(`license.check_failed`, `revoked_activation_code`, 「製品: CS」, `cli:root`, "(1 clients)")
+in its visible text outside `<code>`. Used by the Chromium test of the demo
+(test_demo_browser.py) and, on pages and files fetched without a browser, by
+tests/e2e/test_raw_identifiers.py (portal, code file, CSV exports, audit log)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ NOT_CODES = {
     "test",
     "py",
     "localdomain",
+    "example",  # the reserved domain of the demo's contact addresses (RFC 2606)
     "g",
     "e",
 }
@@ -40,10 +43,43 @@ VISIBLE_TEXT = """() => {
 }"""
 
 
+# What a person was shown this week instead of words (issue 23, finding 8): a product code
+# standing alone after a label (「製品: CS」, "Products CS DCS"), Markdown backticks, an
+# actor id (`cli:root`, `token:ci`), an English count that forgot its singular
+# ("(1 clients)") and a cause left empty (「（-）」).
+PRODUCT_AFTER_LABEL = re.compile(
+    r"(?:製品|Products?)\s*[:：]?\s*(?:(?:CS|DCS)\b[\s,、]*)+(?![-\w])"
+)
+BACKTICK = re.compile(r"`[^`\n]*`")
+ACTOR_ID = re.compile(r"\b(?:cli|token|console|api|system|bulk):[\w.@-]+")
+ONE_PLURAL = re.compile(
+    r"(?<![\d.,])\b1 (?:clients|files|codes|days|entries|seats|servers|contracts|threats|"
+    r"versions|messages|ports|shared folders)\b"
+)
+EMPTY_CAUSE = re.compile(r"[（(]\s*-\s*[）)]")
+PATTERNS = (PRODUCT_AFTER_LABEL, BACKTICK, ACTOR_ID, ONE_PLURAL, EMPTY_CAUSE)
+
+
 def raw_identifiers(text: str) -> list[str]:
     found = set(SNAKE.findall(text))
     found |= {m for m in DOTTED.findall(text) if m.rsplit(".", 1)[1] not in NOT_CODES}
+    found |= {" ".join(m.group(0).split()) for p in PATTERNS for m in p.finditer(text)}
     return sorted(found)
+
+
+# A page's text as `VISIBLE_TEXT` reads it, for a page fetched without a browser.
+_HIDDEN = re.compile(
+    r"<(code|pre|script|style|textarea|select)\b.*?</\1>|<input\b[^>]*>|<[^>]+\shidden[\s>][^<]*",
+    re.DOTALL | re.IGNORECASE,
+)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def visible_text(html: str) -> str:
+    """The text a person reads on `html`, without what is meant to be copied."""
+    import html as entities  # noqa: PLC0415
+
+    return entities.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", html)))
 
 
 def crawl(
