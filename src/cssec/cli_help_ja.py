@@ -485,10 +485,41 @@ HELP_JA: dict[str, str] = {
     "ActiveUpdate components: publish, list.": ("ActiveUpdateのコンポーネント: 公開と一覧。"),
     (
         "Publish FILE as the next version of component NAME (checked first: YARA compiles, "
-        "the JSON parses); servers get it at their next hourly ActiveUpdate poll."
+        "the JSON parses); servers get it at their next hourly ActiveUpdate poll, or ring by "
+        "ring with --rollout (see `component rollout`)."
     ): (
         "FILEをコンポーネント NAMEの次のバージョンとして公開します（先にYARAのコンパイルとJSO"
         "Nの解析を確認します）。サーバは1時間ごとのActiveUpdateの確認で取得します。"
+        "--rolloutを付けるとリングごとに段階的に配信します（component rollout を参照）。"
+    ),
+    "Staged rollout rings in percent, e.g. 1,10,50,100.": (
+        "段階的配信のリング（パーセント）。例: 1,10,50,100"
+    ),
+    "Hours between rings.": "次のリングに進むまでの時間（時間単位）。",
+    "Staged rollouts: show, halt, resume, pull (back to the last good).": (
+        "段階的配信: 表示、停止、再開、取り下げ（最後の正常な内容に戻す）。"
+    ),
+    "Rollouts, newest first: rings, where each stands, health against the previous version.": (
+        "段階的配信を新しい順に表示します: リング、現在の位置、前のバージョンと比べたヘルス。"
+    ),
+    "Only this version.": "このバージョンだけ。",
+    "JSON, one object per rollout.": "JSON（配信ごとに1オブジェクト）。",
+    "Stop the rollout where it is: no further server takes the version.": (
+        "配信をその位置で停止します。これ以上のサーバはこのバージョンを取得しません。"
+    ),
+    "Let a halted rollout go on along its schedule.": "停止した配信を予定どおり再開します。",
+    "Every server back to the previous content, as a new version for all.": (
+        "すべてのサーバを前の内容に戻します（全サーバ向けの新しいバージョンとして公開）。"
+    ),
+    (
+        "When this server takes a version the vendor rolls out in stages: early (among the "
+        "first 10 %), standard, or late (only in the rings above 50 %)."
+    ): (
+        "ベンダーの段階的配信でこのサーバがいつ新しいバージョンを受け取るか: early（最初の10 %"
+        "の中）、standard、late（50 %を超えるリングだけ）。"
+    ),
+    "early, standard or late; without: show the current choice.": (
+        "early、standard、lateのいずれか。省略すると現在の設定を表示します。"
     ),
     "virus_pattern, damage_cleanup_template, spyware_pattern or scan_engine.": (
         "virus_pattern、damage_cleanup_template、spyware_pattern、scan_engineのいずれか。"
@@ -541,10 +572,10 @@ HELP_JA: dict[str, str] = {
     ),
     (
         "Comma-separated: contract.created, contract.renewed, code.reissued, code.revoked, "
-        "license.expiring, license.expired, seats.exceeded."
+        "license.expiring, license.expired, seats.exceeded, component.rollout_halted."
     ): (
         "カンマ区切り: contract.created、contract.renewed、code.reissued、code.revoked、"
-        "license.expiring、license.expired、seats.exceeded。"
+        "license.expiring、license.expired、seats.exceeded、component.rollout_halted。"
     ),
     "File holding the whsec_… secret (first line).": (
         "whsec_… のシークレットを1行目に書いたファイル。"

@@ -629,6 +629,41 @@ def components_rollback(
     typer.echo(outcome.message[language])
 
 
+@components_app.command("rollout-timing")
+@_boundary
+def components_rollout_timing(
+    ctx: typer.Context,
+    timing: Annotated[
+        str | None,
+        typer.Argument(help="early, standard or late; without: show the current choice."),
+    ] = None,
+    data: DataOption = None,
+    lang: LangOption = None,
+) -> None:
+    """When this server takes a version the vendor rolls out in stages: early (among the
+    first 10 %), standard, or late (only in the rings above 50 %)."""
+    from cssec.server.updates.rollout_timing import (  # noqa: PLC0415
+        rollout_timing,
+        set_rollout_timing,
+    )
+
+    language = choose_language(ctx, lang)
+    env = _open_env(data)
+    if timing is not None:
+        try:
+            set_rollout_timing(env.data.root, timing)
+        except ValueError:
+            typer.echo(
+                "early、standard、late のいずれかを指定してください。"
+                if language == "ja"
+                else "Give early, standard or late.",
+                err=True,
+            )
+            raise typer.Exit(2) from None
+    current = rollout_timing(env.data.root)
+    typer.echo(f"段階的配信: {current}" if language == "ja" else f"staged rollouts: {current}")
+
+
 @components_app.command("import")
 @_boundary
 def components_import(
