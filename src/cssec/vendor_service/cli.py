@@ -532,6 +532,12 @@ def component_publish(
         f"published {version.component.value} version {version.version} "
         f"(sha256 {version.sha256}, {version.size} bytes); manifest serial {published.serial}"
     )
+    if plan is not None:
+        rings = ",".join(str(r) for r in plan.rings)
+        typer.echo(
+            f"staged rollout: rings {rings} %, every {plan.step_hours} h "
+            f"(cssec vendor component rollout show {version.component.value})"
+        )
 
 
 @component_app.command("list")
