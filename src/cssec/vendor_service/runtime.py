@@ -55,6 +55,9 @@ class Vendor:
     activeupdate: ActiveUpdateStore
     status_log: StatusLog
     session_secret: str = field(repr=False)
+    closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    """Run first by `close`: work of the app's own threads to finish before the database
+    goes (the admin API's activity writer and bulk jobs)."""
 
     @property
     def signing_key(self) -> SigningKey:
@@ -64,6 +67,8 @@ class Vendor:
         return self.sessionmaker()
 
     def close(self) -> None:
+        for closer in self.closers:
+            closer()
         self.status_log.close()
         self.engine.dispose()
 

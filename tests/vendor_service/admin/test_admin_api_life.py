@@ -167,20 +167,24 @@ def test_a_contract_life_through_the_admin_api(
     assert len(refusals) == len(api.refused)
     assert all(e["actor"].startswith("token:lacks-") for e in refusals)
 
-    # The console shows the same state.
+    # The console shows the same state: the new end, the key, both codes, and the API's
+    # audit entries (each row links to its entry; the entry names the token).
+    entry_of = {e["action"]: e["id"] for e in audit.json()["items"]}
     page = console.get(f"/console/contracts/{contract_id}")
     assert page.status_code == 200
     text = html.unescape(page.text)
     assert new_end.isoformat() in text
     assert contract["registration_key"] in text
-    assert "token:billing" in text
     for code in (first_cs, new_cs):
         assert code in text
-    audit_page = html.unescape(
-        console.get("/console/audit", params={"actor": "token:billing"}).text
-    )
-    assert "contract.renewed" in audit_page
-    assert "code.revoked" in audit_page
+    for action in ("contract.created", "contract.renewed", "code.reissued"):
+        assert f'href="/console/audit/{entry_of[action]}"' in text, action
+    audit_page = console.get("/console/audit", params={"actor": "token:billing"}).text
+    for action in ("contract.renewed", "code.revoked"):
+        assert f'href="/console/audit/{entry_of[action]}"' in audit_page, action
+    entry = html.unescape(console.get(f"/console/audit/{entry_of['contract.renewed']}").text)
+    assert "billing" in entry
+    assert new_end.isoformat() in entry
 
     assert len(api.refused) == 9
 

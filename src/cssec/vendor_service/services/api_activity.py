@@ -45,6 +45,7 @@ class ActivityLog:
         self._thread: threading.Thread | None = None
         self._queued = 0
         self._written = 0
+        self._closed = False
 
     def audit(
         self, *, at: datetime, actor: str, action: str, target: str, after: dict[str, Any]
@@ -62,8 +63,20 @@ class ActivityLog:
             target = self._queued
             return self._lock.wait_for(lambda: self._written >= target, timeout)
 
+    def close(self, timeout: float = 30) -> None:
+        """Commit what is queued, then stop (rows offered later are logged, not kept)."""
+        self.flush(timeout)
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
     def _put(self, item: Item) -> None:
         with self._lock:
+            if self._closed:
+                log.warning("admin API activity after close, not written: %s", item)
+                return
             self._queued += 1
             self._queue.put(item)
             if self._thread is None or not self._thread.is_alive():
@@ -75,10 +88,10 @@ class ActivityLog:
     def _run(self) -> None:
         while True:
             try:
-                first = self._queue.get(timeout=IDLE_SECONDS)
+                first = self._queue.get(timeout=0.05 if self._closed else IDLE_SECONDS)
             except queue.Empty:
                 with self._lock:
-                    if self._queue.empty():
+                    if self._queue.empty() or self._closed:
                         self._thread = None
                         return
                 continue

@@ -104,6 +104,13 @@ class BulkJobRunner:
         thread.join(timeout)
         return not thread.is_alive()
 
+    def close(self, timeout: float = 60) -> None:
+        """Wait for the batches running here (a batch cut off rolls back, issuing nothing)."""
+        with self._lock:
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join(timeout)
+
     def result_path(self, job: BulkJob) -> Path | None:
         return self.directory / job.file_name if job.file_name else None
 

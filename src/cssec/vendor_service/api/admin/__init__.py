@@ -54,8 +54,11 @@ def build_router() -> APIRouter:
 def install_admin_api(app: FastAPI, vendor: Vendor) -> None:
     """Mount the admin API, its bulk job runner (`app.state.bulk_jobs`) and the writer of
     its callers' activity (`app.state.api_activity`)."""
-    app.state.bulk_jobs = BulkJobRunner(vendor.sessionmaker, vendor.settings.data_dir / "bulk")
-    app.state.api_activity = ActivityLog(vendor.sessionmaker)
+    app.state.bulk_jobs = jobs = BulkJobRunner(
+        vendor.sessionmaker, vendor.settings.data_dir / "bulk"
+    )
+    app.state.api_activity = activity = ActivityLog(vendor.sessionmaker)
+    vendor.closers.extend([jobs.close, activity.close])
     app.include_router(build_router())
     app.openapi_tags = [*(app.openapi_tags or []), *TAGS]
 
