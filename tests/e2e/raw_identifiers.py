@@ -109,3 +109,42 @@ def crawl(
                 continue
             queue.append(href.split("#", 1)[0])
     return found | {"(visited)": sorted(seen)}
+
+
+_HREF = re.compile(r"""href=["']([^"'#]+)""")
+HTTP_SKIP = re.compile(r"/logout|/language|/static/|/openapi|/api/|\.pdf$|/docs")
+
+
+def walk(get: Any, starts: Iterable[str], *, prefix: str, limit: int = 80) -> dict[str, list[str]]:
+    """`crawl` without a browser: `get(path)` returns a response (a TestClient's or an
+    httpx client's); HTML is read as `visible_text`, a text or CSV export as it is.
+    Each path's raw identifiers (only paths with some), and "(visited)"."""
+    import html as entities  # noqa: PLC0415
+
+    queue = list(starts)
+    seen: set[str] = set()
+    found: dict[str, list[str]] = {}
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = get(path)
+        kind = response.headers.get("content-type", "")
+        if "html" in kind:
+            raw = raw_identifiers(visible_text(response.text))
+            links = [entities.unescape(h) for h in _HREF.findall(response.text)]
+        elif kind.startswith(("text/", "application/csv")):
+            raw, links = raw_identifiers(response.text), []
+        else:
+            continue
+        if raw:
+            found[path] = raw
+        for href in links:
+            target = urlsplit(urljoin(f"http://x{path}", href))
+            if target.netloc != "x" or not target.path.startswith(prefix):
+                continue
+            if HTTP_SKIP.search(target.path):
+                continue
+            queue.append(target.path + (f"?{target.query}" if target.query else ""))
+    return found | {"(visited)": sorted(seen)}
