@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cssec.client.engine import LoadedComponent, ScanEngine, load_components
-from cssec.client.health import health_status, note_engine, note_scan
+from cssec.client.health import health_status, note_engine, note_scan, note_scan_start
 from cssec.client.state import ClientState, InstalledComponents
 from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion, sha256_hex
 from cssec.core.health_report import parse_entries
@@ -67,3 +67,19 @@ def test_scans_and_detections_count_per_version_and_hours_grow(tmp_path: Path) -
     assert first["detections"] == 3
     later = health_status(state, NOW + timedelta(hours=5, minutes=1))
     assert {e["component"]: e for e in later}["virus_pattern"]["hours"] == 6
+
+
+def test_a_scan_that_never_finished_counts_as_a_crash(tmp_path: Path) -> None:
+    state = ClientState(tmp_path)
+    _install(state, broken=False)
+    engine, components = _engine(state)
+    note_engine(state, engine, components)
+    note_scan_start(state)  # the scanner dies here: no note_scan
+    note_scan_start(state)
+    note_scan(state, engine.scan(tmp_path / "components"), quarantined=2)
+    entry = {e["component"]: e for e in health_status(state, NOW)}["scan_engine"]
+    assert (entry["crashes"], entry["scans"], entry["quarantines"]) == (1, 1, 2)
+    note_scan_start(state)
+    note_scan(state, engine.scan(tmp_path / "components"))
+    entry = {e["component"]: e for e in health_status(state, NOW)}["scan_engine"]
+    assert entry["crashes"] == 1, "a finished scan is no crash"

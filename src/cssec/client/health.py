@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from cssec.client.state import ClientState
 
 DOC = "component_health.json"
+SCANNING = "scan-in-progress"
 _COUNTS = ("scans", "scan_errors", "crashes", "detections", "quarantines")
 
 
@@ -67,8 +68,25 @@ def note_engine(
     _save(state, kept)
 
 
+def note_scan_start(state: ClientState) -> None:
+    """Before a scan: a marker that `note_scan` removes. A marker still there at the next
+    start means the scanner died in between (a crash, counted for the current versions)."""
+    marker = state.root / SCANNING
+    crashed = marker.exists()
+    try:
+        marker.write_text("scanning\n", encoding="utf-8")
+    except OSError:
+        return
+    if crashed:
+        entries = _load(state)
+        for entry in entries.values():
+            entry["crashes"] = int(entry.get("crashes", 0)) + 1
+        _save(state, entries)
+
+
 def note_scan(state: ClientState, report: ScanReport, *, quarantined: int = 0) -> None:
     """After a scan with the current components."""
+    (state.root / SCANNING).unlink(missing_ok=True)
     entries = _load(state)
     errors = 1 if any(i.path not in {c.value for c in Component} for i in report.issues) else 0
     for key, entry in entries.items():

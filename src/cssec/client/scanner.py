@@ -22,7 +22,7 @@ from cssec.client.cleanup import (
 )
 from cssec.client.engine import Detection, ScanReport, ready_engine
 from cssec.client.errors import ScanTargetMissing
-from cssec.client.health import note_scan
+from cssec.client.health import note_scan, note_scan_start
 from cssec.client.install import agent_for
 from cssec.client.reports import Delivery, flush_outbox, send_or_queue
 from cssec.client.state import ClientState
@@ -87,13 +87,16 @@ def scan_now(
     if not target.exists() and not target.is_symlink():
         raise ScanTargetMissing(path=str(target))
     engine, components = ready_engine(state)
-    outcome = ScanNowOutcome(report=engine.scan(target))
     if state.is_installed():
-        note_scan(state, outcome.report)
+        note_scan_start(state)
+    outcome = ScanNowOutcome(report=engine.scan(target))
     detections = outcome.report.detections
     if cleanup and detections:
         template = load_template(components)
         outcome.actions = apply_cleanup(state, outcome.report, template, clock=clock)
+    if state.is_installed():
+        moved = sum(1 for a in outcome.actions.values() if a.quarantine_id is not None)
+        note_scan(state, outcome.report, quarantined=moved)
     if state.is_installed():
         with state.lock():
             remember_detections(
