@@ -74,6 +74,7 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
         contact,
         offline_renewal,
         pages,
+        rollouts,
         second_factor,
         tokens,
         usage,
@@ -99,6 +100,7 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     app.include_router(usage.router)
     app.include_router(webhooks.router)
     app.include_router(tokens.router)
+    app.include_router(rollouts.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_middleware(
         ConsoleSessionMiddleware,
