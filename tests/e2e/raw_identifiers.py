@@ -115,36 +115,55 @@ _HREF = re.compile(r"""href=["']([^"'#]+)""")
 HTTP_SKIP = re.compile(r"/logout|/language|/static/|/openapi|/api/|\.pdf$|/docs")
 
 
+def _read(path: str, response: Any) -> tuple[list[str], list[str]]:
+    """A fetched page's raw identifiers and the same-site links to follow."""
+    import html as entities  # noqa: PLC0415
+
+    kind = response.headers.get("content-type", "")
+    if "html" in kind:
+        raw = raw_identifiers(visible_text(response.text))
+        hrefs = [entities.unescape(h) for h in _HREF.findall(response.text)]
+    elif kind.startswith(("text/", "application/csv")):
+        return raw_identifiers(response.text), []
+    else:
+        return [], []
+    links = []
+    for href in hrefs:
+        target = urlsplit(urljoin(f"http://x{path}", href))
+        if target.netloc == "x" and not HTTP_SKIP.search(target.path):
+            links.append(target.path + (f"?{target.query}" if target.query else ""))
+    return raw, links
+
+
 def walk(get: Any, starts: Iterable[str], *, prefix: str, limit: int = 80) -> dict[str, list[str]]:
     """`crawl` without a browser: `get(path)` returns a response (a TestClient's or an
     httpx client's); HTML is read as `visible_text`, a text or CSV export as it is.
     Each path's raw identifiers (only paths with some), and "(visited)"."""
-    import html as entities  # noqa: PLC0415
-
-    queue = list(starts)
-    seen: set[str] = set()
-    found: dict[str, list[str]] = {}
+    queue, seen, found = list(starts), set[str](), dict[str, list[str]]()
     while queue and len(seen) < limit:
         path = queue.pop(0)
         if path in seen:
             continue
         seen.add(path)
-        response = get(path)
-        kind = response.headers.get("content-type", "")
-        if "html" in kind:
-            raw = raw_identifiers(visible_text(response.text))
-            links = [entities.unescape(h) for h in _HREF.findall(response.text)]
-        elif kind.startswith(("text/", "application/csv")):
-            raw, links = raw_identifiers(response.text), []
-        else:
-            continue
+        raw, links = _read(path, get(path))
         if raw:
             found[path] = raw
-        for href in links:
-            target = urlsplit(urljoin(f"http://x{path}", href))
-            if target.netloc != "x" or not target.path.startswith(prefix):
-                continue
-            if HTTP_SKIP.search(target.path):
-                continue
-            queue.append(target.path + (f"?{target.query}" if target.query else ""))
+        queue += [link for link in links if link.startswith(prefix)]
+    return found | {"(visited)": sorted(seen)}
+
+
+async def walk_async(
+    get: Any, starts: Iterable[str], *, prefix: str, limit: int = 80
+) -> dict[str, list[str]]:
+    """`walk` with an async `get` (httpx.AsyncClient.get)."""
+    queue, seen, found = list(starts), set[str](), dict[str, list[str]]()
+    while queue and len(seen) < limit:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        raw, links = _read(path, await get(path))
+        if raw:
+            found[path] = raw
+        queue += [link for link in links if link.startswith(prefix)]
     return found | {"(visited)": sorted(seen)}
