@@ -182,3 +182,6 @@ def _include_routers(app: FastAPI, vendor: Vendor) -> None:
     from cssec.vendor_service.portal import install_portal  # noqa: PLC0415
 
     install_portal(app, vendor)
+    from cssec.vendor_service.home import router as home_router  # noqa: PLC0415
+
+    app.include_router(home_router)
