@@ -7,6 +7,7 @@ clock guard that stops a clock set back from reviving a license.
 - `activation`: activating codes and checking status online (the only writer of a slot)
 - `slots`: writing a slot and its license.activated event
 - `state`: the one computation of a slot's state (with the clock guard) used by every gate
+- `refusals`: the vendor's signed revocation / rejection acted on, and the confirmation rule
 - `view`: what 製品ライセンス and `GET /api/v1/licenses` show
 - `statements`: verifying a vendor status statement (nonce-bound) and a signed revocation
 - `trust`: which vendor keys are trusted (never on first use) and pinning them
@@ -21,6 +22,7 @@ __all__ = [
     "clockguard",
     "errors",
     "install",
+    "refusals",
     "scheduler",
     "slots",
     "state",

@@ -34,7 +34,9 @@ from cssec.server.licensing.errors import UntrustedStatement, VendorKeyRequired
 from cssec.server.licensing.refusals import (
     CONFIRMED_STATES,
     CodeRejected,
+    CodeRevoked,
     apply_rejection,
+    apply_revocation,
     confirmation_required,
     held_refusal,
 )
@@ -47,7 +49,6 @@ from cssec.server.licensing.replacement import (
 from cssec.server.licensing.slots import activation_event, find_slot, store_slot
 from cssec.server.licensing.state import slot_state
 from cssec.server.licensing.statements import (
-    VerifiedRevocation,
     VerifiedStatement,
     new_nonce,
     verify_envelope,
@@ -200,15 +201,6 @@ def _pin(
     except BaseException:
         staged.unlink(missing_ok=True)
         raise
-
-
-class CodeRevoked(RevokedActivationCode):
-    """The vendor's signed, nonce-bound word that the code was revoked: acted on (the slot
-    shows 失効 / revoked), unlike a bare refusal, which anyone on the path could send."""
-
-    def __init__(self, revocation: VerifiedRevocation) -> None:
-        super().__init__(revoked_at=revocation.revoked_at.isoformat())
-        self.revocation = revocation
 
 
 async def fetch_statement(
@@ -550,49 +542,8 @@ def _apply_statement(
 def _apply_revocation(
     env: LicenseEnv, product: Product, code: str, revoked: CodeRevoked, *, actor: str
 ) -> None:
-    """Mark the slot revoked (the policy then refuses what it refuses after grace) and say so
-    in the system event log, once per revocation."""
-    now = env.clock.now()
-    proof = revoked.revocation
-    with env.sessionmaker() as session, session.begin():
-        slot = find_slot(session, product)
-        if slot is None or slot.activation_code != code:
-            return  # a new code was entered while we were asking: that activation wins
-        first = slot.revoked_at is None
-        slot.revoked_at = proof.revoked_at
-        slot.last_attempt = now
-        slot.last_error = revoked.code
-        slot.statement = proof.envelope
-        if not first:
-            return
-        name = _name(product)
-        add_event(
-            session,
-            at=now,
-            level=Level.ERROR,
-            kind="license.revoked",
-            message={
-                "ja": (
-                    f"{name['ja']}のアクティベーションコードは"
-                    "ライセンスサーバで失効処理されています"
-                    f" (失効日時 {proof.revoked_at:%Y-%m-%d %H:%M} UTC)。"
-                    "コンポーネントのダウンロードと配信は停止しました。"
-                    "法人お問合せ窓口にお問い合わせのうえ、"
-                    "新しいアクティベーションコードを入力してください。"
-                ),
-                "en": (
-                    f"The {name['en']} activation code was revoked by the license service "
-                    f"(at {proof.revoked_at:%Y-%m-%d %H:%M} UTC). Component downloads and "
-                    "distribution have stopped. Contact corporate support, then enter a new "
-                    "activation code."
-                ),
-            },
-            details={
-                "product": product.value,
-                "revoked_at": proof.revoked_at.isoformat(),
-                "actor": actor,
-            },
-        )
+    """`refusals.apply_revocation` with this environment's database and clock."""
+    apply_revocation(env.sessionmaker, product, code, revoked, now=env.clock.now(), actor=actor)
 
 
 async def check_status_online(

@@ -37,7 +37,6 @@ from cssec.server.licensing.activation import (
     _FIRST_CONTACT,
     _ROTATED,
     CheckOutcome,
-    CodeRevoked,
     LicenseEnv,
     _apply_revocation,
     _apply_statement,
@@ -45,7 +44,12 @@ from cssec.server.licensing.activation import (
 )
 from cssec.server.licensing.clockguard import observe_time, server_info
 from cssec.server.licensing.errors import UntrustedStatement
-from cssec.server.licensing.refusals import CONFIRMED_STATES, CodeRejected, apply_rejection
+from cssec.server.licensing.refusals import (
+    CONFIRMED_STATES,
+    CodeRejected,
+    CodeRevoked,
+    apply_rejection,
+)
 from cssec.server.licensing.slots import activation_event, find_slot, store_slot
 from cssec.server.licensing.statements import (
     REJECTION_STATES,

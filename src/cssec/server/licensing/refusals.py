@@ -1,5 +1,5 @@
-"""The vendor's signed "not ours" (state invalid / unknown) acted on, and the rule that
-follows from any signed refusal: a new code for that product must be confirmed.
+"""The vendor's signed refusals acted on (a revocation; "not ours", state invalid / unknown),
+and the rule that follows from either: a new code for that product must be confirmed.
 
 A signed, nonce-bound rejection puts the slot in `rejected` (one system event), exactly as a
 signed revocation puts it in `revoked` (`activation._apply_revocation`); a bare
@@ -16,17 +16,26 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from cssec.core.errors import CssecError, InvalidActivationCode
+from cssec.core.errors import CssecError, InvalidActivationCode, RevokedActivationCode
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import stopped_operations
 from cssec.server.licensing.errors import VendorConfirmationRequired
 from cssec.server.licensing.slots import find_slot
-from cssec.server.licensing.statements import VerifiedRejection
+from cssec.server.licensing.statements import VerifiedRejection, VerifiedRevocation
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import LicenseSlot
 
 CONFIRMED_STATES = frozenset({"activated", "grace_period"})
 """The vendor states that confirm a new code on a slot holding a signed refusal."""
+
+
+class CodeRevoked(RevokedActivationCode):
+    """The vendor's signed, nonce-bound word that the code was revoked: acted on (the slot
+    shows 失効 / revoked), unlike a bare refusal, which anyone on the path could send."""
+
+    def __init__(self, revocation: VerifiedRevocation) -> None:
+        super().__init__(revoked_at=revocation.revoked_at.isoformat())
+        self.revocation = revocation
 
 
 class CodeRejected(InvalidActivationCode):
@@ -89,6 +98,67 @@ _CAUSES = {
 }
 
 
+def _stopped(product: Product, state: LicenseState) -> dict[str, str]:
+    """「停止した機能: …。」 from the policy, for the event and the flash."""
+    stopped = stopped_operations(product, state)
+    return {
+        "ja": "停止した機能: " + "、".join(op.label("ja") for op in stopped) + "。",
+        "en": "Stopped: " + ", ".join(op.label("en") for op in stopped) + ".",
+    }
+
+
+def apply_revocation(
+    make_session: sessionmaker[Session],
+    product: Product,
+    code: str,
+    revoked: CodeRevoked,
+    *,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Mark the slot revoked (the policy then refuses what it governs, as after grace) and
+    say so in the system event log, once per revocation."""
+    proof = revoked.revocation
+    with make_session() as session, session.begin():
+        slot = find_slot(session, product)
+        if slot is None or slot.activation_code != code:
+            return  # a new code was entered while we were asking: that activation wins
+        first = slot.revoked_at is None
+        slot.revoked_at = proof.revoked_at
+        slot.last_attempt = now
+        slot.last_error = revoked.code
+        slot.statement = proof.envelope
+        if not first:
+            return
+        ja, en = product.name_in("ja"), product.name_in("en")
+        stopped = _stopped(product, LicenseState.REVOKED)
+        add_event(
+            session,
+            at=now,
+            level=Level.ERROR,
+            kind="license.revoked",
+            message={
+                "ja": (
+                    f"{ja}のアクティベーションコードはライセンスサーバで失効処理されています"
+                    f" (失効日時 {proof.revoked_at:%Y-%m-%d %H:%M} UTC)。{stopped['ja']}"
+                    "法人お問合せ窓口にお問い合わせのうえ、ライセンスサーバで確認できる"
+                    "新しいアクティベーションコードを入力してください。"
+                ),
+                "en": (
+                    f"The {en} activation code was revoked by the license service "
+                    f"(at {proof.revoked_at:%Y-%m-%d %H:%M} UTC). {stopped['en']} Contact "
+                    "corporate support, then enter a new activation code that the license "
+                    "server confirms."
+                ),
+            },
+            details={
+                "product": product.value,
+                "revoked_at": proof.revoked_at.isoformat(),
+                "actor": actor,
+            },
+        )
+
+
 def apply_rejection(
     make_session: sessionmaker[Session],
     product: Product,
@@ -113,6 +183,7 @@ def apply_rejection(
         if not first:
             return
         ja, en = product.name_in("ja"), product.name_in("en")
+        stopped = _stopped(product, LicenseState.REJECTED)
         add_event(
             session,
             at=now,
@@ -121,16 +192,15 @@ def apply_rejection(
             message={
                 "ja": (
                     f"ライセンスサーバは{ja}のアクティベーションコードを発行していないと"
-                    "署名付きで回答しました。スロットを「無効（ライセンスサーバの回答）」にし、"
-                    "コンポーネントのダウンロードと配信を停止しました。法人お問合せ窓口に"
-                    "お問い合わせのうえ、ライセンスサーバで確認できる新しいアクティベーション"
-                    "コードを入力してください。"
+                    "署名付きで回答しました。スロットを「無効（ライセンスサーバの回答）」に"
+                    f"しました。{stopped['ja']}法人お問合せ窓口にお問い合わせのうえ、"
+                    "ライセンスサーバで確認できる新しいアクティベーションコードを入力してください。"
                 ),
                 "en": (
                     f"The license server signed that it never issued the {en} activation code. "
-                    "The slot is now Refused by the license server; component downloads and "
-                    "distribution have stopped. Contact corporate support, then enter a new "
-                    "activation code that the license server confirms."
+                    f"The slot is now Refused by the license server. {stopped['en']} Contact "
+                    "corporate support, then enter a new activation code that the license "
+                    "server confirms."
                 ),
             },
             details={
@@ -149,7 +219,6 @@ def applied_refusal_message(product: Product, applied: str) -> dict[str, str]:
     list as the banner's."""
     ja, en = product.name_in("ja"), product.name_in("en")
     state = LicenseState.REVOKED if applied == "revoked" else LicenseState.REJECTED
-    stopped = stopped_operations(product, state)
     if applied == "revoked":
         what = {
             "ja": f"{ja}: ライセンスサーバは、このアクティベーションコードが失効処理されていると"
@@ -165,10 +234,7 @@ def applied_refusal_message(product: Product, applied: str) -> dict[str, str]:
             "en": f"{en}: the license server signed that it never issued this activation code. "
             "The license is now Refused by the license server.",
         }
-    halted = {
-        "ja": "停止した機能: " + "、".join(op.label("ja") for op in stopped) + "。",
-        "en": "Stopped: " + ", ".join(op.label("en") for op in stopped) + ".",
-    }
+    halted = _stopped(product, state)
     way_out = {
         "ja": "法人お問合せ窓口にお問い合わせのうえ、ライセンスサーバで確認できる新しい"
         "アクティベーションコードを[新規入力]から入力してください。",

@@ -40,7 +40,7 @@ __all__ = [
 def slot_state(slot: LicenseSlot, today: date) -> LicenseState:
     """A slot's state on `today` (`core.license.slot_license_state`): revoked or rejected
     when the vendor said so in a signed, nonce-bound statement for this very code
-    (`activation.CodeRevoked`, `activation.CodeRejected`); otherwise from the expiry and
+    (`refusals.CodeRevoked`, `refusals.CodeRejected`); otherwise from the expiry and
     grace, `unconfirmed` while no vendor statement has confirmed the code."""
     return slot_license_state(
         slot.expires_on,
