@@ -177,16 +177,15 @@ def test_journey_runs_as_printed(session: Session, journey: Journey) -> None:
             if block.kind == "sh":
                 session.run_shell(block, len(session.timings) * 100 + index)
                 continue
-            if context is None:
+            if context is None:  # one browser window per journey, kept between its blocks
                 context = _browser(session).new_context(
-                    locale="ja-JP", ignore_https_errors=True,
+                    locale="ja-JP", ignore_https_errors=True, accept_downloads=True,
                     viewport={"width": 1280, "height": 900},
                 )  # fmt: skip
-            page = context.new_page()
-            page.set_default_timeout(20_000)
+                page = context.new_page()
+                page.set_default_timeout(20_000)
             read = run_page_block(page, block, read_state(session.state), session.cwd)
             append_state(session.state, read)
-            page.close()
     except BaseException:
         session.failed.add(journey.name)
         raise

@@ -7,6 +7,8 @@ info string is ``page journey=NAME`` is what the person does in the browser, one
 - ``sign-in USER PASSWORD_FILE``: the sign-in form the page shows, filled in;
 - ``see TEXT``: the page shows TEXT;
 - ``fill LABEL = VALUE``: type VALUE into the field labelled LABEL;
+- ``upload LABEL = FILE``: choose FILE (in the journey's directory) in the file field LABEL;
+- ``download FILE LABEL``: press the button LABEL and save what it downloads as FILE;
 - ``press LABEL``: press the button (or follow the link) labelled LABEL;
 - ``read VAR SELECTOR``: what the page shows in SELECTOR (CSS) becomes the shell variable
   VAR of the blocks that follow (the docs say, in words, where to read it).
@@ -29,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 SOURCES = (REPO / "README.md", REPO / "docs" / "journeys.md")
 FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<info>.*)$")
 MARKER = re.compile(r"^(?P<kind>sh|page)\s+journey=(?P<name>[\w-]+)\s*$")
-PAGE_VERBS = frozenset({"open", "sign-in", "see", "fill", "press", "read"})
+PAGE_VERBS = frozenset({"open", "sign-in", "see", "fill", "upload", "download", "press", "read"})
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,10 @@ def page_steps(block: Block) -> list[list[str]]:
         if verb not in PAGE_VERBS:
             raise ValueError(f"{block.where}: unknown page step {line!r}")
         rest = rest.strip()
-        if verb in {"sign-in", "read"}:
+        if verb in {"sign-in", "read", "download"}:
             first, _, second = rest.partition(" ")
             steps.append([verb, first, second.strip()])
-        elif verb == "fill":
+        elif verb in {"fill", "upload"}:
             label, equals, value = rest.partition(" = ")
             if not equals:
                 raise ValueError(f"{block.where}: write `fill LABEL = VALUE`: {line!r}")
@@ -185,6 +187,12 @@ def run_page_block(page: Any, block: Block, env: dict[str, str], cwd: Path) -> d
             assert text in body, f"{where}: not on {page.url}:\n{body[:3000]}"
         elif verb == "fill":
             page.get_by_label(step[1], exact=True).fill(expand(step[2], {**env, **read}))
+        elif verb == "upload":
+            page.get_by_label(step[1], exact=True).set_input_files(cwd / expand(step[2], env))
+        elif verb == "download":
+            with page.expect_download() as download:
+                page.get_by_role("button", name=step[2]).click()
+            download.value.save_as(cwd / expand(step[1], env))
         elif verb == "press":
             page.get_by_role("button", name=step[1]).or_(
                 page.get_by_role("link", name=step[1])
