@@ -187,16 +187,14 @@ async def activate(  # noqa: PLR0917  (FastAPI maps each form field to an argume
 async def check_online(
     request: Request,
     user: Annotated[User, Depends(require_user)],
-    product: Annotated[str, Form(max_length=8)] = "",
     csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     ctx = ctx_of(request)
-    chosen = _product(product)
     if (refused := csrf_refusal(request, csrf_token, LICENSES_URL)) is not None:
         return refused
-    outcomes = await check_status_online(
-        ctx.license_env(), products=[chosen] if chosen else None, actor=user.username
-    )
+    # One contract moves every slot: the button on either card checks them all, so a
+    # renewal never leaves the other card on its old date until its own check.
+    outcomes = await check_status_online(ctx.license_env(), actor=user.username)
     for outcome in outcomes:
         name = {"ja": outcome.product.name_in("ja"), "en": outcome.product.name_in("en")}
         if outcome.ok:
