@@ -70,6 +70,7 @@ class ActivityLog:
             self._closed = True
             thread = self._thread
         if thread is not None:
+            self._queue.put(("stop", {}))  # wakes the writer now, not after IDLE_SECONDS
             thread.join(timeout)
 
     def _put(self, item: Item) -> None:
@@ -88,13 +89,17 @@ class ActivityLog:
     def _run(self) -> None:
         while True:
             try:
-                first = self._queue.get(timeout=0.05 if self._closed else IDLE_SECONDS)
+                first = self._queue.get(timeout=IDLE_SECONDS)
             except queue.Empty:
                 with self._lock:
                     if self._queue.empty() or self._closed:
                         self._thread = None
                         return
                 continue
+            if first[0] == "stop":
+                with self._lock:
+                    self._thread = None
+                return
             items = [first]
             while len(items) < BATCH:
                 try:
@@ -102,9 +107,13 @@ class ActivityLog:
                 except queue.Empty:
                     break
             self._write(items)
+            stop = any(kind == "stop" for kind, _row in items)
             with self._lock:
-                self._written += len(items)
+                self._written += len(items) - stop
                 self._lock.notify_all()
+                if stop:
+                    self._thread = None
+                    return
 
     def _write(self, items: list[Item]) -> None:
         rows = [row for kind, row in items if kind == "audit"]
