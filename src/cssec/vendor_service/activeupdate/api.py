@@ -3,13 +3,16 @@
 POST /api/v1/activeupdate/manifest  {activation_code, server_id} → the signed envelope
 GET  /api/v1/activeupdate/files/{sha256}  (X-Cssec-Activation-Code, X-Cssec-Server-Id)
      → the file's bytes, ETag = the SHA-256, cacheable forever (content-addressed)
+POST /api/v1/activeupdate/health  {activation_code, report} → {taken} (staged rollouts:
+     `health_intake`)
 
-Both check the activation code first (`services.authorize_download`) and are rate
+All check the activation code first (`services.authorize_download`) and are rate
 limited per client IP (`activeupdate_rate_limit`, one counter per endpoint).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,8 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion
 from cssec.core.errors import CssecError, LicenseExpired, NotFound
+from cssec.core.health_report import MAX_BODY_BYTES
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Operation, decide
+from cssec.vendor_service.activeupdate.rollout_errors import HealthReportRefused
 from cssec.vendor_service.activeupdate.services import (
     authorize_download,
     component_file,
@@ -298,49 +303,59 @@ def _etag_matches(if_none_match: str | None, sha256: str) -> bool:
 __all__ = ["ManifestRequest", "ManifestResponse", "manifest_envelope", "router"]
 
 
+class HealthRequest(BaseModel):
+    activation_code: CodeText = Field(description="Any current activation code of the contract.")
+    report: dict[str, Any] = Field(
+        description="The statement `core.health_report` describes, signed with the server's "
+        "identity key (an envelope: alg, kid, statement, sig)."
+    )
+
+
+class HealthTaken(BaseModel):
+    taken: int = Field(description="Version entries taken (0: a replay, nothing changed).")
+
+
 @router.post(
     "/health",
+    response_model=HealthTaken,
     summary="A server's component health report, for staged rollouts",
     description=(
-        "`{activation_code, report}`: the report is a statement signed with the server's "
-        "identity key (`core.health_report`), at most 16 KiB, at most one per server every "
-        "`rollout_health_min_interval_seconds` (429 otherwise). The key is pinned per server "
-        "id at its first report. Answers how many version entries were taken (0: a replay)."
+        "The report is a statement signed with the server's identity key "
+        "(`core.health_report`): at most 16 KiB and 16 versions, at most one per server every "
+        "`rollout_health_min_interval_seconds` (429 health_report_too_soon). The key is "
+        "pinned per server id at its first report; another key for that id is refused "
+        "(400 health_report_refused). A failing version's rollout is halted at once."
     ),
+    responses={
+        400: _error(
+            "A malformed, oversized or wrongly signed report, or a bad code.",
+            {
+                "r": _example(HealthReportRefused(detail="signature: bad signature")),
+            },
+        ),
+        403: _REFUSED,
+        413: _error("The request body is too large.", {"r": EXAMPLES["request_too_large"]}),
+        422: _error("The body is not the documented JSON.", {"v": EXAMPLES["validation_error"]}),
+        429: _RATE_LIMITED,
+    },
     dependencies=[Depends(rate_limit("activeupdate_health", "activeupdate_rate_limit"))],
 )
-async def post_health(
-    request: Request, vendor: Annotated[Vendor, Depends(get_vendor)]
-) -> dict[str, int]:
-    import json  # noqa: PLC0415
-
-    from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
-
-    from cssec.core.health_report import MAX_BODY_BYTES  # noqa: PLC0415
+def post_health(body: HealthRequest, vendor: Annotated[Vendor, Depends(get_vendor)]) -> HealthTaken:
     from cssec.vendor_service.activeupdate.health_intake import (  # noqa: PLC0415
         take_health_report,
-    )
-    from cssec.vendor_service.activeupdate.rollout_errors import (  # noqa: PLC0415
-        HealthReportRefused,
     )
     from cssec.vendor_service.activeupdate.rollout_service import (  # noqa: PLC0415
         judge_rollouts,
     )
 
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
+    if len(json.dumps(body.report)) > MAX_BODY_BYTES:
         raise HealthReportRefused(detail=f"more than {MAX_BODY_BYTES} bytes")
-    try:
-        body = json.loads(raw)
-        code, report = str(body["activation_code"]), body["report"]
-    except (ValueError, KeyError, TypeError):
-        raise HealthReportRefused(detail="not {activation_code, report}") from None
 
     def work() -> int:
         with vendor.session() as session:
-            taken = take_health_report(session, code, report)
+            taken = take_health_report(session, body.activation_code, body.report)
             if taken:
                 judge_rollouts(session)
             return taken
 
-    return {"taken": await run_in_threadpool(lambda: vendor.retrying(work))}
+    return HealthTaken(taken=vendor.retrying(work))
