@@ -342,6 +342,7 @@ class HealthTaken(BaseModel):
 )
 def post_health(body: HealthRequest, vendor: Annotated[Vendor, Depends(get_vendor)]) -> HealthTaken:
     from cssec.vendor_service.activeupdate.health_intake import (  # noqa: PLC0415
+        names_rolling,
         take_health_report,
     )
     from cssec.vendor_service.activeupdate.rollout_service import (  # noqa: PLC0415
@@ -354,7 +355,7 @@ def post_health(body: HealthRequest, vendor: Annotated[Vendor, Depends(get_vendo
     def work() -> int:
         with vendor.session() as session:
             taken = take_health_report(session, body.activation_code, body.report)
-            if taken:
+            if taken and names_rolling(session, body.report):
                 judge_rollouts(session)
             return taken
 

@@ -87,7 +87,7 @@ class VersionHealth:
 def health_of(
     session: Session, component: str, version: int, *, rings: list[int] | None = None
 ) -> VersionHealth:
-    rows = session.scalars(
+    rows = session.scalars(  # ix_component_health_component_version
         select(ComponentHealthRow).where(
             ComponentHealthRow.component == component, ComponentHealthRow.version == version
         )

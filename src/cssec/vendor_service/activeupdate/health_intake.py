@@ -25,6 +25,7 @@ from cssec.vendor_service.activeupdate.rollout_errors import (
     HealthReportRefused,
     HealthReportTooSoon,
 )
+from cssec.vendor_service.activeupdate.rollouts import active_rollout
 from cssec.vendor_service.activeupdate.services import authorize_download
 from cssec.vendor_service.services._context import now_utc, transaction
 
@@ -110,3 +111,18 @@ def take_health_report(session: Session, activation_code: str, envelope: object)
             row.bucket = bucket
             row.reported_at = now
     return len(entries)
+
+
+def names_rolling(session: Session, envelope: object) -> bool:
+    """Whether a report just taken names the version an active rollout is rolling out (only
+    then is its health judged at once; the scheduler judges every pass anyway)."""
+    rolling = active_rollout(session)
+    if rolling is None or not isinstance(envelope, dict):
+        return False
+    statement = envelope.get("statement")
+    versions = statement.get("versions") if isinstance(statement, dict) else None
+    return any(
+        isinstance(v, dict)
+        and (v.get("component"), v.get("version")) == (rolling.component, rolling.version)
+        for v in versions or []
+    )

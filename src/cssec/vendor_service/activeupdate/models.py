@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cssec.vendor_service.models import Base, UTCDateTime
@@ -98,7 +107,10 @@ class ComponentHealthRow(Base):
     up twice), and the server's rollout bucket when it reported."""
 
     __tablename__ = "component_health"
-    __table_args__ = (UniqueConstraint("server_id", "component", "version"),)
+    __table_args__ = (
+        UniqueConstraint("server_id", "component", "version"),
+        Index("ix_component_health_component_version", "component", "version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     server_id: Mapped[str] = mapped_column(String(64))

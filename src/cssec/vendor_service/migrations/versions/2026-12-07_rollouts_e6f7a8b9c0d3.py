@@ -71,6 +71,10 @@ def upgrade() -> None:
             "server_id", "component", "version", name=op.f("uq_component_health_server_id")
         ),
     )
+    with op.batch_alter_table("component_health", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_component_health_component_version", ["component", "version"], unique=False
+        )
     op.create_table(
         "health_reporters",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -90,6 +94,8 @@ def downgrade() -> None:
     with op.batch_alter_table("tuf_metadata", schema=None) as batch_op:
         batch_op.drop_column("rollout_rev")
     op.drop_table("health_reporters")
+    with op.batch_alter_table("component_health", schema=None) as batch_op:
+        batch_op.drop_index("ix_component_health_component_version")
     op.drop_table("component_health")
     with op.batch_alter_table("component_rollouts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_component_rollouts_rev"))
