@@ -67,14 +67,37 @@ class Demo:
     clients: list[Path] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
     """CSSEC_* settings of the demo's processes (the vendor's mail server and portal URL)."""
+    skipped: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    """Per client after failed heartbeats: (failures in a row, beats still to skip)."""
 
     def heartbeats(self) -> None:
-        """Each client says it is up, as an installed client's service would."""
-        for client in self.clients:
+        """Each client says it is up, as an installed client's service would.
+
+        A failure is one line. A client the server no longer recognises (removed in the
+        Web manager) is said once and left alone; after any other failure a client skips
+        1, 2, 4 … (at most 12) beats before it tries again."""
+        for client in list(self.clients):
+            failures, wait = self.skipped.get(client, (0, 0))
+            if wait:
+                self.skipped[client] = (failures, wait - 1)
+                continue
             try:
                 self.run("client", "heartbeat", "--dir", str(client))
             except DemoError as exc:
-                self.console.print(f"[yellow]{client.name}: heartbeat failed: {exc}[/yellow]")
+                said = " ".join(str(exc).split())
+                if "error: not_authenticated:" in said:
+                    self.clients.remove(client)
+                    self._say(f"{client.name}: the server no longer knows this client (removed "
+                              f"in the Web manager?); its heartbeats stop. {said}")  # fmt: skip
+                    continue
+                wait = min(2**failures, 12)
+                self.skipped[client] = (failures + 1, wait)
+                self._say(f"{client.name}: heartbeat failed (next try in {wait + 1} beats): {said}")
+            else:
+                self.skipped.pop(client, None)
+
+    def _say(self, line: str) -> None:
+        self.console.print(line, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
     def run(self, *args: str, secret_input: str | None = None) -> str:
         """Runs one cssec command to completion and returns its standard output."""
