@@ -111,7 +111,11 @@ async def send_health(
 ) -> bool:
     """Best effort, with the poll: the vendor's refusal (too soon, an older vendor without
     the endpoint) is logged and changes nothing here."""
-    envelope = health_statement(env, server_id, now=now)
+    try:
+        envelope = health_statement(env, server_id, now=now)
+    except (OSError, ValueError) as exc:  # the identity key unreadable: the update goes on
+        log.warning("component health not sent: %s", exc)
+        return False
     if envelope is None:
         return False
     body = {"activation_code": code, "report": envelope}
