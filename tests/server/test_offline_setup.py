@@ -119,3 +119,15 @@ async def test_clients_install_at_once_after_an_offline_install_by_key_file(
     response = await server.client.post("/api/v1/agent/enroll", json=body)
     assert response.status_code == 200, response.text
     assert response.json()["vendor_keys"]["keys"]
+
+
+def test_the_client_names_the_refusal_by_its_code_with_the_servers_next_step() -> None:
+    import httpx  # noqa: PLC0415
+
+    from cssec.client.agent import error_from_response  # noqa: PLC0415
+
+    message = "… cssec server license import RESP.json …"
+    response = httpx.Response(409, json={"code": "vendor_keys_not_pinned", "message": message})
+    error = error_from_response(response)
+    assert error.code == "vendor_keys_not_pinned"
+    assert error.message("ja") == message

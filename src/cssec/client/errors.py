@@ -302,6 +302,22 @@ class ComponentsStale(CssecError):
         return super().message(lang)
 
 
+class ServerHoldsNoVendorKeys(CssecError):
+    """The server refused the install: installed offline with the vendor key's fingerprint
+    only, it has no key to give a client yet (the server's message names its next step)."""
+
+    code = "vendor_keys_not_pinned"
+    status = 409
+    message_ja = (
+        "C/S Sec. サーバがライセンスサーバの公開鍵をまだ保持していないため、"
+        "インストールできません。サーバ管理者にお問い合わせください。"
+    )
+    message_en = (
+        "The C/S Sec. server holds none of the license service's keys yet, so this client "
+        "cannot be installed. Ask the server's administrator."
+    )
+
+
 class LicenseExpiredAtServer(LicenseExpired):
     """The server's refusal after the grace period, told to the person at this PC: the
     server's own message names Web manager menus, which only the administrator has."""
