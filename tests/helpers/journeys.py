@@ -44,7 +44,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.source.relative_to(REPO)}:{self.line}"
+        shown = self.source.relative_to(REPO) if self.source.is_relative_to(REPO) else self.source
+        return f"{shown}:{self.line}"
 
 
 @dataclass
