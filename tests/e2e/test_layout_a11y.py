@@ -372,10 +372,12 @@ def test_no_serious_accessibility_violation_signed_out(apps: Apps) -> None:
     problems: dict[str, Any] = {}
     try:
         page = context.new_page()
-        for _app, url in _signed_out_pages(apps):
-            page.goto(url)
-            if found := axe_violations(page):
-                problems[url] = found
+        for lang in ("ja", "en"):
+            for _app, url in _signed_out_pages(apps):
+                context.add_cookies([{"name": "cssec_lang", "value": lang, "url": url}])
+                page.goto(url)
+                if found := axe_violations(page):
+                    problems[f"{url} ({lang})"] = found
     finally:
         context.close()
     assert problems == {}, _report(problems, "signed-out")
