@@ -4,7 +4,9 @@ authentication, the virus log and heartbeat, and the Web manager pages that show
 from __future__ import annotations
 
 import re
+import shlex
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +16,7 @@ from tests.helpers.server import PASSWORD, Desk, Server, ServerFactory
 
 from cssec.core.clock import FakeClock
 from cssec.server.models import Client, ConnectionLogEntry, InstallToken
+from cssec.server.webmanager.clients_pages import cssec_program
 
 ENROLL = "/api/v1/agent/enroll"
 
@@ -43,7 +46,10 @@ async def _issue(server: Server, route: str = "web", hostname: str = "") -> str:
     text = command.group(1).replace("&#39;", "'")
     assert f"--route {route}" in text
     assert "--dir '/opt/cssec client'" in text
-    assert text.startswith("cssec client install --server http://server.test --token ")
+    # The installation's own cssec by its full path (a bare `cssec` is seldom on PATH).
+    program = shlex.join(cssec_program())
+    assert text.startswith(f"{program} client install --server http://server.test --token ")
+    assert Path(shlex.split(text)[0]).is_absolute()
     found = re.search(r"--token (\S+)", text)
     assert found
     return found.group(1)

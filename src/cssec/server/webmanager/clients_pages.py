@@ -8,7 +8,9 @@ in the session cookie); only its hash is kept.
 from __future__ import annotations
 
 import shlex
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -44,6 +46,14 @@ DEFAULT_CLIENT_DIR = "/var/lib/cssec-client"
 HOSTNAME_MAX = 255
 
 
+def cssec_program() -> list[str]:
+    """`cssec` as it runs from this installation: its script by its full path (a virtual
+    environment's `bin` is seldom on PATH, so a bare `cssec` is "command not found"), else
+    this interpreter running the package."""
+    script = Path(sys.executable).parent / "cssec"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cssec"]
+
+
 def install_command(
     server_url: str,
     token: str | None,
@@ -51,10 +61,12 @@ def install_command(
     directory: str,
     *,
     fingerprint: str | None = None,
+    program: list[str] | None = None,
 ) -> str:
     """The exact `cssec client install` line to run on the client. A token carries the
-    server certificate's fingerprint itself; a token-less (AutoPcc) line names it."""
-    parts = ["cssec", "client", "install", "--server", server_url]
+    server certificate's fingerprint itself; a token-less (AutoPcc) line names it.
+    `program` is how `cssec` is run (default: `cssec_program`)."""
+    parts = [*(program or cssec_program()), "client", "install", "--server", server_url]
     if token is not None:
         parts += ["--token", token]
     elif fingerprint is not None:
@@ -146,6 +158,7 @@ def _install_page(
             server_url, None, Route.AUTOPCC, directory, fingerprint=fingerprint
         ),
         server_url=server_url,
+        program=" ".join(shlex.quote(part) for part in cssec_program()),
         fingerprint=fingerprint,
         directory=directory,
         hostname=hostname,
