@@ -137,3 +137,25 @@ def test_online_install_activate_and_check(
     bad = runner.invoke(cli.app, ["license", "activate", "nonsense", "--data", str(data)])
     assert bad.exit_code == 1
     assert "invalid_activation_code" in bad.stderr
+
+
+def test_backup_and_components_show_speak_the_output_language(
+    tmp_path: Path, password_file: Path
+) -> None:
+    """Issue 23, finding 6: `backup` and `components show` printed English labels in ja."""
+    code = foreign_code(expires_on=date(2031, 3, 31))
+    data = tmp_path / "srv"
+    installed = _install(data, password_file, "--activation-code", code, "--offline")
+    assert installed.exit_code == 0  # type: ignore[attr-defined]
+    out = tmp_path / "srv.backup"
+    made = runner.invoke(cli.app, ["backup", "--out", str(out), "--data", str(data)])
+    assert made.exit_code == 0, made.output
+    assert made.stdout.startswith(f"バックアップ: {out}（")
+    assert "バックアップの鍵（restore --key-file に指定）: " in made.stdout
+    shown = runner.invoke(cli.app, ["components", "show", "--data", str(data)])
+    assert shown.exit_code == 0, shown.output
+    assert "検索エンジン: -（以前: -）" in shown.stdout
+    assert "previous" not in shown.stdout
+    english = runner.invoke(cli.app, ["components", "show", "--data", str(data), "--lang", "en"])
+    assert english.exit_code == 0
+    assert "scan engine: - (previous: -)" in english.stdout

@@ -28,6 +28,7 @@ from cssec.clikit import (
     boundary,
     choose_data_dir,
     choose_language,
+    say,
     say_data_dir,
 )
 from cssec.core.clock import SystemClock, zone
@@ -141,7 +142,7 @@ def _boundary(command: Callable[P, None]) -> Callable[P, None]:
         finally:
             logger.removeHandler(warnings)
         for line in warnings.lines:
-            typer.echo(f"warning: {line}", err=True)
+            typer.echo(say(f"警告: {line}", f"warning: {line}"), err=True)
 
     return run
 
@@ -428,8 +429,10 @@ def backup(
 
     settings = _settings(data)
     manifest = backup_server(settings, out, now=SystemClock().now(), force=force)
-    typer.echo(f"backup: {out} ({len(manifest['members'])} files)")
-    typer.echo(f"backup key (restore --key-file): {DataDir(settings.data_dir).backup_key}")
+    files, key = len(manifest["members"]), DataDir(settings.data_dir).backup_key
+    typer.echo(say(f"バックアップ: {out}（{files} ファイル）", f"backup: {out} ({files} files)"))
+    typer.echo(say(f"バックアップの鍵（restore --key-file に指定）: {key}",
+                   f"backup key (restore --key-file): {key}"))  # fmt: skip
 
 
 @app.command()
@@ -458,7 +461,9 @@ def restore(
         check_server_keys(DataDir(settings.data_dir), engine)
     finally:
         engine.dispose()
-    typer.echo(f"restored: {restored.data_dir} (backup of {restored.manifest['created_at']})")
+    made = restored.manifest["created_at"]
+    typer.echo(say(f"復元しました: {restored.data_dir}（{made} のバックアップ）",
+                   f"restored: {restored.data_dir} (backup of {made})"))  # fmt: skip
 
 
 @license_app.command("show")
@@ -594,11 +599,17 @@ def components_show(
     for row in overview.rows:
         current = row.current.version if row.current else "-"
         previous = row.previous.version if row.previous else "-"
-        typer.echo(f"{row.component.label(language)}: {current} (previous: {previous})")
+        before = f"（以前: {previous}）" if language == "ja" else f" (previous: {previous})"
+        typer.echo(f"{row.component.label(language)}: {current}{before}")
     last = overview.last_log
     if last is not None:
         message = last.message_en if language == "en" else last.message_ja
-        typer.echo(f"last update: {last.at.isoformat()} {last.result}: {message}")
+        from cssec.server.logs.update_logs import RESULT_LABELS  # noqa: PLC0415
+
+        result = RESULT_LABELS.get(last.result, {}).get(language, last.result)
+        when = last.at.isoformat()
+        typer.echo(say(f"最後のアップデート: {when} {result}: {message}",
+                       f"last update: {when} {result}: {message}"))  # fmt: skip
     if overview.stale_since is not None:
         typer.echo(stale_message(overview.stale_since, env.tz)[language], err=True)
     if not overview.download.allowed:
