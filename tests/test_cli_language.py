@@ -175,3 +175,20 @@ def test_a_phrase_field_follows_the_message_language() -> None:
     assert error.message("en") == "The request is not valid: the value is empty"
     assert error.to_dict("ja")["detail"] == "値が空です"
     assert str(error) == "The request is not valid: the value is empty"
+
+
+def test_token_create_speaks_japanese_and_its_usage_error_too() -> None:
+    assert _vendor("init")[0] == 0
+    status, out, err = _vendor("token", "create", "--name", "billing", "--scope",
+                               "contracts:read", "--expires", "90")  # fmt: skip
+    assert status == 0, err
+    assert out.splitlines()[0] == "トークン billing: スコープ contracts:read"
+    assert "表示はこの一度だけです" in err
+    status, _, err = _vendor("token", "create", "--name", "x", "--scope", "contracts:read",
+                             "--expires", "soon")  # fmt: skip
+    assert status == 2
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith("error: usage_error: --expires の値が正しくありません: 日数で指定してください")
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from cssec.clikit import say
 from cssec.vendor_service.cli_data import vendor_settings
 from cssec.vendor_service.runtime import open_vendor
 from cssec.vendor_service.services.tokens import (
@@ -43,7 +44,8 @@ def _days(text: str | None) -> int | None:
         return None
     digits = text.strip().lower().removesuffix("d")
     if not digits.isdecimal():
-        raise typer.BadParameter("give a number of days, e.g. 90 or 90d", param_hint="--expires")
+        said = say("日数で指定してください（例: 90 または 90d）", "give days, e.g. 90 or 90d")
+        raise typer.BadParameter(said, param_hint="--expires")
     return int(digits)
 
 
@@ -70,9 +72,13 @@ def token_create(
             )
     finally:
         vendor.close()
-    typer.echo(f"token {made.view.name}: scopes {','.join(made.view.scopes)}")
-    typer.echo(f"expires: {_when(made.view.expires_at)}")
-    typer.echo("Shown once; keep it in your integration's secret store:", err=True)
+    scopes, expires = ",".join(made.view.scopes), _when(made.view.expires_at)
+    typer.echo(say(f"トークン {made.view.name}: スコープ {scopes}",
+                   f"token {made.view.name}: scopes {scopes}"))  # fmt: skip
+    typer.echo(say(f"有効期限: {expires}", f"expires: {expires}"))
+    once = say("表示はこの一度だけです。連携先のシークレットの保管場所に保存してください:",
+               "Shown once; keep it in your integration's secret store:")  # fmt: skip
+    typer.echo(once, err=True)
     typer.echo(made.token)
 
 
