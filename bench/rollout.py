@@ -189,13 +189,17 @@ async def in_batches(work: list[Any], size: int = 64) -> None:
         await asyncio.gather(*work[start : start + size])
 
 
-async def throughput(fleet: Fleet, servers: list[SimServer]) -> float:
+async def throughput(fleet: Fleet, servers: list[SimServer], rounds: int = 3) -> float:
     """Full polls (timestamp, snapshot, targets; each verified) per second, every server.
-    Without a rollout it is measured before the publish and after the pull (the mean), so
-    warming up does not favour either side."""
-    started = time.perf_counter()
-    await in_batches([fleet.refresh(s, full=True) for s in servers])
-    return len(servers) / (time.perf_counter() - started)
+    The best of `rounds` rounds (the machine is shared, and load only ever slows a round).
+    Without a rollout it is measured before the publish and after the pull (the better of
+    the two), so warming up does not favour either side."""
+    best = 0.0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await in_batches([fleet.refresh(s, full=True) for s in servers])
+        best = max(best, len(servers) / (time.perf_counter() - started))
+    return best
 
 
 async def minute(fleet: Fleet, servers: list[SimServer], vendor: Any, tick: int) -> None:
@@ -288,7 +292,7 @@ async def main() -> None:
                         back[s.server_id] = clock.now()
             assert all(s.sha256 == GOOD_SHA[0] for s in servers), "everyone on good content"
             pull_minutes = (max(back.values()) - pulled_at).total_seconds() / 60
-            none = (none + await throughput(fleet, servers)) / 2  # before and after: no rollout
+            none = max(none, await throughput(fleet, servers))  # before and after: no rollout
 
     fraction = took / len(servers)
     ratio = active / none
