@@ -192,3 +192,18 @@ def test_token_create_speaks_japanese_and_its_usage_error_too() -> None:
         .splitlines()[-1]
         .startswith("error: usage_error: --expires の値が正しくありません: 日数で指定してください")
     )
+
+
+def test_server_install_refusals_carry_no_english_detail_in_japanese(tmp_path: Path) -> None:
+    short = tmp_path / "pw"
+    short.write_text("short\n")
+    args = ["server", "install", "--data", str(tmp_path / "srv"), "--offline",
+            "--activation-code", "CS-2000-S7V40-00001-0Z7D8-1P8GJ-F32BE",
+            "--admin-password-file", str(short)]  # fmt: skip
+    refused = runner.invoke(cssec_app, args, env=JA, prog_name="cssec")
+    assert refused.exit_code == 1
+    line = refused.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: validation_error: 入力内容に誤りがあります: 管理者パスワードは")
+    assert "must be at least" not in line
+    english = runner.invoke(cssec_app, args, env=EN, prog_name="cssec")
+    assert "the admin password must be at least" in english.stderr

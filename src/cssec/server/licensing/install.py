@@ -29,6 +29,7 @@ from cssec.core.codes import ActivationCode, parse_activation_code, parse_regist
 from cssec.core.errors import (
     CssecError,
     ExpiredActivationCode,
+    Phrase,
     ValidationFailed,
     VendorUnreachable,
 )
@@ -108,12 +109,21 @@ def read_password_file(path: Path) -> str:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(detail=f"cannot read the password file {path}: {exc}") from None
+        why = getattr(exc, "strerror", None) or exc
+        raise ValidationFailed(
+            detail=Phrase(
+                f"パスワードファイル {path} を読めません（{why}）",
+                f"cannot read the password file {path}: {exc}",
+            )
+        ) from None
     lines = text.splitlines()
     password = lines[0] if lines else ""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            detail=f"the admin password must be at least {MIN_PASSWORD_LENGTH} characters"
+            detail=Phrase(
+                f"管理者パスワードは {MIN_PASSWORD_LENGTH} 文字以上にしてください",
+                f"the admin password must be at least {MIN_PASSWORD_LENGTH} characters",
+            )
         )
     return password
 
@@ -211,7 +221,11 @@ async def _plan_online(
 def _plan_offline(request: InstallRequest, *, today_of: tzinfo, now: datetime) -> Plan:
     if request.activation_code is None:
         raise ValidationFailed(
-            detail="--offline needs --activation-code: a registration key works only online"
+            detail=Phrase(
+                "--offline には --activation-code が必要です（レジストレーションキーはオンラインで"
+                "のみ使えます）",
+                "--offline needs --activation-code: a registration key works only online",
+            )
         )
     code = _cs_code(request.activation_code)
     today = now.astimezone(today_of).date()
@@ -231,10 +245,18 @@ async def install_server(
     language: str = "ja",
 ) -> InstallResult:
     if (request.registration_key is None) == (request.activation_code is None):
-        raise ValidationFailed(detail="give exactly one of a registration key or activation code")
+        raise ValidationFailed(
+            detail=Phrase(
+                "レジストレーションキーかアクティベーションコードのどちらか一方を指定してください",
+                "give exactly one of a registration key or activation code",
+            )
+        )
     if len(request.admin_password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            detail=f"the admin password must be at least {MIN_PASSWORD_LENGTH} characters"
+            detail=Phrase(
+                f"管理者パスワードは {MIN_PASSWORD_LENGTH} 文字以上にしてください",
+                f"the admin password must be at least {MIN_PASSWORD_LENGTH} characters",
+            )
         )
     target = request.data_dir.expanduser().absolute()
     check_target(target)

@@ -57,7 +57,12 @@ def read_keys_file(path: Path) -> list[VerifyingKey]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ValidationFailed(detail=f"cannot read the vendor keys file {path}: {exc}") from None
+        raise ValidationFailed(
+            detail=Phrase(
+                f"ライセンスサービスの公開鍵ファイル {path} を読めません（{exc.strerror or exc}）",
+                f"cannot read the vendor keys file {path}: {exc}",
+            )
+        ) from None
     if raw.lstrip().startswith(b"-----BEGIN"):
         try:
             return [VerifyingKey.from_pem(raw)]
@@ -71,7 +76,11 @@ def read_keys_file(path: Path) -> list[VerifyingKey]:
         return [VerifyingKey.from_jwk(jwk) for jwk in jwks]
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ValidationFailed(
-            detail=f"{path} is not a vendor key set (JWKS from 'cssec vendor keys public'): {exc}"
+            detail=Phrase(
+                f"{path} はライセンスサービスの公開鍵ファイル（cssec vendor keys public の出力）"
+                "ではありません",
+                f"{path} is not a vendor key set (JWKS from 'cssec vendor keys public'): {exc}",
+            )
         ) from None
 
 

@@ -28,7 +28,7 @@ from cssec.core.certs import (
     sign_renewal,
     summarize,
 )
-from cssec.core.errors import ValidationFailed
+from cssec.core.errors import Phrase, ValidationFailed
 from cssec.core.names import HOST_NAME, check_name
 from cssec.core.signing import write_secret_file
 from cssec.server.storage.datadir import DataDir
@@ -61,7 +61,12 @@ def _check_names(names: Sequence[str]) -> list[str]:
             except ValueError as exc:
                 raise ValidationFailed(detail=f"--hostname {name!r}: {exc}") from None
             if any(ch.isspace() or ch in "/:@" for ch in value):
-                raise ValidationFailed(detail=f"--hostname {name!r} is not a host name") from None
+                raise ValidationFailed(
+                    detail=Phrase(
+                        f"--hostname {name!r} はホスト名ではありません",
+                        f"--hostname {name!r} is not a host name",
+                    )
+                ) from None
         checked.append(value)
     return checked
 
