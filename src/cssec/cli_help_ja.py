@@ -398,11 +398,12 @@ HELP_JA: dict[str, str] = {
     ),
     "Revoke an activation code and every older code of its contract's product that it "
     "superseded (listed first, oldest first): status checks, ActiveUpdate and registration "
-    "refuse them from now on. Newer codes stay valid. Last line: revoked: CODE.": (
+    "refuse them from now on. Newer codes stay valid. Last line: revoked: CODE (in Japanese "
+    "失効させました: CODE).": (
         "アクティベーションコードと、同じ契約の同じ製品でそれより前に発行された (このコードに"
         "置き換えられた) コードをすべて失効させます (対象を古い順に先に表示します)。以後、"
         "ステータス確認、ActiveUpdate、登録はこれらのコードを拒否します。新しいコードは有効な"
-        "ままです。最後の行: revoked: CODE。"
+        "ままです。最後の行: 失効させました: CODE（英語では revoked: CODE）。"
     ),
     "The activation code to revoke.": ("失効させるアクティベーションコード。"),
     "Why (kept in the audit log).": ("理由（監査ログに残ります）。"),
