@@ -207,3 +207,16 @@ def test_server_install_refusals_carry_no_english_detail_in_japanese(tmp_path: P
     assert "must be at least" not in line
     english = runner.invoke(cssec_app, args, env=EN, prog_name="cssec")
     assert "the admin password must be at least" in english.stderr
+
+
+def test_tuf_root_refusals_are_japanese_in_japanese(tmp_path: Path) -> None:
+    args = ["vendor", "keys", "root", "init", "--out", str(tmp_path / "root")]
+    assert runner.invoke(cssec_app, args, env=JA, prog_name="cssec").exit_code == 0
+    again = runner.invoke(cssec_app, args, env=JA, prog_name="cssec")
+    assert again.exit_code == 1
+    line = again.stderr.strip().splitlines()[-1]
+    where = tmp_path / "root"
+    said = f"TUFのルートを作成できません: {where} にはすでにルート鍵があります"
+    assert line == f"error: tuf_root_refused: {said}"
+    english = runner.invoke(cssec_app, args, env=EN, prog_name="cssec")
+    assert "already holds root keys" in english.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from cssec.clikit import say
-from cssec.core.errors import CssecError
+from cssec.core.errors import CssecError, Phrase
 from cssec.vendor_service.cli_data import vendor_settings
 from cssec.vendor_service.runtime import open_vendor
 
@@ -50,7 +50,7 @@ def root_init(
     try:
         kids = init_root_keys(out, threshold=threshold, count=keys)
     except RootKeyError as exc:
-        raise TufRootRefused(detail=str(exc)) from None
+        raise TufRootRefused(detail=Phrase(exc.ja, str(exc))) from None
     for kid in kids:
         typer.echo(say(f"ルート鍵: {kid}", f"root key: {kid}"))
     typer.echo(say(f"必要な署名: {keys} 個のうち {threshold} 個",
@@ -91,7 +91,7 @@ def root_install(
         with vendor.session() as session:
             version = install_root(session, new, old_keys=old)
     except RootKeyError as exc:
-        raise TufRootRefused(detail=str(exc)) from None
+        raise TufRootRefused(detail=Phrase(exc.ja, str(exc))) from None
     finally:
         vendor.close()
     typer.echo(say(f"root.json のバージョン {version} を登録しました",

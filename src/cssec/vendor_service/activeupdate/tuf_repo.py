@@ -89,7 +89,12 @@ class TufNotInstalled(NotFound):
 
 
 class RootKeyError(ValueError):
-    """The offline root key directory is missing, damaged or below its threshold."""
+    """The offline root key directory is missing, damaged or below its threshold; `ja`
+    says it in Japanese (the str is English)."""
+
+    def __init__(self, en: str, ja: str | None = None) -> None:
+        super().__init__(en)
+        self.ja = ja or en
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -106,7 +111,7 @@ def _pem(private: Ed25519PrivateKey) -> bytes:
 def _signer_from_pem(data: bytes) -> CryptoSigner:
     private = serialization.load_pem_private_key(data, password=None)
     if not isinstance(private, Ed25519PrivateKey):
-        raise RootKeyError("not an Ed25519 private key")
+        raise RootKeyError("not an Ed25519 private key", "Ed25519 の秘密鍵ではありません")
     public = SSlibKey.from_crypto(private.public_key())
     return CryptoSigner(private, public)
 
@@ -116,9 +121,12 @@ def init_root_keys(out: Path, *, threshold: int, count: int) -> list[str]:
     `root-keys.json` naming the threshold and the public keys); returns the key ids.
     Refuses a directory that already holds root keys."""
     if not 1 <= threshold <= count <= 16:
-        raise RootKeyError("need 1 <= threshold <= keys <= 16")
+        raise RootKeyError(
+            "need 1 <= threshold <= keys <= 16",
+            "1 ≦ 必要な署名の数（--threshold） ≦ 鍵の数（--keys） ≦ 16 で指定してください",
+        )
     if (out / ROOT_KEYS_FILE).exists():
-        raise RootKeyError(f"{out} already holds root keys")
+        raise RootKeyError(f"{out} already holds root keys", f"{out} にはすでにルート鍵があります")
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     public: list[dict[str, Any]] = []
     for number in range(1, count + 1):
@@ -145,7 +153,10 @@ def load_root_keys(directory: Path) -> RootKeys:
         threshold = int(body["threshold"])
         keys = [SSlibKey.from_dict(k["keyid"], dict(k)) for k in body["keys"]]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RootKeyError(f"{directory} holds no root key set ({ROOT_KEYS_FILE}): {exc}") from exc
+        raise RootKeyError(
+            f"{directory} holds no root key set ({ROOT_KEYS_FILE}): {exc}",
+            f"{directory} にルート鍵のセット（{ROOT_KEYS_FILE}）がありません",
+        ) from exc
     wanted = {k.keyid for k in keys}
     signers = []
     for path in sorted(directory.glob("root-*.pem")):
@@ -303,7 +314,9 @@ def install_root(
     lifetimes = lifetimes_of(session, lifetimes)
     if len(new_keys.signers) < new_keys.threshold:
         raise RootKeyError(
-            f"{len(new_keys.signers)} root private keys present, threshold {new_keys.threshold}"
+            f"{len(new_keys.signers)} root private keys present, threshold {new_keys.threshold}",
+            f"ルートの秘密鍵が {len(new_keys.signers)} 個しかありません"
+            f"（必要な署名は {new_keys.threshold} 個）",
         )
     with transaction(session):
         _serialise_publishes(session)
@@ -319,12 +332,18 @@ def install_root(
         signers = new_keys.signers[: new_keys.threshold]
         if current is not None:
             if old_keys is None:
-                raise RootKeyError("rotating the root needs the current root keys too")
+                raise RootKeyError(
+                    "rotating the root needs the current root keys too",
+                    "ルートを更新するには、現在のルート鍵（--old-root-keys）も必要です",
+                )
             trusted = Metadata[Root].from_bytes(current.body).signed
             root_role = trusted.roles["root"]
             old = [s for s in old_keys.signers if s.public_key.keyid in root_role.keyids]
             if len(old) < root_role.threshold:
-                raise RootKeyError("not enough of the current root's keys to sign the rotation")
+                raise RootKeyError(
+                    "not enough of the current root's keys to sign the rotation",
+                    "ルートの更新に署名する現在のルート鍵が足りません",
+                )
             signers = signers + [s for s in old if s not in signers]
         for signer in signers:
             md.sign(signer, append=True)
