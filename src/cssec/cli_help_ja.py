@@ -405,6 +405,11 @@ HELP_JA: dict[str, str] = {
         "ステータス確認、ActiveUpdate、登録はこれらのコードを拒否します。新しいコードは有効な"
         "ままです。最後の行: 失効させました: CODE（英語では revoked: CODE）。"
     ),
+    "A new activation code to have confirmed by file (in place of its product's current "
+    "code); importing the response puts it in effect.": (
+        "ファイルで確認を受ける新しいアクティベーションコード（その製品の現在のコードの代わり）。"
+        "応答ファイルを取り込むと有効になります。"
+    ),
     "The activation code to revoke.": ("失効させるアクティベーションコード。"),
     "Why (kept in the audit log).": ("理由（監査ログに残ります）。"),
     (
