@@ -220,7 +220,8 @@ async def test_the_command_lines_as_real_processes(
     assert bad.returncode == 1
     assert "bundle_refused" in bad.stderr
     assert "not a component bundle" in bad.stderr
-    other = _cssec("vendor", "component", "bundle", "--code", "AB" * 5, "--out", str(out),
+    other = _cssec("vendor", "component", "bundle", "--code", "AB" * 5, "--out",
+                   str(tmp_path / "other.bundle"),
                    "--data", vendor_data)  # fmt: skip
     assert other.returncode == 1
     assert "invalid_activation_code" in other.stderr

@@ -26,6 +26,8 @@ from cssec.core.clock import FakeClock
 from cssec.core.components import COMPONENT_FILENAMES
 from cssec.core.license import grace_end
 from cssec.core.policy import Component
+from cssec.core.signing import VerifyingKey
+from cssec.server.licensing.trust import VendorTrust
 from cssec.server.models import ServerUpdateLog
 from cssec.server.updates import store as store_module
 from cssec.server.updates.errors import ComponentUpdateFailed
@@ -215,7 +217,12 @@ async def test_rollback_and_the_hold(servers: ServerFactory, desk: Desk, clock: 
 async def test_offline_install_has_no_components_until_the_first_update(
     servers: ServerFactory, desk: Desk
 ) -> None:
-    server = await servers.start(activation_code=desk.contract().codes["CS"], offline=True)
+    # The offline operator pins the whole vendor keys (`--vendor-keys-file`), so clients can
+    # enroll before any response file; with a fingerprint alone they get vendor_keys_not_pinned.
+    keys = tuple(VerifyingKey.from_jwk(k) for k in desk.vendor.keyring.jwks()["keys"])
+    server = await servers.start(
+        activation_code=desk.contract().codes["CS"], offline=True, trust=VendorTrust(keys=keys)
+    )
     assert installed(server).current is None
     enrolled = await server.client.post(
         "/api/v1/agent/enroll",
