@@ -70,9 +70,11 @@ def test_request_respond_import_with_no_route_to_the_vendor(tmp_path: Path) -> N
     assert "already imported" in again
     assert _expiry(server, env) == after
 
-    _ok("server", "license", "request", "--data", str(server), "--out", str(request), env=env)
+    # A second round over the same file names: replacing them is asked for with --force.
+    _ok("server", "license", "request", "--data", str(server), "--out", str(request),
+        "--force", env=env)  # fmt: skip
     _ok("vendor", "license", "respond", str(request), "--out", str(response),
-        "--data", str(vendor), env=env)  # fmt: skip
+        "--data", str(vendor), "--force", env=env)  # fmt: skip
     tampered = json.loads(response.read_text())
     tampered["statements"][0]["statement"]["contract_end"] = "2099-12-31"
     forged = tmp_path / "FORGED.json"
