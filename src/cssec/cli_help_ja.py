@@ -496,7 +496,7 @@ HELP_JA: dict[str, str] = {
     ): (
         "FILEをコンポーネント NAMEの次のバージョンとして公開します（先にYARAのコンパイルとJSO"
         "Nの解析を確認します）。サーバは1時間ごとのActiveUpdateの確認で取得します。"
-        "--rolloutを付けるとリングごとに段階的に配信します（component rollout を参照）。"
+        "--rolloutを付けるとリングごとに段階的に配信します（component rolloutを参照）。"
     ),
     "Staged rollout rings in percent, e.g. 1,10,50,100.": (
         "段階的配信のリング（パーセント）。例: 1,10,50,100"

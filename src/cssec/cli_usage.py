@@ -4,7 +4,7 @@ Typer prints a usage error (an unknown option, a missing argument, a value it ca
 convert) as a usage line, a hint and a box of several lines, in English. `cssec` prints
 it like every other refusal, one line on stderr with a stable code (exit 2):
 
-    error: usage_error: オプション --bogus はありません（使い方は cssec vendor --help）
+    error: usage_error: オプション --bogusはありません（使い方は cssec vendor --help）
 
 The message is rebuilt from the exception's own fields (which option, which parameter,
 which kind), not from Typer's English sentence; a value message Typer makes from a
@@ -48,7 +48,7 @@ def _path(ja: str, en: str) -> _Reading:
 _VALUE_SHAPES: tuple[tuple[re.Pattern[str], _Reading], ...] = (
     (
         re.compile(r"(?:Value error, )?(.+?) is not one of (.+?)\.?$"),
-        _is("{0} は指定できません（{1} のいずれかを指定してください）", "{0} is not one of {1}"),
+        _is("{0}は指定できません（{1}のいずれかを指定してください）", "{0} is not one of {1}"),
     ),
     (
         re.compile(r"Input should be a valid integer.*"),
@@ -60,7 +60,7 @@ _VALUE_SHAPES: tuple[tuple[re.Pattern[str], _Reading], ...] = (
     ),
     (
         re.compile(r"Input should be a valid boolean.*"),
-        _is("true または false で指定してください", "give true or false"),
+        _is("true または falseで指定してください", "give true or false"),
     ),
     (
         re.compile(r"Input should be a valid date.*"),
@@ -68,20 +68,20 @@ _VALUE_SHAPES: tuple[tuple[re.Pattern[str], _Reading], ...] = (
     ),
     (
         re.compile(r"(\w+) (.+) does not exist\.$"),
-        _path("{0} {1} がありません", "{0} {1} does not exist"),
+        _path("{0} {1}がありません", "{0} {1} does not exist"),
     ),
-    (re.compile(r"(\w+) (.+) is a file\.$"), _path("{1} はファイルです", "{0} {1} is a file")),
+    (re.compile(r"(\w+) (.+) is a file\.$"), _path("{1}はファイルです", "{0} {1} is a file")),
     (
         re.compile(r"(\w+) (.+) is a directory\.$"),
-        _path("{1} はディレクトリです", "{0} {1} is a directory"),
+        _path("{1}はディレクトリです", "{0} {1} is a directory"),
     ),
     (
         re.compile(r"(\w+) (.+) is not readable\.$"),
-        _path("{0} {1} を読み取れません", "{0} {1} is not readable"),
+        _path("{0} {1}を読み取れません", "{0} {1} is not readable"),
     ),
     (
         re.compile(r"(\w+) (.+) is not writable\.$"),
-        _path("{0} {1} に書き込めません", "{0} {1} is not writable"),
+        _path("{0} {1}に書き込めません", "{0} {1} is not writable"),
     ),
 )
 
@@ -100,20 +100,20 @@ _GENERAL_SHAPES: tuple[tuple[re.Pattern[str], _Reading], ...] = (
     ),
     (
         re.compile(r"Option '(.+?)' requires an argument\.$"),
-        _is("オプション {0} には値が必要です", "option {0} needs a value"),
+        _is("オプション {0}には値が必要です", "option {0} needs a value"),
     ),
     (
         re.compile(r"Option '(.+?)' requires (\d+) arguments\.$"),
-        _is("オプション {0} には値が{1}個必要です", "option {0} needs {1} values"),
+        _is("オプション {0}には値が{1}個必要です", "option {0} needs {1} values"),
     ),
     (
         re.compile(r"Option '(.+?)' does not take a value\.$"),
-        _is("オプション {0} は値をとりません", "option {0} takes no value"),
+        _is("オプション {0}は値をとりません", "option {0} takes no value"),
     ),
     (
         re.compile(r"Argument '(.+?)' takes (\d+) values\.$"),
         lambda m, lang: (
-            f"引数 {m.group(1).upper()} には値が{m.group(2)}個必要です"
+            f"引数 {m.group(1).upper()}には値が{m.group(2)}個必要です"
             if lang == "ja"
             else f"argument {m.group(1).upper()} takes {m.group(2)} values"
         ),
@@ -123,7 +123,7 @@ _GENERAL_SHAPES: tuple[tuple[re.Pattern[str], _Reading], ...] = (
 
 def _no_such_command(name: str, suggestions: str | None, lang: str) -> str:
     if lang == "ja":
-        text = f"コマンド {name} はありません"
+        text = f"コマンド {name}はありません"
         return f"{text}（もしかして: {suggestions.replace(', ', '、')}）" if suggestions else text
     return f"no such command {name}" + (f" (did you mean {suggestions}?)" if suggestions else "")
 
@@ -154,7 +154,7 @@ def _missing(error: Any, lang: str) -> str:
     kind = error.param_type or getattr(error.param, "param_type_name", "parameter")
     if lang == "ja":
         word = {"option": "オプション", "argument": "引数"}.get(kind, "パラメータ")
-        return f"{word} {name} を指定してください"
+        return f"{word} {name}を指定してください"
     return f"missing {kind} {name}"
 
 
@@ -162,14 +162,14 @@ def _bad_value(error: Any, lang: str) -> str:
     name = _param_name(error.param, error.param_hint)
     reading = _read(_VALUE_SHAPES, error.message, lang)
     if lang == "ja":
-        return f"{name} の値が正しくありません: {reading}"
+        return f"{name}の値が正しくありません: {reading}"
     return f"invalid value for {name}: {reading}"
 
 
 def _no_such_option(error: Any, lang: str) -> str:
     possible = sorted(getattr(error, "possibilities", None) or [])
     if lang == "ja":
-        text = f"オプション {error.option_name} はありません"
+        text = f"オプション {error.option_name}はありません"
         return f"{text}（もしかして: {'、'.join(possible)}）" if possible else text
     text = f"no such option {error.option_name}"
     return f"{text} (did you mean {', '.join(possible)}?)" if possible else text

@@ -276,7 +276,7 @@ class DataDirNotChosen(CssecError):
     code = "data_dir_not_chosen"
     status = 400
     message_ja = (
-        "既定のデータディレクトリ {path} には{part}のデータがありません。使うデータディレクトリを "
+        "既定のデータディレクトリ {path}には{part}のデータがありません。使うデータディレクトリを "
         "--data DIR または環境変数 {variable}で指定してください（デモは起動時に表示します）。"
         "ここに新しく作る場合は「{init}」を実行してください。"
     )

@@ -49,7 +49,7 @@ def check_server_url(server_url: str) -> str:
     if url is None or url.scheme not in {"http", "https"} or not url.host:
         raise ValidationFailed(
             detail=Phrase(
-                f"--server には http(s):// で始まるURLを指定してください（指定: {server_url!r}）",
+                f"--serverには http(s):// で始まるURLを指定してください（指定: {server_url!r}）",
                 f"--server must be an http(s) URL, not {server_url!r}",
             )
         )
@@ -97,7 +97,7 @@ def _fingerprint(given: str | None, in_token: str | None) -> str | None:
     if in_token is not None and in_token != fingerprint:
         raise ValidationFailed(
             detail=Phrase(
-                f"--fingerprint {fingerprint} がインストールトークンの指紋 {in_token} と異なります",
+                f"--fingerprint {fingerprint}がインストールトークンの指紋 {in_token}と異なります",
                 f"--fingerprint {fingerprint} differs from the install token's {in_token}",
             )
         )

@@ -107,7 +107,7 @@ class InvalidLicenseRequest(_FileRefusal):
     status = 400
     message_ja = (
         "ライセンス更新要求ファイルを読み取れませんでした（{cause}）。"
-        "サーバで cssec server license request を実行し直し、作成されたファイルを"
+        "サーバで cssec server license requestを実行し直し、作成されたファイルを"
         "そのまま持ち込んでください。"
     )
     message_en = (

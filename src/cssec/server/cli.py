@@ -431,7 +431,7 @@ def backup(
     manifest = backup_server(settings, out, now=SystemClock().now(), force=force)
     files, key = len(manifest["members"]), DataDir(settings.data_dir).backup_key
     typer.echo(say(f"バックアップ: {out}（{files} ファイル）", f"backup: {out} ({files} files)"))
-    typer.echo(say(f"バックアップの鍵（restore --key-file に指定）: {key}",
+    typer.echo(say(f"バックアップの鍵（restore --key-fileに指定）: {key}",
                    f"backup key (restore --key-file): {key}"))  # fmt: skip
 
 
@@ -462,7 +462,7 @@ def restore(
     finally:
         engine.dispose()
     made = restored.manifest["created_at"]
-    typer.echo(say(f"復元しました: {restored.data_dir}（{made} のバックアップ）",
+    typer.echo(say(f"復元しました: {restored.data_dir}（{made}のバックアップ）",
                    f"restored: {restored.data_dir} (backup of {made})"))  # fmt: skip
 
 
@@ -665,7 +665,7 @@ def components_rollout_timing(
             set_rollout_timing(env.data.root, timing)
         except ValueError:
             typer.echo(
-                "early、standard、late のいずれかを指定してください。"
+                "early、standard、lateのいずれかを指定してください。"
                 if language == "ja"
                 else "Give early, standard or late.",
                 err=True,

@@ -43,7 +43,7 @@ class ApiTokenExpired(CssecError):
     code = "api_token_expired"
     status = 401
     message_ja = (
-        "APIトークン「{name}」は {expired_at} に有効期限が切れました。"
+        "APIトークン「{name}」は {expired_at}に有効期限が切れました。"
         "管理者に新しいトークンを依頼してください。"
     )
     message_en = "The API token {name!r} expired at {expired_at}. Ask an admin for a new token."
@@ -53,7 +53,7 @@ class ApiTokenRevoked(CssecError):
     code = "api_token_revoked"
     status = 401
     message_ja = (
-        "APIトークン「{name}」は {revoked_at} に取り消されました。"
+        "APIトークン「{name}」は {revoked_at}に取り消されました。"
         "管理者に新しいトークンを依頼してください。"
     )
     message_en = "The API token {name!r} was revoked at {revoked_at}. Ask an admin for a new token."
@@ -130,7 +130,7 @@ class InvalidIdempotencyKey(CssecError):
     code = "invalid_idempotency_key"
     status = 400
     message_ja = (
-        "Idempotency-Key は 1〜255 文字の印字可能なASCII文字で指定してください（UUIDを推奨）。"
+        "Idempotency-Keyは 1〜255 文字の印字可能なASCII文字で指定してください（UUIDを推奨）。"
     )
     message_en = "An Idempotency-Key must be 1 to 255 printable ASCII characters (a UUID is best)."
 
@@ -140,7 +140,7 @@ class PreconditionRequired(CssecError):
     status = 428
     message_ja = (
         "更新には If-Match ヘッダーが必要です。"
-        "先に GET で取得した ETag を If-Match に指定してください"
+        "先に GETで取得した ETagを If-Matchに指定してください"
         "（他の担当者の変更を上書きしないためです）。"
     )
     message_en = (
@@ -154,7 +154,7 @@ class PreconditionFailed(CssecError):
     status = 412
     message_ja = (
         "この契約は取得後に変更されています（現在の ETag: {etag}）。"
-        "もう一度取得して内容を確認し、新しい ETag で更新してください。"
+        "もう一度取得して内容を確認し、新しい ETagで更新してください。"
     )
     message_en = (
         "The contract changed since you read it (current ETag: {etag}). GET it again, check "
@@ -166,8 +166,8 @@ class InvalidCursor(CssecError):
     code = "invalid_cursor"
     status = 400
     message_ja = (
-        "cursor の値が正しくありません。前の応答の next_cursor をそのまま指定するか、"
-        "cursor を付けずに最初から取得してください。"
+        "cursorの値が正しくありません。前の応答の next_cursorをそのまま指定するか、"
+        "cursorを付けずに最初から取得してください。"
     )
     message_en = (
         "The cursor is not valid. Pass a previous answer's next_cursor unchanged, or leave "
@@ -178,7 +178,7 @@ class InvalidCursor(CssecError):
 class AdminNotFound(CssecError):
     code = "not_found"
     status = 404
-    message_ja = "{what_ja} {ref} はありません。一覧または検索で確認してください。"
+    message_ja = "{what_ja} {ref}はありません。一覧または検索で確認してください。"
     message_en = "There is no {what_en} {ref}. Check the list or search."
 
 
@@ -186,9 +186,9 @@ class BulkJobNotFinished(CssecError):
     code = "bulk_job_not_finished"
     status = 409
     message_ja = (
-        "一括発行 #{job_id} の結果はありません（状態: {job_status}）。queued・running "
+        "一括発行 #{job_id}の結果はありません（状態: {job_status}）。queued・running "
         "なら完了を待ってから取得してください。failed なら何も発行されていません。"
-        "error の内容を確認し、もう一度開始してください。"
+        "errorの内容を確認し、もう一度開始してください。"
     )
     message_en = (
         "Bulk batch #{job_id} has no result (status: {job_status}). If it is queued or "

@@ -203,7 +203,7 @@ def backup(
     files, database = len(manifest["members"]), manifest["database"]
     typer.echo(say(f"バックアップ: {out}（{files} ファイル、{database}）",
                    f"backup: {out} ({files} files, {database})"))  # fmt: skip
-    typer.echo(say(f"バックアップの鍵（restore --key-file に指定）: {settings.data_dir / KEY_FILE}",
+    typer.echo(say(f"バックアップの鍵（restore --key-fileに指定）: {settings.data_dir / KEY_FILE}",
                    f"backup key (restore --key-file): {settings.data_dir / KEY_FILE}"))  # fmt: skip
 
 
@@ -227,7 +227,7 @@ def restore(
     with _vendor(settings.data_dir, creating=True):
         pass
     made = restored.manifest["created_at"]
-    typer.echo(say(f"復元しました: {restored.data_dir}（{made} のバックアップ）",
+    typer.echo(say(f"復元しました: {restored.data_dir}（{made}のバックアップ）",
                    f"restored: {restored.data_dir} (backup of {made})"))  # fmt: skip
 
 
@@ -309,7 +309,7 @@ def contract_renew(
         data, lambda s: services.renew_contract(s, key_or_code, months=months, actor=_actor())
     )
     typer.echo(say(
-        f"契約番号 {renewed.contract_id} の終了日: {renewed.previous_end} → {renewed.end}",
+        f"契約番号 {renewed.contract_id}の終了日: {renewed.previous_end} → {renewed.end}",
         f"contract {renewed.contract_id}: {renewed.previous_end} -> {renewed.end}",
     ))  # fmt: skip
 
@@ -410,7 +410,7 @@ def keys_public(
         return
     typer.echo(json.dumps(jwks, indent=2))
     for key in keys:
-        typer.echo(say(f"鍵 {key.kid} のフィンガープリント: {key.fingerprint}",
+        typer.echo(say(f"鍵 {key.kid}のフィンガープリント: {key.fingerprint}",
                        f"fingerprint {key.kid}: {key.fingerprint}"), err=True)  # fmt: skip
 
 
@@ -648,7 +648,7 @@ def webhook_remove(
         data, lambda s: services.remove_webhook_endpoint(s, endpoint_id, actor=_actor())
     )
     typer.echo(say(
-        f"Webhook {endpoint_id} を削除しました（未配信 {cancelled} 件を取り消しました）",
+        f"Webhook {endpoint_id}を削除しました（未配信 {cancelled} 件を取り消しました）",
         f"removed webhook {endpoint_id} ({cancelled} undelivered messages cancelled)",
     ))  # fmt: skip
 

@@ -94,5 +94,5 @@ def root_install(
         raise TufRootRefused(detail=Phrase(exc.ja, str(exc))) from None
     finally:
         vendor.close()
-    typer.echo(say(f"root.json のバージョン {version} を登録しました",
+    typer.echo(say(f"root.jsonのバージョン {version}を登録しました",
                    f"root.json version {version} installed"))  # fmt: skip

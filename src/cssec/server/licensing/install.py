@@ -63,9 +63,9 @@ class VendorUrlRequired(CssecError):
     code = "vendor_url_required"
     status = 400
     message_ja = (
-        "オンラインでのインストールにはライセンスサーバのURLが必要です。--vendor-url URL を"
+        "オンラインでのインストールにはライセンスサーバのURLが必要です。--vendor-url URLを"
         "指定してください。インターネットに接続できない環境では、--offline "
-        "--activation-code CODE --vendor-keys-file F でインストールできます。"
+        "--activation-code CODE --vendor-keys-file Fでインストールできます。"
     )
     message_en = (
         "An online install needs the license service's URL: give --vendor-url URL. A site "
@@ -112,7 +112,7 @@ def read_password_file(path: Path) -> str:
         why = getattr(exc, "strerror", None) or exc
         raise ValidationFailed(
             detail=Phrase(
-                f"パスワードファイル {path} を読めません（{why}）",
+                f"パスワードファイル {path}を読めません（{why}）",
                 f"cannot read the password file {path}: {exc}",
             )
         ) from None
@@ -222,7 +222,7 @@ def _plan_offline(request: InstallRequest, *, today_of: tzinfo, now: datetime) -
     if request.activation_code is None:
         raise ValidationFailed(
             detail=Phrase(
-                "--offline には --activation-code が必要です（レジストレーションキーはオンラインで"
+                "--offlineには --activation-codeが必要です（レジストレーションキーはオンラインで"
                 "のみ使えます）",
                 "--offline needs --activation-code: a registration key works only online",
             )

@@ -59,7 +59,7 @@ def read_keys_file(path: Path) -> list[VerifyingKey]:
     except OSError as exc:
         raise ValidationFailed(
             detail=Phrase(
-                f"ライセンスサービスの公開鍵ファイル {path} を読めません（{exc.strerror or exc}）",
+                f"ライセンスサービスの公開鍵ファイル {path}を読めません（{exc.strerror or exc}）",
                 f"cannot read the vendor keys file {path}: {exc}",
             )
         ) from None
@@ -77,7 +77,7 @@ def read_keys_file(path: Path) -> list[VerifyingKey]:
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ValidationFailed(
             detail=Phrase(
-                f"{path} はライセンスサービスの公開鍵ファイル（cssec vendor keys public の出力）"
+                f"{path}はライセンスサービスの公開鍵ファイル（cssec vendor keys publicの出力）"
                 "ではありません",
                 f"{path} is not a vendor key set (JWKS from 'cssec vendor keys public'): {exc}",
             )

@@ -63,7 +63,7 @@ def _check_names(names: Sequence[str]) -> list[str]:
             if any(ch.isspace() or ch in "/:@" for ch in value):
                 raise ValidationFailed(
                     detail=Phrase(
-                        f"--hostname {name!r} はホスト名ではありません",
+                        f"--hostname {name!r}はホスト名ではありません",
                         f"--hostname {name!r} is not a host name",
                     )
                 ) from None

@@ -15,7 +15,7 @@ from cssec.server.webmanager.deps import SESSION_USER_KEY, session_user, sign_in
 from cssec.server.webmanager.forms import csrf_refusal, refuse
 from cssec.server.webmanager.templating import ctx_of, next_page, render
 from cssec.web.http import client_ip
-from cssec.web.i18n import LANG_COOKIE, LANGUAGES, negotiate
+from cssec.web.i18n import LANG_COOKIE, LANGUAGES
 from cssec.web.pages import check_csrf, flash, redirect, set_language_cookie
 from cssec.web.security import CSRF_SESSION_KEY, new_token
 
@@ -65,12 +65,11 @@ async def login(
         if user.language is None:
             with ctx.sessionmaker() as session:
                 set_language(session, user.id, chosen)
-    else:
-        # A browser that never chose: the account's default, else what it asks for,
-        # pinned to this browser so a later click elsewhere does not move it.
-        lang = user.language if user.language in LANGUAGES else None
-        lang = negotiate(request.headers.get("accept-language"), lang)
-        set_language_cookie(response, lang, secure=ctx.settings.cookie_secure)
+    elif user.language in LANGUAGES:
+        # A browser that never chose: the account's default, pinned to this browser so a
+        # later click elsewhere does not move it. Without a default, each request's
+        # Accept-Language decides, as before sign-in.
+        set_language_cookie(response, user.language, secure=ctx.settings.cookie_secure)
     return response
 
 

@@ -9,8 +9,8 @@ class RolloutInProgress(CssecError):
     code = "rollout_in_progress"
     status = 409
     message_ja = (
-        "{component}のバージョン {version} の段階的配信が進行中です。別のコンポーネントは、"
-        "その配信が全サーバに届くか、停止して取り下げる (rollout halt / pull) まで公開できません。"
+        "{component}のバージョン {version}の段階的配信が進行中です。別のコンポーネントは、"
+        "その配信が全サーバに届くか、停止して取り下げる (rollout halt / pull)まで公開できません。"
         "同じコンポーネントの新しいバージョンはいつでも公開できます。"
     )
     message_en = (
@@ -24,8 +24,8 @@ class RolloutNotFound(CssecError):
     code = "rollout_not_found"
     status = 404
     message_ja = (
-        "{component}のバージョン {version} の段階的配信はありません。"
-        "cssec vendor component rollout show で配信を確認してください。"
+        "{component}のバージョン {version}の段階的配信はありません。"
+        "cssec vendor component rollout showで配信を確認してください。"
     )
     message_en = (
         "There is no staged rollout of {component} version {version}. "
@@ -37,7 +37,7 @@ class RolloutNotActive(CssecError):
     code = "rollout_not_active"
     status = 409
     message_ja = (
-        "{component}のバージョン {version} の配信は既に終了しています (状態: {state})。"
+        "{component}のバージョン {version}の配信は既に終了しています (状態: {state})。"
         "変更するには新しいバージョンを公開してください。"
     )
     message_en = (
@@ -60,7 +60,7 @@ class NoPreviousVersion(CssecError):
     code = "no_previous_version"
     status = 409
     message_ja = (
-        "{component}のバージョン {version} には戻す前のバージョンがありません。"
+        "{component}のバージョン {version}には戻す前のバージョンがありません。"
         "正常なファイルを新しいバージョンとして公開してください。"
     )
     message_en = (

@@ -195,7 +195,7 @@ def _announce_halt(session: Session, row: ComponentRolloutRow, *, automatic: boo
         return
     subject = f"[cssec] rollout halted: {row.component} v{row.version}"
     body = (
-        f"{row.component} バージョン {row.version} の段階的配信を自動停止しました。\n"
+        f"{row.component} バージョン {row.version}の段階的配信を自動停止しました。\n"
         f"The staged rollout of {row.component} version {row.version} halted by itself.\n\n"
         f"{row.halt_reason}\n\n"
         f"cssec vendor component rollout show {row.component} {row.version}\n"

@@ -111,7 +111,7 @@ def _pem(private: Ed25519PrivateKey) -> bytes:
 def _signer_from_pem(data: bytes) -> CryptoSigner:
     private = serialization.load_pem_private_key(data, password=None)
     if not isinstance(private, Ed25519PrivateKey):
-        raise RootKeyError("not an Ed25519 private key", "Ed25519 の秘密鍵ではありません")
+        raise RootKeyError("not an Ed25519 private key", "Ed25519の秘密鍵ではありません")
     public = SSlibKey.from_crypto(private.public_key())
     return CryptoSigner(private, public)
 
@@ -123,10 +123,10 @@ def init_root_keys(out: Path, *, threshold: int, count: int) -> list[str]:
     if not 1 <= threshold <= count <= 16:
         raise RootKeyError(
             "need 1 <= threshold <= keys <= 16",
-            "1 ≦ 必要な署名の数（--threshold） ≦ 鍵の数（--keys） ≦ 16 で指定してください",
+            "1 ≦ 必要な署名の数（--threshold） ≦ 鍵の数（--keys） ≦ 16で指定してください",
         )
     if (out / ROOT_KEYS_FILE).exists():
-        raise RootKeyError(f"{out} already holds root keys", f"{out} にはすでにルート鍵があります")
+        raise RootKeyError(f"{out} already holds root keys", f"{out}にはすでにルート鍵があります")
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     public: list[dict[str, Any]] = []
     for number in range(1, count + 1):
@@ -155,7 +155,7 @@ def load_root_keys(directory: Path) -> RootKeys:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise RootKeyError(
             f"{directory} holds no root key set ({ROOT_KEYS_FILE}): {exc}",
-            f"{directory} にルート鍵のセット（{ROOT_KEYS_FILE}）がありません",
+            f"{directory}にルート鍵のセット（{ROOT_KEYS_FILE}）がありません",
         ) from exc
     wanted = {k.keyid for k in keys}
     signers = []

@@ -177,8 +177,8 @@ def _register_fonts() -> tuple[str, str]:
         log.warning(
             "no Japanese TrueType font found (install fonts-ipafont-gothic): the "
             "certificate PDF uses a font it does not embed / 日本語 TrueType フォントが"
-            "ありません (fonts-ipafont-gothic を導入してください)。"
-            "証書 PDF はフォントを埋め込めません"
+            "ありません (fonts-ipafont-gothicを導入してください)。"
+            "証書 PDFはフォントを埋め込めません"
         )
         pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
         return FALLBACK_FONT, FALLBACK_MONO

@@ -163,7 +163,7 @@ def _revoked(session: Session, found: CodeInspection, row: ActivationCodeRow) ->
     if covering is not None and covered_by is not None:
         why = covering.revoke_reason or "-"
         detail = {
-            "ja": f"{when}に失効 (新しいコード {covered_by} の失効に含まれます。理由: {why})",
+            "ja": f"{when}に失効 (新しいコード {covered_by}の失効に含まれます。理由: {why})",
             "en": f"revoked {when} (covered by the revocation of the newer code {covered_by}; "
             f"reason: {why})",
         }

@@ -228,7 +228,7 @@ def revoke_code(
 def covered_reason(covering: str, reason: str | None) -> str:
     """The reason stored on a code revoked by a newer code's revocation (it names that code:
     stored text, shown as is in either language, so both are in it)."""
-    text = f"{covering} の失効に含まれる / covered by the revocation of {covering}"
+    text = f"{covering}の失効に含まれる / covered by the revocation of {covering}"
     return f"{text}: {reason}"[:1000] if reason else text
 
 

@@ -137,7 +137,7 @@ def check_scopes(scopes: list[str]) -> list[str]:
     if unknown:
         names = ", ".join(SCOPES)
         raise _refuse(
-            f"スコープ {', '.join(unknown)} はありません（使えるもの: {names}）",
+            f"スコープ {', '.join(unknown)}はありません（使えるもの: {names}）",
             f"there is no scope {', '.join(unknown)} (use: {names})",
         )
     if not wanted:

@@ -67,11 +67,11 @@ _CLASSES: dict[str, tuple[str, str]] = {
         "a link-local address (such as a cloud metadata service)",
     ),
     "unique_local": (
-        "ユニークローカルアドレス (IPv6 の社内ネットワーク)",
+        "ユニークローカルアドレス (IPv6の社内ネットワーク)",
         "a unique-local address (an internal IPv6 network)",
     ),
     "multicast": ("マルチキャストアドレス", "a multicast address"),
-    "unspecified": ("未指定アドレス (0.0.0.0 や ::)", "the unspecified address (0.0.0.0 or ::)"),
+    "unspecified": ("未指定アドレス (0.0.0.0や ::)", "the unspecified address (0.0.0.0 or ::)"),
     "not_public": (
         "インターネット上の公開アドレスではありません (予約済み・文書用など)",
         "not a public Internet address (reserved, documentation and the like)",
