@@ -358,6 +358,7 @@ class PortalSignIn(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     """SHA-256 (hex) of the link's token."""
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    """Informative only (the contract's customer); never grants access."""
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"))
     """The contract whose registration key was given: the only contract the session shows."""
     email: Mapped[str | None] = mapped_column(String(254))
@@ -369,7 +370,6 @@ class PortalSignIn(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     session_hash: Mapped[str | None] = mapped_column(String(64))
-    """Informative only (the contract's customer); never grants access."""
     """SHA-256 (hex) of the session key in the portal cookie, set when the link is used."""
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
