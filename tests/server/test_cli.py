@@ -151,7 +151,7 @@ def test_backup_and_components_show_speak_the_output_language(
     made = runner.invoke(cli.app, ["backup", "--out", str(out), "--data", str(data)])
     assert made.exit_code == 0, made.output
     assert made.stdout.startswith(f"バックアップ: {out}（")
-    assert "バックアップの鍵（restore --key-file に指定）: " in made.stdout
+    assert "バックアップの鍵（restore --key-fileに指定）: " in made.stdout
     shown = runner.invoke(cli.app, ["components", "show", "--data", str(data)])
     assert shown.exit_code == 0, shown.output
     assert "検索エンジン: -（以前: -）" in shown.stdout
