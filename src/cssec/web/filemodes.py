@@ -70,6 +70,18 @@ class DataDirNotOwned(CssecError):
     )
 
 
+def make_private_dirs(path: Path) -> None:
+    """`mkdir -p` with every directory it creates 0700 (`Path.mkdir(parents=True, mode=…)`
+    gives the parents the umask's mode), so a data directory never needs a fix-up later."""
+    missing: list[Path] = []
+    while not path.is_dir():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(directory, PRIVATE_DIR)
+
+
 def create_private(path: Path) -> None:
     """Create `path` empty and 0600 if it does not exist (never through a symbolic link),
     so that SQLite, opening it next, and its -wal and -shm files are private too."""
@@ -126,5 +138,6 @@ __all__ = [
     "Fixed",
     "Modes",
     "create_private",
+    "make_private_dirs",
     "secure_data_dir",
 ]

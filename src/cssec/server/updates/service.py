@@ -177,8 +177,10 @@ def _write_files(store: ComponentStore, manifest: Manifest, files: dict[Componen
         try:
             store.write(manifest.components[component], data)
         except OSError as exc:
+            # The errno's name (ENOSPC, EACCES) reads the same in both languages; the OS's
+            # English sentence would be left out of the Japanese message.
             name = errno.errorcode.get(exc.errno or 0, "OSError")
-            raise ComponentUpdateFailed("disk_error", f"{name}: {exc.strerror or exc}") from None
+            raise ComponentUpdateFailed("disk_error", name) from None
 
 
 def _log(

@@ -23,6 +23,7 @@ from cssec.core.components import (
 )
 from cssec.core.policy import Component
 from cssec.server.storage.tempfiles import create_temp, sweep_stale
+from cssec.web.filemodes import make_private_dirs
 
 COMPONENTS_DIR = "components"
 TEMP_BASE = ".incoming-"
@@ -70,7 +71,7 @@ class ComponentStore:
     def write(self, version: ComponentVersion, data: bytes) -> None:
         """Atomically store a verified file; OSError (ENOSPC, EACCES …) leaves nothing."""
         target = self.path_for(version)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(target.parent)
         fd, tmp = create_temp(target.parent, TEMP_BASE)
         try:
             with os.fdopen(fd, "wb") as handle:

@@ -54,6 +54,7 @@ from cssec.server.updates.tuf_mirror import (
     keep_manifest_target,
     save_endorsement,
 )
+from cssec.web.filemodes import make_private_dirs
 
 TUF_DIR = "tuf"
 BASE = "/api/v1/tuf/"
@@ -166,7 +167,7 @@ class TufSession:
             info = self.updater.get_targetinfo(path)
             if info is None:
                 raise exceptions.RepositoryError(f"no target {path}")
-            self.work_dir.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(self.work_dir)
             with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
                 local = self.updater.download_target(info, str(Path(tmp) / "target"))
                 return info, Path(local).read_bytes()
