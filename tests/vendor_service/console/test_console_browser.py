@@ -154,7 +154,7 @@ def test_log_in_find_renew_and_see_the_audit_row(served: Served) -> None:
             expect(page.get_by_test_id("flash")).to_contain_text("契約を更新しました")
             expect(page.get_by_test_id("contract-end")).to_have_text(new_end.isoformat())
             audit = page.get_by_test_id("contract-audit")
-            expect(audit).to_contain_text(f"console:{ADMIN[0]}")
+            expect(audit).to_contain_text(f"コンソール（{ADMIN[0]}）")  # who, as a person reads it
             expect(audit).to_contain_text("契約更新")
             page.screenshot(path=ARTIFACTS / "console-5-renewed.png", full_page=True)
 
