@@ -163,9 +163,7 @@ def serve(  # noqa: PLR0917  (Typer maps each parameter to an option)
     limits = serving.HttpLimits.of(settings)  # read deadlines, keep-alive, concurrency
     if workers == 1:
         web_app = create_app(settings)
-        serving.run(
-            web_app, host=host, port=port, tls=tls, trusted_proxies=proxies, limits=limits
-        )
+        serving.run(web_app, host=host, port=port, tls=tls, trusted_proxies=proxies, limits=limits)
         return
     # Migrate and create the keys once, here, before the workers race to do it.
     with _vendor(settings.data_dir, creating=True):
@@ -725,9 +723,7 @@ def user_enrol_2fa(
     from cssec.core.clock import SystemClock  # noqa: PLC0415
     from cssec.vendor_service.services.two_factor import enroll_issued  # noqa: PLC0415
 
-    issued = _run(
-        data, lambda s: enroll_issued(s, name, now=SystemClock().now(), actor=_actor())
-    )
+    issued = _run(data, lambda s: enroll_issued(s, name, now=SystemClock().now(), actor=_actor()))
     typer.echo(f"totp secret: {issued.secret}")
     typer.echo(f"totp uri: {issued.uri}")
     typer.echo(f"recovery codes: {' '.join(issued.recovery_codes)}")
