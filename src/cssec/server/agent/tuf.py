@@ -33,6 +33,7 @@ from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import LICENSE_EXPIRED, agent_router
 from cssec.server.licensing.state import license_decision
 from cssec.server.updates import tuf_mirror
+from cssec.server.updates.pilot import served_serial
 from cssec.server.updates.service import Installed, read_installed
 from cssec.server.updates.store import ComponentStore
 from cssec.server.webmanager.templating import ctx_of
@@ -86,11 +87,14 @@ def _delta_file(request: Request, component: Component, sha256: str, to: int) ->
     return None
 
 
-def _manifest_file(request: Request, sha256: str) -> bytes | None:
+def _manifest_file(request: Request, sha256: str, client_id: int) -> bytes | None:
     """The manifest target this server verified, unless it is newer than the components
     it distributes (not switched to yet, or rolled back here: withheld)."""
     data = tuf_mirror.manifest_target(ctx_of(request).data.root, sha256)
-    current = _installed(request).current
+    ctx = ctx_of(request)
+    with ctx.sessionmaker() as session:
+        current = read_installed(session).current
+        pilot_held = served_serial(session, client_id)  # not a pilot: the previous set
     if data is None or current is None:
         return None
     try:
@@ -99,7 +103,8 @@ def _manifest_file(request: Request, sha256: str) -> bytes | None:
         return None
     # Only the set it distributes: a newer one is withheld, and so is an older one while it
     # holds a staged rollout's candidate set (its clients then take that set from it).
-    return data if isinstance(serial, int) and serial == current.serial else None
+    wanted = current.serial if pilot_held is None else pilot_held
+    return data if isinstance(serial, int) and serial == wanted else None
 
 
 @router.get(
@@ -136,7 +141,7 @@ def get_tuf_target(
     directory, sha256 = parsed
     if directory == "activeupdate":
         _gate(request, Operation.CLIENT_MANUAL_UPDATE)
-        data = _manifest_file(request, sha256)
+        data = _manifest_file(request, sha256, client.id)
     else:
         try:
             component = Component(directory)

@@ -25,6 +25,7 @@ from cssec.server.agent.routing import agent_router
 from cssec.server.licensing.state import check_license, cs_license_state
 from cssec.server.logs.update_logs import UpdateResult, add_client_log
 from cssec.server.updates.errors import ComponentsUnavailable
+from cssec.server.updates.pilot import review, served_envelope
 from cssec.server.updates.service import read_installed
 from cssec.server.updates.store import ComponentStore
 from cssec.server.webmanager.templating import ctx_of
@@ -51,9 +52,10 @@ def get_manifest(request: Request, client: ClientDep) -> JSONResponse:
     with ctx.sessionmaker() as session:
         check_license(session, Operation.CLIENT_MANUAL_UPDATE, now=ctx.clock.now(), tz=ctx.tz)
         installed = read_installed(session)
+        served = served_envelope(session, client.id)  # the previous set while not a pilot
     if installed.envelope is None:
         raise ComponentsUnavailable()
-    return JSONResponse(installed.envelope)
+    return JSONResponse(served or installed.envelope)
 
 
 @router.get(
@@ -183,4 +185,5 @@ def post_update_result(request: Request, client: ClientDep, body: UpdateResultIn
             message_params=body.message_params,
             state=state,
         )
+    review(ctx.license_env())  # a pilot client's failure stops the set in pilot at once
     return Response(status_code=204)

@@ -77,6 +77,14 @@ EVENT_KIND_LABELS: dict[str, Label] = {
     "seats.exceeded": {"ja": "ライセンス数の超過", "en": "Seats exceeded"},
     "seats.within": {"ja": "ライセンス数内に回復", "en": "Back within the seats"},
     "components.stale": {"ja": "コンポーネントの更新停止", "en": "Components stale"},
+    "components.pilot_promoted": {
+        "ja": "パイロット確認済みの配信",
+        "en": "Pilot components promoted",
+    },
+    "components.pilot_rolled_back": {
+        "ja": "パイロットの障害による復元",
+        "en": "Pilot components rolled back",
+    },
 }
 
 GROUP_LABELS: dict[str, Label] = {

@@ -48,6 +48,7 @@ TRIGGER_LABELS: dict[str, dict[str, str]] = {
     "manual": {"ja": "今すぐアップデート", "en": "Update now"},
     "cli": {"ja": "コマンド", "en": "Command line"},
     "bundle": {"ja": "バンドルの取り込み", "en": "Bundle import"},
+    "pilot": {"ja": "パイロットグループの障害", "en": "Pilot failures"},
 }
 
 

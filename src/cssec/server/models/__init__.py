@@ -36,6 +36,7 @@ from cssec.server.models.outbreak import (
     OutbreakMonitorSettings,
     OutbreakPolicy,
 )
+from cssec.server.models.pilot import PilotClient, PilotSettings
 from cssec.server.models.protection import CleanupRequest, ClientRealtime, RealtimeDefaults
 
 __all__ = [
@@ -59,6 +60,8 @@ __all__ = [
     "OutbreakAssignment",
     "OutbreakMonitorSettings",
     "OutbreakPolicy",
+    "PilotClient",
+    "PilotSettings",
     "RealtimeDefaults",
     "ServerInfo",
     "ServerUpdateLog",

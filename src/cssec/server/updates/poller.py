@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from cssec.server.background import ClockLoop, Sleep
 from cssec.server.licensing.activation import LicenseEnv
 from cssec.server.models import ComponentStatus
+from cssec.server.updates.pilot import approve, review
 from cssec.server.updates.service import UpdateOutcome, rollback_components, update_components
 
 POLL_INTERVAL = timedelta(hours=1)
@@ -64,6 +65,13 @@ class ComponentPoller(ClockLoop):
         async with self._lock:
             return rollback_components(self.env, trigger=trigger, actor=actor)
 
+    async def approve_pilot(self, *, actor: str) -> bool:
+        """The administrator's approval of the set in pilot (False when none is)."""
+        async with self._lock:
+            return approve(self.env, actor=actor)
+
     async def tick(self) -> datetime:
+        async with self._lock:
+            review(self.env)  # the pilot group: promote when due, roll back on failures
         await self.run_update_if_due()
         return self.next_poll(self.env.clock.now())

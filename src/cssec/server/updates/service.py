@@ -37,6 +37,7 @@ from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSl
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
 from cssec.server.updates.fetch import Fetched, fetch_files, fetch_manifest
 from cssec.server.updates.health import send_health
+from cssec.server.updates.pilot import note_switch
 from cssec.server.updates.rollout_timing import rollout_timing
 from cssec.server.updates.store import ComponentStore
 from cssec.server.updates.tuf_events import note_staleness
@@ -159,6 +160,7 @@ def _switch(
     session.flush()
     status.previous_manifest_id = status.current_manifest_id
     status.current_manifest_id = row.id
+    note_switch(session, row.id, now=now)
     if clear_hold or (status.held_serial is not None and manifest.serial > status.held_serial):
         status.held_serial = None
     status.updated_at = now

@@ -19,6 +19,7 @@ from cssec.server.webmanager.mail_pages import router as mail_router
 from cssec.server.webmanager.outbreak_monitor_pages import router as outbreak_monitor_router
 from cssec.server.webmanager.outbreak_prevention_pages import router as outbreak_prevention_router
 from cssec.server.webmanager.pages import router as pages_router
+from cssec.server.webmanager.pilot_pages import router as pilot_router
 from cssec.server.webmanager.protection_pages import router as protection_router
 from cssec.server.webmanager.renewal_pages import router as renewal_router
 from cssec.server.webmanager.updates_pages import router as updates_router
@@ -31,6 +32,7 @@ routers: list[APIRouter] = [
     clients_router,
     client_logs_router,
     updates_router,
+    pilot_router,
     logmgmt_router,
     outbreak_monitor_router,
     outbreak_prevention_router,

@@ -33,6 +33,7 @@ from cssec.server.logs.labels import ROUTE_LABELS
 from cssec.server.logs.update_logs import RESULT_LABELS
 from cssec.server.models import User
 from cssec.server.tls.certificate import current_fingerprint
+from cssec.server.updates.pilot import pilot_ids
 from cssec.server.webmanager.deps import require_user
 from cssec.server.webmanager.forms import csrf_refusal
 from cssec.server.webmanager.protection_pages import clients_extras
@@ -111,6 +112,7 @@ async def clients_page(
         )
         result = list_clients(session, page=page, hostname=host.strip(), uids=only)
         extras = clients_extras(session, [c.id for c in result.rows])
+        pilots = pilot_ids(session)
     online = {c.id: is_online(c, now=now, offline_after=offline_after) for c in result.rows}
     return render(
         request,
@@ -128,6 +130,7 @@ async def clients_page(
         now=now,
         offline_minutes=ctx.settings.client_offline_minutes,
         route_labels=ROUTE_LABELS,
+        pilots=pilots,
         **extras,
     )
 

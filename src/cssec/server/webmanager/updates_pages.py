@@ -24,6 +24,7 @@ from cssec.server.logs.update_logs import (
 )
 from cssec.server.models import User
 from cssec.server.updates.errors import MAX_BUNDLE_BYTES, BundleRefused
+from cssec.server.updates.pilot import read_state as read_pilot
 from cssec.server.updates.poller import ComponentPoller
 from cssec.server.updates.service import UpdateOutcome
 from cssec.server.updates.view import read_overview
@@ -51,12 +52,15 @@ async def components_page(
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
         overview = read_overview(session, now=ctx.clock.now(), tz=ctx.tz, data_root=ctx.data.root)
+        pilot = read_pilot(session, now=ctx.clock.now())
+        session.commit()  # the pilot settings row, made on first read
     return render(
         request,
         "components.html",
         user=user,
         active="components",
         overview=overview,
+        pilot=pilot,
         result_labels=RESULT_LABELS,
     )
 

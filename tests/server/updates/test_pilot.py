@@ -1,0 +1,163 @@
+"""The administrator's pilot group (issue 24) on the real server with the real vendor: new
+components reach pilot clients first; everyone else gets them after the delay or on the
+administrator's approval; a pilot client's failures roll the set back by themselves, with
+one event and one mail, and a non-pilot client never receives the bad set."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from tests.helpers.protection import Setup, enroll, setup
+from tests.helpers.server import Desk, ServerFactory
+from tests.helpers.updates import current_versions, publish_virus_pattern_v2
+
+from cssec.core.clock import FakeClock
+from cssec.core.components import verify_manifest
+from cssec.core.policy import Component
+from cssec.core.signing import VerifyingKey
+from cssec.server.models import MailNotice, SystemEvent
+
+AGENT = "/api/v1/agent"
+
+
+async def _start(servers: ServerFactory, desk: Desk) -> tuple[Setup, str, str]:
+    """A server with a pilot client (pc-pilot) and another (pc-other), pilot mode on."""
+    ready = await setup(servers, desk, with_dcs=False, hostname="pc-pilot")
+    other_token, _ = await enroll(ready.server, "pc-other")
+    response = await ready.post_form(
+        "/updates/components/pilot", {"enabled": "on", "promotion": "delay", "hours": "24"},
+        page="/updates/components",
+    )  # fmt: skip
+    assert response.status_code == 303, response.text
+    response = await ready.post_form(
+        f"/clients/{ready.client_id()}/pilot", {"pilot": "on"}, page="/clients"
+    )
+    assert response.status_code == 303, response.text
+    page = (await ready.server.client.get("/clients")).text
+    assert page.count('data-pilot="on"') == 1
+    assert page.count('data-pilot="off"') == 1
+    return ready, ready.token, other_token
+
+
+async def _pattern(ready: Setup, token: str) -> int:
+    """The virus pattern version of the manifest this client is served (verified)."""
+    async with ready.agent(token) as agent:
+        keys_body = (await agent.get(f"{AGENT}/vendor-keys")).json()
+        envelope = (await agent.get(f"{AGENT}/manifest")).json()
+        manifest = verify_manifest(
+            envelope, {k.kid: k for k in map(VerifyingKey.from_jwk, keys_body["keys"])}
+        ).value
+        assert manifest is not None
+        version = manifest.components[Component.VIRUS_PATTERN]
+        got = await agent.get(f"{AGENT}/files/virus_pattern/{version.sha256}")
+        assert got.status_code == 200, "the served set's files are served"
+        return version.version
+
+
+async def _report(ready: Setup, token: str, body: dict[str, Any]) -> None:
+    async with ready.agent(token) as agent:
+        response = await agent.post(f"{AGENT}/update-result", json=body)
+    assert response.status_code == 204, response.text
+
+
+def _events(ready: Setup, kind: str) -> list[SystemEvent]:
+    with ready.server.app.state.server.sessionmaker() as session:
+        return list(session.scalars(select(SystemEvent).where(SystemEvent.kind == kind)))
+
+
+async def test_pilot_first_then_everyone_after_the_delay(
+    servers: ServerFactory, desk: Desk, clock: FakeClock
+) -> None:
+    ready, pilot, other = await _start(servers, desk)
+    publish_virus_pattern_v2(desk)
+    await ready.server.app.state.component_poller.update_now(actor="t")
+    assert current_versions(ready.server)[Component.VIRUS_PATTERN] == 2
+    assert await _pattern(ready, pilot) == 2
+    assert await _pattern(ready, other) == 1, "not a pilot: the previous set"
+    page = (await ready.server.client.get("/updates/components")).text
+    assert "パイロット" in page
+
+    clock.advance(timedelta(hours=23))
+    await ready.server.app.state.component_poller.tick()
+    assert await _pattern(ready, other) == 1, "the delay has not passed"
+    clock.advance(timedelta(hours=1, minutes=1))
+    await ready.server.app.state.component_poller.tick()
+    assert await _pattern(ready, other) == 2
+    assert len(_events(ready, "components.pilot_promoted")) == 1
+
+
+async def test_approval_promotes_at_once(servers: ServerFactory, desk: Desk) -> None:
+    ready, _pilot, other = await _start(servers, desk)
+    publish_virus_pattern_v2(desk)
+    await ready.server.app.state.component_poller.update_now(actor="t")
+    assert await _pattern(ready, other) == 1
+    response = await ready.post_form(
+        "/updates/components/pilot/approve", {}, page="/updates/components"
+    )
+    assert response.status_code == 303, response.text
+    assert await _pattern(ready, other) == 2
+    assert len(_events(ready, "components.pilot_promoted")) == 1
+
+
+async def test_a_pilot_failure_rolls_back_and_others_never_get_it(
+    servers: ServerFactory, desk: Desk, clock: FakeClock
+) -> None:
+    ready, pilot, other = await _start(servers, desk)
+    publish_virus_pattern_v2(desk)
+    await ready.server.app.state.component_poller.update_now(actor="t")
+    assert await _pattern(ready, pilot) == 2
+    served_to_other = [await _pattern(ready, other)]
+    entry = {
+        "component": "virus_pattern", "version": 2, "clients": 1, "loaded": 0,
+        "load_failures": 1, "scans": 0, "scan_errors": 0, "crashes": 0, "detections": 0,
+        "quarantines": 0, "hours": 1,
+    }  # fmt: skip
+    async with ready.agent(pilot) as agent:
+        response = await agent.post(
+            f"{AGENT}/heartbeat",
+            json={"status": {"agent_version": "t", "component_health": [entry]}},
+        )
+    assert response.status_code == 200, response.text
+    served_to_other.append(await _pattern(ready, other))
+    clock.advance(timedelta(minutes=1))
+    await ready.server.app.state.component_poller.tick()
+    assert current_versions(ready.server)[Component.VIRUS_PATTERN] == 1, "rolled back"
+    assert await _pattern(ready, pilot) == 1, "the pilot gets the previous set again"
+    served_to_other.append(await _pattern(ready, other))
+    assert served_to_other == [1, 1, 1]
+    events = _events(ready, "components.pilot_rolled_back")
+    assert len(events) == 1
+    assert "パイロット" in events[0].message_ja
+    assert "Pilot" in events[0].message_en
+    with ready.server.app.state.server.sessionmaker() as session:
+        kinds = list(session.scalars(select(MailNotice.kind)))
+    assert kinds.count("components.pilot_rolled_back") == 1
+    # The hourly poll does not apply the rolled-back set again, and nothing repeats.
+    clock.advance(timedelta(hours=2))
+    await ready.server.app.state.component_poller.tick()
+    assert current_versions(ready.server)[Component.VIRUS_PATTERN] == 1
+    assert await _pattern(ready, other) == 1
+    assert len(_events(ready, "components.pilot_rolled_back")) == 1
+
+
+async def test_two_failed_pilot_updates_roll_back(servers: ServerFactory, desk: Desk) -> None:
+    ready, pilot, _other = await _start(servers, desk)
+    publish_virus_pattern_v2(desk)
+    await ready.server.app.state.component_poller.update_now(actor="t")
+    failed = {"result": "failed", "versions": {"virus_pattern": 2}, "message": "load error"}
+    await _report(ready, pilot, failed)
+    assert current_versions(ready.server)[Component.VIRUS_PATTERN] == 2, "one may be a full disk"
+    await _report(ready, pilot, failed)
+    assert current_versions(ready.server)[Component.VIRUS_PATTERN] == 1
+    assert len(_events(ready, "components.pilot_rolled_back")) == 1
+
+
+async def test_without_pilot_mode_every_client_gets_the_new_set(
+    servers: ServerFactory, desk: Desk
+) -> None:
+    ready = await setup(servers, desk, with_dcs=False, hostname="pc-01")
+    publish_virus_pattern_v2(desk)
+    await ready.server.app.state.component_poller.update_now(actor="t")
+    assert await _pattern(ready, ready.token) == 2
