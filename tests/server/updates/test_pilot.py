@@ -6,18 +6,27 @@ one event and one mail, and a non-pilot client never receives the bad set."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from starlette.testclient import TestClient
 from tests.helpers.protection import Setup, enroll, setup
-from tests.helpers.server import Desk, ServerFactory
+from tests.helpers.server import Desk, Server, ServerFactory, SyncBridge
+from tests.helpers.tuf import install_tuf_root
 from tests.helpers.updates import current_versions, publish_virus_pattern_v2
 
+from cssec.client.install import agent_for, install_client
+from cssec.client.state import ClientState
+from cssec.client.tuf_client import holds_root as client_holds_root
+from cssec.client.updater import update_components
 from cssec.core.clock import FakeClock
 from cssec.core.components import verify_manifest
 from cssec.core.policy import Component
 from cssec.core.signing import VerifyingKey
-from cssec.server.models import MailNotice, SystemEvent
+from cssec.server.models import Client, MailNotice, SystemEvent
+from cssec.server.updates.pilot import configure, set_pilot
 
 AGENT = "/api/v1/agent"
 
@@ -161,3 +170,52 @@ async def test_without_pilot_mode_every_client_gets_the_new_set(
     publish_virus_pattern_v2(desk)
     await ready.server.app.state.component_poller.update_now(actor="t")
     assert await _pattern(ready, ready.token) == 2
+
+
+@pytest.mark.parametrize("tuf", [False, True], ids=["manifest", "tuf"])
+async def test_real_clients_pilot_takes_the_new_set_the_other_keeps_the_old(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path, tuf: bool
+) -> None:
+    """cssec.client's own install and update code against the server, through the bare
+    manifest and through the server's TUF mirror (which withholds the set in pilot from a
+    non-pilot client; the client then takes the set the server hands it)."""
+    if tuf:
+        install_tuf_root(desk.vendor, tmp_path / "root-keys")
+    server = await servers.start(activation_code=desk.contract().codes["CS"])
+    if tuf:
+        clock.advance(timedelta(hours=1))
+        await server.app.state.component_poller.run_update_if_due()
+    await server.login()
+    states = {name: ClientState(tmp_path / name) for name in ("pilot", "other")}
+    with TestClient(server.app, base_url="http://server.test", client=("127.0.0.1", 50000)) as http:
+        transport = SyncBridge(http)
+        for state in states.values():
+            done = install_client(
+                state, server_url="http://server.test", route="autopcc", install_token=None,
+                clock=clock, lang="en", transport=transport,
+            )  # fmt: skip
+            assert done.update is not None
+            assert done.update.versions[Component.VIRUS_PATTERN] == 1
+            assert client_holds_root(state.root) is tuf
+        with server.app.state.server.sessionmaker() as session, session.begin():
+            configure(session, enabled=True, promote_hours=None, now=clock.now())
+            uid = states["pilot"].load_config().client_id
+            set_pilot(session, session.scalars(select(Client.id).where(Client.uid == uid)).one(),
+                      on=True)  # fmt: skip
+        publish_virus_pattern_v2(desk)
+        await server.app.state.component_poller.update_now(actor="t")
+        got = {}
+        for name, state in states.items():
+            with agent_for(state.load_config(), lang="en", transport=transport) as agent:
+                got[name] = update_components(state, agent, clock=clock, lang="en").versions
+        assert got["pilot"][Component.VIRUS_PATTERN] == 2
+        assert got["other"][Component.VIRUS_PATTERN] == 1, "not a pilot: keeps the old set"
+        assert await approve_now(server)
+        with agent_for(states["other"].load_config(), lang="en", transport=transport) as agent:
+            after = update_components(states["other"], agent, clock=clock, lang="en").versions
+        assert after[Component.VIRUS_PATTERN] == 2
+
+
+async def approve_now(server: Server) -> bool:
+    approved: bool = await server.app.state.component_poller.approve_pilot(actor="admin")
+    return approved
