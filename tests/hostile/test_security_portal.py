@@ -527,7 +527,7 @@ def test_markup_in_the_customer_name_stays_text_in_the_console(
         assert "<script>alert(1)" not in response.text, path
         assert "<svg/onload" not in response.text, path
     audit = console.get("/console/audit").text
-    assert "portal:&lt;svg/onload=alert(1)&gt;@evil.example" in audit
+    assert "顧客ポータル（&lt;svg/onload=alert(1)&gt;@evil.example）" in audit
 
 
 def test_the_offline_code_raced_from_four_tabs_is_issued_once(

@@ -65,7 +65,7 @@ def test_offline_install_needs_no_vendor_url(
 
 
 @pytest.mark.parametrize(
-    ("lang", "words"), [("ja", "--vendor-url URL を指定"), ("en", "give --vendor-url URL")]
+    ("lang", "words"), [("ja", "--vendor-url URLを指定"), ("en", "give --vendor-url URL")]
 )
 def test_online_install_without_vendor_url_names_both_ways(
     tmp_path: Path, desk: Desk, network: SwitchableTransport, lang: str, words: str
