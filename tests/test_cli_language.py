@@ -70,15 +70,15 @@ def test_a_usage_error_names_what_is_wrong() -> None:
         " ".join(args): runner.invoke(cssec_app, args, env=JA, prog_name="cssec").stderr.strip()
         for args in USAGE_MISTAKES[:4]
     }
-    assert "オプション --bogus はありません" in said["vendor --bogus"]
-    assert "オプション --customer を指定してください" in said["vendor contract new"]
+    assert "オプション --bogusはありません" in said["vendor --bogus"]
+    assert "オプション --customerを指定してください" in said["vendor contract new"]
     assert "cssec vendor contract new --help" in said["vendor contract new --customer"]
     assert (
-        "--seats の値が正しくありません: 整数で指定してください"
+        "--seatsの値が正しくありません: 整数で指定してください"
         in said["vendor contract new --customer X --seats abc"]
     )
     lang = runner.invoke(cssec_app, USAGE_MISTAKES[8], env=JA, prog_name="cssec").stderr
-    assert "'fr' は指定できません" in lang
+    assert "'fr'は指定できません" in lang
 
 
 def _flat(text: str) -> str:
@@ -145,7 +145,7 @@ def test_the_support_desk_reads_japanese() -> None:
     assert "reason:         check_failed" in out
 
     status, out, _ = _vendor("contract", "renew", lines[5], "--months", "12")
-    assert (status, out.strip()) == (0, "契約番号 1 の終了日: 2027-11-30 → 2028-11-30")
+    assert (status, out.strip()) == (0, "契約番号 1の終了日: 2027-11-30 → 2028-11-30")
 
 
 def test_no_english_aside_in_a_japanese_error(tmp_path: Path) -> None:
@@ -190,7 +190,7 @@ def test_token_create_speaks_japanese_and_its_usage_error_too() -> None:
     assert (
         err.strip()
         .splitlines()[-1]
-        .startswith("error: usage_error: --expires の値が正しくありません: 日数で指定してください")
+        .startswith("error: usage_error: --expiresの値が正しくありません: 日数で指定してください")
     )
 
 
@@ -216,7 +216,7 @@ def test_tuf_root_refusals_are_japanese_in_japanese(tmp_path: Path) -> None:
     assert again.exit_code == 1
     line = again.stderr.strip().splitlines()[-1]
     where = tmp_path / "root"
-    said = f"TUFのルートを作成できません: {where} にはすでにルート鍵があります"
+    said = f"TUFのルートを作成できません: {where}にはすでにルート鍵があります"
     assert line == f"error: tuf_root_refused: {said}"
     english = runner.invoke(cssec_app, args, env=EN, prog_name="cssec")
     assert "already holds root keys" in english.stderr

@@ -156,7 +156,7 @@ def test_revoking_the_replacement_revokes_its_predecessor_everywhere(
     assert re.search(r"^判定: +失効$", out, re.MULTILINE), out
     assert re.search(rf"^まとめて失効させたコード: +{new}$", out, re.MULTILINE), out
     assert re.search(rf"^後継のコード: +{new} \(失効済み\)$", out, re.MULTILINE), out
-    assert f"新しいコード {new} の失効に含まれます" in out
+    assert f"新しいコード {new}の失効に含まれます" in out
     assert "契約解除" in out
 
     # ActiveUpdate, TUF metadata and the bundle refuse OLD as revoked.

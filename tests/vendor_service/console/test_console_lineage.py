@@ -69,7 +69,7 @@ def test_revoke_screen_lists_the_old_code_then_revokes_both(
     assert done.status_code == 303
     flashed = _text(admin.get(done.headers["location"]).text)
     assert (
-        f"アクティベーションコード {new} と、それより前の 1 件のコードを失効させました。" in flashed
+        f"アクティベーションコード {new}と、それより前の 1 件のコードを失効させました。" in flashed
     )
     with vendor_of(app).session() as session:
         audits = session.scalars(
@@ -84,7 +84,7 @@ def test_revoke_screen_lists_the_old_code_then_revokes_both(
     inspected = _text(admin.get("/console/inspect", params={"code": old}).text)
     assert "失効の原因" in inspected
     assert f"後継コード {new} (失効済み)" in inspected
-    assert f"新しいコード {new} の失効に含まれます" in inspected
+    assert f"新しいコード {new}の失効に含まれます" in inspected
     # Asking again: nothing left to revoke.
     assert "既に失効しています" in admin.get(url).text
 
