@@ -99,7 +99,7 @@ def test_admin_api_stateful_links(app: FastAPI, make_token: MakeToken) -> None:
 
     Machine.run(
         settings=settings(
-            max_examples=20,
+            max_examples=40,
             stateful_step_count=8,
             deadline=None,
             derandomize=True,
