@@ -201,6 +201,9 @@ def demo_directory(chosen: Path | None) -> Iterator[Path]:
 
 def run_demo(directory: Path | None = None, *, vendor_port: int = 0, server_port: int = 0) -> None:
     console = Console()
+    # Ctrl-C (SIGINT) stops the demo even when it was started with SIGINT ignored, as a
+    # shell's background job or nohup leaves it (Python keeps an inherited SIG_IGN).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # SIGTERM (systemd, `kill`) takes the way out Ctrl-C takes: the children are stopped.
     with terminate_as_interrupt(), demo_directory(directory) as root:
         demo = Demo(root=root, console=console)
