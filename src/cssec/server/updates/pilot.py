@@ -187,7 +187,8 @@ def _failures(session: Session, row: PilotSettings, status: ComponentStatus) -> 
 
 
 def read_state(session: Session, *, now: datetime) -> PilotState:
-    row = settings(session)
+    """What the components page shows; reads only (a page view writes no row)."""
+    row = session.get(PilotSettings, 1) or PilotSettings(id=1, enabled=False, promote_hours=24)
     pilots = len(pilot_ids(session))
     active = _active(session)
     if active is None:
