@@ -1,4 +1,5 @@
-"""`cssec vendor component rollout show|halt|resume|pull` (registered by `vendor_service.cli`)."""
+"""`cssec vendor component rollout show|halt|resume|pull` (registered by
+`vendor_service.cli_components`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from cssec.vendor_service.activeupdate.rollout_service import (
     show_rollouts,
 )
 from cssec.vendor_service.activeupdate.rollouts import RolloutPlan
+from cssec.vendor_service.cli_common import cli_actor, run_service
 
 rollout_app = typer.Typer(
     no_args_is_help=True, help="Staged rollouts: show, halt, resume, pull (back to the last good)."
@@ -58,9 +60,7 @@ def _echo(view: RolloutView) -> None:
 
 
 def _run_cli(data: Path | None, action: Callable[[Session, str], T]) -> T:
-    from cssec.vendor_service.cli import _actor, _run  # noqa: PLC0415
-
-    return _run(data, lambda s: action(s, _actor()))
+    return run_service(data, lambda s: action(s, cli_actor()))
 
 
 @rollout_app.command("show")
