@@ -27,6 +27,7 @@ from cssec.client.engine import (
     ready_engine,
     scan_targets,
 )
+from cssec.client.health import note_quarantines
 from cssec.client.install import agent_for
 from cssec.client.quarantine import discard, quarantine_file
 from cssec.client.reports import Delivery, send_or_queue
@@ -255,6 +256,9 @@ def clean_files(
         report=scan_targets(engine, targets), targets=targets, request_id=request_id
     )
     outcome.actions = apply_cleanup(state, outcome.report, load_template(components), clock=clock)
+    if state.is_installed():  # the detections were counted when found; the quarantines now
+        moved = sum(1 for a in outcome.actions.values() if a.quarantine_id is not None)
+        note_quarantines(state, outcome.report.versions, moved)
     with state.lock():
         scanned = targets if paths is not None else [Path(e["path"]) for e in outstanding(state)]
         remember_detections(

@@ -6,7 +6,8 @@ its events have stopped for `debounce` seconds, so a file written in many chunks
 scanned once, complete. Time comes from an injected monotonic function, so tests move it
 instead of sleeping. Detections are reported like ScanNow, with scan_type "realtime"
 (queued when the server is unreachable), and remembered for `clean`; nothing is cleaned
-automatically.
+automatically. Each file scanned counts in the component health (`client.health`) as
+ScanNow's scans do.
 
 `WatchService` wires a watchdog `Observer` to a `Watcher` and heartbeats every
 `interval` seconds to learn the administrator's switch and folders. When the server
@@ -38,8 +39,9 @@ from watchdog.observers.api import BaseObserver
 
 from cssec.client.agent import AgentClient
 from cssec.client.cleanup import remember_detections
-from cssec.client.engine import Detection, IssueKind, ScanEngine, ready_engine
+from cssec.client.engine import Detection, IssueKind, ScanEngine, ScanReport, ready_engine
 from cssec.client.errors import NoWatchFolders
+from cssec.client.health import note_scan_start, note_scans
 from cssec.client.heartbeat import DEFAULT_INTERVAL, ServerSettings, load_settings, send_heartbeat
 from cssec.client.outbreak import OutbreakPolicy, load_policy, log_violation
 from cssec.client.reports import send_or_queue
@@ -152,15 +154,22 @@ class Watcher:
             self.notify("watch.violation", err=True, path=str(path), rule=rule)
         detections: list[Detection] = []
         scanned: list[Path] = []
+        reports: list[ScanReport] = []
+        counted = bool(due) and self.state.is_installed()
+        if counted:
+            note_scan_start(self.state, kind="realtime")
         for path in due:
             if not self.enabled:
                 break
             report = self.engine.scan(path)
+            reports.append(report)
             scanned.append(path)
             for issue in report.issues:
                 if issue.kind is not IssueKind.NOT_FOUND and issue.path == str(path):
                     self.notify("scan.issue", err=True, path=issue.path, detail=issue.detail)
             detections.extend(report.detections)
+        if counted:  # the vendor's staged rollouts hear of real-time scans too
+            note_scans(self.state, reports, kind="realtime")
         for detection in detections:
             self.notify(
                 "watch.detected",
