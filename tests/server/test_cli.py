@@ -11,7 +11,7 @@ import pytest
 from tests.helpers.server import PASSWORD, Desk, SwitchableTransport, foreign_code
 from typer.testing import CliRunner
 
-from cssec.server import cli
+from cssec.server import cli, cli_common
 
 runner = CliRunner()
 
@@ -29,7 +29,7 @@ VENDOR: dict[str, Any] = {}
 @pytest.fixture(autouse=True)
 def _vendor(monkeypatch: pytest.MonkeyPatch, network: SwitchableTransport) -> None:
     VENDOR["app"] = network.app
-    monkeypatch.setattr(cli, "vendor_transport", lambda: network)
+    monkeypatch.setattr(cli_common, "vendor_transport", lambda: network)
     monkeypatch.setenv("CSSEC_SERVER_TIMEZONE", "Asia/Tokyo")
     monkeypatch.setenv("LANG", "ja_JP.UTF-8")
     monkeypatch.delenv("LC_ALL", raising=False)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.helpers.server import PASSWORD, Desk, ServerFactory, SwitchableTransport, vendor_trust
 from typer.testing import CliRunner
 
-from cssec.server import cli
+from cssec.server import cli, cli_common
 from cssec.server.licensing.install import VendorUrlRequired
 from cssec.server.models import Client, ServerInfo
 
@@ -22,7 +22,7 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch: pytest.MonkeyPatch, network: SwitchableTransport) -> None:
-    monkeypatch.setattr(cli, "vendor_transport", lambda: network)
+    monkeypatch.setattr(cli_common, "vendor_transport", lambda: network)
     monkeypatch.setenv("CSSEC_SERVER_TIMEZONE", "Asia/Tokyo")
     for name in ("LC_ALL", "LC_MESSAGES", "LANG", "CSSEC_SERVER_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)

@@ -37,7 +37,7 @@ from cssec.core.errors import LicenseExpired
 from cssec.core.license import LicenseState, Product, grace_end
 from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import VerifyingKey
-from cssec.server import cli
+from cssec.server import cli, cli_common
 from cssec.server.updates.service import refusal
 
 AGENT = "/api/v1/agent"
@@ -243,7 +243,7 @@ runner = CliRunner()
 
 @pytest.fixture
 def _cli_vendor(monkeypatch: pytest.MonkeyPatch, network: SwitchableTransport) -> None:
-    monkeypatch.setattr(cli, "vendor_transport", lambda: network)
+    monkeypatch.setattr(cli_common, "vendor_transport", lambda: network)
     monkeypatch.setenv("CSSEC_SERVER_TIMEZONE", "Asia/Tokyo")
 
 
