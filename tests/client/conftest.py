@@ -30,7 +30,13 @@ from typer.testing import CliRunner
 
 import cssec
 from cssec.client.cli import app as client_cli
-from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion, Manifest, sha256_hex
+from cssec.core.components import (
+    COMPONENT_FILENAMES,
+    STEP_BACK_HEADER,
+    ComponentVersion,
+    Manifest,
+    sha256_hex,
+)
 from cssec.core.errors import NotAuthenticated, NotFound
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Component, Operation, decide, distribution_operation
@@ -74,6 +80,8 @@ class AgentPeer:
     truncate_files: bool = False
     fail_reports_with: int | None = None
     manifest_override: dict[str, Any] | None = None
+    step_back_from: int | None = None
+    """Sent as the manifest's Cssec-Step-Back-From header (the server rolled back)."""
     # issue-6 settings the heartbeat hands out
     realtime_scan: bool = True
     realtime_folders: list[str] | None = None
@@ -180,10 +188,12 @@ def build_peer_app(peer: AgentPeer) -> FastAPI:
         }
 
     @app.get("/api/v1/agent/manifest")
-    async def manifest(request: Request) -> dict[str, Any]:
+    async def manifest(request: Request) -> JSONResponse:
         _authorize(peer, request)
         decide(Product.CS, peer.license_state, Operation.CLIENT_MANUAL_UPDATE).raise_if_refused()
-        return peer.manifest_envelope()
+        step_back = peer.step_back_from
+        headers = {STEP_BACK_HEADER: str(step_back)} if step_back is not None else None
+        return JSONResponse(peer.manifest_envelope(), headers=headers)
 
     @app.get("/api/v1/agent/files/{component}/{sha256}")
     async def files(request: Request, component: Component, sha256: str) -> Response:

@@ -279,3 +279,81 @@ def test_reused_version_number_is_refused(
         update(state, clock)
     assert state.current_file.read_bytes() == before
     assert load_components(state)[1] == []
+
+
+# --- The server's step back after a rollback (issue 24) ---------------------------------------
+
+
+def _two_sets(
+    peer: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> dict[str, Any]:
+    """The client at serial 2 (virus pattern 2) after serial 1; returns serial 1's envelope."""
+    first = peer.manifest_envelope()
+    peer.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    assert update(state, clock).versions[Component.VIRUS_PATTERN] == 2
+    return first
+
+
+def test_a_server_that_rolled_back_steps_the_client_back_once(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    first = _two_sets(agent_server, state, clock, seed)
+    assert state.load_installed().previous_serial == 1
+    agent_server.manifest_override, agent_server.step_back_from = first, 2
+    outcome = update(state, clock, lang="ja")
+    assert outcome.stepped_back
+    assert (outcome.result, outcome.changes) == (
+        UpdateResult.SUCCESS,
+        {Component.VIRUS_PATTERN: (2, 1)},
+    )
+    installed = state.load_installed()
+    assert (installed.serial, installed.previous_serial) == (1, None)
+    assert load_engine(state).versions[Component.VIRUS_PATTERN] == 1
+    report = agent_server.update_results[-1]
+    assert (report["result"], report["message_code"]) == ("success", "components_stepped_back")
+    assert report["versions"]["virus_pattern"] == 1
+    # Once: the same answer again changes nothing, and a further step back is refused.
+    assert update(state, clock).result is UpdateResult.UP_TO_DATE
+    agent_server.step_back_from = 1
+    agent_server.manifest_override = None
+    agent_server.serial = 0  # an older set than any the client held, validly signed
+    with pytest.raises(ManifestRejected, match="older"):
+        update(state, clock)
+    assert state.load_installed().serial == 1
+    # Forward again as usual when the vendor publishes a newer set.
+    agent_server.step_back_from, agent_server.serial = None, 2
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + b"// v3\n")
+    assert update(state, clock).versions[Component.VIRUS_PATTERN] == 3
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no_header", "header_names_another_serial", "not_the_set_before", "files_it_never_ran"],
+)
+def test_a_step_back_is_refused_unless_it_undoes_exactly_the_last_update(
+    agent_server: Peer,
+    state: ClientState,
+    clock: FakeClock,
+    seed: dict[Component, bytes],
+    case: str,
+) -> None:
+    first = _two_sets(agent_server, state, clock, seed)
+    agent_server.manifest_override, agent_server.step_back_from = first, 2
+    if case == "no_header":
+        agent_server.step_back_from = None
+    elif case == "header_names_another_serial":
+        agent_server.step_back_from = 7
+    elif case == "not_the_set_before":
+        agent_server.manifest_override = None
+        agent_server.serial = 0  # serial 0 != the set before (1), same files as serial 2
+    else:  # serial 1 again, but naming a pattern this client never ran
+        agent_server.manifest_override = None
+        agent_server.serial = 1
+        agent_server.put_version(
+            Component.VIRUS_PATTERN, 9, seed[Component.VIRUS_PATTERN] + b"//9\n"
+        )
+    with pytest.raises(ManifestRejected, match="older"):
+        update(state, clock)
+    installed = state.load_installed()
+    assert (installed.serial, installed.versions()[Component.VIRUS_PATTERN]) == (2, 2)
+    assert agent_server.update_results[-1]["result"] == "failed"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from cssec import __version__
 from cssec.client import errors as client_errors
 from cssec.core import errors as core_errors
+from cssec.core.components import STEP_BACK_HEADER
 from cssec.core.errors import (
     CssecError,
     LicenseExpired,
@@ -99,6 +100,12 @@ class Enrollment:
     client_token: str
     server_id: str
     vendor_keys: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ManifestOffer:
+    envelope: Any
+    step_back_from: int | None
 
 
 class AgentClient:
@@ -255,7 +262,14 @@ class AgentClient:
 
     def manifest(self) -> Any:
         """The vendor-signed envelope, unverified: the caller checks it."""
-        return self._json(self._request("GET", "/manifest"))
+        return self.manifest_offer().envelope
+
+    def manifest_offer(self) -> ManifestOffer:
+        """The envelope (unverified) and the serial the server says it rolled back from."""
+        response = self._request("GET", "/manifest")
+        raw = response.headers.get(STEP_BACK_HEADER, "")
+        step_back_from = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+        return ManifestOffer(self._json(response), step_back_from)
 
     def vendor_keys(self) -> Any:
         """The server's vendor keys and the endorsements that vouch for rotated ones:

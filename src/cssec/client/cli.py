@@ -75,7 +75,8 @@ def main(
 
 def _print_update(outcome: UpdateOutcome, lang: str) -> None:
     if outcome.result is UpdateResult.SUCCESS:
-        typer.echo(text("update.success", lang, changes=describe_changes(outcome.changes, lang)))
+        key = "update.stepped_back" if outcome.stepped_back else "update.success"
+        typer.echo(text(key, lang, changes=describe_changes(outcome.changes, lang)))
     else:
         versions = describe_versions(outcome.versions, lang)
         typer.echo(text("update.up_to_date", lang, versions=versions))

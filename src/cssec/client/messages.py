@@ -68,6 +68,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ja": "アップデートが完了しました: {changes}",
         "en": "Update completed: {changes}",
     },
+    "update.stepped_back": {
+        "ja": "サーバがコンポーネントを以前のバージョンに戻したため、このクライアントも戻しました: "
+        "{changes}",
+        "en": "The server rolled its components back, so this client went back too: {changes}",
+    },
     "update.up_to_date": {
         "ja": "コンポーネントは最新です: {versions}",
         "en": "Components are up to date: {versions}",

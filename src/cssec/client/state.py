@@ -125,6 +125,9 @@ class InstalledComponents:
     previous: dict[Component, ComponentVersion] = field(default_factory=dict)
     manifest: dict[str, Any] | None = None
     """The vendor-signed envelope these versions came from, kept for audit."""
+    previous_serial: int | None = None
+    """The serial of the set this one replaced: the one set the server may step this client
+    back to after it rolled back (`updater`); None after a step back, so it happens once."""
 
     def versions(self) -> dict[Component, int]:
         return {c: self.current[c].version for c in Component if c in self.current}
@@ -137,6 +140,7 @@ class InstalledComponents:
             "current": {c.value: v.to_dict() for c, v in self.current.items()},
             "previous": {c.value: v.to_dict() for c, v in self.previous.items()},
             "manifest": self.manifest,
+            "previous_serial": self.previous_serial,
         }
 
 
@@ -255,9 +259,10 @@ class ClientState:
         if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT:
             raise StateCorrupt(path=str(path), reason="format")
         serial = raw.get("serial")
+        previous_serial = raw.get("previous_serial")
         manifest = raw.get("manifest")
-        if (serial is not None and type(serial) is not int) or not isinstance(
-            manifest, dict | None
+        if any(n is not None and type(n) is not int for n in (serial, previous_serial)) or (
+            not isinstance(manifest, dict | None)
         ):
             raise StateCorrupt(path=str(path), reason="serial/manifest")
         return InstalledComponents(
@@ -266,6 +271,7 @@ class ClientState:
             current=_versions_from(raw.get("current"), path),
             previous=_versions_from(raw.get("previous", {}), path),
             manifest=manifest,
+            previous_serial=previous_serial,
         )
 
     def save_installed(self, installed: InstalledComponents) -> None:

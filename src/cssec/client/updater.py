@@ -21,7 +21,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from cssec.client.agent import AgentClient, UpdateResultValue, update_result_body
+from cssec.client.agent import (
+    AgentClient,
+    ManifestOffer,
+    UpdateResultValue,
+    update_result_body,
+)
 from cssec.client.engine import validate_component
 from cssec.client.errors import ComponentRejected, ManifestRejected, UpdateMetadataRejected
 from cssec.client.reports import Delivery, send_or_queue
@@ -49,6 +54,8 @@ class UpdateOutcome:
     changes: dict[Component, tuple[int | None, int]]
     """component → (version before, version now), for the components that changed."""
     delivery: Delivery
+    stepped_back: bool = False
+    """The server rolled back from the set this client held; it went back to the one before."""
 
 
 def _same(old: ComponentVersion | None, new: ComponentVersion) -> bool:
@@ -87,6 +94,8 @@ class _Updater:
         self.clock = clock
         self.lang = lang
         self.installed = state.load_installed()
+        self.stepping_back = False
+        """The server rolled back from the set this client holds: it takes the one before."""
         self.tuf: ClientTuf | None = None
         """The server's TUF mirror, checked against the vendor's root (None: a server that
         mirrors no TUF yet, and a client that never held a root: the signed manifest alone)."""
@@ -127,7 +136,8 @@ class _Updater:
                 self.state.root, self.agent, keys, lambda: self._refresh_vendor_keys(keys),
                 now=self.clock.now(),
             )  # fmt: skip
-            envelope = self.agent.manifest() if self.tuf is None else self._tuf_manifest()
+            offer = self.agent.manifest_offer() if self.tuf is None else self._tuf_offer()
+            envelope = offer.envelope
             kid = envelope.get("kid") if isinstance(envelope, dict) else None
             if isinstance(kid, str) and kid not in keys:
                 keys = self._refresh_vendor_keys(keys)
@@ -138,9 +148,12 @@ class _Updater:
             reason = f"{check.error} {check.detail}".strip()
             raise self.give_up(ManifestRejected(reason=reason))
         manifest = check.value
-        if self.installed.serial is not None and manifest.serial < self.installed.serial:
-            reason = f"serial {manifest.serial} is older than the installed {self.installed.serial}"
-            raise self.give_up(ManifestRejected(reason=reason))
+        held = self.installed.serial
+        if held is not None and manifest.serial < held:
+            if not self._may_step_back(manifest, offer.step_back_from):
+                reason = f"serial {manifest.serial} is older than the installed {held}"
+                raise self.give_up(ManifestRejected(reason=reason))
+            self.stepping_back = True
         for component, new in manifest.components.items():
             old = self.installed.current.get(component)
             if old is not None and old.version == new.version and old.sha256 != new.sha256:
@@ -149,19 +162,44 @@ class _Updater:
                 raise self.give_up(ManifestRejected(reason=reason))
         return manifest, envelope
 
-    def _tuf_manifest(self) -> Any:
+    def _may_step_back(self, manifest: Manifest, step_back_from: int | None) -> bool:
+        """The one older set this client takes: its server rolled back from exactly the set
+        this client holds (`step_back_from`), and offers exactly the set this client held
+        before it (by serial, and every file one this client ran: current or previous). A
+        server, or whoever holds its certificate, can so undo this client's last update
+        once, to vendor-signed content it already ran, and never go further back."""
+        held = self.installed
+        if step_back_from is None or step_back_from != held.serial:
+            return False
+        if held.previous_serial is None or manifest.serial != held.previous_serial:
+            return False
+        return all(
+            _same(held.current.get(component), version)
+            or _same(held.previous.get(component), version)
+            for component, version in manifest.components.items()
+        )
+
+    def _tuf_offer(self) -> ManifestOffer:
         """The newest manifest, through TUF. When the server withholds it (not switched to
         yet, or rolled back there), the set it distributes instead: vendor-signed, never
-        older than this client's (checked next), and only after TUF found the metadata
-        fresh, so a freeze still shows; its files come by the manifest's hashes."""
+        older than this client's (checked next) unless the server stepped it back, and only
+        after TUF found the metadata fresh, so a freeze still shows; its files come by the
+        manifest's hashes. TUF names the set this client holds even after its server rolled
+        back from it, so a client that can step back asks the server whether it did."""
         assert self.tuf is not None
         try:
-            return _envelope(self.tuf.manifest(self.installed.manifest))
+            envelope = _envelope(self.tuf.manifest(self.installed.manifest))
         except UpdateMetadataRejected as exc:
             if exc.fields.get("cause") != "withheld":
                 raise
-        self.tuf = None
-        return self.agent.manifest()
+            self.tuf = None
+            return self.agent.manifest_offer()
+        if self.installed.previous_serial is not None and envelope == self.installed.manifest:
+            offer = self.agent.manifest_offer()
+            if offer.step_back_from is not None and offer.step_back_from == self.installed.serial:
+                self.tuf = None  # the older set's files come from the server, by their hashes
+                return offer
+        return ManifestOffer(envelope, None)
 
     def _refresh_vendor_keys(self, keys: dict[str, VerifyingKey]) -> dict[str, VerifyingKey]:
         """The vendor rotated its signing key: follow the vendor's endorsement chain, as
@@ -247,6 +285,7 @@ class _Updater:
             current=dict(manifest.components),
             previous=previous,
             manifest=dict(envelope),
+            previous_serial=self._previous_serial(manifest),
         )
         self.state.save_installed(switched)
         self._prune(switched)
@@ -258,12 +297,24 @@ class _Updater:
         }
         if changes:
             result, message = UpdateResult.SUCCESS, describe_changes(changes, self.lang)
-            code, params = "components_updated", {c.value: old for c, (old, _) in changes.items()}
+            code = "components_stepped_back" if self.stepping_back else "components_updated"
+            params = {c.value: old for c, (old, _) in changes.items()}
         else:
             result, message = UpdateResult.UP_TO_DATE, describe_versions(versions, self.lang)
             code, params = "up_to_date", {}
         delivery = self.report(result.value, versions, message, code=code, params=params)
-        return UpdateOutcome(result, manifest.serial, versions, changes, delivery)
+        return UpdateOutcome(
+            result, manifest.serial, versions, changes, delivery, stepped_back=self.stepping_back
+        )
+
+    def _previous_serial(self, manifest: Manifest) -> int | None:
+        """What a later step back may return to: the set replaced now, none after a step
+        back (once only), unchanged when the set is the same."""
+        if self.stepping_back:
+            return None
+        if manifest.serial == self.installed.serial:
+            return self.installed.previous_serial
+        return self.installed.serial
 
 
 def update_components(

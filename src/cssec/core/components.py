@@ -35,6 +35,9 @@ COMPONENT_FORMAT = 1
 MAX_COMPONENT_BYTES = 256 * 1024 * 1024
 """Larger files are refused before download: a signed manifest still must not be a bomb."""
 MAX_INT = 2**63 - 1
+STEP_BACK_HEADER = "Cssec-Step-Back-From"
+"""On a server's manifest answer to its clients after it rolled back: the serial it rolled back
+from. A client holding exactly that set goes back to the one it held before (client.updater)."""
 """Serials, versions and sizes fit a signed 64-bit column on every database."""
 
 COMPONENT_FILENAMES: dict[Component, str] = {

@@ -362,9 +362,10 @@ async def test_after_grace_a_tuf_client_is_refused_honestly(
 async def test_a_rollback_on_the_server_withholds_the_newer_set_from_tuf_clients(
     servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path
 ) -> None:
-    """The administrator's rollback is a withholding TUF allows: an up-to-date client stays
-    as it is (never moved back), a new client gets the set the server distributes, and both
-    get the newer set once the server applies it again."""
+    """The administrator's rollback is a withholding TUF allows: a client that took the newer
+    set steps back with the server, once, to the set it held before (files it still has:
+    nothing to download), a new client gets the set the server distributes, and both get the
+    newer set once the server applies it again."""
     server = await tuf_server(servers, desk, clock, tmp_path)
     poller = server.app.state.component_poller
     ahead, fresh = ClientState(tmp_path / "ahead"), ClientState(tmp_path / "fresh")
@@ -375,12 +376,20 @@ async def test_a_rollback_on_the_server_withholds_the_newer_set_from_tuf_clients
         assert update(ahead, transport, clock).versions == V2
         assert (await poller.rollback(actor="admin")).result == "rolled_back"
         transport.paths.clear()
+        outcome = update(ahead, transport, clock)
+        assert (outcome.stepped_back, outcome.changes) == (
+            True,
+            {Component.VIRUS_PATTERN: (2, 1)},
+        )
+        assert client_versions(ahead) == V1
+        assert not any("/targets/" in p or "/files/" in p for p in transport.paths), (
+            "nothing to download"
+        )
         assert update(ahead, transport, clock).result == "up_to_date"
-        assert client_versions(ahead) == V2
-        assert not any("/targets/" in p for p in transport.paths), "nothing to download"
         assert install(fresh, transport, clock).versions == V1, "what the server distributes"
         assert client_holds_root(fresh.root)
         await poller.update_now(actor="admin")
         outcome = update(fresh, transport, clock)
         assert outcome.changes == {Component.VIRUS_PATTERN: (1, 2)}
+        assert update(ahead, transport, clock).versions == V2
         assert update(ahead, transport, clock).result == "up_to_date"

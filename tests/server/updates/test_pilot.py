@@ -219,3 +219,54 @@ async def test_real_clients_pilot_takes_the_new_set_the_other_keeps_the_old(
 async def approve_now(server: Server) -> bool:
     approved: bool = await server.app.state.component_poller.approve_pilot(actor="admin")
     return approved
+
+
+@pytest.mark.parametrize("tuf", [False, True], ids=["manifest", "tuf"])
+async def test_real_pilot_client_steps_back_after_the_pilot_rollback(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path, tuf: bool
+) -> None:
+    """The gap of the last round: a pilot PC that installed the bad set goes back with the
+    server (its own update code, through the manifest and through the server's TUF mirror,
+    which still names the bad set as the newest), and the Web manager's client update log
+    says so in the reader's language."""
+    if tuf:
+        install_tuf_root(desk.vendor, tmp_path / "root-keys")
+    server = await servers.start(activation_code=desk.contract().codes["CS"])
+    if tuf:
+        clock.advance(timedelta(hours=1))
+        await server.app.state.component_poller.run_update_if_due()
+    await server.login()
+    state = ClientState(tmp_path / "pilot")
+    with TestClient(server.app, base_url="http://server.test", client=("127.0.0.1", 50000)) as http:
+        transport = SyncBridge(http)
+        install_client(
+            state, server_url="http://server.test", route="autopcc", install_token=None,
+            clock=clock, lang="en", transport=transport,
+        )  # fmt: skip
+        with server.app.state.server.sessionmaker() as session, session.begin():
+            configure(session, enabled=True, promote_hours=None, now=clock.now())
+            uid = state.load_config().client_id
+            set_pilot(session, session.scalars(select(Client.id).where(Client.uid == uid)).one(),
+                      on=True)  # fmt: skip
+        publish_virus_pattern_v2(desk)
+        await server.app.state.component_poller.update_now(actor="t")
+
+        def update() -> Any:
+            with agent_for(state.load_config(), lang="ja", transport=transport) as agent:
+                return update_components(state, agent, clock=clock, lang="ja")
+
+        assert update().versions[Component.VIRUS_PATTERN] == 2
+        failed = {"result": "failed", "versions": {"virus_pattern": 2}, "message": "load error"}
+        for _ in range(2):
+            assert http.post(
+                f"{AGENT}/update-result", json=failed,
+                headers={"Authorization": f"Bearer {state.load_config().client_token}"},
+            ).status_code == 204  # fmt: skip
+        assert current_versions(server)[Component.VIRUS_PATTERN] == 1, "the pilot rolled back"
+        outcome = update()
+        assert outcome.stepped_back
+        assert outcome.changes == {Component.VIRUS_PATTERN: (2, 1)}
+        assert state.load_installed().versions()[Component.VIRUS_PATTERN] == 1
+        assert update().versions[Component.VIRUS_PATTERN] == 1, "and stays there"
+    page = (await server.client.get("/logs/updates/client")).text
+    assert "サーバがコンポーネントを戻したため、以前のバージョンに戻しました" in page

@@ -1,7 +1,8 @@
 """Component distribution to clients (the agent contract):
 
 GET  /api/v1/agent/manifest                      → the vendor-signed manifest of the server's
-     current components, exactly as the vendor signed it (gate: client_manual_update)
+     current components, exactly as the vendor signed it (gate: client_manual_update); after
+     a rollback with the header `Cssec-Step-Back-From: <serial rolled back from>`
 GET  /api/v1/agent/files/{component}/{sha256}    → the file's bytes (gate: distribute_<component>)
 GET  /api/v1/agent/vendor-keys                   → the vendor keys the server trusts now
 POST /api/v1/agent/update-result                 → 204, into the update log (client)
@@ -17,15 +18,20 @@ from typing import Annotated, Literal
 from fastapi import Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 
+from cssec.core.components import STEP_BACK_HEADER
 from cssec.core.errors import NotFound
 from cssec.core.policy import Component, Operation, distribution_operation
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import agent_router
+from cssec.server.context import ServerContext
 from cssec.server.licensing.state import check_license, cs_license_state
 from cssec.server.logs.update_logs import UpdateResult, add_client_log
+from cssec.server.models import Client
 from cssec.server.updates.errors import ComponentsUnavailable
-from cssec.server.updates.pilot import review, served_envelope
+from cssec.server.updates.pilot import served_envelope
+from cssec.server.updates.poller import ComponentPoller
 from cssec.server.updates.service import read_installed
 from cssec.server.updates.store import ComponentStore
 from cssec.server.webmanager.templating import ctx_of
@@ -55,7 +61,10 @@ def get_manifest(request: Request, client: ClientDep) -> JSONResponse:
         served = served_envelope(session, client.id)  # the previous set while not a pilot
     if installed.envelope is None:
         raise ComponentsUnavailable()
-    return JSONResponse(served or installed.envelope)
+    if served is not None or installed.held_serial is None:
+        return JSONResponse(served or installed.envelope)
+    # Rolled back here: a client still holding that set steps back to the one before it.
+    return JSONResponse(installed.envelope, headers={STEP_BACK_HEADER: str(installed.held_serial)})
 
 
 @router.get(
@@ -167,8 +176,16 @@ class UpdateResultIn(BaseModel):
     summary="Report the outcome of a client update (update log, client)",
     responses={401: {"description": "not_authenticated"}},
 )
-def post_update_result(request: Request, client: ClientDep, body: UpdateResultIn) -> Response:
+async def post_update_result(request: Request, client: ClientDep, body: UpdateResultIn) -> Response:
     ctx = ctx_of(request)
+    await run_in_threadpool(_log_update_result, ctx, client, body)
+    # A pilot client's failure stops the set in pilot at once, under the poller's lock.
+    poller: ComponentPoller = request.app.state.component_poller
+    await poller.review_pilot()
+    return Response(status_code=204)
+
+
+def _log_update_result(ctx: ServerContext, client: Client, body: UpdateResultIn) -> None:
     now = ctx.clock.now()
     with ctx.sessionmaker() as session:
         state = cs_license_state(session, now=now, tz=ctx.tz)  # commits the time it saw
@@ -185,5 +202,3 @@ def post_update_result(request: Request, client: ClientDep, body: UpdateResultIn
             message_params=body.message_params,
             state=state,
         )
-    review(ctx.license_env())  # a pilot client's failure stops the set in pilot at once
-    return Response(status_code=204)

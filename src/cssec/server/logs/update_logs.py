@@ -65,6 +65,10 @@ def versions_text(versions: dict[str, Any], lang: str) -> str:
 # reader's language. {changes} and {versions} are built from the row.
 CLIENT_MESSAGES: dict[str, dict[str, str]] = {
     "components_updated": {"ja": "更新しました: {changes}", "en": "Updated: {changes}"},
+    "components_stepped_back": {
+        "ja": "サーバがコンポーネントを戻したため、以前のバージョンに戻しました: {changes}",
+        "en": "Went back to the previous versions as the server rolled back: {changes}",
+    },
     "up_to_date": {"ja": "最新です: {versions}", "en": "Up to date: {versions}"},
     "license_expired": {
         "ja": "ライセンスの有効期限が切れているため、サーバがコンポーネントの配信を拒否しました。"

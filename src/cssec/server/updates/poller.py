@@ -4,14 +4,16 @@
 last poll (stored, so a restart does not poll twice and a poll missed while the server was
 down runs at the next start); tests call it with a FakeClock and never sleep. The loop
 (`background.ClockLoop`) wakes at least once a minute, so clock jumps and suspends are
-noticed. The poll, the Web manager's 今すぐアップデート and rollback share one lock: one
-update at a time per process.
+noticed. The poll, the Web manager's 今すぐアップデート, rollback and the pilot review after a
+client's report share one lock: one update at a time per process.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+
+from starlette.concurrency import run_in_threadpool
 
 from cssec.server.background import ClockLoop, Sleep
 from cssec.server.licensing.activation import LicenseEnv
@@ -69,6 +71,12 @@ class ComponentPoller(ClockLoop):
         """The administrator's approval of the set in pilot (False when none is)."""
         async with self._lock:
             return approve(self.env, actor=actor)
+
+    async def review_pilot(self) -> str | None:
+        """The pilot review after a client's report, under the same lock as the poll: a
+        rollback it starts never interleaves with an update or another rollback."""
+        async with self._lock:
+            return await run_in_threadpool(review, self.env)
 
     async def tick(self) -> datetime:
         async with self._lock:
