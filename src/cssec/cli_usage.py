@@ -7,8 +7,8 @@ it like every other refusal, one line on stderr with a stable code (exit 2):
     error: usage_error: オプション --bogusはありません（使い方は cssec vendor --help）
 
 The message is rebuilt from the exception's own fields (which option, which parameter,
-which kind), not from Typer's English sentence; a value message Typer makes from a
-conversion is matched against the shapes it has (`_VALUE_SHAPES`), and one this module
+which kind), not from Typer's English sentence; a message Typer makes (from a conversion
+or otherwise) is matched against the sentences it has (`_SENTENCES`), and one this module
 does not know is kept as it is (a message our own callbacks raise is already in the
 output language).
 """
@@ -16,124 +16,121 @@ output language).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from typer._click import exceptions as click_errors
 
 USAGE_ERROR_CODE = "usage_error"
 
-_Reading = Callable[[re.Match[str], str], str]
+_KINDS_JA = {
+    "file": "ファイル",
+    "directory": "ディレクトリ",
+    "path": "パス",
+    "option": "オプション",
+    "argument": "引数",
+    "command": "コマンド",
+}
+
+_SENTENCES: dict[str, tuple[str, str]] = {
+    r"(?:Value error, )?(.+?) is not one of (.+?)\.?$": (
+        "{0}は指定できません（{1}のいずれかを指定してください）",
+        "{0} is not one of {1}",
+    ),
+    r"Input should be a valid integer.*": (
+        "整数で指定してください",
+        "give a whole number",
+    ),
+    r"Input should be a valid (?:number|float).*": (
+        "数値で指定してください",
+        "give a number",
+    ),
+    r"Input should be a valid boolean.*": (
+        "true または falseで指定してください",
+        "give true or false",
+    ),
+    r"Input should be a valid date.*": (
+        "日付を YYYY-MM-DD 形式で指定してください",
+        "give a date as YYYY-MM-DD",
+    ),
+    r"(?P<kind>\w+) (.+) does not exist\.$": (
+        "{kind} {1}がありません",
+        "{0} {1} does not exist",
+    ),
+    r"(?P<kind>\w+) (.+) is a file\.$": (
+        "{1}はファイルです",
+        "{0} {1} is a file",
+    ),
+    r"(?P<kind>\w+) (.+) is a directory\.$": (
+        "{1}はディレクトリです",
+        "{0} {1} is a directory",
+    ),
+    r"(?P<kind>\w+) (.+) is not readable\.$": (
+        "{kind} {1}を読み取れません",
+        "{0} {1} is not readable",
+    ),
+    r"(?P<kind>\w+) (.+) is not writable\.$": (
+        "{kind} {1}に書き込めません",
+        "{0} {1} is not writable",
+    ),
+    r"Missing command\.$": (
+        "コマンドを指定してください",
+        "give a command",
+    ),
+    r"Got unexpected extra argument(?:\(s\)|s)? \((.*)\)$": (
+        "余分な引数があります: {0}",
+        "unexpected extra argument: {0}",
+    ),
+    r"Option '(.+?)' requires an argument\.$": (
+        "オプション {0}には値が必要です",
+        "option {0} needs a value",
+    ),
+    r"Option '(.+?)' requires (\d+) arguments\.$": (
+        "オプション {0}には値が{1}個必要です",
+        "option {0} needs {1} values",
+    ),
+    r"Option '(.+?)' does not take a value\.$": (
+        "オプション {0}は値をとりません",
+        "option {0} takes no value",
+    ),
+    r"Argument '(?P<name>.+?)' takes (\d+) values\.$": (
+        "引数 {name}には値が{1}個必要です",
+        "argument {name} takes {1} values",
+    ),
+}
+"""Typer's sentences, as patterns, with what each says in Japanese and in English: `{0}`,
+`{1}` are the pattern's groups; a group named `kind` is a word for a path or a parameter
+(in Japanese in `{kind}`), one named `name` an argument's name, written as the help does
+(upper case)."""
+
+_SHAPES = tuple((re.compile(pattern), said) for pattern, said in _SENTENCES.items())
+_NO_SUCH_COMMAND = re.compile(r"No such command '(.+?)'\.(?: Did you mean (.+)\?)?$")
 
 
-def _is(ja: str, en: str) -> _Reading:
-    return lambda m, lang: (ja if lang == "ja" else en).format(*m.groups())
-
-
-_KINDS_JA = {"file": "ファイル", "directory": "ディレクトリ", "path": "パス"}
-
-
-def _path(ja: str, en: str) -> _Reading:
-    def reading(m: re.Match[str], lang: str) -> str:
-        kind, where = m.groups()
-        return (
-            ja.format(_KINDS_JA.get(kind.lower(), kind), where)
-            if lang == "ja"
-            else en.format(kind, where)
-        )
-
-    return reading
-
-
-_VALUE_SHAPES: tuple[tuple[re.Pattern[str], _Reading], ...] = (
-    (
-        re.compile(r"(?:Value error, )?(.+?) is not one of (.+?)\.?$"),
-        _is("{0}は指定できません（{1}のいずれかを指定してください）", "{0} is not one of {1}"),
-    ),
-    (
-        re.compile(r"Input should be a valid integer.*"),
-        _is("整数で指定してください", "give a whole number"),
-    ),
-    (
-        re.compile(r"Input should be a valid (?:number|float).*"),
-        _is("数値で指定してください", "give a number"),
-    ),
-    (
-        re.compile(r"Input should be a valid boolean.*"),
-        _is("true または falseで指定してください", "give true or false"),
-    ),
-    (
-        re.compile(r"Input should be a valid date.*"),
-        _is("日付を YYYY-MM-DD 形式で指定してください", "give a date as YYYY-MM-DD"),
-    ),
-    (
-        re.compile(r"(\w+) (.+) does not exist\.$"),
-        _path("{0} {1}がありません", "{0} {1} does not exist"),
-    ),
-    (re.compile(r"(\w+) (.+) is a file\.$"), _path("{1}はファイルです", "{0} {1} is a file")),
-    (
-        re.compile(r"(\w+) (.+) is a directory\.$"),
-        _path("{1}はディレクトリです", "{0} {1} is a directory"),
-    ),
-    (
-        re.compile(r"(\w+) (.+) is not readable\.$"),
-        _path("{0} {1}を読み取れません", "{0} {1} is not readable"),
-    ),
-    (
-        re.compile(r"(\w+) (.+) is not writable\.$"),
-        _path("{0} {1}に書き込めません", "{0} {1} is not writable"),
-    ),
-)
-
-_GENERAL_SHAPES: tuple[tuple[re.Pattern[str], _Reading], ...] = (
-    (
-        re.compile(r"No such command '(.+?)'\.(?: Did you mean (.+)\?)?$"),
-        lambda m, lang: _no_such_command(m.group(1), m.group(2), lang),
-    ),
-    (
-        re.compile(r"Missing command\.$"),
-        _is("コマンドを指定してください", "give a command"),
-    ),
-    (
-        re.compile(r"Got unexpected extra argument(?:\(s\)|s)? \((.*)\)$"),
-        _is("余分な引数があります: {0}", "unexpected extra argument: {0}"),
-    ),
-    (
-        re.compile(r"Option '(.+?)' requires an argument\.$"),
-        _is("オプション {0}には値が必要です", "option {0} needs a value"),
-    ),
-    (
-        re.compile(r"Option '(.+?)' requires (\d+) arguments\.$"),
-        _is("オプション {0}には値が{1}個必要です", "option {0} needs {1} values"),
-    ),
-    (
-        re.compile(r"Option '(.+?)' does not take a value\.$"),
-        _is("オプション {0}は値をとりません", "option {0} takes no value"),
-    ),
-    (
-        re.compile(r"Argument '(.+?)' takes (\d+) values\.$"),
-        lambda m, lang: (
-            f"引数 {m.group(1).upper()}には値が{m.group(2)}個必要です"
-            if lang == "ja"
-            else f"argument {m.group(1).upper()} takes {m.group(2)} values"
-        ),
-    ),
-)
-
-
-def _no_such_command(name: str, suggestions: str | None, lang: str) -> str:
+def _no_such(kind: str, name: str, possible: list[str], lang: str) -> str:
+    """「オプション --bogsはありません（もしかして: --bogus）」, for an option or a command."""
     if lang == "ja":
-        text = f"コマンド {name}はありません"
-        return f"{text}（もしかして: {suggestions.replace(', ', '、')}）" if suggestions else text
-    return f"no such command {name}" + (f" (did you mean {suggestions}?)" if suggestions else "")
+        text = f"{_KINDS_JA[kind]} {name}はありません"
+        return f"{text}（もしかして: {'、'.join(possible)}）" if possible else text
+    text = f"no such {kind} {name}"
+    return f"{text} (did you mean {', '.join(possible)}?)" if possible else text
 
 
-def _read(shapes: tuple[tuple[re.Pattern[str], _Reading], ...], text: str, lang: str) -> str:
+def _read(text: str, lang: str) -> str:
+    """Typer's sentence `text` said in `lang`, or `text` as it is when it is none of them."""
     text = " ".join(text.split())
-    for pattern, reading in shapes:
+    command = _NO_SUCH_COMMAND.match(text)
+    if command is not None:
+        possible = command.group(2).split(", ") if command.group(2) else []
+        return _no_such("command", command.group(1), possible, lang)
+    for pattern, (ja, en) in _SHAPES:
         found = pattern.match(text)
         if found is not None:
-            return reading(found, lang)
+            named = found.groupdict()
+            if "name" in named:
+                named["name"] = named["name"].upper()
+            if "kind" in named and lang == "ja":
+                named["kind"] = _KINDS_JA.get(named["kind"].lower(), named["kind"])
+            return (ja if lang == "ja" else en).format(*found.groups(), **named)
     return text.rstrip("。.")
 
 
@@ -153,26 +150,16 @@ def _missing(error: Any, lang: str) -> str:
     name = _param_name(error.param, error.param_hint)
     kind = error.param_type or getattr(error.param, "param_type_name", "parameter")
     if lang == "ja":
-        word = {"option": "オプション", "argument": "引数"}.get(kind, "パラメータ")
-        return f"{word} {name}を指定してください"
+        return f"{_KINDS_JA.get(kind, 'パラメータ')} {name}を指定してください"
     return f"missing {kind} {name}"
 
 
 def _bad_value(error: Any, lang: str) -> str:
     name = _param_name(error.param, error.param_hint)
-    reading = _read(_VALUE_SHAPES, error.message, lang)
+    reading = _read(error.message, lang)
     if lang == "ja":
         return f"{name}の値が正しくありません: {reading}"
     return f"invalid value for {name}: {reading}"
-
-
-def _no_such_option(error: Any, lang: str) -> str:
-    possible = sorted(getattr(error, "possibilities", None) or [])
-    if lang == "ja":
-        text = f"オプション {error.option_name}はありません"
-        return f"{text}（もしかして: {'、'.join(possible)}）" if possible else text
-    text = f"no such option {error.option_name}"
-    return f"{text} (did you mean {', '.join(possible)}?)" if possible else text
 
 
 def usage_message(error: Any, lang: str) -> str:
@@ -182,8 +169,9 @@ def usage_message(error: Any, lang: str) -> str:
     if isinstance(error, click_errors.BadParameter):
         return _bad_value(error, lang)
     if isinstance(error, click_errors.NoSuchOption):
-        return _no_such_option(error, lang)
-    return _read(_GENERAL_SHAPES, str(error.message), lang)
+        possible = sorted(getattr(error, "possibilities", None) or [])
+        return _no_such("option", error.option_name, possible, lang)
+    return _read(str(error.message), lang)
 
 
 def usage_line(error: Any, lang: str, command_path: str | None = None) -> str:

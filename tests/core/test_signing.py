@@ -334,7 +334,7 @@ def test_jwk_round_trip(key: SigningKey) -> None:
         ({"crv": "X25519"}, "not an Ed25519 JWK"),
         ({"alg": "HS256"}, "alg must be EdDSA"),
         ({"x": None}, "without x"),
-        ({"x": "***"}, "32 bytes"),
+        ({"x": "***"}, "not base64url"),
         ({"x": "AAAA"}, "32 bytes"),
         ({"x": "ｱ"}, "not base64url"),
         ({"kid": "ed25519-0000000000000000"}, "kid does not match"),
@@ -345,6 +345,61 @@ def test_bad_jwk_is_refused(key: SigningKey, change: dict[str, Any], complaint: 
     jwk: dict[str, Any] = {**key.public.to_jwk(), **change}
     with pytest.raises(ValueError, match=complaint):
         VerifyingKey.from_jwk(jwk)
+
+
+def _spellings(x: str) -> list[str]:
+    """Other texts a lenient decoder reads as the same 32 bytes."""
+    last = x[-1]
+    sloppy = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # 32 bytes leave 2 unused bits in the last of 43 characters: the next three spell the
+    # same bytes with a bit set that canonical base64url keeps zero.
+    same_bytes = [
+        x[:-1] + sloppy[sloppy.index(last) + bump]
+        for bump in (1, 2, 3)
+        if sloppy.index(last) + bump < len(sloppy)
+    ]
+    return [
+        x + "=",
+        x + "==",
+        x[:20] + "\n" + x[20:],
+        x[:20] + " " + x[20:],
+        x.replace("-", "+").replace("_", "/") if ("-" in x or "_" in x) else x + "*",
+        *same_bytes,
+    ]
+
+
+@given(raw=st.binary(min_size=32, max_size=32))
+@settings(max_examples=200, deadline=None)
+def test_jwk_x_is_read_only_in_its_one_canonical_spelling(raw: bytes) -> None:
+    """RFC 7515 base64url without padding, and only the spelling to_jwk writes: a key has
+    one text, so a kid check, a pin or a log line cannot be sidestepped by re-spelling it."""
+    public = VerifyingKey.from_raw(raw)
+    jwk = public.to_jwk()
+    assert VerifyingKey.from_jwk(jwk) == public
+    assert len(jwk["x"]) == 43
+    for other in _spellings(jwk["x"]):
+        lenient = base64.urlsafe_b64decode(other + "==")  # skips junk, padding, spare bits
+        assert lenient == raw, other  # the same key to a lenient reader...
+        with pytest.raises(ValueError, match="not base64url"):
+            VerifyingKey.from_jwk({**jwk, "x": other})  # ...but not to ours
+
+
+@given(x=st.text(max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_any_jwk_x_is_a_key_or_a_value_error(x: str) -> None:
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": x}
+    try:
+        key = VerifyingKey.from_jwk(jwk)
+    except ValueError:
+        return
+    assert key.to_jwk()["x"] == x
+
+
+@pytest.mark.parametrize("length", [0, 16, 31, 33, 64])
+def test_jwk_x_must_be_exactly_32_bytes(length: int) -> None:
+    x = base64.urlsafe_b64encode(bytes(range(length))).rstrip(b"=").decode()
+    with pytest.raises(ValueError, match="32 bytes"):
+        VerifyingKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": x})
 
 
 def test_write_secret_file(tmp_path: Path) -> None:

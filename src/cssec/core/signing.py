@@ -52,8 +52,14 @@ def _b64url(data: bytes) -> str:
 
 
 def _b64url_decode(text: str) -> bytes:
-    padded = text + "=" * (-len(text) % 4)
-    return base64.urlsafe_b64decode(padded.encode("ascii"))
+    """RFC 7515 base64url, strictly: the URL-safe alphabet, no padding, no line breaks, and
+    the one spelling `_b64url` gives (unused trailing bits zero), so a key has one text."""
+    if not text.isascii():
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64url(data) != text:
+        raise ValueError("not canonical unpadded base64url")
+    return data
 
 
 def kid_for(public_bytes: bytes) -> str:

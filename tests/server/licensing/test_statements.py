@@ -91,6 +91,25 @@ def test_untrusted_statements(envelope: dict[str, Any], reason: str) -> None:
     assert "変更されていません" in caught.value.message("ja")
 
 
+@pytest.mark.parametrize(
+    "change",
+    [{"seats": True}, {"grace_days": False}, {"grace_days": True}, {"seats": 1.0}],
+    ids=["seats-true", "grace-false", "grace-true", "seats-float"],
+)
+def test_a_signed_boolean_is_not_a_number(change: dict[str, Any]) -> None:
+    """JSON true is a Python int: a vendor (or a bug) signing seats: true must not make a
+    one-seat license, nor grace_days: false a license with no grace."""
+    assert _verify(sign_statement(_statement(seats=1, grace_days=0), KEY)).seats == 1
+    with pytest.raises(UntrustedStatement) as caught:
+        _verify(sign_statement(_statement(**change), KEY))
+    assert caught.value.fields["reason"] == "malformed_statement"
+
+
+def test_a_boolean_contract_id_names_no_contract() -> None:
+    assert _verify(sign_statement(_statement(contract_id=7), KEY)).contract_id == 7
+    assert _verify(sign_statement(_statement(contract_id=True), KEY)).contract_id is None
+
+
 def test_a_rotated_key_still_pinned_verifies() -> None:
     assert _verify(sign_statement(_statement(), OTHER), keys=[KEY, OTHER]).seats == 25
 

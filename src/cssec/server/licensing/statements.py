@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from cssec.core.license import Product, VersionType
 from cssec.core.signing import VerifyingKey, verify_statement
@@ -28,6 +28,26 @@ def new_nonce() -> str:
 
 
 MAX_GRACE_DAYS = 3650
+
+
+class _Subject(TypedDict):
+    activation_code: str
+    server_id: str
+    product: Product
+
+
+class Binding(_Subject):
+    """What a statement must be about: this code, this server, this product, and the nonce
+    this server sent with its request (None only where no request was made, such as a
+    statement carried in a file that is bound to its request some other way)."""
+
+    nonce: str | None
+
+
+class RequestBinding(_Subject):
+    """The binding of a refusal, which is only ever the answer to a request."""
+
+    nonce: str
 
 
 @dataclass(frozen=True)
@@ -46,55 +66,72 @@ class VerifiedStatement:
     customer: str | None = None
 
 
-def verify_envelope(
-    envelope: Mapping[str, Any],
-    keys: Mapping[str, VerifyingKey],
-    *,
-    activation_code: str,
-    server_id: str,
-    product: Product,
-    nonce: str | None,
-) -> VerifiedStatement:
-    """The statement's facts, or UntrustedStatement naming the first thing wrong. `nonce`
-    is what this server sent with the request (None only where no request was made, such
-    as a statement carried in a file that is bound to its request some other way)."""
+def _whole(value: object) -> int | None:
+    """`value` when it is a JSON integer: a bool is an int to Python, not to the format."""
+    return value if type(value) is int else None
+
+
+def _instant(value: object) -> datetime:
+    """A signed timestamp (ISO 8601 with its offset, or Z) in UTC, or UntrustedStatement."""
+    try:
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise UntrustedStatement(reason="malformed_statement") from None
+    if at.tzinfo is None:
+        raise UntrustedStatement(reason="malformed_statement")
+    return at.astimezone(UTC)
+
+
+def _bound_statement(
+    envelope: Mapping[str, Any], keys: Mapping[str, VerifyingKey], **binding: Unpack[Binding]
+) -> dict[str, Any]:
+    """The signed statement, once its signature is good with a pinned key and it is bound
+    to `binding`, or UntrustedStatement naming the first thing wrong."""
     check = verify_statement(envelope, keys)
     if not check.ok or check.statement is None:
         raise UntrustedStatement(reason=check.reason or "bad_signature")
     st = check.statement
+    nonce = binding["nonce"]
     if nonce is not None and st.get("nonce") != nonce:
         raise UntrustedStatement(reason="nonce_mismatch" if "nonce" in st else "nonce_missing")
     if st.get("v") != STATEMENT_VERSION:
         raise UntrustedStatement(reason="unsupported_statement_version")
-    if st.get("activation_code") != activation_code:
+    if st.get("activation_code") != binding["activation_code"]:
         raise UntrustedStatement(reason="activation_code_mismatch")
-    if st.get("server_id") != server_id:
+    if st.get("server_id") != binding["server_id"]:
         raise UntrustedStatement(reason="server_id_mismatch")
-    if st.get("product") != product.value:
+    if st.get("product") != binding["product"].value:
         raise UntrustedStatement(reason="product_mismatch")
+    return st
+
+
+def verify_envelope(
+    envelope: Mapping[str, Any], keys: Mapping[str, VerifyingKey], **binding: Unpack[Binding]
+) -> VerifiedStatement:
+    """The statement's facts, or UntrustedStatement naming the first thing wrong: the
+    signature, the binding, then the contract terms."""
+    st = _bound_statement(envelope, keys, **binding)
     try:
         version_type = VersionType(st["version_type"])
         contract_end = date.fromisoformat(st["contract_end"])
-        grace_days = st["grace_days"]
-        seats = st["seats"]
-        issued_at = datetime.fromisoformat(str(st["issued_at"]).replace("Z", "+00:00"))
+        grace_days = _whole(st["grace_days"])
+        seats = _whole(st["seats"])
+        issued_at = st["issued_at"]
         vendor_state = str(st["state"])
     except (KeyError, TypeError, ValueError):
         raise UntrustedStatement(reason="malformed_statement") from None
-    if not isinstance(grace_days, int) or not 0 <= grace_days <= MAX_GRACE_DAYS:
+    if grace_days is None or not 0 <= grace_days <= MAX_GRACE_DAYS:
         raise UntrustedStatement(reason="malformed_statement")
-    if not isinstance(seats, int) or seats < 1:
-        raise UntrustedStatement(reason="malformed_statement")
-    if issued_at.tzinfo is None:
+    if seats is None or seats < 1:
         raise UntrustedStatement(reason="malformed_statement")
     return VerifiedStatement(
-        product=product,
-        activation_code=activation_code,
+        product=binding["product"],
+        activation_code=binding["activation_code"],
         version_type=version_type,
         seats=seats,
         contract_end=contract_end,
         grace_days=grace_days,
-        issued_at=issued_at.astimezone(UTC),
+        issued_at=_instant(issued_at),
         vendor_state=vendor_state,
         envelope=dict(envelope),
         contract_id=contract_of(st),
@@ -104,52 +141,41 @@ def verify_envelope(
 
 def contract_of(statement: Mapping[str, Any]) -> int | None:
     """The contract id a statement names, or None (an older vendor's statement)."""
-    value = statement.get("contract_id")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return _whole(statement.get("contract_id"))
 
 
 @dataclass(frozen=True)
-class VerifiedRevocation:
-    """The vendor's signed word, for this server, this code and this request, that the code
-    was revoked."""
+class SignedRefusal:
+    """The vendor's signed word, for this server, this code and this request, refusing the
+    code: a revocation or a rejection."""
 
     product: Product
     activation_code: str
-    revoked_at: datetime
     envelope: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class VerifiedRevocation(SignedRefusal):
+    """A signed refusal saying the code was revoked."""
+
+    revoked_at: datetime
+
+
 def verify_revocation(
-    envelope: object,
-    keys: Mapping[str, VerifyingKey],
-    *,
-    activation_code: str,
-    server_id: str,
-    product: Product,
-    nonce: str,
+    envelope: object, keys: Mapping[str, VerifyingKey], **binding: Unpack[RequestBinding]
 ) -> VerifiedRevocation:
     """A revocation the server may act on, or UntrustedStatement: the same checks as a
     status statement (signature, code, server, product, nonce) and state "revoked"."""
     if not isinstance(envelope, Mapping):
         raise UntrustedStatement(reason="malformed_statement")
-    verified = verify_envelope(
-        envelope, keys, activation_code=activation_code, server_id=server_id,
-        product=product, nonce=nonce,
-    )  # fmt: skip
-    statement = envelope["statement"]
+    verified = verify_envelope(envelope, keys, **binding)
     if verified.vendor_state != "revoked":
         raise UntrustedStatement(reason="not_a_revocation")
-    try:
-        revoked_at = datetime.fromisoformat(str(statement["revoked_at"]).replace("Z", "+00:00"))
-    except (KeyError, TypeError, ValueError):
-        raise UntrustedStatement(reason="malformed_statement") from None
-    if revoked_at.tzinfo is None:
-        raise UntrustedStatement(reason="malformed_statement")
     return VerifiedRevocation(
-        product=product,
-        activation_code=activation_code,
-        revoked_at=revoked_at.astimezone(UTC),
-        envelope=dict(envelope),
+        product=verified.product,
+        activation_code=verified.activation_code,
+        revoked_at=_instant(envelope["statement"].get("revoked_at")),
+        envelope=verified.envelope,
     )
 
 
@@ -158,57 +184,29 @@ REJECTION_STATES = frozenset({"invalid", "unknown"})
 
 
 @dataclass(frozen=True)
-class VerifiedRejection:
-    """The vendor's signed word, for this server, this code and this request, that the code
-    is not one it issued (state "invalid" or "unknown")."""
+class VerifiedRejection(SignedRefusal):
+    """A signed refusal saying the code is not one the vendor issued (state "invalid" or
+    "unknown")."""
 
-    product: Product
-    activation_code: str
     vendor_state: str
     issued_at: datetime
-    envelope: dict[str, Any]
 
 
 def verify_rejection(
-    envelope: object,
-    keys: Mapping[str, VerifyingKey],
-    *,
-    activation_code: str,
-    server_id: str,
-    product: Product,
-    nonce: str,
+    envelope: object, keys: Mapping[str, VerifyingKey], **binding: Unpack[RequestBinding]
 ) -> VerifiedRejection:
     """A rejection the server may act on, or UntrustedStatement: the signature with a pinned
     key, then the same bindings as a status statement (version, nonce, code, server,
     product) and a state in REJECTION_STATES. It carries no contract terms to check."""
     if not isinstance(envelope, Mapping):
         raise UntrustedStatement(reason="malformed_statement")
-    check = verify_statement(envelope, keys)
-    if not check.ok or check.statement is None:
-        raise UntrustedStatement(reason=check.reason or "bad_signature")
-    st = check.statement
-    if st.get("nonce") != nonce:
-        raise UntrustedStatement(reason="nonce_mismatch" if "nonce" in st else "nonce_missing")
-    if st.get("v") != STATEMENT_VERSION:
-        raise UntrustedStatement(reason="unsupported_statement_version")
-    if st.get("activation_code") != activation_code:
-        raise UntrustedStatement(reason="activation_code_mismatch")
-    if st.get("server_id") != server_id:
-        raise UntrustedStatement(reason="server_id_mismatch")
-    if st.get("product") != product.value:
-        raise UntrustedStatement(reason="product_mismatch")
+    st = _bound_statement(envelope, keys, **binding)
     if st.get("state") not in REJECTION_STATES:
         raise UntrustedStatement(reason="not_a_rejection")
-    try:
-        issued_at = datetime.fromisoformat(str(st["issued_at"]).replace("Z", "+00:00"))
-    except (KeyError, TypeError, ValueError):
-        raise UntrustedStatement(reason="malformed_statement") from None
-    if issued_at.tzinfo is None:
-        raise UntrustedStatement(reason="malformed_statement")
     return VerifiedRejection(
-        product=product,
-        activation_code=activation_code,
+        product=binding["product"],
+        activation_code=binding["activation_code"],
         vendor_state=str(st["state"]),
-        issued_at=issued_at.astimezone(UTC),
+        issued_at=_instant(st.get("issued_at")),
         envelope=dict(envelope),
     )
