@@ -23,21 +23,24 @@ from cssec.web.db import make_engine
 AT = datetime(2026, 12, 1, tzinfo=UTC)
 """When every seeded row was written."""
 
-DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-"""The params of a fixture that yields `fresh_database(request.param, ...)`."""
 
+def empty_database_fixture(prefix: str) -> Any:
+    """A fixture `engine`: an empty database, once on SQLite and once on PostgreSQL (a
+    throwaway one named after `prefix`). A test module takes it as
+    `engine = empty_database_fixture("cssec_this")`."""
 
-@contextlib.contextmanager
-def fresh_database(kind: str, tmp_path: Path, *, prefix: str) -> Iterator[Engine]:
-    """An empty database of `kind` ("sqlite" or "postgres", named after `prefix`)."""
-    with contextlib.ExitStack() as stack:
-        if kind == "sqlite":
-            url = f"sqlite+pysqlite:///{tmp_path / 'before.db'}"
-        else:
-            url = stack.enter_context(postgres_database(prefix))
-        engine = make_engine(url)
-        stack.callback(engine.dispose)
-        yield engine
+    @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+    def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+        with contextlib.ExitStack() as stack:
+            if request.param == "sqlite":
+                url = f"sqlite+pysqlite:///{tmp_path / 'before.db'}"
+            else:
+                url = stack.enter_context(postgres_database(prefix))
+            made = make_engine(url)
+            stack.callback(made.dispose)
+            yield made
+
+    return engine
 
 
 def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:

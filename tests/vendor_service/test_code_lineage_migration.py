@@ -6,31 +6,16 @@ SQLite always, PostgreSQL when CSSEC_TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
-from tests.helpers.vendor_migrations import (
-    AT,
-    DATABASES,
-    add_contract,
-    columns,
-    execute,
-    fresh_database,
-    migrate,
-    select,
-)
+from tests.helpers import vendor_migrations as db
 
 BEFORE = "c5d6e7f8a9b0"
 THIS = "a1b2c3d4e5f7"
 
 
-@pytest.fixture(params=DATABASES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    with fresh_database(request.param, tmp_path, prefix="cssec_lineage") as made:
-        yield made
+engine = db.empty_database_fixture("cssec_lineage")
 
 
 def _code(
@@ -41,7 +26,7 @@ def _code(
     *,
     revoked: bool = False,
 ) -> None:
-    execute(
+    db.execute(
         engine,
         "INSERT INTO activation_codes (id, contract_id, product, serial, kid, text, seats,"
         " expires_on, issued_at, revoked_at, revoke_reason, replaced_by) VALUES (:id,"
@@ -51,21 +36,21 @@ def _code(
         product=product,
         text=f"T{code_id:030d}",
         end=date(2026, 12, 31),
-        at=AT,
-        revoked=AT if revoked else None,
+        at=db.AT,
+        revoked=db.AT if revoked else None,
         reason="leaked" if revoked else None,
     )
 
 
 def test_existing_codes_become_lineages_in_issue_order(engine: Engine) -> None:
-    migrate(engine, BEFORE)
-    execute(
+    db.migrate(engine, BEFORE)
+    db.execute(
         engine,
         "INSERT INTO customers (id, name, language, created_at) VALUES (1, 'C', 'ja', :at)",
-        at=AT,
+        at=db.AT,
     )
-    add_contract(engine, 1, 1)
-    add_contract(engine, 2, 1)
+    db.add_contract(engine, 1, 1)
+    db.add_contract(engine, 2, 1)
     # Contract 1, CS: 1 → 3 (replaced_by), 3 revoked, 5 reissued after it (no link).
     # Contract 1, DCS: 2 alone. Contract 2, CS: 4, replaced by 6.
     _code(engine, 1, 1)
@@ -74,18 +59,18 @@ def test_existing_codes_become_lineages_in_issue_order(engine: Engine) -> None:
     _code(engine, 4, 2)
     _code(engine, 5, 1)
     _code(engine, 6, 2)
-    execute(engine, "UPDATE activation_codes SET replaced_by = 3 WHERE id = 1")
-    execute(engine, "UPDATE activation_codes SET replaced_by = 6 WHERE id = 4")
-    execute(
+    db.execute(engine, "UPDATE activation_codes SET replaced_by = 3 WHERE id = 1")
+    db.execute(engine, "UPDATE activation_codes SET replaced_by = 6 WHERE id = 4")
+    db.execute(
         engine,
         "INSERT INTO status_checks (activation_code_id, server_id, at, state, contract_end)"
         " VALUES (1, 'srv', :at, 'activated', :end)",
-        at=AT,
+        at=db.AT,
         end=date(2026, 12, 31),
     )
 
-    migrate(engine, THIS)
-    rows = select(
+    db.migrate(engine, THIS)
+    rows = db.select(
         engine,
         "SELECT id, lineage_id, supersedes_id, covered_by_id, revoked_at IS NOT NULL"
         " FROM activation_codes ORDER BY id",
@@ -100,8 +85,8 @@ def test_existing_codes_become_lineages_in_issue_order(engine: Engine) -> None:
         6: (4, 4, None, False),
     }
     # Revocations are not widened: 1 stays live although 3, which superseded it, is revoked.
-    assert select(engine, "SELECT COUNT(*) FROM status_checks") == [(1,)]
+    assert db.select(engine, "SELECT COUNT(*) FROM status_checks") == [(1,)]
 
-    migrate(engine, BEFORE, down=True)
-    assert "lineage_id" not in columns(engine, "activation_codes")
-    assert "supersedes_id" not in columns(engine, "activation_codes")
+    db.migrate(engine, BEFORE, down=True)
+    assert "lineage_id" not in db.columns(engine, "activation_codes")
+    assert "supersedes_id" not in db.columns(engine, "activation_codes")
