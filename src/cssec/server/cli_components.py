@@ -94,25 +94,29 @@ def components_rollout_timing(
     """When this server takes a version the vendor rolls out in stages: early (among the
     first 10 %), standard, or late (only in the rings above 50 %)."""
     from cssec.server.updates.rollout_timing import (  # noqa: PLC0415
+        LABELS,
+        InvalidRolloutTiming,
+        change_rollout_timing,
         rollout_timing,
-        set_rollout_timing,
     )
 
     language = choose_language(ctx, lang)
     env = open_env(data)
     if timing is not None:
         try:
-            set_rollout_timing(env.data.root, timing)
-        except ValueError:
-            typer.echo(
-                "early、standard、lateのいずれかを指定してください。"
-                if language == "ja"
-                else "Give early, standard or late.",
-                err=True,
-            )
+            with env.sessionmaker() as session:  # the event, as the Web manager writes it
+                change_rollout_timing(
+                    session, env.data.root, timing, actor="cli", now=env.clock.now()
+                )
+        except InvalidRolloutTiming as exc:
+            typer.echo(exc.message(language), err=True)
             raise typer.Exit(2) from None
     current = rollout_timing(env.data.root)
-    typer.echo(f"段階的配信: {current}" if language == "ja" else f"staged rollouts: {current}")
+    typer.echo(
+        f"段階的配信のタイミング: {LABELS[current]['ja']} ({current})"
+        if language == "ja"
+        else f"staged rollout timing: {current}"
+    )
 
 
 @components_app.command("import")

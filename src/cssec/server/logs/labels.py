@@ -85,6 +85,10 @@ EVENT_KIND_LABELS: dict[str, Label] = {
         "ja": "パイロットの障害による復元",
         "en": "Pilot components rolled back",
     },
+    "components.rollout_timing_changed": {
+        "ja": "段階的配信のタイミングの変更",
+        "en": "Rollout timing changed",
+    },
 }
 
 GROUP_LABELS: dict[str, Label] = {

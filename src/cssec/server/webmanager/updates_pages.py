@@ -1,5 +1,6 @@
-"""アップデート → コンポーネント (今すぐアップデート, ロールバック), and ログ → アップデートログ
-(サーバ) / (クライアント). Actions answer with POST-redirect-GET and a flash message."""
+"""アップデート → コンポーネント (今すぐアップデート, ロールバック, 段階的配信のタイミング),
+and ログ → アップデートログ (サーバ) / (クライアント). Actions answer with POST-redirect-GET
+and a flash message."""
 
 from __future__ import annotations
 
@@ -26,10 +27,16 @@ from cssec.server.models import User
 from cssec.server.updates.errors import MAX_BUNDLE_BYTES, BundleRefused
 from cssec.server.updates.pilot import read_state as read_pilot
 from cssec.server.updates.poller import ComponentPoller
+from cssec.server.updates.rollout_timing import LABELS as TIMING_LABELS
+from cssec.server.updates.rollout_timing import (
+    InvalidRolloutTiming,
+    change_rollout_timing,
+    rollout_timing,
+)
 from cssec.server.updates.service import UpdateOutcome
 from cssec.server.updates.view import read_overview
 from cssec.server.webmanager.deps import require_user
-from cssec.server.webmanager.forms import csrf_refusal, refuse
+from cssec.server.webmanager.forms import both, csrf_refusal, refuse
 from cssec.server.webmanager.templating import ctx_of, flash, redirect, render
 from cssec.web.security import CSRF_FORM_FIELD
 
@@ -45,15 +52,15 @@ def _poller(request: Request) -> ComponentPoller:
     return poller
 
 
-@router.get(COMPONENTS_URL)
-async def components_page(
-    request: Request, user: Annotated[User, Depends(require_user)]
+def _components(
+    request: Request, user: User, *, timing_error: CssecError | None = None, status: int = 200
 ) -> Response:
     ctx = ctx_of(request)
     with ctx.sessionmaker() as session:
         overview = read_overview(session, now=ctx.clock.now(), tz=ctx.tz, data_root=ctx.data.root)
         pilot = read_pilot(session, now=ctx.clock.now())
         session.commit()  # the pilot settings row, made on first read
+    error = None if timing_error is None else both(timing_error)
     return render(
         request,
         "components.html",
@@ -62,7 +69,52 @@ async def components_page(
         overview=overview,
         pilot=pilot,
         result_labels=RESULT_LABELS,
+        rollout_timing=rollout_timing(ctx.data.root),
+        timing_labels=TIMING_LABELS,
+        timing_error=error,
+        status_code=status,
     )
+
+
+@router.get(COMPONENTS_URL)
+async def components_page(
+    request: Request, user: Annotated[User, Depends(require_user)]
+) -> Response:
+    return _components(request, user)
+
+
+@router.post(COMPONENTS_URL + "/rollout-timing")
+async def save_rollout_timing(
+    request: Request,
+    user: Annotated[User, Depends(require_user)],
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    timing: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """段階的配信のタイミング: as `cssec server components rollout-timing`, an event when it
+    changes; a value that is none of the three is shown beside the choice (400)."""
+    if (refused := csrf_refusal(request, csrf_token, COMPONENTS_URL)) is not None:
+        return refused
+    ctx = ctx_of(request)
+    try:
+        with ctx.sessionmaker() as session:
+            change = change_rollout_timing(
+                session, ctx.data.root, timing, actor=user.username, now=ctx.clock.now()
+            )
+    except InvalidRolloutTiming as exc:
+        return _components(request, user, timing_error=exc, status=400)
+    label = TIMING_LABELS[change.after]
+    if change.changed:
+        message = {
+            "ja": f"段階的配信のタイミングを{label['ja']}にしました。",
+            "en": f"Staged rollout timing set to {label['en'].lower()}.",
+        }
+    else:
+        message = {
+            "ja": f"段階的配信のタイミングは{label['ja']}のままです。",
+            "en": f"Staged rollout timing stays {label['en'].lower()}.",
+        }
+    flash(request, "success" if change.changed else "info", message)
+    return redirect(COMPONENTS_URL)
 
 
 def _flash_outcome(request: Request, outcome: UpdateOutcome) -> None:
