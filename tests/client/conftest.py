@@ -68,6 +68,8 @@ class AgentPeer:
 
     vendor_key: SigningKey = field(default_factory=SigningKey.generate)
     license_state: LicenseState = LicenseState.ACTIVATED
+    dcs_state: LicenseState = LicenseState.ACTIVATED
+    """The Damage Cleanup Services slot: it governs the template's distribution only."""
     serial: int = 1
     versions: dict[Component, ComponentVersion] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -198,7 +200,9 @@ def build_peer_app(peer: AgentPeer) -> FastAPI:
     @app.get("/api/v1/agent/files/{component}/{sha256}")
     async def files(request: Request, component: Component, sha256: str) -> Response:
         _authorize(peer, request)
-        decide(Product.CS, peer.license_state, distribution_operation(component)).raise_if_refused()
+        operation = distribution_operation(component)
+        decide(Product.CS, peer.license_state, operation).raise_if_refused()
+        decide(Product.DCS, peer.dcs_state, operation).raise_if_refused()
         data = peer.files.get(sha256)
         if data is None:
             raise NotFound

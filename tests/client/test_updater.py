@@ -24,6 +24,7 @@ from cssec.client.updater import UpdateResult, update_components
 from cssec.core.clock import FakeClock
 from cssec.core.components import Manifest
 from cssec.core.errors import CssecError, LicenseExpired
+from cssec.core.license import LicenseState
 from cssec.core.policy import Component
 from cssec.core.signing import SigningKey, sign_statement
 
@@ -357,3 +358,53 @@ def test_a_step_back_is_refused_unless_it_undoes_exactly_the_last_update(
     installed = state.load_installed()
     assert (installed.serial, installed.versions()[Component.VIRUS_PATTERN]) == (2, 2)
     assert agent_server.update_results[-1]["result"] == "failed"
+
+
+# --- A lapsed Damage Cleanup Services license stops its template alone (issue 21) -------------
+
+TEMPLATE_V2 = json.dumps(
+    {"format": 1, "rules": [{"threat": "Eicar_test_file", "action": "quarantine"}],
+     "default_action": "quarantine"}
+).encode()  # fmt: skip
+
+
+def test_a_dcs_lapse_keeps_the_template_and_updates_the_rest(
+    agent_server: Peer, installed: Path, cli: Any, seed: dict[Component, bytes]
+) -> None:
+    """What the banner says is what the client does: the revoked Damage Cleanup slot stops
+    the template's distribution only, so the pattern still updates, the template stays at
+    the version the client holds, and both facts reach the server's update log."""
+    agent_server.dcs_state = LicenseState.REVOKED
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    agent_server.publish(Component.DAMAGE_CLEANUP_TEMPLATE, TEMPLATE_V2)
+    result = cli("update", "--dir", str(installed), lang="ja")
+    assert result.exit_code == 0, result.output
+    assert "アップデートが完了しました: ウイルスパターンファイル 1 → 2" in result.output
+    assert "ウイルス感染復旧テンプレートは以前のバージョンのまま使用します。" in result.output
+    held = ClientState(installed).load_installed()
+    assert held.versions()[Component.VIRUS_PATTERN] == 2
+    assert held.versions()[Component.DAMAGE_CLEANUP_TEMPLATE] == 1
+    success, refused = agent_server.update_results[-2:]
+    assert (success["result"], success["message_params"]) == ("success", {"virus_pattern": 1})
+    assert (refused["result"], refused["message_code"]) == ("refused", "license_revoked")
+    # Nothing else new: up to date, the template still kept, no failure.
+    again = cli("update", "--dir", str(installed))
+    assert again.exit_code == 0, again.output
+    assert "Components are up to date" in again.output
+    assert "The damage cleanup template stays at the version it had." in again.output
+    # Renewed: the template comes.
+    agent_server.dcs_state = LicenseState.ACTIVATED
+    assert cli("update", "--dir", str(installed)).exit_code == 0
+    assert (
+        ClientState(installed).load_installed().versions()[Component.DAMAGE_CLEANUP_TEMPLATE] == 2
+    )
+
+
+def test_a_cs_lapse_still_stops_the_whole_update(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    agent_server.expire_license()
+    with pytest.raises(LicenseExpired):
+        update(state, clock)
+    assert state.load_installed().versions()[Component.VIRUS_PATTERN] == 1

@@ -80,6 +80,12 @@ def _print_update(outcome: UpdateOutcome, lang: str) -> None:
     else:
         versions = describe_versions(outcome.versions, lang)
         typer.echo(text("update.up_to_date", lang, versions=versions))
+    for component, error in outcome.refused.items():
+        line = text(
+            "update.component_refused", lang,
+            component=component.label(lang), message=error.message(lang),
+        )  # fmt: skip
+        typer.echo(line, err=True)
     if outcome.delivery == "queued":
         typer.echo(text("update.not_reported", lang), err=True)
 

@@ -73,6 +73,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "{changes}",
         "en": "The server rolled its components back, so this client went back too: {changes}",
     },
+    "update.component_refused": {
+        "ja": "{component}は以前のバージョンのまま使用します。{message}",
+        "en": "The {component} stays at the version it had. {message}",
+    },
     "update.up_to_date": {
         "ja": "コンポーネントは最新です: {versions}",
         "en": "Components are up to date: {versions}",

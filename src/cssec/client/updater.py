@@ -17,7 +17,7 @@ flaw this fixes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -35,7 +35,8 @@ from cssec.client.tuf_client import ClientTuf, open_tuf
 from cssec.core.clock import Clock
 from cssec.core.components import ComponentVersion, Manifest, verify_file, verify_manifest
 from cssec.core.errors import CssecError, LicenseExpired
-from cssec.core.policy import Component
+from cssec.core.license import Product
+from cssec.core.policy import GOVERNED, Component, distribution_operation
 from cssec.core.signing import VerifyingKey, follow_endorsements
 
 
@@ -56,6 +57,24 @@ class UpdateOutcome:
     delivery: Delivery
     stepped_back: bool = False
     """The server rolled back from the set this client held; it went back to the one before."""
+    refused: dict[Component, LicenseExpired] = field(default_factory=dict)
+    """Components whose distribution the server refused by license (a lapsed Damage Cleanup
+    Services license: its template); they keep the version they had, the rest updated."""
+
+
+def _separately_licensed(component: Component) -> bool:
+    """A component another product's license distributes (the Damage Cleanup template):
+    its lapse stops that component alone, never the C/S Sec. update (core.policy)."""
+    operation = distribution_operation(component)
+    return any(operation in ops for product, ops in GOVERNED.items() if product is not Product.CS)
+
+
+class _Refused(Exception):
+    """One component's file refused by license, after the manifest was served."""
+
+    def __init__(self, error: LicenseExpired) -> None:
+        super().__init__(error.code)
+        self.error = error
 
 
 def _same(old: ComponentVersion | None, new: ComponentVersion) -> bool:
@@ -252,6 +271,10 @@ class _Updater:
                 data = self.agent.download(
                     version.component, version.sha256, max_bytes=version.size
                 )
+        except LicenseExpired as exc:
+            if not _separately_licensed(version.component):
+                raise self.give_up(exc) from exc
+            raise _Refused(exc) from exc  # the rest of the set still updates (`run`)
         except CssecError as exc:
             raise self.give_up(exc) from exc
         if len(data) != version.size:
@@ -267,13 +290,24 @@ class _Updater:
     def run(self) -> UpdateOutcome:
         manifest, envelope = self.fetch_manifest()
         current = self.installed.current
-        changed = [
+        wanted = [
             new
             for component, new in manifest.components.items()
             if not _same(current.get(component), new) or not self.present(new)
         ]
-        for version in changed:
-            self.fetch_file(version)
+        refused: dict[Component, LicenseExpired] = {}
+        for version in wanted:
+            try:
+                self.fetch_file(version)
+            except _Refused as refusal:
+                refused[version.component] = refusal.error
+        changed = [v for v in wanted if v.component not in refused]
+        in_use = dict(manifest.components)
+        for component in refused:  # keeps the version it has (if any): still verified
+            if component in current:
+                in_use[component] = current[component]
+            else:
+                del in_use[component]
         previous = dict(self.installed.previous)
         for version in changed:
             old = current.get(version.component)
@@ -282,7 +316,7 @@ class _Updater:
         switched = InstalledComponents(
             serial=manifest.serial,
             updated_at=self.clock.now() if changed else self.installed.updated_at,
-            current=dict(manifest.components),
+            current=in_use,
             previous=previous,
             manifest=dict(envelope),
             previous_serial=self._previous_serial(manifest),
@@ -303,9 +337,12 @@ class _Updater:
             result, message = UpdateResult.UP_TO_DATE, describe_versions(versions, self.lang)
             code, params = "up_to_date", {}
         delivery = self.report(result.value, versions, message, code=code, params=params)
+        for error in refused.values():
+            self.report("refused", versions, error.message(self.lang), code=error.code)
         return UpdateOutcome(
-            result, manifest.serial, versions, changes, delivery, stepped_back=self.stepping_back
-        )
+            result, manifest.serial, versions, changes, delivery,
+            stepped_back=self.stepping_back, refused=refused,
+        )  # fmt: skip
 
     def _previous_serial(self, manifest: Manifest) -> int | None:
         """What a later step back may return to: the set replaced now, none after a step
