@@ -143,3 +143,17 @@ def test_dcs_revocation_stops_only_the_template_in_chromium(
     assert updated.returncode == 0, updated.stderr
     status = cssec("client", "status", "--dir", str(client_dir), "--json")
     assert json.loads(status.stdout)["components"]["virus_pattern"]["version"] == 2
+
+    # The staged rollout timing on the same page (issue 24): shown with what it means, and
+    # changed by its own form whatever the Damage Cleanup Services license says.
+    page.goto("/updates/components")
+    timing = page.get_by_test_id("rollout-timing")
+    assert "早期は最初のリング" in timing.inner_text()
+    assert page.get_by_test_id("timing-standard").is_checked()
+    page.get_by_test_id("timing-early").check()
+    page.get_by_test_id("timing-save").click()
+    page.wait_for_url(re.compile(r"/updates/components$"))
+    flash = page.get_by_test_id("flash-success").inner_text()
+    assert "段階的配信のタイミングを早期にしました。" in flash
+    assert page.get_by_test_id("timing-early").is_checked()
+    shot(page, "truth-04-rollout-timing-ja")
