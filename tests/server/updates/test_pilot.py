@@ -172,13 +172,10 @@ async def test_without_pilot_mode_every_client_gets_the_new_set(
     assert await _pattern(ready, ready.token) == 2
 
 
-@pytest.mark.parametrize("tuf", [False, True], ids=["manifest", "tuf"])
-async def test_real_clients_pilot_takes_the_new_set_the_other_keeps_the_old(
-    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path, tuf: bool
-) -> None:
-    """cssec.client's own install and update code against the server, through the bare
-    manifest and through the server's TUF mirror (which withholds the set in pilot from a
-    non-pilot client; the client then takes the set the server hands it)."""
+async def _server(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path, *, tuf: bool
+) -> Server:
+    """A server on the desk's C/S Sec. code, holding the vendor's TUF root when `tuf`."""
     if tuf:
         install_tuf_root(desk.vendor, tmp_path / "root-keys")
     server = await servers.start(activation_code=desk.contract().codes["CS"])
@@ -186,6 +183,26 @@ async def test_real_clients_pilot_takes_the_new_set_the_other_keeps_the_old(
         clock.advance(timedelta(hours=1))
         await server.app.state.component_poller.run_update_if_due()
     await server.login()
+    return server
+
+
+def _pilot_mode_with(server: Server, state: ClientState, clock: FakeClock) -> None:
+    """Pilot mode on (promotion on approval only), with this installed client the pilot."""
+    with server.app.state.server.sessionmaker() as session, session.begin():
+        configure(session, enabled=True, promote_hours=None, now=clock.now())
+        uid = state.load_config().client_id
+        row = session.scalars(select(Client.id).where(Client.uid == uid)).one()
+        set_pilot(session, row, on=True)
+
+
+@pytest.mark.parametrize("tuf", [False, True], ids=["manifest", "tuf"])
+async def test_real_clients_pilot_takes_the_new_set_the_other_keeps_the_old(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path, tuf: bool
+) -> None:
+    """cssec.client's own install and update code against the server, through the bare
+    manifest and through the server's TUF mirror (which withholds the set in pilot from a
+    non-pilot client; the client then takes the set the server hands it)."""
+    server = await _server(servers, desk, clock, tmp_path, tuf=tuf)
     states = {name: ClientState(tmp_path / name) for name in ("pilot", "other")}
     with TestClient(server.app, base_url="http://server.test", client=("127.0.0.1", 50000)) as http:
         transport = SyncBridge(http)
@@ -197,11 +214,7 @@ async def test_real_clients_pilot_takes_the_new_set_the_other_keeps_the_old(
             assert done.update is not None
             assert done.update.versions[Component.VIRUS_PATTERN] == 1
             assert client_holds_root(state.root) is tuf
-        with server.app.state.server.sessionmaker() as session, session.begin():
-            configure(session, enabled=True, promote_hours=None, now=clock.now())
-            uid = states["pilot"].load_config().client_id
-            set_pilot(session, session.scalars(select(Client.id).where(Client.uid == uid)).one(),
-                      on=True)  # fmt: skip
+        _pilot_mode_with(server, states["pilot"], clock)
         publish_virus_pattern_v2(desk)
         await server.app.state.component_poller.update_now(actor="t")
         got = {}
@@ -229,13 +242,7 @@ async def test_real_pilot_client_steps_back_after_the_pilot_rollback(
     server (its own update code, through the manifest and through the server's TUF mirror,
     which still names the bad set as the newest), and the Web manager's client update log
     says so in the reader's language."""
-    if tuf:
-        install_tuf_root(desk.vendor, tmp_path / "root-keys")
-    server = await servers.start(activation_code=desk.contract().codes["CS"])
-    if tuf:
-        clock.advance(timedelta(hours=1))
-        await server.app.state.component_poller.run_update_if_due()
-    await server.login()
+    server = await _server(servers, desk, clock, tmp_path, tuf=tuf)
     state = ClientState(tmp_path / "pilot")
     with TestClient(server.app, base_url="http://server.test", client=("127.0.0.1", 50000)) as http:
         transport = SyncBridge(http)
@@ -243,11 +250,7 @@ async def test_real_pilot_client_steps_back_after_the_pilot_rollback(
             state, server_url="http://server.test", route="autopcc", install_token=None,
             clock=clock, lang="en", transport=transport,
         )  # fmt: skip
-        with server.app.state.server.sessionmaker() as session, session.begin():
-            configure(session, enabled=True, promote_hours=None, now=clock.now())
-            uid = state.load_config().client_id
-            set_pilot(session, session.scalars(select(Client.id).where(Client.uid == uid)).one(),
-                      on=True)  # fmt: skip
+        _pilot_mode_with(server, state, clock)
         publish_virus_pattern_v2(desk)
         await server.app.state.component_poller.update_now(actor="t")
 
