@@ -23,8 +23,8 @@ import typer
 from cssec.clikit import LANG_HELP, Fault, Language, choose_data_dir, say, say_data_dir
 from cssec.core.clock import SystemClock, zone
 from cssec.core.errors import CssecError
-from cssec.server.licensing.activation import LicenseEnv
 from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.licensing.errors import NotInstalled
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.settings import ServerSettings, default_data_dir

@@ -19,7 +19,9 @@ from cssec.server.cli_common import (
     open_env,
     run_async,
 )
-from cssec.server.licensing.activation import LicenseEnv, activate_code, check_status_online
+from cssec.server.licensing.activation import activate_code
+from cssec.server.licensing.env import LicenseEnv
+from cssec.server.licensing.online_check import check_status_online
 from cssec.server.licensing.refusals import applied_refusal_message
 from cssec.server.licensing.view import SlotView, read_licenses
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cssec.core.clock import Clock
 from cssec.server.accounts.auth import UnknownNameLockout
-from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.settings import ServerSettings
 from cssec.server.storage.datadir import DataDir

@@ -11,7 +11,8 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
 from cssec.core.errors import NotAuthenticated
-from cssec.server.licensing.activation import activate_code, check_status_online, describe_outcomes
+from cssec.server.licensing.activation import activate_code
+from cssec.server.licensing.online_check import check_status_online, describe_outcomes
 from cssec.server.licensing.view import read_licenses
 from cssec.server.models import User
 from cssec.server.webmanager.deps import session_user, sign_in

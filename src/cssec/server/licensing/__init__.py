@@ -4,7 +4,10 @@
 clock guard that stops a clock set back from reviving a license.
 
 - `install`: `cssec server install` (no code, no install)
-- `activation`: activating codes and checking status online (the only writer of a slot)
+- `activation`: entering a new code (新規入力)
+- `online_check`: checking status online (by hand, on the schedule)
+- `vendor_status`: the vendor's signed status of a code, with the keys pinned to verify it
+- `env`: `LicenseEnv`, what the license services need (database, clock, vendor)
 - `slots`: writing a slot and its license.activated event
 - `state`: the one computation of a slot's state (with the clock guard) used by every gate
 - `refusals`: the vendor's signed revocation / rejection acted on, and the confirmation rule
@@ -20,8 +23,10 @@ clock guard that stops a clock set back from reviving a license.
 __all__ = [
     "activation",
     "clockguard",
+    "env",
     "errors",
     "install",
+    "online_check",
     "refusals",
     "scheduler",
     "slots",
@@ -29,5 +34,6 @@ __all__ = [
     "statements",
     "trust",
     "vendor_client",
+    "vendor_status",
     "view",
 ]

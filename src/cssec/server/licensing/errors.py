@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cssec.core.errors import CssecError
 
 
@@ -115,3 +117,8 @@ class VendorConfirmationRequired(CssecError):
         "support's response with `cssec server license import`. Corporate support issues new "
         "codes."
     )
+
+
+def plain_fields(error: CssecError) -> dict[str, Any]:
+    """The error's explaining fields that belong in a log row (no nested objects)."""
+    return {k: v for k, v in error.fields.items() if isinstance(v, str | int | None)}

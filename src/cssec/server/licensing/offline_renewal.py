@@ -6,7 +6,7 @@ pending (`LicenseRequest`). `import_response` takes the vendor's answer and exte
 slots exactly as an online check does: each statement is verified like one fetched online
 (pinned vendor key, this server, the slot's code and product, the request's nonce) and
 also bound to the request by its digest, then applied by the online check's own
-`activation._apply_statement` (a revoked code: `_apply_revocation`). Nothing is applied
+`online_check.apply_statement` (a revoked code: `apply_signed_revocation`). Nothing is applied
 unless every statement of the response verifies. A response for another server or another
 request is refused; importing one a second time changes nothing and says so.
 
@@ -33,17 +33,14 @@ from cssec.core.license_files import (
     parse_response,
 )
 from cssec.core.signing import VerifyingKey, follow_endorsements, load_or_create_signing_key
-from cssec.server.licensing.activation import (
-    _FIRST_CONTACT,
-    _ROTATED,
-    CheckOutcome,
-    LicenseEnv,
-    _apply_revocation,
-    _apply_statement,
-    _pin,
-)
 from cssec.server.licensing.clockguard import observe_time, server_info
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.licensing.errors import UntrustedStatement
+from cssec.server.licensing.online_check import (
+    CheckOutcome,
+    apply_signed_revocation,
+    apply_statement,
+)
 from cssec.server.licensing.refusals import (
     CONFIRMED_STATES,
     CodeRejected,
@@ -60,6 +57,7 @@ from cssec.server.licensing.statements import (
     verify_revocation,
 )
 from cssec.server.licensing.trust import VendorTrust, chain_endorsements, pin_keys
+from cssec.server.licensing.vendor_status import FIRST_CONTACT, ROTATED, pin_vendor_keys
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import LicenseRequest, LicenseSlot
 
@@ -231,8 +229,8 @@ def _vendor_keys(env: LicenseEnv, response: LicenseResponseFile) -> dict[str, Ve
     if not keys:
         trust = VendorTrust(fingerprints=tuple(pinned.fingerprints))
         keys, chain = pin_keys(trust, list(response.keys), list(response.endorsements))
-        _pin(
-            env, FILE_SOURCE, list(keys.values()), _FIRST_CONTACT, kids=list(keys),
+        pin_vendor_keys(
+            env, FILE_SOURCE, list(keys.values()), FIRST_CONTACT, kids=list(keys),
             endorsements=chain,
         )  # fmt: skip
         return keys
@@ -243,8 +241,8 @@ def _vendor_keys(env: LicenseEnv, response: LicenseResponseFile) -> dict[str, Ve
         chain = known + [
             e for e in chain_endorsements(keys, response.endorsements) if e not in known
         ]
-        _pin(
-            env, FILE_SOURCE, list(keys.values()), _ROTATED, kids=list(learned),
+        pin_vendor_keys(
+            env, FILE_SOURCE, list(keys.values()), ROTATED, kids=list(learned),
             endorsements=chain,
         )  # fmt: skip
     return keys
@@ -342,11 +340,11 @@ def import_response(env: LicenseEnv, data: bytes, *, actor: str) -> ImportOutcom
                     CheckOutcome(product=product, ok=False, error=result, applied="rejected")
                 )
             elif isinstance(result, CodeRevoked):
-                _apply_revocation(env, product, code, result, actor=actor)
+                apply_signed_revocation(env, product, code, result, actor=actor)
                 outcomes.append(CheckOutcome(product=product, ok=False, error=result))
             else:
                 outcomes.append(
-                    _apply_statement(env, product, code, result, actor=actor, via_file=True)
+                    apply_statement(env, product, code, result, actor=actor, via_file=True)
                 )
     except BaseException:  # e.g. a stale statement: the request stays pending, as before
         _release(env, request.id, digest=response.digest)

@@ -26,8 +26,9 @@ from cssec.core.license import Product
 from cssec.core.schedule import plan_checks
 from cssec.server.background import MAX_WAIT, ClockLoop, Sleep
 from cssec.server.clients.seats import refresh_seat_state
-from cssec.server.licensing.activation import CheckOutcome, LicenseEnv, check_status_online
 from cssec.server.licensing.clockguard import observe_time
+from cssec.server.licensing.env import LicenseEnv
+from cssec.server.licensing.online_check import CheckOutcome, check_status_online
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import LicenseSlot
 from cssec.server.notices.license import record_license_notices

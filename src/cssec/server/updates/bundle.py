@@ -45,7 +45,7 @@ from cssec.core.errors import CssecError
 from cssec.core.license import Product
 from cssec.core.policy import Component, Operation, decide
 from cssec.core.signing import VerifyingKey, follow_endorsements, verify_statement
-from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.licensing.state import cs_license_state
 from cssec.server.licensing.trust import VendorTrust, pin_keys
 from cssec.server.logs.update_logs import UpdateResult

@@ -44,7 +44,7 @@ async def fetch_manifest(
     learn_keys: Callable[[object], Awaitable[Mapping[str, VerifyingKey]]] | None = None,
 ) -> tuple[Manifest, dict[str, Any]]:
     """The vendor's manifest, verified. `learn_keys(envelope)` may widen `keys` first when
-    the envelope names a kid they lack (`licensing.activation.keys_for`: a key rotation)."""
+    the envelope names a kid they lack (`licensing.vendor_status.keys_for`: a key rotation)."""
     try:
         envelope = await vendor.activeupdate_manifest(
             activation_code=activation_code, server_id=server_id

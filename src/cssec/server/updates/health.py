@@ -22,7 +22,7 @@ from cssec.core.health_report import (
 )
 from cssec.core.rollout import bucket, effective_bucket
 from cssec.core.signing import load_or_create_signing_key, sign_statement
-from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.licensing.vendor_client import VendorClient
 from cssec.server.models import ClientComponentHealth
 from cssec.server.updates.rollout_timing import rollout_timing

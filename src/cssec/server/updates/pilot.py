@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from cssec.core.components import Manifest
 from cssec.core.errors import CssecError
-from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.logs.events import Level, add_event
 from cssec.server.logs.update_logs import UpdateResult
 from cssec.server.models import (

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from starlette.concurrency import run_in_threadpool
 
 from cssec.server.background import ClockLoop, Sleep
-from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.models import ComponentStatus
 from cssec.server.updates.pilot import approve, review
 from cssec.server.updates.service import UpdateOutcome, rollback_components, update_components

@@ -29,9 +29,10 @@ from cssec.core.errors import CssecError, LicenseExpired, VendorUnreachable
 from cssec.core.license import Product
 from cssec.core.policy import Component, Decision, Operation, decide
 from cssec.core.rollout import bucket, effective_bucket
-from cssec.server.licensing.activation import LicenseEnv, keys_for, trusted_keys
 from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.licensing.state import cs_license_state
+from cssec.server.licensing.vendor_status import keys_for, trusted_keys
 from cssec.server.logs.update_logs import UpdateResult, add_server_log
 from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSlot
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack

@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 
 from cssec.core.components import format_timestamp
-from cssec.server.licensing.activation import LicenseEnv
+from cssec.server.licensing.env import LicenseEnv
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import SystemEvent
 from cssec.server.updates.tuf_mirror import stale_since

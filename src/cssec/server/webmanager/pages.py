@@ -12,8 +12,9 @@ from fastapi.responses import Response
 
 from cssec.core.errors import CsrfFailed, CssecError, VendorUnreachable, WrongProduct
 from cssec.core.license import Product
-from cssec.server.licensing.activation import check_status_online, enter_code, unchanged_note
+from cssec.server.licensing.activation import enter_code
 from cssec.server.licensing.clockguard import server_info
+from cssec.server.licensing.online_check import check_status_online, unchanged_note
 from cssec.server.licensing.refusals import applied_refusal_message
 from cssec.server.licensing.replacement import ConfirmationRequired
 from cssec.server.licensing.view import read_licenses
