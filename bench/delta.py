@@ -54,11 +54,8 @@ from cssec.server.licensing.trust import VendorTrust
 from cssec.server.settings import ServerSettings
 from cssec.server.tls.vendor import VendorTls
 from cssec.vendor_service.activeupdate.services import publish_component
-from cssec.vendor_service.activeupdate.tuf_repo import (
-    init_root_keys,
-    install_root,
-    load_root_keys,
-)
+from cssec.vendor_service.activeupdate.tuf_keys import init_root_keys, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_repo import install_root
 from cssec.vendor_service.app import create_app as create_vendor_app
 from cssec.vendor_service.services import issue_contract
 from cssec.vendor_service.settings import VendorSettings

@@ -56,7 +56,8 @@ from cssec.vendor_service.activeupdate.rollout_service import (
 )
 from cssec.vendor_service.activeupdate.rollouts import RolloutPlan
 from cssec.vendor_service.activeupdate.services import publish_component
-from cssec.vendor_service.activeupdate.tuf_repo import init_root_keys, install_root, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_keys import init_root_keys, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_repo import install_root
 from cssec.vendor_service.app import create_app as create_vendor_app
 from cssec.vendor_service.services import issue_contract
 from cssec.vendor_service.settings import VendorSettings

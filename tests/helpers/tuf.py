@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from cssec.vendor_service.activeupdate.tuf_repo import init_root_keys, install_root, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_keys import init_root_keys, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_repo import install_root
 from cssec.vendor_service.runtime import Vendor
 
 TUF = "/api/v1/tuf/"

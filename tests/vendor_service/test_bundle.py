@@ -24,13 +24,8 @@ from cssec.vendor_service.activeupdate import publish_component
 from cssec.vendor_service.activeupdate.bundle import BundleUnavailable, make_bundle
 from cssec.vendor_service.activeupdate.deltas import INDEX_DIR
 from cssec.vendor_service.activeupdate.services import store_of
-from cssec.vendor_service.activeupdate.tuf_repo import (
-    init_root_keys,
-    install_root,
-    load_root_keys,
-    metadata_file,
-    sync_repository,
-)
+from cssec.vendor_service.activeupdate.tuf_keys import init_root_keys, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_repo import install_root, metadata_file, sync_repository
 from cssec.vendor_service.models import AuditEntry
 from cssec.vendor_service.runtime import Vendor
 

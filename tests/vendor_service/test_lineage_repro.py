@@ -24,11 +24,8 @@ from typer.testing import CliRunner
 from cssec.core.clock import FakeClock
 from cssec.core.codes import normalize
 from cssec.core.signing import VerifyingKey, verify_statement
-from cssec.vendor_service.activeupdate.tuf_repo import (
-    init_root_keys,
-    install_root,
-    load_root_keys,
-)
+from cssec.vendor_service.activeupdate.tuf_keys import init_root_keys, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_repo import install_root
 from cssec.vendor_service.app import create_app
 from cssec.vendor_service.cli import app as cli_app
 from cssec.vendor_service.runtime import Vendor

@@ -12,13 +12,8 @@ from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
 
 from cssec.core.clock import FakeClock
 from cssec.vendor_service.activeupdate.lifetimes import DEFAULT_LIFETIMES, Lifetimes
-from cssec.vendor_service.activeupdate.tuf_repo import (
-    init_root_keys,
-    install_root,
-    load_root_keys,
-    metadata_file,
-    sync_repository,
-)
+from cssec.vendor_service.activeupdate.tuf_keys import init_root_keys, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_repo import install_root, metadata_file, sync_repository
 from cssec.vendor_service.runtime import open_vendor
 from cssec.vendor_service.settings import VendorSettings
 

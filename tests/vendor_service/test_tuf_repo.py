@@ -24,11 +24,8 @@ from cssec.core.clock import FakeClock
 from cssec.core.signing import VerifyingKey, verify_statement
 from cssec.vendor_service import services
 from cssec.vendor_service.activeupdate import publish_component
-from cssec.vendor_service.activeupdate.tuf_repo import (
-    install_root,
-    load_root_keys,
-    sync_repository,
-)
+from cssec.vendor_service.activeupdate.tuf_keys import load_root_keys
+from cssec.vendor_service.activeupdate.tuf_repo import install_root, sync_repository
 from cssec.vendor_service.cli import app as cli_app
 from cssec.vendor_service.runtime import Vendor
 

@@ -42,7 +42,7 @@ def root_init(
 ) -> None:  # fmt: skip
     """Make the offline Ed25519 root keys (root-N.pem, root-keys.json) in --out; keep that
     directory off the serving host."""
-    from cssec.vendor_service.activeupdate.tuf_repo import (  # noqa: PLC0415
+    from cssec.vendor_service.activeupdate.tuf_keys import (  # noqa: PLC0415
         RootKeyError,
         init_root_keys,
     )
@@ -71,12 +71,12 @@ def root_install(
     """Sign the next root.json with a threshold of the root keys (and, for a rotation, of
     the current root's) and install it; the service then signs targets, snapshot and
     timestamp with its online keys."""
-    from cssec.vendor_service.activeupdate.tuf_repo import (  # noqa: PLC0415
+    from cssec.vendor_service.activeupdate.tuf_keys import (  # noqa: PLC0415
         RootKeyError,
-        install_root,
         load_root_keys,
         root_keys_dir_is_served,
     )
+    from cssec.vendor_service.activeupdate.tuf_repo import install_root  # noqa: PLC0415
 
     settings = vendor_settings(data)
     for directory in (root_keys, old_root_keys):

@@ -46,13 +46,13 @@ from cssec.server.updates.tuf_client import holds_root, metadata_dir
 from cssec.server.updates.tuf_events import KIND as STALE
 from cssec.server.updates.tuf_mirror import ENDORSEMENT_FILE, stale_since
 from cssec.server.webmanager.banners import components_stale_banner
-from cssec.vendor_service.activeupdate.tuf_repo import (
-    _pem,
-    _signer_from_pem,
+from cssec.vendor_service.activeupdate.tuf_keys import (
     init_root_keys,
-    install_root,
     load_root_keys,
+    private_key_pem,
+    signer_from_pem,
 )
+from cssec.vendor_service.activeupdate.tuf_repo import install_root
 
 V1 = dict.fromkeys(Component, 1)
 V2 = {**V1, Component.VIRUS_PATTERN: 2}
@@ -235,7 +235,7 @@ def _forged_timestamp(current: bytes, signer_pem: bytes) -> bytes:
     md.signed.version += 10
     md.signed.expires += timedelta(days=30)
     md.signatures.clear()
-    md.sign(_signer_from_pem(signer_pem))
+    md.sign(signer_from_pem(signer_pem))
     return md.to_bytes()
 
 
@@ -254,7 +254,7 @@ async def test_root_rotation_recovers_from_a_compromised_timestamp_key(
         install(state, transport, clock)
         # The vendor replaces the timestamp key and its root keys, by a root rotation signed
         # by the old threshold and the new one.
-        (keys_dir / "tuf-timestamp.pem").write_bytes(_pem(Ed25519PrivateKey.generate()))
+        (keys_dir / "tuf-timestamp.pem").write_bytes(private_key_pem(Ed25519PrivateKey.generate()))
         init_root_keys(tmp_path / "new-root-keys", threshold=2, count=3)
         with desk.vendor.session() as session:
             version = install_root(
@@ -266,7 +266,7 @@ async def test_root_rotation_recovers_from_a_compromised_timestamp_key(
         assert (await poll(server, clock)).result == "success"  # type: ignore[attr-defined]
         root = Metadata[Root].from_file(str(metadata_dir(server.settings.data_dir) / "root.json"))
         assert root.signed.version == 2
-        old_keyid = _signer_from_pem(compromised).public_key.keyid
+        old_keyid = signer_from_pem(compromised).public_key.keyid
         assert old_keyid not in root.signed.roles["timestamp"].keyids
         assert update(state, transport, clock).result == "success"
         assert (state.root / "tuf" / "root_history" / "2.root.json").is_file()

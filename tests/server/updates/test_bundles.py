@@ -28,7 +28,8 @@ from cssec.server.models import ServerUpdateLog
 from cssec.server.updates.bundle import MAX_BUNDLE_BYTES, import_bundle
 from cssec.server.updates.tuf_client import holds_root
 from cssec.vendor_service.activeupdate.bundle import make_bundle
-from cssec.vendor_service.activeupdate.tuf_repo import init_root_keys, install_root, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_keys import init_root_keys, load_root_keys
+from cssec.vendor_service.activeupdate.tuf_repo import install_root
 
 V1 = dict.fromkeys(Component, 1)
 V2 = {**V1, Component.VIRUS_PATTERN: 2}

@@ -1,6 +1,6 @@
 """Delta targets for the pattern files (`core.delta`), published beside the full files.
 
-When the targets metadata is signed (`tuf_repo._new_targets`), each pattern component at
+When the targets metadata is signed (`tuf_targets.targets_of`), each pattern component at
 version N gets a delta from each of its `DEPTH` previous versions, as the TUF target
 `deltas/<component>/<from>-<N>` with custom `{"component", "from_version", "to_version",
 "from_sha256", "to_sha256"}`. TUF signs its length and hash like any target's; a server

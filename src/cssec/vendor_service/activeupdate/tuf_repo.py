@@ -1,46 +1,36 @@
 """ActiveUpdate as a TUF repository (the specification's four top-level roles, python-tuf's
 `tuf.api.metadata` for the formats and the signatures).
 
-Keys:
-- `root`: a threshold of offline Ed25519 keys (`init_root_keys`, written to a directory
-  kept off the serving host; `cssec vendor keys root init`). They sign root.json only,
-  once per root version (`install_root`), and a new root is signed by both the old and the
-  new threshold (the specification's rotation rule).
-- `targets`, `snapshot`, `timestamp`: one online key each, held by the service beside its
-  other keys (`<data_dir>/keys/tuf-<role>.pem`), so the service re-signs on its own.
+Keys (`tuf_keys`): a threshold of offline root keys sign root.json only, once per root
+version (`install_root`), and a new root is signed by both the old and the new threshold
+(the specification's rotation rule); `targets`, `snapshot` and `timestamp` have one online
+key each, so the service re-signs on its own.
 
 Metadata lives in the vendor database (`TufMetadataRow`, the exact bytes served), so N
 vendor nodes answer the same bytes; consistent snapshots are on: metadata is fetched as
 `<version>.<role>.json` (timestamp.json excepted), targets as `<sha256>.<name>`, and the
 blob store (content-addressed already) serves them.
 
-Targets: the current version of each of the four components (`<component>/<filename>`,
-custom `{"component", "version", "published_at"}`) and `activeupdate/manifest.json`, the
-vendor-signed manifest envelope of the same serial, which servers keep handing their
-clients (those that do not speak TUF yet still verify the vendor's signature). And, for
-the pattern files, `deltas/<component>/<from>-<to>` (`deltas.py`).
+Targets (`tuf_targets`): the current components, their deltas, the vendor-signed manifest
+of the same serial, and a staged rollout's candidate set with its rule in custom metadata.
 
 `sync_repository` makes the metadata match the database: a new targets version when the
-components changed (a publish) or the root's keys did, then snapshot and timestamp; and any
-of the three re-signed when less than half of its lifetime is left, by the injected clock.
-It runs after every publish and, cheaply checked first, on every timestamp.json request, so
-the timestamp (one day by default) is renewed by the service on its own. The lifetimes
-are vendor settings (`lifetimes.py`, `tuf_*_expiry_*`).
+components changed (a publish), a rollout moved, or the root's keys did, then snapshot and
+timestamp; and any of the three re-signed when less than half of its lifetime is left, by
+the injected clock. It runs after every publish and, cheaply checked first, on every
+timestamp.json request, so the timestamp (one day by default) is renewed by the service on
+its own. The lifetimes are vendor settings (`lifetimes.py`, `tuf_*_expiry_*`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from securesystemslib.signer import CryptoSigner, SSlibKey
+from securesystemslib.signer import CryptoSigner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tuf.api.metadata import (
@@ -49,133 +39,38 @@ from tuf.api.metadata import (
     Role,
     Root,
     Snapshot,
-    TargetFile,
     Targets,
     Timestamp,
 )
 from tuf.api.serialization.json import JSONSerializer
 
-from cssec.core.components import COMPONENT_FILENAMES, format_timestamp
 from cssec.core.errors import NotFound
-from cssec.core.policy import Component
-from cssec.core.signing import SigningKey, canonical_json, sign_statement, write_secret_file
-from cssec.vendor_service.activeupdate.deltas import delta_targets
+from cssec.core.signing import SigningKey, sign_statement
 from cssec.vendor_service.activeupdate.lifetimes import Lifetimes, lifetimes_of
 from cssec.vendor_service.activeupdate.models import ComponentVersionRow, TufMetadataRow
-from cssec.vendor_service.activeupdate.rollouts import active_rollout, rollout_rev, rule_of
+from cssec.vendor_service.activeupdate.rollouts import rollout_rev
 from cssec.vendor_service.activeupdate.services import (
-    _current_rows,
     _serialise_publishes,
-    candidate_manifest,
-    current_manifest,
     manifest_serial,
     store_of,
 )
 from cssec.vendor_service.activeupdate.store import SHA256_HEX
+from cssec.vendor_service.activeupdate.tuf_keys import (
+    ONLINE_ROLES,
+    RootKeyError,
+    RootKeys,
+    online_signers,
+)
+from cssec.vendor_service.activeupdate.tuf_targets import targets_of
 from cssec.vendor_service.services._context import keyring_of, now_utc, transaction
 
 ROLES = ("root", "targets", "snapshot", "timestamp")
-ONLINE_ROLES = ("targets", "snapshot", "timestamp")
-MANIFEST_TARGET = "activeupdate/manifest.json"
-ROLLOUT_DIR = "rollout"
-ROLLOUT_MANIFEST_TARGET = "rollout/manifest.json"
-ROOT_KEYS_FILE = "root-keys.json"
 ENDORSEMENT_KIND = "tuf_root"
 
 
 class TufNotInstalled(NotFound):
     """No root.json has been installed (`cssec vendor tuf root install`): 404 on the wire,
     which servers read as "this vendor serves the signed manifest only"."""
-
-
-class RootKeyError(ValueError):
-    """The offline root key directory is missing, damaged or below its threshold; `ja`
-    says it in Japanese (the str is English)."""
-
-    def __init__(self, en: str, ja: str | None = None) -> None:
-        super().__init__(en)
-        self.ja = ja or en
-
-
-# --- keys ---------------------------------------------------------------------------------
-
-
-def _pem(private: Ed25519PrivateKey) -> bytes:
-    return private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _signer_from_pem(data: bytes) -> CryptoSigner:
-    private = serialization.load_pem_private_key(data, password=None)
-    if not isinstance(private, Ed25519PrivateKey):
-        raise RootKeyError("not an Ed25519 private key", "Ed25519の秘密鍵ではありません")
-    public = SSlibKey.from_crypto(private.public_key())
-    return CryptoSigner(private, public)
-
-
-def init_root_keys(out: Path, *, threshold: int, count: int) -> list[str]:
-    """Generate `count` offline root keys into `out` (`root-<n>.pem`, 0600, and
-    `root-keys.json` naming the threshold and the public keys); returns the key ids.
-    Refuses a directory that already holds root keys."""
-    if not 1 <= threshold <= count <= 16:
-        raise RootKeyError(
-            "need 1 <= threshold <= keys <= 16",
-            "1 ≦ 必要な署名の数（--threshold） ≦ 鍵の数（--keys） ≦ 16で指定してください",
-        )
-    if (out / ROOT_KEYS_FILE).exists():
-        raise RootKeyError(f"{out} already holds root keys", f"{out}にはすでにルート鍵があります")
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    public: list[dict[str, Any]] = []
-    for number in range(1, count + 1):
-        private = Ed25519PrivateKey.generate()
-        write_secret_file(out / f"root-{number}.pem", _pem(private))
-        key = SSlibKey.from_crypto(private.public_key())
-        public.append({"keyid": key.keyid, **key.to_dict()})
-    body = {"threshold": threshold, "keys": public}
-    write_secret_file(out / ROOT_KEYS_FILE, json.dumps(body, indent=2).encode())
-    return [k["keyid"] for k in public]
-
-
-@dataclass(frozen=True)
-class RootKeys:
-    threshold: int
-    keys: list[SSlibKey]
-    signers: list[CryptoSigner]
-    """The private keys present in the directory (at least `threshold` to sign)."""
-
-
-def load_root_keys(directory: Path) -> RootKeys:
-    try:
-        body = json.loads((directory / ROOT_KEYS_FILE).read_text(encoding="utf-8"))
-        threshold = int(body["threshold"])
-        keys = [SSlibKey.from_dict(k["keyid"], dict(k)) for k in body["keys"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RootKeyError(
-            f"{directory} holds no root key set ({ROOT_KEYS_FILE}): {exc}",
-            f"{directory}にルート鍵のセット（{ROOT_KEYS_FILE}）がありません",
-        ) from exc
-    wanted = {k.keyid for k in keys}
-    signers = []
-    for path in sorted(directory.glob("root-*.pem")):
-        signer = _signer_from_pem(path.read_bytes())
-        if signer.public_key.keyid in wanted:
-            signers.append(signer)
-    return RootKeys(threshold=threshold, keys=keys, signers=signers)
-
-
-def online_signers(keys_dir: Path) -> dict[str, CryptoSigner]:
-    """The service's targets, snapshot and timestamp keys, created on first use."""
-    signers: dict[str, CryptoSigner] = {}
-    for role in ONLINE_ROLES:
-        path = keys_dir / f"tuf-{role}.pem"
-        if not path.exists():
-            keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_secret_file(path, _pem(Ed25519PrivateKey.generate()))
-        signers[role] = _signer_from_pem(path.read_bytes())
-    return signers
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -472,29 +367,7 @@ def _new_targets(
     root_version: int,
     lifetimes: Lifetimes,
 ) -> TufMetadataRow:
-    rows = {r.component: r for r in _current_rows(session)}
-    blobs = store_of(session).blobs
-    targets: dict[str, TargetFile] = {}
-    for component in Component:
-        row = rows.get(component.value)
-        if row is None:
-            continue
-        path = f"{component.value}/{COMPONENT_FILENAMES[component]}"
-        custom = {
-            "component": component.value,
-            "version": row.version,
-            "published_at": format_timestamp(row.published_at),
-        }
-        targets[path] = TargetFile(row.size, {"sha256": row.sha256}, path, {"custom": custom})
-    targets.update(delta_targets(session, rows))  # deltas/<pattern>/<from>-<to>
-    envelope = current_manifest(session)
-    manifest = canonical_json(envelope)
-    sha = blobs.put(manifest)
-    serial = int(envelope["statement"]["serial"])
-    targets[MANIFEST_TARGET] = TargetFile(
-        len(manifest), {"sha256": sha}, MANIFEST_TARGET, {"custom": {"serial": serial}}
-    )
-    targets.update(_rollout_targets(session))
+    targets, serial = targets_of(session)
     md: Metadata[Targets] = Metadata(
         Targets(
             version=1 if previous is None else previous.version + 1,
@@ -506,41 +379,3 @@ def _new_targets(
     added = _add_row(session, md, now=now, serial=serial, root_version=root_version)
     added.rollout_rev = rollout_rev(session)
     return added
-
-
-def _rollout_targets(session: Session) -> dict[str, TargetFile]:
-    """The active rollout's candidate set, if any: `rollout/manifest.json` (the signed
-    manifest of the candidate set; custom: its serial and the rule, `core.rollout`) and
-    `rollout/<component>/<file>`, the rolling version's file."""
-    rollout = active_rollout(session)
-    if rollout is None:
-        return {}
-    row = session.get(ComponentVersionRow, rollout.version_id)
-    if row is None:
-        return {}
-    component = Component(row.component)
-    envelope = candidate_manifest(session, row.id)
-    body = canonical_json(envelope)
-    sha = store_of(session).blobs.put(body)
-    rule = rule_of(rollout).to_custom()
-    custom = {"serial": row.id, "rollout": rule}
-    file_path = f"{ROLLOUT_DIR}/{component.value}/{COMPONENT_FILENAMES[component]}"
-    file_custom = {
-        "component": component.value,
-        "version": row.version,
-        "published_at": format_timestamp(row.published_at),
-    }
-    return {
-        ROLLOUT_MANIFEST_TARGET: TargetFile(
-            len(body), {"sha256": sha}, ROLLOUT_MANIFEST_TARGET, {"custom": custom}
-        ),
-        file_path: TargetFile(row.size, {"sha256": row.sha256}, file_path, {"custom": file_custom}),
-    }
-
-
-def root_keys_dir_is_served(root_dir: Path, data_dir: Path) -> bool:
-    """Whether the offline root keys sit inside the service's data directory (refused)."""
-    try:
-        return Path(os.path.realpath(root_dir)).is_relative_to(os.path.realpath(data_dir))
-    except OSError:
-        return False
