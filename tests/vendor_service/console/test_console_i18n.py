@@ -11,13 +11,15 @@ from starlette.testclient import TestClient
 
 import cssec.vendor_service.console as console_pkg
 from cssec.vendor_service.console.web import LOCALE_DIR
+from cssec.vendor_service.webkit import KIT_TEMPLATES
 from cssec.web.pages import SHARED_TEMPLATES
 
 CONSOLE = Path(console_pkg.__file__).parent
 
 
 def _used_msgids() -> set[str]:
-    """msgids in the console's Python (`gettext(request, "…")`) and templates (`_`, `ngettext`)."""
+    """msgids in the console's Python (`gettext(request, "…")`) and templates (`_`, `ngettext`),
+    its own and the page kit's."""
     found: set[str] = set()
     for path in sorted(CONSOLE.glob("*.py")):
         with path.open("rb") as fh:
@@ -25,7 +27,11 @@ def _used_msgids() -> set[str]:
                 "python", fh, keywords={"gettext": (2,), "_": None}
             ):
                 found.add(message if isinstance(message, str) else message[0])
-    templates = [*(CONSOLE / "templates").glob("*.html"), *SHARED_TEMPLATES.glob("*.html")]
+    templates = [
+        *(CONSOLE / "templates").glob("*.html"),
+        *KIT_TEMPLATES.glob("*.html"),
+        *SHARED_TEMPLATES.glob("*.html"),
+    ]
     for path in sorted(templates):
         with path.open("rb") as fh:
             for _line, message, _comments, _context in extract(

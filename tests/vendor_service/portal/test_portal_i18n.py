@@ -10,6 +10,7 @@ from babel.messages.pofile import read_po
 from starlette.testclient import TestClient
 
 from cssec.vendor_service.portal import web
+from cssec.vendor_service.webkit import KIT_TEMPLATES
 
 SHARED = Path(web.__file__).parents[2] / "web" / "templates"
 _TEMPLATE = re.compile(r"""_\(\s*(["'])((?:(?!\1).)*)\1""")
@@ -20,7 +21,8 @@ _TITLES = re.compile(r"_TITLES = \{(.*?)\}", re.S)
 
 def _used() -> set[str]:
     found: set[str] = {"Error"}
-    for template in [*web.HERE.glob("templates/*.html"), *SHARED.glob("*.html")]:
+    kit = [*KIT_TEMPLATES.glob("*.html"), *SHARED.glob("*.html")]
+    for template in [*web.HERE.glob("templates/*.html"), *kit]:
         text = template.read_text(encoding="utf-8")
         found |= {m.group(2) for m in _TEMPLATE.finditer(text)}
         found |= {m.group(1) for m in _PLURAL.finditer(text)}

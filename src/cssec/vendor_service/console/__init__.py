@@ -29,28 +29,16 @@ import sys
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import Receive, Scope, Send
 
 from cssec.core.errors import CssecError
-from cssec.vendor_service.console.web import (
-    HERE,
-    LOCALE_DIR,
-    PREFIX,
-    build_environment,
-    current_user,
-    gettext,
-    render,
-)
+from cssec.vendor_service.console.web import PREFIX, WEB, current_user, gettext, install_pages
 from cssec.vendor_service.models import LOGIN_THROTTLE
 from cssec.vendor_service.runtime import Vendor
-from cssec.web.i18n import Catalogs, current_language
+from cssec.vendor_service.webkit import install_session
 from cssec.web.lockout_db import DbLoginThrottle
 
 log = logging.getLogger(__name__)
-SESSION_COOKIE = "cssec_console"
-SESSION_MAX_AGE = 12 * 3600
+SESSION_COOKIE = WEB.cookie
 
 __all__ = ["PREFIX", "error_page", "install_console"]
 
@@ -83,9 +71,7 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
 
     if not vendor.settings.console_require_totp:
         warn_totp_off()
-    catalogs = Catalogs(LOCALE_DIR)
-    app.state.console_catalogs = catalogs
-    app.state.console_templates = build_environment(catalogs)
+    install_pages(app)
     # In the database: every worker counts the same failures, and a restart keeps them.
     app.state.console_logins = DbLoginThrottle(vendor.engine, LOGIN_THROTTLE, scope="console")
     app.state.console_second_factors = DbLoginThrottle(  # second_factor.CODE_BACKOFF
@@ -101,16 +87,8 @@ def install_console(app: FastAPI, vendor: Vendor) -> None:
     app.include_router(webhooks.router)
     app.include_router(tokens.router)
     app.include_router(rollouts.router)
-    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    app.add_middleware(
-        ConsoleSessionMiddleware,
-        secret_key=vendor.session_secret,
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
-        path=PREFIX,
-        same_site="lax",
-        https_only=vendor.settings.console_https_only,
-    )
+    https_only = vendor.settings.console_https_only
+    install_session(app, WEB, secret=vendor.session_secret, https_only=https_only)
 
 
 TOTP_OFF_WARNING = (
@@ -130,28 +108,12 @@ def warn_totp_off() -> None:
         print(f"warning: {TOTP_OFF_WARNING}", file=sys.stderr)  # noqa: T201
 
 
-class ConsoleSessionMiddleware(SessionMiddleware):
-    """Starlette's session cookie, for the console's paths only: the cookie's path is
-    /console, so no other request can carry it, and the API's hot paths (every server's
-    status checks and manifest polls) skip the cookie parsing."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(PREFIX):
-            await self.app(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
-
-
 def error_page(request: Request, exc: CssecError) -> Response:
     """A refusal under /console as an HTML page in the request's language (403 role or
     CSRF, 404, 429 with Retry-After, and any other CssecError with its own status)."""
-    retry_after = exc.fields.get("retry_after")
-    return render(
-        request,
-        "error.html",
-        user=current_user(request),
-        status_code=exc.status,
-        headers={"Retry-After": str(retry_after)} if retry_after else None,
-        title=gettext(request, _TITLES.get(exc.code, "Error")),
-        message=exc.message(current_language.get()),
-    )
+    user = current_user(request)
+    if user is not None:
+        back = (f"{PREFIX}/", gettext(request, "Back to search"))
+    else:
+        back = (f"{PREFIX}/login", gettext(request, "Go to the login page"))
+    return WEB.refusal_page(request, exc, titles=_TITLES, back=back, user=user)

@@ -10,28 +10,28 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from cssec.core.errors import CssecError
-from cssec.core.license import PRODUCT_NAMES, STATE_LABELS, LicenseState, Product
 from cssec.vendor_service.models import User
-from cssec.vendor_service.runtime import Vendor
-from cssec.vendor_service.services import formatted_code, two_factor
+from cssec.vendor_service.services import two_factor
+from cssec.vendor_service.webkit import WebApp, forget_session, product_name
+from cssec.vendor_service.webkit import vendor_of as vendor_of  # noqa: PLC0414  (for mypy)
 from cssec.web.i18n import Catalogs, current_language
-from cssec.web.pages import LoginRequired, pick, render_page, safe_next, template_loader
+from cssec.web.pages import LoginRequired
 from cssec.web.security import constant_time_equal
 
 HERE = Path(__file__).parent
 LOCALE_DIR = HERE.parent / "locale"
-PREFIX = "/console"
-HOME = f"{PREFIX}/"
+WEB = WebApp("console", HERE, logout_path="/logout", locale_dir=LOCALE_DIR)
+PREFIX = WEB.prefix
+HOME = WEB.home
+"""The console in the page kit: its templates over the kit's layout, its catalogs."""
 
 SESSION_USER = "uid"
 SESSION_FINGERPRINT = "pwf"
@@ -79,18 +79,12 @@ class PageNotFound(CssecError):
     status = 404
 
 
-def vendor_of(request: Request) -> Vendor:
-    vendor: Vendor = request.app.state.vendor
-    return vendor
-
-
 def catalogs_of(request: Request) -> Catalogs:
-    catalogs: Catalogs = request.app.state.console_catalogs
-    return catalogs
+    return WEB.catalogs(request)
 
 
 def gettext(request: Request, message: str, **params: Any) -> str:
-    return catalogs_of(request).gettext(message, **params)
+    return WEB.gettext(request, message, **params)
 
 
 def session_fingerprint(user: User) -> str:
@@ -110,7 +104,7 @@ def current_user(request: Request) -> StaffUser | None:
     now = vendor.clock.now().timestamp()
     seen = request.session.get(SESSION_SEEN)
     if not isinstance(seen, (int, float)) or now - seen > IDLE_SECONDS:
-        _sign_out(request, "idle")
+        forget_session(request, "idle")
         return None
     with vendor.session() as session:
         user = session.scalar(select(User).where(User.id == uid))
@@ -118,20 +112,15 @@ def current_user(request: Request) -> StaffUser | None:
             session_fingerprint(user),
             str(request.session.get(SESSION_FINGERPRINT, "")),
         ):
-            _sign_out(request, "changed")
+            forget_session(request, "changed")
             return None
         if two_factor.must_enrol(user, require_totp=vendor.settings.console_require_totp):
             # A password-only session from before the policy: the next login enrols.
-            _sign_out(request, "changed")
+            forget_session(request, "changed")
             return None
         found = StaffUser(id=user.id, name=user.name, role=user.role)
     request.session[SESSION_SEEN] = now
     return found
-
-
-def _sign_out(request: Request, why: str) -> None:
-    request.session.clear()
-    request.session["signed_out"] = why
 
 
 def require_user(request: Request) -> StaffUser:
@@ -157,31 +146,7 @@ def require_permission(request: Request, user: StaffUser, action: str) -> None:
 
 def next_page(url: str | None) -> str:
     """Where a login or a language switch goes on: a console path, else the search page."""
-    return safe_next(url, default=HOME, within=HOME)
-
-
-def fmt_datetime(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
-
-
-def fmt_date(value: date | None) -> str:
-    return value.isoformat() if value is not None else "-"
-
-
-def product_name(code: str) -> str:
-    try:
-        names = PRODUCT_NAMES[Product(code)]
-    except ValueError:
-        return code
-    return names["en" if current_language.get() == "en" else "ja"]
-
-
-def state_label(state: str) -> str:
-    try:
-        labels = STATE_LABELS[LicenseState(state)]
-    except ValueError:
-        return state
-    return labels["en" if current_language.get() == "en" else "ja"]
+    return WEB.next_page(url)
 
 
 _ACTOR_KINDS: dict[str, tuple[str, str]] = {
@@ -228,32 +193,15 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
 
 
-def build_environment(catalogs: Catalogs) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=template_loader(HERE / "templates"),
-        autoescape=jinja2.select_autoescape(default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+def install_pages(app: FastAPI) -> None:
+    """The console's catalogs, templates and static files (`WebApp.install_pages`)."""
+    WEB.install_pages(
+        app,
+        extra={"actor_label": actor_label, "readable": readable},
+        filters={"pretty_json": to_json},
     )
-    env.globals["_"] = catalogs.gettext
-    env.globals["ngettext"] = catalogs.ngettext
-    env.globals["product_name"] = product_name
-    env.globals["state_label"] = state_label
-    env.globals["actor_label"] = actor_label
-    env.globals["readable"] = readable
-    env.globals["pick"] = pick
-    env.globals["prefix"] = PREFIX
-    env.globals["language_action"] = f"{PREFIX}/language"
-    env.globals["logout_action"] = f"{PREFIX}/logout"
-    env.globals["formatted_code"] = formatted_code
-    env.filters["dt"] = fmt_datetime
-    env.filters["d"] = fmt_date
-    env.filters["pretty_json"] = to_json
-    return env
 
 
 def render(request: Request, name: str, *, user: StaffUser | None, **context: Any) -> HTMLResponse:
     """A console page; `context` may set `active`, `status_code` and `headers`."""
-    env: jinja2.Environment = request.app.state.console_templates
-    return render_page(request, env, name, user=user, **context)
+    return WEB.render(request, name, user=user, **context)

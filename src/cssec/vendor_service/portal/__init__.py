@@ -22,33 +22,15 @@ import hmac
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
-from starlette.types import Receive, Scope, Send
 
 from cssec.core.errors import CssecError
-from cssec.vendor_service.portal.web import (
-    HERE,
-    LOCALE_DIR,
-    PREFIX,
-    build_environment,
-    current_viewer,
-    gettext,
-    render,
-)
+from cssec.vendor_service.portal.web import PREFIX, WEB, current_viewer, gettext, install_pages
 from cssec.vendor_service.runtime import Vendor
-from cssec.web.i18n import Catalogs, current_language
+from cssec.vendor_service.webkit import install_session
 
-SESSION_COOKIE = "cssec_portal"
-SESSION_MAX_AGE = 12 * 3600
+SESSION_COOKIE = WEB.cookie
 
 __all__ = ["PREFIX", "error_page", "install_portal"]
-
-_TITLES = {
-    "csrf_failed": "Form expired",
-    "not_found": "Not found",
-    "rate_limited": "Too many requests",
-}
 
 
 def portal_secret(session_secret: str) -> str:
@@ -61,44 +43,26 @@ def install_portal(app: FastAPI, vendor: Vendor) -> None:
     `error_page`, which the app factory hands to `cssec.web.http.install_error_handlers`)."""
     from cssec.vendor_service.portal import license_file, pages, signin  # noqa: PLC0415
 
-    catalogs = Catalogs(LOCALE_DIR)
-    app.state.portal_catalogs = catalogs
-    app.state.portal_templates = build_environment(catalogs)
+    install_pages(app)
     app.include_router(signin.router)
     app.include_router(pages.router)
     app.include_router(license_file.router)
-    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="portal-static")
-    app.add_middleware(
-        PortalSessionMiddleware,
-        secret_key=portal_secret(vendor.session_secret),
-        session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
-        path=PREFIX,
-        same_site="lax",
-        https_only=vendor.settings.console_https_only,
-    )
+    https_only = vendor.settings.console_https_only
+    install_session(app, WEB, secret=portal_secret(vendor.session_secret), https_only=https_only)
 
 
-class PortalSessionMiddleware(SessionMiddleware):
-    """Starlette's session cookie for the portal's paths only."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(PREFIX):
-            await self.app(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+_TITLES = {
+    "csrf_failed": "Form expired",
+    "not_found": "Not found",
+    "rate_limited": "Too many requests",
+}
 
 
 def error_page(request: Request, exc: CssecError) -> Response:
     """A refusal under /portal as an HTML page in the request's language."""
-    retry_after = exc.fields.get("retry_after")
     viewer = current_viewer(request) if exc.code != "csrf_failed" else None
-    return render(
-        request,
-        "error.html",
-        viewer=viewer,
-        status_code=exc.status,
-        headers={"Retry-After": str(retry_after)} if retry_after else None,
-        title=gettext(request, _TITLES.get(exc.code, "Error")),
-        message=exc.message(current_language.get()),
-    )
+    if viewer is not None:
+        label = gettext(request, "Back to your contracts")
+    else:
+        label = gettext(request, "Back to the sign-in page")
+    return WEB.refusal_page(request, exc, titles=_TITLES, back=(f"{PREFIX}/", label), viewer=viewer)

@@ -1,34 +1,25 @@
-"""Rendering portal pages and knowing who is signed in (the pieces the console has too
-come from `cssec.web.pages` and the console's own helpers)."""
+"""Rendering portal pages and knowing who is signed in (the layout, macros, formats and
+session handling the console has too come from the page kit, `cssec.vendor_service.webkit`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from cssec.core.errors import CssecError
-from cssec.vendor_service.console.web import (
-    fmt_date,
-    fmt_datetime,
-    product_name,
-    state_label,
-    vendor_of,
-)
-from cssec.vendor_service.services import formatted_code
 from cssec.vendor_service.services.portal import PortalViewer, portal_viewer
-from cssec.web.i18n import Catalogs
-from cssec.web.pages import LoginRequired, pick, render_page, safe_next, template_loader
+from cssec.vendor_service.webkit import WebApp, forget_session, vendor_of
+from cssec.web.pages import LoginRequired
 
 HERE = Path(__file__).parent
 LOCALE_DIR = HERE / "locale"
-PREFIX = "/portal"
-HOME = f"{PREFIX}/"
-CONSOLE_STATIC = "/console/static"
-"""The console's stylesheet: the portal has the same look."""
+WEB = WebApp("portal", HERE, logout_path="/signout")
+PREFIX = WEB.prefix
+HOME = WEB.home
+"""The portal in the page kit: its templates over the kit's layout, its catalogs."""
 
 SESSION_ID = "sid"
 SESSION_KEY = "sk"
@@ -43,13 +34,8 @@ class PortalPageNotFound(CssecError):
     status = 404
 
 
-def catalogs_of(request: Request) -> Catalogs:
-    catalogs: Catalogs = request.app.state.portal_catalogs
-    return catalogs
-
-
 def gettext(request: Request, message: str, **params: Any) -> str:
-    return catalogs_of(request).gettext(message, **params)
+    return WEB.gettext(request, message, **params)
 
 
 def not_found(request: Request) -> PortalPageNotFound:
@@ -67,8 +53,7 @@ def current_viewer(request: Request) -> PortalViewer | None:
     with vendor_of(request).session() as session:
         viewer = portal_viewer(session, sid, key)
     if viewer is None:
-        request.session.clear()
-        request.session["signed_out"] = "ended"
+        forget_session(request, "ended")
     return viewer
 
 
@@ -81,35 +66,16 @@ def require_viewer(request: Request) -> PortalViewer:
 
 
 def next_page(url: str | None) -> str:
-    return safe_next(url, default=HOME, within=HOME)
+    return WEB.next_page(url)
 
 
-def build_environment(catalogs: Catalogs) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=template_loader(HERE / "templates"),
-        autoescape=jinja2.select_autoescape(default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["_"] = catalogs.gettext
-    env.globals["ngettext"] = catalogs.ngettext
-    env.globals["product_name"] = product_name
-    env.globals["state_label"] = state_label
-    env.globals["pick"] = pick
-    env.globals["prefix"] = PREFIX
-    env.globals["console_static"] = CONSOLE_STATIC
-    env.globals["language_action"] = f"{PREFIX}/language"
-    env.globals["logout_action"] = f"{PREFIX}/signout"
-    env.globals["formatted_code"] = formatted_code
-    env.filters["dt"] = fmt_datetime
-    env.filters["d"] = fmt_date
-    return env
+def install_pages(app: FastAPI) -> None:
+    """The portal's catalogs, templates and static files (`WebApp.install_pages`)."""
+    WEB.install_pages(app)
 
 
 def render(
     request: Request, name: str, *, viewer: PortalViewer | None, **context: Any
 ) -> HTMLResponse:
     """A portal page; `context` may set `active`, `status_code` and `headers`."""
-    env: jinja2.Environment = request.app.state.portal_templates
-    return render_page(request, env, name, viewer=viewer, **context)
+    return WEB.render(request, name, viewer=viewer, **context)
