@@ -13,6 +13,7 @@ undo the vendor's word.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,6 +108,59 @@ def _stopped(product: Product, state: LicenseState) -> dict[str, str]:
     }
 
 
+_HOLDS: dict[LicenseState, tuple[Literal["revoked_at", "rejected_at"], str]] = {
+    LicenseState.REVOKED: ("revoked_at", "license.revoked"),
+    LicenseState.REJECTED: ("rejected_at", "license.rejected"),
+}
+"""The slot's field that holds each signed refusal, and the kind of its system event."""
+
+_ASK_FOR_A_NEW_CODE = {
+    "ja": "法人お問合せ窓口にお問い合わせのうえ、ライセンスサーバで確認できる"
+    "新しいアクティベーションコードを入力してください。",
+    "en": "Contact corporate support, then enter a new activation code that the license "
+    "server confirms.",
+}
+
+
+def _hold_refusal(
+    make_session: sessionmaker[Session],
+    product: Product,
+    code: str,
+    refusal: CssecError,
+    *,
+    state: LicenseState,
+    since: datetime,
+    envelope: dict[str, Any],
+    now: datetime,
+    what: dict[str, str],
+    details: dict[str, str],
+) -> None:
+    """Put the vendor's signed refusal on the slot (its field for `state` set to `since`)
+    and say so in the system event log the first time only: `what` happened, what the
+    policy stopped, and what to do. A slot whose code changed while the vendor was being
+    asked is left alone: that activation wins."""
+    held, kind = _HOLDS[state]
+    stopped = _stopped(product, state)
+    message = {
+        "ja": what["ja"] + stopped["ja"] + _ASK_FOR_A_NEW_CODE["ja"],
+        "en": f"{what['en']} {stopped['en']} {_ASK_FOR_A_NEW_CODE['en']}",
+    }
+    with make_session() as session, session.begin():
+        slot = find_slot(session, product)
+        if slot is None or slot.activation_code != code:
+            return
+        first = getattr(slot, held) is None
+        setattr(slot, held, since)
+        slot.last_attempt = now
+        slot.last_error = refusal.code
+        slot.statement = envelope
+        if first:
+            add_event(
+                session, at=now, level=Level.ERROR, kind=kind, message=message,
+                details={"product": product.value, **details},
+            )  # fmt: skip
+
+
 def apply_revocation(
     make_session: sessionmaker[Session],
     product: Product,
@@ -118,45 +172,18 @@ def apply_revocation(
 ) -> None:
     """Mark the slot revoked (the policy then refuses what it governs, as after grace) and
     say so in the system event log, once per revocation."""
-    proof = revoked.revocation
-    with make_session() as session, session.begin():
-        slot = find_slot(session, product)
-        if slot is None or slot.activation_code != code:
-            return  # a new code was entered while we were asking: that activation wins
-        first = slot.revoked_at is None
-        slot.revoked_at = proof.revoked_at
-        slot.last_attempt = now
-        slot.last_error = revoked.code
-        slot.statement = proof.envelope
-        if not first:
-            return
-        ja, en = product.name_in("ja"), product.name_in("en")
-        stopped = _stopped(product, LicenseState.REVOKED)
-        add_event(
-            session,
-            at=now,
-            level=Level.ERROR,
-            kind="license.revoked",
-            message={
-                "ja": (
-                    f"{ja}のアクティベーションコードはライセンスサーバで失効処理されています"
-                    f" (失効日時 {proof.revoked_at:%Y-%m-%d %H:%M} UTC)。{stopped['ja']}"
-                    "法人お問合せ窓口にお問い合わせのうえ、ライセンスサーバで確認できる"
-                    "新しいアクティベーションコードを入力してください。"
-                ),
-                "en": (
-                    f"The {en} activation code was revoked by the license service "
-                    f"(at {proof.revoked_at:%Y-%m-%d %H:%M} UTC). {stopped['en']} Contact "
-                    "corporate support, then enter a new activation code that the license "
-                    "server confirms."
-                ),
-            },
-            details={
-                "product": product.value,
-                "revoked_at": proof.revoked_at.isoformat(),
-                "actor": actor,
-            },
-        )
+    at = revoked.revocation.revoked_at
+    what = {
+        "ja": f"{product.name_in('ja')}のアクティベーションコードはライセンスサーバで"
+        f"失効処理されています (失効日時 {at:%Y-%m-%d %H:%M} UTC)。",
+        "en": f"The {product.name_in('en')} activation code was revoked by the license "
+        f"service (at {at:%Y-%m-%d %H:%M} UTC).",
+    }
+    _hold_refusal(
+        make_session, product, code, revoked, state=LicenseState.REVOKED, since=at,
+        envelope=revoked.revocation.envelope, now=now, what=what,
+        details={"revoked_at": at.isoformat(), "actor": actor},
+    )  # fmt: skip
 
 
 def apply_rejection(
@@ -171,45 +198,19 @@ def apply_rejection(
     """Mark the slot rejected (the policy then refuses what it refuses after grace) and say
     so in the system event log, once per rejection."""
     proof = rejected.rejection
-    with make_session() as session, session.begin():
-        slot = find_slot(session, product)
-        if slot is None or slot.activation_code != code:
-            return  # a new code was entered while we were asking: that activation wins
-        first = slot.rejected_at is None
-        slot.rejected_at = proof.issued_at
-        slot.last_attempt = now
-        slot.last_error = rejected.code
-        slot.statement = proof.envelope
-        if not first:
-            return
-        ja, en = product.name_in("ja"), product.name_in("en")
-        stopped = _stopped(product, LicenseState.REJECTED)
-        add_event(
-            session,
-            at=now,
-            level=Level.ERROR,
-            kind="license.rejected",
-            message={
-                "ja": (
-                    f"ライセンスサーバは{ja}のアクティベーションコードを発行していないと"
-                    "署名付きで回答しました。スロットを「無効（ライセンスサーバの回答）」に"
-                    f"しました。{stopped['ja']}法人お問合せ窓口にお問い合わせのうえ、"
-                    "ライセンスサーバで確認できる新しいアクティベーションコードを入力してください。"
-                ),
-                "en": (
-                    f"The license server signed that it never issued the {en} activation code. "
-                    f"The slot is now Refused by the license server. {stopped['en']} Contact "
-                    "corporate support, then enter a new activation code that the license "
-                    "server confirms."
-                ),
-            },
-            details={
-                "product": product.value,
-                "vendor_state": proof.vendor_state,
-                "issued_at": proof.issued_at.isoformat(),
-                "actor": actor,
-            },
-        )
+    what = {
+        "ja": f"ライセンスサーバは{product.name_in('ja')}のアクティベーションコードを"
+        "発行していないと署名付きで回答しました。"
+        "スロットを「無効（ライセンスサーバの回答）」にしました。",
+        "en": f"The license server signed that it never issued the {product.name_in('en')} "
+        "activation code. The slot is now Refused by the license server.",
+    }
+    details = {"vendor_state": proof.vendor_state, "issued_at": proof.issued_at.isoformat()}
+    _hold_refusal(
+        make_session, product, code, rejected, state=LicenseState.REJECTED,
+        since=proof.issued_at, envelope=proof.envelope, now=now, what=what,
+        details={**details, "actor": actor},
+    )  # fmt: skip
 
 
 def applied_refusal_message(product: Product, applied: str) -> dict[str, str]:
