@@ -24,9 +24,11 @@ from fastapi.responses import Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cssec.vendor_service import webkit
 from cssec.vendor_service.console.second_factor import second_factor_next, start_session
 from cssec.vendor_service.console.web import (
     PREFIX,
+    WEB,
     StaffUser,
     current_user,
     gettext,
@@ -40,9 +42,8 @@ from cssec.vendor_service.services import record_audit, transaction
 from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.two_factor import is_enrolled
 from cssec.web.http import client_ip
-from cssec.web.i18n import LANGUAGES
 from cssec.web.lockout import LockoutRule, LoginThrottle, Outcome, attempt_login
-from cssec.web.pages import check_csrf, flash, redirect, set_language_cookie
+from cssec.web.pages import redirect
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -50,8 +51,6 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 LOGIN_LIMIT_PER_IP = "10/minute"
-
-Form128 = Annotated[str, Form(max_length=128)]
 
 
 def lockout_rule() -> LockoutRule:
@@ -108,7 +107,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
     if current_user(request) is not None:
         return redirect(next_page(next))
     notice = None
-    if request.session.pop("signed_out", None) == "idle":
+    if webkit.ended_because(request) == "idle":
         notice = gettext(request, "Your session ended after a period of inactivity. Log in again.")
     return render(request, "login.html", user=None, next=next_page(next), notice=notice)
 
@@ -118,12 +117,12 @@ def login(
     request: Request,
     username: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Form128 = "",
+    csrf_token: webkit.CsrfToken = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     vendor = vendor_of(request)
     target = next_page(next)
-    check_csrf(request, csrf_token)
+    webkit.check_csrf(request, csrf_token)
     source = client_ip(request)
     vendor.limiter.hit(LOGIN_LIMIT_PER_IP, "console-login", source)
     with vendor.session() as session:
@@ -177,30 +176,18 @@ def end_sessions(session: Session, user_id: int) -> None:
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Form128 = "") -> Response:
-    check_csrf(request, csrf_token)
+def logout(request: Request, csrf_token: webkit.CsrfToken = "") -> Response:
+    webkit.check_csrf(request, csrf_token)
     user = current_user(request)
     if user is not None:
         # Server-side: clearing the browser's cookie alone would leave a copy of it valid.
         with vendor_of(request).session() as session:
             end_sessions(session, user.id)
         log.info("console logout: %s", user.name)
-    request.session.clear()
-    flash(request, "info", gettext(request, "You have logged out."))
-    return redirect(f"{PREFIX}/login")
+    return webkit.close_session(
+        request, gettext(request, "You have logged out."), to=f"{PREFIX}/login"
+    )
 
 
-@router.post("/language")
-def switch_language(
-    request: Request,
-    _user: Annotated[StaffUser | None, Depends(current_user)],
-    lang: Annotated[str, Form(max_length=8)] = "ja",
-    csrf_token: Form128 = "",
-    next: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    check_csrf(request, csrf_token)
-    response = redirect(next_page(next))
-    if lang in LANGUAGES:
-        secure = vendor_of(request).settings.console_https_only
-        set_language_cookie(response, lang, secure=secure)
-    return response
+# Through current_user: an idle session ends here as on any page.
+switch_language = webkit.add_language_route(router, WEB, dependencies=[Depends(current_user)])

@@ -40,11 +40,12 @@ from cssec.vendor_service.console.web import (
 )
 from cssec.vendor_service.models import RecoveryCode, User
 from cssec.vendor_service.services import two_factor
+from cssec.vendor_service.webkit import start_session as kit_start_session
 from cssec.web.http import client_ip
 from cssec.web.i18n import current_language
 from cssec.web.lockout import LockoutRule, LoginThrottle
 from cssec.web.pages import check_csrf, flash, redirect
-from cssec.web.security import CSRF_SESSION_KEY, constant_time_equal, new_token
+from cssec.web.security import constant_time_equal
 
 log = logging.getLogger("cssec.vendor_service.console.auth")
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -77,11 +78,9 @@ Form128 = Annotated[str, Form(max_length=128)]
 def start_session(request: Request, user: StaffUser, fingerprint: str) -> None:
     """Sign `user` in: a fresh session (nothing from before the login, CSRF token, flashes
     or a pending sign-in, survives it)."""
-    request.session.clear()
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_FINGERPRINT] = fingerprint
-    request.session[SESSION_SEEN] = vendor_of(request).clock.now().timestamp()
-    request.session[CSRF_SESSION_KEY] = new_token()
+    now = vendor_of(request).clock.now().timestamp()
+    values = {SESSION_USER: user.id, SESSION_FINGERPRINT: fingerprint, SESSION_SEEN: now}
+    kit_start_session(request, values)
     log.info("console login: %s", user.name)
 
 
@@ -89,8 +88,7 @@ def second_factor_next(
     request: Request, user: StaffUser, fingerprint: str, target: str, *, enrol: bool
 ) -> Response:
     """After the password: remember the pending sign-in and ask for the code (or enrolment)."""
-    request.session.clear()
-    request.session[PENDING] = {
+    pending = {
         "uid": user.id,
         "name": user.name,
         "role": user.role,
@@ -99,7 +97,7 @@ def second_factor_next(
         "next": target,
         "enrol": enrol,
     }
-    request.session[CSRF_SESSION_KEY] = new_token()
+    kit_start_session(request, {PENDING: pending})
     return redirect(SETUP if enrol else LOGIN_STEP)
 
 

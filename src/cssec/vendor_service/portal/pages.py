@@ -33,13 +33,13 @@ from cssec.vendor_service.services.portal import (
     viewer_contract,
     viewer_contracts,
 )
+from cssec.vendor_service.webkit import CsrfToken, check_csrf, ended_because
 from cssec.web.i18n import current_language
-from cssec.web.pages import check_csrf, flash, redirect
+from cssec.web.pages import flash, redirect
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 Viewer = Annotated[PortalViewer, Depends(require_viewer)]
-Csrf = Annotated[str, Form(max_length=128)]
 
 
 @router.get("")
@@ -53,7 +53,7 @@ def home(request: Request) -> Response:
     viewer = current_viewer(request)
     if viewer is None:
         notice = None
-        if request.session.pop("signed_out", None) == "ended":
+        if ended_because(request) == "ended":
             notice = gettext(request, "Your session has ended. Ask for a new sign-in link.")
         form = {"registration_key": "", "email": ""}
         return render(request, "signin.html", viewer=None, form=form, errors={}, notice=notice)
@@ -100,7 +100,7 @@ def offline_code(
     viewer: Viewer,
     contract_id: int,
     product: Annotated[str, Form(max_length=8)] = "CS",
-    csrf_token: Csrf = "",
+    csrf_token: CsrfToken = "",
 ) -> Response:
     """After a renewal: the new activation code with the contract's new end, for a server
     that cannot reach the license service (the support desk's reissue, done by the customer)."""

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from starlette.background import BackgroundTask
 
 from cssec.core.errors import CssecError, InvalidRegistrationKey
+from cssec.vendor_service import webkit
 from cssec.vendor_service.errors import PortalNotConfigured
 from cssec.vendor_service.mailer import build_mail, send_mail, smtp_config
 from cssec.vendor_service.portal.web import (
@@ -28,9 +29,9 @@ from cssec.vendor_service.portal.web import (
     PREFIX,
     SESSION_ID,
     SESSION_KEY,
+    WEB,
     current_viewer,
     gettext,
-    next_page,
     render,
     vendor_of,
 )
@@ -42,14 +43,11 @@ from cssec.vendor_service.services.portal import (
     request_sign_in,
 )
 from cssec.web.http import client_ip
-from cssec.web.i18n import LANGUAGES, current_language
-from cssec.web.pages import check_csrf, flash, redirect, set_language_cookie
-from cssec.web.security import CSRF_SESSION_KEY, new_token
+from cssec.web.i18n import current_language
+from cssec.web.pages import redirect
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-
-Form128 = Annotated[str, Form(max_length=128)]
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -127,10 +125,10 @@ def ask_for_link(
     request: Request,
     registration_key: Annotated[str, Form(max_length=64)] = "",
     email: Annotated[str, Form(max_length=254)] = "",
-    csrf_token: Form128 = "",
+    csrf_token: webkit.CsrfToken = "",
 ) -> Response:
     vendor = vendor_of(request)
-    check_csrf(request, csrf_token)
+    webkit.check_csrf(request, csrf_token)
     base = link_base(request)
     if smtp_config(vendor.settings) is None:
         raise PortalNotConfigured()  # say so now, not after a wait for a mail that never comes
@@ -180,9 +178,9 @@ def link_page(request: Request, token: str) -> Response:
 
 
 @router.post("/signin/{token}")
-def use_link(request: Request, token: str, csrf_token: Form128 = "") -> Response:
+def use_link(request: Request, token: str, csrf_token: webkit.CsrfToken = "") -> Response:
     vendor = vendor_of(request)
-    check_csrf(request, csrf_token)
+    webkit.check_csrf(request, csrf_token)
     vendor.limiter.hit("30/minute", "portal-link", client_ip(request))
     try:
         with vendor.session() as session:
@@ -192,35 +190,21 @@ def use_link(request: Request, token: str, csrf_token: Form128 = "") -> Response
                       form={"registration_key": "", "email": ""}, errors={},
                       error=exc.message(current_language.get()))  # fmt: skip
     # A fresh session: nothing from before the sign-in survives it.
-    request.session.clear()
-    request.session[SESSION_ID] = grant.viewer.sign_in_id
-    request.session[SESSION_KEY] = grant.session_key
-    request.session[CSRF_SESSION_KEY] = new_token()
+    webkit.start_session(
+        request, {SESSION_ID: grant.viewer.sign_in_id, SESSION_KEY: grant.session_key}
+    )
     log.info("portal sign-in: %s (contract %s)", grant.viewer.email, grant.contract_id)
     return redirect(f"{PREFIX}/contracts/{grant.contract_id}")
 
 
 @router.post("/signout")
-def sign_out(request: Request, csrf_token: Form128 = "") -> Response:
-    check_csrf(request, csrf_token)
+def sign_out(request: Request, csrf_token: webkit.CsrfToken = "") -> Response:
+    webkit.check_csrf(request, csrf_token)
     viewer = current_viewer(request)
     if viewer is not None:
         with vendor_of(request).session() as session:
             end_portal_session(session, viewer.sign_in_id)
-    request.session.clear()
-    flash(request, "info", gettext(request, "You have signed out."))
-    return redirect(HOME)
+    return webkit.close_session(request, gettext(request, "You have signed out."), to=HOME)
 
 
-@router.post("/language")
-def switch_language(
-    request: Request,
-    lang: Annotated[str, Form(max_length=8)] = "ja",
-    csrf_token: Form128 = "",
-    next: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    check_csrf(request, csrf_token)
-    response = redirect(next_page(next))
-    if lang in LANGUAGES:
-        set_language_cookie(response, lang, secure=vendor_of(request).settings.console_https_only)
-    return response
+switch_language = webkit.add_language_route(router, WEB)
