@@ -89,6 +89,50 @@ def test_lists_page_with_an_opaque_cursor(app: FastAPI, make_token: MakeToken) -
     assert customers.json()["items"][0]["contract_ids"] == sorted(made)
 
 
+def _walk(client: TestClient, path: str, auth: dict[str, str], **params: Any) -> list[Any]:
+    """Every item of a list, one page at a time, following next_cursor."""
+    seen: list[Any] = []
+    cursor: str | None = None
+    while True:
+        asked = {**params, "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"{API}{path}", params=asked, headers=auth)
+        assert page.status_code == 200, (path, page.text)
+        seen += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def test_every_list_pages_through_all_its_items_once(app: FastAPI, make_token: MakeToken) -> None:
+    """Each list, walked one item a page, shows what one large page shows, in its order."""
+    client, auth = _client(app), bearer(make_token())
+    for n in range(3):
+        hook = {"url": f"https://billing{n}.example.com/hooks", "secret": "whsec_" + "A" * 32,
+                "events": ["contract.created"]}  # fmt: skip
+        assert client.post(f"{API}/webhooks", json=hook, headers=auth).status_code == 201
+    for n in range(3):
+        new = {**NEW, "customer": f"株式会社ページ{n}"}
+        assert client.post(f"{API}/contracts", json=new, headers=auth).status_code == 201
+    lists = {
+        "/contracts": {},
+        "/customers": {},
+        "/audit": {"action": "contract.created"},
+        "/webhooks": {},
+        "/webhook-deliveries": {},
+        "/bulk-batches": {},
+    }
+    for path, params in lists.items():
+        whole = client.get(f"{API}{path}", params={**params, "limit": 200}, headers=auth)
+        assert whole.json()["next_cursor"] is None
+        expected = whole.json()["items"]
+        assert len(expected) >= (3 if path != "/bulk-batches" else 0), path
+        assert _walk(client, path, auth, **params) == expected, path
+    webhooks = [hook["id"] for hook in _walk(client, "/webhooks", auth)]
+    assert webhooks == sorted(webhooks)  # oldest first
+    contracts = [c["id"] for c in _walk(client, "/contracts", auth)]
+    assert contracts == sorted(contracts, reverse=True)
+
+
 def test_two_clerks_cannot_overwrite_each_others_contact(
     app: FastAPI, make_token: MakeToken
 ) -> None:

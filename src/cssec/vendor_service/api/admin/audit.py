@@ -7,29 +7,30 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AfterValidator
-from sqlalchemy import select
 
 from cssec.vendor_service.api.admin.conventions import (
     IdPath,
+    Paging,
     QueryText,
     activity_of,
-    decode_cursor,
     documented,
-    encode_cursor,
-    next_by_id,
+    newest_first,
     not_found,
     scoped,
     vendor_of,
 )
 from cssec.vendor_service.api.admin.schemas import AuditOut, OverSeatsOut, Page, ServerUsageOut
-from cssec.vendor_service.console.usage import ServerUsage, contract_usage, contracts_over_seats
+from cssec.vendor_service.console.usage import (
+    OverSeats,
+    ServerUsage,
+    contract_usage,
+    contracts_over_seats,
+)
 from cssec.vendor_service.models import AuditEntry, Contract
 from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.tokens import Principal
 
 router = APIRouter()
-Cursor = Annotated[str | None, Query(max_length=200)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 Filter = QueryText
 
 
@@ -51,18 +52,6 @@ Moment = Annotated[
 ]
 
 
-def _entry(row: AuditEntry) -> AuditOut:
-    return AuditOut(
-        id=row.id,
-        at=row.at,
-        actor=row.actor,
-        action=row.action,
-        target=row.target,
-        before=row.before,
-        after=row.after,
-    )
-
-
 @router.get(
     "/audit",
     tags=["admin: audit"],
@@ -76,18 +65,14 @@ def _entry(row: AuditEntry) -> AuditOut:
 def audit(  # noqa: PLR0917  (FastAPI maps each query parameter to an argument)
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("audit:read"))],
+    paging: Paging,
     actor: Filter = None,
     action: Annotated[QueryText, Query(max_length=64)] = None,
     target: Filter = None,
     since: Moment = None,
     until: Moment = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
 ) -> Page[AuditOut]:
-    after = decode_cursor(cursor, "id")
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
-    if after is not None:
-        query = query.where(AuditEntry.id < after)
+    query = newest_first(AuditEntry, paging)
     if actor:
         query = query.where(AuditEntry.actor == actor)
     if action:
@@ -101,9 +86,7 @@ def audit(  # noqa: PLR0917  (FastAPI maps each query parameter to an argument)
     activity_of(request).flush()  # the reads and refusals queued so far, this one included
     with vendor_of(request).session() as session, read_transaction(session):
         rows = list(session.scalars(query))
-    return Page[AuditOut](
-        items=[_entry(r) for r in rows[:limit]], next_cursor=next_by_id(rows, limit)
-    )
+    return Page[AuditOut].of(rows, paging, AuditOut.model_validate)
 
 
 @router.get(
@@ -122,7 +105,7 @@ def audit_entry(
         row = session.get(AuditEntry, entry_id)
         if row is None:
             raise not_found("監査ログ", "audit entry", f"#{entry_id}")
-        return _entry(row)
+        return AuditOut.model_validate(row)
 
 
 @router.get(
@@ -136,27 +119,22 @@ def audit_entry(
 def over_seats(
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("usage:read"))],
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    paging: Paging,
 ) -> Page[OverSeatsOut]:
-    offset = decode_cursor(cursor, "offset") or 0
     vendor = vendor_of(request)
     vendor.status_log.flush()  # this worker's queued status checks
     with vendor.session() as session, read_transaction(session):
         found = contracts_over_seats(session)
-        page = [
-            OverSeatsOut(
-                contract_id=o.contract.id,
-                customer=o.contract.customer.name,
-                seats=o.contract.seats,
-                seats_used=o.seats_used,
-                servers=[_usage(s) for s in o.servers],
-            )
-            for o in found[offset : offset + limit]
-        ]
-    more = len(found) > offset + limit
-    return Page[OverSeatsOut](
-        items=page, next_cursor=encode_cursor({"offset": offset + limit}) if more else None
+        return Page[OverSeatsOut].at_offset(found, paging, _over)
+
+
+def _over(found: OverSeats) -> OverSeatsOut:
+    return OverSeatsOut(
+        contract_id=found.contract.id,
+        customer=found.contract.customer.name,
+        seats=found.contract.seats,
+        seats_used=found.seats_used,
+        servers=[_usage(s) for s in found.servers],
     )
 
 
@@ -181,18 +159,12 @@ def usage(
     contract_id: IdPath,
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("usage:read"))],
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    paging: Paging,
 ) -> Page[ServerUsageOut]:
-    offset = decode_cursor(cursor, "offset") or 0
     vendor = vendor_of(request)
     vendor.status_log.flush()
     with vendor.session() as session, read_transaction(session):
         if session.get(Contract, contract_id) is None:
             raise not_found("契約", "contract", f"#{contract_id}")
         reports = contract_usage(session, contract_id)
-    more = len(reports) > offset + limit
-    return Page[ServerUsageOut](
-        items=[_usage(r) for r in reports[offset : offset + limit]],
-        next_cursor=encode_cursor({"offset": offset + limit}) if more else None,
-    )
+    return Page[ServerUsageOut].at_offset(reports, paging, _usage)

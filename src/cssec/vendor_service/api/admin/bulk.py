@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 
@@ -17,10 +17,9 @@ from cssec.vendor_service import services
 from cssec.vendor_service.api.admin.conventions import (
     IdempotencyKey,
     IdPath,
-    decode_cursor,
+    Paging,
     documented,
     idempotent,
-    next_by_id,
     not_found,
     scoped,
     vendor_of,
@@ -123,15 +122,13 @@ def start(
 def list_jobs(
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("bulk:write"))],
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    paging: Paging,
 ) -> Page[BulkJobOut]:
-    after = decode_cursor(cursor, "id")
+    after = paging.after_id() if paging.cursor else None
     runner = runner_of(request)
     with vendor_of(request).session() as session, read_transaction(session):
-        rows = list_bulk_jobs(session, after_id=after, limit=limit + 1)
-        items = [job_out(runner, j) for j in rows[:limit]]
-    return Page[BulkJobOut](items=items, next_cursor=next_by_id(rows, limit))
+        rows = list_bulk_jobs(session, after_id=after, limit=paging.limit + 1)
+        return Page[BulkJobOut].of(rows, paging, lambda job: job_out(runner, job))
 
 
 @router.get(

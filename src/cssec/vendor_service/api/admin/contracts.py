@@ -22,14 +22,14 @@ from cssec.vendor_service.api.admin.conventions import (
     IdempotencyKey,
     IdPath,
     IfMatch,
+    Paging,
     QueryText,
     check_if_match,
-    decode_cursor,
     documented,
     etag_of,
     idempotent,
     linked,
-    next_by_id,
+    newest_first,
     not_found,
     scoped,
     vendor_of,
@@ -59,10 +59,6 @@ from cssec.vendor_service.services.tokens import Principal
 router = APIRouter(tags=["admin: contracts"])
 ETAG = "$response.header.ETag"
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (default 50).")]
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page.")
-]
 Search = Annotated[
     QueryText,
     Query(
@@ -246,23 +242,18 @@ def _matching(query: Select[Contract], text: str) -> Select[Contract]:
 def list_contracts(
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
+    paging: Paging,
     q: Search = None,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
 ) -> Page[ContractOut]:
-    after = decode_cursor(cursor, "id")
+    query = newest_first(Contract, paging)
     with vendor_of(request).session() as session, read_transaction(session):
-        query = select(Contract).order_by(Contract.id.desc()).limit(limit + 1)
-        if after is not None:
-            query = query.where(Contract.id < after)
         if customer_id is not None:
             query = query.where(Contract.customer_id == customer_id)
         if q is not None and q.strip():
             query = _matching(query, q.strip())
         rows = list(session.scalars(query.options(*_WHOLE)))
-        items = [contract_out(session, c) for c in rows[:limit]]
-    return Page[ContractOut](items=items, next_cursor=next_by_id(rows, limit))
+        return Page[ContractOut].of(rows, paging, lambda c: contract_out(session, c))
 
 
 @router.get(

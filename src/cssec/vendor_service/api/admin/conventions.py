@@ -14,13 +14,15 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel
+from sqlalchemy import Select, select
 
 from cssec.core.errors import CssecError, RateLimited
 from cssec.vendor_service.api.schemas import EXAMPLES, ErrorBody, _plain_text
@@ -129,6 +131,35 @@ def activity_of(request: Request) -> ActivityLog:
 # --- Cursors --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PageAsk:
+    """What every list takes: the `cursor` a previous page gave, and how many to show."""
+
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the previous page.")
+    ] = None
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (default 50).")] = 50
+
+    def after_id(self) -> int:
+        """The last id the previous page showed (0 on the first page)."""
+        return decode_cursor(self.cursor, "id") or 0
+
+    def offset(self) -> int:
+        """Where the page starts in a list read whole (0 on the first page)."""
+        return decode_cursor(self.cursor, "offset") or 0
+
+
+Paging = Annotated[PageAsk, Depends()]
+"""The `cursor` and `limit` query parameters of a list route."""
+
+
+def newest_first(model: Any, paging: PageAsk) -> Select[Any]:
+    """`select(model)` newest first by id, from past the cursor, one row more than a page
+    (so that `Page.of` knows whether there is a next one)."""
+    query = select(model).order_by(model.id.desc()).limit(paging.limit + 1)
+    return query.where(model.id < paging.after_id()) if paging.cursor else query
+
+
 def encode_cursor(value: dict[str, Any]) -> str:
     raw = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -148,7 +179,7 @@ def decode_cursor(cursor: str | None, field: str) -> int | None:
     return value
 
 
-def next_by_id(rows: list[Any], limit: int) -> str | None:
+def next_by_id(rows: Sequence[Any], limit: int) -> str | None:
     """For lists read `limit + 1` rows newest first: the cursor after the page, if any."""
     return encode_cursor({"id": rows[limit - 1].id}) if len(rows) > limit else None
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cssec.vendor_service.api.admin.conventions import (
     IdPath,
+    Paging,
     QueryText,
-    decode_cursor,
     documented,
-    next_by_id,
+    newest_first,
     not_found,
     scoped,
     vendor_of,
@@ -25,10 +25,6 @@ from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.tokens import Principal
 
 router = APIRouter(tags=["admin: contracts"])
-Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page.")
-]
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (default 50).")]
 
 
 def _customer_out(session: Session, person: Customer) -> CustomerOut:
@@ -53,21 +49,16 @@ def _customer_out(session: Session, person: Customer) -> CustomerOut:
 def list_customers(
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("contracts:read"))],
+    paging: Paging,
     q: QueryText = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
 ) -> Page[CustomerOut]:
-    after = decode_cursor(cursor, "id")
+    query = newest_first(Customer, paging)
     with vendor_of(request).session() as session, read_transaction(session):
-        query = select(Customer).order_by(Customer.id.desc()).limit(limit + 1)
-        if after is not None:
-            query = query.where(Customer.id < after)
         if q is not None and q.strip():
             text = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(Customer.name.ilike(f"%{text}%", escape="\\"))
         rows = list(session.scalars(query))
-        items = [_customer_out(session, c) for c in rows[:limit]]
-    return Page[CustomerOut](items=items, next_cursor=next_by_id(rows, limit))
+        return Page[CustomerOut].of(rows, paging, lambda c: _customer_out(session, c))
 
 
 @router.get(

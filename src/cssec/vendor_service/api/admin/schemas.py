@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from cssec.vendor_service.api.admin.conventions import PageAsk, encode_cursor, next_by_id
 from cssec.vendor_service.api.schemas import _plain_text, _trimmed
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_trimmed)]
 Reason = Annotated[str, Field(max_length=1000), AfterValidator(_plain_text)]
@@ -34,6 +37,29 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = Field(examples=["eyJpZCI6IDQxfQ"])
+
+    @classmethod
+    def of(cls, rows: Sequence[R], paging: PageAsk, out: Callable[[R], T]) -> Self:
+        """The first `paging.limit` of `rows`, read in the list's order by id with one more
+        than a page when there is more (`conventions.newest_first`); the cursor names the
+        last id shown."""
+        limit = paging.limit
+        return cls(items=[out(r) for r in rows[:limit]], next_cursor=next_by_id(rows, limit))
+
+    @classmethod
+    def at_offset(cls, found: Sequence[R], paging: PageAsk, out: Callable[[R], T]) -> Self:
+        """The page of the whole list `found` that the cursor points at (an offset)."""
+        start, end = paging.offset(), paging.offset() + paging.limit
+        return cls(
+            items=[out(r) for r in found[start:end]],
+            next_cursor=encode_cursor({"offset": end}) if len(found) > end else None,
+        )
+
+
+class Read(BaseModel):
+    """A representation read off a row or a view object, attribute by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 # --- Customers and contracts ---------------------------------------------------------------
@@ -274,7 +300,7 @@ class WebhookIn(Strict):
     )
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Read):
     id: int = Field(examples=[2])
     url: str = Field(examples=["https://billing.example.com/hooks/cssec"])
     events: list[str] = Field(examples=[["contract.renewed"]])
@@ -289,7 +315,7 @@ class WebhookRemovedOut(BaseModel):
     cancelled_messages: int = Field(examples=[0])
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(Read):
     id: int = Field(examples=[88])
     event: str = Field(examples=["contract.renewed"])
     channel: str = Field(examples=["webhook"])
@@ -302,7 +328,7 @@ class DeliveryOut(BaseModel):
     last_error: str | None = Field(examples=[None])
 
 
-class AuditOut(BaseModel):
+class AuditOut(Read):
     id: int = Field(examples=[501])
     at: datetime = Field(examples=[_AT])
     actor: str = Field(description="token:<name>, console:<user>, cli:<user>, api:<ip>.",

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from cssec.vendor_service import services
 from cssec.vendor_service.api.admin.conventions import (
     IdempotencyKey,
     IdPath,
-    decode_cursor,
+    Paging,
     documented,
-    encode_cursor,
     idempotent,
     linked,
-    next_by_id,
+    newest_first,
     not_found,
     scoped,
     vendor_of,
@@ -32,38 +30,8 @@ from cssec.vendor_service.api.admin.schemas import (
 from cssec.vendor_service.models import OutboxMessage
 from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.tokens import Principal
-from cssec.vendor_service.services.webhooks import EndpointView
 
 router = APIRouter(tags=["admin: webhooks"])
-Cursor = Annotated[str | None, Query(max_length=200)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-
-
-def _out(view: EndpointView) -> WebhookOut:
-    return WebhookOut(
-        id=view.id,
-        url=view.url,
-        events=view.events,
-        description=view.description,
-        secret_fingerprint=view.secret_fingerprint,
-        created_at=view.created_at,
-        created_by=view.created_by,
-    )
-
-
-def _delivery(row: OutboxMessage) -> DeliveryOut:
-    return DeliveryOut(
-        id=row.id,
-        event=row.event,
-        channel=row.channel,
-        endpoint_id=row.endpoint_id,
-        status=row.status,
-        attempts=row.attempts,
-        created_at=row.created_at,
-        delivered_at=row.delivered_at,
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-    )
 
 
 @router.post(
@@ -91,7 +59,7 @@ def add(
                 description=body.description,
                 actor=principal.actor,
             )
-        return 201, _out(view), {"Location": f"{request.url.path}/{view.id}"}
+        return 201, WebhookOut.model_validate(view), {"Location": f"{request.url.path}/{view.id}"}
 
     return idempotent(request, principal, idempotency_key, body, work)
 
@@ -106,20 +74,12 @@ def add(
 def list_endpoints(
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("webhooks:read"))],
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    paging: Paging,
 ) -> Page[WebhookOut]:
-    after = decode_cursor(cursor, "after")
+    after = paging.after_id()
     with vendor_of(request).session() as session, read_transaction(session):
-        views = [
-            v for v in services.list_webhook_endpoints(session) if after is None or v.id > after
-        ]
-    page = views[:limit]
-    more = len(views) > limit
-    return Page[WebhookOut](
-        items=[_out(v) for v in page],
-        next_cursor=encode_cursor({"after": page[-1].id}) if more else None,
-    )
+        views = [v for v in services.list_webhook_endpoints(session) if v.id > after]
+    return Page[WebhookOut].of(views, paging, WebhookOut.model_validate)
 
 
 @router.delete(
@@ -150,20 +110,15 @@ def remove(
 def deliveries(
     request: Request,
     _principal: Annotated[Principal, Depends(scoped("webhooks:read"))],
+    paging: Paging,
     status: Literal["pending", "delivered", "failed", "cancelled"] | None = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
 ) -> Page[DeliveryOut]:
-    after = decode_cursor(cursor, "id")
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit + 1)
-    if after is not None:
-        query = query.where(OutboxMessage.id < after)
+    query = newest_first(OutboxMessage, paging)
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     with vendor_of(request).session() as session, read_transaction(session):
         rows = list(session.scalars(query))
-        items = [_delivery(r) for r in rows[:limit]]
-    return Page[DeliveryOut](items=items, next_cursor=next_by_id(rows, limit))
+    return Page[DeliveryOut].of(rows, paging, DeliveryOut.model_validate)
 
 
 @router.post(
@@ -185,6 +140,6 @@ def redeliver(
             if session.get(OutboxMessage, outbox_id) is None:
                 raise not_found("配信メッセージ", "outgoing message", f"#{outbox_id}")
             row = services.redeliver_message(session, outbox_id, actor=principal.actor)
-            return 200, _delivery(row), {}
+            return 200, DeliveryOut.model_validate(row), {}
 
     return idempotent(request, principal, idempotency_key, None, work)
