@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from cssec.demo import Demo, DemoError
+from cssec.demo_processes import Demo, DemoError
 
 REMOVED = (
     "`cssec client heartbeat --dir` failed: error: not_authenticated: サーバがこのクライアントを"

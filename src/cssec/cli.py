@@ -71,7 +71,8 @@ def demo(
 ) -> None:
     """Start a vendor, a server installed by online registration and two clients, on SQLite."""
     # httpx and rich: only the demo needs them, not every `cssec` command.
-    from cssec.demo import DemoError, run_demo  # noqa: PLC0415
+    from cssec.demo import run_demo  # noqa: PLC0415
+    from cssec.demo_processes import DemoError  # noqa: PLC0415
 
     try:
         run_demo(directory, vendor_port=vendor_port, server_port=server_port)

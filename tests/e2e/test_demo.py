@@ -15,7 +15,7 @@ import httpx
 import pytest
 from tests.helpers.server import csrf_of
 
-from cssec.demo import trusting
+from cssec.demo_processes import trusting
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
