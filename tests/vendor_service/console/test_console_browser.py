@@ -3,54 +3,30 @@ see the audit row. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pyotp
 import pytest
+from tests.helpers.smtp_sink import free_port
+from tests.helpers.vendor_pages import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Served,
+    vendor_serving,
+)
 
 from cssec.vendor_service import services
 from cssec.vendor_service.runtime import open_vendor
 from cssec.vendor_service.settings import VendorSettings
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ADMIN = ("support-admin", "browser test password")
 CUSTOMER = "株式会社ブラウザテスト"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
-]
-
-
-@dataclass(frozen=True)
-class Served:
-    url: str
-    contract: services.IssuedContract
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -67,47 +43,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
             )
     finally:
         vendor.close()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CSSEC_")}
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from cssec.vendor_service.cli import app; app()",
-            "serve",
-            "--data",
-            str(data),
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"vendor serve exited: {(tmp_path / 'serve.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("vendor serve did not start within 60 s")
-            time.sleep(0.2)
+    with vendor_serving(data, free_port(), tmp_path / "serve.log") as url:
         yield Served(url=url, contract=contract)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_log_in_find_renew_and_see_the_audit_row(served: Served) -> None:

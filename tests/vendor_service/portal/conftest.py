@@ -17,9 +17,9 @@ import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
 from tests.helpers.smtp_sink import Mailbox, smtp_sink
+from tests.helpers.vendor_pages import csrf_of, vendor_of
 
 from cssec.vendor_service import services
-from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.settings import VendorSettings
 
 CUSTOMER = "株式会社ポータル"
@@ -27,19 +27,7 @@ CONTACT = "it@portal.example.co.jp"
 OTHER_CUSTOMER = "株式会社ほか"
 OTHER_CONTACT = "admin@other.example.co.jp"
 PORTAL_URL = "http://testserver"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _LINK = re.compile(r"http://testserver(/portal/signin/[A-Za-z0-9_-]+)")
-
-
-def vendor_of(app: FastAPI) -> Vendor:
-    vendor: Vendor = app.state.vendor
-    return vendor
-
-
-def csrf_of(html: str) -> str:
-    found = _CSRF.search(html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
 
 
 @pytest.fixture

@@ -6,47 +6,36 @@ test-artifacts/."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from pypdf import PdfReader
+from tests.helpers import vendor_pages
 from tests.helpers.smtp_sink import Mailbox, free_port, smtp_sink
+from tests.helpers.vendor_pages import (
+    ARTIFACTS,
+    BROWSER_TEST,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    vendor_serving,
+)
 
 from cssec.vendor_service import services
 from cssec.vendor_service.runtime import open_vendor
 from cssec.vendor_service.settings import VendorSettings
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CUSTOMER = "株式会社ブラウザポータル"
 CONTACT = "joho@browser.example.co.jp"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 
 @dataclass(frozen=True)
-class Served:
-    url: str
-    contract: services.IssuedContract
+class Served(vendor_pages.Served):
     mailbox: Mailbox
     data: Path
 
@@ -66,40 +55,14 @@ def served(tmp_path: Path) -> Iterator[Served]:
             services.renew_contract(session, contract.contract_id, months=12, actor="console:bob")
     finally:
         vendor.close()
-    port = free_port()
-    with smtp_sink() as mailbox, (tmp_path / "serve.log").open("wb") as log:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CSSEC_")}
-        env.update(
-            CSSEC_VENDOR_SMTP_HOST=mailbox.host,
-            CSSEC_VENDOR_SMTP_PORT=str(mailbox.port),
-            CSSEC_VENDOR_SMTP_SECURITY="none",
-            CSSEC_VENDOR_SMTP_SENDER="licenses@vendor.example",
-        )
-        command = [sys.executable, "-c", "from cssec.vendor_service.cli import app; app()",
-                   "serve", "--data", str(data), "--port", str(port)]  # fmt: skip
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"vendor serve exited: {(tmp_path / 'serve.log').read_text()}")
-                try:
-                    if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail("vendor serve did not start within 60 s")
-                time.sleep(0.2)
+    smtp = {
+        "CSSEC_VENDOR_SMTP_SECURITY": "none",
+        "CSSEC_VENDOR_SMTP_SENDER": "licenses@vendor.example",
+    }
+    with smtp_sink() as mailbox:
+        smtp.update(CSSEC_VENDOR_SMTP_HOST=mailbox.host, CSSEC_VENDOR_SMTP_PORT=str(mailbox.port))
+        with vendor_serving(data, free_port(), tmp_path / "serve.log", **smtp) as url:
             yield Served(url=url, contract=contract, mailbox=mailbox, data=tmp_path)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _link(mailbox: Mailbox, timeout: float = 20) -> str:

@@ -15,17 +15,8 @@ from cssec.core.license import Product, grace_end
 from cssec.vendor_service.console.queries import change_lines, contract_page, contract_state
 from cssec.vendor_service.console.usage import contract_usage
 from cssec.vendor_service.models import ActivationCodeRow, Contract
+from cssec.vendor_service.portal import web
 from cssec.vendor_service.portal.certificate import certificate_of, certificate_pdf, qr_svg
-from cssec.vendor_service.portal.web import (
-    PREFIX,
-    PortalViewer,
-    current_viewer,
-    gettext,
-    not_found,
-    render,
-    require_viewer,
-    vendor_of,
-)
 from cssec.vendor_service.services import formatted_code
 from cssec.vendor_service.services.portal import (
     issue_code_for_offline_site,
@@ -37,50 +28,50 @@ from cssec.vendor_service.webkit import CsrfToken, check_csrf, ended_because
 from cssec.web.i18n import current_language
 from cssec.web.pages import flash, redirect
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(prefix=web.PREFIX, include_in_schema=False)
 
-Viewer = Annotated[PortalViewer, Depends(require_viewer)]
+Viewer = Annotated[web.PortalViewer, Depends(web.require_viewer)]
 
 
 @router.get("")
 def portal_root() -> Response:
-    return redirect(f"{PREFIX}/")
+    return redirect(f"{web.PREFIX}/")
 
 
 @router.get("/")
 def home(request: Request) -> Response:
     """The sign-in form, or the signed-in customer's contracts."""
-    viewer = current_viewer(request)
+    viewer = web.current_viewer(request)
     if viewer is None:
         notice = None
         if ended_because(request) == "ended":
-            notice = gettext(request, "Your session has ended. Ask for a new sign-in link.")
+            notice = web.gettext(request, "Your session has ended. Ask for a new sign-in link.")
         form = {"registration_key": "", "email": ""}
-        return render(request, "signin.html", viewer=None, form=form, errors={}, notice=notice)
-    vendor = vendor_of(request)
+        return web.render(request, "signin.html", viewer=None, form=form, errors={}, notice=notice)
+    vendor = web.vendor_of(request)
     with vendor.session() as session:
         today = vendor.clock.now().date()
         contracts = viewer_contracts(session, viewer)
         states = {c.id: contract_state(session, c, today) for c in contracts}
-        return render(request, "contracts.html", viewer=viewer, contracts=contracts,
+        return web.render(request, "contracts.html", viewer=viewer, contracts=contracts,
                       states=states, active="contracts")  # fmt: skip
 
 
-def _contract(request: Request, session: Session, viewer: PortalViewer, cid: int) -> Contract:
+def _contract(request: Request, session: Session, viewer: web.PortalViewer, cid: int) -> Contract:
     contract = viewer_contract(session, viewer, cid)
     if contract is None:
-        raise not_found(request)
+        raise web.not_found(request)
     return contract
 
 
 @router.get("/contracts/{contract_id:int}")
 def contract_detail(request: Request, viewer: Viewer, contract_id: int) -> Response:
-    vendor = vendor_of(request)
+    vendor = web.vendor_of(request)
     vendor.status_log.flush()  # this worker's queued status checks, so the history is current
     with vendor.session() as session:
         contract = _contract(request, session, viewer, contract_id)
         page = contract_page(session, contract, vendor.clock.now().date())
-        return render(
+        return web.render(
             request,
             "contract.html",
             viewer=viewer,
@@ -105,47 +96,47 @@ def offline_code(
     """After a renewal: the new activation code with the contract's new end, for a server
     that cannot reach the license service (the support desk's reissue, done by the customer)."""
     check_csrf(request, csrf_token)
-    vendor = vendor_of(request)
+    vendor = web.vendor_of(request)
     with vendor.session() as session:
         _contract(request, session, viewer, contract_id)
         try:
             code = issue_code_for_offline_site(session, viewer, contract_id, product=product)
         except CssecError as exc:
             flash(request, "danger", exc.message(current_language.get()))
-            return redirect(f"{PREFIX}/contracts/{contract_id}")
+            return redirect(f"{web.PREFIX}/contracts/{contract_id}")
     flash(
         request,
         "success",
-        gettext(
+        web.gettext(
             request,
             "Here is the new activation code. Enter it on the offline server: Web manager, "
             "[Product License], [Enter new code]. The previous code keeps working online.",
         ),
         code=code,
     )
-    return redirect(f"{PREFIX}/contracts/{contract_id}")
+    return redirect(f"{web.PREFIX}/contracts/{contract_id}")
 
 
 @router.get("/contracts/{contract_id:int}/codes/{code_id:int}.txt")
 def download_code(request: Request, viewer: Viewer, contract_id: int, code_id: int) -> Response:
     """A current activation code as a small text file, to carry to the offline server."""
-    vendor = vendor_of(request)
+    vendor = web.vendor_of(request)
     with vendor.session() as session:
         contract = _contract(request, session, viewer, contract_id)
         row = session.get(ActivationCodeRow, code_id)
         if row is None or row.contract_id != contract.id or not row.is_current:
-            raise not_found(request)
+            raise web.not_found(request)
         product = row.product
         text = "\n".join(
             [
-                gettext(request, "C/S Sec. activation code"),
-                gettext(request, "Customer: %(name)s", name=contract.customer.name),
-                gettext(
+                web.gettext(request, "C/S Sec. activation code"),
+                web.gettext(request, "Customer: %(name)s", name=contract.customer.name),
+                web.gettext(
                     request,
                     "Product: %(product)s",
                     product=Product(product).name_in(current_language.get()),
                 ),
-                gettext(request, "Expires: %(date)s", date=row.expires_on.isoformat()),
+                web.gettext(request, "Expires: %(date)s", date=row.expires_on.isoformat()),
                 "",
                 formatted_code(row),
                 "",
@@ -161,20 +152,20 @@ def download_code(request: Request, viewer: Viewer, contract_id: int, code_id: i
 
 @router.get("/contracts/{contract_id:int}/certificate")
 def certificate_page(request: Request, viewer: Viewer, contract_id: int) -> Response:
-    vendor = vendor_of(request)
+    vendor = web.vendor_of(request)
     with vendor.session() as session:
         contract = _contract(request, session, viewer, contract_id)
         cert = certificate_of(
             session, contract, today=vendor.clock.now().date(), lang=current_language.get()
         )
     qr = {c.code: qr_svg(c.code) for c in cert.codes}
-    return render(request, "certificate.html", viewer=viewer, active="contracts", cert=cert,
+    return web.render(request, "certificate.html", viewer=viewer, active="contracts", cert=cert,
                   qr=qr)  # fmt: skip
 
 
 @router.get("/contracts/{contract_id:int}/certificate.pdf")
 def certificate_download(request: Request, viewer: Viewer, contract_id: int) -> Response:
-    vendor = vendor_of(request)
+    vendor = web.vendor_of(request)
     lang = current_language.get()
     with vendor.session() as session:
         contract = _contract(request, session, viewer, contract_id)

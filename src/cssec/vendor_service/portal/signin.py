@@ -24,17 +24,7 @@ from cssec.core.errors import CssecError, InvalidRegistrationKey
 from cssec.vendor_service import webkit
 from cssec.vendor_service.errors import PortalNotConfigured
 from cssec.vendor_service.mailer import build_mail, send_mail, smtp_config
-from cssec.vendor_service.portal.web import (
-    HOME,
-    PREFIX,
-    SESSION_ID,
-    SESSION_KEY,
-    WEB,
-    current_viewer,
-    gettext,
-    render,
-    vendor_of,
-)
+from cssec.vendor_service.portal import web
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services.portal import (
     SignInLink,
@@ -47,7 +37,7 @@ from cssec.web.i18n import current_language
 from cssec.web.pages import redirect
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(prefix=web.PREFIX, include_in_schema=False)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -55,7 +45,7 @@ def link_base(request: Request) -> str:
     """Where the mailed link points: the configured public address, or this request's own
     address when that is a loopback host (a Host header from anywhere else could be forged
     to send the customer's link to someone else's site)."""
-    configured = vendor_of(request).settings.portal_url
+    configured = web.vendor_of(request).settings.portal_url
     if configured:
         return configured.rstrip("/")
     if request.url.hostname in LOOPBACK_HOSTS:
@@ -127,7 +117,7 @@ def ask_for_link(
     email: Annotated[str, Form(max_length=254)] = "",
     csrf_token: webkit.CsrfToken = "",
 ) -> Response:
-    vendor = vendor_of(request)
+    vendor = web.vendor_of(request)
     webkit.check_csrf(request, csrf_token)
     base = link_base(request)
     if smtp_config(vendor.settings) is None:
@@ -136,13 +126,13 @@ def ask_for_link(
     form = {"registration_key": registration_key.strip(), "email": email.strip()}
     errors: dict[str, str] = {}
     if not form["registration_key"]:
-        errors["registration_key"] = gettext(request, "Enter the registration key.")
+        errors["registration_key"] = web.gettext(request, "Enter the registration key.")
     if "@" not in form["email"].strip("@"):
-        errors["email"] = gettext(
+        errors["email"] = web.gettext(
             request, "Enter the contact e-mail address of the contract (name@example.co.jp)."
         )
     if errors:
-        return render(request, "signin.html", viewer=None, form=form, errors=errors,
+        return web.render(request, "signin.html", viewer=None, form=form, errors=errors,
                       status_code=422)  # fmt: skip
     # Per source address only: a count per key would let anyone who knows a key lock its
     # contact out. The contact's mailbox is protected by request_sign_in (one pending
@@ -161,12 +151,12 @@ def ask_for_link(
             )
     except InvalidRegistrationKey as exc:
         errors["registration_key"] = exc.message(current_language.get())
-        return render(request, "signin.html", viewer=None, form=form, errors=errors,
+        return web.render(request, "signin.html", viewer=None, form=form, errors=errors,
                       status_code=422)  # fmt: skip
-    response = render(request, "signin_sent.html", viewer=None, email=form["email"],
+    response = web.render(request, "signin_sent.html", viewer=None, email=form["email"],
                       minutes=vendor.settings.portal_link_minutes)  # fmt: skip
     if link.recipient is not None:
-        url = f"{base}{PREFIX}/signin/{link.token}"
+        url = f"{base}{web.PREFIX}/signin/{link.token}"
         response.background = BackgroundTask(send_sign_in_mail, vendor, link, url)
     return response
 
@@ -174,37 +164,37 @@ def ask_for_link(
 @router.get("/signin/{token}")
 def link_page(request: Request, token: str) -> Response:
     """What the mailed link opens: one button that signs in (the token is used by the POST)."""
-    return render(request, "signin_link.html", viewer=None, token=token[:100])
+    return web.render(request, "signin_link.html", viewer=None, token=token[:100])
 
 
 @router.post("/signin/{token}")
 def use_link(request: Request, token: str, csrf_token: webkit.CsrfToken = "") -> Response:
-    vendor = vendor_of(request)
+    vendor = web.vendor_of(request)
     webkit.check_csrf(request, csrf_token)
     vendor.limiter.hit("30/minute", "portal-link", client_ip(request))
     try:
         with vendor.session() as session:
             grant = redeem_sign_in(session, token[:100])
     except CssecError as exc:
-        return render(request, "signin.html", viewer=None, status_code=exc.status,
+        return web.render(request, "signin.html", viewer=None, status_code=exc.status,
                       form={"registration_key": "", "email": ""}, errors={},
                       error=exc.message(current_language.get()))  # fmt: skip
     # A fresh session: nothing from before the sign-in survives it.
     webkit.start_session(
-        request, {SESSION_ID: grant.viewer.sign_in_id, SESSION_KEY: grant.session_key}
+        request, {web.SESSION_ID: grant.viewer.sign_in_id, web.SESSION_KEY: grant.session_key}
     )
     log.info("portal sign-in: %s (contract %s)", grant.viewer.email, grant.contract_id)
-    return redirect(f"{PREFIX}/contracts/{grant.contract_id}")
+    return redirect(f"{web.PREFIX}/contracts/{grant.contract_id}")
 
 
 @router.post("/signout")
 def sign_out(request: Request, csrf_token: webkit.CsrfToken = "") -> Response:
     webkit.check_csrf(request, csrf_token)
-    viewer = current_viewer(request)
+    viewer = web.current_viewer(request)
     if viewer is not None:
-        with vendor_of(request).session() as session:
+        with web.vendor_of(request).session() as session:
             end_portal_session(session, viewer.sign_in_id)
-    return webkit.close_session(request, gettext(request, "You have signed out."), to=HOME)
+    return webkit.close_session(request, web.gettext(request, "You have signed out."), to=web.HOME)
 
 
-switch_language = webkit.add_language_route(router, WEB)
+switch_language = webkit.add_language_route(router, web.WEB)
