@@ -20,18 +20,11 @@ from urllib.parse import urljoin, urlsplit
 import pyotp
 import pytest
 from tests.helpers.e2e_server import PASSWORD, Stack, running_stack
+from tests.helpers.vendor_pages import CHROMIUM, CHROMIUM_ARGS
 
 from cssec.vendor_service import services
 from cssec.vendor_service.services.portal import request_sign_in
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXE = Path(__file__).parent / "axe" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "a11y"
 STAFF = ("layout-admin", "layout test password")

@@ -13,18 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from tests.helpers.e2e_server import PASSWORD, Stack, running_stack
+from tests.helpers.vendor_pages import CHROMIUM, CHROMIUM_ARGS
 
 from cssec.core.errors import CsrfFailed
 from cssec.vendor_service import services
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "hostile"
 DESK = ("desk-admin", "browser desk password")
 

@@ -8,10 +8,10 @@ The layout, the macros and the stylesheet live once, here; an app keeps what onl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -25,6 +25,7 @@ from cssec.vendor_service.services import formatted_code
 from cssec.web.i18n import Catalogs, current_language
 from cssec.web.pages import SHARED_TEMPLATES, pick, render_page, safe_next
 
+K = TypeVar("K")
 KIT = Path(__file__).parent
 KIT_TEMPLATES = KIT / "templates"
 """`layout.html`, `error.html`, `_kit.html` (forms, flashes, badges), `_contract.html`."""
@@ -45,20 +46,21 @@ def fmt_date(value: date | None) -> str:
     return value.isoformat() if value is not None else "-"
 
 
-def product_name(code: str) -> str:
+def _in_language(labels: Mapping[K, Mapping[str, str]], parse: Callable[[str], K], key: str) -> str:
+    """The current language's label of `key` (read by `parse`), or `key` itself if unknown."""
     try:
-        names = PRODUCT_NAMES[Product(code)]
+        texts = labels[parse(key)]
     except ValueError:
-        return code
-    return names["en" if current_language.get() == "en" else "ja"]
+        return key
+    return texts["en" if current_language.get() == "en" else "ja"]
+
+
+def product_name(code: str) -> str:
+    return _in_language(PRODUCT_NAMES, Product, code)
 
 
 def state_label(state: str) -> str:
-    try:
-        labels = STATE_LABELS[LicenseState(state)]
-    except ValueError:
-        return state
-    return labels["en" if current_language.get() == "en" else "ja"]
+    return _in_language(STATE_LABELS, LicenseState, state)
 
 
 def template_loader(own: Path) -> jinja2.BaseLoader:
