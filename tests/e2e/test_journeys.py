@@ -159,9 +159,10 @@ def _browser(session: Session) -> Any:
 
 def test_the_docs_hold_the_journeys_the_issue_names() -> None:
     names = [journey.name for journey in JOURNEYS]
-    for wanted in ("vendor", "support-desk", "online-site", "offline-site", "customer"):
+    for wanted in ("vendor", "support-desk", "online-site", "offline-site", "customer", "rollout"):
         assert wanted in names, names
     assert names.index("vendor") < names.index("online-site") < names.index("offline-site")
+    assert names.index("online-site") < names.index("rollout")
     pages = {j.name for j in JOURNEYS if any(b.kind == "page" for b in j.blocks)}
     assert {"online-site", "offline-site", "customer"} <= pages, pages
 

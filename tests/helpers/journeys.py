@@ -31,7 +31,9 @@ REPO = Path(__file__).resolve().parents[2]
 SOURCES = (REPO / "README.md", REPO / "docs" / "journeys.md")
 FENCE = re.compile(r"^(?P<fence>```+|~~~+)\s*(?P<info>.*)$")
 MARKER = re.compile(r"^(?P<kind>sh|page)\s+journey=(?P<name>[\w-]+)\s*$")
-PAGE_VERBS = frozenset({"open", "sign-in", "see", "fill", "upload", "download", "press", "read"})
+PAGE_VERBS = frozenset(
+    {"open", "sign-in", "see", "fill", "upload", "download", "press", "read", "within", "check"}
+)
 
 
 @dataclass(frozen=True)
@@ -167,10 +169,17 @@ def initial_state(state: Path, env: dict[str, str]) -> None:
 def run_page_block(page: Any, block: Block, env: dict[str, str], cwd: Path) -> dict[str, str]:
     """Do what a page block says in Playwright's `page`; returns the variables it read."""
     read: dict[str, str] = {}
+    scope = page.locator("body")  # `within SELECTOR` narrows fill/check/press to one part
     for step in page_steps(block):
         verb = step[0]
         where = f"{block.where}: {' '.join(step)}"
-        if verb == "open":
+        if verb == "within":
+            scope = page.locator(step[1]).first
+            assert scope.count() == 1, f"{where}: no {step[1]} on {page.url}"
+        elif verb == "check":
+            scope.get_by_label(step[1]).first.check()
+        elif verb == "open":
+            scope = page.locator("body")
             response = page.goto(expand(step[1], {**env, **read}))
             assert response is not None, where
             assert response.status < 400, f"{where}: {response.status}"
@@ -187,7 +196,7 @@ def run_page_block(page: Any, block: Block, env: dict[str, str], cwd: Path) -> d
             body = page.locator("body").inner_text()
             assert text in body, f"{where}: not on {page.url}:\n{body[:3000]}"
         elif verb == "fill":
-            page.get_by_label(step[1], exact=True).fill(expand(step[2], {**env, **read}))
+            scope.get_by_label(step[1], exact=True).fill(expand(step[2], {**env, **read}))
         elif verb == "upload":
             page.get_by_label(step[1], exact=True).set_input_files(cwd / expand(step[2], env))
         elif verb == "download":
@@ -195,10 +204,11 @@ def run_page_block(page: Any, block: Block, env: dict[str, str], cwd: Path) -> d
                 page.get_by_role("button", name=step[2]).click()
             download.value.save_as(cwd / expand(step[1], env))
         elif verb == "press":
-            page.get_by_role("button", name=step[1]).or_(
-                page.get_by_role("link", name=step[1])
+            scope.get_by_role("button", name=step[1]).or_(
+                scope.get_by_role("link", name=step[1])
             ).first.click()
             page.wait_for_load_state()
+            scope = page.locator("body")
         elif verb == "read":
             found = page.locator(step[2]).first.inner_text().strip()
             assert found, f"{where}: nothing in {step[2]} on {page.url}"
