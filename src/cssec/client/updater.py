@@ -62,6 +62,12 @@ class UpdateOutcome:
     Services license: its template); they keep the version they had, the rest updated."""
 
 
+def _serial_of(envelope: Any) -> Any:
+    """The serial an envelope claims, unverified (None when it has none)."""
+    statement = envelope.get("statement") if isinstance(envelope, dict) else None
+    return statement.get("serial") if isinstance(statement, dict) else None
+
+
 def _separately_licensed(component: Component) -> bool:
     """A component another product's license distributes (the Damage Cleanup template):
     its lapse stops that component alone, never the C/S Sec. update (core.policy)."""
@@ -213,9 +219,13 @@ class _Updater:
                 raise
             self.tuf = None
             return self.agent.manifest_offer()
-        if self.installed.previous_serial is not None and envelope == self.installed.manifest:
+        held = self.installed
+        if held.previous_serial is not None and envelope == held.manifest:
             offer = self.agent.manifest_offer()
-            if offer.step_back_from is not None and offer.step_back_from == self.installed.serial:
+            if (offer.step_back_from, _serial_of(offer.envelope)) == (
+                held.serial,
+                held.previous_serial,
+            ):  # checked for real once verified (`_may_step_back`)
                 self.tuf = None  # the older set's files come from the server, by their hashes
                 return offer
         return ManifestOffer(envelope, None)

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.testclient import TestClient
 from tests.helpers.server import Desk, Server, ServerFactory, SwitchableTransport, SyncBridge
 from tests.helpers.tuf import install_tuf_root
-from tests.helpers.updates import current_versions, publish_virus_pattern_v2
+from tests.helpers.updates import SEED, current_versions, publish_virus_pattern_v2
 from tuf.api.metadata import Metadata, Root, Timestamp
 from typer.testing import CliRunner
 
@@ -46,6 +46,7 @@ from cssec.server.updates.tuf_client import holds_root, metadata_dir
 from cssec.server.updates.tuf_events import KIND as STALE
 from cssec.server.updates.tuf_mirror import ENDORSEMENT_FILE, stale_since
 from cssec.server.webmanager.banners import components_stale_banner
+from cssec.vendor_service.activeupdate.services import publish_component
 from cssec.vendor_service.activeupdate.tuf_keys import (
     init_root_keys,
     load_root_keys,
@@ -393,3 +394,26 @@ async def test_a_rollback_on_the_server_withholds_the_newer_set_from_tuf_clients
         assert outcome.changes == {Component.VIRUS_PATTERN: (1, 2)}
         assert update(ahead, transport, clock).versions == V2
         assert update(ahead, transport, clock).result == "up_to_date"
+
+
+async def test_a_client_that_skipped_the_set_rolled_back_to_stays_where_it_is(
+    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The step back goes only to the set the client held before: a client that went from
+    1 straight to 3 stays on 3 (up to date, no failure) when its server rolls back to 2."""
+    server = await tuf_server(servers, desk, clock, tmp_path)
+    poller = server.app.state.component_poller
+    skipper = ClientState(tmp_path / "skipper")
+    with client_of(server) as transport:
+        install(skipper, transport, clock)
+        publish_virus_pattern_v2(desk)
+        await poller.update_now(actor="t")
+        data = (SEED / "virus_pattern.yar").read_bytes() + b"\n// version 3\n"
+        with desk.vendor.session() as session:
+            publish_component(session, "virus_pattern", data, actor="test")
+        await poller.update_now(actor="t")
+        assert update(skipper, transport, clock).changes == {Component.VIRUS_PATTERN: (1, 3)}
+        assert (await poller.rollback(actor="admin")).result == "rolled_back"
+        outcome = update(skipper, transport, clock)
+        assert (outcome.result, outcome.stepped_back) == ("up_to_date", False)
+        assert client_versions(skipper)[Component.VIRUS_PATTERN] == 3
