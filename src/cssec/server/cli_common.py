@@ -20,7 +20,15 @@ from typing import Annotated, ParamSpec, TypeVar
 import httpx
 import typer
 
-from cssec.clikit import LANG_HELP, Fault, Language, choose_data_dir, say, say_data_dir
+from cssec.cli_warnings import warning_line, warning_text
+from cssec.clikit import (
+    LANG_HELP,
+    Fault,
+    Language,
+    choose_data_dir,
+    current_language,
+    say_data_dir,
+)
 from cssec.core.clock import SystemClock, zone
 from cssec.core.errors import CssecError
 from cssec.server.licensing.clockguard import server_info
@@ -71,10 +79,10 @@ class _Warnings(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.lines: list[str] = []
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(" ".join(record.getMessage().split()))
+        self.records.append(record)
 
 
 def guarded(command: Callable[P, None]) -> Callable[P, None]:
@@ -95,8 +103,9 @@ def guarded(command: Callable[P, None]) -> Callable[P, None]:
             raise Fault(error) from None
         finally:
             logger.removeHandler(warnings)
-        for line in warnings.lines:
-            typer.echo(say(f"警告: {line}", f"warning: {line}"), err=True)
+        lang = current_language()
+        for record in warnings.records:
+            typer.echo(warning_line(warning_text(record, lang), lang), err=True)
 
     return run
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import typer
 
+from cssec.cli_warnings import said_warnings
 from cssec.clikit import LANG_HELP, Language, boundary, choose_language, say
 from cssec.core.errors import CssecError
 from cssec.vendor_service.cli_codes import code_app
@@ -79,6 +80,7 @@ def main(
 ) -> None:
     """The vendor license service."""
     choose_language(ctx, lang)
+    ctx.with_resource(said_warnings())  # a fixed file mode, say, in the output language
 
 
 @app.command()

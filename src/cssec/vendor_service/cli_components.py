@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from cssec.clikit import say
 from cssec.outfile import OutputExists, write_new_file
 from cssec.vendor_service.activeupdate.cli_rollout import rollout_app
 from cssec.vendor_service.cli_common import DataOption, ForceOption, cli_actor, run_service
@@ -43,16 +44,22 @@ def component_publish(
         data, lambda s: publish_component(s, name, content, actor=cli_actor(), rollout=plan)
     )
     version = published.component_version
-    typer.echo(
-        f"published {version.component.value} version {version.version} "
-        f"(sha256 {version.sha256}, {version.size} bytes); manifest serial {published.serial}"
-    )
-    if plan is not None:
+    kind, label = version.component.value, version.component.label("ja")
+    typer.echo(say(
+        f"{label}のバージョン{version.version}を公開しました（sha256 {version.sha256}、"
+        f"{version.size}バイト、マニフェストのシリアル番号 {published.serial}）",
+        f"published {kind} version {version.version} "
+        f"(sha256 {version.sha256}, {version.size} bytes); manifest serial {published.serial}",
+    ))  # fmt: skip
+    if plan is not None:  # the last line names the version too (halt and pull take it)
         rings = ",".join(str(r) for r in plan.rings)
-        typer.echo(
+        steps = " → ".join(f"{r}%" for r in plan.rings)
+        typer.echo(say(
+            f"段階的配信: {label} v{version.version}を{steps}の順に{plan.step_hours}時間おきに"
+            f"配信します（確認: cssec vendor component rollout show {kind}）",
             f"staged rollout: rings {rings} %, every {plan.step_hours} h "
-            f"(cssec vendor component rollout show {version.component.value})"
-        )
+            f"(cssec vendor component rollout show {kind})",
+        ))  # fmt: skip
 
 
 @component_app.command("list")

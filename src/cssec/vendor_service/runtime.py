@@ -35,7 +35,7 @@ from cssec.vendor_service.services.webhook_targets import SESSION_KEY as WEBHOOK
 from cssec.vendor_service.services.webhook_targets import TargetPolicy
 from cssec.vendor_service.settings import VendorSettings
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
-from cssec.web.filemodes import GROUP_READABLE, create_private, secure_data_dir
+from cssec.web.filemodes import GROUP_READABLE, Fixed, create_private, secure_data_dir
 from cssec.web.ratelimit import RateLimiter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -142,11 +142,11 @@ def _session_secret(settings: VendorSettings) -> str:
     return path.read_text().strip()
 
 
-def secure_vendor_dir(root: Path) -> None:
+def secure_vendor_dir(root: Path) -> list[Fixed]:
     """The data directory's modes (`cssec.web.filemodes`): 0600 files in 0700 directories,
     but for the root (0710 allowed) and activeupdate/ (0750, files 0640): nginx, in the
     service's group, sends the ActiveUpdate files (deploy/systemd/cssec-vendor.service)."""
-    secure_data_dir(root, root_mode=0o710, shared={"activeupdate": GROUP_READABLE})
+    return secure_data_dir(root, root_mode=0o710, shared={"activeupdate": GROUP_READABLE})
 
 
 def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vendor:

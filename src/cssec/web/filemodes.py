@@ -7,7 +7,9 @@ may be opened to the service's group on purpose (the vendor's ActiveUpdate files
 nginx sends: 0750 directories, 0640 files); nothing is ever open to other users.
 
 **At start** (`serve`, and whenever an app opens its data directory) `secure_data_dir`
-walks the directory and *fixes* a looser mode, logging each fix as a warning, rather than
+walks the directory and *fixes* a looser mode, logging each fix as a warning (in Japanese
+and English: the record carries `message_ja` and `message_en`, which a command prints in
+its output language, `cssec.cli_warnings`), rather than
 refusing to start. Why a fix and not a refusal: the loose modes met in practice are the
 ones earlier versions of cssec wrote (server.db and its WAL were 0644) or that a copy or
 a restore made by hand left (`cp -r`, an archive unpacked without `-p`); refusing would
@@ -15,6 +17,10 @@ take every upgraded server down over a mode its own user can correct, and the da
 directory's owner is the one who may correct it. What the owner cannot correct is
 refused: a file or directory owned by another user (someone else controls it: `chown`
 it back, or run cssec as its owner). Symbolic links are left alone (never followed).
+
+cssec creates its own files within these modes (`make_private_dirs`, `create_private`,
+`core.signing.write_secret_file`), so the fix is for what came from elsewhere, never for
+what cssec wrote itself.
 """
 
 from __future__ import annotations
@@ -54,6 +60,18 @@ class Fixed:
     before: int
     after: int
 
+    def message(self, lang: str) -> str:
+        """The warning, in `lang` (ja or en)."""
+        if lang == "ja":
+            return (
+                f"{self.path}のファイルモードが{self.before:04o}だったため{self.after:04o}に"
+                "直しました（データファイルは所有者だけが使います）"
+            )
+        return (
+            f"file mode of {self.path} was {self.before:04o}, now {self.after:04o} "
+            "(data files are for their owner only)"
+        )
+
 
 class DataDirNotOwned(CssecError):
     code = "data_dir_not_owned"
@@ -70,16 +88,17 @@ class DataDirNotOwned(CssecError):
     )
 
 
-def make_private_dirs(path: Path) -> None:
-    """`mkdir -p` with every directory it creates 0700 (`Path.mkdir(parents=True, mode=…)`
-    gives the parents the umask's mode), so a data directory never needs a fix-up later."""
+def make_private_dirs(path: Path, *, mode: int = PRIVATE_DIR) -> None:
+    """`mkdir -p` with every directory it creates 0700 (or `mode`, as GROUP_READABLE's
+    0750; `Path.mkdir(parents=True, mode=…)` gives the parents the umask's mode), so a data
+    directory never needs a fix-up later."""
     missing: list[Path] = []
     while not path.is_dir():
         missing.append(path)
         path = path.parent
     for directory in reversed(missing):
-        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
-        os.chmod(directory, PRIVATE_DIR)
+        directory.mkdir(mode=mode, exist_ok=True)
+        os.chmod(directory, mode)
 
 
 def create_private(path: Path) -> None:
@@ -122,11 +141,10 @@ def secure_data_dir(
         mode = stat.S_IMODE(info.st_mode)
         if mode & ~allowed:
             os.chmod(path, mode & allowed)  # not a symbolic link: lstat above
-            fixed.append(Fixed(path, mode, mode & allowed))
-            log.warning(
-                "file mode of %s was %04o, now %04o (data files are for their owner only)",
-                path, mode, mode & allowed,
-            )  # fmt: skip
+            fix = Fixed(path, mode, mode & allowed)
+            fixed.append(fix)
+            said = {"message_ja": fix.message("ja"), "message_en": fix.message("en")}
+            log.warning("%s", said["message_en"], extra=said)
     return fixed
 
 

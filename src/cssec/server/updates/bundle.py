@@ -68,10 +68,12 @@ from cssec.server.updates.service import (
 from cssec.server.updates.store import ComponentStore
 from cssec.server.updates.tuf_client import (
     ENDORSEMENT_KIND,
+    ROOT_HISTORY,
     TufSession,
     holds_root,
     metadata_dir,
 )
+from cssec.web.filemodes import make_private_dirs
 
 TRIGGER = "bundle"
 KIND = "component_bundle"
@@ -224,7 +226,7 @@ class _BundleFetcher(FetcherInterface):
 def _open(data_root: Path, bundle: BundleFiles) -> TufSession:
     directory = metadata_dir(data_root)
     bootstrap = None if holds_root(data_root) else endorsed_root(bundle)
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(directory / ROOT_HISTORY)  # python-tuf would make it with the umask's mode
     fetcher = _BundleFetcher(bundle.files)
     updater = Updater(
         str(directory), _BASE + "metadata/", None, _BASE + "targets/", fetcher,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cssec.core.errors import CssecError
 from cssec.core.rollout import TIMINGS
+from cssec.core.signing import write_secret_file
 from cssec.server.logs.events import Level, add_event
 
 FILE = "rollout-timing"
@@ -48,7 +49,7 @@ def set_rollout_timing(data_root: Path, timing: str) -> None:
     """The file alone, without an event (tests and setup); people use `change_rollout_timing`."""
     if timing not in TIMINGS:
         raise ValueError(f"timing must be one of {', '.join(TIMINGS)}")
-    (data_root / FILE).write_text(timing + "\n", encoding="utf-8")
+    write_secret_file(data_root / FILE, (timing + "\n").encode("utf-8"))  # 0600, atomic
 
 
 @dataclass(frozen=True)

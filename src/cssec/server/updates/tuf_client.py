@@ -57,6 +57,7 @@ from cssec.server.updates.tuf_mirror import (
 from cssec.web.filemodes import make_private_dirs
 
 TUF_DIR = "tuf"
+ROOT_HISTORY = "root_history"
 BASE = "/api/v1/tuf/"
 MANIFEST_TARGET = "activeupdate/manifest.json"
 ROLLOUT_DIR = "rollout"
@@ -351,7 +352,7 @@ async def open_tuf(
         )
         if bootstrap is None:
             return None
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(directory)
     elif not has_endorsement(data_root):
         # A root trusted before the server mirrored TUF: keep an endorsement for the clients
         # once (best effort; the server's own update does not depend on it).
@@ -359,6 +360,8 @@ async def open_tuf(
             await endorsed_root(vendor, learn_keys, code=code, server_id=server_id, keep=data_root)
     fetcher = _BridgeFetcher(vendor, asyncio.get_running_loop(), code, server_id)
     base = vendor.base_url + BASE
+
+    make_private_dirs(directory / ROOT_HISTORY)  # python-tuf would make it with the umask's mode
 
     def start() -> Updater:
         try:

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cssec.core.signing import write_secret_file
+from cssec.web.filemodes import make_private_dirs
 
 TUF_DIR = "tuf"
 ENDORSEMENT_FILE = "root-endorsement.json"
@@ -53,7 +54,7 @@ def _dir(data_root: Path) -> Path:
 def save_endorsement(data_root: Path, raw: bytes) -> None:
     """Keep the vendor's root endorsement the server verified (the clients' bootstrap)."""
     directory = _dir(data_root)
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(directory)
     write_secret_file(directory / ENDORSEMENT_FILE, raw)
 
 
@@ -62,7 +63,7 @@ def has_endorsement(data_root: Path) -> bool:
 
 
 def _keep(directory: Path, data: bytes, keep: int) -> None:
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(directory)
     path = directory / hashlib.sha256(data).hexdigest()
     if not path.exists():
         write_secret_file(path, data)

@@ -11,6 +11,8 @@ from typing import TypeVar
 import typer
 from sqlalchemy.orm import Session
 
+from cssec.clikit import current_language, say
+from cssec.core.policy import Component
 from cssec.core.rollout import RolloutRuleError, parse_rings
 from cssec.vendor_service.activeupdate.rollout_errors import BadRolloutPlan
 from cssec.vendor_service.activeupdate.rollout_service import (
@@ -40,23 +42,67 @@ def plan_of(rollout: str | None, step_hours: int) -> RolloutPlan | None:
     return RolloutPlan(rings=rings, step_hours=step_hours)
 
 
-def _echo(view: RolloutView) -> None:
+_STATES_JA = {  # the console's words (/console/rollouts)
+    "halted": "停止中",
+    "active": "配信中",
+    "completed": "完了",
+    "pulled": "取り下げ済み",
+    "superseded": "新しいバージョンに置き換え済み",
+}
+
+
+def component_label(kind: str, lang: str) -> str:
+    """ウイルスパターンファイル … in Japanese; the component's key (virus_pattern) in
+    English, as a script reads it."""
+    if lang != "ja":
+        return kind
+    try:
+        return Component(kind).label("ja")
+    except ValueError:
+        return kind
+
+
+def view_lines(view: RolloutView, lang: str) -> list[str]:
+    """What `rollout show|halt|resume` print of one rollout, in `lang`."""
     health = view.health
     state = "halted" if view.halted and view.state == "active" else view.state
-    typer.echo(
-        f"{view.component} v{view.version} (previous v{view.previous_version}): {state}, "
-        f"ring {view.ring + 1}/{len(view.rings)} {view.rings} at {view.percent:g}%, "
-        f"every {view.step_hours} h, full at {view.full_at:%Y-%m-%dT%H:%M:%SZ}"
+    if lang != "ja":
+        lines = [
+            f"{view.component} v{view.version} (previous v{view.previous_version}): {state}, "
+            f"ring {view.ring + 1}/{len(view.rings)} {view.rings} at {view.percent:g}%, "
+            f"every {view.step_hours} h, full at {view.full_at:%Y-%m-%dT%H:%M:%SZ}",
+            f"  health: {health.servers} servers, {health.clients} clients, load failures "
+            f"{health.load_failure_rate:.1%}, scan errors {health.scan_error_rate:.1%}, "
+            f"detections {health.detections}, quarantines {health.quarantines}",
+        ]
+        if view.halt_reason:
+            lines.append(f"  halted: {view.halt_reason}")
+        if view.pulled_version is not None:
+            lines.append(f"  pulled: v{view.pulled_version} carries the previous content")
+        return lines
+    previous = (
+        "" if view.previous_version is None else f"（前のバージョン: v{view.previous_version}）"
     )
-    typer.echo(
-        f"  health: {health.servers} servers, {health.clients} clients, load failures "
-        f"{health.load_failure_rate:.1%}, scan errors {health.scan_error_rate:.1%}, "
-        f"detections {health.detections}, quarantines {health.quarantines}"
-    )
+    rings = " → ".join(f"{r}%" for r in view.rings)
+    lines = [
+        f"{component_label(view.component, 'ja')} v{view.version}{previous}: "
+        f"{_STATES_JA.get(state, state)}、リング {view.ring + 1}/{len(view.rings)} ({rings})、"
+        f"現在 {view.percent:g}%、{view.step_hours}時間おき、"
+        f"全サーバに届く日時 {view.full_at:%Y-%m-%d %H:%M} UTC",
+        f"  ヘルス: サーバ {health.servers}、クライアント {health.clients}、読み込みの失敗 "
+        f"{health.load_failure_rate:.1%}、検索エラー {health.scan_error_rate:.1%}、"
+        f"検出 {health.detections}、隔離 {health.quarantines}",
+    ]
     if view.halt_reason:
-        typer.echo(f"  halted: {view.halt_reason}")
+        lines.append(f"  停止の理由: {view.halt_reason}")
     if view.pulled_version is not None:
-        typer.echo(f"  pulled: v{view.pulled_version} carries the previous content")
+        lines.append(f"  取り下げ: v{view.pulled_version}が前の内容を全サーバに配信します")
+    return lines
+
+
+def _echo(view: RolloutView) -> None:
+    for line in view_lines(view, current_language()):
+        typer.echo(line)
 
 
 def _run_cli(data: Path | None, action: Callable[[Session, str], T]) -> T:
@@ -79,7 +125,9 @@ def rollout_show(
         else:
             _echo(view)
     if not views and not as_json:
-        typer.echo("no rollouts")
+        typer.echo(say(
+            "段階的配信はありません。--rolloutを付けて公開すると始まります。", "no rollouts"
+        ))  # fmt: skip
 
 
 @rollout_app.command("halt")
@@ -114,7 +162,9 @@ def rollout_pull(
     """Every server back to the previous content, as a new version for all."""
     published = _run_cli(data, lambda s, a: pull_rollout(s, kind, version, actor=a))
     v = published.component_version
-    typer.echo(
+    typer.echo(say(
+        f"{component_label(kind, 'ja')} v{version}を取り下げました: 前の内容をバージョン"
+        f"{v.version}として全サーバに公開しました（マニフェストのシリアル番号 {published.serial}）",
         f"pulled {kind} v{version}: published {v.component.value} version {v.version} "
-        f"(the previous content) for every server; manifest serial {published.serial}"
-    )
+        f"(the previous content) for every server; manifest serial {published.serial}",
+    ))  # fmt: skip

@@ -9,7 +9,8 @@ result against the full target's length and hash before use (`server.updates.del
 
 Deltas are blobs like the component files (`<data_dir>/activeupdate/<sha256>`), made once
 per pair and remembered in `<data_dir>/activeupdate/deltas/<from>-<to>` (the delta's
-SHA-256), so re-signing the targets does not encode again. A delta not much smaller than
+SHA-256, 0600 in a 0750 directory as activeupdate/ allows: `runtime.secure_vendor_dir`), so
+re-signing the targets does not encode again. A delta not much smaller than
 the file (`MAX_RATIO`) is not published: the full file is as good.
 """
 
@@ -23,9 +24,11 @@ from tuf.api.metadata import TargetFile
 
 from cssec.core.delta import make_delta
 from cssec.core.policy import Component
+from cssec.core.signing import write_secret_file
 from cssec.vendor_service.activeupdate.models import ComponentVersionRow
 from cssec.vendor_service.activeupdate.services import store_of
-from cssec.vendor_service.activeupdate.store import SHA256_HEX, BlobStore
+from cssec.vendor_service.activeupdate.store import DIR_MODE, SHA256_HEX, BlobStore
+from cssec.web.filemodes import make_private_dirs
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +58,8 @@ def _delta_sha(blobs: BlobStore, old: str, new: str) -> str | None:
         log.warning("no delta %s -> %s: %s", old, new, exc)
         return None
     sha = blobs.put(delta)
-    index.parent.mkdir(parents=True, exist_ok=True)
-    tmp = index.with_name(index.name + ".tmp")
-    tmp.write_text(sha, encoding="ascii")
-    tmp.replace(index)
+    make_private_dirs(index.parent, mode=DIR_MODE)  # activeupdate/'s group-readable modes
+    write_secret_file(index, sha.encode("ascii"))  # atomic, 0600 (nginx never sends it)
     return sha
 
 
