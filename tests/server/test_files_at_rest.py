@@ -12,13 +12,20 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from tests.helpers.server import Desk, ServerFactory
+from tests.helpers.tuf import install_tuf_root
+from tests.helpers.updates import publish_virus_pattern_v2
+from typer.testing import CliRunner
 
+from cssec.core.clock import FakeClock
+from cssec.server import cli
 from cssec.server.app import create_app
 from cssec.server.storage.datadir import DataDir, open_database
+from cssec.vendor_service.runtime import secure_vendor_dir
 from cssec.web import filemodes
 from cssec.web.filemodes import DataDirNotOwned
 
@@ -93,3 +100,70 @@ async def test_files_another_user_owns_are_refused_before_anything_changes(
     assert _mode(data.database) == 0o644, "refused before any change"
     assert "chown -R" in refused.value.message("ja")
     assert f"uid {owner}" in refused.value.message("en")
+
+
+async def test_what_cssec_writes_itself_needs_no_fix(
+    servers: ServerFactory,
+    desk: Desk,
+    clock: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that took components over TUF, chose its rollout timing and was backed by
+    a vendor that published a delta: nothing either wrote is looser than its check allows,
+    so no command warns of a fixed mode (it did: tuf/root_history 0755, rollout-timing
+    0644, the vendor's activeupdate/deltas 0755 and its files 0644)."""
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    old = os.umask(0o022)  # an ordinary login shell's umask
+    try:
+        install_tuf_root(desk.vendor, tmp_path / "root-keys")
+        server = await servers.start(activation_code=desk.contract().codes["CS"])
+        for publish in (False, True):
+            if publish:
+                publish_virus_pattern_v2(desk)  # the vendor makes the delta 1 -> 2
+            clock.advance(timedelta(hours=1))
+            assert (await server.app.state.component_poller.run_update_if_due()) is not None
+        data = str(server.settings.data_dir)
+        runner = CliRunner()
+        timing = runner.invoke(cli.app, ["components", "rollout-timing", "early", "--data", data])
+        again = runner.invoke(cli.app, ["components", "rollout-timing", "--data", data])
+    finally:
+        os.umask(old)
+    assert timing.exit_code == 0, timing.output
+    assert "警告" not in timing.stderr + again.stderr, "no mode to fix, nothing said"
+    root = server.settings.data_dir
+    assert _mode(root / "tuf" / "root_history") == 0o700
+    assert _mode(root / "rollout-timing") == 0o600
+    deltas = desk.vendor.settings.data_dir / "activeupdate" / "deltas"
+    assert _mode(deltas) == 0o750
+    assert [_mode(p) for p in deltas.iterdir()] == [0o600]
+    assert filemodes.secure_data_dir(root) == []
+    assert secure_vendor_dir(desk.vendor.settings.data_dir) == []
+    # A mode that does need a fix is said once, in the output language, as a warning.
+    (root / "rollout-timing").chmod(0o644)
+    fixed = runner.invoke(cli.app, ["components", "rollout-timing", "--data", data])
+    assert fixed.exit_code == 0, fixed.output
+    assert fixed.stderr.splitlines()[-1] == (
+        f"警告: {root / 'rollout-timing'}のファイルモードが0644だったため0600に直しました"
+        "（データファイルは所有者だけが使います）"
+    )
+    assert _mode(root / "rollout-timing") == 0o600
+
+
+def test_a_fixed_mode_is_said_in_the_output_language(tmp_path: Path) -> None:
+    """The warning of a fix (serve logs it; a command prints it) in Japanese and English."""
+    root = tmp_path / "data"
+    root.mkdir(mode=0o700)
+    (root / "server.db").write_bytes(b"")
+    (root / "server.db").chmod(0o644)
+    [fixed] = filemodes.secure_data_dir(root)
+    assert fixed.message("ja") == (
+        f"{root / 'server.db'}のファイルモードが0644だったため0600に直しました"
+        "（データファイルは所有者だけが使います）"
+    )
+    assert fixed.message("en") == (
+        f"file mode of {root / 'server.db'} was 0644, now 0600 "
+        "(data files are for their owner only)"
+    )

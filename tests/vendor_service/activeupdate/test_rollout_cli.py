@@ -124,3 +124,10 @@ def test_in_japanese_with_no_file_mode_to_fix(
     assert stat.S_IMODE(deltas.stat().st_mode) == 0o750
     assert {stat.S_IMODE(p.stat().st_mode) for p in deltas.iterdir()} == {0o600}
     assert secure_vendor_dir(vendor) == [], "nothing cssec wrote needed a fix"
+    # A mode that does need a fix is said in the output language, as a warning line.
+    (vendor / "keys" / "hmac.json").chmod(0o644)
+    result = runner.invoke(app, ["component", "rollout", "show", "--data", str(vendor)])
+    assert (
+        f"警告: {vendor / 'keys' / 'hmac.json'}のファイルモードが0644だったため0600に直しました"
+        "（データファイルは所有者だけが使います）"
+    ) in result.stderr.splitlines()
