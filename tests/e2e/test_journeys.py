@@ -42,6 +42,7 @@ from tests.helpers.journeys import (
 CHROMIUM = Path("/usr/bin/chromium")
 JOURNEYS = collect()
 BLOCK_TIMEOUT = 150
+FIXED_MODE = ("file mode of ", "のファイルモードが")  # the warning of a fixed mode, en and ja
 PORTS = ("VENDOR_PORT", "MAIL_PORT", "MAILBOX_PORT", "ONLINE_PORT", "OFFLINE_PORT", "GRACE_PORT")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -81,6 +82,11 @@ class Session:
                 f"{block.where} failed as printed (exit {status}):\n{block.text}\n"
                 f"--- output ---\n{output[-4000:]}",
                 pytrace=False,
+            )
+        fixed = [line for line in output.splitlines() if any(w in line for w in FIXED_MODE)]
+        if fixed:  # cssec made a file its own check then had to fix (cssec.web.filemodes)
+            pytest.fail(
+                f"{block.where} left a file mode to fix:\n" + "\n".join(fixed), pytrace=False
             )
 
 
