@@ -4,15 +4,17 @@ A warning meant for the person at the shell carries its text in both languages o
 record (`extra={"message_ja": …, "message_en": …}`, as `cssec.web.filemodes` does for a
 file mode it fixed); any other warning is shown as logged. Each line starts with 警告: /
 warning: (`warning_line`). The server's commands print them once the command succeeded
-(`server.cli_common.guarded`); the vendor's as they happen (`said_warnings`).
+(`server.cli_common.guarded`), the vendor's too (`said_warnings`).
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
 import typer
 
 from cssec.cli_language import current_language
@@ -29,29 +31,44 @@ def warning_line(text: str, lang: str) -> str:
     return f"警告: {text}" if lang == "ja" else f"warning: {text}"
 
 
-class _Say(logging.Handler):
+class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        lang = current_language()
-        typer.echo(warning_line(warning_text(record, lang), lang), err=True)
+        self.records.append(record)
+
+
+def _succeeded() -> bool:
+    """No exception on its way out of the command (a refusal or a fault leaves as
+    `typer.Exit` with its status, after its one line)."""
+    failure = sys.exc_info()[1]
+    return failure is None or (isinstance(failure, click.exceptions.Exit) and not failure.exit_code)
 
 
 @contextmanager
 def said_warnings() -> Iterator[None]:
-    """While inside, every warning logged under `cssec` is printed on stderr as one
-    `warning_line` in the output language (instead of Python's bare last-resort line)."""
+    """Every warning logged under `cssec` while inside is printed on stderr as one
+    `warning_line` in the output language when the command ends, if it succeeded (a
+    refusal or a fault stays the one line it is), as the server's commands do.
+
+    Entered as a Click context's resource (`ctx.with_resource`), whose close is given no
+    exception: the one on its way out is the one being handled (`sys.exc_info`)."""
     logger = logging.getLogger("cssec")
-    if any(isinstance(h, _Say) for h in logger.handlers):  # a nested group already says them
+    if any(isinstance(h, _Collect) for h in logger.handlers):  # a nested group collects them
         yield
         return
-    handler = _Say()
+    handler = _Collect()
     logger.addHandler(handler)
     try:
         yield
     finally:
         logger.removeHandler(handler)
+        if _succeeded():
+            lang = current_language()
+            for record in handler.records:
+                typer.echo(warning_line(warning_text(record, lang), lang), err=True)
 
 
 __all__ = ["said_warnings", "warning_line", "warning_text"]

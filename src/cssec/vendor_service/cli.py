@@ -80,7 +80,8 @@ def main(
 ) -> None:
     """The vendor license service."""
     choose_language(ctx, lang)
-    ctx.with_resource(said_warnings())  # a fixed file mode, say, in the output language
+    if ctx.invoked_subcommand != "serve":  # serve logs its warnings as they come
+        ctx.with_resource(said_warnings())  # a fixed file mode, say, in the output language
 
 
 @app.command()
