@@ -76,6 +76,10 @@ def test_a_good_statement() -> None:
         (sign_statement(_statement(grace_days=-1), KEY), "malformed_statement"),
         (sign_statement(_statement(contract_end="soon"), KEY), "malformed_statement"),
         (sign_statement(_statement(issued_at="2026-11-27T20:00:00"), KEY), "malformed_statement"),
+        (
+            sign_statement(_statement(issued_at="0001-01-01T00:00:00+09:00"), KEY),
+            "malformed_statement",
+        ),
         ({"statement": "x"}, "unsupported_alg"),
         (sign_statement(_statement(nonce="an-earlier-request-nonce"), KEY), "nonce_mismatch"),
         (

@@ -75,11 +75,11 @@ def _instant(value: object) -> datetime:
     """A signed timestamp (ISO 8601 with its offset, or Z) in UTC, or UntrustedStatement."""
     try:
         at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        if at.tzinfo is None:
+            raise ValueError("no offset")
+        return at.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 in UTC
         raise UntrustedStatement(reason="malformed_statement") from None
-    if at.tzinfo is None:
-        raise UntrustedStatement(reason="malformed_statement")
-    return at.astimezone(UTC)
 
 
 def _bound_statement(
