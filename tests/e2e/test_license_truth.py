@@ -37,7 +37,11 @@ EXPIRY_WORDS = ("有効期限", "猶予期間", "expired", "grace period")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("truth"), tls=False) as running:
+    # Every check here is run by the test (the CLI or the API), and the slot is read in
+    # between: the server's own daily check of an unconfirmed slot must not race it.
+    with running_stack(
+        tmp_path_factory.mktemp("truth"), tls=False, scheduled_checks=False
+    ) as running:
         yield running
 
 

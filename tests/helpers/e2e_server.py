@@ -141,9 +141,12 @@ class Stack:
         return old.codes["CS"]
 
 
-def _start(cmd: list[str], log: Path) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+def _start(
+    cmd: list[str], log: Path, *, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     handle = log.open("wb")
-    process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=server_env())
+    env = {**server_env(), **(extra_env or {})}
+    process = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, env=env)
     return process, handle
 
 
@@ -178,11 +181,15 @@ def serve_command(server_dir: Path, port: int, *, tls: bool = True) -> list[str]
 
 
 @contextmanager
-def running_stack(root: Path, *, tls: bool = True) -> Iterator[Stack]:
+def running_stack(
+    root: Path, *, tls: bool = True, scheduled_checks: bool = True
+) -> Iterator[Stack]:
     """A vendor process, a server installed by the real CLI (online registration with a
     registration key, C/S Sec. + Damage Cleanup Services) and its `serve` process: over
     HTTPS with the certificate made at install, or plain HTTP (`--insecure-http`) for the
-    tests about something else that put a plain-HTTP proxy in the middle."""
+    tests about something else that put a plain-HTTP proxy in the middle.
+    `scheduled_checks=False`: the server's own timed work (status checks, the hourly poll)
+    is off, for tests that drive every check themselves and read the state in between."""
     vendor_port, server_port = free_port(), free_port()
     vendor_dir, server_dir = root / "vendor", root / "server"
     vendor_url = f"http://127.0.0.1:{vendor_port}"  # loopback: plain HTTP is allowed
@@ -213,7 +220,10 @@ def running_stack(root: Path, *, tls: bool = True) -> Iterator[Stack]:
         )  # fmt: skip
         if installed.returncode != 0:
             raise RuntimeError(f"install failed: {installed.stderr}")
-        proc, log = _start(serve_command(server_dir, server_port, tls=tls), root / "server.log")
+        proc, log = _start(
+            serve_command(server_dir, server_port, tls=tls), root / "server.log",
+            extra_env=None if scheduled_checks else {"CSSEC_SERVER_ONLINE_CHECKS": "false"},
+        )  # fmt: skip
         processes.append(proc)
         logs.append(log)
         stack = Stack(
