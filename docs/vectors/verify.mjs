@@ -90,8 +90,10 @@ function strictBase64(text) {
 }
 
 function b64urlDecode(text) {
-  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  return Buffer.from(text, "base64url");
+  // Unpadded and canonical (RFC 7515 §2): the unused low bits of the last symbol are zero.
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+  const raw = Buffer.from(text, "base64url");
+  return raw.toString("base64url") === text ? raw : null;
 }
 
 // Dates (§4): YYYY-MM-DD, a real calendar date.

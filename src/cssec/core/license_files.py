@@ -253,7 +253,7 @@ def parse_request(data: bytes) -> LicenseRequestFile:
     st = check.statement
     if st.get("kind") != REQUEST_KIND:
         raise InvalidLicenseRequest(reason="not_a_request")
-    if st.get("v") != FORMAT_VERSION:
+    if st.get("v") != FORMAT_VERSION or type(st.get("v")) is not int:  # not true
         raise InvalidLicenseRequest(reason="unsupported_version")
     server_id, nonce, seats = st.get("server_id"), st.get("nonce"), st.get("seats_used")
     if not isinstance(server_id, str) or not _SERVER_ID.fullmatch(server_id):
@@ -301,7 +301,7 @@ def parse_response(data: bytes) -> LicenseResponseFile:
     body = _load_json(data, InvalidLicenseResponse)
     if body.get("kind") != RESPONSE_KIND:
         raise InvalidLicenseResponse(reason="not_a_response")
-    if body.get("v") != FORMAT_VERSION:
+    if body.get("v") != FORMAT_VERSION or type(body.get("v")) is not int:
         raise InvalidLicenseResponse(reason="unsupported_version")
     server_id, nonce, digest = body.get("server_id"), body.get("nonce"), body.get("request_sha256")
     statements, raw_keys = body.get("statements"), body.get("keys", [])

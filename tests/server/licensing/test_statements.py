@@ -109,6 +109,13 @@ def test_a_signed_boolean_is_not_a_number(change: dict[str, Any]) -> None:
     assert caught.value.fields["reason"] == "malformed_statement"
 
 
+def test_a_signed_version_true_is_not_version_1() -> None:
+    """`True == 1` in Python: a statement signed with "v": true is not format 1."""
+    with pytest.raises(UntrustedStatement) as caught:
+        _verify(sign_statement(_statement(v=True), KEY))
+    assert caught.value.fields["reason"] == "unsupported_statement_version"
+
+
 def test_a_boolean_contract_id_names_no_contract() -> None:
     assert _verify(sign_statement(_statement(contract_id=7), KEY)).contract_id == 7
     assert _verify(sign_statement(_statement(contract_id=True), KEY)).contract_id is None

@@ -94,7 +94,7 @@ def _bound_statement(
     nonce = binding["nonce"]
     if nonce is not None and st.get("nonce") != nonce:
         raise UntrustedStatement(reason="nonce_mismatch" if "nonce" in st else "nonce_missing")
-    if st.get("v") != STATEMENT_VERSION:
+    if st.get("v") != STATEMENT_VERSION or type(st.get("v")) is not int:  # not true
         raise UntrustedStatement(reason="unsupported_statement_version")
     if st.get("activation_code") != binding["activation_code"]:
         raise UntrustedStatement(reason="activation_code_mismatch")
