@@ -2,7 +2,7 @@
 and the rule that follows from either: a new code for that product must be confirmed.
 
 A signed, nonce-bound rejection puts the slot in `rejected` (one system event), exactly as a
-signed revocation puts it in `revoked` (`activation._apply_revocation`); a bare
+signed revocation puts it in `revoked` (`online_check.apply_signed_revocation`); a bare
 `invalid_activation_code` (which anyone on the path could send) changes nothing. While a
 slot holds either, a code entered for that product takes effect only on the vendor's
 signed activated / grace answer for it: typed in while the vendor is unreachable or

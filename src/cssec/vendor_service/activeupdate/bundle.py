@@ -40,12 +40,13 @@ from tuf.api.metadata import Metadata, Snapshot, Targets, Timestamp
 
 from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError
+from cssec.core.plural import count_en
 from cssec.core.signing import canonical_json, sign_statement
 from cssec.vendor_service.activeupdate.bundle_refusals import for_the_desk
 from cssec.vendor_service.activeupdate.deltas import DELTA_DIR
 from cssec.vendor_service.activeupdate.services import authorize_download, store_of
 from cssec.vendor_service.activeupdate.tuf_repo import (
-    _latest,
+    latest_metadata,
     metadata_file,
     root_endorsement,
     sync_repository,
@@ -111,7 +112,7 @@ def make_bundle(session: Session, activation_code: str, *, actor: str) -> Bundle
     now = now_utc(session)
     files: dict[str, bytes] = {}
     with transaction(session):
-        root = _latest(session, "root")
+        root = latest_metadata(session, "root")
         if root is None:
             raise BundleUnavailable()
         for version in range(1, root.version + 1):
@@ -186,12 +187,18 @@ def _tar(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def bundle_summary(bundle: Bundle) -> str:
-    """One line for the CLI."""
+def bundle_summary(bundle: Bundle, lang: str = "en") -> str:
+    """One line for the CLI, in `lang` (ja or en)."""
     s = bundle.statement
+    files, size = len(bundle.members), len(bundle.data)
+    if lang == "ja":
+        return (
+            f"シリアル番号 {s['serial']}、タイムスタンプのバージョン {s['timestamp_version']}、"
+            f"作成日時 {s['issued_at']}、{files}ファイル、{size}バイト"
+        )
     return (
         f"serial {s['serial']}, timestamp version {s['timestamp_version']}, "
-        f"issued {s['issued_at']}, {len(bundle.members)} files, {len(bundle.data)} bytes"
+        f"issued {s['issued_at']}, {count_en(files, 'file')}, {count_en(size, 'byte')}"
     )
 
 

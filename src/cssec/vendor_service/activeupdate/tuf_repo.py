@@ -76,7 +76,7 @@ class TufNotInstalled(NotFound):
 # --- reading ------------------------------------------------------------------------------
 
 
-def _latest(session: Session, role: str) -> TufMetadataRow | None:
+def latest_metadata(session: Session, role: str) -> TufMetadataRow | None:
     return session.scalar(
         select(TufMetadataRow)
         .where(TufMetadataRow.role == role)
@@ -86,7 +86,7 @@ def _latest(session: Session, role: str) -> TufMetadataRow | None:
 
 
 def tuf_installed(session: Session) -> bool:
-    return _latest(session, "root") is not None
+    return latest_metadata(session, "root") is not None
 
 
 def metadata_file(session: Session, name: str) -> bytes:
@@ -118,7 +118,7 @@ def _parse_name(name: str) -> tuple[str, int | None]:
 
 def root_endorsement(session: Session) -> dict[str, Any]:
     """The newest root's endorsement: `{"version", "endorsement"}` (see `install_root`)."""
-    row = _latest(session, "root")
+    row = latest_metadata(session, "root")
     if row is None or row.endorsement is None:
         raise TufNotInstalled()
     return {"version": row.version, "endorsement": json.loads(row.endorsement)}
@@ -215,7 +215,7 @@ def install_root(
         )
     with transaction(session):
         _serialise_publishes(session)
-        current = _latest(session, "root")
+        current = latest_metadata(session, "root")
         version = 1 if current is None else current.version + 1
         root = Root(version=version, expires=_expiry(now, "root", lifetimes))
         root.roles["root"] = Role([], new_keys.threshold)
@@ -265,14 +265,14 @@ def endorse_root(key: SigningKey, *, version: int, body: bytes) -> dict[str, Any
 def needs_sync(session: Session, *, lifetimes: Lifetimes | None = None) -> bool:
     """Whether `sync_repository` would write anything (two indexed reads)."""
     lifetimes = lifetimes_of(session, lifetimes)
-    root = _latest(session, "root")
+    root = latest_metadata(session, "root")
     if root is None:
         return False
     now = now_utc(session)
     serial = manifest_serial(session)
     rev = rollout_rev(session)
     for role in ONLINE_ROLES:
-        row = _latest(session, role)
+        row = latest_metadata(session, role)
         if row is None or row.root_version != root.version or _renew(row, now, lifetimes):
             return True
         if role == "targets" and (row.serial != serial or (row.rollout_rev or 0) != rev):
@@ -300,12 +300,12 @@ def sync_repository(session: Session, *, lifetimes: Lifetimes | None = None) -> 
 def _sync(
     session: Session, *, now: datetime, online: dict[str, CryptoSigner], lifetimes: Lifetimes
 ) -> bool:
-    root = _latest(session, "root")
+    root = latest_metadata(session, "root")
     if root is None:
         return False
     serial = manifest_serial(session)
     changed = False
-    targets = _latest(session, "targets")
+    targets = latest_metadata(session, "targets")
     if (
         targets is None
         or targets.serial != serial
@@ -316,7 +316,7 @@ def _sync(
         targets = _new_targets(session, targets, now=now, signer=online["targets"],
                                root_version=root.version, lifetimes=lifetimes)  # fmt: skip
         changed = True
-    snapshot = _latest(session, "snapshot")
+    snapshot = latest_metadata(session, "snapshot")
     if (
         changed
         or snapshot is None
@@ -334,7 +334,7 @@ def _sync(
         snapshot = _add_row(session, md_s, now=now, serial=targets.serial,
                             root_version=root.version)  # fmt: skip
         changed = True
-    timestamp = _latest(session, "timestamp")
+    timestamp = latest_metadata(session, "timestamp")
     if (
         changed
         or timestamp is None
