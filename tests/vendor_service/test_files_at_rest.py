@@ -112,6 +112,13 @@ def test_backup_and_restore_need_the_key_the_archive_does_not_carry(
         for name in files:
             assert _mode(Path(directory) / name) & (0o037 if shared else 0o077) == 0, name
     assert _mode(target / "vendor.db") == 0o600
+    # The ActiveUpdate files nginx sends straight from disk are its group's again, as
+    # they were in the backed-up directory.
+    store = target / "activeupdate"
+    assert _mode(store) == _mode(data / "activeupdate") == 0o750
+    blobs = {p.name: _mode(p) for p in store.iterdir() if p.is_file()}
+    assert 0o640 in blobs.values()
+    assert blobs == {p.name: _mode(p) for p in (data / "activeupdate").iterdir() if p.is_file()}
 
 
 @pytest.mark.parametrize("command", ["respond", "bundle"])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cssec.core.errors import CssecError
-from cssec.vendor_service.runtime import database_url
+from cssec.vendor_service.runtime import database_url, share_activeupdate
 from cssec.vendor_service.settings import VendorSettings
 from cssec.web.backup import (
     BackupPlan,
@@ -108,6 +108,7 @@ def restore_vendor(archive: Path, settings: VendorSettings, *, key_file: Path | 
         archive, kind=KIND, target=settings.data_dir, key=key,
         key_name=f"<data>/{KEY_FILE}", key_path=KEY_FILE,
     )  # fmt: skip
+    share_activeupdate(settings.data_dir)
     dump = restored.database_file
     if dump is not None:
         try:

@@ -26,7 +26,12 @@ from cssec.vendor_service.activeupdate.health import HealthPolicy
 from cssec.vendor_service.activeupdate.lifetimes import SESSION_KEY as LIFETIMES_KEY
 from cssec.vendor_service.activeupdate.lifetimes import Lifetimes
 from cssec.vendor_service.activeupdate.services import ensure_seed_components
-from cssec.vendor_service.activeupdate.store import ActiveUpdateStore
+from cssec.vendor_service.activeupdate.store import (
+    DIR_MODE,
+    FILE_MODE,
+    SHA256_HEX,
+    ActiveUpdateStore,
+)
 from cssec.vendor_service.keycheck import check_keys_match, ensure_keys_present
 from cssec.vendor_service.keyring import Keyring
 from cssec.vendor_service.services._context import READ_ONLY
@@ -147,6 +152,19 @@ def secure_vendor_dir(root: Path) -> list[Fixed]:
     but for the root (0710 allowed) and activeupdate/ (0750, files 0640): nginx, in the
     service's group, sends the ActiveUpdate files (deploy/systemd/cssec-vendor.service)."""
     return secure_data_dir(root, root_mode=0o710, shared={"activeupdate": GROUP_READABLE})
+
+
+def share_activeupdate(root: Path) -> None:
+    """The ActiveUpdate files as `BlobStore` writes them (directory 0750, files 0640), after
+    a restore wrote every file 0600 in 0700 directories: nginx, in the service's group,
+    sends them straight from disk and would answer 403 until each was published again."""
+    store = root / "activeupdate"
+    if not store.is_dir() or store.is_symlink():
+        return
+    store.chmod(DIR_MODE)
+    for path in store.iterdir():
+        if SHA256_HEX.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+            path.chmod(FILE_MODE)
 
 
 def open_vendor(settings: VendorSettings, *, clock: Clock | None = None) -> Vendor:
