@@ -7,34 +7,21 @@ tests/vendor_service/conftest.py.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
 from starlette.testclient import TestClient
+from tests.helpers.vendor_pages import csrf_of, vendor_of
 
 from cssec.core.clock import FakeClock
 from cssec.vendor_service.models import User
-from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.services.tokens import SCOPES, create_token
 from cssec.web.security import hash_password
 
 CONSOLE_ADMIN = ("alice", "correct horse battery")
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 MakeToken = Callable[..., str]
-
-
-def vendor_of(app: FastAPI) -> Vendor:
-    vendor: Vendor = app.state.vendor
-    return vendor
-
-
-def csrf_of(html: str) -> str:
-    found = _CSRF.search(html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
 
 
 def bearer(token: str) -> dict[str, str]:
