@@ -20,16 +20,21 @@ SEED = (
 )
 
 
-def test_publish_show_halt_resume_pull(
-    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
+def _environment(monkeypatch: pytest.MonkeyPatch, lang: str, database_url: str | None) -> None:
+    """The CLI's language from LANG alone, and the vendor on SQLite or the test PostgreSQL."""
+    monkeypatch.setenv("LANG", lang)
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     if database_url is None:
         monkeypatch.delenv("CSSEC_VENDOR_DATABASE_URL", raising=False)
     else:
         monkeypatch.setenv("CSSEC_VENDOR_DATABASE_URL", database_url)
+
+
+def test_publish_show_halt_resume_pull(
+    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _environment(monkeypatch, "en_US.UTF-8", database_url)
     data = str(tmp_path / "vendor")
     runner = CliRunner()
 
@@ -66,13 +71,7 @@ def test_in_japanese_with_no_file_mode_to_fix(
 ) -> None:
     """The default language speaks Japanese on every line (the console's words), and what
     publish writes (blobs, the delta and its index) needs no fix at the next command."""
-    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
-    monkeypatch.delenv("LC_ALL", raising=False)
-    monkeypatch.delenv("LC_MESSAGES", raising=False)
-    if database_url is None:
-        monkeypatch.delenv("CSSEC_VENDOR_DATABASE_URL", raising=False)
-    else:
-        monkeypatch.setenv("CSSEC_VENDOR_DATABASE_URL", database_url)
+    _environment(monkeypatch, "ja_JP.UTF-8", database_url)
     vendor = tmp_path / "vendor"
     runner = CliRunner()
     said: list[str] = []
