@@ -71,7 +71,7 @@ def test_typers_own_words_follow_the_output_language() -> None:
         top = runner.invoke(cssec_app, ["--help"], env=NO_LOCALE)
         status = runner.invoke(cssec_app, ["client", "status", "--help"], env=NO_LOCALE)
         japanese = scan.stdout + top.stdout + status.stdout
-        for word in ("使い方: root client scan", "引数", "オプション", "コマンド", "[必須]"):
+        for word in ("使い方: cssec client scan", "引数", "オプション", "コマンド", "[必須]"):
             assert word in japanese, word
         for word in (*english_words, "Show this message and exit."):
             assert word not in japanese, word

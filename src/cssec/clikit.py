@@ -115,6 +115,13 @@ def localize_help(command: Any, lang: str, catalog: Mapping[str, str] | None = N
             localize_help(sub, lang, catalog)
 
 
+def program_path(part: str | None) -> str:
+    """What a person types to reach a group run on its own: `cssec`, or `cssec vendor` for a
+    part (`typer.Typer(name=…)`), whatever name the process was started under (`__main__`,
+    a test runner's `root`); usage errors and `--help` name every command from it."""
+    return f"cssec {part}" if part and part != "cssec" else "cssec"
+
+
 class Boundary(TyperGroup):
     """A Typer group whose commands end as the module docstring says: a CssecError exits 1,
     a `Fault` or an error `explain` knows exits 2, each as one line on stderr. Its help
@@ -131,6 +138,7 @@ class Boundary(TyperGroup):
     ) -> Any:
         if parent is None:  # a new invocation: its whole line decides (a --lang anywhere)
             remember_language(help_language(list(args)))
+            info_name = program_path(self.name)
         localize_help(self, help_language(list(args), parent))
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
@@ -206,6 +214,7 @@ __all__ = [
     "language_from_env",
     "localize_help",
     "one_line",
+    "program_path",
     "refuse",
     "say",
     "say_data_dir",

@@ -42,6 +42,7 @@ from cssec.core.license import LicenseState
 from cssec.core.policy import Component
 
 app = typer.Typer(
+    name="client",
     cls=Boundary,
     no_args_is_help=True,
     add_completion=False,

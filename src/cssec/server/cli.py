@@ -44,6 +44,7 @@ from cssec.server.tls.certificate import prepare_certificate, serving_files
 from cssec.server.tls.vendor import VendorTls
 
 app = typer.Typer(
+    name="server",
     cls=boundary(lambda exc: explain_storage(exc, None)),
     no_args_is_help=True,
     add_completion=False,

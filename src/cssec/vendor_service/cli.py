@@ -56,6 +56,7 @@ def _explain(exc: BaseException) -> CssecError | None:
 
 
 app = typer.Typer(
+    name="vendor",
     cls=boundary(_explain),
     no_args_is_help=True,
     add_completion=False,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cssec.clikit import say
+from cssec.clikit import current_language, say
 from cssec.outfile import OutputExists, write_new_file
 from cssec.vendor_service.activeupdate.cli_rollout import rollout_app
 from cssec.vendor_service.cli_common import DataOption, ForceOption, cli_actor, run_service
@@ -71,14 +71,19 @@ def component_list(
     from cssec.vendor_service.activeupdate import list_component_versions  # noqa: PLC0415
 
     versions = run_service(data, lambda s: list_component_versions(s, name))
+    ja = current_language() == "ja"
     seen: set[str] = set()
     for v in versions:
         mark = " " if v.component.value in seen else "*"
         seen.add(v.component.value)
         published = v.published_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        typer.echo(
-            f"{mark} {v.component.value:<24} v{v.version:<4} {v.sha256}  {v.size:>9}  {published}"
-        )
+        if ja:  # the console's words, in one column (a Japanese letter takes two)
+            label = v.component.label("ja")
+            named = label + " " * (30 - 2 * len(label))
+            published = v.published_at.strftime("%Y-%m-%d %H:%M UTC")
+        else:  # the key a script reads
+            named = f"{v.component.value:<24}"
+        typer.echo(f"{mark} {named} v{v.version:<4} {v.sha256}  {v.size:>9}  {published}")
 
 
 @component_app.command("bundle")
@@ -100,5 +105,6 @@ def component_bundle(
         raise OutputExists(path=str(out))  # before the bundle is made and audited
     bundle = run_service(data, lambda s: make_bundle(s, code, actor=cli_actor()))
     write_new_file(out, bundle.data, mode=0o644, force=force)
-    typer.echo(f"bundle: {bundle_summary(bundle)}")
-    typer.echo(f"written to: {out}")
+    lang = current_language()
+    typer.echo(say("コンポーネントバンドル: ", "bundle: ") + bundle_summary(bundle, lang))
+    typer.echo(say(f"書き出し先: {out}", f"written to: {out}"))  # the path last, to copy

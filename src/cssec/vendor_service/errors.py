@@ -164,7 +164,7 @@ class WebhookEndpointNotFound(CssecError):
     status = 404
     message_ja = (
         "Webhookの送信先 #{endpoint_id}はありません。"
-        "`cssec vendor webhook list` で確認してください。"
+        "「cssec vendor webhook list」で確認してください。"
     )
     message_en = "There is no webhook endpoint #{endpoint_id}. See `cssec vendor webhook list`."
 

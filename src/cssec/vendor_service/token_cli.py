@@ -14,11 +14,12 @@ from pathlib import Path
 
 import typer
 
-from cssec.clikit import say
+from cssec.clikit import current_language, say
 from cssec.vendor_service.cli_data import vendor_settings
 from cssec.vendor_service.runtime import open_vendor
 from cssec.vendor_service.services.tokens import (
     SCOPES,
+    TokenView,
     create_token,
     list_tokens,
     revoke_token,
@@ -72,7 +73,8 @@ def token_create(
             )
     finally:
         vendor.close()
-    scopes, expires = ",".join(made.view.scopes), _when(made.view.expires_at)
+    scopes = ",".join(made.view.scopes)
+    expires = _when(made.view.expires_at) if made.view.expires_at else say("なし", "-")
     typer.echo(say(f"トークン {made.view.name}: スコープ {scopes}",
                    f"token {made.view.name}: scopes {scopes}"))  # fmt: skip
     typer.echo(say(f"有効期限: {expires}", f"expires: {expires}"))
@@ -92,11 +94,34 @@ def token_list(data: Path | None = DataOption) -> None:
         now = vendor.clock.now()
     finally:
         vendor.close()
-    for view in views:
-        typer.echo(
+    for line in token_lines(views, now, current_language()):
+        typer.echo(line)
+
+
+_STATUS_JA = {"active": "有効", "expired": "期限切れ", "revoked": "失効"}  # the console's words
+
+
+def token_lines(views: list[TokenView], now: datetime, lang: str) -> list[str]:
+    """One line a token: in Japanese with the console's words; in English the stable
+    `name  status  hint…  scopes=…` a script reads."""
+    if not views:
+        return ["トークンはありません。" if lang == "ja" else "no tokens"]
+    if lang != "ja":
+        return [
             f"{view.name}  {view.status(now)}  {view.hint}…  scopes={','.join(view.scopes)}  "
             f"expires={_when(view.expires_at)}  last_used={_when(view.last_used_at)}"
+            for view in views
+        ]
+    lines = []
+    for view in views:
+        status = view.status(now)
+        expires = "なし" if view.expires_at is None else _when(view.expires_at)
+        used = "未使用" if view.last_used_at is None else _when(view.last_used_at)
+        lines.append(
+            f"{view.name}  {_STATUS_JA.get(status, status)}  {view.hint}…  "
+            f"スコープ: {','.join(view.scopes)}  有効期限: {expires}  最終使用: {used}"
         )
+    return lines
 
 
 @token_app.command("revoke")
@@ -111,4 +136,6 @@ def token_revoke(
             view = revoke_token(session, name, actor=_actor())
     finally:
         vendor.close()
-    typer.echo(f"revoked token {view.name} at {_when(view.revoked_at)}")
+    at = _when(view.revoked_at)
+    typer.echo(say(f"トークン {view.name}を失効させました（{at}）",
+                   f"revoked token {view.name} at {at}"))  # fmt: skip

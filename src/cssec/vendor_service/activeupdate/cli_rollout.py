@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from cssec.clikit import current_language, say
 from cssec.core.policy import Component
 from cssec.core.rollout import RolloutRuleError, parse_rings
-from cssec.vendor_service.activeupdate.rollout_errors import BadRolloutPlan
+from cssec.vendor_service.activeupdate.rollout_errors import STATES_JA, BadRolloutPlan
 from cssec.vendor_service.activeupdate.rollout_service import (
     RolloutView,
     halt_rollout,
@@ -42,13 +42,7 @@ def plan_of(rollout: str | None, step_hours: int) -> RolloutPlan | None:
     return RolloutPlan(rings=rings, step_hours=step_hours)
 
 
-_STATES_JA = {  # the console's words (/console/rollouts)
-    "halted": "停止中",
-    "active": "配信中",
-    "completed": "完了",
-    "pulled": "取り下げ済み",
-    "superseded": "新しいバージョンに置き換え済み",
-}
+_STATES_JA = STATES_JA
 
 
 def component_label(kind: str, lang: str) -> str:

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
-from cssec.core.errors import CssecError
+from typing import Any
+
+from cssec.core.errors import CssecError, Phrase
+from cssec.core.policy import Component
+
+STATES_JA = {  # the console's words (/console/rollouts)
+    "halted": "停止中",
+    "active": "配信中",
+    "completed": "完了",
+    "pulled": "取り下げ済み",
+    "superseded": "新しいバージョンに置き換え済み",
+}
 
 
-class RolloutInProgress(CssecError):
+class _RolloutRefusal(CssecError):
+    """The Japanese message names the component in words (ウイルスパターンファイル); the
+    `component` field stays the key a script reads (virus_pattern)."""
+
+    def __init__(self, message: str | None = None, /, **fields: Any) -> None:
+        kind = fields.get("component")
+        if isinstance(kind, str):
+            try:
+                label = Component(kind).label("ja")
+            except ValueError:
+                label = kind
+            fields.setdefault("component_label", Phrase(label, kind))
+        state = fields.get("state")
+        if isinstance(state, str):
+            fields.setdefault("state_label", Phrase(STATES_JA.get(state, state), state))
+        super().__init__(message, **fields)
+
+
+class RolloutInProgress(_RolloutRefusal):
     code = "rollout_in_progress"
     status = 409
     message_ja = (
-        "{component}のバージョン {version}の段階的配信が進行中です。別のコンポーネントは、"
+        "{component_label}のバージョン {version}の段階的配信が進行中です。別のコンポーネントは、"
         "その配信が全サーバに届くか、停止して取り下げる (rollout halt / pull)まで公開できません。"
         "同じコンポーネントの新しいバージョンはいつでも公開できます。"
     )
@@ -20,11 +49,11 @@ class RolloutInProgress(CssecError):
     )
 
 
-class RolloutNotFound(CssecError):
+class RolloutNotFound(_RolloutRefusal):
     code = "rollout_not_found"
     status = 404
     message_ja = (
-        "{component}のバージョン {version}の段階的配信はありません。"
+        "{component_label}のバージョン {version}の段階的配信はありません。"
         "cssec vendor component rollout showで配信を確認してください。"
     )
     message_en = (
@@ -33,11 +62,11 @@ class RolloutNotFound(CssecError):
     )
 
 
-class RolloutNotActive(CssecError):
+class RolloutNotActive(_RolloutRefusal):
     code = "rollout_not_active"
     status = 409
     message_ja = (
-        "{component}のバージョン {version}の配信は既に終了しています (状態: {state})。"
+        "{component_label}のバージョン {version}の配信は既に終了しています (状態: {state_label})。"
         "変更するには新しいバージョンを公開してください。"
     )
     message_en = (
@@ -46,7 +75,7 @@ class RolloutNotActive(CssecError):
     )
 
 
-class BadRolloutPlan(CssecError):
+class BadRolloutPlan(_RolloutRefusal):
     code = "bad_rollout_plan"
     message_ja = (
         "段階的配信の指定が正しくありません ({detail})。例: --rollout 1,10,50,100 --step-hours 24"
@@ -56,11 +85,11 @@ class BadRolloutPlan(CssecError):
     )
 
 
-class NoPreviousVersion(CssecError):
+class NoPreviousVersion(_RolloutRefusal):
     code = "no_previous_version"
     status = 409
     message_ja = (
-        "{component}のバージョン {version}には戻す前のバージョンがありません。"
+        "{component_label}のバージョン {version}には戻す前のバージョンがありません。"
         "正常なファイルを新しいバージョンとして公開してください。"
     )
     message_en = (
@@ -69,14 +98,14 @@ class NoPreviousVersion(CssecError):
     )
 
 
-class HealthReportRefused(CssecError):
+class HealthReportRefused(_RolloutRefusal):
     code = "health_report_refused"
     status = 400
     message_ja = "ヘルスレポートを受け付けられません ({detail})。サーバのログを確認してください。"
     message_en = "The health report was refused ({detail}). Check the server's log."
 
 
-class HealthReportTooSoon(CssecError):
+class HealthReportTooSoon(_RolloutRefusal):
     code = "health_report_too_soon"
     status = 429
     message_ja = "ヘルスレポートの送信間隔が短すぎます。{seconds} 秒後に再送してください。"

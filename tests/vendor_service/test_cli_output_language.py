@@ -1,0 +1,156 @@
+"""The vendor commands a support desk runs speak the output language (issue 23, finding 6):
+under ja no line is an English sentence or a raw identifier (`virus_pattern`, `active`);
+under en every line is English, as scripts read it. Usage errors of nested groups name
+the command as a person types it (`cssec vendor keys root init`), however cssec started."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import typer
+from tests.e2e.raw_identifiers import raw_identifiers
+from typer.testing import CliRunner
+
+from cssec.cli import app as cssec_app
+from cssec.client.cli import app as client_app
+from cssec.server.cli import app as server_app
+from cssec.vendor_service.cli import app as vendor_app
+
+runner = CliRunner()
+JA = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "ja_JP.UTF-8", "CSSEC_VENDOR_DATABASE_URL": ""}
+EN = {**JA, "LANG": "en_US.UTF-8"}
+JAPANESE = re.compile("[ぁ-んァ-ヶ一-龯]")
+# What a Japanese line may carry in Latin letters: a command to type, an option, a path, a
+# URL, a token, a hash, the error line's stable prefix, a product name.
+COPYABLE = re.compile(
+    r"^error: [a-z_]+: |cssec(?: [a-z0-9-]+)+|--[a-z-]+|\S*/\S*|https?://\S+|"
+    r"cssec_[\w-]+…?|[0-9a-f]{16,}|C/S Sec\.|\d{4}-\d\d-\d\dT[\d:.]+Z"
+)
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}")
+
+
+@dataclass
+class Site:
+    """A vendor with a TUF root, one contract and a token per language."""
+
+    env: dict[str, str]
+    dir: Path
+    code: str
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    where = tmp_path_factory.mktemp("vendor")
+    env = {**EN, "CSSEC_VENDOR_DATA_DIR": str(where / "data")}
+
+    def run(*args: str) -> str:
+        done = runner.invoke(cssec_app, ["vendor", *args], env=env, prog_name="cssec")
+        assert done.exit_code == 0, (args, done.stdout, done.stderr)
+        return done.stdout
+
+    run("init")
+    run("keys", "root", "init", "--out", str(where / "root-keys"))
+    run("tuf", "root", "install", "--root-keys", str(where / "root-keys"))
+    made = run("contract", "new", "--customer", "山間製作所", "--seats", "5")
+    code = re.search(r"activation code CS: (\S+)", made)
+    assert code is not None, made
+    for lang in ("ja", "en"):
+        run("token", "create", "--name", f"billing-{lang}", "--scope", "contracts:read")
+    return Site(env, where, code.group(1))
+
+
+@dataclass
+class Case:
+    args: Callable[[Site, str], list[str]]
+    status: int
+    ja: str  # a phrase the Japanese output holds
+    en: str  # and the English one
+
+
+# fmt: off
+CASES = {
+    "component bundle": Case(
+        lambda s, lang: ["component", "bundle", "--code", s.code,
+                         "--out", str(s.dir / f"site-{lang}.bundle")],
+        0, "書き出し先: ", "written to: ",
+    ),
+    "component list": Case(
+        lambda s, lang: ["component", "list"], 0, "ウイルスパターンファイル", "virus_pattern"
+    ),
+    "token list": Case(lambda s, lang: ["token", "list"], 0, "スコープ: ", "scopes="),
+    "token revoke": Case(
+        lambda s, lang: ["token", "revoke", f"billing-{lang}"], 0, "を失効させました", "revoked"
+    ),
+    "token create": Case(
+        lambda s, lang: ["token", "create", "--name", f"new-{lang}", "--scope", "audit:read"],
+        0, "有効期限: なし", "expires: -",
+    ),
+    "rollout show": Case(lambda s, lang: ["component", "rollout", "show"], 0, "段階的配信", "no"),
+    "rollout halt unknown": Case(
+        lambda s, lang: ["component", "rollout", "halt", "virus_pattern", "9"],
+        1, "ウイルスパターンファイルのバージョン 9", "virus_pattern version 9",
+    ),
+    "webhook remove unknown": Case(
+        lambda s, lang: ["webhook", "remove", "99"], 1, "「cssec vendor webhook list」", "#99"
+    ),
+}
+# fmt: on
+
+
+def _lines(site: Site, case: Case, lang: str) -> list[str]:
+    env = {**site.env, "LANG": "ja_JP.UTF-8" if lang == "ja" else "en_US.UTF-8"}
+    args = ["vendor", *case.args(site, lang)]
+    done = runner.invoke(cssec_app, args, env=env, prog_name="cssec")
+    assert done.exit_code == case.status, (done.stdout, done.stderr)
+    text = done.stdout + done.stderr
+    assert (case.ja if lang == "ja" else case.en) in text, text
+    return [line for line in text.splitlines() if not line.startswith("データディレクトリ: ")]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_japanese_output_has_no_english_sentence_or_raw_identifier(site: Site, name: str) -> None:
+    for line in _lines(site, CASES[name], "ja"):
+        rest = COPYABLE.sub(" ", line)
+        assert not ENGLISH_SENTENCE.search(rest), line
+        assert raw_identifiers(rest) == [], line
+        assert not re.search(r"\b(?:True|False|None|active|revoked|expired)\b", rest), line
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_english_output_is_english(site: Site, name: str) -> None:
+    lines = _lines(site, CASES[name], "en")
+    assert lines
+    for line in lines:
+        assert not JAPANESE.search(line.replace("山間製作所", "")), line
+
+
+# fmt: off
+NESTED = [
+    (cssec_app, ["vendor", "keys", "root", "init", "--data", "x"], "cssec vendor keys root init"),
+    (vendor_app, ["keys", "root", "init", "--data", "x"], "cssec vendor keys root init"),
+    (vendor_app, ["tuf", "root", "install"], "cssec vendor tuf root install"),
+    (vendor_app, ["component", "rollout", "show", "--bogus"],
+     "cssec vendor component rollout show"),
+    (server_app, ["components", "rollout-timing", "--bogus"],
+     "cssec server components rollout-timing"),
+    (client_app, ["quarantine", "list", "--bogus"], "cssec client quarantine list"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("app", "args", "path"), NESTED, ids=[" ".join(n[1]) for n in NESTED])
+def test_a_usage_error_names_the_command_as_typed(
+    app: typer.Typer, args: list[str], path: str
+) -> None:
+    """Started under another name (a test runner's `root`, `python -m`), the line still
+    names `cssec …`: the part's name is not lost, nor replaced by the program's."""
+    ja = runner.invoke(app, args, env=JA)  # CliRunner's own program name: "root"
+    assert ja.exit_code == 2
+    assert ja.stderr.strip().endswith(f"（使い方は {path} --help）"), ja.stderr
+    en = runner.invoke(app, args, env=EN)
+    assert en.exit_code == 2
+    assert en.stderr.strip().endswith(f"(usage: {path} --help)"), en.stderr
