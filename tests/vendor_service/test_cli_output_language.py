@@ -154,3 +154,33 @@ def test_a_usage_error_names_the_command_as_typed(
     en = runner.invoke(app, args, env=EN)
     assert en.exit_code == 2
     assert en.stderr.strip().endswith(f"(usage: {path} --help)"), en.stderr
+
+
+def test_an_unconfirmed_activation_warns_in_one_language(site: Site) -> None:
+    """`server license activate` offline warned in both languages on one line."""
+    env = site.env
+
+    def run(*args: str, lang: dict[str, str] = EN) -> tuple[str, str]:
+        done = runner.invoke(cssec_app, list(args), env={**env, **lang}, prog_name="cssec")
+        assert done.exit_code == 0, (args, done.stdout, done.stderr)
+        return done.stdout, done.stderr
+
+    keys = site.dir / "vendor-keys.json"
+    keys.write_text(run("vendor", "keys", "public")[0])
+    password = site.dir / "admin.pw"
+    password.write_text("offline-admin-pass\n")
+    server = str(site.dir / "server")
+    run("server", "install", "--data", server, "--offline", "--activation-code", site.code,
+        "--vendor-keys-file", str(keys), "--admin-password-file", str(password))  # fmt: skip
+    key = re.search(r"\n(\S+)\n*$", run("vendor", "contract", "new", "--customer", "X",
+                                        "--seats", "5")[0])  # fmt: skip
+    assert key is not None
+    for lang, said in (
+        (JA, "警告: オンラインで確認できなかったため"),
+        (EN, "warning: not confirmed"),
+    ):
+        code = run("vendor", "code", "reissue", key.group(1), "--product", "CS")[0].split()[-1]
+        warned = run("server", "license", "activate", code, "--data", server, lang=lang)[1]
+        [line] = [line for line in warned.splitlines() if line.startswith(("警告", "warning"))]
+        assert line.startswith(said), line
+        assert (JAPANESE.search(line) is None) == (lang is EN), line

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cssec.cli_warnings import warning_line
 from cssec.clikit import choose_language
 from cssec.outfile import OutputExists, write_new_file
 from cssec.server.cli_common import (
@@ -118,11 +119,12 @@ def license_activate(
     slot = run_async(activate_code(env, code, actor="cli", confirm=confirm))
     print_slots([slot], language, as_json=False)
     if not slot.confirmed_online:
-        typer.echo(
-            "warning: not confirmed online (accepted on format and expiry) / "
-            "オンラインで確認できなかったため、形式と有効期限で受け付けました",
-            err=True,
+        said = (
+            "オンラインで確認できなかったため、形式と有効期限で受け付けました"
+            if language == "ja"
+            else "not confirmed online (accepted on format and expiry)"
         )
+        typer.echo(warning_line(said, language), err=True)
 
 
 @license_app.command("request")
