@@ -27,6 +27,7 @@ from cssec.core.components import (
     sha256_hex,
     verify_file,
 )
+from cssec.core.errors import Phrase
 from cssec.core.policy import Component
 
 PATTERN_COMPONENTS = (Component.VIRUS_PATTERN, Component.SPYWARE_PATTERN)
@@ -331,8 +332,8 @@ def ready_engine(state: ClientState) -> tuple[ScanEngine, dict[Component, Loaded
         note_engine(state, engine, components)  # the vendor's rollouts hear of failures
     if not any(c in components for c in PATTERN_COMPONENTS) or not engine.has_rules:
         problems = notes + [f"{i.path}: {i.detail}" for i in engine.load_issues]
-        reason = "; ".join(problems) if components else "no components installed"
-        raise NoComponents(reason=reason, dir=str(state.root))
+        none = Phrase("コンポーネントをまだ取得していません", "no components installed")
+        raise NoComponents(reason="; ".join(problems) if components else none, dir=str(state.root))
     return engine, components
 
 

@@ -1,4 +1,4 @@
-"""The vendor commands a support desk runs speak the output language (issue 23, finding 6):
+"""The commands a support desk and a site run speak the output language (issue 23, finding 6):
 under ja no line is an English sentence or a raw identifier (`virus_pattern`, `active`);
 under en every line is English, as scripts read it. Usage errors of nested groups name
 the command as a person types it (`cssec vendor keys root init`), however cssec started."""
@@ -184,3 +184,15 @@ def test_an_unconfirmed_activation_warns_in_one_language(site: Site) -> None:
         [line] = [line for line in warned.splitlines() if line.startswith(("警告", "warning"))]
         assert line.startswith(said), line
         assert (JAPANESE.search(line) is None) == (lang is EN), line
+
+
+def test_a_client_without_components_is_told_in_one_language(tmp_path: Path) -> None:
+    from cssec.client.engine import ready_engine  # noqa: PLC0415
+    from cssec.client.errors import NoComponents  # noqa: PLC0415
+    from cssec.client.state import ClientState  # noqa: PLC0415
+
+    with pytest.raises(NoComponents) as refused:
+        ready_engine(ClientState(tmp_path))
+    japanese = refused.value.message("ja").replace(str(tmp_path), "")
+    assert not ENGLISH_SENTENCE.search(COPYABLE.sub(" ", japanese)), japanese
+    assert "(no components installed)" in refused.value.message("en")
