@@ -40,6 +40,7 @@ class Site:
     env: dict[str, str]
     dir: Path
     code: str
+    revocable: dict[str, str]  # a code for each language's `code revoke`
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +59,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     made = run("contract", "new", "--customer", "山間製作所", "--seats", "5")
     code = re.search(r"activation code CS: (\S+)", made)
     assert code is not None, made
+    revocable = {}
     for lang in ("ja", "en"):
         run("token", "create", "--name", f"billing-{lang}", "--scope", "contracts:read")
-    return Site(env, where, code.group(1))
+        made = run("contract", "new", "--customer", f"Sankan-{lang}", "--seats", "1")
+        found = re.search(r"activation code CS: (\S+)", made)
+        assert found is not None, made
+        revocable[lang] = found.group(1)
+    return Site(env, where, code.group(1), revocable)
 
 
 @dataclass
@@ -93,6 +99,15 @@ CASES = {
     "rollout halt unknown": Case(
         lambda s, lang: ["component", "rollout", "halt", "virus_pattern", "9"],
         1, "ウイルスパターンファイルのバージョン 9", "virus_pattern version 9",
+    ),
+    "keys bulk": Case(
+        lambda s, lang: ["keys", "bulk", "--count", "2", "--seats", "3",
+                         "--out", str(s.dir / f"batch-{lang}.csv")],
+        0, "製品: C/S Sec.", "products: CS",
+    ),
+    "code inspect": Case(lambda s, lang: ["code", "inspect", s.code], 0, " UTC", "issued_at:"),
+    "code revoke": Case(
+        lambda s, lang: ["code", "revoke", s.revocable[lang]], 0, "C/S Sec.  契約 #", "  CS  "
     ),
     "webhook remove unknown": Case(
         lambda s, lang: ["webhook", "remove", "99"], 1, "「cssec vendor webhook list」", "#99"

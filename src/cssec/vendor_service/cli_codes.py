@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from cssec.clikit import NEGATIVE, choose_language, say
+from cssec.core.license import Product
 from cssec.vendor_service import services
 from cssec.vendor_service.cli_common import DataOption, cli_actor, opened_vendor, run_service
 from cssec.vendor_service.cli_output import inspection_rows, table_lines
@@ -49,9 +50,8 @@ def _covered_lines(preview: services.RevocationPreview, lang: str) -> list[str]:
         given = (" ← 指定のコード" if ja else " <- the given code") if c.is_target else ""
         contract = f"契約 #{c.contract_id}" if ja else f"contract #{c.contract_id}"
         expiry = f"有効期限 {c.expires_on}" if ja else f"expires {c.expires_on}"
-        lines.append(
-            f"  {c.code}  {c.product}  {contract} ({c.customer})  {expiry}  {state}{given}"
-        )
+        product = Product(c.product).name_in("ja") if ja else c.product  # C/S Sec. / CS
+        lines.append(f"  {c.code}  {product}  {contract} ({c.customer})  {expiry}  {state}{given}")
     return lines
 
 

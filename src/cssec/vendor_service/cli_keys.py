@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from cssec.clikit import say
+from cssec.core.license import Product
 from cssec.core.signing import VerifyingKey
 from cssec.vendor_service import services
 from cssec.vendor_service.cli_common import (
@@ -83,7 +84,7 @@ def keys_bulk(  # noqa: PLR0917  (Typer maps each parameter to an option)
     def progress(done: int, total: int) -> None:
         if not task:  # the terms checked out and the transaction began
             bar.start()
-            task.append(bar.add_task("issuing", total=total))
+            task.append(bar.add_task(say("発行中", "issuing"), total=total))
         bar.update(task[0], completed=done)
 
     try:  # the bar stops before any error line is printed
@@ -95,11 +96,12 @@ def keys_bulk(  # noqa: PLR0917  (Typer maps each parameter to an option)
     finally:
         bar.stop()
     ids, products = issued.contract_ids, ", ".join(issued.products)
+    names = "、".join(Product(p).name_in("ja") for p in issued.products)  # C/S Sec. …
     lines = (
         (f"契約数: {issued.count}（契約番号 {ids[0]}〜{ids[-1]}）",
          f"contracts: {issued.count} (ids {ids[0]}..{ids[-1]})"),
         (f"顧客: {issued.customer}", f"customer: {issued.customer}"),
-        (f"ライセンス数: {issued.seats}  製品: {products}",
+        (f"ライセンス数: {issued.seats}  製品: {names}",
          f"seats: {issued.seats}  products: {products}"),
         (f"契約期間: {issued.start} 〜 {issued.end}", f"term: {issued.start} .. {issued.end}"),
         (f"CSVファイル: {issued.out}", f"csv: {issued.out}"),

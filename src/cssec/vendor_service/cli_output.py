@@ -9,6 +9,7 @@ and of `code reissue` (the code), and `activation code <product>: <code>`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from cssec.core.license import LicenseState, Product
@@ -74,6 +75,15 @@ def _superseded(found: services.CodeInspection, lang: str) -> str | None:
     return f"{found.superseded_by} ({state})"
 
 
+def _when(at: Any, lang: str) -> Any:
+    """A time in Japanese as the console shows it (2026-12-08 01:29 UTC); English keeps
+    the value as scripts have read it."""
+    if lang != "ja" or not isinstance(at, datetime):
+        return at
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return utc.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def inspection_rows(found: services.CodeInspection, lang: str) -> list[tuple[str, Any]]:
     """`code inspect`'s table: Japanese labels and readings, or the English keys."""
     ja = lang == "ja"
@@ -91,8 +101,8 @@ def inspection_rows(found: services.CodeInspection, lang: str) -> list[tuple[str
         ("expires_on", found.expires_on),
         ("serial", found.serial),
         ("kid", found.kid),
-        ("issued_at", found.issued_at),
-        ("revoked_at", found.revoked_at),
+        ("issued_at", _when(found.issued_at, lang)),
+        ("revoked_at", _when(found.revoked_at, lang)),
         ("revoke_reason", found.revoke_reason),
         ("replaced_by", found.replaced_by),
         ("superseded_by", _superseded(found, lang)),
