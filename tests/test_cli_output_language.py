@@ -211,3 +211,22 @@ def test_a_client_without_components_is_told_in_one_language(tmp_path: Path) -> 
     japanese = refused.value.message("ja").replace(str(tmp_path), "")
     assert not ENGLISH_SENTENCE.search(COPYABLE.sub(" ", japanese)), japanese
     assert "(no components installed)" in refused.value.message("en")
+
+
+PYTHON_TYPES = re.compile(r"<(?:str|bool|list\[\w+\]|\w+ range)>")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["client", "watch"], ["server", "install"], ["vendor", "webhook", "add"]],
+    ids=" ".join,
+)
+def test_help_names_value_types_in_words(args: list[str]) -> None:
+    """Typer showed Python's names (`<list[Path]>`, `<str>`, a flag's `<bool>`)."""
+    ja = runner.invoke(cssec_app, [*args, "--help"], env={**JA, "COLUMNS": "120"})
+    en = runner.invoke(cssec_app, [*args, "--help"], env={**EN, "COLUMNS": "120"})
+    assert ja.exit_code == en.exit_code == 0
+    assert not PYTHON_TYPES.search(ja.stdout), ja.stdout
+    assert not PYTHON_TYPES.search(en.stdout), en.stdout
+    assert re.search("<(パス|文字列)>", ja.stdout), ja.stdout
+    assert re.search("<(path|text)>", en.stdout), en.stdout

@@ -6,6 +6,7 @@ texts that fold instead of being cut, and the path a usage error names. Used by
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from cssec.cli_usage import is_usage_error
@@ -93,6 +94,46 @@ def localize_usage(command: Any, lang: str) -> None:
     command.format_usage = format_usage
 
 
+_TYPE_WORDS = {
+    "ja": {"str": "文字列", "path": "パス", "dir": "ディレクトリ", "file": "ファイル",
+           "int": "整数", "float": "数値"},
+    "en": {"str": "text", "path": "path", "dir": "dir", "file": "file", "int": "int",
+           "float": "number"},
+}  # fmt: skip
+_TYPE = re.compile(r"<(?:list\[(\w+)\]|(\w+)(?: range)?)>")
+
+
+def type_label(shown: str | None, lang: str, *, flag: bool = False) -> str | None:
+    """Typer's type column in words instead of Python's names: `<list[Path]>` → `<パス>…`,
+    `<int range>` → `<整数>`, a flag's `<bool>` → nothing (it takes no value); choices such
+    as `<ja|en>` stay as they are."""
+    found = _TYPE.fullmatch(shown or "")
+    if found is None:
+        return shown
+    listed, single = found.groups()
+    name = (listed or single).lower()
+    if name == "bool" and flag:
+        return None
+    word = _TYPE_WORDS["ja" if lang == "ja" else "en"].get(name)
+    if word is None:
+        return shown
+    return f"<{word}>…" if listed else f"<{word}>"
+
+
+def localize_types(param: Any, lang: str) -> None:
+    """`param`'s type in the help's type column, in `lang` (`type_label`)."""
+    param.__dict__["_cssec_type_lang"] = lang
+    if "display_type_rich" in param.__dict__ or not hasattr(param, "display_type_rich"):
+        return
+    made_by_typer = param.display_type_rich
+
+    def display_type_rich(ctx: Any) -> str | None:
+        wanted = param.__dict__.get("_cssec_type_lang", "en")
+        return type_label(made_by_typer(ctx=ctx), wanted, flag=bool(getattr(param, "is_flag", 0)))
+
+    param.display_type_rich = display_type_rich
+
+
 def localize_help_option(command: Any, text: str | None) -> None:
     """Click makes `--help` itself, when the command parses; its text follows `text`."""
     command.__dict__["_cssec_help_option_text"] = text
@@ -104,6 +145,7 @@ def localize_help_option(command: Any, text: str | None) -> None:
         option = made_by_click(ctx)
         if option is not None:
             option.help = command.__dict__.get("_cssec_help_option_text") or HELP_OPTION_TEXT
+            localize_types(option, "ja" if command.__dict__["_cssec_help_option_text"] else "en")
         return option
 
     command.get_help_option = get_help_option

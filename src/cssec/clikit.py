@@ -56,6 +56,7 @@ from cssec.cli_help import (
     fold_long_help,
     localize_help_option,
     localize_typer_words,
+    localize_types,
     localize_usage,
     name_failing_command,
 )
@@ -105,6 +106,8 @@ def localize_help(command: Any, lang: str, catalog: Mapping[str, str] | None = N
                 continue
             wanted = catalog.get(" ".join(original.split())) if lang == "ja" else None
             setattr(item, attr, wanted or original)
+        if item is not command:
+            localize_types(item, lang)
     localize_help_option(command, catalog.get(HELP_OPTION_TEXT) if lang == "ja" else None)
     localize_usage(command, lang)
     localize_typer_words(lang)
