@@ -24,11 +24,13 @@ runner = CliRunner()
 JA = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "ja_JP.UTF-8", "CSSEC_VENDOR_DATABASE_URL": ""}
 EN = {**JA, "LANG": "en_US.UTF-8"}
 JAPANESE = re.compile("[ぁ-んァ-ヶ一-龯]")
-# What a Japanese line may carry in Latin letters: a command to type, an option, a path, a
-# URL, a token, a hash, the error line's stable prefix, a product name.
+# What a Japanese line may carry in Latin letters: the product's name, the error line's
+# stable prefix, a command to type, an option, a URL, a path, a token, a hash, a code, the
+# event names --events takes.
 COPYABLE = re.compile(
-    r"^error: [a-z_]+: |cssec(?: [a-z0-9-]+)+|--[a-z-]+|\S*/\S*|https?://\S+|"
-    r"cssec_[\w-]+…?|[0-9a-f]{16,}|C/S Sec\.|\d{4}-\d\d-\d\dT[\d:.]+Z"
+    r"C/S Sec\.|^error: [a-z_]+: |cssec(?: [a-z0-9-]+)+|--[a-z-]+|https?://\S+|\S*/\S*|"
+    r"cssec_[\w-]+…?|[0-9a-f]{16,}|[A-Z0-9]+(?:-[A-Z0-9]+){3,}|\d{4}-\d\d-\d\dT[\d:.]+Z|"
+    r"(?<=イベント: )[\w.,]+"
 )
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}")
 
@@ -66,6 +68,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
         found = re.search(r"activation code CS: (\S+)", made)
         assert found is not None, made
         revocable[lang] = found.group(1)
+    secret = where / "whsec"
+    secret.write_text("whsec_" + "a" * 32 + "\n")
+    run("webhook", "add", "https://hooks.example.com/billing", "--events",
+        "contract.renewed,code.revoked", "--secret-file", str(secret),
+        "--description", "billing")  # fmt: skip
+    # An offline site that took the vendor's components from a bundle.
+    (where / "vendor-keys.json").write_text(run("keys", "public"))
+    (where / "admin.pw").write_text("offline-admin-pass\n")
+    run("component", "bundle", "--code", code.group(1), "--out", str(where / "site.bundle"))
+    server = str(where / "server")
+    for args in (
+        ["install", "--data", server, "--offline", "--activation-code", code.group(1),
+         "--vendor-keys-file", str(where / "vendor-keys.json"),
+         "--admin-password-file", str(where / "admin.pw")],
+        ["components", "import", str(where / "site.bundle"), "--data", server],
+    ):  # fmt: skip
+        done = runner.invoke(cssec_app, ["server", *args], env=env, prog_name="cssec")
+        assert done.exit_code == 0, (args, done.stdout, done.stderr)
     return Site(env, where, code.group(1), revocable)
 
 
@@ -109,6 +129,13 @@ CASES = {
     "code revoke": Case(
         lambda s, lang: ["code", "revoke", s.revocable[lang]], 0, "C/S Sec.  契約 #", "  CS  "
     ),
+    "webhook list": Case(
+        lambda s, lang: ["webhook", "list"], 0, "シークレットの指紋: sha256:", "secret=sha256:"
+    ),
+    "server components show": Case(
+        lambda s, lang: ["server", "components", "show", "--data", str(s.dir / "server")],
+        0, "最後のアップデート: 20", "last update: 20",
+    ),
     "webhook remove unknown": Case(
         lambda s, lang: ["webhook", "remove", "99"], 1, "「cssec vendor webhook list」", "#99"
     ),
@@ -118,7 +145,8 @@ CASES = {
 
 def _lines(site: Site, case: Case, lang: str) -> list[str]:
     env = {**site.env, "LANG": "ja_JP.UTF-8" if lang == "ja" else "en_US.UTF-8"}
-    args = ["vendor", *case.args(site, lang)]
+    args = case.args(site, lang)
+    args = args if args[0] in {"server", "client"} else ["vendor", *args]
     done = runner.invoke(cssec_app, args, env=env, prog_name="cssec")
     assert done.exit_code == case.status, (done.stdout, done.stderr)
     text = done.stdout + done.stderr
@@ -180,13 +208,7 @@ def test_an_unconfirmed_activation_warns_in_one_language(site: Site) -> None:
         assert done.exit_code == 0, (args, done.stdout, done.stderr)
         return done.stdout, done.stderr
 
-    keys = site.dir / "vendor-keys.json"
-    keys.write_text(run("vendor", "keys", "public")[0])
-    password = site.dir / "admin.pw"
-    password.write_text("offline-admin-pass\n")
-    server = str(site.dir / "server")
-    run("server", "install", "--data", server, "--offline", "--activation-code", site.code,
-        "--vendor-keys-file", str(keys), "--admin-password-file", str(password))  # fmt: skip
+    server = str(site.dir / "server")  # installed offline by `site`
     key = re.search(r"\n(\S+)\n*$", run("vendor", "contract", "new", "--customer", "X",
                                         "--seats", "5")[0])  # fmt: skip
     assert key is not None

@@ -47,9 +47,9 @@ def components_show(
         from cssec.server.logs.update_logs import RESULT_LABELS  # noqa: PLC0415
 
         result = RESULT_LABELS.get(last.result, {}).get(language, last.result)
-        when = last.at.isoformat()
-        typer.echo(say(f"最後のアップデート: {when} {result}: {message}",
-                       f"last update: {when} {result}: {message}"))  # fmt: skip
+        shown = last.at.astimezone(env.tz).strftime("%Y-%m-%d %H:%M:%S")  # the server's zone
+        typer.echo(say(f"最後のアップデート: {shown} {result}: {message}",
+                       f"last update: {last.at.isoformat()} {result}: {message}"))  # fmt: skip
     if overview.stale_since is not None:
         typer.echo(stale_message(overview.stale_since, env.tz)[language], err=True)
     if not overview.download.allowed:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from cssec.clikit import say
+from cssec.clikit import current_language, say
 from cssec.vendor_service import services
 from cssec.vendor_service.cli_common import DataOption, cli_actor, opened_vendor, run_service
 
@@ -57,11 +57,19 @@ def webhook_add(
 def webhook_list(data: Path | None = DataOption) -> None:
     """The endpoints: id, URL, events, the secret's fingerprint (never the secret)."""
     views = run_service(data, services.list_webhook_endpoints)
+    ja = current_language() == "ja"
+    if not views:
+        typer.echo("Webhookの送信先はありません。" if ja else "no webhook endpoints")
     for view in views:
+        events = ",".join(view.events)  # as --events takes them
+        if ja:
+            note = f"  メモ: {view.description}" if view.description else ""
+            typer.echo(f"{view.id:>4}  {view.url}  イベント: {events}  "
+                       f"シークレットの指紋: {view.secret_fingerprint}{note}")  # fmt: skip
+            continue
         note = f"  # {view.description}" if view.description else ""
         typer.echo(
-            f"{view.id:>4}  {view.url}  events={','.join(view.events)}  "
-            f"secret={view.secret_fingerprint}{note}"
+            f"{view.id:>4}  {view.url}  events={events}  secret={view.secret_fingerprint}{note}"
         )
 
 

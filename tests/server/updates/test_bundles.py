@@ -207,8 +207,8 @@ async def test_the_command_lines_as_real_processes(
     server = await _air_gapped(servers, tuf_vendor, network, code)
     out = tmp_path / "site.bundle"
     vendor_data = str(tuf_vendor.vendor.settings.data_dir)
-    made = _cssec("vendor", "component", "bundle", "--code", code, "--out", str(out),
-                  "--data", vendor_data)  # fmt: skip
+    made = _cssec("vendor", "--lang", "en", "component", "bundle", "--code", code,
+                  "--out", str(out), "--data", vendor_data)  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert "written to" in made.stdout
     data = str(server.settings.data_dir)
