@@ -21,7 +21,9 @@ from cssec.server.cli import app as server_app
 from cssec.vendor_service.cli import app as vendor_app
 
 runner = CliRunner()
-JA = {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "ja_JP.UTF-8", "CSSEC_VENDOR_DATABASE_URL": ""}
+JA: dict[str, str | None] = {
+    "LC_ALL": "", "LC_MESSAGES": "", "LANG": "ja_JP.UTF-8", "CSSEC_VENDOR_DATABASE_URL": None
+}  # fmt: skip
 EN = {**JA, "LANG": "en_US.UTF-8"}
 JAPANESE = re.compile("[ぁ-んァ-ヶ一-龯]")
 # What a Japanese line may carry in Latin letters: the product's name, the error line's
@@ -39,7 +41,7 @@ ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}")
 class Site:
     """A vendor with a TUF root, one contract and a token per language."""
 
-    env: dict[str, str]
+    env: dict[str, str | None]
     dir: Path
     code: str
     revocable: dict[str, str]  # a code for each language's `code revoke`
@@ -136,6 +138,10 @@ CASES = {
         lambda s, lang: ["server", "components", "show", "--data", str(s.dir / "server")],
         0, "最後のアップデート: 20", "last update: 20",
     ),
+    "backup": Case(
+        lambda s, lang: ["backup", "--out", str(s.dir / f"vendor-{lang}.tar")],
+        0, "ファイル、SQLite）", "files, sqlite)",
+    ),
     "webhook remove unknown": Case(
         lambda s, lang: ["webhook", "remove", "99"], 1, "「cssec vendor webhook list」", "#99"
     ),
@@ -203,7 +209,7 @@ def test_an_unconfirmed_activation_warns_in_one_language(site: Site) -> None:
     """`server license activate` offline warned in both languages on one line."""
     env = site.env
 
-    def run(*args: str, lang: dict[str, str] = EN) -> tuple[str, str]:
+    def run(*args: str, lang: dict[str, str | None] = EN) -> tuple[str, str]:
         done = runner.invoke(cssec_app, list(args), env={**env, **lang}, prog_name="cssec")
         assert done.exit_code == 0, (args, done.stdout, done.stderr)
         return done.stdout, done.stderr

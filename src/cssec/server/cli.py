@@ -259,7 +259,7 @@ def backup(
     settings = server_settings(data)
     manifest = backup_server(settings, out, now=SystemClock().now(), force=force)
     files, key = len(manifest["members"]), DataDir(settings.data_dir).backup_key
-    typer.echo(say(f"バックアップ: {out}（{files} ファイル）", f"backup: {out} ({files} files)"))
+    typer.echo(say(f"バックアップ: {out}（{files}ファイル）", f"backup: {out} ({files} files)"))
     typer.echo(say(f"バックアップの鍵（restore --key-fileに指定）: {key}",
                    f"backup key (restore --key-file): {key}"))  # fmt: skip
 

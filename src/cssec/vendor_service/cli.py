@@ -159,7 +159,8 @@ def backup(
     settings = vendor_settings(data)
     manifest = backup_vendor(settings, out, now=SystemClock().now(), force=force)
     files, database = len(manifest["members"]), manifest["database"]
-    typer.echo(say(f"バックアップ: {out}（{files} ファイル、{database}）",
+    named = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(database, database)
+    typer.echo(say(f"バックアップ: {out}（{files}ファイル、{named}）",
                    f"backup: {out} ({files} files, {database})"))  # fmt: skip
     typer.echo(say(f"バックアップの鍵（restore --key-fileに指定）: {settings.data_dir / KEY_FILE}",
                    f"backup key (restore --key-file): {settings.data_dir / KEY_FILE}"))  # fmt: skip
