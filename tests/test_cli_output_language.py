@@ -31,7 +31,7 @@ JAPANESE = re.compile("[ぁ-んァ-ヶ一-龯]")
 # event names --events takes.
 COPYABLE = re.compile(
     r"C/S Sec\.|^error: [a-z_]+: |cssec(?: [a-z0-9-]+)+|--[a-z-]+|https?://\S+|\S*/\S*|"
-    r"cssec_[\w-]+…?|[0-9a-f]{16,}|[A-Z0-9]+(?:-[A-Z0-9]+){3,}|\d{4}-\d\d-\d\dT[\d:.]+Z|"
+    r"cssec_[\w-]+…?|[0-9a-f]{16,}|[A-Z0-9]+(?:-[A-Z0-9]+){3,}|[A-Z0-9]{5}-[A-Z0-9]{5}|\d{4}-\d\d-\d\dT[\d:.]+Z|"
     r"(?<=イベント: )[\w.,]+"
 )
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}")
@@ -70,6 +70,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
         found = re.search(r"activation code CS: (\S+)", made)
         assert found is not None, made
         revocable[lang] = found.group(1)
+    (where / "staff.pw").write_text("staple battery horse correct\n")
+    for lang in ("ja", "en"):
+        run("user", "add", f"staff-{lang}", "--password-file", str(where / "staff.pw"))
     secret = where / "whsec"
     secret.write_text("whsec_" + "a" * 32 + "\n")
     run("webhook", "add", "https://hooks.example.com/billing", "--events",
@@ -141,6 +144,10 @@ CASES = {
     "backup": Case(
         lambda s, lang: ["backup", "--out", str(s.dir / f"vendor-{lang}.tar")],
         0, "ファイル、SQLite）", "files, sqlite)",
+    ),
+    "user enrol-2fa": Case(
+        lambda s, lang: ["user", "enrol-2fa", f"staff-{lang}"], 0, "リカバリーコード: ",
+        "recovery codes: ",
     ),
     "webhook remove unknown": Case(
         lambda s, lang: ["webhook", "remove", "99"], 1, "「cssec vendor webhook list」", "#99"

@@ -98,7 +98,7 @@ def set_up(demo: Demo, vendor_port: int, server_port: int, mail: MailCatcher) ->
         totp = dict(
             line.split(": ", 1)
             for line in demo.run(
-                "vendor", "user", "enrol-2fa", "support", "--data", str(vendor_dir)
+                "vendor", "--lang", "en", "user", "enrol-2fa", "support", "--data", str(vendor_dir)
             ).splitlines()
             if ": " in line
         )

@@ -68,6 +68,7 @@ def user_enrol_2fa(
     issued = run_service(
         data, lambda s: enroll_issued(s, name, now=SystemClock().now(), actor=cli_actor())
     )
-    typer.echo(f"totp secret: {issued.secret}")
-    typer.echo(f"totp uri: {issued.uri}")
-    typer.echo(f"recovery codes: {' '.join(issued.recovery_codes)}")
+    codes = " ".join(issued.recovery_codes)
+    typer.echo(say(f"TOTPのシークレット: {issued.secret}", f"totp secret: {issued.secret}"))
+    typer.echo(say(f"TOTPのURI: {issued.uri}", f"totp uri: {issued.uri}"))
+    typer.echo(say(f"リカバリーコード: {codes}", f"recovery codes: {codes}"))

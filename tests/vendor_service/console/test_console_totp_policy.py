@@ -146,7 +146,7 @@ def test_the_shell_enrols_a_first_administrator(
                  actor="test")  # fmt: skip
     runner = CliRunner()
     data = ["--data", str(settings.data_dir)]
-    done = runner.invoke(cli, ["user", "enrol-2fa", "carol", *data])
+    done = runner.invoke(cli, ["--lang", "en", "user", "enrol-2fa", "carol", *data])
     assert done.exit_code == 0, done.output
     secret = re.search(r"totp secret: ([A-Z2-7]{32})", done.output)
     assert secret, done.output
