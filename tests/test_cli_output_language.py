@@ -149,6 +149,10 @@ CASES = {
         lambda s, lang: ["user", "enrol-2fa", f"staff-{lang}"], 0, "リカバリーコード: ",
         "recovery codes: ",
     ),
+    "tuf root install from the data directory": Case(
+        lambda s, lang: ["tuf", "root", "install", "--root-keys", str(s.dir / "data" / "keys")],
+        1, "データディレクトリの中にあります", "inside the data directory",
+    ),
     "webhook remove unknown": Case(
         lambda s, lang: ["webhook", "remove", "99"], 1, "「cssec vendor webhook list」", "#99"
     ),

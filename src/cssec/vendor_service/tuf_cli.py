@@ -82,7 +82,11 @@ def root_install(
     for directory in (root_keys, old_root_keys):
         if directory is not None and root_keys_dir_is_served(directory, settings.data_dir):
             raise TufRootRefused(
-                detail=f"{directory} is inside the data directory; keep root keys offline"
+                detail=Phrase(
+                    f"{directory}はデータディレクトリの中にあります。ルート鍵はオフラインの媒体に"
+                    "置いてください",
+                    f"{directory} is inside the data directory; keep root keys offline",
+                )
             )
     vendor = open_vendor(settings)
     try:
