@@ -28,11 +28,12 @@ EN = {**JA, "LANG": "en_US.UTF-8"}
 JAPANESE = re.compile("[ぁ-んァ-ヶ一-龯]")
 # What a Japanese line may carry in Latin letters: the product's name, the error line's
 # stable prefix, a command to type, an option, a URL, a path, a token, a hash, a code, the
-# event names --events takes.
+# event names --events takes, a file name.
 COPYABLE = re.compile(
     r"C/S Sec\.|^error: [a-z_]+: |cssec(?: [a-z0-9-]+)+|--[a-z-]+|https?://\S+|\S*/\S*|"
-    r"cssec_[\w-]+…?|[0-9a-f]{16,}|[A-Z0-9]+(?:-[A-Z0-9]+){3,}|[A-Z0-9]{5}-[A-Z0-9]{5}|\d{4}-\d\d-\d\dT[\d:.]+Z|"
-    r"(?<=イベント: )[\w.,]+"
+    r"cssec_[\w-]+…?|[0-9a-f]{16,}|[A-Z0-9]+(?:-[A-Z0-9]+){3,}|[A-Z0-9]{5}-[A-Z0-9]{5}|"
+    r"\d{4}-\d\d-\d\dT[\d:.]+Z|"
+    r"(?<=イベント: )[\w.,]+|\b[\w-]+\.(?:key|json|pem|tar|csv|bundle)\b"
 )
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}")
 
@@ -152,6 +153,14 @@ CASES = {
     "tuf root install from the data directory": Case(
         lambda s, lang: ["tuf", "root", "install", "--root-keys", str(s.dir / "data" / "keys")],
         1, "データディレクトリの中にあります", "inside the data directory",
+    ),
+    "token revoke unknown": Case(
+        lambda s, lang: ["token", "revoke", "nobody"], 1, "「cssec vendor token list」", "nobody"
+    ),
+    "restore with a wrong key file": Case(
+        lambda s, lang: ["restore", str(s.dir / "whsec"), "--data", str(s.dir / f"r-{lang}"),
+                         "--key-file", str(s.dir / "whsec")],
+        1, "16進数の鍵ではありません", "not a hexadecimal key",
     ),
     "webhook remove unknown": Case(
         lambda s, lang: ["webhook", "remove", "99"], 1, "「cssec vendor webhook list」", "#99"

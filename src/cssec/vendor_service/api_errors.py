@@ -93,7 +93,9 @@ class TokenNameTaken(CssecError):
 class ApiTokenNotFound(CssecError):
     code = "api_token_not_found"
     status = 404
-    message_ja = "APIトークン「{name}」はありません。`cssec vendor token list` で確認してください。"
+    message_ja = (
+        "APIトークン「{name}」はありません。「cssec vendor token list」で確認してください。"
+    )
     message_en = "There is no API token {name!r}. See `cssec vendor token list`."
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cssec.core.errors import CssecError
+from cssec.core.errors import CssecError, Phrase
 
 FORMAT = "cssec-backup"
 VERSION = 2
@@ -112,10 +112,16 @@ def read_key(path: Path) -> bytes:
     """A backup key file's key; BackupKeyUnreadable when it is not one."""
     try:
         key = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise BackupKeyUnreadable(path=str(path), detail=type(exc).__name__) from None
+    except OSError:
+        raise BackupKeyUnreadable(
+            path=str(path), detail=Phrase("ファイルを読めません", "the file cannot be read")
+        ) from None
+    except (UnicodeDecodeError, ValueError):
+        raise BackupKeyUnreadable(
+            path=str(path), detail=Phrase("16進数の鍵ではありません", "not a hexadecimal key")
+        ) from None
     if len(key) < KEY_BYTES // 2:
-        raise BackupKeyUnreadable(path=str(path), detail="too short")
+        raise BackupKeyUnreadable(path=str(path), detail=Phrase("鍵が短すぎます", "too short"))
     return key
 
 
