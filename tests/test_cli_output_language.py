@@ -278,3 +278,39 @@ def test_help_names_value_types_in_words(args: list[str]) -> None:
     assert not PYTHON_TYPES.search(en.stdout), en.stdout
     assert re.search("<(パス|文字列)>", ja.stdout), ja.stdout
     assert re.search("<(path|text)>", en.stdout), en.stdout
+
+
+def _japanese_texts() -> list[tuple[str, int, str]]:
+    """Every Japanese string constant in src/cssec outside docstrings: (file, line, text)."""
+    import ast  # noqa: PLC0415
+
+    src = Path(__file__).resolve().parents[1] / "src" / "cssec"
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        found += [
+            (str(path.relative_to(src)), node.lineno, node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and JAPANESE.search(node.value)
+        ]
+    return found
+
+
+def test_no_japanese_text_carries_markdown_backticks() -> None:
+    """A command inside a Japanese message is quoted 「cssec …」: backticks are Markdown,
+    shown as they are on a terminal and on a page (issue 23, finding 8)."""
+    texts = _japanese_texts()
+    assert len(texts) > 500  # the walk reads the sources
+    marked = [(path, line, text[:80]) for path, line, text in texts if "`" in text]
+    assert marked == []

@@ -336,7 +336,7 @@ HELP_JA: dict[str, str] = {
     "(`serve` does the same; the other commands never make a database where nobody chose "
     "one). Safe on a directory in use: it only migrates.": (
         "ライセンスサービスのデータディレクトリ（データベース、鍵、各コンポーネントのバージョン1）を"
-        "作成します（`serve` も同じことをします。ほかのコマンドは、誰も選んでいない場所に"
+        "作成します（serveも同じことをします。ほかのコマンドは、誰も選んでいない場所に"
         "データベースを作りません）。使用中のディレクトリに実行しても移行だけを行います。"
     ),
     "Address to listen on.": ("待ち受けるアドレス。"),

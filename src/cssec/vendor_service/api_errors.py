@@ -16,7 +16,7 @@ class ApiTokenRequired(CssecError):
     status = 401
     message_ja = (
         "APIトークンがありません。Authorization: Bearer <トークン> ヘッダーを付けてください。"
-        "トークンは管理者が `cssec vendor token create` "
+        "トークンは管理者が「cssec vendor token create」"
         "またはコンソールの「APIトークン」で作成します（コンソールのログインCookieはAPIでは使えません）。"
     )
     message_en = (

@@ -36,7 +36,7 @@ KEY_FILES = ("hmac.json", "signing.json")
 
 _RESTORE_JA = (
     "鍵を作り直すと、発行済みのコードも、サーバが登録した公開鍵も使えなくなるため、起動を"
-    "中止しました。`cssec vendor restore BACKUP --data DIR` でバックアップ (鍵とデータベース"
+    "中止しました。「cssec vendor restore BACKUP --data DIR」でバックアップ (鍵とデータベース"
     "の組)を新しいデータディレクトリに復元し、そのディレクトリで起動してください。"
 )
 _RESTORE_EN = (

@@ -78,7 +78,7 @@ class DataDirNotOwned(CssecError):
     status = 500
     message_ja = (
         "{path}の所有者 (uid {owner})が、cssecを実行しているユーザー (uid {uid})と異なるため"
-        "起動できません。別のユーザーが管理しているデータは使用しません。`chown -R`で所有者を"
+        "起動できません。別のユーザーが管理しているデータは使用しません。「chown -R」で所有者を"
         "戻すか、データディレクトリの所有者としてcssecを実行してください。"
     )
     message_en = (

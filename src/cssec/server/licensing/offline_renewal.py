@@ -99,7 +99,7 @@ class LicenseResponseUnknownRequest(CssecError):
     status = 400
     message_ja = (
         "この応答ファイルは、このサーバが作成した更新要求ファイルへの応答ではありません。"
-        "現在のライセンスは変更されていません。`cssec server license request`で"
+        "現在のライセンスは変更されていません。「cssec server license request」で"
         "更新要求ファイルを作成し、その応答を取り込んでください。"
     )
     message_en = (
@@ -205,7 +205,7 @@ def write_request(env: LicenseEnv, *, actor: str, new_code: str | None = None) -
             message={
                 "ja": (
                     "ライセンス更新要求ファイルを作成しました。ライセンスサーバで応答ファイルを"
-                    "作成し、`cssec server license import`または[製品ライセンス]で"
+                    "作成し、「cssec server license import」または[製品ライセンス]で"
                     "取り込んでください。"
                 ),
                 "en": (

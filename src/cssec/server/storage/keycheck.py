@@ -29,7 +29,7 @@ from cssec.core.signing import SigningKey
 from cssec.server.storage.datadir import DataDir
 
 _RESTORE_JA = (
-    "`cssec server restore BACKUP --data DIR` でバックアップを新しいデータディレクトリに"
+    "「cssec server restore BACKUP --data DIR」でバックアップを新しいデータディレクトリに"
     "復元し、そのディレクトリで起動してください。"
 )
 _RESTORE_EN = (

@@ -180,7 +180,7 @@ class SecondFactorPresent(CssecError):
     status = 409
     message_ja = (
         "ユーザー「{name}」はすでに確認コード (二要素認証)を登録しています。登録し直すには、"
-        "`cssec vendor user reset-2fa {name}`で解除してから、もう一度実行してください。"
+        "「cssec vendor user reset-2fa {name}」で解除してから、もう一度実行してください。"
     )
     message_en = (
         "{name} already has a second factor. To enrol a new one, remove it with "

@@ -112,7 +112,7 @@ def check_secret(secret: str) -> str:
     if not MIN_SECRET_BYTES <= len(raw) <= MAX_SECRET_BYTES:
         raise _invalid(
             "シークレットは whsec_ に続けて 24〜64 バイトの乱数を base64で書いたものにしてください"
-            " (例: whsec_ と `openssl rand -base64 32` の出力)。",
+            " (例: whsec_ と「openssl rand -base64 32」の出力)。",
             "the secret must be whsec_ followed by 24 to 64 random bytes in base64 "
             "(e.g. whsec_ and the output of `openssl rand -base64 32`).",
         )
