@@ -162,6 +162,12 @@ CASES = {
                          "--key-file", str(s.dir / "whsec")],
         1, "16進数の鍵ではありません", "not a hexadecimal key",
     ),
+    "server rollout-timing unknown": Case(
+        lambda s, lang: ["server", "components", "rollout-timing", "fast",
+                         "--data", str(s.dir / "server")],
+        2, "error: invalid_rollout_timing: 配信タイミングは",
+        "error: invalid_rollout_timing: Choose",
+    ),
     "webhook remove unknown": Case(
         lambda s, lang: ["webhook", "remove", "99"], 1, "「cssec vendor webhook list」", "#99"
     ),

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cssec.clikit import choose_language, say
+from cssec.clikit import choose_language, error_line, say
 from cssec.server.cli_common import DataOption, LangOption, guarded, open_env, run_async
 from cssec.server.updates.service import rollback_components, update_components
 from cssec.server.updates.tuf_events import stale_message
@@ -109,7 +109,7 @@ def components_rollout_timing(
                     session, env.data.root, timing, actor="cli", now=env.clock.now()
                 )
         except InvalidRolloutTiming as exc:
-            typer.echo(exc.message(language), err=True)
+            typer.echo(error_line(exc, language), err=True)
             raise typer.Exit(2) from None
     current = rollout_timing(env.data.root)
     typer.echo(
