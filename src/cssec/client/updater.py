@@ -91,16 +91,23 @@ def _versions_body(versions: dict[Component, int]) -> dict[str, int]:
     return {c.value: v for c, v in versions.items()}
 
 
+def _listed(items: list[str], lang: str) -> str:
+    return ("、" if lang == "ja" else ", ").join(items)
+
+
 def describe_versions(versions: dict[Component, int], lang: str) -> str:
-    return ", ".join(f"{c.label(lang)} {v}" for c, v in versions.items()) or "-"
+    return _listed([f"{c.label(lang)} {v}" for c, v in versions.items()], lang) or "-"
 
 
 def describe_changes(changes: dict[Component, tuple[int | None, int]], lang: str) -> str:
     """Reads "virus pattern file 1 → 2", or "… 1 (new)" for a first install, never "- → 1"."""
     new_word = "（新規）" if lang == "ja" else " (new)"
-    return ", ".join(
-        f"{c.label(lang)} {new}{new_word}" if old is None else f"{c.label(lang)} {old} → {new}"
-        for c, (old, new) in changes.items()
+    return _listed(
+        [
+            f"{c.label(lang)} {new}{new_word}" if old is None else f"{c.label(lang)} {old} → {new}"
+            for c, (old, new) in changes.items()
+        ],
+        lang,
     )
 
 

@@ -142,8 +142,9 @@ class ImportOutcome:
                 parts.append(
                     f"{name}: expires on {new}" if lang == "en" else f"{name}: 有効期限 {new}"
                 )
-        head = "Response imported." if lang == "en" else "応答ファイルを取り込みました。"
-        return " ".join([head, *parts])
+        if lang == "en":
+            return " ".join(["Response imported.", "; ".join(parts)]).strip()
+        return "応答ファイルを取り込みました。" + "、".join(parts)
 
 
 def write_request(env: LicenseEnv, *, actor: str, new_code: str | None = None) -> WrittenRequest:
