@@ -143,3 +143,16 @@ def test_out_files_are_never_overwritten_nor_followed(
         assert "output_exists" in output
     assert existing.read_text() == "earlier"
     assert victim.read_text() == "not yours"
+
+
+def test_an_empty_database_url_is_sqlite_for_every_command(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`CSSEC_VENDOR_DATABASE_URL=` (set but empty): backup took it for PostgreSQL (pg_dump)
+    while every other command opened SQLite."""
+    monkeypatch.setenv("CSSEC_VENDOR_DATABASE_URL", "")
+    assert VendorSettings(data_dir=data).database_url is None
+    archive = tmp_path / "vendor.backup"
+    code, output = _cli("backup", "--out", str(archive), "--data", str(data))
+    assert code == 0, output
+    assert "sqlite" in output.casefold() or "SQLite" in output

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,13 @@ class VendorSettings(BaseSettings):
 
     database_url: str | None = None
     """SQLAlchemy URL (PostgreSQL in production); None means SQLite at data_dir/vendor.db."""
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`CSSEC_VENDOR_DATABASE_URL=` (set but empty) is SQLite, for every command alike
+        (backup used to take it for PostgreSQL while the rest opened SQLite)."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     database_pool_size: int = Field(default=16, ge=1)
     """PostgreSQL: connections each worker keeps open. With `database_max_overflow` a
