@@ -207,31 +207,40 @@ def test_cache_is_keyed_by_serial_and_signing_key(vendor: Vendor) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "detail"),
+    ("name", "data", "detail", "detail_ja"),
     [
-        ("virus_pattern", b"rule broken { condition: }", "YARA"),
-        ("spyware_pattern", b'include "/etc/passwd"\nrule a { condition: true }', "includes"),
-        ("virus_pattern", b"/* only a comment */", "no rule"),
-        ("virus_pattern", b"\xff\xfe", "UTF-8"),
-        ("scan_engine", b"{}", "unsupported_format"),
+        ("virus_pattern", b"rule broken { condition: }", "YARA", "YARAのコンパイルエラー「"),
+        (
+            "spyware_pattern",
+            b'include "/etc/passwd"\nrule a { condition: true }',
+            "includes",
+            "YARAのコンパイルエラー「",
+        ),
+        ("virus_pattern", b"/* only a comment */", "no rule", "ルールが1つも定義されていません"),
+        ("virus_pattern", b"\xff\xfe", "UTF-8", "UTF-8のテキストではありません"),
+        ("scan_engine", b"{}", "unsupported format", "対応していない形式番号です"),
         (
             "damage_cleanup_template",
             b'{"format": 1, "rules": [{"threat": "X", "action": "explode"}],'
             b' "default_action": "quarantine"}',
             "rules[0].action",
+            "項目の値が正しくありません「rules[0].action",
         ),
-        ("damage_cleanup_template", b"", "empty"),
+        ("damage_cleanup_template", b"", "empty", "ファイルが空です"),
     ],
 )
 def test_bad_component_files_are_refused_with_the_reason(
-    vendor: Vendor, name: str, data: bytes, detail: str
+    vendor: Vendor, name: str, data: bytes, detail: str, detail_ja: str
 ) -> None:
+    """The reason in the reader's language (YARA's own message quoted as it is)."""
     with vendor.session() as session:
         with pytest.raises(CssecError) as refused:
             publish_component(session, name, data, actor="t")
         assert refused.value.code == "invalid_component_file"
         assert detail in refused.value.message("en")
         assert "publish it again" in refused.value.message("en")
+        assert detail_ja in refused.value.message("ja")
+        assert "公開してください" in refused.value.message("ja")
         assert session.scalar(select(func.count(ComponentVersionRow.id))) == 4
 
 
@@ -454,7 +463,8 @@ def test_cli_publish_and_list(
         cli_app, ["component", "publish", "scan_engine", str(broken), "--data", data]
     )
     assert refused.exit_code == 1
-    assert "not_json" in refused.stderr
+    assert "invalid_component_file" in refused.stderr
+    assert "not JSON" in refused.stderr or "JSONとして読めません" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
 
 

@@ -83,11 +83,11 @@ class InvalidComponentFile(CssecError):
     code = "invalid_component_file"
     status = 422
     message_ja = (
-        "{component_ja}として公開できないファイルです ({detail})。"
+        "{component_ja}として公開できないファイルです（{detail_ja}）。"
         "ファイルを修正してからもう一度公開してください。"
     )
     message_en = (
-        "The file cannot be published as the {component_en} ({detail}). "
+        "The file cannot be published as the {component_en} ({detail_en}). "
         "Fix the file, then publish it again."
     )
 

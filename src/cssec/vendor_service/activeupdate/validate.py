@@ -32,44 +32,61 @@ def parse_component_name(name: str) -> Component:
         raise UnknownComponent(component=name) from None
 
 
-def _refuse(component: Component, detail: str) -> InvalidComponentFile:
+def _refuse(component: Component, ja: str, en: str) -> InvalidComponentFile:
+    """Why the file cannot be published, in both languages (a tool's own words, such as
+    YARA's compiler message, are quoted as they are)."""
     return InvalidComponentFile(
         component=component.value,
         component_ja=component.label("ja"),
         component_en=component.label("en"),
-        detail=detail,
+        detail_ja=ja,
+        detail_en=en,
     )
+
+
+_FORMAT_ERRORS = {
+    "not_json": ("JSONとして読めません", "not JSON"),
+    "not_an_object": ("JSONのオブジェクトではありません", "not a JSON object"),
+    "unsupported_format": ("対応していない形式番号です", "an unsupported format number"),
+    "wrong_kind": ("別の種類のファイルです", "a file of another kind"),
+    "missing_field": ("必要な項目がありません", "a field is missing"),
+    "bad_field": ("項目の値が正しくありません", "a field has a wrong value"),
+}
 
 
 def _check_yara(component: Component, data: bytes) -> None:
     try:
         source = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise _refuse(component, "not UTF-8 text") from None
+        raise _refuse(component, "UTF-8のテキストではありません", "not UTF-8 text") from None
     if "\x00" in source:
-        raise _refuse(component, "contains NUL bytes")
+        raise _refuse(component, "NULバイトを含んでいます", "contains NUL bytes")
     try:
         rules = yara.compile(source=source, includes=False)
-    except yara.SyntaxError as exc:
-        raise _refuse(component, f"YARA: {exc}") from None
-    except yara.Error as exc:
-        raise _refuse(component, f"YARA: {exc}") from None
+    except yara.Error as exc:  # yara.SyntaxError included
+        raise _refuse(component, f"YARAのコンパイルエラー「{exc}」", f"YARA: {exc}") from None
     if not any(True for _rule in rules):
-        raise _refuse(component, "YARA: the file defines no rule")
+        ja, en = "ルールが1つも定義されていません", "YARA: the file defines no rule"
+        raise _refuse(component, ja, en)
 
 
 def _check_json(component: Component, check: FormatCheck[Any]) -> None:
     if not check.ok:
-        detail = f"{check.error}: {check.detail}" if check.detail else str(check.error)
-        raise _refuse(component, detail)
+        ja, en = _FORMAT_ERRORS.get(str(check.error), ("形式が正しくありません", "malformed"))
+        where = f"「{check.detail}」" if check.detail else ""
+        raise _refuse(component, ja + where, f"{en}: {check.detail}" if check.detail else en)
 
 
 def validate_component_file(component: Component, data: bytes) -> None:
     """Raise InvalidComponentFile (with a reason) unless `data` works as `component`."""
     if not data:
-        raise _refuse(component, "the file is empty")
+        raise _refuse(component, "ファイルが空です", "the file is empty")
     if len(data) > MAX_COMPONENT_BYTES:
-        raise _refuse(component, f"larger than {MAX_COMPONENT_BYTES} bytes")
+        raise _refuse(
+            component,
+            f"{MAX_COMPONENT_BYTES}バイトを超えています",
+            f"larger than {MAX_COMPONENT_BYTES} bytes",
+        )
     if component in YARA_COMPONENTS:
         _check_yara(component, data)
     elif component is Component.DAMAGE_CLEANUP_TEMPLATE:
@@ -77,4 +94,4 @@ def validate_component_file(component: Component, data: bytes) -> None:
     elif component is Component.SCAN_ENGINE:
         _check_json(component, parse_scan_engine(data))
     else:  # pragma: no cover - a fifth component needs its own check
-        raise _refuse(component, "no validator for this component")
+        raise _refuse(component, "検証方法がありません", "no validator for this component")
