@@ -21,9 +21,12 @@ REMOVED = (
 DOWN = "`cssec client heartbeat --dir` failed: error: server_unreachable: " + "x" * 200
 
 
-def _demo(tmp_path: Path, answers: dict[str, str | None]) -> tuple[Demo, io.StringIO, list[str]]:
+def _demo(
+    tmp_path: Path, answers: dict[str, str | None], lang: str = "en"
+) -> tuple[Demo, io.StringIO, list[str]]:
     out = io.StringIO()
-    demo = Demo(root=tmp_path, console=Console(file=out, width=80, force_terminal=False))
+    console = Console(file=out, width=80, force_terminal=False)
+    demo = Demo(root=tmp_path, console=console, lang=lang)
     demo.clients = [tmp_path / name for name in answers]
     calls: list[str] = []
 
@@ -47,6 +50,18 @@ def test_a_removed_client_is_said_once_on_one_line_then_left_alone(tmp_path: Pat
     assert lines[0].startswith("demo-pc-02: the server no longer knows this client")
     assert calls.count("demo-pc-02") == 1
     assert calls.count("demo-pc-01") == 5
+
+
+def test_the_notes_speak_japanese_by_default(tmp_path: Path) -> None:
+    demo, out, _ = _demo(tmp_path, {"demo-pc-01": DOWN, "demo-pc-02": REMOVED}, lang="ja")
+    demo.heartbeats()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("demo-pc-01: ハートビートに失敗しました（次は2回後に試します）:")
+    assert lines[1].startswith("demo-pc-02: サーバがこのクライアントを認識しなくなりました")
+    assert "heartbeat failed" not in out.getvalue()
+    assert "no longer knows" not in out.getvalue()
+    assert Demo(root=tmp_path, console=Console()).lang == "ja"
 
 
 def test_another_failure_backs_off(tmp_path: Path) -> None:

@@ -15,7 +15,14 @@ from typing import Any
 
 import typer
 
-from cssec.clikit import Boundary, help_language, localize_help
+from cssec.clikit import (
+    LANG_HELP,
+    Boundary,
+    Language,
+    choose_language,
+    help_language,
+    localize_help,
+)
 
 _PARTS: dict[str, tuple[str, str]] = {
     "vendor": ("cssec.vendor_service.cli", "The vendor license service and ActiveUpdate."),
@@ -63,19 +70,22 @@ def main() -> None:
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     directory: Path | None = typer.Option(
         None, "--dir", help="An empty directory to keep (default: a temporary one)."
     ),
     vendor_port: int = typer.Option(0, help="Vendor port (default: a free one)."),
     server_port: int = typer.Option(0, help="Server port (default: a free one)."),
+    lang: Language | None = typer.Option(None, "--lang", case_sensitive=False, help=LANG_HELP),
 ) -> None:
     """Start a vendor, a server installed by online registration and two clients, on SQLite."""
     # httpx and rich: only the demo needs them, not every `cssec` command.
     from cssec.demo import run_demo  # noqa: PLC0415
     from cssec.demo_processes import DemoError  # noqa: PLC0415
 
+    language = choose_language(ctx, lang)
     try:
-        run_demo(directory, vendor_port=vendor_port, server_port=server_port)
+        run_demo(directory, vendor_port=vendor_port, server_port=server_port, lang=language)
     except DemoError as exc:
         typer.echo(f"cssec demo: {exc}", err=True)
         raise typer.Exit(1) from exc

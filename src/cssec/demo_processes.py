@@ -26,10 +26,17 @@ class DemoError(Exception):
     pass
 
 
+def said(lang: str, ja: str, en: str) -> str:
+    """`ja` or `en`: the demo speaks the language its command chose (`cssec demo --lang`)."""
+    return en if lang == "en" else ja
+
+
 @dataclass
 class Demo:
     root: Path
     console: Console
+    lang: str = "ja"
+    """The output language (`cssec demo --lang`, else the locale); its commands speak it too."""
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     clients: list[Path] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
@@ -51,15 +58,25 @@ class Demo:
             try:
                 self.run("client", "heartbeat", "--dir", str(client))
             except DemoError as exc:
-                said = " ".join(str(exc).split())
-                if "error: not_authenticated:" in said:
+                reason = " ".join(str(exc).split())
+                name = client.name
+                if "error: not_authenticated:" in reason:
                     self.clients.remove(client)
-                    self._say(f"{client.name}: the server no longer knows this client (removed "
-                              f"in the Web manager?); its heartbeats stop. {said}")  # fmt: skip
+                    self._say(said(
+                        self.lang,
+                        f"{name}: サーバがこのクライアントを認識しなくなりました（Webマネージャで"
+                        f"削除されましたか?）。このクライアントのハートビートを止めます。{reason}",
+                        f"{name}: the server no longer knows this client (removed in the Web "
+                        f"manager?); its heartbeats stop. {reason}",
+                    ))  # fmt: skip
                     continue
                 wait = min(2**failures, 12)
                 self.skipped[client] = (failures + 1, wait)
-                self._say(f"{client.name}: heartbeat failed (next try in {wait + 1} beats): {said}")
+                self._say(said(
+                    self.lang,
+                    f"{name}: ハートビートに失敗しました（次は{wait + 1}回後に試します）: {reason}",
+                    f"{name}: heartbeat failed (next try in {wait + 1} beats): {reason}",
+                ))  # fmt: skip
             else:
                 self.skipped.pop(client, None)
 
@@ -68,8 +85,10 @@ class Demo:
 
     def run(self, *args: str, secret_input: str | None = None) -> str:
         """Runs one cssec command to completion and returns its standard output."""
+        # Each part takes `--lang` (`cssec vendor --lang en …`): its errors, quoted in a
+        # DemoError, then speak the demo's language.
         result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
-            [*CSSEC, *args],
+            [*CSSEC, *self._with_lang(args)],
             capture_output=True,
             text=True,
             check=False,
@@ -78,8 +97,17 @@ class Demo:
         )
         if result.returncode != 0:
             reason = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
-            raise DemoError(f"`cssec {' '.join(args[:3])}` failed: {' '.join(reason)}")
+            command, why = " ".join(args[:3]), " ".join(reason)
+            raise DemoError(
+                said(self.lang, f"`cssec {command}`が失敗しました: {why}",
+                     f"`cssec {command}` failed: {why}")
+            )  # fmt: skip
         return result.stdout
+
+    def _with_lang(self, args: Sequence[str]) -> list[str]:
+        if not args or args[0] not in {"vendor", "server", "client"} or "--lang" in args:
+            return list(args)
+        return [args[0], "--lang", self.lang, *args[1:]]
 
     def start(self, name: str, *args: str) -> None:
         log = (self.root / f"{name}.log").open("wb")
@@ -139,13 +167,20 @@ def wait_until_up(
     processes: Sequence[subprocess.Popen[bytes]],
     timeout: float = 60,
     verify: ssl.SSLContext | bool = True,
+    lang: str = "ja",
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
-            raise DemoError(f"a process exited while waiting for {url}; see the logs")
+            raise DemoError(
+                said(lang, f"{url}の応答を待つ間にプロセスが終了しました。ログを確認してください",
+                     f"a process exited while waiting for {url}; see the logs")
+            )  # fmt: skip
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(url, timeout=1, verify=verify).status_code < 500:
                 return
         time.sleep(0.2)
-    raise DemoError(f"{url} did not answer within {timeout:.0f} s")
+    raise DemoError(
+        said(lang, f"{url}が{timeout:.0f}秒以内に応答しませんでした",
+             f"{url} did not answer within {timeout:.0f} s")
+    )  # fmt: skip

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cssec.demo_mail import MailCatcher
-from cssec.demo_processes import Demo, trusting, wait_until_up
+from cssec.demo_processes import Demo, said, trusting, wait_until_up
 from cssec.demo_summary import print_summary
 
 DEMO_CUSTOMER = "デモ商事株式会社"
@@ -34,7 +34,7 @@ def _vendor_certificate(root: Path) -> tuple[Path, Path]:
 
 
 def set_up(demo: Demo, vendor_port: int, server_port: int, mail: MailCatcher) -> None:
-    root, console = demo.root, demo.console
+    root, console, lang = demo.root, demo.console, demo.lang
     vendor_dir, server_dir = root / "vendor", root / "server"
     vendor_url = f"https://127.0.0.1:{vendor_port}"
     server_url = f"https://127.0.0.1:{server_port}"
@@ -57,7 +57,13 @@ def set_up(demo: Demo, vendor_port: int, server_port: int, mail: MailCatcher) ->
     staff_file.write_text(staff_password + "\n", encoding="utf-8")
     staff_file.chmod(0o600)
 
-    with console.status("Vendor: seeding a contract and a support-desk user …"):
+    with console.status(
+        said(
+            lang,
+            "ライセンスサービス: 契約とサポート担当者を登録しています …",
+            "Vendor: seeding a contract and a support-desk user …",
+        )
+    ):
         demo.run(
             "vendor",
             "user",
@@ -118,13 +124,22 @@ def set_up(demo: Demo, vendor_port: int, server_port: int, mail: MailCatcher) ->
             str(vendor_key_file),
         )
         wait_until_up(
-            f"{vendor_url}/api/v1/health", demo.processes, verify=trusting(vendor_cert_file)
+            f"{vendor_url}/api/v1/health",
+            demo.processes,
+            verify=trusting(vendor_cert_file),
+            lang=lang,
         )
     # What a vendor's operator hands a customer out of band: the key's fingerprint.
     vendor_fingerprint = demo.run(
         "vendor", "keys", "public", "--fingerprint", "--data", str(vendor_dir)
     ).strip()
-    with console.status("C/S Sec. server: online registration and install …"):
+    with console.status(
+        said(
+            lang,
+            "C/S Sec. サーバ: オンライン登録とインストール …",
+            "C/S Sec. server: online registration and install …",
+        )
+    ):
         demo.run(
             "server",
             "install",
@@ -164,9 +179,18 @@ def set_up(demo: Demo, vendor_port: int, server_port: int, mail: MailCatcher) ->
             str(server_port),
         )
         wait_until_up(
-            f"{server_url}/login", demo.processes, verify=trusting(server_dir / "tls-cert.pem")
+            f"{server_url}/login",
+            demo.processes,
+            verify=trusting(server_dir / "tls-cert.pem"),
+            lang=lang,
         )
-    with console.status("Two clients: install and update …"):
+    with console.status(
+        said(
+            lang,
+            "クライアント2台: インストールとアップデート …",
+            "Two clients: install and update …",
+        )
+    ):
         for name, hostname in zip(("client-1", "client-2"), DEMO_CLIENTS, strict=True):
             demo.run(
                 "client", "install", "--server", server_url, "--fingerprint", fingerprint,
@@ -203,4 +227,4 @@ def set_up(demo: Demo, vendor_port: int, server_port: int, mail: MailCatcher) ->
     summary_file.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     summary_file.chmod(0o600)
 
-    print_summary(console, root, summary)
+    print_summary(console, root, summary, lang)

@@ -62,7 +62,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     root, output = base / "kept", base / "demo.out"
     vendor_port, server_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k != "CSSEC_VENDOR_DATABASE_URL"}
-    args = f"--dir {root} --vendor-port {vendor_port} --server-port {server_port}"
+    # Japanese, the default, chosen explicitly so that a test run's own locale does not matter.
+    args = f"--dir {root} --vendor-port {vendor_port} --server-port {server_port} --lang ja"
     with output.open("wb") as sink:
         # What the README says to type (-o: this venv is the one under test, never rebuilt).
         process = subprocess.Popen(
@@ -72,8 +73,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
         )  # fmt: skip
     running = RunningDemo(root=root, process=process, output=output, info={})
     try:
-        _wait_for_text(running, "Ctrl-C stops everything", timeout=240)
+        _wait_for_text(running, "Ctrl-Cですべてを止めます", timeout=240)
         running.info = json.loads((root / "demo.json").read_text("utf-8"))
+        # The summary speaks Japanese; the URLs and fingerprint are printed whole.
+        printed = running.printed()
+        assert f"Webマネージャ: {running.info['server_url']}/" in printed, printed[-3000:]
+        assert f"サーバ証明書の指紋: {running.info['server_fingerprint']}" in printed
+        assert "Web manager" not in printed
         assert running.info["server_url"] == f"https://127.0.0.1:{server_port}"
         assert running.info["vendor_url"] == f"https://127.0.0.1:{vendor_port}"
         yield running
@@ -141,7 +147,7 @@ def test_01_printed_command_works_as_printed(demo: RunningDemo, tmp_path: Path) 
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 1, result.stdout + result.stderr  # 1: a threat found
     assert "Eicar_test_file" in result.stdout
-    assert f"the data stays in {demo.root}" in demo.printed()
+    assert f"データは{demo.root}に残ります" in demo.printed()
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
@@ -204,7 +210,7 @@ def test_04_one_ctrl_c_stops_everything_and_keeps_the_data(demo: RunningDemo) ->
     except subprocess.TimeoutExpired:
         pytest.fail("the demo did not stop within 40 s of one Ctrl-C")
     printed = demo.printed()  # make's own exit status on an interrupt is its own affair
-    assert f"The data and logs are in {demo.root}" in printed, printed[-2000:]
+    assert f"停止しました。データとログは{demo.root}にあります" in printed, printed[-2000:]
     assert (demo.root / "demo.json").exists()
     for log in ("server.log", "vendor.log"):
         text = (demo.root / log).read_text("utf-8", errors="replace")
