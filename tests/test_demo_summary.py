@@ -116,13 +116,19 @@ def test_a_demo_error_speaks_the_chosen_language(tmp_path: Path) -> None:
         wait_until_up("https://127.0.0.1:9/", [exited], lang="en")
 
 
-@pytest.mark.parametrize(("lang", "failed"), [("ja", "が失敗しました: "), ("en", " failed: ")])
-def test_the_demo_commands_speak_its_language(tmp_path: Path, lang: str, failed: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "quoted", "failed"),
+    [("ja", "「cssec client heartbeat --dir」", "が失敗しました: "),
+     ("en", "`cssec client heartbeat --dir`", " failed: ")],
+)  # fmt: skip
+def test_the_demo_commands_speak_its_language(
+    tmp_path: Path, lang: str, quoted: str, failed: str
+) -> None:
     demo = Demo(root=tmp_path, console=Console(), lang=lang)
     with pytest.raises(DemoError) as raised:
         demo.run("client", "heartbeat", "--dir", str(tmp_path / "missing"))
     said = str(raised.value)
-    assert said.startswith(f"`cssec client heartbeat --dir`{failed}"), said
+    assert said.startswith(f"{quoted}{failed}"), said
     reason = said.split(failed, 1)[1]
     has_japanese = any("\u3040" <= ch <= "\u30ff" for ch in reason)
     assert has_japanese == (lang == "ja"), reason

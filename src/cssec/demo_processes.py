@@ -99,7 +99,7 @@ class Demo:
             reason = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:]
             command, why = " ".join(args[:3]), " ".join(reason)
             raise DemoError(
-                said(self.lang, f"`cssec {command}`が失敗しました: {why}",
+                said(self.lang, f"「cssec {command}」が失敗しました: {why}",
                      f"`cssec {command}` failed: {why}")
             )  # fmt: skip
         return result.stdout

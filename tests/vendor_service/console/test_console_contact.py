@@ -50,6 +50,12 @@ def test_staff_change_the_notice_contact_and_the_notices_follow(
     assert "通知の連絡先を保存しました" in saved.text
     assert "it@customer.example" in saved.text
     assert "通知の連絡先変更" in saved.text  # the contract's audit log
+    # ... in words: the language field and its value named, never `language` / `en`.
+    audit = "".join(saved.text[saved.text.index('data-testid="contract-audit"') :].split())
+    assert "<dt>お知らせの言語</dt>" in audit
+    assert '<spanclass="before">日本語</span>' in audit
+    assert '<spanclass="after">英語</span>' in audit
+    assert "<dt>language</dt>" not in audit
     assert _contact(app, contract.contract_id) == ("it@customer.example", "en")
     with vendor_of(app).session() as session:
         [entry] = services.list_audit(session, target=f"contract:{contract.contract_id}")[:1]
