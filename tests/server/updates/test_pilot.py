@@ -5,6 +5,7 @@ one event and one mail, and a non-pilot client never receives the bad set."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -273,3 +274,15 @@ async def test_real_pilot_client_steps_back_after_the_pilot_rollback(
         assert update().versions[Component.VIRUS_PATTERN] == 1, "and stays there"
     page = (await server.client.get("/logs/updates/client")).text
     assert "サーバがコンポーネントを戻したため、以前のバージョンに戻しました" in page
+
+
+async def test_a_report_does_not_wait_for_an_update_when_nothing_is_in_pilot(
+    servers: ServerFactory, desk: Desk
+) -> None:
+    """Client reports arrive all the time; only while a set is in pilot may one start a
+    rollback, so only then does it queue behind an update holding the poller's lock."""
+    ready, pilot, _other = await _start(servers, desk)
+    poller = ready.server.app.state.component_poller
+    async with poller._lock:  # an update from the vendor in progress
+        done = {"result": "up_to_date", "versions": {"virus_pattern": 1}, "message": "-"}
+        await asyncio.wait_for(_report(ready, pilot, done), timeout=10)

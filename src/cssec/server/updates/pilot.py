@@ -120,6 +120,12 @@ def _active(session: Session) -> tuple[PilotSettings, ComponentStatus] | None:
     return row, status
 
 
+def in_pilot(env: LicenseEnv) -> bool:
+    """Whether a set is in pilot now (a read: what `review` has to look at at all)."""
+    with env.sessionmaker() as session:
+        return _active(session) is not None
+
+
 def served_envelope(session: Session, client_id: int) -> dict[str, Any] | None:
     """The envelope this client is to get: the previous set while the current one is in
     pilot and the client is not a pilot; else None (the current set, as without pilot)."""

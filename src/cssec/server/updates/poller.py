@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from cssec.server.background import ClockLoop, Sleep
 from cssec.server.licensing.env import LicenseEnv
 from cssec.server.models import ComponentStatus
-from cssec.server.updates.pilot import approve, review
+from cssec.server.updates.pilot import approve, in_pilot, review
 from cssec.server.updates.service import UpdateOutcome, rollback_components, update_components
 
 POLL_INTERVAL = timedelta(hours=1)
@@ -74,7 +74,11 @@ class ComponentPoller(ClockLoop):
 
     async def review_pilot(self) -> str | None:
         """The pilot review after a client's report, under the same lock as the poll: a
-        rollback it starts never interleaves with an update or another rollback."""
+        rollback it starts never interleaves with an update or another rollback. With no
+        set in pilot there is nothing to review, and the report does not wait for an update
+        that holds the lock (a download from the vendor may take minutes)."""
+        if not await run_in_threadpool(in_pilot, self.env):
+            return None
         async with self._lock:
             return await run_in_threadpool(review, self.env)
 
