@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cssec.core.license import LicenseState, Product
-from cssec.core.policy import RESTRICTED_AFTER_GRACE, Operation
+from cssec.core.policy import governed_operations
 from cssec.server.licensing.clockguard import observe_time
 from cssec.server.licensing.view import SlotView, effective_today, slot_view
 from cssec.server.models import LicenseSlot
@@ -41,9 +41,36 @@ _RENEW = {
 }
 
 
-def _stopped(lang: str) -> str:
+AFTER_LAPSE = {
+    Product.CS: {
+        "ja": (
+            "ウイルス検索やクライアントのインストール、ログの記録などは引き続き利用できますが、"
+            "パターンファイルが更新されないため感染の危険性が高まります。"
+        ),
+        "en": (
+            "Scanning, client installs, logging and the rest keep working, but without new "
+            "pattern files you are increasingly exposed."
+        ),
+    },
+    Product.DCS: {
+        "ja": (
+            "ウイルス感染復旧サービスの実行やウイルス検索、パターンファイルのアップデートなどは"
+            "引き続き利用できます。"
+        ),
+        "en": (
+            "Damage Cleanup Services still runs, and scanning, pattern file updates and the "
+            "rest keep working."
+        ),
+    },
+}
+"""What still works once a product's license has lapsed (said after what stopped, in the
+expired mail and banner): a Damage Cleanup Services lapse stops no C/S Sec. update."""
+
+
+def _stopped(product: Product, lang: str) -> str:
+    """What `product`'s lapse stops (`core.policy.governed_operations`), never another's."""
     sep = "、" if lang == "ja" else ", "
-    return sep.join(op.label(lang) for op in Operation if op in RESTRICTED_AFTER_GRACE)
+    return sep.join(op.label(lang) for op in governed_operations(product))
 
 
 def expiry_stage(days_left: int) -> int | None:
@@ -64,13 +91,13 @@ def _expiring(view: SlotView, stage: int) -> tuple[dict[str, str], dict[str, str
             f"{name['ja']}の有効期限は {expiry}です (あと {days} 日、{stage} 日前のお知らせ)。\n"
             f"有効期限を過ぎると {view.grace_days} 日間の更新猶予期間に入り、"
             f"猶予期間が終わる {view.grace_end.isoformat()}の翌日から次の機能が停止します: "
-            f"{_stopped('ja')}。\n\n{_RENEW['ja']}\n"
+            f"{_stopped(view.product, 'ja')}。\n\n{_RENEW['ja']}\n"
         ),
         "en": (
             f"{name['en']} expires on {expiry} (in {days} day(s); the {stage}-day notice).\n"
             f"After the expiry a {view.grace_days}-day grace period begins; the day after it "
-            f"ends ({view.grace_end.isoformat()}) the following stop: {_stopped('en')}.\n\n"
-            f"{_RENEW['en']}\n"
+            f"ends ({view.grace_end.isoformat()}) the following stop: "
+            f"{_stopped(view.product, 'en')}.\n\n{_RENEW['en']}\n"
         ),
     }
     return subject, body
@@ -91,12 +118,12 @@ def _grace(view: SlotView) -> tuple[dict[str, str], dict[str, str]]:
         "ja": (
             f"{name['ja']}の有効期限 ({expiry})が過ぎ、更新猶予期間に入りました。"
             f"猶予期間は {end}に終わります (あと {days} 日)。その翌日から次の機能が停止します: "
-            f"{_stopped('ja')}。\n\n{_RENEW['ja']}\n"
+            f"{_stopped(view.product, 'ja')}。\n\n{_RENEW['ja']}\n"
         ),
         "en": (
             f"{name['en']} passed its expiry ({expiry}) and is in its grace period, which "
             f"ends on {end} ({days} day(s) left). The day after, the following stop: "
-            f"{_stopped('en')}.\n\n{_RENEW['en']}\n"
+            f"{_stopped(view.product, 'en')}.\n\n{_RENEW['en']}\n"
         ),
     }
     return subject, body
@@ -112,15 +139,12 @@ def _expired(view: SlotView) -> tuple[dict[str, str], dict[str, str]]:
     body = {
         "ja": (
             f"{name['ja']}の契約期間が終了しました (有効期限 {expiry}、猶予期間は {end}に終了)。"
-            f"次の機能は停止しています: {_stopped('ja')}。\n"
-            "ウイルス検索やクライアントのインストール、ログの記録などは引き続き利用できますが、"
-            "パターンファイルが更新されないため感染の危険性が高まります。\n\n"
-            f"{_RENEW['ja']}\n"
+            f"次の機能は停止しています: {_stopped(view.product, 'ja')}。\n"
+            f"{AFTER_LAPSE[view.product]['ja']}\n\n{_RENEW['ja']}\n"
         ),
         "en": (
             f"{name['en']} has expired (expiry {expiry}; grace period ended {end}). These have "
-            f"stopped: {_stopped('en')}.\nScanning, client installs, logging and the rest keep "
-            "working, but without new pattern files you are increasingly exposed.\n\n"
+            f"stopped: {_stopped(view.product, 'en')}.\n{AFTER_LAPSE[view.product]['en']}\n\n"
             f"{_RENEW['en']}\n"
         ),
     }

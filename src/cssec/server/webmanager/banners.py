@@ -26,7 +26,7 @@ from cssec.core.policy import (
 )
 from cssec.server.licensing.clockguard import TimeView
 from cssec.server.licensing.view import SlotView
-from cssec.server.notices.license import expiry_stage
+from cssec.server.notices.license import AFTER_LAPSE, expiry_stage
 
 RESTRICTED = [op for op in Operation if op in RESTRICTED_AFTER_GRACE]
 KEEPS_WORKING = [op for op in Operation if op not in RESTRICTED_AFTER_GRACE]
@@ -161,7 +161,7 @@ def license_banner(slot: SlotView) -> Banner | None:
                     f"grace ends {grace_end}, in {days} day(s))."
                 ),
             },
-            body=[remedy],
+            body=_grace_body(slot),
             items=_ops(stopped_by(slot)),
             items_title={
                 "ja": "猶予期間の終了後に停止する機能",
@@ -180,14 +180,8 @@ def license_banner(slot: SlotView) -> Banner | None:
         },
         body=[
             {
-                "ja": (
-                    "次の機能は停止しています。ウイルス検索やクライアントのインストール、ログの記録などは"
-                    "引き続き利用できますが、パターンファイルが更新されないため感染の危険性が高まります。"
-                ),
-                "en": (
-                    "The following have stopped. Scanning, client installs, logging and the rest "
-                    "keep working, but without new pattern files you are increasingly exposed."
-                ),
+                "ja": f"次の機能は停止しています。{AFTER_LAPSE[slot.product]['ja']}",
+                "en": f"The following have stopped. {AFTER_LAPSE[slot.product]['en']}",
             },
             remedy,
         ],
@@ -196,6 +190,17 @@ def license_banner(slot: SlotView) -> Banner | None:
         badge=badge_of(slot.product, slot.state)[0],
         badge_id=badge_of(slot.product, slot.state)[1],
     )
+
+
+def _grace_body(slot: SlotView) -> list[dict[str, str]]:
+    """C/S Sec. in grace: the policy's remedy, whose warning that component distribution and
+    updates will stop is what a C/S Sec. lapse does. Another product: what its lapse leaves
+    running (the list below is what stops) and how to renew, as its expired refusal says."""
+    operation = governed_operations(slot.product)[0]
+    if slot.product is Product.CS:
+        return [decide(slot.product, slot.state, operation).remedy]
+    renew = decide(slot.product, LicenseState.EXPIRED, operation).remedy
+    return [AFTER_LAPSE[slot.product], renew]
 
 
 def revoked_banner(slot: SlotView) -> Banner:
