@@ -242,6 +242,18 @@ _NAV_LAYOUT = """() => {
             .slice(0, 6)
             .map(el => el.tagName + '.' + el.className + ' ' + el.textContent.trim().slice(0, 40)),
         innerWidth: innerWidth,
+        // Field names of the audit's changes broken over lines (レジス/トレー/ション/キー).
+        brokenFields: [...document.querySelectorAll('dl.changes dt')]
+            .filter(el => lines(el) > 1).map(el => el.textContent.trim()),
+        // What runs past the right edge of its card (the page need not scroll for that).
+        pastCard: [...document.querySelectorAll('main .card')].flatMap(card => {
+            const edge = card.getBoundingClientRect().right + 0.5;
+            return [...card.querySelectorAll('*')]
+                .filter(el => el.getBoundingClientRect().right > edge)
+                .filter(el => ![...el.children].some(c => c.getBoundingClientRect().right > edge))
+                .slice(0, 3)
+                .map(el => el.tagName + '.' + el.className + ' ' + el.textContent.trim().slice(0, 40));
+        }),
     };
 }"""
 
@@ -284,6 +296,8 @@ def test_console_at_laptop_widths(apps: Apps, width: int, lang: str) -> None:
             assert layout["navRows"] == 1, f"the menu wraps onto another row: {where}"
             assert layout["mainTop"] >= layout["headerBottom"] - 1, f"header over the page: {where}"
             assert layout["scrollWidth"] <= width, f"the page scrolls sideways: {where}"
+            assert layout["pastCard"] == [], f"a card's content runs past it: {where}"
+            assert layout["brokenFields"] == [], f"field names broken over lines: {where}"
         page.goto(f"{url}/console/contracts/{apps.contract_id}")
         page.screenshot(path=ARTIFACTS / f"console-contract-{width}-{lang}.png", full_page=True)
         actions = page.get_by_test_id("codes").evaluate(_ACTIONS_SHOWN)
@@ -313,6 +327,7 @@ def test_portal_at_laptop_widths(apps: Apps, width: int) -> None:
                 assert layout["outside"] == [], f"header links off the screen: {where}"
                 assert layout["navRows"] <= 2, f"the menu runs down the page: {where}"
                 assert layout["scrollWidth"] <= width, f"the page scrolls sideways: {where}"
+                assert layout["pastCard"] == [], f"a card's content runs past it: {where}"
         page.screenshot(path=ARTIFACTS / f"portal-contract-{width}.png", full_page=True)
     finally:
         page.close()

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from cssec.core.errors import CssecError
+from cssec.vendor_service.console.audit_labels import action_label, field_label
 from cssec.vendor_service.models import User
 from cssec.vendor_service.services import two_factor
 from cssec.vendor_service.webkit import WebApp, forget_session, product_name
@@ -197,7 +198,12 @@ def install_pages(app: FastAPI) -> None:
     """The console's catalogs, templates and static files (`WebApp.install_pages`)."""
     WEB.install_pages(
         app,
-        extra={"actor_label": actor_label, "readable": readable},
+        extra={
+            "actor_label": actor_label,
+            "action_label": action_label,
+            "field_label": field_label,
+            "readable": readable,
+        },
         filters={"pretty_json": to_json},
     )
 
