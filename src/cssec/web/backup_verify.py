@@ -101,7 +101,7 @@ def key_id(key: bytes) -> str:
 def load_or_create_key(path: Path) -> bytes:
     """The backup key at `path`, made (32 random bytes, hex, 0600) when there is none."""
     if not path.exists():
-        from cssec.core.signing import write_secret_file  # noqa: PLC0415
+        from cssec.core.secret_files import write_secret_file  # noqa: PLC0415
 
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_secret_file(path, secrets.token_hex(KEY_BYTES).encode("ascii") + b"\n")

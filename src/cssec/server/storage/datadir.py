@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from cssec.core.signing import VerifyingKey, write_secret_file
+from cssec.core.secret_files import write_secret_file
+from cssec.core.signing import VerifyingKey
 from cssec.server.storage.tempfiles import create_temp, sweep_stale
 from cssec.web.db import make_engine, sqlite_url, upgrade_to_head
 from cssec.web.filemodes import create_private, secure_data_dir

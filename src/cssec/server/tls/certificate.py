@@ -30,7 +30,7 @@ from cssec.core.certs import (
 )
 from cssec.core.errors import Phrase, ValidationFailed
 from cssec.core.names import HOST_NAME, check_name
-from cssec.core.signing import write_secret_file
+from cssec.core.secret_files import write_secret_file
 from cssec.server.storage.datadir import DataDir
 from cssec.server.tls.errors import CertificateInvalid, CertificateMissing
 

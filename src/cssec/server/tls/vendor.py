@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from cssec.core.errors import ValidationFailed
-from cssec.core.signing import write_secret_file
+from cssec.core.secret_files import write_secret_file
 from cssec.server.storage.datadir import DataDir
 from cssec.server.tls.errors import InsecureVendorUrl, VendorCaInvalid
 
