@@ -40,6 +40,10 @@ def test_the_contract_page_shows_codes_seats_usage_checks_and_the_desk_audit(
         assert status.status_code == 200, status.text
     with vendor_of(app).session() as session:
         services.renew_contract(session, contract.contract_id, months=12, actor="console:alice")
+    with vendor_of(app).session() as session:
+        services.change_contact(
+            session, contract.contract_id, contact_email=CONTACT, language="en", actor="test"
+        )
     html = _page(customer, contract)
     assert contract.codes["CS"] in html
     assert contract.codes["DCS"] in html
@@ -50,6 +54,8 @@ def test_the_contract_page_shows_codes_seats_usage_checks_and_the_desk_audit(
     assert 'data-action="contract.renewed"' in audit
     assert "法人お問合せ窓口" in audit  # the desk, not the staff member's name
     assert "alice" not in audit
+    assert "通知の連絡先変更" in audit  # named, not 「その他の変更」
+    assert "その他の変更" not in audit
     assert 'data-testid="grace-end"' in html
 
 
