@@ -14,7 +14,7 @@ from tests.helpers.server import PASSWORD, Desk, ServerFactory, SwitchableTransp
 from typer.testing import CliRunner
 
 from cssec.server import cli, cli_common
-from cssec.server.licensing.install import VendorUrlRequired
+from cssec.server.licensing.install_request import VendorUrlRequired
 from cssec.server.models import Client, ServerInfo
 
 runner = CliRunner()

@@ -16,7 +16,7 @@ from cssec.core.clock import SystemClock
 from cssec.server.accounts.errors import WeakPassword
 from cssec.server.accounts.password import MIN_PASSWORD_LENGTH, reset_password
 from cssec.server.licensing.errors import NotInstalled
-from cssec.server.licensing.install import ADMIN_USERNAME
+from cssec.server.licensing.install_build import ADMIN_USERNAME
 from cssec.server.settings import ServerSettings
 from cssec.server.storage.datadir import DataDir, open_database
 

@@ -18,7 +18,7 @@ from cssec.server.models import User, WebSession
 from cssec.web.security import hash_password, verify_password
 
 MIN_PASSWORD_LENGTH = 8
-"""As at install (`cssec.server.licensing.install.MIN_PASSWORD_LENGTH`)."""
+"""As at install (`cssec.server.licensing.install_request.MIN_PASSWORD_LENGTH`)."""
 MAX_PASSWORD_LENGTH = 1024
 
 
