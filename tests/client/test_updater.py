@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import stat
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yara
 
+from cssec.client import rules
 from cssec.client.agent import AgentClient
 from cssec.client.engine import load_components, load_engine
 from cssec.client.errors import ComponentRejected, ManifestRejected, ServerUnreachable
@@ -61,6 +64,15 @@ def state(agent_server: Peer, tmp_path: Path, clock: FakeClock) -> ClientState:
     )
     assert outcome.update_error is None
     return state
+
+
+NEW_RULE = b'\nrule Cssec_Test_New { strings: $a = "cssec-new-rule" condition: $a }\n'
+CRASHING = [sys.executable, "-c", "import os; os.abort()"]
+HANGING = [
+    sys.executable,
+    "-c",
+    "import sys, threading; sys.stdin.read(); threading.Event().wait()",
+]
 
 
 def update(state: ClientState, clock: FakeClock, lang: str = "en") -> Any:
@@ -132,20 +144,29 @@ def test_new_version_switches_and_keeps_the_previous_one(
     assert versions_on_disk(state, Component.SCAN_ENGINE) == ["1"]
 
 
-def _other_key(peer: Peer) -> None:
+def _other_key(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
     peer.sign_with = SigningKey.generate()
 
 
-def _tamper_manifest(peer: Peer) -> None:
+def _tamper_manifest(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
     peer.tamper_manifest = True
 
 
-def _tamper_files(peer: Peer) -> None:
+def _tamper_files(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
     peer.tamper_files = True
 
 
-def _truncate_files(peer: Peer) -> None:
+def _truncate_files(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
     peer.truncate_files = True
+
+
+def _crashing_compiler(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "COMPILER", CRASHING)
+
+
+def _hanging_compiler(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rules, "COMPILER", HANGING)
+    monkeypatch.setattr(rules, "COMPILE_TIMEOUT_SECONDS", 0.5)
 
 
 @pytest.mark.parametrize(
@@ -155,8 +176,18 @@ def _truncate_files(peer: Peer) -> None:
         (_other_key, ManifestRejected, "unknown_kid"),
         (_tamper_files, ComponentRejected, "sha256 mismatch"),
         (_truncate_files, ComponentRejected, "size"),
+        # The pattern's check, in a child process, crashed or hung: the client did not.
+        (_crashing_compiler, ComponentRejected, "compiling the pattern crashed (signal 6)"),
+        (_hanging_compiler, ComponentRejected, "compiling the pattern did not finish within 0.5 s"),
     ],
-    ids=["tampered-manifest", "wrong-key", "tampered-file", "truncated-download"],
+    ids=[
+        "tampered-manifest",
+        "wrong-key",
+        "tampered-file",
+        "truncated-download",
+        "compiler-crashed",
+        "compiler-hung",
+    ],
 )
 def test_rejected_update_keeps_the_current_version_and_reports_failed(
     agent_server: Peer,
@@ -165,22 +196,24 @@ def test_rejected_update_keeps_the_current_version_and_reports_failed(
     seed: dict[Component, bytes],
     eicar: bytes,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     breakage: Any,
     error: type[CssecError],
     reason: str,
 ) -> None:
     before = state.current_file.read_bytes()
     agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
-    breakage(agent_server)
+    breakage(agent_server, monkeypatch)
     with pytest.raises(error) as raised:
         update(state, clock)
-    assert reason in raised.value.fields["reason"]
+    assert reason in str(raised.value.fields["reason"])
     assert state.current_file.read_bytes() == before
     assert versions_on_disk(state, Component.VIRUS_PATTERN) == ["1"]
     report = agent_server.update_results[-1]
     assert report["result"] == "failed"
     assert report["versions"]["virus_pattern"] == 1
     assert reason in report["message"]
+    monkeypatch.undo()  # a compiler that works again
     sample = tmp_path / "eicar.com"
     sample.write_bytes(eicar)
     assert [d.component_version for d in load_engine(state).scan(sample).detections] == [1]
@@ -419,3 +452,48 @@ def test_a_cs_lapse_still_stops_the_whole_update(
     with pytest.raises(LicenseExpired):
         update(state, clock)
     assert state.load_installed().versions()[Component.VIRUS_PATTERN] == 1
+
+
+# --- patterns are compiled in a child process (`client.rules`) -----------------------------
+
+
+@pytest.fixture
+def no_compile_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process must not compile a pattern: only the child may."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a pattern was compiled in the client's own process")
+
+    monkeypatch.setattr(yara, "compile", refuse)
+
+
+@pytest.mark.usefixtures("no_compile_here")
+def test_an_update_and_a_scan_compile_only_in_a_child(
+    agent_server: Peer,
+    state: ClientState,
+    clock: FakeClock,
+    seed: dict[Component, bytes],
+    tmp_path: Path,
+) -> None:
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + NEW_RULE)
+    assert update(state, clock).result is UpdateResult.SUCCESS
+    sample = tmp_path / "sample.bin"
+    sample.write_bytes(b"... cssec-new-rule ...")
+    report = load_engine(state).scan(sample)
+    assert [d.rule for d in report.detections] == ["Cssec_Test_New"]
+    assert report.issues == []
+
+
+def test_a_crashed_compiler_is_said_in_the_clients_language(
+    agent_server: Peer,
+    state: ClientState,
+    clock: FakeClock,
+    seed: dict[Component, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rules, "COMPILER", CRASHING)
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + NEW_RULE)
+    with pytest.raises(ComponentRejected):
+        update(state, clock, lang="ja")
+    said = agent_server.update_results[-1]["message"]
+    assert "パターンファイルをコンパイルするプロセスが異常終了しました（シグナル 6）" in said

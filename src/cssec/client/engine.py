@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cssec.client.errors import NoComponents
+from cssec.client.rules import NOT_UTF8, PATTERN_ERROR, CompilerFailed, check_pattern, load_rules
 from cssec.client.state import ClientState
 from cssec.core.components import (
     ScanEngineConfig,
@@ -105,27 +106,16 @@ class LoadedComponent:
     data: bytes
 
 
-def validate_component(component: Component, data: bytes) -> str | None:
-    """Why a downloaded file cannot serve as `component`, or None when it can."""
+def validate_component(component: Component, data: bytes) -> str | Phrase | None:
+    """Why a downloaded file cannot serve as `component`, or None when it can. A pattern
+    is compiled in a child process (`cssec.client.rules`)."""
     if component is Component.SCAN_ENGINE:
         engine = parse_scan_engine(data)
         return None if engine.ok else f"{engine.error} {engine.detail}".strip()
     if component is Component.DAMAGE_CLEANUP_TEMPLATE:
         template = parse_cleanup_template(data)
         return None if template.ok else f"{template.error} {template.detail}".strip()
-    return _compile_error(data)
-
-
-def _compile_error(data: bytes) -> str | None:
-    import yara  # noqa: PLC0415 - commands that never compile a pattern do without it
-
-    try:
-        yara.compile(source=data.decode("utf-8"), includes=False)
-    except UnicodeDecodeError:
-        return "pattern is not UTF-8"
-    except yara.Error as exc:
-        return f"pattern does not compile: {exc}"
-    return None
+    return check_pattern(data)
 
 
 class ScanEngine:
@@ -149,7 +139,11 @@ class ScanEngine:
         return self._rules is not None
 
     @classmethod
-    def from_components(cls, components: Mapping[Component, LoadedComponent]) -> ScanEngine:
+    def from_components(
+        cls, components: Mapping[Component, LoadedComponent], *, cache_dir: Path | None = None
+    ) -> ScanEngine:
+        """The engine of `components`; its rules compiled in a child process, or loaded
+        from `cache_dir` when compiled there before (`cssec.client.rules`)."""
         issues: list[ScanIssue] = []
         versions = {c: components[c].version for c in Component if c in components}
         config = DEFAULT_CONFIG
@@ -166,15 +160,20 @@ class ScanEngine:
             if loaded is None:
                 issues.append(ScanIssue(component.value, IssueKind.COMPONENT_ERROR, "missing"))
                 continue
-            error = _compile_error(loaded.data)
-            if error is not None:
-                issues.append(ScanIssue(component.value, IssueKind.PATTERN_ERROR, error))
-                continue
-            sources[component.value] = loaded.data.decode("utf-8")
-        import yara  # noqa: PLC0415 - loaded by _compile_error already
-
-        rules = yara.compile(sources=sources, includes=False) if sources else None
-        return cls(config, rules, versions, issues)
+            try:
+                sources[component.value] = loaded.data.decode("utf-8")
+            except UnicodeDecodeError:
+                issues.append(ScanIssue(component.value, IssueKind.PATTERN_ERROR, NOT_UTF8))
+        try:
+            compiled = load_rules(sources, cache_dir)
+        except CompilerFailed as exc:
+            issues.extend(ScanIssue(ns, IssueKind.PATTERN_ERROR, str(exc.reason)) for ns in sources)
+            return cls(config, None, versions, issues)
+        issues.extend(
+            ScanIssue(ns, IssueKind.PATTERN_ERROR, f"{PATTERN_ERROR}: {error}")
+            for ns, error in compiled.errors.items()
+        )
+        return cls(config, compiled.rules, versions, issues)
 
     def scan(self, target: Path) -> ScanReport:
         report = ScanReport(
@@ -258,7 +257,7 @@ class ScanEngine:
         data = self._read(path, report)
         if data is None:
             return
-        import yara  # noqa: PLC0415 - loaded with the rules already
+        import yara  # noqa: PLC0415 - loaded with the rules already (`cssec.client.rules`)
 
         try:
             matches = self._rules.match(data=data, timeout=MATCH_TIMEOUT_SECONDS)
@@ -316,7 +315,7 @@ def load_components(state: ClientState) -> tuple[dict[Component, LoadedComponent
 
 def load_engine(state: ClientState) -> ScanEngine:
     components, notes = load_components(state)
-    engine = ScanEngine.from_components(components)
+    engine = ScanEngine.from_components(components, cache_dir=state.compiled_dir)
     engine.load_warnings.extend(notes)
     return engine
 
@@ -324,7 +323,7 @@ def load_engine(state: ClientState) -> ScanEngine:
 def ready_engine(state: ClientState) -> tuple[ScanEngine, dict[Component, LoadedComponent]]:
     """The engine and the components it came from; NoComponents when it has no pattern."""
     components, notes = load_components(state)
-    engine = ScanEngine.from_components(components)
+    engine = ScanEngine.from_components(components, cache_dir=state.compiled_dir)
     engine.load_warnings.extend(notes)
     if state.is_installed():
         from cssec.client.health import note_engine  # noqa: PLC0415

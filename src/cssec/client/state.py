@@ -41,6 +41,8 @@ COMPONENTS_DIR = "components"
 CURRENT_FILE = "current.json"
 OUTBOX_FILE = "outbox.json"
 QUARANTINE_DIR = "quarantine"
+COMPILED_DIR = "rules"
+"""The pattern rules, compiled by a child process (`cssec.client.rules`)."""
 LOCK_FILE = ".lock"
 OUTBOX_LIMIT = 1000
 """Oldest reports are dropped past this, so an offline PC cannot fill its disk."""
@@ -187,6 +189,7 @@ class ClientState:
         self.current_file = self.components_dir / CURRENT_FILE
         self.outbox_file = self.root / OUTBOX_FILE
         self.quarantine_dir = self.root / QUARANTINE_DIR
+        self.compiled_dir = self.root / COMPILED_DIR
 
     def ensure_dirs(self) -> None:
         for directory in (self.root, self.components_dir):
