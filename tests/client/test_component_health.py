@@ -7,6 +7,8 @@ agent peer."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from cssec.client.agent import AgentClient
 from cssec.client.engine import Detection, LoadedComponent, ScanEngine, ScanReport, load_components
 from cssec.client.health import DOC, health_status, note_engine, note_scan, note_scan_start
 from cssec.client.install import agent_for
+from cssec.client.scanner import scan_now
 from cssec.client.state import ClientState, InstalledComponents
 from cssec.client.watch import WatchService
 from cssec.core.clock import FakeClock
@@ -82,20 +85,82 @@ def test_scans_and_detections_count_per_version_and_hours_grow(tmp_path: Path) -
     assert {e["component"]: e for e in later}["virus_pattern"]["hours"] == 6
 
 
-def test_a_scan_that_never_finished_counts_as_a_crash(tmp_path: Path) -> None:
-    state = ClientState(tmp_path)
-    _install(state, broken=False)
-    engine, components = _engine(state)
-    note_engine(state, engine, components)
-    note_scan_start(state)  # the scanner dies here: no note_scan
-    note_scan_start(state)
-    note_scan(state, engine.scan(tmp_path / "components"), quarantined=2)
-    entry = {e["component"]: e for e in health_status(state, NOW)}["scan_engine"]
-    assert (entry["crashes"], entry["scans"], entry["quarantines"]) == (1, 1, 2)
-    note_scan_start(state)
-    note_scan(state, engine.scan(tmp_path / "components"))
-    entry = {e["component"]: e for e in health_status(state, NOW)}["scan_engine"]
-    assert entry["crashes"] == 1, "a finished scan is no crash"
+# A ScanNow in a process of its own, held in the middle of its scan until told to go on.
+HELD_SCAN = """
+import sys
+from pathlib import Path
+from cssec.client.engine import ScanEngine
+from cssec.client.scanner import scan_now
+from cssec.client.state import ClientState
+from cssec.core.clock import SystemClock
+
+scan = ScanEngine.scan
+
+def held(self, target):
+    print("scanning", flush=True)
+    sys.stdin.readline()
+    return scan(self, target)
+
+ScanEngine.scan = held
+scan_now(ClientState(Path(sys.argv[1])), Path(sys.argv[2]), clock=SystemClock(), lang="en")
+"""
+
+
+class HeldScan:
+    """`cssec client scan` in another process, stopped in the middle of its scan."""
+
+    def __init__(self, installed: Path, target: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", HELD_SCAN, str(installed), str(target)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline() == "scanning\n"
+
+    def finish(self) -> None:
+        assert self.process.stdin is not None
+        self.process.communicate("go on\n", timeout=60)
+        assert self.process.returncode == 0
+
+    def crash(self) -> None:
+        self.process.kill()  # SIGKILL: nothing of it runs any more
+        self.process.communicate(timeout=60)
+
+
+def _crashes(state: ClientState) -> int:
+    return int({e["component"]: e for e in health_status(state, NOW)}["virus_pattern"]["crashes"])
+
+
+def test_a_scan_that_never_finished_counts_as_a_crash_once(installed: Path, tmp_path: Path) -> None:
+    state = ClientState(installed)
+    scan_now(state, tmp_path, clock=FakeClock(NOW), lang="en")
+    HeldScan(installed, tmp_path).crash()
+    scan_now(state, tmp_path, clock=FakeClock(NOW), lang="en")
+    assert _crashes(state) == 1
+    scan_now(state, tmp_path, clock=FakeClock(NOW), lang="en")
+    assert _crashes(state) == 1, "a finished scan is no crash, and a crash counts once"
+
+
+def test_scan_nows_at_the_same_moment_are_no_crash_and_a_crash_of_either_counts_once(
+    installed: Path, tmp_path: Path
+) -> None:
+    state = ClientState(installed)
+    first = HeldScan(installed, tmp_path)
+    scan_now(state, tmp_path, clock=FakeClock(NOW), lang="en")  # while the first scans
+    second = HeldScan(installed, tmp_path)
+    assert _crashes(state) == 0
+    first.finish()
+    assert _crashes(state) == 0
+    third = HeldScan(installed, tmp_path)
+    second.crash()
+    third.finish()
+    scan_now(state, tmp_path, clock=FakeClock(NOW), lang="en")
+    scan_now(state, tmp_path, clock=FakeClock(NOW), lang="en")
+    assert _crashes(state) == 1
+    entry = {e["component"]: e for e in health_status(state, NOW)}["virus_pattern"]
+    assert entry["scans"] == 5  # the crashed one never finished its scan
 
 
 # --- real-time scan (`cssec client watch`) counts as ScanNow does ---------------------------
@@ -234,10 +299,10 @@ def test_a_real_time_scanner_that_died_counts_a_crash_and_a_scan_now_beside_it_d
     with pytest.raises(MemoryError):
         _settle(service, folder / "a.txt")
     restarted = _watching(state, folder, None)
-    note_scan_start(state)  # meanwhile a ScanNow runs (its marker is its own)
-    assert restarted.watcher.engine.versions == healthy.versions
-    _settle(restarted, folder / "a.txt")
-    _settle(restarted, folder / "a.txt")
+    with note_scan_start(state):  # meanwhile a ScanNow runs (its marker is its own)
+        assert restarted.watcher.engine.versions == healthy.versions
+        _settle(restarted, folder / "a.txt")
+        _settle(restarted, folder / "a.txt")
     entry = {e["component"]: e for e in health_status(state, NOW)}["virus_pattern"]
     assert (entry["crashes"], entry["scans"]) == (1, 2)
 

@@ -9,16 +9,24 @@ lived client never sends a report the server refuses. Sent with every heartbeat
 write it never stops a scan.
 
 ScanNow (manual and scheduled) and real-time scan both count: a ScanNow is one scan, each
-file the real-time scan checks is one; a `clean` counts the files it quarantined. Each kind
-of scanner has its own crash marker, so a real-time scan running beside a long ScanNow is
-not mistaken for the ScanNow's crash.
+file the real-time scan checks is one; a `clean` counts the files it quarantined. Each scan
+run has its own crash marker in `scans-in-progress/`, locked (flock) for as long as the run
+lives: a marker whose lock is free belongs to a run that died, whatever ran beside it (two
+ScanNows at once, a real-time scan beside a long ScanNow), and is counted once, by whoever
+removes it. The lock dies with its process, so no process id is trusted to mean the same
+process later. On Windows the markers are not locked and no crash is counted.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import secrets
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from cssec.client.engine import IssueKind
@@ -31,9 +39,8 @@ if TYPE_CHECKING:
     from cssec.client.state import ClientState
 
 DOC = "component_health.json"
-SCANNING = "scan-in-progress"
+SCANNING_DIR = "scans-in-progress"
 ScannerKind = Literal["scan_now", "realtime"]
-_MARKERS: dict[str, str] = {"scan_now": SCANNING, "realtime": f"{SCANNING}-realtime"}
 _COUNTS = ("scans", "scan_errors", "crashes", "detections", "quarantines")
 _COMPONENT_NAMES = frozenset(c.value for c in Component)
 
@@ -96,21 +103,115 @@ def _add(entry: dict[str, Any], name: str, amount: int) -> None:
     entry[name] = max(0, min(MAX_COUNT, held + amount))
 
 
-def note_scan_start(state: ClientState, *, kind: ScannerKind = "scan_now") -> None:
-    """Before a scan: a marker that `note_scan` removes. A marker still there at the next
-    start of the same kind of scanner means it died in between (a crash, counted for the
-    current versions)."""
-    marker = state.root / _MARKERS[kind]
-    crashed = marker.exists()
+if sys.platform == "win32":  # pragma: no cover - no flock: markers are never judged dead
+
+    def _lock(fd: int, *, wait: bool) -> bool:
+        return wait
+
+else:
+    import fcntl
+
+    def _lock(fd: int, *, wait: bool) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+class ScanRun:
+    """One scan run's marker, locked while the run lives. Held with `with`: an exception
+    that leaves it is the run dying, so the marker stays for the next start to count."""
+
+    def __init__(self, marker: Path, fd: int) -> None:
+        self.marker = marker
+        self._fd: int | None = fd
+
+    def finish(self) -> None:
+        """The run ended: its marker goes (before its lock, so no one sees it dead)."""
+        if self._fd is None:
+            return
+        self.marker.unlink(missing_ok=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> ScanRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self._release()
+
+
+def _mark(directory: Path, kind: ScannerKind) -> ScanRun | None:
+    """A new marker, locked before it takes its name: never seen unlocked while its run lives."""
+    name = f"{kind}-{secrets.token_hex(8)}"
+    partial = directory / f".{name}"
     try:
-        marker.write_text("scanning\n", encoding="utf-8")
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError:
-        return
+        return None
+    try:
+        _lock(fd, wait=True)
+        os.rename(partial, directory / name)
+    except OSError:
+        os.close(fd)
+        partial.unlink(missing_ok=True)
+        return None
+    return ScanRun(directory / name, fd)
+
+
+def _claim_dead(directory: Path) -> int:
+    """Remove the markers of runs that died; how many this call removed (each once: of
+    two starts that find the same dead marker, only one unlinks it)."""
+    try:
+        markers = [m for m in directory.iterdir() if not m.name.startswith(".")]
+    except OSError:
+        return 0
+    dead = 0
+    for marker in markers:
+        try:
+            fd = os.open(marker, os.O_RDONLY)
+        except OSError:
+            continue  # finished (or claimed) meanwhile
+        try:
+            if not _lock(fd, wait=False):
+                continue  # its run is alive
+            marker.unlink()
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        dead += 1
+    return dead
+
+
+def note_scan_start(state: ClientState, *, kind: ScannerKind = "scan_now") -> ScanRun | None:
+    """Before a scan: this run's marker, to hold with `with` around the scan (leaving it
+    removes the marker, unless by an exception); None when it cannot be written (health is
+    best effort). Each earlier run whose marker is still there but no longer locked died (a
+    crash, counted for the current versions)."""
+    directory = state.root / SCANNING_DIR
+    crashed = _claim_dead(directory)
+    run = _mark(directory, kind)
     if crashed:
         entries = _load(state)
         for entry in entries.values():
-            _add(entry, "crashes", 1)
+            _add(entry, "crashes", crashed)
         _save(state, entries)
+    return run
 
 
 def _scan_error(issue: ScanIssue) -> bool:
@@ -124,10 +225,9 @@ def note_scan(
     report: ScanReport,
     *,
     quarantined: int = 0,
-    kind: ScannerKind = "scan_now",
 ) -> None:
     """After a scan with the current components."""
-    note_scans(state, [report], quarantined=quarantined, kind=kind)
+    note_scans(state, [report], quarantined=quarantined)
 
 
 def note_scans(
@@ -135,13 +235,11 @@ def note_scans(
     reports: Sequence[ScanReport],
     *,
     quarantined: int = 0,
-    kind: ScannerKind = "scan_now",
 ) -> None:
     """After scans, one write for all of them (the real-time scan notes each batch of
     settled files, one report per file). A version counts only the scans it took part in:
     while the current pattern fails to load, the previous one scans, and the current
     version's entry shows the load failure, not the other's work."""
-    (state.root / _MARKERS[kind]).unlink(missing_ok=True)
     if not reports:
         return
     entries = _load(state)

@@ -9,6 +9,7 @@ not what could have been. Files left in place are remembered for `clean`.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,13 +88,13 @@ def scan_now(
     if not target.exists() and not target.is_symlink():
         raise ScanTargetMissing(path=str(target))
     engine, components = ready_engine(state)
-    if state.is_installed():
-        note_scan_start(state)
-    outcome = ScanNowOutcome(report=engine.scan(target))
-    detections = outcome.report.detections
-    if cleanup and detections:
-        template = load_template(components)
-        outcome.actions = apply_cleanup(state, outcome.report, template, clock=clock)
+    run = note_scan_start(state) if state.is_installed() else None
+    with run or nullcontext():
+        outcome = ScanNowOutcome(report=engine.scan(target))
+        detections = outcome.report.detections
+        if cleanup and detections:
+            template = load_template(components)
+            outcome.actions = apply_cleanup(state, outcome.report, template, clock=clock)
     if state.is_installed():
         moved = sum(1 for a in outcome.actions.values() if a.quarantine_id is not None)
         note_scan(state, outcome.report, quarantined=moved)

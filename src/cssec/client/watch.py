@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Protocol
 
@@ -156,20 +157,20 @@ class Watcher:
         scanned: list[Path] = []
         reports: list[ScanReport] = []
         counted = bool(due) and self.state.is_installed()
-        if counted:
-            note_scan_start(self.state, kind="realtime")
-        for path in due:
-            if not self.enabled:
-                break
-            report = self.engine.scan(path)
-            reports.append(report)
-            scanned.append(path)
-            for issue in report.issues:
-                if issue.kind is not IssueKind.NOT_FOUND and issue.path == str(path):
-                    self.notify("scan.issue", err=True, path=issue.path, detail=issue.detail)
-            detections.extend(report.detections)
+        run = note_scan_start(self.state, kind="realtime") if counted else None
+        with run or nullcontext():
+            for path in due:
+                if not self.enabled:
+                    break
+                report = self.engine.scan(path)
+                reports.append(report)
+                scanned.append(path)
+                for issue in report.issues:
+                    if issue.kind is not IssueKind.NOT_FOUND and issue.path == str(path):
+                        self.notify("scan.issue", err=True, path=issue.path, detail=issue.detail)
+                detections.extend(report.detections)
         if counted:  # the vendor's staged rollouts hear of real-time scans too
-            note_scans(self.state, reports, kind="realtime")
+            note_scans(self.state, reports)
         for detection in detections:
             self.notify(
                 "watch.detected",
