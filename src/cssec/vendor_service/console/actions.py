@@ -360,17 +360,17 @@ def revoke(  # noqa: PLR0917
             return render(
                 request, "revoke.html", step="confirm", error=error, status_code=422, **page
             )
-        if not preview.to_revoke:
-            flash(request, "info", gettext(request, "This code was already revoked."))
-            return redirect(f"{PREFIX}/contracts/{contract_id}")
         try:
-            services.revoke_code(session, code, actor=user.actor, reason=reason)
+            done = services.revoke_code(session, code, actor=user.actor, reason=reason)
         except CssecError as exc:
             return render(
                 request, "revoke.html", step="form", error=_error_text(exc),
                 status_code=422, **page,
             )  # fmt: skip
-    older = sum(1 for c in preview.to_revoke if not c.is_target)
+    if not done.revoked_now:
+        flash(request, "info", gettext(request, "This code was already revoked."))
+        return redirect(f"{PREFIX}/contracts/{contract_id}")
+    older = sum(1 for revoked in done.revoked_now if revoked != code)
     done_text = gettext(request, "Activation code %(code)s revoked.", code=code)
     if older:
         done_text = gettext(

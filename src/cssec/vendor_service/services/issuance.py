@@ -8,6 +8,7 @@ database, so concurrent issuers (bulk issuance included) never collide.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -193,7 +194,8 @@ def revoke_code(
     """Revoke an activation code and every code of its lineage it superseded
     (`services.lineage`): status checks then answer revoked_activation_code for each, and
     registration no longer hands them out. Returns what it covered (the preview, taken
-    under the contract's row lock, with the revocation times now set).
+    under the contract's row lock, with the revocation times now set; `revoked_now` names the
+    codes this call revoked).
 
     One transaction: each newly revoked row gets revoked_at, a reason (a covered row's names
     the covering code, and `covered_by_id` points at it), one `code.revoked` audit row and
@@ -210,9 +212,11 @@ def revoke_code(
         now = now_utc(session)
         target_text = formatted_code(row)
         why = reason.strip()[:1000] or None
+        changed: list[str] = []
         for each in covered:
             if each.revoked_at is not None:
                 continue
+            changed.append(formatted_code(each))
             each.revoked_at = now
             if each.id == row.id:
                 each.revoke_reason = why
@@ -221,7 +225,7 @@ def revoke_code(
                 each.revoke_reason = covered_reason(target_text, why)
             _record_revocation(session, each, actor=actor, covering=row)
         session.flush()
-        preview = preview_of_row(session, row)
+        preview = replace(preview_of_row(session, row), revoked_now=tuple(changed))
     return preview
 
 

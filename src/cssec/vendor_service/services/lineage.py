@@ -58,6 +58,9 @@ class RevocationPreview:
     """What revoking `target` does: it and every code it superseded, oldest first."""
 
     codes: tuple[CoveredCode, ...]
+    revoked_now: tuple[str, ...] = ()
+    """Set by `revoke_code`: the codes (formatted, oldest first) that this revocation revoked,
+    decided under the contract's lock; the others of `codes` were revoked before it."""
 
     @property
     def target(self) -> CoveredCode:

@@ -178,9 +178,8 @@ def revoke(
 ) -> Response:
     def work() -> tuple[int, RevokedOut, dict[str, str]]:
         with vendor_of(request).session() as session:
-            before = preview_of(session, code)
-            services.revoke_code(session, code, actor=principal.actor, reason=body.reason)
+            done = services.revoke_code(session, code, actor=principal.actor, reason=body.reason)
             after = preview_of(session, code)
-        return 200, RevokedOut(revoked=before.to_revoke, preview=after), {}
+        return 200, RevokedOut(revoked=list(done.revoked_now), preview=after), {}
 
     return idempotent(request, principal, idempotency_key, body, work)
