@@ -1,6 +1,7 @@
 """The C/S Sec. client: enrolls with a C/S Sec. server, keeps the components current
 (verified against the vendor's signature), scans with them offline, and reports to the
-server. Imports `cssec.core` only; it meets the server over HTTP."""
+server. Imports `cssec.core` (and, shared with the server and the vendor, the CLI kit and
+`cssec.web.filemodes` for its directory's modes) only; it meets the server over HTTP."""
 
 import sys
 

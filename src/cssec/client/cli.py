@@ -18,6 +18,7 @@ from typing import Any
 
 import typer
 
+from cssec.cli_warnings import said_warnings
 from cssec.client import cli_dcs, cli_realtime
 from cssec.client.agent import Route
 from cssec.client.cli_common import _LANG_KEY, DIR_OPTION, fail, lang_of, system_clock
@@ -72,6 +73,8 @@ def main(
     """C/S Sec. client."""
     # Every client command reads the language through cli_common.lang_of.
     ctx.meta[_LANG_KEY] = choose_language(ctx, lang)
+    if ctx.invoked_subcommand != "watch":  # watch says its warnings once it has started
+        ctx.with_resource(said_warnings())  # a fixed file mode, say, in the output language
 
 
 def _print_update(outcome: UpdateOutcome, lang: str) -> None:

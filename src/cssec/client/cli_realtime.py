@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from cssec.cli_warnings import said_warnings
 from cssec.client.cleanup import outstanding
 from cssec.client.cli_common import DIR_OPTION, fail, lang_of, system_clock
 from cssec.client.heartbeat import (
@@ -49,10 +50,11 @@ def watch(
 
     lang = lang_of(ctx)
     state = ClientState(directory)
-    try:
-        agent = agent_for(state.load_config(), lang=lang, state=state)
-    except CssecError as exc:
-        fail(exc.message(lang), error=exc)
+    with said_warnings():  # now, not when it stops
+        try:
+            agent = agent_for(state.load_config(), lang=lang, state=state)
+        except CssecError as exc:
+            fail(exc.message(lang), error=exc)
     with agent:
         try:
             service = WatchService(

@@ -11,10 +11,20 @@
     outbreak_policy.json             the outbreak prevention policy last deployed or released
     outbreak_violations.json         writes into denied shares/files that `watch` saw
     cleanup_requests.json            the server's cleanup requests already run
+    rules/<hash>.yarc.z              the patterns' compiled rules (`cssec.client.rules`)
+    scans-in-progress/<run>          a marker per scan running (`cssec.client.health`)
+    tuf/                             the vendor's TUF metadata, through the server
 
 Every write goes to a 0600 temporary file that is renamed into place, so a crash or a
 second process never sees half a file, and switching component versions is one rename
 of current.json.
+
+The directory is its owner's alone, as the server's and the vendor's are
+(`cssec.web.filemodes`): directories 0700, files 0600, created so. The first time a
+`ClientState` makes or reads it (`ensure_dirs`, `load_config`), a looser mode, which a
+copy, an archive or a hand-made directory leaves, is fixed and said as a warning in both
+languages (the command prints it in its own, `cssec.cli_warnings`); an entry another user
+owns is refused (DataDirNotOwned).
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from cssec.client.errors import NotInstalled, StateCorrupt
 from cssec.core.components import ComponentVersion, format_timestamp
 from cssec.core.policy import Component
 from cssec.core.signing import VerifyingKey, write_secret_file
+from cssec.web.filemodes import make_private_dirs, secure_data_dir
 
 STATE_FORMAT = 1
 CLIENT_FILE = "client.json"
@@ -190,10 +201,18 @@ class ClientState:
         self.outbox_file = self.root / OUTBOX_FILE
         self.quarantine_dir = self.root / QUARANTINE_DIR
         self.compiled_dir = self.root / COMPILED_DIR
+        self._secured = False
 
     def ensure_dirs(self) -> None:
-        for directory in (self.root, self.components_dir):
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(self.components_dir)
+        self.secure()
+
+    def secure(self) -> None:
+        """Fix a mode looser than the owner's alone under the directory, with a warning
+        (once per instance: `watch` reads its state for weeks)."""
+        if not self._secured:
+            secure_data_dir(self.root)
+            self._secured = True
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -219,7 +238,8 @@ class ClientState:
         if not self.client_file.exists():
             raise NotInstalled(dir=str(self.root))
         if self.client_file.stat().st_mode & 0o077:
-            self.client_file.chmod(0o600)  # the token must not stay readable by others
+            self._secured = False  # the token must not stay readable by others
+        self.secure()
         raw = self._read_json(self.client_file)
         path = str(self.client_file)
         if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT:
@@ -289,7 +309,7 @@ class ClientState:
 
     def write_component(self, version: ComponentVersion, data: bytes) -> Path:
         path = self.component_path(version)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_dirs(path.parent)  # <name>/ too, not with the umask's mode
         write_secret_file(path, data)
         return path
 

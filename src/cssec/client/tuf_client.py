@@ -34,6 +34,7 @@ from cssec.core.components import ComponentVersion, format_timestamp
 from cssec.core.delta import DeltaError, apply_delta
 from cssec.core.errors import CssecError, NotFound
 from cssec.core.signing import VerifyingKey, canonical_json, verify_statement
+from cssec.web.filemodes import make_private_dirs
 
 if TYPE_CHECKING:
     from tuf.api.metadata import TargetFile
@@ -312,6 +313,7 @@ def open_tuf(
         if bootstrap is None:
             return None
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(directory / "root_history")  # python-tuf would use the umask's mode
     base = f"{agent.server_url}/api/v1/agent/tuf/"
     fetcher = _fetcher_class()(agent, base)
     try:
