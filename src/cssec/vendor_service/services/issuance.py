@@ -223,7 +223,7 @@ def revoke_code(
             else:
                 each.covered_by_id = row.id
                 each.revoke_reason = covered_reason(target_text, why)
-            _record_revocation(session, each, actor=actor, covering=row)
+            _record_revocation(session, each, actor=actor, covering=row, reason=why)
         session.flush()
         preview = replace(preview_of_row(session, row), revoked_now=tuple(changed))
     return preview
@@ -237,8 +237,16 @@ def covered_reason(covering: str, reason: str | None) -> str:
 
 
 def _record_revocation(
-    session: Session, row: ActivationCodeRow, *, actor: str, covering: ActivationCodeRow
+    session: Session,
+    row: ActivationCodeRow,
+    *,
+    actor: str,
+    covering: ActivationCodeRow,
+    reason: str | None,
 ) -> None:
+    """The code.revoked audit row (the stored reason, naming the covering code) and event.
+    The event carries the operator's `reason` and the covering code's serial: a covered
+    code's stored reason quotes the covering code's text, which no payload may carry."""
     assert row.revoked_at is not None
     after: dict[str, object] = {
         "revoked_at": row.revoked_at.isoformat(),
@@ -249,7 +257,7 @@ def _record_revocation(
         "customer": row.contract.customer.name,
         "product": row.product,
         "serial": row.serial,
-        "reason": row.revoke_reason,
+        "reason": reason,
     }
     if row.id != covering.id:
         after["covered_by"] = formatted_code(covering)
