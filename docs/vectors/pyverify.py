@@ -198,26 +198,26 @@ def verify_request_case(case: Mapping[str, Any], _keys_file: Mapping[str, Any]) 
 def verify_response_case(case: Mapping[str, Any], keys_file: Mapping[str, Any]) -> Verdict:
     """What `server.licensing.offline_renewal.import_response` runs, in its order:
     `parse_response`; this server's id; the pending request by nonce and digest
-    (`_find_request`: the context's `request` stands in for the server's table); the
-    pinned keys plus what the response's endorsements vouch for (`_vendor_keys`); every
-    statement (`_verify_all`, the implementation's own function)."""
-    from cssec.server.licensing import offline_renewal  # noqa: PLC0415
+    (`offline_response.find_request`: the context's `request` stands in for the server's
+    table); the pinned keys plus what the response's endorsements vouch for (`vendor_keys`);
+    every statement (`verify_response`, the implementation's own function)."""
+    from cssec.server.licensing import offline_response  # noqa: PLC0415
 
     ctx = case["context"]
     try:
         response = parse_response(case["file"].encode("utf-8"))
         if response.server_id != ctx["server_id"]:
-            raise offline_renewal.LicenseResponseWrongServer(
+            raise offline_response.LicenseResponseWrongServer(
                 expected=ctx["server_id"], actual=response.server_id[:64]
             )
         request = SimpleNamespace(**ctx["request"])
         if response.nonce[:64] != request.nonce or response.request_sha256 != (
             request.request_sha256
         ):
-            raise offline_renewal.LicenseResponseUnknownRequest()
+            raise offline_response.LicenseResponseUnknownRequest()
         pinned = vendor_keys(keys_file, ctx["pinned"])
         keys = {**pinned, **follow_endorsements(pinned, response.endorsements)}
-        verified = offline_renewal._verify_all(
+        verified = offline_response.verify_response(
             response,
             keys,
             server_id=ctx["server_id"],
@@ -227,7 +227,7 @@ def verify_response_case(case: Mapping[str, Any], keys_file: Mapping[str, Any]) 
         return {"ok": False, "reason": _error_reason(exc)}
     results = []
     for product, _code, result in verified:
-        if isinstance(result, offline_renewal.CodeRevoked):
+        if isinstance(result, offline_response.CodeRevoked):
             results.append({"product": product.value, "state": "revoked"})
         else:
             results.append(
