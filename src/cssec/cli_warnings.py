@@ -14,7 +14,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import click
 import typer
 
 from cssec.cli_language import current_language
@@ -42,9 +41,12 @@ class _Collect(logging.Handler):
 
 def _succeeded() -> bool:
     """No exception on its way out of the command (a refusal or a fault leaves as
-    `typer.Exit` with its status, after its one line)."""
+    `typer.Exit` with its status, after its one line). Click's own Exit only if Click was
+    loaded: Typer no longer needs it, and the client's commands do without its megabyte."""
     failure = sys.exc_info()[1]
-    return failure is None or (isinstance(failure, click.exceptions.Exit) and not failure.exit_code)
+    click = sys.modules.get("click.exceptions")
+    exits = (typer.Exit, click.Exit) if click is not None else (typer.Exit,)
+    return failure is None or (isinstance(failure, exits) and not failure.exit_code)
 
 
 @contextmanager

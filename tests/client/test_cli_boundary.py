@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +63,12 @@ def test_a_directory_under_a_file_is_one_line(agent_server: Any, tmp_path: Path)
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("error: os_error: ファイルまたはシステムの操作に失敗しました"), line
     assert "Traceback" not in result.output
+
+
+def test_the_client_cli_loads_no_click() -> None:
+    """Typer no longer needs Click; loading it costs every client command about 1 MB."""
+    probe = "import sys, cssec.cli, cssec.client.cli\nprint('click' in sys.modules)"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "False"
