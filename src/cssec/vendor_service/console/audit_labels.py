@@ -69,6 +69,7 @@ FIELDS: Final[dict[str, tuple[str, str]]] = {
     "halted": ("停止中", "Halted"),
     "hmac_kid": ("コード検証鍵のID", "Code key id"),
     "language": ("お知らせの言語", "Language of the notices"),
+    "lifted_revocation": ("失効の取り消し（対象のコード）", "Revocation lifted (revoked code)"),
     "locked_until": ("ロック解除の日時", "Locked until"),
     "message_id": ("メッセージID", "Message id"),
     "method": ("HTTPメソッド", "HTTP method"),

@@ -115,10 +115,11 @@ def replace_code_row(
     return row, previous
 
 
-def _revoked(contract: Contract, product: str) -> bool:
-    """The product's newest code was revoked (and nothing replaced it since)."""
-    rows = [r for r in contract.activation_codes if r.product == product]
-    return bool(rows) and max(rows, key=lambda r: r.id).revoked_at is not None
+def _revoked(contract: Contract, product: str) -> ActivationCodeRow | None:
+    """The product's newest code when it was revoked (and nothing replaced it since): what a
+    new code would lift."""
+    newest = latest_code_row(contract, product)
+    return newest if newest is not None and newest.revoked_at is not None else None
 
 
 def issue_replacement_code(
@@ -139,7 +140,9 @@ def issue_replacement_code(
 
     When the product's latest code was revoked, a new code would undo the revocation:
     refused (RevocationNeedsAdmin) unless `lift_revocation`, which only admins may pass
-    (the console passes the user's role; the CLI runs as the vendor host's operator).
+    (the console passes the user's role; the CLI runs as the vendor host's operator). A
+    code issued so names the revoked code it lifts in its audit row (`lifted_revocation`)
+    and that code's serial in its event (`lifted_revocation_serial`).
     """
     keyring = keyring_of(session, keys)
     with transaction(session):
@@ -153,33 +156,34 @@ def issue_replacement_code(
         assert contract is not None
         if catalog.code not in contract.product_codes:
             raise ProductNotInContract(product=catalog.code)
-        if not lift_revocation and _revoked(contract, catalog.code):
+        lifted = _revoked(contract, catalog.code)
+        if lifted is not None and not lift_revocation:
             raise RevocationNeedsAdmin(product=catalog.code)
         row, previous = replace_code_row(
             session, contract, catalog.code, keyring=keyring, now=now_utc(session)
         )
         text = formatted_code(row)
+        after = {"code": text, "product": row.product, "expires_on": row.expires_on.isoformat()}
+        data: dict[str, object] = {
+            "contract_id": contract.id,
+            "customer": contract.customer.name,
+            "product": row.product,
+            "serial": row.serial,
+            "expires_on": row.expires_on.isoformat(),
+            "replaced_serials": [r.serial for r in previous],
+        }
+        if lifted is not None:  # said in both, or the undoing reads as a routine reissue
+            after["lifted_revocation"] = formatted_code(lifted)
+            data["lifted_revocation_serial"] = lifted.serial
         record_audit(
             session,
             actor=actor,
             action="code.reissued",
             target=f"contract:{contract.id}",
             before={"codes": [formatted_code(r) for r in previous]},
-            after={"code": text, "product": row.product, "expires_on": row.expires_on.isoformat()},
+            after=after,
         )
-        emit_event(
-            session,
-            "code.reissued",
-            {
-                "contract_id": contract.id,
-                "customer": contract.customer.name,
-                "product": row.product,
-                "serial": row.serial,
-                "expires_on": row.expires_on.isoformat(),
-                "replaced_serials": [r.serial for r in previous],
-            },
-            contract_id=contract.id,
-        )
+        emit_event(session, "code.reissued", data, contract_id=contract.id)
     return text
 
 
