@@ -95,6 +95,8 @@ async def test_banner_lists_exactly_what_the_gates_refuse(
     state: LicenseState,
 ) -> None:
     walk = Walk(setup=await setup(servers, desk), network=network)
+    # The install's C/S Sec. code brings three components; the DCS code the template.
+    await walk.server.app.state.component_poller.update_now(actor="test")
     put_slot_in(walk, product, state, clock)
     listed = (await walk.server.api("GET", "/api/v1/licenses")).json()
     by_product = {row["product"]: row for row in listed}

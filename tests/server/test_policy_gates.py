@@ -268,6 +268,8 @@ async def test_every_operation_follows_the_policy_table(
     state: str,
 ) -> None:
     walk = Walk(setup=await setup(servers, desk), network=network)
+    # The install's C/S Sec. code brings three components; the DCS code the template.
+    await walk.server.app.state.component_poller.update_now(actor="test")
     # A policy to deploy and release, saved before the clock moves.
     assert await _prevention_set(walk)
     move_to_state(walk.server, clock, state)

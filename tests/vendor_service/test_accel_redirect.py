@@ -15,6 +15,7 @@ from tests.helpers.tuf import install_tuf_root
 from cssec.core.clock import FakeClock
 from cssec.core.license import Product
 from cssec.vendor_service import services
+from cssec.vendor_service.activeupdate import current_manifest
 from cssec.vendor_service.app import create_app
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.settings import VendorSettings
@@ -27,7 +28,8 @@ def _code_and_sha(vendor: Vendor) -> tuple[str, str]:
         code = services.issue_contract(session, customer="ACME", seats=5, actor="t").codes[
             Product.CS
         ]
-    sha = next(vendor.activeupdate.blobs.root.glob("?" * 64)).name
+    with vendor.session() as session:  # a C/S Sec. code: not the Damage Cleanup template
+        sha = current_manifest(session)["statement"]["components"]["virus_pattern"]["sha256"]
     return code, sha
 
 

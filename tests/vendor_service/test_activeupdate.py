@@ -110,13 +110,19 @@ def _verified(client: TestClient, code: str) -> Manifest:
 
 
 def test_fresh_vendor_serves_version_1_of_all_four(app: FastAPI, client: TestClient) -> None:
-    code = _code(app)
+    with _vendor(app).session() as session:
+        codes = services.issue_contract(
+            session, customer="株式会社サンプル", seats=25, actor="test", with_dcs=True
+        ).codes
+    code = codes["CS"]
     manifest = _verified(client, code)
     assert manifest.serial == 4
     assert set(manifest.components) == set(Component)
     for component, entry in manifest.components.items():
         assert entry.version == 1
-        response = _file(client, entry.sha256, code)
+        # The Damage Cleanup template comes with the Damage Cleanup Services code.
+        dcs = component is Component.DAMAGE_CLEANUP_TEMPLATE
+        response = _file(client, entry.sha256, codes["DCS"] if dcs else code)
         assert response.status_code == 200
         assert response.headers["content-type"] == "application/octet-stream"
         assert response.headers["etag"] == f'"{entry.sha256}"'
@@ -124,7 +130,10 @@ def test_fresh_vendor_serves_version_1_of_all_four(app: FastAPI, client: TestCli
         assert verify_file(response.content, entry)
         assert sha256_hex(response.content) == entry.sha256
         assert response.content == (SEED_DIR / COMPONENT_FILENAMES[component]).read_bytes()
-        again = _file(client, entry.sha256, code, **{"If-None-Match": f'"{entry.sha256}"'})
+        again = _file(
+            client, entry.sha256, codes["DCS"] if dcs else code,
+            **{"If-None-Match": f'"{entry.sha256}"'},
+        )  # fmt: skip
         assert (again.status_code, again.content) == (304, b"")
     # The manifest itself is dynamic: never cached by a proxy.
     assert _manifest(client, code).headers["cache-control"] == "no-store"

@@ -262,6 +262,38 @@ class LicenseRejected(LicenseExpired):
     )
 
 
+class ProductNotLicensed(LicenseExpired):
+    """A component another product's license governs (the Damage Cleanup template: Damage
+    Cleanup Services) was asked for without a live license of that product: the code shown
+    is another product's, or that product's license has lapsed. A subclass of
+    LicenseExpired so that every handler of a license refusal treats it alike (a client
+    keeps the template it has and updates the rest); its code and words are its own."""
+
+    code = "product_not_licensed"
+    needs = frozenset({"component_ja", "component_en", "product_ja", "product_en"})
+    message_ja = (
+        "{component_ja}は入手できません。{component_ja}は{product_ja}のライセンスが有効な"
+        "場合に、{product_ja}のアクティベーションコードでのみダウンロードできます。"
+        "ほかのコンポーネントのアップデートは続けられます。{product_ja}をご利用になる場合は、"
+        "ご契約のうえ[運用管理] → [製品ライセンス]の{product_ja}の[新規入力]で"
+        "アクティベーションコードを入力してください。"
+    )
+    message_en = (
+        "The {component_en} is not available: only a {product_en} activation code of a live "
+        "{product_en} license downloads it. The other components keep updating. To use "
+        "{product_en}, contract it, then enter its activation code under Administration → "
+        "Product License → {product_en} → Enter new code."
+    )
+    generic_message_ja: ClassVar[str] = (
+        "このコンポーネントは、それを対象とする製品のライセンスが有効な場合にのみ入手できます。"
+        "ほかのコンポーネントのアップデートは続けられます。"
+    )
+    generic_message_en: ClassVar[str] = (
+        "This component is available only under a live license of the product it belongs "
+        "to. The other components keep updating."
+    )
+
+
 class VendorUnreachable(CssecError):
     code = "vendor_unreachable"
     status = 502

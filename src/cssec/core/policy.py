@@ -13,8 +13,9 @@ What each product's license governs (`GOVERNED`):
 - Damage Cleanup Services governs only handing its template to clients
   (`distribute_damage_cleanup_template`). The FAQ lists running Damage Cleanup among
   what keeps working after a lapse, so a DCS lapse or revocation never stops a C/S Sec.
-  operation. The template's download from ActiveUpdate is authorized by the C/S Sec.
-  code (one signed manifest for all four components), so it stays under C/S Sec.
+  operation. The vendor sends the template's file only to a DCS code whose license allows
+  handing it out (`licensing_product`; the signed manifest still names all four
+  components and is authorized by any code of the contract).
 
 States and what they refuse (for the operations the product governs): activated,
 unconfirmed and grace_period refuse nothing; expired (`license_expired`), revoked
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from cssec.core.errors import LicenseExpired, LicenseRejected, LicenseRevoked
+from cssec.core.errors import LicenseExpired, LicenseRejected, LicenseRevoked, ProductNotLicensed
 from cssec.core.license import LicenseState, Product
 
 REASON_ALLOWED = "allowed"
@@ -232,6 +233,31 @@ LAPSED_STATES: frozenset[LicenseState] = frozenset(
 def distribution_operation(component: Component) -> Operation:
     """The operation that hands `component` to clients, so callers never build names."""
     return _DISTRIBUTION[component]
+
+
+def licensing_product(component: Component) -> Product:
+    """The product whose activation code, and live license, ActiveUpdate asks before sending
+    `component`'s file: the product besides C/S Sec. that governs handing it out (the
+    Damage Cleanup template: Damage Cleanup Services), else C/S Sec."""
+    operation = _DISTRIBUTION[component]
+    for product, governed in GOVERNED.items():
+        if product is not Product.CS and operation in governed:
+            return product
+    return Product.CS
+
+
+def not_licensed(component: Component) -> ProductNotLicensed:
+    """The refusal (`product_not_licensed`) of `component` to a site or code without a live
+    license of `licensing_product(component)`."""
+    product = licensing_product(component)
+    return ProductNotLicensed(
+        component=component.value,
+        component_ja=component.label("ja"),
+        component_en=component.label("en"),
+        product=product.value,
+        product_ja=product.name_in("ja"),
+        product_en=product.name_in("en"),
+    )
 
 
 _HOW_TO_RENEW = {

@@ -76,6 +76,9 @@ async def test_a_client_gets_the_signed_manifest_and_the_files(
         got = await server.client.get(
             f"{AGENT}/files/{component.value}/{version.sha256}", headers=auth
         )
+        if component is Component.DAMAGE_CLEANUP_TEMPLATE:  # no DCS license: not held here
+            assert (got.status_code, got.json()["code"]) == (403, "product_not_licensed")
+            continue
         assert got.status_code == 200
         assert got.headers["content-type"] == "application/octet-stream"
         assert sha256_hex(got.content) == version.sha256
@@ -269,7 +272,9 @@ def test_cli_show_update_rollback(tmp_path: Path, desk: Desk) -> None:
     shown = runner.invoke(cli.app, ["components", "show", "--data", data, "--json"])
     assert shown.exit_code == 0, shown.output
     body = json.loads(shown.stdout)
-    assert [c["current"]["version"] for c in body["components"]] == [1, 1, 1, 1]
+    # Without a Damage Cleanup Services license the template is not held (not downloaded).
+    versions = [c["current"] and c["current"]["version"] for c in body["components"]]
+    assert versions == [1, None, 1, 1]
     assert body["activeupdate_allowed"] is True
 
     publish_virus_pattern_v2(desk)
@@ -331,7 +336,9 @@ async def test_the_real_client_updates_from_the_real_server(
     await server.login()
     page = await server.client.get("/logs/updates/client")
     assert page.text.count('data-result="success"') == 1
-    assert page.text.count('data-result="refused"') == 1
+    # After the update: the template, not held without a DCS license; after grace: all.
+    assert page.text.count('data-result="refused"') == 2
+    assert "damage cleanup template is not available" in page.text
 
 
 async def test_client_status_shows_the_license_the_server_reports(

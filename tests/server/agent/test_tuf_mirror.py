@@ -57,6 +57,7 @@ from cssec.vendor_service.activeupdate.tuf_repo import install_root
 
 V1 = dict.fromkeys(Component, 1)
 V2 = {**V1, Component.VIRUS_PATTERN: 2}
+CS_ONLY_V1 = {c: v for c, v in V1.items() if c is not Component.DAMAGE_CLEANUP_TEMPLATE}
 TUF = "/api/v1/agent/tuf/"
 Rewrite = Callable[[str, bytes], bytes]
 
@@ -113,8 +114,12 @@ async def tuf_server(
     servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path
 ) -> Server:
     install_tuf_root(desk.vendor, tmp_path / "root-keys")
-    server = await servers.start(activation_code=desk.contract().codes["CS"])
-    assert (await poll(server, clock)).result == "up_to_date"  # type: ignore[attr-defined]
+    # With Damage Cleanup Services, so that its clients take all four components: the
+    # first poll brings the template with the DCS code (the install has only C/S Sec.'s).
+    contract = desk.contract(with_dcs=True)
+    server = await servers.start(registration_key=contract.registration_key)
+    first = await poll(server, clock)
+    assert first.changes == {Component.DAMAGE_CLEANUP_TEMPLATE: (None, 1)}  # type: ignore[attr-defined]
     assert holds_root(server.settings.data_dir)
     return server
 
@@ -164,7 +169,8 @@ async def test_a_manifest_client_moves_to_tuf_at_its_next_update(
     server = await servers.start(activation_code=desk.contract().codes["CS"])
     state = ClientState(tmp_path / "client")
     with client_of(server) as transport:
-        assert install(state, transport, clock).versions == V1
+        # C/S Sec. alone: the Damage Cleanup template is not held, its clients go without.
+        assert install(state, transport, clock).versions == CS_ONLY_V1
         assert not client_holds_root(state.root), "no TUF at the vendor yet: the manifest"
         assert any(p.endswith("/agent/manifest") for p in transport.paths)
         manifest_state = state.load_installed()
@@ -193,7 +199,7 @@ async def test_a_manifest_client_moves_to_tuf_at_its_next_update(
         with pytest.raises(UpdateMetadataRejected) as withheld:
             update(state, transport, clock)
         assert withheld.value.fields["cause"] == "withheld"
-    assert client_versions(state) == V2
+    assert client_versions(state) == {**CS_ONLY_V1, Component.VIRUS_PATTERN: 2}
 
 
 async def test_clients_of_a_cut_off_server_say_components_stale_since(

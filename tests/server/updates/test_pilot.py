@@ -174,13 +174,25 @@ async def test_without_pilot_mode_every_client_gets_the_new_set(
 
 
 async def _server(
-    servers: ServerFactory, desk: Desk, clock: FakeClock, tmp_path: Path, *, tuf: bool
+    servers: ServerFactory,
+    desk: Desk,
+    clock: FakeClock,
+    tmp_path: Path,
+    *,
+    tuf: bool,
+    dcs: bool = False,
 ) -> Server:
-    """A server on the desk's C/S Sec. code, holding the vendor's TUF root when `tuf`."""
+    """A server on the desk's C/S Sec. code, holding the vendor's TUF root when `tuf`; with
+    `dcs`, registered with a Damage Cleanup Services license too, so that it holds (and
+    its clients take) the template: the first poll brings it with the DCS code."""
     if tuf:
         install_tuf_root(desk.vendor, tmp_path / "root-keys")
-    server = await servers.start(activation_code=desk.contract().codes["CS"])
-    if tuf:
+    if dcs:
+        key = desk.contract(with_dcs=True).registration_key
+        server = await servers.start(registration_key=key)
+    else:
+        server = await servers.start(activation_code=desk.contract().codes["CS"])
+    if tuf or dcs:
         clock.advance(timedelta(hours=1))
         await server.app.state.component_poller.run_update_if_due()
     await server.login()
@@ -243,7 +255,7 @@ async def test_real_pilot_client_steps_back_after_the_pilot_rollback(
     server (its own update code, through the manifest and through the server's TUF mirror,
     which still names the bad set as the newest), and the Web manager's client update log
     says so in the reader's language."""
-    server = await _server(servers, desk, clock, tmp_path, tuf=tuf)
+    server = await _server(servers, desk, clock, tmp_path, tuf=tuf, dcs=True)
     state = ClientState(tmp_path / "pilot")
     with TestClient(server.app, base_url="http://server.test", client=("127.0.0.1", 50000)) as http:
         transport = SyncBridge(http)

@@ -28,11 +28,12 @@ from fastapi.responses import Response
 
 from cssec.core.delta import DeltaError, delta_hashes
 from cssec.core.errors import NotFound
-from cssec.core.policy import Component, Operation, distribution_operation
+from cssec.core.policy import Component, Operation, distribution_operation, not_licensed
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import LICENSE_EXPIRED, agent_router
 from cssec.server.licensing.state import license_decision
 from cssec.server.updates import tuf_mirror
+from cssec.server.updates.entitlement import separately_licensed
 from cssec.server.updates.pilot import served_serial
 from cssec.server.updates.service import Installed, read_installed
 from cssec.server.updates.store import ComponentStore
@@ -65,7 +66,10 @@ def _component_file(request: Request, component: Component, sha256: str) -> byte
     for manifest in (installed.current, installed.previous):
         version = manifest.components.get(component) if manifest else None
         if version is not None and version.sha256 == sha256:
-            return store.read(version)
+            data = store.read(version)
+            if data is None and separately_licensed(component):
+                raise not_licensed(component)  # withheld (`updates.entitlement`): kept by clients
+            return data
     return None
 
 

@@ -22,13 +22,14 @@ from starlette.concurrency import run_in_threadpool
 
 from cssec.core.components import STEP_BACK_HEADER
 from cssec.core.errors import NotFound
-from cssec.core.policy import Component, Operation, distribution_operation
+from cssec.core.policy import Component, Operation, distribution_operation, not_licensed
 from cssec.server.agent.auth import ClientDep
 from cssec.server.agent.routing import agent_router
 from cssec.server.context import ServerContext
 from cssec.server.licensing.state import check_license, cs_license_state
 from cssec.server.logs.update_logs import UpdateResult, add_client_log
 from cssec.server.models import Client
+from cssec.server.updates.entitlement import separately_licensed
 from cssec.server.updates.errors import ComponentsUnavailable
 from cssec.server.updates.pilot import served_envelope
 from cssec.server.updates.poller import ComponentPoller
@@ -121,6 +122,8 @@ def get_file(
         if version is None or version.sha256 != sha256:
             continue
         data = store.read(version)
+        if data is None and separately_licensed(chosen):
+            raise not_licensed(chosen)  # withheld (`updates.entitlement`): kept by clients
         if data is None:
             raise ComponentsUnavailable()
         return Response(

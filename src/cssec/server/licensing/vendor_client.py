@@ -22,6 +22,7 @@ from cssec.core.errors import (
     InvalidRegistrationKey,
     LicenseExpired,
     NotFound,
+    ProductNotLicensed,
     RevokedActivationCode,
     UnknownRegistrationKey,
     ValidationFailed,
@@ -36,6 +37,7 @@ _VENDOR_ERRORS: dict[str, type[CssecError]] = {
     "expired_activation_code": ExpiredActivationCode,
     "revoked_activation_code": RevokedActivationCode,
     "license_expired": LicenseExpired,
+    "product_not_licensed": ProductNotLicensed,  # the Damage Cleanup template, to a CS code
     "wrong_product": WrongProduct,
     "invalid_registration_key": InvalidRegistrationKey,
     "unknown_registration_key": UnknownRegistrationKey,

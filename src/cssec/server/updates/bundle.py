@@ -18,6 +18,11 @@ Checks, in this order; the first that fails refuses the bundle, logged in the up
    expiry judged at the bundle's signed `issued_at`: a bundle older than what is installed
    is a rollback (`older_bundle`), a changed byte a `hash_mismatch` or `bad_metadata`;
 5. each file works as its component; then the switch, as an online update makes it.
+
+The Damage Cleanup template is taken from a bundle only while this server's Damage Cleanup
+Services license is live (`entitlement.download_codes`); the vendor leaves it out of a
+bundle for a contract without a live DCS license, and a bundle without it updates the rest
+and keeps the template held (`entitlement`), as an online update does.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from cssec.server.licensing.state import cs_license_state
 from cssec.server.licensing.trust import VendorTrust, pin_keys
 from cssec.server.logs.update_logs import UpdateResult
 from cssec.server.models import LicenseSlot
+from cssec.server.updates.entitlement import download_codes
 from cssec.server.updates.errors import (
     MAX_BUNDLE_BYTES,
     BundleRefused,
@@ -263,11 +269,27 @@ async def _verify(
         manifest, envelope = await tuf.manifest(
             bundle.keys, current=installed.current, learn_keys=learn
         )
-        files = await tuf.files(manifest, store)
+        files = await tuf.files(manifest, store, codes=_codes_for(env, bundle, manifest, now))
     except ComponentUpdateFailed as exc:
         cause = "older_bundle" if exc.cause in _OLDER else exc.cause
         raise BundleRefused(cause, str(exc.fields.get("detail", ""))) from None
     return manifest, envelope, files
+
+
+def _codes_for(
+    env: LicenseEnv, bundle: BundleFiles, manifest: Manifest, now: datetime
+) -> dict[Component, str | None]:
+    """The separately licensed components not to take from this bundle (None): those this
+    server's license does not allow, and those the vendor left out (`entitlement`)."""
+    with env.sessionmaker() as session:
+        live = download_codes(session, now=now, tz=env.tz)
+    skipped: dict[Component, str | None] = {}
+    for component, code in live.items():
+        version = manifest.components[component]
+        prefix = f"targets/{component.value}/{version.sha256}."
+        if code is None or not any(name.startswith(prefix) for name in bundle.files):
+            skipped[component] = None
+    return skipped
 
 
 def _from_tuf(exc: Exception) -> BundleRefused:

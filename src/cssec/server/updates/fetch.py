@@ -4,7 +4,9 @@ Nothing here touches the database or the disk. The manifest must carry a valid s
 of a pinned vendor key and must not be older than the current one; every file must have
 exactly the manifest's size and SHA-256 and work as its component. Any failure raises
 `ComponentUpdateFailed` with its cause (the vendor's own refusals, such as
-`license_expired` or `revoked_activation_code`, pass through as they are).
+`license_expired` or `revoked_activation_code`, pass through as they are), except the
+vendor's refusal of a separately licensed file (the Damage Cleanup template: `entitlement`),
+which leaves that file out.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from cssec.core.components import Manifest, verify_file, verify_manifest
-from cssec.core.errors import VendorUnreachable
+from cssec.core.errors import CssecError, VendorUnreachable
 from cssec.core.policy import Component
 from cssec.core.signing import VerifyingKey
 from cssec.server.licensing.vendor_client import VendorClient
+from cssec.server.updates.entitlement import Codes, refused_to_this_site, separately_licensed
 from cssec.server.updates.errors import ComponentUpdateFailed
 from cssec.server.updates.store import ComponentStore, validate_component
 
@@ -75,21 +78,32 @@ async def fetch_files(
     activation_code: str,
     server_id: str,
     store: ComponentStore | None,
+    codes: Codes | None = None,
 ) -> dict[Component, bytes]:
-    """Download and verify every file of `manifest` that `store` does not hold yet."""
+    """Download and verify every file of `manifest` that `store` does not hold yet, each
+    with its code (`codes`, `entitlement.download_codes`; else `activation_code`). A
+    component whose code is None is not asked for; one the vendor refuses to this site's
+    code of its product is left out (`entitlement.refused_to_this_site`)."""
     files: dict[Component, bytes] = {}
     for component, version in manifest.components.items():
         if store is not None and store.present(version):
             continue
+        code = activation_code if codes is None else codes.get(component, activation_code)
+        if code is None:
+            continue
         try:
             data = await vendor.activeupdate_file(
                 version.sha256,
-                activation_code=activation_code,
+                activation_code=code,
                 server_id=server_id,
                 max_bytes=version.size,
             )
         except VendorUnreachable as exc:
             raise _unreachable(exc) from None
+        except CssecError as exc:
+            if refused_to_this_site(component, exc):
+                continue
+            raise
         where = f"{component.value} v{version.version}"
         if len(data) < version.size:
             raise ComponentUpdateFailed("truncated", f"{where}: {len(data)}/{version.size} bytes")
@@ -110,12 +124,16 @@ async def fetch_update(
     *,
     activation_code: str,
     server_id: str,
+    dcs_code: str | None = None,
 ) -> Fetched:
-    """Everything of the current manifest, for a server that holds nothing yet (install)."""
+    """Everything of the current manifest, for a server that holds nothing yet (install):
+    the Damage Cleanup template only with `dcs_code` (else the DCS site's first update
+    brings it: `entitlement`)."""
     manifest, envelope = await fetch_manifest(
         vendor, keys, activation_code=activation_code, server_id=server_id, current=None
     )
     files = await fetch_files(
-        vendor, manifest, activation_code=activation_code, server_id=server_id, store=None
-    )
+        vendor, manifest, activation_code=activation_code, server_id=server_id, store=None,
+        codes={c: dcs_code for c in manifest.components if separately_licensed(c)},
+    )  # fmt: skip
     return Fetched(manifest=manifest, envelope=envelope, files=files)

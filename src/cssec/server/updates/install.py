@@ -2,7 +2,9 @@
 
 `download_components` runs with the other network steps, before the disk is touched;
 `store_components` writes them into the install's temporary data directory, so a failed
-download or a full disk fails the install and leaves nothing behind."""
+download or a full disk fails the install and leaves nothing behind. The Damage Cleanup
+template is downloaded only with `dcs_code` (the vendor sends it to a live Damage Cleanup
+Services code alone: `entitlement`); without it, a DCS site's first update brings it."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ async def download_components(
     timeout_seconds: float,
     language: str,
     tls: VendorTls | None = None,
+    dcs_code: str | None = None,
 ) -> Fetched:
     async with VendorClient(
         vendor_url, transport=transport, proxy=proxy, timeout=timeout_seconds, language=language,
@@ -39,6 +42,7 @@ async def download_components(
             {key.kid: key for key in keys},
             activation_code=activation_code,
             server_id=server_id,
+            dcs_code=dcs_code,
         )
 
 

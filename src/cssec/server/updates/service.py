@@ -7,6 +7,10 @@ data_dir/components), and only then one transaction that makes the new manifest 
 keeps the one it replaces as the rollback target and writes the update log row. Every
 attempt lands in the update log (server), whatever its outcome; a failure changes nothing.
 
+The Damage Cleanup template is asked for with the Damage Cleanup Services code, and not at
+all without a live DCS license (`entitlement`): the server keeps the template it has and
+updates the rest, and the log counts only what it holds.
+
 Rollback undoes the latest update as a whole: clients verify the vendor's signature over
 the complete set, so only a set the vendor signed can be served. The rolled-back serial
 is held: the hourly poll does not apply it again (a newer publish, or 今すぐアップデート, does).
@@ -35,6 +39,7 @@ from cssec.server.licensing.state import cs_license_state
 from cssec.server.licensing.vendor_status import keys_for, trusted_keys
 from cssec.server.logs.update_logs import UpdateResult, add_server_log
 from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSlot
+from cssec.server.updates.entitlement import download_codes, held_versions, separately_licensed
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
 from cssec.server.updates.fetch import Fetched, fetch_files, fetch_manifest
 from cssec.server.updates.health import send_health
@@ -137,6 +142,29 @@ def _describe_changes(changes: dict[Component, tuple[int | None, int]], lang: st
     )
 
 
+def held_changes(
+    old: Manifest | None,
+    new: Manifest,
+    store: ComponentStore,
+    *,
+    arrived: Mapping[Component, bytes] | None = None,
+) -> dict[Component, tuple[int | None, int]]:
+    """`changes_between` the versions this server holds (`entitlement`): a withheld
+    template is no change and not the "before" of the next one, and a template that
+    `arrived` now for the version `old` already named is new here."""
+    moved = changes_between(old, new)
+    before = held_versions(old, store)
+    for component in arrived or {}:
+        same = old is not None and old.components.get(component) == new.components[component]
+        if same and separately_licensed(component):
+            before.pop(component, None)
+    return {
+        c: (before.get(c), version)
+        for c, version in held_versions(new, store).items()
+        if c in moved or c not in before
+    }
+
+
 def changes_between(old: Manifest | None, new: Manifest) -> dict[Component, tuple[int | None, int]]:
     out: dict[Component, tuple[int | None, int]] = {}
     for component, version in new.components.items():
@@ -222,6 +250,7 @@ async def update_components(
         code = session.scalar(
             select(LicenseSlot.activation_code).where(LicenseSlot.product == Product.CS.value)
         )
+        codes = download_codes(session, now=now, tz=env.tz)
         installed = read_installed(session)
     current_versions = versions_of(installed.current)
     poll = trigger == "schedule"
@@ -271,10 +300,13 @@ async def update_components(
                 return _log(env, trigger=trigger, actor=actor, outcome=outcome, poll=poll)
             if tuf is None:
                 files = await fetch_files(
-                    vendor, manifest, activation_code=code, server_id=server_id, store=store
-                )
+                    vendor, manifest, activation_code=code, server_id=server_id, store=store,
+                    codes=codes,
+                )  # fmt: skip
             else:
-                files = await tuf.files(manifest, store, held=installed.current, rolling=rolling)
+                files = await tuf.files(
+                    manifest, store, held=installed.current, rolling=rolling, codes=codes
+                )
                 await send_health(env, vendor, code=code, server_id=server_id, now=now)
         _write_files(store, manifest, files)
     except CssecError as exc:
@@ -342,13 +374,17 @@ def _apply(
     poll: bool,
 ) -> UpdateOutcome:
     now = env.clock.now()
+    store = ComponentStore(env.data.root)
     with env.sessionmaker() as session, session.begin():
         installed = read_installed(session)  # again: another process may have switched
         current = installed.current
-        changes = changes_between(current, manifest)
+        changes = held_changes(current, manifest, store, arrived=files)
         newer = current is None or manifest.serial > current.serial
-        if changes and newer:
-            _switch(session, manifest, envelope, now=now, clear_hold=trigger != "schedule")
+        # The same set, with a withheld template now held (a DCS code entered): no switch.
+        same = current is not None and manifest.serial == current.serial
+        if changes and (newer or same):
+            if newer:
+                _switch(session, manifest, envelope, now=now, clear_hold=trigger != "schedule")
             result = UpdateResult.SUCCESS
             text = {lang: _describe_changes(changes, lang) for lang in ("ja", "en")}
             message = {
@@ -358,21 +394,22 @@ def _apply(
         else:
             changes = {}
             result = UpdateResult.UP_TO_DATE
-            described = {lang: _describe(versions_of(current), lang) for lang in ("ja", "en")}
+            held = held_versions(current, store)
+            described = {lang: _describe(held, lang) for lang in ("ja", "en")}
             message = {
                 "ja": f"コンポーネントは最新です ({described['ja']})。",
                 "en": f"Components are up to date ({described['en']}).",
             }
         add_server_log(
             session, at=now, trigger=trigger, actor=actor, result=result, message=message,
-            serial=manifest.serial, versions=versions_of(manifest if changes else current),
+            serial=manifest.serial, versions=held_versions(manifest if changes else current, store),
         )  # fmt: skip
         if poll:
             status_row(session).last_poll_at = now
         after = read_installed(session)
-    ComponentStore(env.data.root).prune(_keep(after))
+    store.prune(_keep(after))
     return UpdateOutcome(
-        result, message, serial=manifest.serial, versions=versions_of(after.current),
+        result, message, serial=manifest.serial, versions=held_versions(after.current, store),
         changes=changes,
     )  # fmt: skip
 
@@ -387,7 +424,12 @@ def rollback_components(env: LicenseEnv, *, trigger: str, actor: str) -> UpdateO
         current, previous = installed.current, installed.previous
         if current is None or previous is None or status.previous_manifest_id is None:
             raise NothingToRollBack()
-        missing = [v for v in previous.components.values() if not store.present(v)]
+        held = held_versions(current, store)
+        missing = [
+            v
+            for c, v in previous.components.items()
+            if not store.present(v) and (c in held or not separately_licensed(c))
+        ]
         if missing:
             raise NothingToRollBack()
         status.current_manifest_id = status.previous_manifest_id
@@ -415,7 +457,7 @@ def install_components(engine: Engine, data_root: Path, fetched: Fetched, *, now
     install's temporary data directory; an OSError fails the install)."""
     store = ComponentStore(data_root)
     _write_files(store, fetched.manifest, fetched.files)
-    changes = changes_between(None, fetched.manifest)
+    changes = held_changes(None, fetched.manifest, store)
     text = {lang: _describe_changes(changes, lang) for lang in ("ja", "en")}
     with Session(engine) as session, session.begin():
         _switch(session, fetched.manifest, fetched.envelope, now=now, clear_hold=True)
@@ -426,5 +468,5 @@ def install_components(engine: Engine, data_root: Path, fetched: Fetched, *, now
                 "ja": f"インストール時にコンポーネントをダウンロードしました: {text['ja']}",
                 "en": f"Components downloaded at install: {text['en']}",
             },
-            serial=fetched.manifest.serial, versions=versions_of(fetched.manifest),
+            serial=fetched.manifest.serial, versions=held_versions(fetched.manifest, store),
         )  # fmt: skip

@@ -31,7 +31,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,7 @@ from cssec.core.policy import Component
 from cssec.core.rollout import RolloutRule, RolloutRuleError
 from cssec.core.signing import VerifyingKey, verify_statement
 from cssec.server.licensing.vendor_client import VendorClient
+from cssec.server.updates.entitlement import Codes, refused_to_this_site
 from cssec.server.updates.errors import ComponentUpdateFailed
 from cssec.server.updates.store import ComponentStore, validate_component
 from cssec.server.updates.tuf_mirror import (
@@ -105,6 +106,17 @@ class _BridgeFetcher(FetcherInterface):
         self.vendor, self.loop = vendor, loop
         self.code, self.server_id = code, server_id
         self._max = MAX_ROOT_BYTES
+
+    @contextmanager
+    def presenting(self, code: str) -> Iterator[None]:
+        """Ask with `code` (a separately licensed target's: `entitlement`) meanwhile. One
+        TUF request runs at a time in a session."""
+        kept = self.code
+        self.code = code
+        try:
+            yield
+        finally:
+            self.code = kept
 
     @contextmanager
     def download_file(self, url: str, max_length: int) -> Iterator[IO[bytes]]:
@@ -252,10 +264,13 @@ class TufSession:
         *,
         held: Manifest | None = None,
         rolling: Component | None = None,
+        codes: Codes | None = None,
     ) -> dict[Component, bytes]:
         """Every component file `store` lacks, through TUF (length and hash checked before
         anything is kept), then checked to work as its component. With `held` (the set
-        installed), a pattern is rebuilt from a published delta when one fits (`deltas`)."""
+        installed), a pattern is rebuilt from a published delta when one fits (`deltas`).
+        Each target is asked for with its code (`codes`, as `fetch.fetch_files`: None is
+        not asked for; a refusal of a separately licensed file leaves it out)."""
         from cssec.server.updates.deltas import (  # noqa: PLC0415  (a cycle)
             PATTERNS,
             fetch_by_delta,
@@ -266,6 +281,9 @@ class TufSession:
         for component, version in manifest.components.items():
             if store is not None and store.present(version):
                 continue
+            if codes is not None and component in codes and codes[component] is None:
+                continue
+            code = None if codes is None else codes.get(component)
             data, before = None, None
             if store is not None and held is not None:
                 before = held.components.get(component)
@@ -274,7 +292,13 @@ class TufSession:
                 where = component.value
                 if component is rolling:
                     where = f"{ROLLOUT_DIR}/{component.value}"
-                _info, data = await self._target(f"{where}/{version.filename}")
+                try:
+                    with nullcontext() if code is None else self.fetcher.presenting(code):
+                        _info, data = await self._target(f"{where}/{version.filename}")
+                except CssecError as exc:
+                    if refused_to_this_site(component, exc):
+                        continue
+                    raise
                 if before is not None and component in PATTERNS:  # for the clients at N
                     await keep_for_clients(self, self.work_dir.parent.parent, before, version)
             invalid = validate_component(component, data)

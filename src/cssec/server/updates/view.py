@@ -9,13 +9,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cssec.core.components import ComponentVersion, format_timestamp
+from cssec.core.components import ComponentVersion, Manifest, format_timestamp
 from cssec.core.license import LicenseState, Product
 from cssec.core.policy import Component, Decision, Operation, decide
 from cssec.server.licensing.state import cs_license_state
 from cssec.server.logs.update_logs import latest_server_log
 from cssec.server.models import ServerUpdateLog
+from cssec.server.updates.entitlement import separately_licensed
 from cssec.server.updates.service import read_installed
+from cssec.server.updates.store import ComponentStore
 from cssec.server.updates.tuf_mirror import stale_since
 
 
@@ -79,7 +81,7 @@ def read_overview(
     rows = [
         ComponentRow(
             component=component,
-            current=installed.current.components.get(component) if installed.current else None,
+            current=_held(installed.current, component, data_root),
             previous=installed.previous.components.get(component) if installed.previous else None,
         )
         for component in Component
@@ -96,3 +98,14 @@ def read_overview(
         download=decide(Product.CS, state, Operation.ACTIVEUPDATE_DOWNLOAD),
         stale_since=since if since is not None and since <= now else None,
     )
+
+
+def _held(
+    manifest: Manifest | None, component: Component, data_root: Path | None
+) -> ComponentVersion | None:
+    """The current version of `component`, unless it is withheld (`entitlement`: the
+    Damage Cleanup template without a live DCS license), which this server does not hold."""
+    version = manifest.components.get(component) if manifest else None
+    if version is None or data_root is None or not separately_licensed(component):
+        return version
+    return version if ComponentStore(data_root).present(version) else None

@@ -24,9 +24,10 @@ from cssec.core.components import COMPONENT_FILENAMES, ComponentVersion
 from cssec.core.errors import CssecError, LicenseExpired, NotFound
 from cssec.core.health_report import MAX_BODY_BYTES
 from cssec.core.license import LicenseState, Product
-from cssec.core.policy import Operation, decide
+from cssec.core.policy import Component, Operation, decide, not_licensed
 from cssec.vendor_service.activeupdate.rollout_errors import HealthReportRefused
 from cssec.vendor_service.activeupdate.services import (
+    authorize_component,
     authorize_download,
     component_file,
     current_manifest,
@@ -152,6 +153,16 @@ _REFUSED = _error(
         "revoked_activation_code": EXAMPLES["revoked_activation_code"],
     },
 )
+_FILE_REFUSED = _error(
+    "As for the manifest (`license_expired`, `revoked_activation_code`); and the Damage "
+    "Cleanup template is sent only to a Damage Cleanup Services code whose license is live: "
+    "another code of the contract (C/S Sec.'s) is refused with `product_not_licensed`.",
+    {
+        "license_expired": _license_expired_example(),
+        "revoked_activation_code": EXAMPLES["revoked_activation_code"],
+        "product_not_licensed": _example(not_licensed(Component.DAMAGE_CLEANUP_TEMPLATE)),
+    },
+)
 _RATE_LIMITED = _error(
     "Too many requests from this address; see Retry-After.",
     {"rate_limited": EXAMPLES["rate_limited"]},
@@ -214,7 +225,9 @@ def manifest_envelope(vendor: Vendor, body: ManifestRequest) -> dict[str, Any]:
     summary="One component file, by its SHA-256",
     description=(
         "The raw bytes of a published component version (`application/octet-stream`), "
-        "after the same entitlement check as the manifest. Content-addressed, so the "
+        "after the same entitlement check as the manifest; the Damage Cleanup template "
+        "only to a Damage Cleanup Services code of a live license (else 403 "
+        "`product_not_licensed`). Content-addressed, so the "
         "answer never changes: `ETag` is the quoted SHA-256 and the response may be cached "
         "for a year; `If-None-Match` with that ETag answers 304."
     ),
@@ -235,7 +248,7 @@ def manifest_envelope(vendor: Vendor, body: ManifestRequest) -> dict[str, Any]:
             "No X-Cssec-Activation-Code header.",
             {"activation_code_required": _example(ActivationCodeRequired())},
         ),
-        403: _REFUSED,
+        403: _FILE_REFUSED,
         404: _error(
             "No published component file has this SHA-256.", {"not_found": _example(NotFound())}
         ),
@@ -251,7 +264,11 @@ def get_file(
     vendor: Annotated[Vendor, Depends(get_vendor)],
     x_cssec_activation_code: Annotated[
         str | None,
-        Header(description="An activation code of the contract.", max_length=100),
+        Header(
+            description="An activation code of the contract; for the Damage Cleanup "
+            "template, its Damage Cleanup Services code.",
+            max_length=100,
+        ),
     ] = None,
     x_cssec_server_id: Annotated[
         str | None, Header(description="The C/S Sec. server's own id.", max_length=128)
@@ -263,8 +280,10 @@ def get_file(
 
     def work() -> tuple[Path, ComponentVersion]:
         with vendor.session() as session, read_transaction(session):
-            authorize_download(session, code)
-            return component_file(session, sha256)
+            standing = authorize_download(session, code)
+            found = component_file(session, sha256)
+            authorize_component(standing, found[1].component)
+            return found
 
     path, version = vendor.retrying(work)
     headers = {"ETag": f'"{version.sha256}"', "Cache-Control": IMMUTABLE}

@@ -23,6 +23,11 @@ The license gate is the online one (`authorize_download`: revoked or past grace 
 the same codes and messages); the bundle names the contract's codes so that another
 site's server refuses it, and its `issued_at` is the time the server judges the metadata's
 expiry at (a bundle may travel for days; the server bounds its age instead).
+
+A component another product governs (the Damage Cleanup template) is carried only when the
+contract holds a live code of that product (`services.authorize_component`, as online): a
+bundle for a contract without a live Damage Cleanup Services license leaves the template's
+files out (the metadata still names them; the server keeps the template it has).
 """
 
 from __future__ import annotations
@@ -40,11 +45,17 @@ from tuf.api.metadata import Metadata, Snapshot, Targets, Timestamp
 
 from cssec.core.components import format_timestamp
 from cssec.core.errors import CssecError
+from cssec.core.license import Product
 from cssec.core.plural import count_en
+from cssec.core.policy import Component, licensing_product
 from cssec.core.signing import canonical_json, sign_statement
 from cssec.vendor_service.activeupdate.bundle_refusals import for_the_desk
 from cssec.vendor_service.activeupdate.deltas import DELTA_DIR
-from cssec.vendor_service.activeupdate.services import authorize_download, store_of
+from cssec.vendor_service.activeupdate.services import (
+    authorize_component,
+    authorize_download,
+    store_of,
+)
 from cssec.vendor_service.activeupdate.tuf_repo import (
     latest_metadata,
     metadata_file,
@@ -59,6 +70,7 @@ from cssec.vendor_service.services._context import (
     transaction,
 )
 from cssec.vendor_service.services.audit import record_audit
+from cssec.vendor_service.services.status import lookup_standing
 
 BUNDLE_KIND = "component_bundle"
 STATEMENT = "bundle.json"
@@ -128,11 +140,14 @@ def make_bundle(session: Session, activation_code: str, *, actor: str) -> Bundle
         files["metadata/timestamp.json"] = timestamp_body
         files[f"metadata/{snapshot_name}"] = snapshot_body
         files[f"metadata/{targets_name}"] = targets_body
+        withheld = _withheld(session, standing.facts.contract_id)
         for path, info in targets.targets.items():
             if path.startswith(DELTA_DIR + "/"):
                 continue  # a bundle carries whole files
             sha = info.hashes["sha256"]
             directory, _, name = path.rpartition("/")
+            if directory.rpartition("/")[2] in withheld:
+                continue
             files[f"targets/{directory}/{sha}.{name}"] = blobs.path_for(sha).read_bytes()
         files["root-endorsement.json"] = canonical_json(root_endorsement(session))
         files["keys.json"] = canonical_json(keyring.jwks())
@@ -166,6 +181,36 @@ def make_bundle(session: Session, activation_code: str, *, actor: str) -> Bundle
             after={"serial": statement["serial"], "timestamp_version": timestamp.version},
         )
     return Bundle(data=_tar(files), statement=statement, members=list(files))
+
+
+def _withheld(session: Session, contract_id: int) -> set[str]:
+    """The components (by name) whose files this contract's bundle leaves out: those another
+    product governs when the contract holds no code of that product that may download them
+    now (revoked codes are not looked at; an expired one is refused by the policy)."""
+    withheld: set[str] = set()
+    for component in Component:
+        product = licensing_product(component)
+        if product is not Product.CS and not _live(session, contract_id, product, component):
+            withheld.add(component.value)
+    return withheld
+
+
+def _live(session: Session, contract_id: int, product: Product, component: Component) -> bool:
+    texts = session.scalars(
+        select(ActivationCodeRow.text).where(
+            ActivationCodeRow.contract_id == contract_id,
+            ActivationCodeRow.product == product.value,
+            ActivationCodeRow.revoked_at.is_(None),
+            ActivationCodeRow.text.is_not(None),
+        )
+    )
+    for text in texts:
+        try:
+            authorize_component(lookup_standing(session, text or ""), component)
+        except CssecError:
+            continue
+        return True
+    return False
 
 
 def _serial(targets: Targets) -> int | None:

@@ -31,7 +31,14 @@ from cssec.core.components import (
 )
 from cssec.core.errors import CssecError, NotFound
 from cssec.core.license import Product
-from cssec.core.policy import Component, Operation, decide
+from cssec.core.policy import (
+    Component,
+    Operation,
+    decide,
+    distribution_operation,
+    licensing_product,
+    not_licensed,
+)
 from cssec.core.signing import sign_statement
 from cssec.vendor_service.activeupdate.models import ComponentVersionRow
 from cssec.vendor_service.activeupdate.rollouts import (
@@ -344,7 +351,9 @@ def authorize_download(
     The code must parse and carry our MAC (InvalidActivationCode), be issued and not revoked
     (RevokedActivationCode); its contract's current end plus its product's grace must not
     have passed on the vendor's UTC today (`core.policy`: LicenseExpired, 403
-    license_expired). Any code of the contract authorizes, whatever its product.
+    license_expired). Any code of the contract authorizes the manifest and the metadata,
+    whatever its product; a file is further checked for its component
+    (`authorize_component`: the Damage Cleanup template needs a live DCS code).
 
     Cached per worker (`ActiveUpdateStore.entitlements`, setting
     `activeupdate_entitlement_ttl`, 60 s by default): the database facts of a code that
@@ -397,6 +406,34 @@ def cached_entitlement(
     if not decide(Product.CS, standing.state, Operation.ACTIVEUPDATE_DOWNLOAD).allowed:
         return None
     return standing
+
+
+def authorize_component(standing: Standing, component: Component | None) -> None:
+    """The second check of a file download, once `authorize_download` passed and the file's
+    component is known: a component another product governs (`core.policy.licensing_product`:
+    the Damage Cleanup template, Damage Cleanup Services) is sent only to that product's
+    code whose standing allows handing it out (decide(DCS, state,
+    distribute_damage_cleanup_template): refused once expired). Any other code, say the
+    contract's C/S Sec. code, is refused with 403 product_not_licensed. Decided on the
+    standing's facts, which carry the code's product, so a standing cached for a C/S Sec.
+    code never authorizes the template. None (not a component file): nothing more to check."""
+    if component is None:
+        return
+    product = licensing_product(component)
+    if product is Product.CS:
+        return
+    if standing.facts.product != product.value:
+        raise not_licensed(component)
+    decide(product, standing.state, distribution_operation(component)).raise_if_refused()
+
+
+def component_of(session: Session, sha256: str) -> Component | None:
+    """The component a published file belongs to, by its SHA-256 (None: not a published
+    component file, such as a delta or a signed manifest)."""
+    name = session.scalar(
+        select(ComponentVersionRow.component).where(ComponentVersionRow.sha256 == sha256).limit(1)
+    )
+    return None if name is None else Component(name)
 
 
 def candidate_manifest(session: Session, version_id: int) -> dict[str, Any]:

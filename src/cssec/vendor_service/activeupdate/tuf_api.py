@@ -8,7 +8,10 @@ GET /api/v1/tuf/root-endorsement   the vendor signing key's statement binding th
 
 Every request carries `X-Cssec-Activation-Code` (and `X-Cssec-Server-Id`) and passes
 `services.authorize_download` first: the same refusals, codes and ja/en messages as the
-manifest (`invalid_activation_code`, `revoked_activation_code`, `license_expired` …).
+manifest (`invalid_activation_code`, `revoked_activation_code`, `license_expired` …). A
+target file is checked for its component too, as the plain file download is
+(`services.authorize_component`): the Damage Cleanup template only to a live Damage Cleanup
+Services code (403 `product_not_licensed`).
 A vendor without a TUF root answers 404 `not_found` on every path here.
 """
 
@@ -22,6 +25,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from cssec.core.errors import NotFound
 from cssec.vendor_service.activeupdate.api import (
     _BAD_CODE,
+    _FILE_REFUSED,
     _RATE_LIMITED,
     _REFUSED,
     _UNAVAILABLE,
@@ -29,7 +33,7 @@ from cssec.vendor_service.activeupdate.api import (
     _example,
     accel_redirect,
 )
-from cssec.vendor_service.activeupdate.services import authorize_download
+from cssec.vendor_service.activeupdate.services import authorize_component, authorize_download
 from cssec.vendor_service.activeupdate.tuf_repo import (
     metadata_file,
     needs_sync,
@@ -57,7 +61,9 @@ ServerHeader = Annotated[
 _LIMIT = [Depends(rate_limit("activeupdate_tuf", "activeupdate_rate_limit"))]
 
 
-def _responses(ok: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+def _responses(
+    ok: dict[str, Any], *, refused: dict[str, Any] = _REFUSED
+) -> dict[int | str, dict[str, Any]]:
     """The answers every TUF route gives, as ActiveUpdate's own routes document them."""
     return {
         200: ok,
@@ -66,7 +72,7 @@ def _responses(ok: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
             "No X-Cssec-Activation-Code header.",
             {"activation_code_required": _example(ActivationCodeRequired())},
         ),
-        403: _REFUSED,
+        403: refused,
         404: _error("No such metadata or target.", {"not_found": _example(NotFound())}),
         422: _error("A header is too long.", {"v": EXAMPLES["validation_error"]}),
         429: _RATE_LIMITED,
@@ -115,7 +121,8 @@ def get_root_endorsement(
             "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
             },
-        }
+        },
+        refused=_FILE_REFUSED,
     ),
     dependencies=_LIMIT,
 )
@@ -129,8 +136,10 @@ def get_target(
 
     def work() -> Any:
         with vendor.session() as session, read_transaction(session):
-            authorize_download(session, code)
-            return target_file(session, path)
+            standing = authorize_download(session, code)
+            blob, component = target_file(session, path)
+            authorize_component(standing, component)
+            return blob
 
     blob = vendor.retrying(work)
     prefix = vendor.settings.accel_redirect_prefix

@@ -45,6 +45,7 @@ from tuf.api.metadata import (
 from tuf.api.serialization.json import JSONSerializer
 
 from cssec.core.errors import NotFound
+from cssec.core.policy import Component
 from cssec.core.signing import SigningKey, sign_statement
 from cssec.vendor_service.activeupdate.lifetimes import Lifetimes, lifetimes_of
 from cssec.vendor_service.activeupdate.models import ComponentVersionRow, TufMetadataRow
@@ -124,15 +125,18 @@ def root_endorsement(session: Session) -> dict[str, Any]:
     return {"version": row.version, "endorsement": json.loads(row.endorsement)}
 
 
-def target_file(session: Session, path: str) -> Path:
+def target_file(session: Session, path: str) -> tuple[Path, Component | None]:
     """The blob for `<dir>/<sha256>.<name>`, if that SHA-256 is a published component file
-    or a target of one of the newest targets versions; NotFound otherwise."""
-    basename = path.rpartition("/")[2]
+    or a target of one of the newest targets versions; NotFound otherwise. With the
+    component the file belongs to (`services.authorize_component` checks it): a published
+    file's own, whatever directory the path names; a delta's, by its directory
+    (`deltas/<component>`); None for the signed manifests."""
+    directory, _, basename = path.rpartition("/")
     sha, _, _name = basename.partition(".")
     if not SHA256_HEX.fullmatch(sha):
         raise NotFound()
     known = session.scalar(
-        select(ComponentVersionRow.id).where(ComponentVersionRow.sha256 == sha).limit(1)
+        select(ComponentVersionRow.component).where(ComponentVersionRow.sha256 == sha).limit(1)
     )
     if known is None:
         recent = session.scalars(
@@ -151,7 +155,8 @@ def target_file(session: Session, path: str) -> Path:
     blob = store_of(session).blobs.path_for(sha)
     if not blob.is_file():
         raise NotFound()
-    return blob
+    named = known if known is not None else directory.rpartition("/")[2]
+    return blob, next((c for c in Component if c.value == named), None)
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from cssec.vendor_service.activeupdate.api import (
     manifest_envelope,
 )
 from cssec.vendor_service.activeupdate.services import (
+    authorize_component,
     cached_entitlement,
     component_file,
     entitle,
@@ -268,11 +269,12 @@ def _file_handler(vendor: Vendor, reader: HotReader, fallback: ASGIApp, prefix: 
         entitled = cached_entitlement(code, keys=vendor.keyring, store=store, now=now)
         if entitled is None:
             checked, facts = await _read_facts(reader, code, vendor)
-            entitle(checked, facts, now=now, store=store)  # raises the refusals
+            entitled = entitle(checked, facts, now=now, store=store)  # raises the refusals
         found = published.get(sha256)
         if found is None:
             found = published[sha256] = await _blocking(vendor, lambda: lookup(sha256))
         path, version = found
+        authorize_component(entitled, version.component)  # the template: a live DCS code
         answer_headers = {"ETag": f'"{version.sha256}"', "Cache-Control": IMMUTABLE}
         match = headers.get(b"if-none-match")
         if _etag_matches(None if match is None else bytes(match).decode("latin-1"), sha256):
