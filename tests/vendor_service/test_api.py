@@ -330,6 +330,26 @@ def test_rate_limit_answers_429_with_retry_after(settings: Any, clock: FakeClock
         app.state.vendor.close()
 
 
+def test_an_ipv6_client_cannot_step_around_the_limit_by_changing_its_address(
+    settings: Any, clock: FakeClock
+) -> None:
+    """One host picks its IPv6 addresses from a /64: the limit counts the /64, so fresh
+    addresses from it share the count, while another network keeps its own."""
+    app = create_app(settings.model_copy(update={"status_rate_limit": "2/minute"}), clock=clock)
+    try:
+
+        def status_from(address: str) -> int:
+            with TestClient(app, client=(address, 40000)) as client:
+                return int(_status(client, "x").status_code)
+
+        same_network = ["2001:db8:1:2::a", "2001:db8:1:2::b", "2001:db8:1:2:ffff::c"]
+        assert [status_from(a) for a in same_network] == [400, 400, 429]
+        assert status_from("2001:db8:1:3::a") == 400  # the next /64: somebody else
+        assert [status_from(a) for a in ("192.0.2.1", "192.0.2.2")] == [400, 400]
+    finally:
+        app.state.vendor.close()
+
+
 def test_body_size_limit(client: TestClient) -> None:
     big = {"activation_code": "x" * 100, "server_id": "s" * 70_000}
     response = client.post("/api/v1/status", json=big)
