@@ -252,7 +252,7 @@ _NAV_LAYOUT = """() => {
                 .filter(el => el.getBoundingClientRect().right > edge)
                 .filter(el => ![...el.children].some(c => c.getBoundingClientRect().right > edge))
                 .slice(0, 3)
-                .map(el => el.tagName + '.' + el.className + ' ' + el.textContent.trim().slice(0, 40));
+                .map(el => `${el.tagName}.${el.className} ${el.textContent.trim().slice(0, 40)}`);
         }),
     };
 }"""

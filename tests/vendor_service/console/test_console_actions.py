@@ -140,6 +140,13 @@ def test_staff_cannot_undo_a_revocation_by_reissuing(
     cid = contract.contract_id
     url = f"/console/contracts/{cid}/reissue"
     csrf = token(staff, url)
+    # The confirmation says so before anything is pressed, and offers staff no button.
+    review = staff.post(url, data={"csrf_token": csrf, "product": "CS"})
+    assert "失効の取り消しにあたるため、管理者のみ" in review.text
+    assert "製品「C/S Sec.」" in review.text  # the product named, not 「CS」
+    assert 'data-testid="lifts-revocation"' in review.text
+    assert "不正利用" in review.text  # the reason of the revocation it would undo
+    assert 'data-testid="confirm-button"' not in review.text
     refused = staff.post(url, data={"csrf_token": csrf, "product": "CS", "confirm": "yes"})
     assert refused.status_code == 403
     assert "失効の取り消しにあたるため、管理者のみ" in refused.text
@@ -157,7 +164,17 @@ def test_staff_cannot_undo_a_revocation_by_reissuing(
     other = staff.post(url, data={"csrf_token": csrf, "product": "DCS", "confirm": "yes"})
     assert other.status_code == 200
     csrf = token(admin, url)
-    lifted = admin.post(url, data={"csrf_token": csrf, "product": "CS", "confirm": "yes"})
+    review = admin.post(url, data={"csrf_token": csrf, "product": "CS"})
+    assert "新しいコードを発行すると失効を取り消すことになり" in review.text
+    assert 'data-testid="lift"' in review.text
+    # An admin lifts a revocation only by ticking that box, never by the usual button alone.
+    unticked = admin.post(url, data={"csrf_token": csrf, "product": "CS", "confirm": "yes"})
+    assert unticked.status_code == 422
+    assert "チェックボックスをオンに" in unticked.text
+    assert len(_audit(app, "code.reissued")) == 1  # the DCS one only
+    lifted = admin.post(
+        url, data={"csrf_token": csrf, "product": "CS", "confirm": "yes", "lift": "yes"}
+    )
     assert lifted.status_code == 200
     entry = _audit(app, "code.reissued")[-1]
     assert entry.actor == f"console:{ADMIN[0]}"
