@@ -47,6 +47,7 @@ from tests.helpers.processes import cssec_env, start_cssec, wait_answering
 from tests.helpers.tuf import install_tuf_root
 
 from cssec.core.license import Product
+from cssec.vendor_service.activeupdate import current_manifest
 from cssec.vendor_service.runtime import MIGRATIONS, open_vendor
 from cssec.vendor_service.services import issue_contract
 from cssec.vendor_service.settings import VendorSettings
@@ -258,7 +259,9 @@ def test_two_nodes_behind_nginx_survive_a_kill_and_a_rolling_restart(
     try:
         with vendor.session() as session:
             contract = issue_contract(session, customer="スケール", seats=5, actor="test")
-        sha = next(vendor.activeupdate.blobs.root.glob("?" * 64)).name
+        with vendor.session() as session:  # a file the C/S Sec. code may download
+            components = current_manifest(session)["statement"]["components"]
+        sha = components["virus_pattern"]["sha256"]
         install_tuf_root(vendor, tmp_path / "root-keys")
     finally:
         vendor.close()
