@@ -65,7 +65,15 @@ async def test_a_cs_only_site_updates_its_patterns_but_not_the_template(
     assert template_dir_versions(server) == []
     row = last_log(server)
     assert (row.result, row.cause) == ("success", None)
-    assert "ウイルス感染復旧テンプレート" not in row.message_ja
+    assert row.message_ja == (
+        "コンポーネントをアップデートしました: ウイルスパターンファイル 1 → 2。"
+        "ウイルス感染復旧テンプレートの新しいバージョンは、ウイルス感染復旧サービスの"
+        "ライセンスが有効でないためダウンロードしていません。"
+    )
+    assert row.message_en == (
+        "Components updated: virus pattern file 1 → 2. The new damage cleanup template was "
+        "not downloaded: no live Damage Cleanup Services license."
+    )
     assert TEMPLATE.value not in (row.versions or {})
 
 

@@ -87,3 +87,24 @@ def held_versions(manifest: Manifest | None, store: ComponentStore) -> dict[Comp
         for component, version in manifest.components.items()
         if not separately_licensed(component) or store.present(version)
     }
+
+
+def withheld_note(moved: Iterable[Component], held: Mapping[Component, int]) -> dict[str, str]:
+    """The sentences an update's log message ends with when it leaves out a new version of a
+    separately licensed component (`moved`: what the new set changes; `held`: what this
+    server holds of it), empty otherwise: why the template did not move, said once, in the
+    update that left it."""
+    missing = [c for c in moved if separately_licensed(c) and c not in held]
+    if not missing:
+        return {"ja": "", "en": ""}
+    ja = "".join(
+        f"{c.label('ja')}の新しいバージョンは、{licensing_product(c).name_in('ja')}の"
+        "ライセンスが有効でないためダウンロードしていません。"
+        for c in missing
+    )
+    en = " ".join(
+        f"The new {c.label('en')} was not downloaded: no live "
+        f"{licensing_product(c).name_in('en')} license."
+        for c in missing
+    )
+    return {"ja": f"。{ja}", "en": f". {en}"}

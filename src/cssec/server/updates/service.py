@@ -39,7 +39,12 @@ from cssec.server.licensing.state import cs_license_state
 from cssec.server.licensing.vendor_status import keys_for, trusted_keys
 from cssec.server.logs.update_logs import UpdateResult, add_server_log
 from cssec.server.models import ComponentManifestRow, ComponentStatus, LicenseSlot
-from cssec.server.updates.entitlement import download_codes, held_versions, separately_licensed
+from cssec.server.updates.entitlement import (
+    download_codes,
+    held_versions,
+    separately_licensed,
+    withheld_note,
+)
 from cssec.server.updates.errors import ComponentUpdateFailed, NothingToRollBack
 from cssec.server.updates.fetch import Fetched, fetch_files, fetch_manifest
 from cssec.server.updates.health import send_health
@@ -387,9 +392,10 @@ def _apply(
                 _switch(session, manifest, envelope, now=now, clear_hold=trigger != "schedule")
             result = UpdateResult.SUCCESS
             text = {lang: _describe_changes(changes, lang) for lang in ("ja", "en")}
+            note = withheld_note(changes_between(current, manifest), held_versions(manifest, store))
             message = {
-                "ja": f"コンポーネントをアップデートしました: {text['ja']}",
-                "en": f"Components updated: {text['en']}",
+                "ja": f"コンポーネントをアップデートしました: {text['ja']}{note['ja']}",
+                "en": f"Components updated: {text['en']}{note['en']}",
             }
         else:
             changes = {}
