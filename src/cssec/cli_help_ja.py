@@ -256,6 +256,11 @@ HELP_JA: dict[str, str] = {
         "ライセンスが延長されます。"
     ),
     "The license service's RESP.json.": "ライセンスサービスの RESP.json。",
+    "Put a new code from the response in effect even when it lowers the license (earlier "
+    "expiry, fewer seats, another contract).": (
+        "応答ファイルの新しいコードでライセンスが下がる場合（有効期限が早い、ライセンス数が少ない、"
+        "別の契約）も、そのコードに置き換えます。"
+    ),
     "Components (patterns, template, engine) and ActiveUpdate.": (
         "コンポーネント（パターンファイル、テンプレート、検索エンジン）とActiveUpdate。"
     ),

@@ -155,6 +155,16 @@ def license_request(
     written = write_request(open_env(data), actor="cli", new_code=code)
     write_new_file(out, written.data, mode=0o644, force=force)
     typer.echo(f"request: {out}" if language == "en" else f"更新要求ファイルを作成しました: {out}")
+    if written.lowers is not None:
+        summary = written.lowers.summary(language)
+        said = (
+            f"the new code would lower the current license ({summary}); importing the "
+            "response may need --confirm"
+            if language == "en"
+            else f"新しいコードでは現在のライセンスより条件が下がります（{summary}）。"
+            "応答ファイルを取り込むときに--confirmが必要になることがあります"
+        )
+        typer.echo(warning_line(said, language), err=True)
 
 
 @license_app.command("import")
@@ -167,6 +177,14 @@ def license_import(
     ],
     data: DataOption = None,
     lang: LangOption = None,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm",
+            help="Put a new code from the response in effect even when it lowers the license "
+            "(earlier expiry, fewer seats, another contract).",
+        ),
+    ] = False,
 ) -> None:
     """Import the license service's response to this server's request: the slots are
     extended exactly as an online check would."""
@@ -174,7 +192,9 @@ def license_import(
 
     language = choose_language(ctx, lang)
     env = open_env(data)
-    outcome = import_response(env, response.read_bytes(), actor="cli")
+    outcome = import_response(env, response.read_bytes(), actor="cli", confirm=confirm)
     typer.echo(outcome.message(language))
     if not outcome.already_imported:
         _print_licenses(env, language, as_json=False)
+    if outcome.held:
+        raise outcome.held[0]

@@ -21,7 +21,7 @@ The request is written by `offline_request`, the response read and verified by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 
@@ -29,6 +29,7 @@ from cssec.core.codes import parse_activation_code
 from cssec.core.errors import ExpiredActivationCode
 from cssec.core.license import Product
 from cssec.core.license_files import parse_response
+from cssec.server.licensing.clockguard import observe_time
 from cssec.server.licensing.env import LicenseEnv
 from cssec.server.licensing.offline_request import NoLicenseToRenew, WrittenRequest, write_request
 from cssec.server.licensing.offline_response import (
@@ -49,9 +50,40 @@ from cssec.server.licensing.refusals import (
     CodeRevoked,
     apply_rejection,
 )
+from cssec.server.licensing.replacement import (
+    ConfirmationRequired,
+    Replacement,
+    Terms,
+    compare_terms,
+    terms_of_code,
+    terms_of_slot,
+)
 from cssec.server.licensing.slots import activation_event, find_slot, store_slot
+from cssec.server.licensing.state import slot_state
 from cssec.server.licensing.statements import VerifiedStatement
-from cssec.server.models import LicenseRequest
+from cssec.server.licensing.view import effective_today
+from cssec.server.models import LicenseRequest, LicenseSlot
+
+
+class ImportConfirmationRequired(ConfirmationRequired):
+    """A new code in a response file would lower a live license: that slot is unchanged, and
+    the way on is the same file imported again, confirmed."""
+
+    def text(self, lang: str, summary: str) -> str:
+        if lang == "en":
+            return (
+                "The new activation code in the response file would lower the current "
+                f"license: {summary}. The current license is unchanged. To replace it anyway, "
+                "import the same response file again with confirmation (command line: "
+                "cssec server license import --confirm; Web manager: the confirmation page)."
+            )
+        return (
+            "応答ファイルの新しいアクティベーションコードでは、現在のライセンスより条件が"
+            f"下がります: {summary}。現在のライセンスは変更されていません。それでも置き換える"
+            "場合は、同じ応答ファイルを確認のうえもう一度取り込んでください。コマンドでは"
+            "「cssec server license import --confirm」を実行し、Webマネージャでは確認画面で"
+            "取り込みます。"
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +94,11 @@ class ImportOutcome:
     already_imported: bool
     outcomes: list[CheckOutcome] = field(default_factory=list)
     imported_at: datetime | None = None
+
+    @property
+    def held(self) -> list[ImportConfirmationRequired]:
+        """New codes left out until the import is confirmed (the request stays pending)."""
+        return [o.error for o in self.outcomes if isinstance(o.error, ImportConfirmationRequired)]
 
     def message(self, lang: str) -> str:
         if self.already_imported:
@@ -80,15 +117,24 @@ class ImportOutcome:
                     f"{name}: expires on {new}" if lang == "en" else f"{name}: 有効期限 {new}"
                 )
         if lang == "en":
-            return " ".join(["Response imported.", "; ".join(parts)]).strip()
-        return "応答ファイルを取り込みました。" + "、".join(parts)
+            lead = "The response needs confirmation." if self.held else "Response imported."
+            return " ".join([lead, "; ".join(parts)]).strip()
+        lead = (
+            "応答ファイルの取り込みには確認が必要です。"
+            if self.held
+            else "応答ファイルを取り込みました。"
+        )
+        return lead + "、".join(parts)
 
 
-def import_response(env: LicenseEnv, data: bytes, *, actor: str) -> ImportOutcome:
+def import_response(
+    env: LicenseEnv, data: bytes, *, actor: str, confirm: bool = False
+) -> ImportOutcome:
     """Apply a response file (see the module docstring). Raises InvalidLicenseResponse
     (malformed, altered, not bound to the request), LicenseResponseWrongServer,
     LicenseResponseUnknownRequest; a response whose statement is older than the slot's
-    raises UntrustedStatement (stale_statement), as an online check would."""
+    raises UntrustedStatement (stale_statement), as an online check would. `confirm`: put a
+    new code in even when it lowers a live license (else it is held: `ImportOutcome.held`)."""
     response = parse_response(data)
     server_id, request = find_request(env, response)
     if request.imported_at is not None:
@@ -107,7 +153,9 @@ def import_response(env: LicenseEnv, data: bytes, *, actor: str) -> ImportOutcom
     try:
         for product, code, result in verified:
             if code in new_codes:
-                outcomes.append(apply_new_code(env, product, code, result, actor=actor))
+                outcomes.append(
+                    apply_new_code(env, product, code, result, actor=actor, confirm=confirm)
+                )
             elif isinstance(result, CodeRejected):
                 apply_rejection(
                     env.sessionmaker, product, code, result, now=env.clock.now(), actor=actor
@@ -125,7 +173,10 @@ def import_response(env: LicenseEnv, data: bytes, *, actor: str) -> ImportOutcom
     except BaseException:  # e.g. a stale statement: the request stays pending, as before
         _release(env, request.id, digest=response.digest)
         raise
-    return ImportOutcome(already_imported=False, outcomes=outcomes, imported_at=now)
+    outcome = ImportOutcome(already_imported=False, outcomes=outcomes, imported_at=now)
+    if outcome.held:  # answerable again, confirmed; the rest re-applies as the same statements
+        _release(env, request.id, digest=response.digest)
+    return outcome
 
 
 def _claim(env: LicenseEnv, request_id: int, *, now: datetime, actor: str, digest: str) -> bool:
@@ -153,6 +204,7 @@ def _release(env: LicenseEnv, request_id: int, *, digest: str) -> None:
 
 
 __all__ = [
+    "ImportConfirmationRequired",
     "ImportOutcome",
     "LicenseResponseUnknownRequest",
     "LicenseResponseWrongServer",
@@ -170,10 +222,12 @@ def apply_new_code(
     result: VerifiedStatement | CodeRevoked | CodeRejected,
     *,
     actor: str,
+    confirm: bool = False,
 ) -> CheckOutcome:
     """A code asked for by file (`write_request(new_code=…)`), put into its slot only on the
     vendor's signed activated / grace answer for it (the file is the vendor's confirmation);
-    any other answer leaves the slot as it is and is reported."""
+    any other answer leaves the slot as it is and is reported. Like a code typed in, one
+    whose signed terms would lower a live license is held unless `confirm`."""
     if isinstance(result, CodeRevoked | CodeRejected):
         return CheckOutcome(product=product, ok=False, error=result)
     if result.vendor_state not in CONFIRMED_STATES:
@@ -182,10 +236,27 @@ def apply_new_code(
     check = parse_activation_code(code, product=product)
     assert check.value is not None  # parsed when the request was written
     now = env.clock.now()
+    with env.sessionmaker() as session:
+        today = effective_today(observe_time(session, now), env.tz)
     with env.sessionmaker() as session, session.begin():
         current = find_slot(session, product)
+        replacement = _replacement(
+            current, compare_with=terms_of_code(check.value, result), today=today
+        )
+        if replacement.needs_confirmation and not confirm:
+            held = ImportConfirmationRequired(replacement)
+            return CheckOutcome(product=product, ok=False, error=held)
         previous = current.activation_code if current is not None else None
         old = current.expires_on if current is not None else None
         slot = store_slot(session, code=check.value, statement=result, now=now)
-        activation_event(session, slot, now=now, actor=actor, previous_code=previous)
+        activation_event(
+            session, slot, now=now, actor=actor, previous_code=previous, replacement=replacement
+        )
     return CheckOutcome(product=product, ok=True, old_expiry=old, new_expiry=result.contract_end)
+
+
+def _replacement(current: LicenseSlot | None, *, compare_with: Terms, today: date) -> Replacement:
+    """The slot's terms now against the new code's as the vendor signed them."""
+    if current is None:
+        return compare_terms(None, compare_with, current=None)
+    return compare_terms(terms_of_slot(current), compare_with, current=slot_state(current, today))

@@ -14,7 +14,15 @@ from cssec.core.license_files import RequestedCode, build_request
 from cssec.core.secret_files import load_or_create_signing_key
 from cssec.server.licensing.clockguard import observe_time, server_info
 from cssec.server.licensing.env import LicenseEnv
+from cssec.server.licensing.replacement import (
+    Replacement,
+    compare_terms,
+    terms_of_code,
+    terms_of_slot,
+)
+from cssec.server.licensing.state import slot_state
 from cssec.server.licensing.statements import new_nonce
+from cssec.server.licensing.view import effective_today
 from cssec.server.logs.events import Level, add_event
 from cssec.server.models import LicenseRequest, LicenseSlot
 
@@ -40,6 +48,9 @@ class WrittenRequest:
     nonce: str
     digest: str
     codes: tuple[RequestedCode, ...]
+    lowers: Replacement | None = None
+    """The new code, by its own encoded terms, would lower the live license: importing the
+    response will ask for confirmation (the vendor's terms decide then)."""
 
 
 def write_request(env: LicenseEnv, *, actor: str, new_code: str | None = None) -> WrittenRequest:
@@ -59,14 +70,23 @@ def write_request(env: LicenseEnv, *, actor: str, new_code: str | None = None) -
     key = load_or_create_signing_key(env.data.identity_key)
     now = env.clock.now()
     with env.sessionmaker() as session:
-        observe_time(session, now)
+        today = effective_today(observe_time(session, now), env.tz)
     with env.sessionmaker() as session, session.begin():
         server_id = server_info(session).server_id
         slots = session.scalars(select(LicenseSlot).order_by(LicenseSlot.id)).all()
         if not slots:
             raise NoLicenseToRenew()
         current = {slot.product: slot.activation_code for slot in slots}
+        lowers = None
         if entered is not None:
+            live = next((s for s in slots if s.product == entered.product.value), None)
+            if live is not None:
+                replacement = compare_terms(
+                    terms_of_slot(live),
+                    terms_of_code(entered, None),
+                    current=slot_state(live, today),
+                )
+                lowers = replacement if replacement.needs_confirmation else None
             current[entered.product.value] = entered.text
         codes = tuple(RequestedCode(product, code) for product, code in current.items())
         new = {entered.product.value} if entered is not None else set()
@@ -112,4 +132,4 @@ def write_request(env: LicenseEnv, *, actor: str, new_code: str | None = None) -
             },
             details={"nonce": nonce, "request_sha256": digest, "actor": actor},
         )
-    return WrittenRequest(data=data, nonce=nonce, digest=digest, codes=codes)
+    return WrittenRequest(data=data, nonce=nonce, digest=digest, codes=codes, lowers=lowers)

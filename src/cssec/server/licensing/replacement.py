@@ -223,8 +223,12 @@ class ConfirmationRequired(CssecError):
     def message(self, lang: str = "ja") -> str:
         if self._override is not None:
             return self._override
-        summary = self.replacement.summary(lang)
-        if lang.lower().startswith("en"):
+        english = lang.lower().startswith("en")
+        return self.text("en" if english else "ja", self.replacement.summary(lang))
+
+    def text(self, lang: str, summary: str) -> str:
+        """The message around `summary` (the worse changes); subclasses say another way on."""
+        if lang == "en":
             return (
                 f"The new activation code would lower the current license: {summary}. "
                 "Nothing was changed. To replace it anyway, confirm and activate again "
