@@ -322,3 +322,18 @@ def test_leftover_helper_sees_temp_dirs(tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == [".server1.install-abc"]
     assert Product.CS.value == "CS"
     assert LicenseState.ACTIVATED.value == "activated"
+
+
+async def test_the_install_brings_the_template_only_with_a_damage_cleanup_license(
+    servers: ServerFactory, desk: Desk
+) -> None:
+    """The Damage Cleanup template comes with the install under the contract's DCS code, so a
+    DCS site's clients have it from the start; a C/S Sec.-only site is never sent it."""
+    template_dir = "damage_cleanup_template"
+    for with_dcs in (True, False):
+        contract = desk.contract(with_dcs=with_dcs)
+        settings = await servers.install(registration_key=contract.registration_key)
+        store = settings.data_dir / "components"
+        kinds = sorted(p.name for p in store.iterdir() if any(p.iterdir()))
+        assert kinds, "the install holds its components"
+        assert (template_dir in kinds) is with_dcs, (with_dcs, kinds)

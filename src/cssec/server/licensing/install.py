@@ -209,11 +209,13 @@ async def install_server(
             proxy=proxy, timeout_seconds=timeout_seconds, language=language,
         )  # fmt: skip
         # The current components, before the disk is touched: no components, no install.
+        # The Damage Cleanup template only with a live DCS code (a lapsed one is not planned).
         cs_code = next(code for code, _ in plan if code.product is Product.CS)
+        dcs_code = next((code.text for code, _ in plan if code.product is Product.DCS), None)
         components = await download_components(
             request.vendor_url, keys, activation_code=cs_code.text, server_id=server_id,
             transport=transport, proxy=proxy, timeout_seconds=timeout_seconds, language=language,
-            tls=request.vendor_tls,
+            tls=request.vendor_tls, dcs_code=dcs_code,
         )  # fmt: skip
     today = now.astimezone(tz).date()
     slots = build_data_dir(
