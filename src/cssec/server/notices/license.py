@@ -1,5 +1,6 @@
 """Which license notices are due: the expiry 90, 60 and 30 days ahead, the grace period
-entered, the license expired, and the online check failing N times in a row.
+entered, the license expired, the code revoked (or signed as never issued) by the vendor,
+and the online check failing N times in a row.
 
 Asked by the license scheduler on every tick (at least once a minute) and after every
 check, in one transaction; `service.record_notice` makes each occasion a single mail. An
@@ -188,6 +189,38 @@ _AFTER_EXPIRY: dict[
 core.policy)."""
 
 
+def _refused(view: SlotView) -> tuple[dict[str, str], dict[str, str]]:
+    """The vendor revoked the code, or signed that it never issued it: the Web manager's
+    banner as a mail, word for word (what stopped, what keeps working, the way out), so the
+    administrator learns of it without opening the Web manager."""
+    from cssec.server.webmanager.banners import (  # noqa: PLC0415  (banners import this module)
+        rejected_banner,
+        revoked_banner,
+    )
+
+    banner = (revoked_banner if view.state is LicenseState.REVOKED else rejected_banner)(view)
+    sep = {"ja": "、", "en": ", "}
+    subject = dict(banner.title)
+    body = {
+        lang: "\n".join(
+            [
+                banner.title[lang],
+                *(part[lang] for part in banner.body),
+                f"{banner.items_title[lang]}: {sep[lang].join(i[lang] for i in banner.items)}",
+            ]
+        )
+        + "\n"
+        for lang in ("ja", "en")
+    }
+    return subject, body
+
+
+_REFUSED_KINDS = {
+    LicenseState.REVOKED: "license.revoked",
+    LicenseState.REJECTED: "license.rejected",
+}
+
+
 def record_license_notices(
     session: Session, *, now: datetime, tz: tzinfo, failure_threshold: int
 ) -> list[str]:
@@ -211,6 +244,11 @@ def record_license_notices(
         elif (after := _AFTER_EXPIRY.get(view.state)) is not None:
             kind, texts = after
             note(f"{kind}:{product.value}:{expiry}", kind, texts(view))
+        elif (refused := _REFUSED_KINDS.get(view.state)) is not None:
+            # One mail per signed refusal: a new code refused again is a new occasion.
+            at = row.revoked_at or row.rejected_at
+            stamp = at.isoformat() if at is not None else expiry
+            note(f"{refused}:{product.value}:{stamp}", refused, _refused(view))
         if row.consecutive_failures >= failure_threshold:
             streak = (row.last_success or row.activated_at).isoformat()
             key = f"license.check_failing:{product.value}:{streak}"
