@@ -444,6 +444,63 @@ def test_a_dcs_lapse_keeps_the_template_and_updates_the_rest(
     )
 
 
+TEMPLATE_V3 = TEMPLATE_V2.replace(b"quarantine", b"delete", 1)
+
+
+def _refused_the_template(peer: Peer, state: ClientState, clock: FakeClock) -> dict[str, Any]:
+    """The client at serial 2 with template 1: it was refused serial 2's template 2 (no live
+    Damage Cleanup Services license). Returns serial 2's envelope."""
+    peer.dcs_state = LicenseState.REVOKED
+    peer.publish(Component.DAMAGE_CLEANUP_TEMPLATE, TEMPLATE_V2)
+    assert update(state, clock).refused.keys() == {Component.DAMAGE_CLEANUP_TEMPLATE}
+    return peer.manifest_envelope()
+
+
+@pytest.mark.parametrize(
+    "dcs_at_rollback",
+    [LicenseState.REVOKED, LicenseState.ACTIVATED],  # served now, and still never ran: not taken
+)
+def test_a_client_refused_the_template_steps_back_keeping_its_own(
+    agent_server: Peer,
+    state: ClientState,
+    clock: FakeClock,
+    seed: dict[Component, bytes],
+    dcs_at_rollback: LicenseState,
+) -> None:
+    second = _refused_the_template(agent_server, state, clock)
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    assert update(state, clock).versions[Component.VIRUS_PATTERN] == 2  # serial 3, template 1
+    agent_server.dcs_state = dcs_at_rollback
+    agent_server.manifest_override, agent_server.step_back_from = second, 3
+    outcome = update(state, clock)
+    assert (outcome.stepped_back, outcome.changes) == (True, {Component.VIRUS_PATTERN: (2, 1)})
+    installed = state.load_installed()
+    assert (installed.serial, installed.previous_serial) == (2, None)
+    assert load_engine(state).versions == dict.fromkeys(Component, 1)
+    report = agent_server.update_results[-1]
+    assert (report["message_code"], report["versions"]["damage_cleanup_template"]) == (
+        "components_stepped_back",
+        1,
+    )
+
+
+def test_a_client_that_runs_the_rolled_back_template_does_not_step_back_without_it(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    """Refused serial 2's template, then given serial 4's once licensed: going back to serial
+    2 would leave the rolled-back set's template in use, so the client stays on its set."""
+    second = _refused_the_template(agent_server, state, clock)
+    agent_server.dcs_state = LicenseState.ACTIVATED
+    agent_server.publish(Component.DAMAGE_CLEANUP_TEMPLATE, TEMPLATE_V3)
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    assert update(state, clock).versions[Component.DAMAGE_CLEANUP_TEMPLATE] == 3  # serial 4
+    agent_server.manifest_override, agent_server.step_back_from = second, 4
+    outcome = update(state, clock)
+    assert (outcome.result, outcome.stepped_back) == (UpdateResult.UP_TO_DATE, False)
+    installed = state.load_installed()
+    assert (installed.serial, installed.versions()[Component.DAMAGE_CLEANUP_TEMPLATE]) == (4, 3)
+
+
 def test_a_cs_lapse_still_stops_the_whole_update(
     agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
 ) -> None:

@@ -128,6 +128,9 @@ class _Updater:
         self.installed = state.load_installed()
         self.stepping_back = False
         """The server rolled back from the set this client holds: it takes the one before."""
+        self.keeps_own: frozenset[Component] = frozenset()
+        """Stepping back, the components whose older file this client never ran (a refused
+        Damage Cleanup template): it keeps the one it has (`_may_step_back`)."""
         self.tuf: ClientTuf | None = None
         """The server's TUF mirror, checked against the vendor's root (None: a server that
         mirrors no TUF yet, and a client that never held a root: the signed manifest alone)."""
@@ -183,8 +186,9 @@ class _Updater:
         held = self.installed.serial
         if held is not None and manifest.serial < held:
             kept = verify_manifest(self.installed.manifest, keys).value
-            if self._may_step_back(manifest, offer.step_back_from):
+            if self._may_step_back(manifest, offer.step_back_from, kept):
                 self.stepping_back = True
+                self.keeps_own = self._never_ran(manifest)
             elif offer.step_back_from == held and kept is not None and kept.serial == held:
                 # The server went back to a set this client never held: it keeps its own.
                 manifest, envelope = kept, self.installed.manifest
@@ -199,22 +203,49 @@ class _Updater:
                 raise self.give_up(ManifestRejected(reason=reason))
         return manifest, envelope
 
-    def _may_step_back(self, manifest: Manifest, step_back_from: int | None) -> bool:
+    def _may_step_back(
+        self, manifest: Manifest, step_back_from: int | None, held_set: Manifest | None
+    ) -> bool:
         """The one older set this client takes: its server rolled back from exactly the set
         this client holds (`step_back_from`), and offers exactly the set this client held
         before it (by serial, and every file one this client ran: current or previous). A
         server, or whoever holds its certificate, can so undo this client's last update
-        once, to vendor-signed content it already ran, and never go further back."""
+        once, to vendor-signed content it already ran, and never go further back.
+
+        One exception keeps a client that was refused the Damage Cleanup template from being
+        stuck on the rolled-back set: an entry of a separately licensed component it never
+        ran passes when it does not run the rolled-back set's entry either (refused it, or
+        holds none). That component is then not taken from the older set: the client keeps
+        the file it runs (`keeps_own`), so it still runs nothing it had not run before, and
+        nothing of the set the server rolled back from."""
         held = self.installed
         if step_back_from is None or step_back_from != held.serial:
             return False
         if held.previous_serial is None or manifest.serial != held.previous_serial:
             return False
         return all(
-            _same(held.current.get(component), version)
-            or _same(held.previous.get(component), version)
-            for component, version in manifest.components.items()
+            _separately_licensed(component) and not self._runs_entry_of(held_set, component)
+            for component in self._never_ran(manifest)
         )
+
+    def _never_ran(self, manifest: Manifest) -> frozenset[Component]:
+        """The components whose file in `manifest` is neither the current nor the previous
+        version this client holds."""
+        held = self.installed
+        return frozenset(
+            component
+            for component, version in manifest.components.items()
+            if not _same(held.current.get(component), version)
+            and not _same(held.previous.get(component), version)
+        )
+
+    def _runs_entry_of(self, held_set: Manifest | None, component: Component) -> bool:
+        """Whether this client runs `held_set`'s file of `component` (True when that set
+        cannot be read: the exception above then does not apply)."""
+        if held_set is None:
+            return True
+        entry = held_set.components.get(component)
+        return entry is not None and _same(self.installed.current.get(component), entry)
 
     def _tuf_offer(self) -> ManifestOffer:
         """The newest manifest, through TUF. When the server withholds it (not switched to
@@ -315,7 +346,8 @@ class _Updater:
         wanted = [
             new
             for component, new in manifest.components.items()
-            if not _same(current.get(component), new) or not self.present(new)
+            if component not in self.keeps_own
+            and (not _same(current.get(component), new) or not self.present(new))
         ]
         refused: dict[Component, LicenseExpired] = {}
         for version in wanted:
@@ -325,7 +357,7 @@ class _Updater:
                 refused[version.component] = refusal.error
         changed = [v for v in wanted if v.component not in refused]
         in_use = dict(manifest.components)
-        for component in refused:  # keeps the version it has (if any): still verified
+        for component in {*refused, *self.keeps_own}:  # keeps the version it has (if any)
             if component in current:
                 in_use[component] = current[component]
             else:
