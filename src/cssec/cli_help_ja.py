@@ -247,7 +247,8 @@ HELP_JA: dict[str, str] = {
     "Write a renewal request signed by this server, for a license service it cannot reach: "
     "answer it with `cssec vendor license respond` (or the portal), then import.": (
         "ライセンスサービスに接続できないサーバのために、このサーバが署名した更新要求を書き出します。"
-        "cssec vendor license respond（またはポータル）で応答を作り、importで取り込みます。"
+        "cssec vendor license respond（またはポータル）で応答を作り、"
+        "cssec server license importで取り込みます。"
     ),
     "Where to write REQ.json.": "REQ.jsonの書き出し先。",
     "Import the license service's response to this server's request: the slots are extended "
@@ -411,9 +412,11 @@ HELP_JA: dict[str, str] = {
         "ままです。最後の行: 失効させました: CODE（英語では revoked: CODE）。"
     ),
     "A new activation code to have confirmed by file (in place of its product's current "
-    "code); importing the response puts it in effect.": (
+    "code); importing the response puts it in effect (with --confirm when it lowers the "
+    "license).": (
         "ファイルで確認を受ける新しいアクティベーションコード（その製品の現在のコードの代わり）。"
-        "応答ファイルを取り込むと有効になります。"
+        "応答ファイルを取り込むと有効になります（ライセンスが下がる場合は--confirmを付けて"
+        "取り込みます）。"
     ),
     "The activation code to revoke.": ("失効させるアクティベーションコード。"),
     "Why (kept in the audit log).": ("理由（監査ログに残ります）。"),

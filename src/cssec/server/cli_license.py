@@ -141,7 +141,8 @@ def license_request(
         typer.Option(
             "--code",
             help="A new activation code to have confirmed by file (in place of its "
-            "product's current code); importing the response puts it in effect.",
+            "product's current code); importing the response puts it in effect (with "
+            "--confirm when it lowers the license).",
         ),
     ] = None,
 ) -> None:

@@ -76,7 +76,7 @@ async def test_a_code_of_another_contract_waits_for_confirmation(
     assert "確認が必要です" in held.message("ja")
     assert "条件が下がります" in held.message("ja")
     assert "ライセンス数 25 → 10" in held.message("ja")
-    assert "license import --confirm" in held.message("ja")
+    assert "license import RESP.json --confirm" in held.message("ja")
     assert "would lower the current license" in held.message("en")
     assert "Seats 25 → 10" in held.message("en")
     assert _pending(server) == 1, "the request can still be answered"

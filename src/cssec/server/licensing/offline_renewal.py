@@ -75,14 +75,15 @@ class ImportConfirmationRequired(ConfirmationRequired):
                 "The new activation code in the response file would lower the current "
                 f"license: {summary}. The current license is unchanged. To replace it anyway, "
                 "import the same response file again with confirmation (command line: "
-                "cssec server license import --confirm; Web manager: the confirmation page)."
+                "cssec server license import RESP.json --confirm; Web manager: the "
+                "confirmation page)."
             )
         return (
             "応答ファイルの新しいアクティベーションコードでは、現在のライセンスより条件が"
             f"下がります: {summary}。現在のライセンスは変更されていません。それでも置き換える"
             "場合は、同じ応答ファイルを確認のうえもう一度取り込んでください。コマンドでは"
-            "「cssec server license import --confirm」を実行し、Webマネージャでは確認画面で"
-            "取り込みます。"
+            "「cssec server license import RESP.json --confirm」を実行し、Webマネージャでは"
+            "確認画面で取り込みます。"
         )
 
 
