@@ -6,6 +6,9 @@ The same key with the same method, path and body then gets that answer again, wi
 running anything; with anything else it is refused (`idempotency_key_reused`). A twin
 arriving while the first still runs is told to retry (`idempotency_key_in_progress`).
 
+Two retries of an abandoned key arriving together both see the stale reservation; one
+releases it and goes first, the other gets what it left: in progress, or its answer.
+
 Limits, stated: the answer is stored after the use case's own transaction commits, so a
 process killed between the two leaves the key reserved with no answer; such a
 reservation is released after `ABANDONED`, and a retry after that runs the use case
@@ -63,15 +66,9 @@ def begin(session: Session, *, token_id: int, key: str, fingerprint: str) -> Sto
     with transaction(session):
         now = now_utc(session)
         session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP))
-        row = session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == key
-            )
-        )
+        row = _held(session, token_id, key)
         if row is not None and row.status_code is None and row.created_at < now - ABANDONED:
-            session.delete(row)
-            session.flush()
-            row = None
+            row = _release_abandoned(session, row, token_id=token_id, key=key)
         if row is not None:
             if row.request_hash != fingerprint:
                 raise IdempotencyKeyReused(key=key)
@@ -91,14 +88,36 @@ def begin(session: Session, *, token_id: int, key: str, fingerprint: str) -> Sto
     return None
 
 
+def _held(session: Session, token_id: int, key: str) -> IdempotencyRecord | None:
+    return session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == key
+        )
+    )
+
+
+def _release_abandoned(
+    session: Session, row: IdempotencyRecord, *, token_id: int, key: str
+) -> IdempotencyRecord | None:
+    """Delete the abandoned reservation `row`: None when this request did. Two retries can
+    both find it (PostgreSQL lets both read it; SQLite's BEGIN IMMEDIATE lets only one in
+    at a time): the one whose delete finds it gone answers from what the other left under
+    the key, its reservation (in progress) or its stored answer, instead of failing."""
+    released = session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.id == row.id, IdempotencyRecord.status_code.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    session.expunge(row)
+    if released.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    return _held(session, token_id, key)
+
+
 def finish(session: Session, *, token_id: int, key: str, answer: StoredAnswer | None) -> None:
     """Store the first answer, or (None: it failed in a way worth retrying) release the key."""
     with transaction(session):
-        row = session.scalar(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == key
-            )
-        )
+        row = _held(session, token_id, key)
         if row is None:
             return
         if answer is None:
