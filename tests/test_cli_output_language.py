@@ -124,7 +124,7 @@ CASES = {
     "rollout show": Case(lambda s, lang: ["component", "rollout", "show"], 0, "段階的配信", "no"),
     "rollout halt unknown": Case(
         lambda s, lang: ["component", "rollout", "halt", "virus_pattern", "9"],
-        1, "ウイルスパターンファイルのバージョン 9", "virus_pattern version 9",
+        1, "ウイルスパターンファイルのバージョン 9", "virus pattern file version 9",
     ),
     "keys bulk": Case(
         lambda s, lang: ["keys", "bulk", "--count", "2", "--seats", "3",

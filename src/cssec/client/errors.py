@@ -82,6 +82,7 @@ class ManifestRejected(CssecError):
 
 class ComponentRejected(CssecError):
     code = "component_rejected"
+    component_fields = ("component",)
     message_ja = (
         "{component}の検証に失敗したため、アップデートしませんでした ({reason})。"
         "現在のコンポーネントのまま動作します。後でもう一度お試しください。"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from cssec.core.license import Product
+
 
 class Phrase:
     """A field of an error message said in both languages (a detail computed where the
@@ -35,11 +37,36 @@ def _said(fields: dict[str, Any], lang: str) -> dict[str, Any]:
     return {k: v.in_(lang) if isinstance(v, Phrase) else v for k, v in fields.items()}
 
 
+def product_named(value: object, lang: str) -> object:
+    """The product's name in `lang` for a product code (CS, DCS); any other value as given
+    (an unknown code a person typed, or a name a caller already put there)."""
+    try:
+        return Product(str(value)).name_in(lang)
+    except ValueError:
+        return value
+
+
+def component_named(value: object, lang: str) -> object:
+    """A component kind's words in `lang` (virus_pattern: ウイルスパターンファイル); any other
+    value as given."""
+    from cssec.core.policy import Component  # noqa: PLC0415 (policy imports this module)
+
+    try:
+        return Component(str(value)).label(lang)
+    except ValueError:
+        return value
+
+
 class CssecError(Exception):
     code: ClassVar[str] = "error"
     status: ClassVar[int] = 400
     message_ja: ClassVar[str] = "エラーが発生しました。"
     message_en: ClassVar[str] = "An error occurred."
+    product_fields: ClassVar[tuple[str, ...]] = ()
+    """Fields that hold a product code: the JSON body keeps the code a script reads, the
+    messages name the product in the reader's language (「CS」 means nothing to a person)."""
+    component_fields: ClassVar[tuple[str, ...]] = ()
+    """Likewise for fields that hold a component kind (damage_cleanup_template)."""
 
     def __init__(self, message: str | None = None, /, **fields: Any) -> None:
         self.fields = fields
@@ -51,9 +78,22 @@ class CssecError(Exception):
             return self._override
         template = self.message_en if lang.lower().startswith("en") else self.message_ja
         try:
-            return template.format(**_said(self.fields, lang))
+            return template.format(**self.said(lang))
         except (KeyError, IndexError):
             return template
+
+    def said(self, lang: str) -> dict[str, Any]:
+        """The fields as a message in `lang` puts them: phrases in that language, products
+        and components by name."""
+        fields = _said(self.fields, lang)
+        for names, named in (
+            (self.product_fields, product_named),
+            (self.component_fields, component_named),
+        ):
+            for name in names:
+                if name in fields:
+                    fields[name] = named(fields[name], lang)
+        return fields
 
     def to_dict(self, lang: str = "ja") -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message(lang)}
@@ -100,6 +140,7 @@ class WrongProduct(CssecError):
     """`expected` and `actual` are product codes (CS, DCS); the messages name the products."""
 
     code = "wrong_product"
+    product_fields = ("expected", "actual")
     message_ja = (
         "このアクティベーションコードは{actual}のコードで、{expected}のコードではありません。"
         "{actual}のコードは[製品ライセンス]の{actual}の[新規入力]で入力してください。"
@@ -108,22 +149,6 @@ class WrongProduct(CssecError):
         "This activation code is for {actual}; it is not a {expected} code. Enter it under "
         "Product License → {actual} → Enter new code, and enter the {expected} code here."
     )
-    product_names: ClassVar[dict[str, dict[str, str]]] = {
-        "CS": {"ja": "C/S Sec.", "en": "C/S Sec."},
-        "DCS": {"ja": "ウイルス感染復旧サービス", "en": "Damage Cleanup Services"},
-    }
-
-    def message(self, lang: str = "ja") -> str:
-        if self._override is not None:
-            return self._override
-        key = "en" if lang.lower().startswith("en") else "ja"
-        names = {
-            field: self.product_names.get(str(self.fields.get(field)), {}).get(key)
-            or str(self.fields.get(field, "?"))
-            for field in ("expected", "actual")
-        }
-        template = self.message_en if key == "en" else self.message_ja
-        return template.format(**{**self.fields, **names})
 
 
 class InvalidRegistrationKey(CssecError):

@@ -6,6 +6,8 @@ and what to do next, in Japanese and English.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from cssec.core.errors import CssecError
 
 # --- Tokens ------------------------------------------------------------------------------
@@ -188,12 +190,26 @@ class BulkJobNotFinished(CssecError):
     code = "bulk_job_not_finished"
     status = 409
     message_ja = (
-        "一括発行 #{job_id}の結果はありません（状態: {job_status}）。queued・running "
-        "なら完了を待ってから取得してください。failed なら何も発行されていません。"
-        "errorの内容を確認し、もう一度開始してください。"
+        "一括発行 #{job_id}の結果はありません（状態: {job_status}）。待機中・実行中"
+        "なら完了を待ってから取得してください。失敗した場合は何も発行されていません。"
+        "エラーの内容を確認し、もう一度開始してください。"
     )
     message_en = (
         "Bulk batch #{job_id} has no result (status: {job_status}). If it is queued or "
         "running, fetch the result once it is done; if it failed, nothing was issued: read "
         "its error and start it again."
     )
+    statuses_ja: ClassVar[dict[str, str]] = {
+        "queued": "待機中",
+        "running": "実行中",
+        "done": "完了",
+        "failed": "失敗",
+    }
+    """The body's `job_status` stays the value a script compares; a Japanese reader gets words."""
+
+    def said(self, lang: str) -> dict[str, Any]:
+        fields = super().said(lang)
+        if not lang.lower().startswith("en"):
+            status = str(fields.get("job_status"))
+            fields["job_status"] = self.statuses_ja.get(status, status)
+        return fields

@@ -14,6 +14,7 @@ class UnknownProduct(CssecError):
 class ProductNotInContract(CssecError):
     code = "product_not_in_contract"
     status = 409
+    product_fields = ("product",)
     message_ja = "この契約には製品「{product}」が含まれていません。契約内容をご確認ください。"
     message_en = "This contract does not include {product}. Check the contract's products."
 
@@ -23,6 +24,7 @@ class RevocationNeedsAdmin(CssecError):
 
     code = "revocation_needs_admin"
     status = 403
+    product_fields = ("product",)
     message_ja = (
         "製品「{product}」のアクティベーションコードは失効処理されています。新しいコードの発行は"
         "失効の取り消しにあたるため、管理者のみが行えます。管理者に依頼してください。"
@@ -208,6 +210,7 @@ class NothingToRenew(CssecError):
 
     code = "nothing_to_renew"
     status = 409
+    product_fields = ("product",)
     message_ja = (
         "製品「{product}」のアクティベーションコードは、すでに契約の終了日（{ends_on}）を含んでいます。"
         "現在のコードをそのままお使いください。"

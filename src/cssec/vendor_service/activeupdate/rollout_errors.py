@@ -17,17 +17,17 @@ STATES_JA = {  # the console's words (/console/rollouts)
 
 
 class _RolloutRefusal(CssecError):
-    """The Japanese message names the component in words (ウイルスパターンファイル); the
-    `component` field stays the key a script reads (virus_pattern)."""
+    """The messages name the component in words (ウイルスパターンファイル, virus pattern
+    file); the `component` field stays the key a script reads (virus_pattern)."""
 
     def __init__(self, message: str | None = None, /, **fields: Any) -> None:
         kind = fields.get("component")
         if isinstance(kind, str):
             try:
-                label = Component(kind).label("ja")
+                label = Phrase(Component(kind).label("ja"), Component(kind).label("en"))
             except ValueError:
-                label = kind
-            fields.setdefault("component_label", Phrase(label, kind))
+                label = Phrase(kind, kind)
+            fields.setdefault("component_label", label)
         state = fields.get("state")
         if isinstance(state, str):
             fields.setdefault("state_label", Phrase(STATES_JA.get(state, state), state))
@@ -43,9 +43,10 @@ class RolloutInProgress(_RolloutRefusal):
         "同じコンポーネントの新しいバージョンはいつでも公開できます。"
     )
     message_en = (
-        "A staged rollout of {component} version {version} is in progress. Another component "
-        "can be published once it has reached every server, or after halting and pulling it "
-        "(rollout halt / pull). A newer version of the same component can be published at any time."
+        "A staged rollout of the {component_label} version {version} is in progress. Another "
+        "component can be published once it has reached every server, or after halting and "
+        "pulling it (rollout halt / pull). A newer version of the same component can be "
+        "published at any time."
     )
 
 
@@ -57,7 +58,7 @@ class RolloutNotFound(_RolloutRefusal):
         "cssec vendor component rollout showで配信を確認してください。"
     )
     message_en = (
-        "There is no staged rollout of {component} version {version}. "
+        "There is no staged rollout of the {component_label} version {version}. "
         "See the rollouts with: cssec vendor component rollout show."
     )
 
@@ -70,8 +71,8 @@ class RolloutNotActive(_RolloutRefusal):
         "変更するには新しいバージョンを公開してください。"
     )
     message_en = (
-        "The rollout of {component} version {version} has already ended (state: {state}). "
-        "Publish a new version to change what servers get."
+        "The rollout of the {component_label} version {version} has already ended "
+        "(state: {state}). Publish a new version to change what servers get."
     )
 
 
@@ -93,7 +94,7 @@ class NoPreviousVersion(_RolloutRefusal):
         "正常なファイルを新しいバージョンとして公開してください。"
     )
     message_en = (
-        "{component} version {version} has no previous version to go back to. "
+        "The {component_label} version {version} has no previous version to go back to. "
         "Publish a good file as a new version instead."
     )
 
