@@ -251,6 +251,8 @@ def webhooks_file(keys: dict[str, Any]) -> dict[str, Any]:
           context={**ctx, "now": now + 300})  # fmt: skip
     c.add("stale", "received 301 s later (a replay)", "timestamp_too_old", headers=headers,
           body=body, context={**ctx, "now": now + 301})  # fmt: skip
+    c.add("valid-ahead-at-tolerance", "timestamp 300 s ahead of the receiver's clock", None,
+          headers=headers, body=body, context={**ctx, "now": now - 300})  # fmt: skip
     c.add("future", "timestamp 301 s ahead of the receiver's clock", "timestamp_too_new",
           headers=headers, body=body, context={**ctx, "now": now - 301})  # fmt: skip
     c.add("wrong-secret", "verified with another endpoint's secret", "no_matching_signature",

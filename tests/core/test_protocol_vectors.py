@@ -85,6 +85,24 @@ def test_python_verifiers_reach_every_committed_verdict() -> None:
         assert any(not v["ok"] for v in flat) or stem in {"install_tokens", "endorsements"}, stem
 
 
+def test_webhook_vectors_pin_the_tolerance_on_both_sides() -> None:
+    """protocol.md §10: 300 s either way is accepted (inclusive), 301 s refused, so a
+    receiver off by one at either edge disagrees with a vector."""
+    timing = {None, "timestamp_too_old", "timestamp_too_new"}
+    verdicts = {}
+    for case in _committed("webhooks.json")["cases"]:
+        headers = {name.lower(): value for name, value in case["headers"].items()}
+        if case["expect"]["reason"] in timing:
+            age = case["context"]["now"] - int(headers["webhook-timestamp"])
+            verdicts[age] = case["expect"]
+    assert {age: verdicts.get(age) for age in (-301, -300, 300, 301)} == {
+        -301: {"ok": False, "reason": "timestamp_too_new"},
+        -300: {"ok": True, "reason": None},
+        300: {"ok": True, "reason": None},
+        301: {"ok": False, "reason": "timestamp_too_old"},
+    }
+
+
 def _node(directory: Path) -> subprocess.CompletedProcess[str]:
     assert NODE is not None
     return subprocess.run(
@@ -126,6 +144,11 @@ def _corrupt(directory: Path) -> list[str]:
         edit("codes.json", "ac-valid-cs", flip_check_symbol),
         edit("status_statements.json", "valid-activated", flip_signature),
         edit("webhooks.json", "valid", lambda c: c.update(body=c["body"].replace("1001", "1002"))),
+        edit(
+            "webhooks.json",
+            "valid-ahead-at-tolerance",
+            lambda c: c["context"].update(now=c["context"]["now"] - 1),
+        ),
         edit("endorsements.json", "chain-in-order", lambda c: c["endorsements"].pop(0)),
         edit(
             "license_responses.json",
