@@ -28,6 +28,7 @@ from cssec.core.clock import SystemClock, zone
 from cssec.server.licensing.view import read_licenses
 from cssec.server.models import ServerInfo, ServerUpdateLog, SystemEvent
 from cssec.server.storage.datadir import DataDir
+from cssec.server.updates.entitlement import separately_licensed
 from cssec.server.updates.service import read_installed
 from cssec.server.updates.store import ComponentStore
 
@@ -298,7 +299,13 @@ def server_state(data_dir: Path) -> dict[str, Any]:
             if current
             else {},
             "previous_serial": previous.serial if previous else None,
-            "files_verify": all(store.present(v) for v in current.components.values())
+            # Every file the server should hold is there: the template only on a site
+            # licensed for Damage Cleanup Services (a C/S Sec.-only site never holds it).
+            "files_verify": all(
+                store.present(v)
+                for c, v in current.components.items()
+                if not separately_licensed(c) or any(s["product"] == "DCS" for s in slots)
+            )
             if current
             else True,
         },
