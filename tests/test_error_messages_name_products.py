@@ -49,6 +49,7 @@ from cssec.vendor_service.errors import (
     InvalidComponentFile,
     NothingToRenew,
     ProductNotInContract,
+    RevocationLiftNotAsked,
     RevocationNeedsAdmin,
     UnknownComponent,
     UnknownProduct,
@@ -78,6 +79,7 @@ def _refusal(cls: type[LicenseExpired], state: LicenseState) -> Callable[[Produc
 PRODUCT_ERRORS: dict[type[CssecError], Callable[[Product], CssecError]] = {
     ProductNotInContract: lambda p: ProductNotInContract(product=p.value),
     RevocationNeedsAdmin: lambda p: RevocationNeedsAdmin(product=p.value),
+    RevocationLiftNotAsked: lambda p: RevocationLiftNotAsked(product=p.value),
     NothingToRenew: lambda p: NothingToRenew(product=p.value, ends_on="2027-03-31"),
     WrongProduct: lambda p: WrongProduct(expected=_other(p).value, actual=p.value),
     LicenseRevoked: _refusal(LicenseRevoked, LicenseState.REVOKED),

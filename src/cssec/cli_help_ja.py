@@ -402,6 +402,9 @@ HELP_JA: dict[str, str] = {
     "CS or DCS (default: the given code's product, else CS).": (
         "CS または DCS（既定: 指定したコードの製品、なければ CS）。"
     ),
+    "Issue even though the product's newest code is revoked (undoes the revocation).": (
+        "製品の最新のコードが失効していても発行します（失効を取り消します）。"
+    ),
     "Revoke an activation code and every older code of its contract's product that it "
     "superseded (listed first, oldest first): status checks, ActiveUpdate and registration "
     "refuse them from now on. Newer codes stay valid. Last line: revoked: CODE (in Japanese "

@@ -71,6 +71,29 @@ def test_renew_reissue_revoke_inspect(cli) -> None:  # type: ignore[no-untyped-d
     assert f"{where}文字目の" in out or f"character {where}," in out, "the one typo, and where"
 
 
+def test_reissue_undoes_a_revocation_only_when_told(cli) -> None:  # type: ignore[no-untyped-def]
+    """The console asks an admin to tick a box; the command line asks for --lift-revocation,
+    and says so in one line instead of silently putting a revoked product back in service."""
+    _, out, _ = cli("contract", "new", "--customer", "X", "--seats", "5")
+    key = out.strip().splitlines()[-1]
+    code = next(line.split(": ")[1] for line in out.splitlines() if line.startswith("activation"))
+    cli("code", "revoke", code, "--reason", "leaked")
+    rc, out, err = cli("code", "reissue", key, "--product", "CS", ok=False)
+    assert (rc, out) == (1, "")
+    assert err.strip().splitlines() == [
+        "error: revocation_needs_admin: The newest C/S Sec. activation code of this contract "
+        "was revoked. A new code would undo the revocation; to undo it, run the command again "
+        "with --lift-revocation."
+    ]
+    rc, _, err = cli("--lang", "ja", "code", "reissue", key, "--product", "CS", ok=False)
+    assert "製品「C/S Sec.」の最新のアクティベーションコードは失効処理されています" in err
+    _, out, _ = cli("code", "reissue", key, "--product", "CS", "--lift-revocation")
+    new = out.strip().splitlines()[-1]
+    assert parse_activation_code(new).ok
+    rc, out, _ = cli("code", "inspect", new)
+    assert "verdict:        valid" in out
+
+
 def test_refusals_are_one_line_on_stderr(cli) -> None:  # type: ignore[no-untyped-def]
     rc, out, err = cli("contract", "new", "--customer", "X", "--seats", "0", ok=False)
     assert rc == 1

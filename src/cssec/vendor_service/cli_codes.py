@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from sqlalchemy.orm import Session
 
 from cssec.clikit import NEGATIVE, choose_language, say
 from cssec.core.license import Product
 from cssec.vendor_service import services
 from cssec.vendor_service.cli_common import DataOption, cli_actor, opened_vendor, run_service
 from cssec.vendor_service.cli_output import inspection_rows, table_lines
+from cssec.vendor_service.errors import RevocationLiftNotAsked, RevocationNeedsAdmin
 
 code_app = typer.Typer(no_args_is_help=True, help="Activation codes: reissue, revoke, inspect.")
 
@@ -22,16 +24,25 @@ def code_reissue(
     product: str | None = typer.Option(
         None, "--product", help="CS or DCS (default: the given code's product, else CS)."
     ),
+    lift_revocation: bool = typer.Option(
+        False,
+        "--lift-revocation",
+        help="Issue even though the product's newest code is revoked (undoes the revocation).",
+    ),
     data: Path | None = DataOption,
 ) -> None:
     """Issue a new activation code carrying the contract's current end (offline renewal)."""
-    code = run_service(
-        data,
-        lambda s: services.issue_replacement_code(
-            s, key_or_code, product=product, actor=cli_actor(), lift_revocation=True
-        ),
-    )
-    typer.echo(code)
+
+    def reissue(session: Session) -> str:
+        try:
+            return services.issue_replacement_code(
+                session, key_or_code, product=product, actor=cli_actor(),
+                lift_revocation=lift_revocation,
+            )  # fmt: skip
+        except RevocationNeedsAdmin as refused:
+            raise RevocationLiftNotAsked(**refused.fields) from None
+
+    typer.echo(run_service(data, reissue))
 
 
 def _covered_lines(preview: services.RevocationPreview, lang: str) -> list[str]:

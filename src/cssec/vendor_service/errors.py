@@ -35,6 +35,21 @@ class RevocationNeedsAdmin(CssecError):
     )
 
 
+class RevocationLiftNotAsked(RevocationNeedsAdmin):
+    """`cssec vendor code reissue` for a product whose newest code is revoked, without
+    `--lift-revocation`: the command line undoes a revocation only when told to."""
+
+    message_ja = (
+        "製品「{product}」の最新のアクティベーションコードは失効処理されています。新しいコードを"
+        "発行すると失効を取り消すことになります。取り消す場合は --lift-revocationを付けて"
+        "もう一度実行してください。"
+    )
+    message_en = (
+        "The newest {product} activation code of this contract was revoked. A new code would "
+        "undo the revocation; to undo it, run the command again with --lift-revocation."
+    )
+
+
 class InvalidContractTerms(CssecError):
     code = "invalid_contract_terms"
     message_ja = "契約内容に誤りがあります: {detail_ja}"
