@@ -412,6 +412,27 @@ TEMPLATE_V2 = json.dumps(
 ).encode()  # fmt: skip
 
 
+def test_a_client_of_a_site_without_dcs_is_not_told_it_keeps_a_template_it_never_had(
+    agent_server: Peer, client_dir: Path, cli: Any, seed: dict[Component, bytes]
+) -> None:
+    """A C/S Sec.-only site's client never holds a template: its update says the template was
+    not fetched, not that it "stays at the version it had"."""
+    agent_server.dcs_state = LicenseState.EXPIRED
+    result = cli("install", "--server", agent_server.url, "--dir", str(client_dir), lang="ja")
+    assert result.exit_code == 0, result.output
+    assert Component.DAMAGE_CLEANUP_TEMPLATE not in (
+        ClientState(client_dir).load_installed().versions()
+    )
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    ja = cli("update", "--dir", str(client_dir), lang="ja")
+    assert ja.exit_code == 0, ja.output
+    assert "ウイルス感染復旧テンプレートは取得していません。" in ja.output
+    assert "以前のバージョンのまま" not in ja.output
+    en = cli("update", "--dir", str(client_dir))
+    assert "The damage cleanup template was not fetched." in en.output
+    assert "stays at the version it had" not in en.output
+
+
 def test_a_dcs_lapse_keeps_the_template_and_updates_the_rest(
     agent_server: Peer, installed: Path, cli: Any, seed: dict[Component, bytes]
 ) -> None:

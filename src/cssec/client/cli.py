@@ -85,10 +85,11 @@ def _print_update(outcome: UpdateOutcome, lang: str) -> None:
         versions = describe_versions(outcome.versions, lang)
         typer.echo(text("update.up_to_date", lang, versions=versions))
     for component, error in outcome.refused.items():
-        line = text(
-            "update.component_refused", lang,
-            component=component.label(lang), message=error.message(lang),
-        )  # fmt: skip
+        # One it holds keeps its version; one it never held (a C/S Sec.-only site has no
+        # template) was not fetched.
+        held = component in outcome.versions
+        key = "update.component_refused" if held else "update.component_not_fetched"
+        line = text(key, lang, component=component.label(lang), message=error.message(lang))
         typer.echo(line, err=True)
     if outcome.delivery == "queued":
         typer.echo(text("update.not_reported", lang), err=True)

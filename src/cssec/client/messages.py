@@ -77,6 +77,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ja": "{component}は以前のバージョンのまま使用します。{message}",
         "en": "The {component} stays at the version it had. {message}",
     },
+    "update.component_not_fetched": {
+        "ja": "{component}は取得していません。{message}",
+        "en": "The {component} was not fetched. {message}",
+    },
     "update.up_to_date": {
         "ja": "コンポーネントは最新です: {versions}",
         "en": "Components are up to date: {versions}",
