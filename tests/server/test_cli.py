@@ -81,6 +81,8 @@ def test_offline_install_then_show(tmp_path: Path, password_file: Path) -> None:
     table = runner.invoke(cli.app, ["license", "show", "--data", str(tmp_path / "srv")])
     assert "アクティベート済み（ライセンスサーバで未確認）" in table.stdout
     assert "ライセンスサーバでまだ確認されていません" in table.stdout
+    # An offline site is told its own way, by file, not only a button it cannot use.
+    assert "[応答ファイルを取り込む]" in table.stdout
 
 
 def test_refusals_are_one_line_on_stderr(tmp_path: Path, password_file: Path, desk: Desk) -> None:

@@ -32,12 +32,16 @@ STATE_NOTES: dict[LicenseState, dict[str, str]] = {
         "ja": (
             "このアクティベーションコードはライセンスサーバでまだ確認されていません"
             "（コードの形式とチェック文字で受け付けました）。接続できるようになったら"
-            "[ステータスをオンラインで確認]を押してください。"
+            "[ステータスをオンラインで確認]を押してください。接続しないサーバでは、"
+            "[更新要求ファイルをダウンロード]で作ったファイルにライセンスサーバで応答してもらい、"
+            "[応答ファイルを取り込む]で取り込むと確認されます。"
         ),
         "en": (
             "This activation code has not yet been confirmed by the license server (it was "
             "accepted on its format and check character). Press Check status online once the "
-            "server can reach it."
+            "server can reach it. A server that never connects confirms it by file: have the "
+            "license service answer a file from Download request file, then use Import "
+            "response file."
         ),
     },
     LicenseState.REVOKED: {
