@@ -73,12 +73,17 @@ async def test_a_code_of_another_contract_waits_for_confirmation(
         before.expires_on,
         before.seats,
     ), "the slot keeps the old code"
-    assert "確認が必要です" in held.message("ja")
-    assert "条件が下がります" in held.message("ja")
-    assert "ライセンス数 25 → 10" in held.message("ja")
-    assert "license import RESP.json --confirm" in held.message("ja")
-    assert "would lower the current license" in held.message("en")
-    assert "Seats 25 → 10" in held.message("en")
+    # The summary names the product that waits; the refusal says why, once.
+    assert (
+        held.message("ja")
+        == "応答ファイルの取り込みには確認が必要です。C/S Sec.: 確認待ち（まだ置き換えていません）"
+    )
+    assert held.message("en") == "The response needs confirmation. C/S Sec.: needs confirmation"
+    assert "条件が下がります" in refusal.message("ja")
+    assert "ライセンス数 25 → 10" in refusal.message("ja")
+    assert "license import RESP.json --confirm" in refusal.message("ja")
+    assert "would lower the current license" in refusal.message("en")
+    assert "Seats 25 → 10" in refusal.message("en")
     assert _pending(server) == 1, "the request can still be answered"
 
     done = import_response(env, response, actor="test", confirm=True)
@@ -213,6 +218,8 @@ async def test_cli_import_refuses_then_confirms(
     assert refused.exit_code == 1, refused.output
     assert refused.stderr.startswith("error: confirmation_required:")
     assert "ライセンス数 25 → 10" in refused.stderr
+    assert "条件が下がります" not in refused.stdout, "the reason is said once, on stderr"
+    assert "確認待ち" in refused.stdout
     assert server.slot().activation_code == mine.codes["CS"].replace("-", "")
     english = runner.invoke(cli.app, [*args, "--lang", "en"])
     assert "import the same response file again with confirmation" in english.stderr

@@ -87,6 +87,9 @@ class ImportConfirmationRequired(ConfirmationRequired):
         )
 
 
+_WAITS = {"ja": "確認待ち（まだ置き換えていません）", "en": "needs confirmation"}
+
+
 @dataclass(frozen=True)
 class ImportOutcome:
     """What importing a response did: `already_imported` when it changed nothing because
@@ -110,7 +113,14 @@ class ImportOutcome:
         parts = []
         for outcome in self.outcomes:
             name = outcome.product.name_in(lang)
-            if outcome.error is not None:
+            if isinstance(outcome.error, ImportConfirmationRequired):
+                # Said once, in whole, where it is asked (the CLI's error line, the Web
+                # manager's confirm page); here only which product waits.
+                waits = {"en": "needs confirmation", "ja": "確認待ち（まだ置き換えていません）"}[
+                    lang
+                ]
+                parts.append(f"{name}: {waits}")
+            elif outcome.error is not None:
                 parts.append(f"{name}: {outcome.error.message(lang)}")
             elif outcome.new_expiry is not None:
                 new = outcome.new_expiry.isoformat()
