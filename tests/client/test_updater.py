@@ -174,8 +174,8 @@ def _hanging_compiler(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
     [
         (_tamper_manifest, ManifestRejected, "bad_signature"),
         (_other_key, ManifestRejected, "unknown_kid"),
-        (_tamper_files, ComponentRejected, "sha256 mismatch"),
-        (_truncate_files, ComponentRejected, "size"),
+        (_tamper_files, ComponentRejected, "its SHA-256 is not the manifest's"),
+        (_truncate_files, ComponentRejected, "where the manifest says"),
         # The pattern's check, in a child process, crashed or hung: the client did not.
         (_crashing_compiler, ComponentRejected, "compiling the pattern crashed (signal 6)"),
         (_hanging_compiler, ComponentRejected, "compiling the pattern did not finish within 0.5 s"),
@@ -217,6 +217,19 @@ def test_rejected_update_keeps_the_current_version_and_reports_failed(
     sample = tmp_path / "eicar.com"
     sample.write_bytes(eicar)
     assert [d.component_version for d in load_engine(state).scan(sample).detections] == [1]
+
+
+def test_a_rejected_file_is_explained_in_japanese_alone(
+    agent_server: Peer, state: ClientState, clock: FakeClock, seed: dict[Component, bytes]
+) -> None:
+    """The reason inside the Japanese message is Japanese too (it read 「(sha256 mismatch)」)."""
+    agent_server.publish(Component.VIRUS_PATTERN, seed[Component.VIRUS_PATTERN] + EXTRA_RULE)
+    agent_server.tamper_files = True
+    with pytest.raises(ComponentRejected):
+        update(state, clock, lang="ja")
+    message = agent_server.update_results[-1]["message"]
+    assert "SHA-256がマニフェストと一致しません" in message
+    assert "mismatch" not in message
 
 
 def test_signed_pattern_that_does_not_compile_is_refused(

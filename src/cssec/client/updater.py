@@ -34,7 +34,7 @@ from cssec.client.state import ClientState, InstalledComponents
 from cssec.client.tuf_client import ClientTuf, open_tuf
 from cssec.core.clock import Clock
 from cssec.core.components import ComponentVersion, Manifest, verify_file, verify_manifest
-from cssec.core.errors import CssecError, LicenseExpired
+from cssec.core.errors import CssecError, LicenseExpired, Phrase
 from cssec.core.license import Product
 from cssec.core.policy import GOVERNED, Component, distribution_operation
 from cssec.core.signing import VerifyingKey, follow_endorsements
@@ -331,10 +331,16 @@ class _Updater:
         except CssecError as exc:
             raise self.give_up(exc) from exc
         if len(data) != version.size:
-            reason = f"size {len(data)} != {version.size}"
+            reason = Phrase(
+                f"{len(data)} バイトで、マニフェストの {version.size} バイトと違います",
+                f"{len(data)} bytes where the manifest says {version.size}",
+            )
             raise self.give_up(ComponentRejected(component=label, reason=reason))
         if not verify_file(data, version):
-            raise self.give_up(ComponentRejected(component=label, reason="sha256 mismatch"))
+            reason = Phrase(
+                "SHA-256がマニフェストと一致しません", "its SHA-256 is not the manifest's"
+            )
+            raise self.give_up(ComponentRejected(component=label, reason=reason))
         invalid = validate_component(version.component, data)
         if invalid is not None:
             raise self.give_up(ComponentRejected(component=label, reason=invalid))
