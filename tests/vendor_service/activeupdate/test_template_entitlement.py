@@ -20,7 +20,7 @@ from cssec.core.components import COMPONENT_FILENAMES
 from cssec.core.policy import Component
 from cssec.vendor_service import services
 from cssec.vendor_service.activeupdate import current_manifest
-from cssec.vendor_service.activeupdate.bundle import make_bundle
+from cssec.vendor_service.activeupdate.bundle import bundle_summary, make_bundle
 from cssec.vendor_service.app import create_app
 from cssec.vendor_service.runtime import Vendor
 from cssec.vendor_service.settings import VendorSettings
@@ -192,6 +192,15 @@ def test_a_bundle_carries_the_template_only_for_a_live_dcs_contract(
         services.revoke_code(session, revoked["DCS"], actor="t", reason="leaked")
     for codes, carried in ((cs_only, False), (with_dcs, True), (revoked, False)):
         with vendor.session() as session:
-            members = _members(make_bundle(session, codes["CS"], actor="t").data)
+            bundle = make_bundle(session, codes["CS"], actor="t")
+        members = _members(bundle.data)
         assert any(m.startswith(virus) for m in members)
         assert any(m.startswith(template) for m in members) is carried, codes
+        # The desk is told what it leaves out, and why (it said nothing).
+        assert bundle.withheld == (() if carried else (TEMPLATE,))
+        ja, en = bundle_summary(bundle, "ja"), bundle_summary(bundle, "en")
+        said_ja = (
+            "ウイルス感染復旧テンプレートはウイルス感染復旧サービスのライセンスが有効でないため"
+        )
+        assert (said_ja in ja) is not carried, ja
+        assert ("without the damage cleanup template" in en) is not carried, en

@@ -100,6 +100,9 @@ class Bundle:
     data: bytes
     statement: dict[str, Any]
     members: list[str]
+    withheld: tuple[Component, ...] = ()
+    """Components left out: another product governs them and the contract holds no live
+    code of it (the Damage Cleanup template without Damage Cleanup Services)."""
 
 
 def code_digest(canonical_code: str) -> str:
@@ -180,7 +183,8 @@ def make_bundle(session: Session, activation_code: str, *, actor: str) -> Bundle
             before=None,
             after={"serial": statement["serial"], "timestamp_version": timestamp.version},
         )
-    return Bundle(data=_tar(files), statement=statement, members=list(files))
+    left_out = tuple(c for c in Component if c.value in withheld)
+    return Bundle(data=_tar(files), statement=statement, members=list(files), withheld=left_out)
 
 
 def _withheld(session: Session, contract_id: int) -> set[str]:
@@ -236,14 +240,23 @@ def bundle_summary(bundle: Bundle, lang: str = "en") -> str:
     """One line for the CLI, in `lang` (ja or en)."""
     s = bundle.statement
     files, size = len(bundle.members), len(bundle.data)
+    # What the desk must be able to tell the site: a component left out, and why.
+    left_out = [(c.label(lang), licensing_product(c).name_in(lang)) for c in bundle.withheld]
     if lang == "ja":
+        note = "".join(
+            f"（{name}は{product}のライセンスが有効でないため含めていません）"
+            for name, product in left_out
+        )
         return (
             f"シリアル番号 {s['serial']}、タイムスタンプのバージョン {s['timestamp_version']}、"
-            f"作成日時 {s['issued_at']}、{files}ファイル、{size}バイト"
+            f"作成日時 {s['issued_at']}、{files}ファイル、{size}バイト{note}"
         )
+    note = "".join(
+        f" (without the {name}: no live {product} license)" for name, product in left_out
+    )
     return (
         f"serial {s['serial']}, timestamp version {s['timestamp_version']}, "
-        f"issued {s['issued_at']}, {count_en(files, 'file')}, {count_en(size, 'byte')}"
+        f"issued {s['issued_at']}, {count_en(files, 'file')}, {count_en(size, 'byte')}{note}"
     )
 
 
