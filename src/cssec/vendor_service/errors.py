@@ -50,6 +50,22 @@ class RevocationLiftNotAsked(RevocationNeedsAdmin):
     )
 
 
+class RevocationLiftNotRequested(RevocationNeedsAdmin):
+    """The admin API's reissue for a product whose newest code is revoked, without
+    `lift_revocation`: the way on is that flag (and the codes:revoke scope), not an admin."""
+
+    message_ja = (
+        "製品「{product}」の最新のアクティベーションコードは失効処理されています。新しいコードを"
+        "発行すると失効を取り消すことになります。取り消す場合は、codes:revokeの権限も持つ"
+        'トークンで "lift_revocation": trueを付けて送ってください。'
+    )
+    message_en = (
+        "The newest {product} activation code of this contract was revoked. A new code would "
+        'undo the revocation; to undo it, send "lift_revocation": true with a token that also '
+        "holds the codes:revoke scope."
+    )
+
+
 class InvalidContractTerms(CssecError):
     code = "invalid_contract_terms"
     message_ja = "契約内容に誤りがあります: {detail_ja}"

@@ -99,3 +99,26 @@ def test_console_flash_counts_only_what_it_revoked(
         reasons = session.scalars(select(ActivationCodeRow.revoke_reason)).all()
         assert "漏えい" in reasons
         assert all("重複" not in (reason or "") for reason in reasons)
+
+
+def test_a_reissue_over_a_revocation_names_the_flag_that_undoes_it(
+    app: FastAPI, make_token: MakeToken
+) -> None:
+    """The admin API's refusal says what the caller can do, lift_revocation with the
+    codes:revoke scope, not the console's 「管理者に依頼してください」; it names the product."""
+    with vendor_of(app).session() as session:
+        issued = services.issue_contract(session, customer="株式会社失効", seats=3, actor="t")
+        services.revoke_code(session, issued.codes["CS"], actor="t", reason="漏えい")
+    client, auth = TestClient(app, raise_server_exceptions=False), bearer(make_token())
+    url = f"{API}/contracts/{issued.contract_id}/codes"
+    refused = client.post(url, json={"product": "CS"}, headers={**auth, "Accept-Language": "en"})
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "revocation_needs_admin"
+    assert refused.json()["product"] == "CS"  # the body keeps the code a script reads
+    message = refused.json()["message"]
+    assert '"lift_revocation": true' in message
+    assert "codes:revoke" in message
+    assert "C/S Sec." in message
+    assert "Ask an admin" not in message
+    lifted = client.post(url, json={"product": "CS", "lift_revocation": True}, headers=auth)
+    assert lifted.status_code == 201, lifted.text

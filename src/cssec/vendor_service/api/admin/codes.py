@@ -36,6 +36,7 @@ from cssec.vendor_service.api.admin.schemas import (
 )
 from cssec.vendor_service.api.schemas import _code_text
 from cssec.vendor_service.api_errors import InsufficientScope
+from cssec.vendor_service.errors import RevocationLiftNotRequested, RevocationNeedsAdmin
 from cssec.vendor_service.services._context import read_transaction
 from cssec.vendor_service.services.lineage import revocation_preview
 from cssec.vendor_service.services.tokens import Principal
@@ -104,13 +105,16 @@ def reissue(
 
     def work() -> tuple[int, ReissuedOut, dict[str, str]]:
         with vendor_of(request).session() as session:
-            code = services.issue_replacement_code(
-                session,
-                contract_id,
-                product=body.product,
-                actor=principal.actor,
-                lift_revocation=body.lift_revocation,
-            )
+            try:
+                code = services.issue_replacement_code(
+                    session,
+                    contract_id,
+                    product=body.product,
+                    actor=principal.actor,
+                    lift_revocation=body.lift_revocation,
+                )
+            except RevocationNeedsAdmin as refused:  # the remedy here is the flag
+                raise RevocationLiftNotRequested(**refused.fields) from None
         out = ReissuedOut(contract_id=contract_id, product=body.product, activation_code=code)
         return 201, out, {}
 
