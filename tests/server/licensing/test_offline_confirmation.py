@@ -90,6 +90,9 @@ async def test_a_code_of_another_contract_waits_for_confirmation(
     assert done.held == []
     assert [o.ok for o in done.outcomes] == [True]
     assert "応答ファイルを取り込みました" in done.message("ja")
+    # What the confirmation gave up is said with the new expiry, not only the expiry.
+    assert "ライセンス数 25 → 10" in done.message("ja")
+    assert "Seats 25 → 10" in done.message("en")
     slot = server.slot()
     assert slot.activation_code == theirs.codes["CS"].replace("-", "")
     assert (slot.seats, slot.expires_on) == (10, theirs.end)

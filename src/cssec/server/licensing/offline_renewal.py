@@ -124,9 +124,11 @@ class ImportOutcome:
                 parts.append(f"{name}: {outcome.error.message(lang)}")
             elif outcome.new_expiry is not None:
                 new = outcome.new_expiry.isoformat()
-                parts.append(
-                    f"{name}: expires on {new}" if lang == "en" else f"{name}: 有効期限 {new}"
-                )
+                part = f"{name}: expires on {new}" if lang == "en" else f"{name}: 有効期限 {new}"
+                if outcome.lowered is not None:  # confirmed: say what the customer gave up
+                    changes = outcome.lowered.summary(lang)
+                    part += f" ({changes})" if lang == "en" else f"（{changes}）"
+                parts.append(part)
         if lang == "en":
             lead = "The response needs confirmation." if self.held else "Response imported."
             return " ".join([lead, "; ".join(parts)]).strip()
@@ -263,7 +265,10 @@ def apply_new_code(
         activation_event(
             session, slot, now=now, actor=actor, previous_code=previous, replacement=replacement
         )
-    return CheckOutcome(product=product, ok=True, old_expiry=old, new_expiry=result.contract_end)
+    lowered = replacement if replacement.needs_confirmation else None
+    return CheckOutcome(
+        product=product, ok=True, old_expiry=old, new_expiry=result.contract_end, lowered=lowered
+    )
 
 
 def _replacement(current: LicenseSlot | None, *, compare_with: Terms, today: date) -> Replacement:

@@ -28,6 +28,7 @@ from cssec.server.licensing.refusals import (
     apply_rejection,
     apply_revocation,
 )
+from cssec.server.licensing.replacement import Replacement
 from cssec.server.licensing.slots import find_slot
 from cssec.server.licensing.statements import VerifiedStatement
 from cssec.server.licensing.vendor_status import fetch_statement
@@ -44,6 +45,9 @@ class CheckOutcome:
     new_expiry: date | None = None
     applied: str | None = None
     """"revoked" or "rejected" when the vendor's signed refusal was applied to the slot."""
+    lowered: Replacement | None = None
+    """A new code put in by confirmation although it lowered the license: what got worse
+    ("ライセンス数 25 → 10") is said with the new expiry (offline_renewal.ImportOutcome)."""
 
 
 def _name(product: Product) -> dict[str, str]:
