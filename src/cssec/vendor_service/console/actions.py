@@ -30,9 +30,8 @@ from cssec.vendor_service.console.web import (
 from cssec.vendor_service.errors import RevocationNeedsAdmin
 from cssec.vendor_service.models import ActivationCodeRow, Contract
 from cssec.vendor_service.services.contracts import MAX_MONTHS, MAX_SEATS, check_contact
-from cssec.vendor_service.services.issuance import latest_code_row
+from cssec.vendor_service.services.issuance import revoked_newest
 from cssec.vendor_service.services.lineage import preview_of_row
-from cssec.vendor_service.webkit import product_name
 from cssec.web.i18n import current_language
 from cssec.web.pages import check_csrf, flash, redirect
 
@@ -247,13 +246,6 @@ def _current_codes(contract: Contract, product: str) -> list[ActivationCodeRow]:
     return [r for r in contract.activation_codes if r.product == product and r.is_current]
 
 
-def _revoked_newest(contract: Contract, product: str) -> ActivationCodeRow | None:
-    """The product's newest code when it is revoked: a new code would lift its revocation,
-    which the confirmation says in so many words (and only an admin may do)."""
-    newest = latest_code_row(contract, product)
-    return newest if newest is not None and newest.revoked_at is not None else None
-
-
 @router.get("/contracts/{contract_id:int}/reissue")
 def reissue_form(request: Request, user: User, contract_id: int, product: str = "CS") -> Response:
     require_permission(request, user, "code.reissue")
@@ -288,9 +280,9 @@ def reissue(  # noqa: PLR0917
                 status_code=422, **page,
             )  # fmt: skip
         current = _current_codes(contract, product)
-        page["revoked"] = revoked = _revoked_newest(contract, product)
+        page["revoked"] = revoked = revoked_newest(contract, product)
         if revoked is not None and not user.is_admin:
-            error = _error_text(RevocationNeedsAdmin(product=product_name(product)))
+            error = _error_text(RevocationNeedsAdmin(product=product))
             status = 403 if _confirmed(confirm) else 200
             return render(
                 request, "reissue.html", step="confirm", current=current, error=error,

@@ -115,9 +115,9 @@ def replace_code_row(
     return row, previous
 
 
-def _revoked(contract: Contract, product: str) -> ActivationCodeRow | None:
+def revoked_newest(contract: Contract, product: str) -> ActivationCodeRow | None:
     """The product's newest code when it was revoked (and nothing replaced it since): what a
-    new code would lift."""
+    new code would lift (the console's confirmation says so before it is asked)."""
     newest = latest_code_row(contract, product)
     return newest if newest is not None and newest.revoked_at is not None else None
 
@@ -156,7 +156,7 @@ def issue_replacement_code(
         assert contract is not None
         if catalog.code not in contract.product_codes:
             raise ProductNotInContract(product=catalog.code)
-        lifted = _revoked(contract, catalog.code)
+        lifted = revoked_newest(contract, catalog.code)
         if lifted is not None and not lift_revocation:
             raise RevocationNeedsAdmin(product=catalog.code)
         row, previous = replace_code_row(
